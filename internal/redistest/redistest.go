@@ -1,0 +1,107 @@
+// Package redistest hands tests a Redis to run against.
+//
+// Client returns a standalone client: the real server named by REDIS_ADDR, or
+// else an embedded miniredis so that `go test ./...` works on a fresh machine.
+// Cluster returns a client for the Redis Cluster named by REDIS_CLUSTER_ADDRS
+// (comma-separated seed addresses) and skips the test when none is given.
+// Under CI=true a missing server fails the test instead: CI must never report
+// green because the Redis tests quietly skipped.
+//
+// Tests against one real server may run in parallel from several packages, so
+// nothing here flushes a database. Each test gets its own key prefix from
+// Prefix, and the keys under it are deleted when the test ends.
+package redistest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// InCI reports whether the tests run under CI, where a missing Redis is a
+// failure rather than a skip.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// Client returns a standalone Redis client for t: REDIS_ADDR if set, else a
+// fresh embedded miniredis (which fails the test under CI=true, where a real
+// server is required). The client is closed when t ends.
+func Client(t testing.TB) redis.UniversalClient {
+	t.Helper()
+	addr := os.Getenv("REDIS_ADDR")
+	if addr == "" {
+		if InCI() {
+			t.Fatal("redistest: CI=true but REDIS_ADDR is not set")
+		}
+		_, c := Embedded(t)
+		return c
+	}
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { _ = c.Close() })
+	if err := c.Ping(context.Background()).Err(); err != nil {
+		t.Fatalf("redistest: ping %s: %v", addr, err)
+	}
+	return c
+}
+
+// Embedded starts a miniredis for t and returns it with a client for it. Fault
+// tests use it to stop and restart the server mid-run.
+func Embedded(t testing.TB) (*miniredis.Miniredis, redis.UniversalClient) {
+	t.Helper()
+	m := miniredis.RunT(t)
+	c := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	t.Cleanup(func() { _ = c.Close() })
+	return m, c
+}
+
+// Cluster returns a client for the Redis Cluster named by REDIS_CLUSTER_ADDRS.
+// Without one it skips t, or fails it under CI=true.
+func Cluster(t testing.TB) redis.UniversalClient {
+	t.Helper()
+	addrs := os.Getenv("REDIS_CLUSTER_ADDRS")
+	if addrs == "" {
+		if InCI() {
+			t.Fatal("redistest: CI=true but REDIS_CLUSTER_ADDRS is not set")
+		}
+		t.Skip("redistest: REDIS_CLUSTER_ADDRS not set; skipping Redis Cluster test")
+	}
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(addrs, ",")})
+	t.Cleanup(func() { _ = c.Close() })
+	if err := c.Ping(context.Background()).Err(); err != nil {
+		t.Fatalf("redistest: ping cluster %s: %v", addrs, err)
+	}
+	return c
+}
+
+// Prefix returns a key prefix unique to this call, and deletes every key that
+// contains it from c when t ends.
+func Prefix(t testing.TB, c redis.UniversalClient) string {
+	t.Helper()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	p := "test:" + hex.EncodeToString(b[:])
+	t.Cleanup(func() { deleteMatching(c, "*"+p+"*") })
+	return p
+}
+
+func deleteMatching(c redis.UniversalClient, pattern string) {
+	ctx := context.Background()
+	del := func(ctx context.Context, node *redis.Client) error {
+		iter := node.Scan(ctx, 0, pattern, 500).Iterator()
+		for iter.Next(ctx) {
+			node.Del(ctx, iter.Val())
+		}
+		return iter.Err()
+	}
+	switch c := c.(type) {
+	case *redis.ClusterClient:
+		_ = c.ForEachMaster(ctx, del)
+	case *redis.Client:
+		_ = del(ctx, c)
+	}
+}
