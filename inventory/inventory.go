@@ -1,0 +1,480 @@
+package inventory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopkit/shopkit/internal/keyspace"
+)
+
+// Limits on input. They keep every quantity exact in Redis Lua, whose numbers
+// are IEEE doubles, and bound the work one call can ask for.
+const (
+	// MaxQuantity is the largest quantity, on-hand level or total a store
+	// accepts: 2^53-1, the largest integer a Lua number holds exactly.
+	MaxQuantity = 1<<53 - 1
+	// MaxLines is the most lines one reservation may carry.
+	MaxLines = 100
+	// MaxIDLen is the longest ID, SKU or location, in bytes.
+	MaxIDLen = keyspace.MaxIDLen
+)
+
+// Errors callers branch on. Typed errors below match them with errors.Is.
+var (
+	// ErrInvalidInput is matched by every *InputError.
+	ErrInvalidInput = errors.New("inventory: invalid input")
+	// ErrInsufficientStock means a reservation asked for more than was
+	// available; the *StockError says which line fell short.
+	ErrInsufficientStock = errors.New("inventory: insufficient stock")
+	// ErrBelowReserved means an adjustment would leave on hand below what is
+	// reserved; the *ReservedError carries the figures.
+	ErrBelowReserved = errors.New("inventory: on hand would fall below reserved")
+	// ErrNotFound means no reservation has the given ID (it never existed,
+	// failed, or its record outlived Options.Retention).
+	ErrNotFound = errors.New("inventory: reservation not found")
+	// ErrIDConflict means an ID was reused for a different request: a
+	// reservation with other lines, or an adjustment with other figures.
+	ErrIDConflict = errors.New("inventory: ID already used for a different request")
+	// ErrNotHeld is matched by every *StateError: the reservation is no longer
+	// held, so it cannot be extended or committed.
+	ErrNotHeld = errors.New("inventory: reservation not held")
+	// ErrCommitted, ErrReleased and ErrExpired say which state a *StateError
+	// found the reservation in.
+	ErrCommitted = errors.New("inventory: reservation already committed")
+	ErrReleased  = errors.New("inventory: reservation already released")
+	ErrExpired   = errors.New("inventory: reservation expired")
+	// ErrClosed is returned by calls on a store after Close.
+	ErrClosed = errors.New("inventory: store closed")
+)
+
+// InputError reports input that breaks a rule. Nothing was written.
+type InputError struct {
+	Field string // the offending field, e.g. "Lines[2].Quantity"
+	Rule  string // the rule it breaks, e.g. "must be > 0"
+}
+
+func (e *InputError) Error() string { return "inventory: " + e.Field + " " + e.Rule }
+
+// Is makes errors.Is(err, ErrInvalidInput) true.
+func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
+
+// StockError reports the first line of a reservation that could not be met.
+type StockError struct {
+	SKU       string
+	Location  string
+	Requested int64 // units the reservation asked for at this SKU and location
+	Available int64 // units available there when it asked
+}
+
+func (e *StockError) Error() string {
+	return fmt.Sprintf("inventory: insufficient stock for %s at %s: requested %d, available %d",
+		e.SKU, e.Location, e.Requested, e.Available)
+}
+
+// Is makes errors.Is(err, ErrInsufficientStock) true.
+func (e *StockError) Is(target error) bool { return target == ErrInsufficientStock }
+
+// ReservedError reports an adjustment refused because on hand would fall
+// below the reserved units.
+type ReservedError struct {
+	SKU      string
+	Location string
+	OnHand   int64 // the on-hand level the adjustment would have produced
+	Reserved int64 // units reserved at the time
+}
+
+func (e *ReservedError) Error() string {
+	return fmt.Sprintf("inventory: on hand for %s at %s would be %d, below the %d reserved",
+		e.SKU, e.Location, e.OnHand, e.Reserved)
+}
+
+// Is makes errors.Is(err, ErrBelowReserved) true.
+func (e *ReservedError) Is(target error) bool { return target == ErrBelowReserved }
+
+// StateError reports an operation that the reservation's state forbids, such
+// as committing after it was released or expired.
+type StateError struct {
+	ID    string
+	Op    string // "commit", "extend" or "release"
+	State State  // the state the reservation was found in
+}
+
+func (e *StateError) Error() string {
+	return "inventory: cannot " + e.Op + " reservation " + e.ID + ": it is " + e.State.String()
+}
+
+// Is matches ErrNotHeld, and ErrCommitted, ErrReleased or ErrExpired by State.
+func (e *StateError) Is(target error) bool {
+	switch target {
+	case ErrNotHeld:
+		return true
+	case ErrCommitted:
+		return e.State == Committed
+	case ErrReleased:
+		return e.State == Released
+	case ErrExpired:
+		return e.State == Expired
+	}
+	return false
+}
+
+// Item names one stock position: a SKU at a location.
+type Item struct {
+	SKU      string
+	Location string
+}
+
+// Level is the stock of one item. Available is OnHand − Reserved; a store
+// keeps 0 ≤ Reserved ≤ OnHand at all times.
+type Level struct {
+	SKU      string
+	Location string
+	OnHand   int64 // units physically held
+	Reserved int64 // units promised to held reservations
+}
+
+// Available returns the units that can still be reserved.
+func (l Level) Available() int64 { return l.OnHand - l.Reserved }
+
+// Line is one line of a reservation.
+type Line struct {
+	SKU      string
+	Location string
+	Quantity int64
+}
+
+// State is the life-cycle state of a reservation. Held is the only state that
+// moves: to Committed, Released or Expired, each exactly once.
+type State int
+
+// Reservation states.
+const (
+	Held State = iota + 1
+	Committed
+	Released
+	Expired
+)
+
+// String returns the state's lower-case name.
+func (s State) String() string {
+	switch s {
+	case Held:
+		return "held"
+	case Committed:
+		return "committed"
+	case Released:
+		return "released"
+	case Expired:
+		return "expired"
+	}
+	return "State(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Request asks to reserve stock.
+type Request struct {
+	// ID identifies the reservation and makes Reserve idempotent.
+	ID string
+	// Lines are reserved all together or not at all. Lines naming the same
+	// SKU and location are summed.
+	Lines []Line
+	// TTL is how long the reservation is held before it expires.
+	TTL time.Duration
+}
+
+// Reservation is a hold on stock.
+type Reservation struct {
+	ID string
+	// Lines are the requested lines merged by item and sorted by SKU, then
+	// location.
+	Lines []Line
+	State State
+	// Deadline is when a held reservation expires. It keeps its last value
+	// after the reservation leaves Held.
+	Deadline time.Time
+	// Replayed is true when Reserve found an existing reservation with this
+	// ID and returned it instead of reserving again.
+	Replayed bool
+}
+
+// Reason says why on hand changed.
+type Reason string
+
+// Common reasons. Any non-empty reason without whitespace or colons is allowed.
+const (
+	ReasonReceipt    Reason = "receipt"    // goods received
+	ReasonCount      Reason = "count"      // a stock count set the level
+	ReasonDamage     Reason = "damage"     // goods damaged or lost
+	ReasonReturn     Reason = "return"     // a customer return restocked
+	ReasonCorrection Reason = "correction" // a manual correction
+)
+
+// Adjustment changes on hand by Delta: positive to receive, negative to
+// write off. It is refused if on hand would fall below reserved.
+type Adjustment struct {
+	ID       string // idempotency key of this adjustment
+	SKU      string
+	Location string
+	Delta    int64 // must not be 0
+	Reason   Reason
+}
+
+// Count sets on hand to an absolute level, as a stock count does. It is
+// refused if the level is below what is reserved.
+type Count struct {
+	ID       string // idempotency key of this count
+	SKU      string
+	Location string
+	OnHand   int64 // must be ≥ 0
+	Reason   Reason
+}
+
+// Store holds stock levels and reservations. Memory and Redis implement it
+// and pass the same conformance suite (package inventorytest).
+//
+// Every mutation is idempotent by its ID: replaying it returns the first
+// outcome and applies nothing twice. Reusing an ID for a different request
+// returns ErrIDConflict. A request that fails (invalid input, insufficient
+// stock, on hand below reserved) writes nothing, so its ID may be used again.
+type Store interface {
+	// Adjust changes on hand by a.Delta and returns the level after it.
+	Adjust(ctx context.Context, a Adjustment) (Level, error)
+	// SetOnHand sets on hand to c.OnHand and returns the level after it.
+	SetOnHand(ctx context.Context, c Count) (Level, error)
+	// Reserve holds every line of r, or none. On shortage it returns a
+	// *StockError for the first line (in Reservation.Lines order) that
+	// could not be met.
+	Reserve(ctx context.Context, r Request) (Reservation, error)
+	// Extend moves a held reservation's deadline to now + ttl.
+	Extend(ctx context.Context, id string, ttl time.Duration) (Reservation, error)
+	// Commit turns a held reservation into a sale: on hand and reserved
+	// both drop by its quantities. Committing again is a no-op.
+	Commit(ctx context.Context, id string) (Reservation, error)
+	// Release returns a held reservation's stock to available. Releasing
+	// again, or releasing an expired reservation, is a no-op.
+	Release(ctx context.Context, id string) (Reservation, error)
+	// Reservation returns a reservation's current state.
+	Reservation(ctx context.Context, id string) (Reservation, error)
+	// Levels returns the level of each item, in order; an item never
+	// stocked has a zero level.
+	Levels(ctx context.Context, items ...Item) ([]Level, error)
+	// Sweep expires every held reservation whose deadline has passed and
+	// returns how many it expired.
+	Sweep(ctx context.Context) (int, error)
+	// Close stops the background sweeper, if any. Calls after Close
+	// return ErrClosed.
+	Close() error
+}
+
+// Hooks are optional callbacks on store events, for metrics and logs. They
+// run synchronously after the change is durable, outside any lock, and must
+// not block for long. A nil field is skipped.
+type Hooks struct {
+	OnReserve func(Reservation)
+	OnCommit  func(Reservation)
+	OnRelease func(Reservation)
+	OnExpire  func(Reservation)
+	// OnLowStock is called when an item's available units fall from at or
+	// above its threshold (Options.LowStockThreshold) to below it.
+	OnLowStock func(Level)
+}
+
+// Options configure a store. The zero value means the documented defaults.
+type Options struct {
+	// Prefix starts every Redis key, as the hash tag "{Prefix}", so all keys
+	// of one store share a Cluster slot. Default "shopkit:inventory".
+	// Redis only.
+	Prefix string
+	// Retention is how long the record of a finished reservation or an
+	// applied adjustment is kept to answer replays. Default 24h.
+	Retention time.Duration
+	// SweepInterval, if positive, starts a background goroutine that calls
+	// Sweep at this interval until Close. Default 0: no background sweeper
+	// (expiry still happens lazily whenever a reservation is touched, and
+	// when Reserve meets a shortage).
+	SweepInterval time.Duration
+	// LowStockThreshold returns the threshold below which an item counts as
+	// low on stock; 0 disables the alert for it. Default: no alerts.
+	LowStockThreshold func(sku, location string) int64
+	// Hooks receive store events.
+	Hooks Hooks
+	// Now is the Memory store's clock. Default time.Now. The Redis store
+	// always uses the server's TIME.
+	Now func() time.Time
+	// MaxBatch caps how many concurrent Reserve calls the Redis store
+	// coalesces into one script call. Default 128.
+	MaxBatch int
+}
+
+const (
+	defaultPrefix    = "shopkit:inventory"
+	defaultRetention = 24 * time.Hour
+	defaultMaxBatch  = 128
+)
+
+func (o Options) withDefaults() Options {
+	if o.Prefix == "" {
+		o.Prefix = defaultPrefix
+	}
+	if o.Retention <= 0 {
+		o.Retention = defaultRetention
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = defaultMaxBatch
+	}
+	return o
+}
+
+func checkID(field, s string) error {
+	if rule := keyspace.CheckID(s); rule != "" {
+		return &InputError{Field: field, Rule: rule}
+	}
+	return nil
+}
+
+func checkTTL(ttl time.Duration) error {
+	if ttl < time.Millisecond {
+		return &InputError{Field: "TTL", Rule: "must be at least 1ms"}
+	}
+	return nil
+}
+
+// normalize validates r and returns its lines merged by item and sorted, the
+// canonical form that is stored, compared on replay and returned.
+func normalize(r Request) ([]Line, error) {
+	if err := checkID("ID", r.ID); err != nil {
+		return nil, err
+	}
+	if err := checkTTL(r.TTL); err != nil {
+		return nil, err
+	}
+	if len(r.Lines) == 0 {
+		return nil, &InputError{Field: "Lines", Rule: "must not be empty"}
+	}
+	if len(r.Lines) > MaxLines {
+		return nil, &InputError{Field: "Lines", Rule: "must have at most " + strconv.Itoa(MaxLines) + " lines"}
+	}
+	for i, l := range r.Lines {
+		field := "Lines[" + strconv.Itoa(i) + "]"
+		if err := checkID(field+".SKU", l.SKU); err != nil {
+			return nil, err
+		}
+		if err := checkID(field+".Location", l.Location); err != nil {
+			return nil, err
+		}
+		if l.Quantity <= 0 {
+			return nil, &InputError{Field: field + ".Quantity", Rule: "must be > 0"}
+		}
+		if l.Quantity > MaxQuantity {
+			return nil, &InputError{Field: field + ".Quantity", Rule: "must be at most 2^53-1"}
+		}
+	}
+	if len(r.Lines) == 1 {
+		return []Line{r.Lines[0]}, nil
+	}
+	lines := slices.Clone(r.Lines)
+	slices.SortStableFunc(lines, compareLines)
+	out := lines[:1]
+	for _, l := range lines[1:] {
+		last := &out[len(out)-1]
+		if last.SKU == l.SKU && last.Location == l.Location {
+			if last.Quantity > MaxQuantity-l.Quantity {
+				return nil, &InputError{Field: "Lines", Rule: "total for " + l.SKU + " at " + l.Location + " must be at most 2^53-1"}
+			}
+			last.Quantity += l.Quantity
+			continue
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+func compareLines(a, b Line) int {
+	if c := strings.Compare(a.SKU, b.SKU); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Location, b.Location)
+}
+
+func equalLines(a, b []Line) bool { return slices.Equal(a, b) }
+
+func checkAdjustment(a Adjustment) error {
+	if err := checkID("ID", a.ID); err != nil {
+		return err
+	}
+	if err := checkItem(a.SKU, a.Location); err != nil {
+		return err
+	}
+	if a.Delta == 0 {
+		return &InputError{Field: "Delta", Rule: "must not be 0"}
+	}
+	if a.Delta > MaxQuantity || a.Delta < -MaxQuantity {
+		return &InputError{Field: "Delta", Rule: "must be within ±(2^53-1)"}
+	}
+	return checkReason(a.Reason)
+}
+
+func checkCount(c Count) error {
+	if err := checkID("ID", c.ID); err != nil {
+		return err
+	}
+	if err := checkItem(c.SKU, c.Location); err != nil {
+		return err
+	}
+	if c.OnHand < 0 {
+		return &InputError{Field: "OnHand", Rule: "must be ≥ 0"}
+	}
+	if c.OnHand > MaxQuantity {
+		return &InputError{Field: "OnHand", Rule: "must be at most 2^53-1"}
+	}
+	return checkReason(c.Reason)
+}
+
+func checkItem(sku, location string) error {
+	if err := checkID("SKU", sku); err != nil {
+		return err
+	}
+	return checkID("Location", location)
+}
+
+func checkReason(r Reason) error {
+	return checkID("Reason", string(r))
+}
+
+func checkItems(items []Item) error {
+	for i, it := range items {
+		field := "Items[" + strconv.Itoa(i) + "]"
+		if err := checkID(field+".SKU", it.SKU); err != nil {
+			return err
+		}
+		if err := checkID(field+".Location", it.Location); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lowStock calls the low-stock hook when an item's available units fell from
+// availableBefore, at or above its threshold, to below it.
+func (o *Options) lowStock(availableBefore int64, after Level) {
+	if o.Hooks.OnLowStock == nil || o.LowStockThreshold == nil {
+		return
+	}
+	th := o.LowStockThreshold(after.SKU, after.Location)
+	if th > 0 && availableBefore >= th && after.Available() < th {
+		o.Hooks.OnLowStock(after)
+	}
+}
+
+func (o *Options) notify(f func(Reservation), r Reservation) {
+	if f != nil {
+		f(r)
+	}
+}

@@ -1,0 +1,32 @@
+-- adjust.lua: changes or sets on hand for one item, idempotently.
+--
+-- KEYS[1]  stock hash (h = on hand, r = reserved)
+-- KEYS[2]  adjustment record (hash f = fingerprint, h, r = level after it)
+-- ARGV[1]  mode: d (add ARGV[2] to on hand) | s (set on hand to ARGV[2])
+-- ARGV[2]  value
+-- ARGV[3]  fingerprint of the request, to tell a replay from a conflict
+-- ARGV[4]  retention (ms) of the adjustment record
+-- ARGV[5]  largest allowed on hand
+--
+-- Returns:
+--   {1, on hand, reserved, on hand before}  applied
+--   {2, on hand, reserved}                  replay: the level the first call left
+--   {3}                                     ID used for a different request
+--   {4, proposed on hand, reserved}         refused: below reserved
+--   {5}                                     refused: above the largest allowed
+local prev = redis.call('HMGET', KEYS[2], 'f', 'h', 'r')
+if prev[1] then
+  if prev[1] ~= ARGV[3] then return {3} end
+  return {2, tonumber(prev[2]), tonumber(prev[3])}
+end
+local v = redis.call('HMGET', KEYS[1], 'h', 'r')
+local h, r = tonumber(v[1]) or 0, tonumber(v[2]) or 0
+local nh = tonumber(ARGV[2])
+if ARGV[1] == 'd' then nh = h + nh end
+if nh > tonumber(ARGV[5]) then return {5} end
+if nh < r then return {4, nh, r} end
+local hs = string.format('%d', nh)
+redis.call('HSET', KEYS[1], 'h', hs, 'r', string.format('%d', r))
+redis.call('HSET', KEYS[2], 'f', ARGV[3], 'h', hs, 'r', string.format('%d', r))
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+return {1, nh, r, h}

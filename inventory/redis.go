@@ -1,0 +1,516 @@
+package inventory
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shopkit/shopkit/internal/keyspace"
+)
+
+var _ Store = (*Redis)(nil)
+
+// RedisClient is the part of go-redis the Redis store uses. *redis.Client,
+// *redis.ClusterClient, *redis.Ring and the failover clients implement it.
+type RedisClient interface {
+	redis.Scripter
+	HMGet(ctx context.Context, key string, fields ...string) *redis.SliceCmd
+	ZRangeWithScores(ctx context.Context, key string, start, stop int64) *redis.ZSliceCmd
+	Pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
+}
+
+var _ RedisClient = redis.UniversalClient(nil)
+
+var (
+	//go:embed lua/reserve.lua
+	reserveLua    string
+	reserveScript = redis.NewScript(reserveLua)
+
+	//go:embed lua/transition.lua
+	transitionLua    string
+	transitionScript = redis.NewScript(transitionLua)
+
+	//go:embed lua/adjust.lua
+	adjustLua    string
+	adjustScript = redis.NewScript(adjustLua)
+)
+
+// Redis is a Store on Redis or Redis Cluster. Every mutation is one Lua
+// script; all keys of a store share the hash tag {Prefix}, so each script
+// runs on one Cluster node. Concurrent Reserve calls are coalesced into one
+// script call (up to Options.MaxBatch), which is what makes a hot SKU fast:
+// one round trip and one script dispatch carry many reservations, each still
+// all-or-nothing and idempotent.
+type Redis struct {
+	client RedisClient
+	opts   Options
+	tag    string // "{prefix}"
+	expKey string
+
+	batch   batcher
+	sweeper *sweeper
+
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+// NewRedis returns a store on client. It fails only if opts.Prefix is
+// invalid. If opts.SweepInterval is positive it starts a background sweeper;
+// call Close to stop it.
+func NewRedis(client RedisClient, opts Options) (*Redis, error) {
+	opts = opts.withDefaults()
+	if rule := keyspace.CheckPrefix(opts.Prefix); rule != "" {
+		return nil, &InputError{Field: "Prefix", Rule: rule}
+	}
+	s := &Redis{
+		client: client,
+		opts:   opts,
+		tag:    keyspace.Tag(opts.Prefix),
+		closed: make(chan struct{}),
+	}
+	s.expKey = s.tag + ":x"
+	s.batch = batcher{max: opts.MaxBatch, run: s.runReserveBatch}
+	s.sweeper = startSweeper(opts.SweepInterval, s.Sweep)
+	return s, nil
+}
+
+func (s *Redis) stockKey(sku, location string) string { return s.tag + ":s:" + sku + ":" + location }
+func (s *Redis) resKey(id string) string              { return s.tag + ":r:" + id }
+func (s *Redis) adjKey(id string) string              { return s.tag + ":a:" + id }
+
+func (s *Redis) isClosed() bool {
+	select {
+	case <-s.closed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Adjust implements Store.
+func (s *Redis) Adjust(ctx context.Context, a Adjustment) (Level, error) {
+	if err := checkAdjustment(a); err != nil {
+		return Level{}, err
+	}
+	return s.adjust(ctx, a.ID, a.SKU, a.Location, "d", a.Delta, a.Reason)
+}
+
+// SetOnHand implements Store.
+func (s *Redis) SetOnHand(ctx context.Context, c Count) (Level, error) {
+	if err := checkCount(c); err != nil {
+		return Level{}, err
+	}
+	return s.adjust(ctx, c.ID, c.SKU, c.Location, "s", c.OnHand, c.Reason)
+}
+
+func (s *Redis) adjust(ctx context.Context, id, sku, loc, mode string, value int64, reason Reason) (Level, error) {
+	if s.isClosed() {
+		return Level{}, ErrClosed
+	}
+	fp := mode + "|" + sku + "|" + loc + "|" + strconv.FormatInt(value, 10) + "|" + string(reason)
+	res, err := adjustScript.Run(ctx, s.client, []string{s.stockKey(sku, loc), s.adjKey(id)},
+		mode, value, fp, s.opts.Retention.Milliseconds(), MaxQuantity).Int64Slice()
+	if err != nil {
+		return Level{}, fmt.Errorf("inventory: adjust %s: %w", id, err)
+	}
+	switch res[0] {
+	case 1, 2:
+		lvl := Level{SKU: sku, Location: loc, OnHand: res[1], Reserved: res[2]}
+		if res[0] == 1 {
+			s.opts.lowStock(res[3]-lvl.Reserved, lvl)
+		}
+		return lvl, nil
+	case 3:
+		return Level{}, ErrIDConflict
+	case 4:
+		return Level{}, &ReservedError{SKU: sku, Location: loc, OnHand: res[1], Reserved: res[2]}
+	case 5:
+		return Level{}, &InputError{Field: "Delta", Rule: "would take on hand above 2^53-1"}
+	}
+	return Level{}, fmt.Errorf("inventory: adjust %s: unexpected script reply %v", id, res)
+}
+
+// reserveCall is one Reserve waiting in, or being served by, a batch.
+type reserveCall struct {
+	id    string
+	lines []Line
+	enc   string
+	ttl   time.Duration
+	done  chan struct{}
+
+	// Set by the batch before done is closed.
+	out      Reservation
+	err      error
+	levels   []int64 // on hand and reserved after each line, when reserved
+	headDue  bool    // a shortage while some hold was already due
+	expired  bool    // a replay expired the reservation
+	reserved bool
+}
+
+// Reserve implements Store.
+func (s *Redis) Reserve(ctx context.Context, r Request) (Reservation, error) {
+	lines, err := normalize(r)
+	if err != nil {
+		return Reservation{}, err
+	}
+	if s.isClosed() {
+		return Reservation{}, ErrClosed
+	}
+	call, err := s.reserveOnce(ctx, r.ID, lines, r.TTL)
+	if err == nil || !errors.Is(err, ErrInsufficientStock) || !call.headDue {
+		return s.afterReserve(call, err)
+	}
+	// The shortage may be stock still held by reservations that are past
+	// their deadline but not yet swept: expire them and try once more.
+	if _, err := s.Sweep(ctx); err != nil {
+		return Reservation{}, err
+	}
+	call, err = s.reserveOnce(ctx, r.ID, lines, r.TTL)
+	return s.afterReserve(call, err)
+}
+
+func (s *Redis) reserveOnce(ctx context.Context, id string, lines []Line, ttl time.Duration) (*reserveCall, error) {
+	call := &reserveCall{id: id, lines: lines, enc: encodeLines(lines), ttl: ttl, done: make(chan struct{})}
+	s.batch.submit(call)
+	select {
+	case <-call.done:
+		return call, call.err
+	case <-ctx.Done():
+		// The batch may still apply the reservation; replaying the ID
+		// returns it, or releasing it returns its stock.
+		return call, ctx.Err()
+	}
+}
+
+func (s *Redis) afterReserve(call *reserveCall, err error) (Reservation, error) {
+	if err != nil {
+		return Reservation{}, err
+	}
+	out := call.out
+	if call.expired {
+		s.opts.notify(s.opts.Hooks.OnExpire, out)
+	}
+	if call.reserved {
+		s.opts.notify(s.opts.Hooks.OnReserve, out)
+		for i, l := range out.Lines {
+			if 2*i+1 < len(call.levels) {
+				after := Level{SKU: l.SKU, Location: l.Location, OnHand: call.levels[2*i], Reserved: call.levels[2*i+1]}
+				s.opts.lowStock(after.Available()+l.Quantity, after)
+			}
+		}
+	}
+	return out, nil
+}
+
+// runReserveBatch sends one reserve script call for calls and completes each.
+func (s *Redis) runReserveBatch(calls []*reserveCall) {
+	keys := []string{s.expKey}
+	index := make(map[string]int, 2*len(calls))
+	keyIndex := func(k string) int {
+		if i, ok := index[k]; ok {
+			return i
+		}
+		keys = append(keys, k)
+		index[k] = len(keys)
+		return len(keys)
+	}
+	args := make([]any, 0, 2+len(calls)*7)
+	args = append(args, s.opts.Retention.Milliseconds(), len(calls))
+	for _, c := range calls {
+		args = append(args, keyIndex(s.resKey(c.id)), c.id, c.ttl.Milliseconds(), c.enc, len(c.lines))
+		for _, l := range c.lines {
+			args = append(args, keyIndex(s.stockKey(l.SKU, l.Location)), l.Quantity)
+		}
+	}
+	// One caller's cancellation must not fail the others in the batch; the
+	// client's read and write timeouts still bound the call.
+	reply, err := reserveScript.Run(context.Background(), s.client, keys, args...).Slice()
+	if err == nil && len(reply) != len(calls)+1 {
+		err = fmt.Errorf("unexpected reply length %d", len(reply))
+	}
+	var now, head int64
+	if err == nil {
+		tail, _ := reply[len(calls)].([]any)
+		if len(tail) == 2 {
+			now, _ = tail[0].(int64)
+			head, _ = tail[1].(int64)
+		}
+	}
+	for i, c := range calls {
+		if err != nil {
+			c.err = fmt.Errorf("inventory: reserve %s: %w", c.id, err)
+		} else {
+			s.completeReserve(c, reply[i], head >= 0 && head <= now)
+		}
+		close(c.done)
+	}
+}
+
+func (s *Redis) completeReserve(c *reserveCall, raw any, headDue bool) {
+	r, ok := toInts(raw)
+	if !ok || len(r) == 0 {
+		c.err = fmt.Errorf("inventory: reserve %s: unexpected script reply %v", c.id, raw)
+		return
+	}
+	switch {
+	case r[0] == 1 && len(r) >= 2:
+		c.reserved = true
+		c.levels = r[2:]
+		c.out = Reservation{ID: c.id, Lines: c.lines, State: Held, Deadline: time.UnixMilli(r[1])}
+	case r[0] == 2 && len(r) == 4:
+		c.expired = r[3] == 1
+		c.out = Reservation{ID: c.id, Lines: c.lines, State: State(r[1]), Deadline: time.UnixMilli(r[2]), Replayed: true}
+	case r[0] == 3:
+		c.err = ErrIDConflict
+	case r[0] == 4 && len(r) == 3 && r[1] >= 1 && int(r[1]) <= len(c.lines):
+		l := c.lines[r[1]-1]
+		c.err = &StockError{SKU: l.SKU, Location: l.Location, Requested: l.Quantity, Available: r[2]}
+		c.headDue = headDue
+	default:
+		c.err = fmt.Errorf("inventory: reserve %s: unexpected script reply %v", c.id, raw)
+	}
+}
+
+// Extend implements Store.
+func (s *Redis) Extend(ctx context.Context, id string, ttl time.Duration) (Reservation, error) {
+	if err := checkID("ID", id); err != nil {
+		return Reservation{}, err
+	}
+	if err := checkTTL(ttl); err != nil {
+		return Reservation{}, err
+	}
+	return s.transition(ctx, "extend", id, ttl)
+}
+
+// Commit implements Store.
+func (s *Redis) Commit(ctx context.Context, id string) (Reservation, error) {
+	if err := checkID("ID", id); err != nil {
+		return Reservation{}, err
+	}
+	return s.transition(ctx, "commit", id, 0)
+}
+
+// Release implements Store.
+func (s *Redis) Release(ctx context.Context, id string) (Reservation, error) {
+	if err := checkID("ID", id); err != nil {
+		return Reservation{}, err
+	}
+	return s.transition(ctx, "release", id, 0)
+}
+
+// Reservation implements Store.
+func (s *Redis) Reservation(ctx context.Context, id string) (Reservation, error) {
+	if err := checkID("ID", id); err != nil {
+		return Reservation{}, err
+	}
+	return s.transition(ctx, "touch", id, 0)
+}
+
+// maxTransitionTries bounds retries when a record is replaced between the
+// read of its lines and the script; that needs an ID to be forgotten and
+// reused in between, so a second try practically always succeeds.
+const maxTransitionTries = 3
+
+// transition reads the reservation's lines (to name its stock keys in KEYS),
+// then runs the transition script, which checks the lines are unchanged.
+func (s *Redis) transition(ctx context.Context, op, id string, ttl time.Duration) (Reservation, error) {
+	if s.isClosed() {
+		return Reservation{}, ErrClosed
+	}
+	for try := 0; try < maxTransitionTries; try++ {
+		rec, err := s.client.HMGet(ctx, s.resKey(id), "s", "d", "l").Result()
+		if err != nil {
+			return Reservation{}, fmt.Errorf("inventory: %s %s: %w", op, id, err)
+		}
+		enc, _ := rec[2].(string)
+		if rec[0] == nil || enc == "" {
+			return Reservation{}, ErrNotFound
+		}
+		lines, err := decodeLines(enc)
+		if err != nil {
+			return Reservation{}, fmt.Errorf("inventory: %s %s: %w", op, id, err)
+		}
+		keys := make([]string, 0, 2+len(lines))
+		keys = append(keys, s.expKey, s.resKey(id))
+		args := make([]any, 0, 5+len(lines))
+		args = append(args, op, id, enc, s.opts.Retention.Milliseconds(), ttl.Milliseconds())
+		for _, l := range lines {
+			keys = append(keys, s.stockKey(l.SKU, l.Location))
+			args = append(args, l.Quantity)
+		}
+		r, err := transitionScript.Run(ctx, s.client, keys, args...).Int64Slice()
+		if err != nil {
+			return Reservation{}, fmt.Errorf("inventory: %s %s: %w", op, id, err)
+		}
+		if len(r) != 5 {
+			return Reservation{}, fmt.Errorf("inventory: %s %s: unexpected script reply %v", op, id, r)
+		}
+		switch r[0] {
+		case 0:
+			return Reservation{}, ErrNotFound
+		case 1:
+			continue
+		}
+		out := Reservation{ID: id, Lines: lines, State: State(r[1]), Deadline: time.UnixMilli(r[2])}
+		if r[3] == 1 {
+			s.opts.notify(s.opts.Hooks.OnExpire, out)
+		}
+		changed := r[4] == 1
+		switch op {
+		case "commit":
+			if out.State != Committed {
+				return Reservation{}, &StateError{ID: id, Op: op, State: out.State}
+			}
+			if changed {
+				s.opts.notify(s.opts.Hooks.OnCommit, out)
+			}
+		case "release":
+			if out.State == Committed {
+				return Reservation{}, &StateError{ID: id, Op: op, State: out.State}
+			}
+			if changed {
+				s.opts.notify(s.opts.Hooks.OnRelease, out)
+			}
+		case "extend":
+			if out.State != Held {
+				return Reservation{}, &StateError{ID: id, Op: op, State: out.State}
+			}
+		}
+		return out, nil
+	}
+	return Reservation{}, fmt.Errorf("inventory: %s %s: record kept changing; retry", op, id)
+}
+
+// Levels implements Store.
+func (s *Redis) Levels(ctx context.Context, items ...Item) ([]Level, error) {
+	if err := checkItems(items); err != nil {
+		return nil, err
+	}
+	if s.isClosed() {
+		return nil, ErrClosed
+	}
+	cmds := make([]*redis.SliceCmd, len(items))
+	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, it := range items {
+			cmds[i] = p.HMGet(ctx, s.stockKey(it.SKU, it.Location), "h", "r")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("inventory: levels: %w", err)
+	}
+	out := make([]Level, len(items))
+	for i, it := range items {
+		v := cmds[i].Val()
+		out[i] = Level{SKU: it.SKU, Location: it.Location, OnHand: parseInt(v[0]), Reserved: parseInt(v[1])}
+	}
+	return out, nil
+}
+
+// sweepPage is how many of the earliest deadlines Sweep reads at a time.
+const sweepPage = 100
+
+// Sweep implements Store. It walks the expiry index from the earliest
+// deadline and expires each due reservation with the transition script,
+// stopping at the first one that is not yet due by the server's clock.
+func (s *Redis) Sweep(ctx context.Context) (int, error) {
+	if s.isClosed() {
+		return 0, ErrClosed
+	}
+	n := 0
+	for {
+		zs, err := s.client.ZRangeWithScores(ctx, s.expKey, 0, sweepPage-1).Result()
+		if err != nil {
+			return n, fmt.Errorf("inventory: sweep: %w", err)
+		}
+		if len(zs) == 0 {
+			return n, nil
+		}
+		for _, z := range zs {
+			id, _ := z.Member.(string)
+			r, err := s.transition(ctx, "touch", id, 0)
+			switch {
+			case errors.Is(err, ErrNotFound):
+				continue // the script removed the stale entry
+			case err != nil:
+				return n, fmt.Errorf("inventory: sweep: %w", err)
+			case r.State == Held:
+				return n, nil // not due yet; nor is anything after it
+			}
+			n++
+		}
+	}
+}
+
+// Close implements Store.
+func (s *Redis) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
+	s.sweeper.stop()
+	return nil
+}
+
+// encodeLines is the canonical text of normalized lines, stored with the
+// reservation and compared on replay: "sku\tlocation\tqty\n" per line. IDs
+// cannot contain tabs or newlines, so it is unambiguous.
+func encodeLines(lines []Line) string {
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(l.SKU)
+		b.WriteByte('\t')
+		b.WriteString(l.Location)
+		b.WriteByte('\t')
+		b.WriteString(strconv.FormatInt(l.Quantity, 10))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func decodeLines(enc string) ([]Line, error) {
+	var lines []Line
+	for rest := enc; rest != ""; {
+		row, tail, ok := strings.Cut(rest, "\n")
+		if !ok {
+			return nil, errors.New("malformed reservation record")
+		}
+		rest = tail
+		f := strings.Split(row, "\t")
+		if len(f) != 3 {
+			return nil, errors.New("malformed reservation record")
+		}
+		q, err := strconv.ParseInt(f[2], 10, 64)
+		if err != nil {
+			return nil, errors.New("malformed reservation record")
+		}
+		lines = append(lines, Line{SKU: f[0], Location: f[1], Quantity: q})
+	}
+	return lines, nil
+}
+
+func toInts(v any) ([]int64, bool) {
+	a, ok := v.([]any)
+	if !ok {
+		return nil, false
+	}
+	out := make([]int64, len(a))
+	for i, x := range a {
+		n, ok := x.(int64)
+		if !ok {
+			return nil, false
+		}
+		out[i] = n
+	}
+	return out, true
+}
+
+func parseInt(v any) int64 {
+	s, _ := v.(string)
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
+}
