@@ -44,9 +44,16 @@ func prefix(b *testing.B, c *redis.Client) string {
 	p := "bench:" + hex.EncodeToString(r[:])
 	b.Cleanup(func() {
 		ctx := context.Background()
+		var keys []string
 		it := c.Scan(ctx, 0, "*"+p+"*", 1000).Iterator()
 		for it.Next(ctx) {
-			c.Unlink(ctx, it.Val())
+			if keys = append(keys, it.Val()); len(keys) == 1000 {
+				c.Unlink(ctx, keys...)
+				keys = keys[:0]
+			}
+		}
+		if len(keys) > 0 {
+			c.Unlink(ctx, keys...)
 		}
 	})
 	return p

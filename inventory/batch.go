@@ -3,35 +3,39 @@ package inventory
 import "sync"
 
 // batcher coalesces concurrent calls into batches without a long-lived
-// goroutine. The first caller to find it idle becomes the runner: it serves
-// batches of up to max queued calls, one at a time, while later callers only
-// queue and wait. Once the runner's own call is done it hands any remaining
-// queue to a fresh goroutine and returns, so no caller waits behind more than
-// the batch in flight and the one after it. That goroutine exits as soon as
-// the queue is empty.
+// goroutine. A caller that finds fewer than maxRunners runners active
+// becomes one: it serves batches of up to max queued calls while later
+// callers only queue and wait. Once a runner's own call is done it hands any
+// remaining queue to a fresh goroutine and returns, so no caller waits behind
+// more than the batches in flight. That goroutine exits as soon as the queue
+// is empty.
 //
 // Under light load a batch holds one call and costs one script call, as an
 // unbatched store would; under contention a batch holds every call that
-// arrived during the previous round trip.
+// arrived during the previous round trip. Two runners keep Redis busy while
+// one batch's reply travels back and the next batch is built.
 type batcher struct {
 	max int
 	run func([]*reserveCall)
 
 	mu      sync.Mutex
 	queue   []*reserveCall
-	running bool
+	runners int
 }
+
+// maxRunners is how many batches may be in flight at once.
+const maxRunners = 2
 
 // submit queues c and, if no runner is active, serves the queue until c is
 // done. The caller then waits on c.done.
 func (b *batcher) submit(c *reserveCall) {
 	b.mu.Lock()
 	b.queue = append(b.queue, c)
-	if b.running {
+	if b.runners >= maxRunners {
 		b.mu.Unlock()
 		return
 	}
-	b.running = true
+	b.runners++
 	b.mu.Unlock()
 	b.drain(c)
 }
@@ -42,7 +46,7 @@ func (b *batcher) drain(own *reserveCall) {
 	for {
 		b.mu.Lock()
 		if len(b.queue) == 0 {
-			b.running = false
+			b.runners--
 			b.mu.Unlock()
 			return
 		}

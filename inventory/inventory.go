@@ -306,7 +306,7 @@ type Options struct {
 	// always uses the server's TIME.
 	Now func() time.Time
 	// MaxBatch caps how many concurrent Reserve calls the Redis store
-	// coalesces into one script call. Default 128.
+	// coalesces into one script call. Default 128; at most 1000.
 	MaxBatch int
 }
 
@@ -314,6 +314,7 @@ const (
 	defaultPrefix    = "shopkit:inventory"
 	defaultRetention = 24 * time.Hour
 	defaultMaxBatch  = 128
+	maxMaxBatch      = 1000 // keeps reserve.lua's unpack within Lua's stack
 )
 
 func (o Options) withDefaults() Options {
@@ -329,6 +330,7 @@ func (o Options) withDefaults() Options {
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = defaultMaxBatch
 	}
+	o.MaxBatch = min(o.MaxBatch, maxMaxBatch)
 	return o
 }
 

@@ -1,39 +1,61 @@
 package inventory
 
 import (
-	"container/heap"
 	"context"
+	"hash/maphash"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 var _ Store = (*Memory)(nil)
 
-// Memory is a process-local Store. One mutex guards all of its state, which
-// makes multi-line reservations atomic without lock ordering; every call holds
-// it for a few map operations. Time comes from Options.Now.
+// Memory is a process-local Store. Time comes from Options.Now.
+//
+// Locking: reservation and adjustment records live in shards chosen by ID,
+// each with its own mutex, and every stock item has its own mutex. An
+// operation locks its record's shard, then the items it touches in line order
+// (lines are sorted by SKU and location, so every caller locks items in the
+// same global order and none can deadlock), and changes record and stock
+// together. Concurrent reservations of different IDs therefore contend only
+// on the items they share, and there only for a few instructions.
 type Memory struct {
-	opts Options
+	opts   Options
+	closed atomic.Bool
+	seed   maphash.Seed
 
-	mu      sync.Mutex
-	closed  bool
-	cells   map[Item]*cell
-	res     map[string]*memReservation
-	adjs    map[string]*memAdjustment
-	expiry  deadlineHeap // held reservations by deadline; stale entries skipped
-	retired deadlineHeap // finished records and adjustments by forget time
+	itemsMu sync.RWMutex
+	items   map[Item]*cell
+
+	shards [memShards]memShard
 
 	sweeper *sweeper
 }
 
-type cell struct{ onHand, reserved int64 }
+const memShards = 64
 
+type memShard struct {
+	mu      sync.Mutex
+	res     map[string]*memReservation
+	adjs    map[string]*memAdjustment
+	expiry  deadlineHeap // held reservations by deadline; stale entries skipped
+	retired deadlineHeap // finished records and adjustments by forget time
+}
+
+type cell struct {
+	mu       sync.Mutex
+	onHand   int64
+	reserved int64
+}
+
+// Times are Unix nanoseconds: records stay small and pointer-light, which
+// matters to the garbage collector when millions are held.
 type memReservation struct {
 	lines    []Line
+	deadline int64
+	forget   int64 // when a finished record may be dropped
 	state    State
-	deadline time.Time
-	forget   time.Time // when a finished record may be dropped
 }
 
 type memAdjustment struct {
@@ -43,20 +65,48 @@ type memAdjustment struct {
 	reason     Reason
 	onHand     int64
 	reserved   int64
-	forgetTime time.Time
+	forgetTime int64
 }
 
 // NewMemory returns an empty in-memory store. If opts.SweepInterval is
 // positive it starts a background sweeper; call Close to stop it.
 func NewMemory(opts Options) *Memory {
-	m := &Memory{
-		opts:  opts.withDefaults(),
-		cells: make(map[Item]*cell),
-		res:   make(map[string]*memReservation),
-		adjs:  make(map[string]*memAdjustment),
+	m := &Memory{opts: opts.withDefaults(), seed: maphash.MakeSeed(), items: make(map[Item]*cell)}
+	for i := range m.shards {
+		m.shards[i].res = make(map[string]*memReservation)
+		m.shards[i].adjs = make(map[string]*memAdjustment)
 	}
 	m.sweeper = startSweeper(m.opts.SweepInterval, m.Sweep)
 	return m
+}
+
+func (m *Memory) shard(id string) *memShard {
+	return &m.shards[maphash.String(m.seed, id)%memShards]
+}
+
+func (m *Memory) now() int64 { return m.opts.Now().UnixNano() }
+
+// item returns the cell of it, or nil if it was never stocked.
+func (m *Memory) item(it Item) *cell {
+	m.itemsMu.RLock()
+	c := m.items[it]
+	m.itemsMu.RUnlock()
+	return c
+}
+
+// itemOrNew returns the cell of it, creating it if needed.
+func (m *Memory) itemOrNew(it Item) *cell {
+	if c := m.item(it); c != nil {
+		return c
+	}
+	m.itemsMu.Lock()
+	defer m.itemsMu.Unlock()
+	c := m.items[it]
+	if c == nil {
+		c = &cell{}
+		m.items[it] = c
+	}
+	return c
 }
 
 // Adjust implements Store.
@@ -76,47 +126,55 @@ func (m *Memory) SetOnHand(ctx context.Context, c Count) (Level, error) {
 }
 
 func (m *Memory) adjust(id string, it Item, set bool, value int64, reason Reason) (Level, error) {
-	m.mu.Lock()
-	if m.closed {
-		m.mu.Unlock()
+	if m.closed.Load() {
 		return Level{}, ErrClosed
 	}
-	now := m.opts.Now()
-	m.forgetLocked(now)
-	if prev, ok := m.adjs[id]; ok {
-		m.mu.Unlock()
+	sh := m.shard(id)
+	sh.mu.Lock()
+	lvl, before, err := m.adjustLocked(sh, id, it, set, value, reason)
+	sh.mu.Unlock()
+	if err == nil && before >= 0 {
+		m.opts.lowStock(before-lvl.Reserved, lvl)
+	}
+	return lvl, err
+}
+
+// adjustLocked applies an adjustment under its shard's lock and returns the
+// level after it and on hand before it (-1 for a replay, which changed
+// nothing).
+func (m *Memory) adjustLocked(sh *memShard, id string, it Item, set bool, value int64, reason Reason) (lvl Level, before int64, err error) {
+	now := m.now()
+	sh.forgetLocked(now)
+	if prev, ok := sh.adjs[id]; ok {
 		if prev.item != it || prev.set != set || prev.value != value || prev.reason != reason {
-			return Level{}, ErrIDConflict
+			return Level{}, -1, ErrIDConflict
 		}
-		return Level{SKU: it.SKU, Location: it.Location, OnHand: prev.onHand, Reserved: prev.reserved}, nil
+		return Level{SKU: it.SKU, Location: it.Location, OnHand: prev.onHand, Reserved: prev.reserved}, -1, nil
 	}
-	c := m.cells[it]
-	if c == nil {
-		c = &cell{}
-	}
+	c := m.itemOrNew(it)
+	c.mu.Lock()
 	next := value
 	if !set {
 		next = c.onHand + value
 	}
 	if next > MaxQuantity {
-		m.mu.Unlock()
-		return Level{}, &InputError{Field: "Delta", Rule: "would take on hand above 2^53-1"}
+		c.mu.Unlock()
+		return Level{}, -1, &InputError{Field: "Delta", Rule: "would take on hand above 2^53-1"}
 	}
 	if next < c.reserved {
-		m.mu.Unlock()
-		return Level{}, &ReservedError{SKU: it.SKU, Location: it.Location, OnHand: next, Reserved: c.reserved}
+		reserved := c.reserved
+		c.mu.Unlock()
+		return Level{}, -1, &ReservedError{SKU: it.SKU, Location: it.Location, OnHand: next, Reserved: reserved}
 	}
-	before := c.onHand
+	before = c.onHand
 	c.onHand = next
-	m.cells[it] = c
+	lvl = Level{SKU: it.SKU, Location: it.Location, OnHand: c.onHand, Reserved: c.reserved}
+	c.mu.Unlock()
 	rec := &memAdjustment{item: it, set: set, value: value, reason: reason,
-		onHand: c.onHand, reserved: c.reserved, forgetTime: now.Add(m.opts.Retention)}
-	m.adjs[id] = rec
-	heap.Push(&m.retired, deadlineEntry{at: rec.forgetTime, id: id, adjustment: true})
-	lvl := Level{SKU: it.SKU, Location: it.Location, OnHand: c.onHand, Reserved: c.reserved}
-	m.mu.Unlock()
-	m.opts.lowStock(before-lvl.Reserved, lvl)
-	return lvl, nil
+		onHand: lvl.OnHand, reserved: lvl.Reserved, forgetTime: now + int64(m.opts.Retention)}
+	sh.adjs[id] = rec
+	sh.retired.push(deadlineEntry{at: rec.forgetTime, id: id, adjustment: true})
+	return lvl, before, nil
 }
 
 // Reserve implements Store.
@@ -125,59 +183,111 @@ func (m *Memory) Reserve(ctx context.Context, r Request) (Reservation, error) {
 	if err != nil {
 		return Reservation{}, err
 	}
-	m.mu.Lock()
-	if m.closed {
-		m.mu.Unlock()
+	out, err := m.reserve(r.ID, lines, r.TTL)
+	if err == nil || !m.hasDue() {
+		return out, err
+	}
+	// The shortage may be stock still held by reservations that are past
+	// their deadline but not yet swept: expire them and try once more.
+	if _, err := m.Sweep(ctx); err != nil {
+		return Reservation{}, err
+	}
+	return m.reserve(r.ID, lines, r.TTL)
+}
+
+func (m *Memory) reserve(id string, lines []Line, ttl time.Duration) (Reservation, error) {
+	if m.closed.Load() {
 		return Reservation{}, ErrClosed
 	}
-	now := m.opts.Now()
-	if prev, ok := m.res[r.ID]; ok {
+	sh := m.shard(id)
+	sh.mu.Lock()
+	now := m.now()
+	if prev, ok := sh.res[id]; ok {
 		if !equalLines(prev.lines, lines) {
-			m.mu.Unlock()
+			sh.mu.Unlock()
 			return Reservation{}, ErrIDConflict
 		}
-		expired := m.expireIfDueLocked(r.ID, prev, now)
-		out := prev.view(r.ID)
-		m.mu.Unlock()
+		expired := m.expireIfDueLocked(sh, id, prev, now)
+		out := prev.view(id)
+		sh.mu.Unlock()
 		out.Replayed = true
 		m.afterExpire(expired, out)
 		return out, nil
 	}
-	// Holds that are due but not yet swept still count as reserved; return
-	// them first so a shortage is real.
-	expired := m.sweepDueLocked(now)
-	for _, l := range lines {
-		c := m.cells[Item{l.SKU, l.Location}]
-		var avail int64
-		if c != nil {
-			avail = c.onHand - c.reserved
+
+	var one [1]*cell
+	cells := one[:0]
+	if len(lines) > 1 {
+		cells = make([]*cell, 0, len(lines))
+	}
+	for i, l := range lines {
+		c := m.item(Item{l.SKU, l.Location})
+		if c == nil {
+			unlockCells(cells)
+			sh.mu.Unlock()
+			return Reservation{}, &StockError{SKU: l.SKU, Location: l.Location, Requested: l.Quantity}
 		}
-		if avail < l.Quantity {
-			m.mu.Unlock()
-			m.afterSweep(expired)
-			return Reservation{}, &StockError{SKU: l.SKU, Location: l.Location, Requested: l.Quantity, Available: avail}
+		c.mu.Lock()
+		cells = append(cells, c)
+		if avail := c.onHand - c.reserved; avail < l.Quantity {
+			unlockCells(cells)
+			sh.mu.Unlock()
+			return Reservation{}, &StockError{SKU: lines[i].SKU, Location: l.Location, Requested: l.Quantity, Available: avail}
 		}
 	}
 	var low []Level
-	for _, l := range lines {
-		c := m.cells[Item{l.SKU, l.Location}]
+	for i, l := range lines {
+		c := cells[i]
 		c.reserved += l.Quantity
 		if m.opts.Hooks.OnLowStock != nil {
 			low = append(low, Level{SKU: l.SKU, Location: l.Location, OnHand: c.onHand, Reserved: c.reserved})
 		}
 	}
-	rec := &memReservation{lines: lines, state: Held, deadline: now.Add(r.TTL)}
-	m.res[r.ID] = rec
-	heap.Push(&m.expiry, deadlineEntry{at: rec.deadline, id: r.ID})
-	out := rec.view(r.ID)
-	m.mu.Unlock()
+	unlockCells(cells)
+	rec := &memReservation{lines: lines, state: Held, deadline: now + int64(ttl)}
+	sh.res[id] = rec
+	sh.expiry.push(deadlineEntry{at: rec.deadline, id: id})
+	out := rec.view(id) // the record keeps lines; the caller gets a copy
+	sh.mu.Unlock()
 
-	m.afterSweep(expired)
 	m.opts.notify(m.opts.Hooks.OnReserve, out)
 	for i, l := range low {
 		m.opts.lowStock(l.Available()+lines[i].Quantity, l)
 	}
 	return out, nil
+}
+
+func unlockCells(cells []*cell) {
+	for _, c := range cells {
+		c.mu.Unlock()
+	}
+}
+
+// lockLines locks the cells of lines in line order and returns them. Lines
+// of a stored reservation were all stocked when it was made, so every cell
+// exists.
+func (m *Memory) lockLines(lines []Line) []*cell {
+	cells := make([]*cell, len(lines))
+	for i, l := range lines {
+		cells[i] = m.item(Item{l.SKU, l.Location})
+		cells[i].mu.Lock()
+	}
+	return cells
+}
+
+// hasDue reports whether any held reservation is past its deadline.
+func (m *Memory) hasDue() bool {
+	now := m.now()
+	for i := range m.shards {
+		sh := &m.shards[i]
+		sh.mu.Lock()
+		due := len(sh.expiry) > 0 && sh.expiry[0].at <= now
+		sh.mu.Unlock()
+		if due {
+			return true
+		}
+	}
+	return false
 }
 
 // Extend implements Store.
@@ -188,12 +298,12 @@ func (m *Memory) Extend(ctx context.Context, id string, ttl time.Duration) (Rese
 	if err := checkTTL(ttl); err != nil {
 		return Reservation{}, err
 	}
-	return m.transition(id, "extend", func(rec *memReservation, now time.Time) (func(Reservation), error) {
+	return m.transition(id, func(sh *memShard, rec *memReservation, now int64) (func(Reservation), error) {
 		if rec.state != Held {
 			return nil, &StateError{ID: id, Op: "extend", State: rec.state}
 		}
-		rec.deadline = now.Add(ttl)
-		heap.Push(&m.expiry, deadlineEntry{at: rec.deadline, id: id})
+		rec.deadline = now + int64(ttl)
+		sh.expiry.push(deadlineEntry{at: rec.deadline, id: id})
 		return nil, nil
 	})
 }
@@ -203,7 +313,7 @@ func (m *Memory) Commit(ctx context.Context, id string) (Reservation, error) {
 	if err := checkID("ID", id); err != nil {
 		return Reservation{}, err
 	}
-	return m.transition(id, "commit", func(rec *memReservation, now time.Time) (func(Reservation), error) {
+	return m.transition(id, func(sh *memShard, rec *memReservation, now int64) (func(Reservation), error) {
 		switch rec.state {
 		case Committed:
 			return nil, nil
@@ -211,12 +321,13 @@ func (m *Memory) Commit(ctx context.Context, id string) (Reservation, error) {
 		default:
 			return nil, &StateError{ID: id, Op: "commit", State: rec.state}
 		}
-		for _, l := range rec.lines {
-			c := m.cells[Item{l.SKU, l.Location}]
-			c.onHand -= l.Quantity
-			c.reserved -= l.Quantity
+		cells := m.lockLines(rec.lines)
+		for i, l := range rec.lines {
+			cells[i].onHand -= l.Quantity
+			cells[i].reserved -= l.Quantity
 		}
-		m.finishLocked(id, rec, Committed, now)
+		unlockCells(cells)
+		m.finishLocked(sh, id, rec, Committed, now)
 		return m.opts.Hooks.OnCommit, nil
 	})
 }
@@ -226,7 +337,7 @@ func (m *Memory) Release(ctx context.Context, id string) (Reservation, error) {
 	if err := checkID("ID", id); err != nil {
 		return Reservation{}, err
 	}
-	return m.transition(id, "release", func(rec *memReservation, now time.Time) (func(Reservation), error) {
+	return m.transition(id, func(sh *memShard, rec *memReservation, now int64) (func(Reservation), error) {
 		switch rec.state {
 		case Released, Expired:
 			return nil, nil
@@ -234,8 +345,8 @@ func (m *Memory) Release(ctx context.Context, id string) (Reservation, error) {
 		default:
 			return nil, &StateError{ID: id, Op: "release", State: rec.state}
 		}
-		m.returnStockLocked(rec)
-		m.finishLocked(id, rec, Released, now)
+		m.returnStock(rec)
+		m.finishLocked(sh, id, rec, Released, now)
 		return m.opts.Hooks.OnRelease, nil
 	})
 }
@@ -245,30 +356,31 @@ func (m *Memory) Reservation(ctx context.Context, id string) (Reservation, error
 	if err := checkID("ID", id); err != nil {
 		return Reservation{}, err
 	}
-	return m.transition(id, "read", func(*memReservation, time.Time) (func(Reservation), error) {
+	return m.transition(id, func(*memShard, *memReservation, int64) (func(Reservation), error) {
 		return nil, nil
 	})
 }
 
-// transition runs apply on reservation id under the lock, after expiring it
-// if it is due, and calls the returned hook (if any) after unlocking.
-func (m *Memory) transition(id, op string, apply func(*memReservation, time.Time) (func(Reservation), error)) (Reservation, error) {
-	m.mu.Lock()
-	if m.closed {
-		m.mu.Unlock()
+// transition runs apply on reservation id under its shard's lock, after
+// expiring it if it is due, and calls the returned hook (if any) after
+// unlocking.
+func (m *Memory) transition(id string, apply func(*memShard, *memReservation, int64) (func(Reservation), error)) (Reservation, error) {
+	if m.closed.Load() {
 		return Reservation{}, ErrClosed
 	}
-	now := m.opts.Now()
-	m.forgetLocked(now)
-	rec, ok := m.res[id]
+	sh := m.shard(id)
+	sh.mu.Lock()
+	now := m.now()
+	sh.forgetLocked(now)
+	rec, ok := sh.res[id]
 	if !ok {
-		m.mu.Unlock()
+		sh.mu.Unlock()
 		return Reservation{}, ErrNotFound
 	}
-	expired := m.expireIfDueLocked(id, rec, now)
-	hook, err := apply(rec, now)
+	expired := m.expireIfDueLocked(sh, id, rec, now)
+	hook, err := apply(sh, rec, now)
 	out := rec.view(id)
-	m.mu.Unlock()
+	sh.mu.Unlock()
 	m.afterExpire(expired, out)
 	if err != nil {
 		return Reservation{}, err
@@ -282,16 +394,16 @@ func (m *Memory) Levels(ctx context.Context, items ...Item) ([]Level, error) {
 	if err := checkItems(items); err != nil {
 		return nil, err
 	}
-	out := make([]Level, len(items))
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
+	if m.closed.Load() {
 		return nil, ErrClosed
 	}
+	out := make([]Level, len(items))
 	for i, it := range items {
 		out[i] = Level{SKU: it.SKU, Location: it.Location}
-		if c := m.cells[it]; c != nil {
+		if c := m.item(it); c != nil {
+			c.mu.Lock()
 			out[i].OnHand, out[i].Reserved = c.onHand, c.reserved
+			c.mu.Unlock()
 		}
 	}
 	return out, nil
@@ -299,85 +411,84 @@ func (m *Memory) Levels(ctx context.Context, items ...Item) ([]Level, error) {
 
 // Sweep implements Store.
 func (m *Memory) Sweep(ctx context.Context) (int, error) {
-	m.mu.Lock()
-	if m.closed {
-		m.mu.Unlock()
+	if m.closed.Load() {
 		return 0, ErrClosed
 	}
-	now := m.opts.Now()
-	m.forgetLocked(now)
-	expired := m.sweepDueLocked(now)
-	m.mu.Unlock()
-	m.afterSweep(expired)
-	return len(expired), nil
+	n := 0
+	for i := range m.shards {
+		sh := &m.shards[i]
+		sh.mu.Lock()
+		now := m.now()
+		sh.forgetLocked(now)
+		var expired []Reservation
+		for len(sh.expiry) > 0 && sh.expiry[0].at <= now {
+			e := sh.expiry.pop()
+			rec, ok := sh.res[e.id]
+			// An entry is stale if its reservation finished or was extended.
+			if !ok || rec.state != Held || rec.deadline != e.at {
+				continue
+			}
+			m.expireLocked(sh, e.id, rec, now)
+			expired = append(expired, rec.view(e.id))
+		}
+		sh.mu.Unlock()
+		for _, r := range expired {
+			m.opts.notify(m.opts.Hooks.OnExpire, r)
+		}
+		n += len(expired)
+	}
+	return n, nil
 }
 
 // Close implements Store.
 func (m *Memory) Close() error {
-	m.mu.Lock()
-	m.closed = true
-	m.mu.Unlock()
+	m.closed.Store(true)
 	m.sweeper.stop()
 	return nil
 }
 
-// sweepDueLocked expires every held reservation whose deadline has passed and
-// returns them for the hooks.
-func (m *Memory) sweepDueLocked(now time.Time) []Reservation {
-	var expired []Reservation
-	for len(m.expiry) > 0 && !m.expiry[0].at.After(now) {
-		e := heap.Pop(&m.expiry).(deadlineEntry)
-		rec, ok := m.res[e.id]
-		// An entry is stale if its reservation finished or was extended.
-		if !ok || rec.state != Held || !rec.deadline.Equal(e.at) {
-			continue
-		}
-		m.expireLocked(e.id, rec, now)
-		expired = append(expired, rec.view(e.id))
-	}
-	return expired
-}
-
-func (m *Memory) expireIfDueLocked(id string, rec *memReservation, now time.Time) bool {
-	if rec.state != Held || rec.deadline.After(now) {
+func (m *Memory) expireIfDueLocked(sh *memShard, id string, rec *memReservation, now int64) bool {
+	if rec.state != Held || rec.deadline > now {
 		return false
 	}
-	m.expireLocked(id, rec, now)
+	m.expireLocked(sh, id, rec, now)
 	return true
 }
 
-func (m *Memory) expireLocked(id string, rec *memReservation, now time.Time) {
-	m.returnStockLocked(rec)
-	m.finishLocked(id, rec, Expired, now)
+func (m *Memory) expireLocked(sh *memShard, id string, rec *memReservation, now int64) {
+	m.returnStock(rec)
+	m.finishLocked(sh, id, rec, Expired, now)
 }
 
-func (m *Memory) returnStockLocked(rec *memReservation) {
-	for _, l := range rec.lines {
-		m.cells[Item{l.SKU, l.Location}].reserved -= l.Quantity
+func (m *Memory) returnStock(rec *memReservation) {
+	cells := m.lockLines(rec.lines)
+	for i, l := range rec.lines {
+		cells[i].reserved -= l.Quantity
 	}
+	unlockCells(cells)
 }
 
 // finishLocked moves rec to a final state and schedules its record to be
 // forgotten after the retention period.
-func (m *Memory) finishLocked(id string, rec *memReservation, s State, now time.Time) {
+func (m *Memory) finishLocked(sh *memShard, id string, rec *memReservation, s State, now int64) {
 	rec.state = s
-	rec.forget = now.Add(m.opts.Retention)
-	heap.Push(&m.retired, deadlineEntry{at: rec.forget, id: id})
+	rec.forget = now + int64(m.opts.Retention)
+	sh.retired.push(deadlineEntry{at: rec.forget, id: id})
 }
 
 // forgetLocked drops finished reservation records and adjustment records
 // whose retention has passed, so replay memory does not grow without bound.
-func (m *Memory) forgetLocked(now time.Time) {
-	for len(m.retired) > 0 && !m.retired[0].at.After(now) {
-		e := heap.Pop(&m.retired).(deadlineEntry)
+func (sh *memShard) forgetLocked(now int64) {
+	for len(sh.retired) > 0 && sh.retired[0].at <= now {
+		e := sh.retired.pop()
 		if e.adjustment {
-			if a, ok := m.adjs[e.id]; ok && !a.forgetTime.After(now) {
-				delete(m.adjs, e.id)
+			if a, ok := sh.adjs[e.id]; ok && a.forgetTime <= now {
+				delete(sh.adjs, e.id)
 			}
 			continue
 		}
-		if rec, ok := m.res[e.id]; ok && rec.state != Held && !rec.forget.After(now) {
-			delete(m.res, e.id)
+		if rec, ok := sh.res[e.id]; ok && rec.state != Held && rec.forget <= now {
+			delete(sh.res, e.id)
 		}
 	}
 }
@@ -388,31 +499,54 @@ func (m *Memory) afterExpire(expired bool, r Reservation) {
 	}
 }
 
-func (m *Memory) afterSweep(expired []Reservation) {
-	for _, r := range expired {
-		m.opts.notify(m.opts.Hooks.OnExpire, r)
-	}
-}
-
 func (r *memReservation) view(id string) Reservation {
-	return Reservation{ID: id, Lines: slices.Clone(r.lines), State: r.state, Deadline: r.deadline}
+	return Reservation{ID: id, Lines: slices.Clone(r.lines), State: r.state, Deadline: time.Unix(0, r.deadline)}
 }
 
 type deadlineEntry struct {
-	at         time.Time
+	at         int64 // Unix nanoseconds
 	id         string
-	adjustment bool
+	adjustment bool // an adjustment record, not a reservation
 }
 
+// deadlineHeap is a binary min-heap on at. It is written out rather than
+// built on container/heap to avoid boxing every entry in an interface.
 type deadlineHeap []deadlineEntry
 
-func (h deadlineHeap) Len() int           { return len(h) }
-func (h deadlineHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
-func (h deadlineHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *deadlineHeap) Push(x any)        { *h = append(*h, x.(deadlineEntry)) }
-func (h *deadlineHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
+func (h *deadlineHeap) push(e deadlineEntry) {
+	*h = append(*h, e)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		p := (i - 1) / 2
+		if a[p].at <= a[i].at {
+			break
+		}
+		a[p], a[i] = a[i], a[p]
+		i = p
+	}
+}
+
+func (h *deadlineHeap) pop() deadlineEntry {
+	a := *h
+	top := a[0]
+	last := len(a) - 1
+	a[0] = a[last]
+	a[last] = deadlineEntry{}
+	a = a[:last]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(a) && a[l].at < a[m].at {
+			m = l
+		}
+		if r < len(a) && a[r].at < a[m].at {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		a[i], a[m] = a[m], a[i]
+		i = m
+	}
+	*h = a
+	return top
 }

@@ -21,8 +21,10 @@ var _ Store = (*Redis)(nil)
 // *redis.ClusterClient, *redis.Ring and the failover clients implement it.
 type RedisClient interface {
 	redis.Scripter
-	HMGet(ctx context.Context, key string, fields ...string) *redis.SliceCmd
-	ZRangeWithScores(ctx context.Context, key string, start, stop int64) *redis.ZSliceCmd
+	Get(ctx context.Context, key string) *redis.StringCmd
+	ZRangeByScore(ctx context.Context, key string, opt *redis.ZRangeBy) *redis.StringSliceCmd
+	ZRem(ctx context.Context, key string, members ...any) *redis.IntCmd
+	Time(ctx context.Context) *redis.TimeCmd
 	Pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
 }
 
@@ -139,11 +141,13 @@ func (s *Redis) adjust(ctx context.Context, id, sku, loc, mode string, value int
 
 // reserveCall is one Reserve waiting in, or being served by, a batch.
 type reserveCall struct {
-	id    string
-	lines []Line
-	enc   string
-	ttl   time.Duration
-	done  chan struct{}
+	id       string
+	lines    []Line
+	enc      string
+	ttl      time.Duration
+	resKey   string
+	stockKey []string // per line
+	done     chan struct{}
 
 	// Set by the batch before done is closed.
 	out      Reservation
@@ -177,7 +181,13 @@ func (s *Redis) Reserve(ctx context.Context, r Request) (Reservation, error) {
 }
 
 func (s *Redis) reserveOnce(ctx context.Context, id string, lines []Line, ttl time.Duration) (*reserveCall, error) {
-	call := &reserveCall{id: id, lines: lines, enc: encodeLines(lines), ttl: ttl, done: make(chan struct{})}
+	// Build everything that does not depend on the batch here, in the
+	// caller's goroutine, to keep the serial batch loop short.
+	call := &reserveCall{id: id, lines: lines, enc: encodeLines(lines), ttl: ttl, resKey: s.resKey(id),
+		stockKey: make([]string, len(lines)), done: make(chan struct{})}
+	for i, l := range lines {
+		call.stockKey[i] = s.stockKey(l.SKU, l.Location)
+	}
 	s.batch.submit(call)
 	select {
 	case <-call.done:
@@ -211,59 +221,76 @@ func (s *Redis) afterReserve(call *reserveCall, err error) (Reservation, error) 
 
 // runReserveBatch sends one reserve script call for calls and completes each.
 func (s *Redis) runReserveBatch(calls []*reserveCall) {
-	keys := []string{s.expKey}
-	index := make(map[string]int, 2*len(calls))
-	keyIndex := func(k string) int {
-		if i, ok := index[k]; ok {
-			return i
-		}
-		keys = append(keys, k)
-		index[k] = len(keys)
-		return len(keys)
+	// KEYS: the expiry index, each call's record, then distinct stock keys.
+	keys := make([]string, 1+len(calls), 1+2*len(calls))
+	keys[0] = s.expKey
+	index := make(map[string]int, len(calls))
+	args := make([]any, 0, 2+len(calls)*6)
+	wantLevels := 0
+	if s.opts.Hooks.OnLowStock != nil && s.opts.LowStockThreshold != nil {
+		wantLevels = 1
 	}
-	args := make([]any, 0, 2+len(calls)*7)
-	args = append(args, s.opts.Retention.Milliseconds(), len(calls))
-	for _, c := range calls {
-		args = append(args, keyIndex(s.resKey(c.id)), c.id, c.ttl.Milliseconds(), c.enc, len(c.lines))
-		for _, l := range c.lines {
-			args = append(args, keyIndex(s.stockKey(l.SKU, l.Location)), l.Quantity)
+	args = append(args, s.opts.Retention.Milliseconds(), len(calls), wantLevels)
+	for i, c := range calls {
+		keys[1+i] = c.resKey
+		args = append(args, c.id, c.ttl.Milliseconds(), c.enc, len(c.lines))
+		for j, l := range c.lines {
+			k := c.stockKey[j]
+			ki, ok := index[k]
+			if !ok {
+				keys = append(keys, k)
+				ki = len(keys)
+				index[k] = ki
+			}
+			args = append(args, ki, l.Quantity)
 		}
 	}
 	// One caller's cancellation must not fail the others in the batch; the
 	// client's read and write timeouts still bound the call.
-	reply, err := reserveScript.Run(context.Background(), s.client, keys, args...).Slice()
-	if err == nil && len(reply) != len(calls)+1 {
-		err = fmt.Errorf("unexpected reply length %d", len(reply))
+	reply, err := reserveScript.Run(context.Background(), s.client, keys, args...).Text()
+	var rows []string
+	if err == nil {
+		rows = strings.Split(reply, "\n")
+		if len(rows) != len(calls)+1 {
+			err = fmt.Errorf("unexpected reply %q", reply)
+		}
 	}
 	var now, head int64
 	if err == nil {
-		tail, _ := reply[len(calls)].([]any)
-		if len(tail) == 2 {
-			now, _ = tail[0].(int64)
-			head, _ = tail[1].(int64)
+		tail, ok := parseInts(rows[len(calls)])
+		if !ok || len(tail) != 2 {
+			err = fmt.Errorf("unexpected reply %q", reply)
+		} else {
+			now, head = tail[0], tail[1]
 		}
 	}
+	headDue := head >= 0 && head <= now
 	for i, c := range calls {
 		if err != nil {
 			c.err = fmt.Errorf("inventory: reserve %s: %w", c.id, err)
 		} else {
-			s.completeReserve(c, reply[i], head >= 0 && head <= now)
+			s.completeReserve(c, rows[i], now, headDue)
 		}
 		close(c.done)
 	}
 }
 
-func (s *Redis) completeReserve(c *reserveCall, raw any, headDue bool) {
-	r, ok := toInts(raw)
+func (s *Redis) completeReserve(c *reserveCall, row string, now int64, headDue bool) {
+	if row == "1" { // the hot path: reserved, no levels asked for
+		c.reserved = true
+		c.out = Reservation{ID: c.id, Lines: c.lines, State: Held, Deadline: time.UnixMilli(now + c.ttl.Milliseconds())}
+		return
+	}
+	r, ok := parseInts(row)
 	if !ok || len(r) == 0 {
-		c.err = fmt.Errorf("inventory: reserve %s: unexpected script reply %v", c.id, raw)
+		c.err = fmt.Errorf("inventory: reserve %s: unexpected script reply %q", c.id, row)
 		return
 	}
 	switch {
-	case r[0] == 1 && len(r) >= 2:
+	case r[0] == 1 && len(r) == 1+2*len(c.lines):
 		c.reserved = true
-		c.levels = r[2:]
-		c.out = Reservation{ID: c.id, Lines: c.lines, State: Held, Deadline: time.UnixMilli(r[1])}
+		c.levels = r[1:]
+		c.out = Reservation{ID: c.id, Lines: c.lines, State: Held, Deadline: time.UnixMilli(now + c.ttl.Milliseconds())}
 	case r[0] == 2 && len(r) == 4:
 		c.expired = r[3] == 1
 		c.out = Reservation{ID: c.id, Lines: c.lines, State: State(r[1]), Deadline: time.UnixMilli(r[2]), Replayed: true}
@@ -274,7 +301,7 @@ func (s *Redis) completeReserve(c *reserveCall, raw any, headDue bool) {
 		c.err = &StockError{SKU: l.SKU, Location: l.Location, Requested: l.Quantity, Available: r[2]}
 		c.headDue = headDue
 	default:
-		c.err = fmt.Errorf("inventory: reserve %s: unexpected script reply %v", c.id, raw)
+		c.err = fmt.Errorf("inventory: reserve %s: unexpected script reply %q", c.id, row)
 	}
 }
 
@@ -286,7 +313,8 @@ func (s *Redis) Extend(ctx context.Context, id string, ttl time.Duration) (Reser
 	if err := checkTTL(ttl); err != nil {
 		return Reservation{}, err
 	}
-	return s.transition(ctx, "extend", id, ttl)
+	r, _, err := s.apply(ctx, "extend", id, ttl)
+	return r, err
 }
 
 // Commit implements Store.
@@ -294,7 +322,8 @@ func (s *Redis) Commit(ctx context.Context, id string) (Reservation, error) {
 	if err := checkID("ID", id); err != nil {
 		return Reservation{}, err
 	}
-	return s.transition(ctx, "commit", id, 0)
+	r, _, err := s.apply(ctx, "commit", id, 0)
+	return r, err
 }
 
 // Release implements Store.
@@ -302,7 +331,8 @@ func (s *Redis) Release(ctx context.Context, id string) (Reservation, error) {
 	if err := checkID("ID", id); err != nil {
 		return Reservation{}, err
 	}
-	return s.transition(ctx, "release", id, 0)
+	r, _, err := s.apply(ctx, "release", id, 0)
+	return r, err
 }
 
 // Reservation implements Store.
@@ -310,7 +340,8 @@ func (s *Redis) Reservation(ctx context.Context, id string) (Reservation, error)
 	if err := checkID("ID", id); err != nil {
 		return Reservation{}, err
 	}
-	return s.transition(ctx, "touch", id, 0)
+	r, _, err := s.apply(ctx, "touch", id, 0)
+	return r, err
 }
 
 // maxTransitionTries bounds retries when a record is replaced between the
@@ -318,24 +349,28 @@ func (s *Redis) Reservation(ctx context.Context, id string) (Reservation, error)
 // reused in between, so a second try practically always succeeds.
 const maxTransitionTries = 3
 
-// transition reads the reservation's lines (to name its stock keys in KEYS),
-// then runs the transition script, which checks the lines are unchanged.
-func (s *Redis) transition(ctx context.Context, op, id string, ttl time.Duration) (Reservation, error) {
+// apply reads the reservation's lines (to name its stock keys in KEYS), then
+// runs the transition script, which checks the lines are unchanged. It
+// reports whether this call expired the reservation.
+func (s *Redis) apply(ctx context.Context, op, id string, ttl time.Duration) (r Reservation, expiredNow bool, err error) {
 	if s.isClosed() {
-		return Reservation{}, ErrClosed
+		return Reservation{}, false, ErrClosed
 	}
 	for try := 0; try < maxTransitionTries; try++ {
-		rec, err := s.client.HMGet(ctx, s.resKey(id), "s", "d", "l").Result()
-		if err != nil {
-			return Reservation{}, fmt.Errorf("inventory: %s %s: %w", op, id, err)
+		rec, err := s.client.Get(ctx, s.resKey(id)).Result()
+		if errors.Is(err, redis.Nil) {
+			return Reservation{}, false, ErrNotFound
 		}
-		enc, _ := rec[2].(string)
-		if rec[0] == nil || enc == "" {
-			return Reservation{}, ErrNotFound
+		if err != nil {
+			return Reservation{}, false, fmt.Errorf("inventory: %s %s: %w", op, id, err)
+		}
+		enc, ok := recordLines(rec)
+		if !ok {
+			return Reservation{}, false, fmt.Errorf("inventory: %s %s: malformed reservation record", op, id)
 		}
 		lines, err := decodeLines(enc)
 		if err != nil {
-			return Reservation{}, fmt.Errorf("inventory: %s %s: %w", op, id, err)
+			return Reservation{}, false, fmt.Errorf("inventory: %s %s: %w", op, id, err)
 		}
 		keys := make([]string, 0, 2+len(lines))
 		keys = append(keys, s.expKey, s.resKey(id))
@@ -345,47 +380,48 @@ func (s *Redis) transition(ctx context.Context, op, id string, ttl time.Duration
 			keys = append(keys, s.stockKey(l.SKU, l.Location))
 			args = append(args, l.Quantity)
 		}
-		r, err := transitionScript.Run(ctx, s.client, keys, args...).Int64Slice()
+		res, err := transitionScript.Run(ctx, s.client, keys, args...).Int64Slice()
 		if err != nil {
-			return Reservation{}, fmt.Errorf("inventory: %s %s: %w", op, id, err)
+			return Reservation{}, false, fmt.Errorf("inventory: %s %s: %w", op, id, err)
 		}
-		if len(r) != 5 {
-			return Reservation{}, fmt.Errorf("inventory: %s %s: unexpected script reply %v", op, id, r)
+		if len(res) != 5 {
+			return Reservation{}, false, fmt.Errorf("inventory: %s %s: unexpected script reply %v", op, id, res)
 		}
-		switch r[0] {
+		switch res[0] {
 		case 0:
-			return Reservation{}, ErrNotFound
+			return Reservation{}, false, ErrNotFound
 		case 1:
 			continue
 		}
-		out := Reservation{ID: id, Lines: lines, State: State(r[1]), Deadline: time.UnixMilli(r[2])}
-		if r[3] == 1 {
+		out := Reservation{ID: id, Lines: lines, State: State(res[1]), Deadline: time.UnixMilli(res[2])}
+		expiredNow = res[3] == 1
+		if expiredNow {
 			s.opts.notify(s.opts.Hooks.OnExpire, out)
 		}
-		changed := r[4] == 1
+		changed := res[4] == 1
 		switch op {
 		case "commit":
 			if out.State != Committed {
-				return Reservation{}, &StateError{ID: id, Op: op, State: out.State}
+				return Reservation{}, false, &StateError{ID: id, Op: op, State: out.State}
 			}
 			if changed {
 				s.opts.notify(s.opts.Hooks.OnCommit, out)
 			}
 		case "release":
 			if out.State == Committed {
-				return Reservation{}, &StateError{ID: id, Op: op, State: out.State}
+				return Reservation{}, false, &StateError{ID: id, Op: op, State: out.State}
 			}
 			if changed {
 				s.opts.notify(s.opts.Hooks.OnRelease, out)
 			}
 		case "extend":
 			if out.State != Held {
-				return Reservation{}, &StateError{ID: id, Op: op, State: out.State}
+				return Reservation{}, false, &StateError{ID: id, Op: op, State: out.State}
 			}
 		}
-		return out, nil
+		return out, expiredNow, nil
 	}
-	return Reservation{}, fmt.Errorf("inventory: %s %s: record kept changing; retry", op, id)
+	return Reservation{}, false, fmt.Errorf("inventory: %s %s: record kept changing; retry", op, id)
 }
 
 // Levels implements Store.
@@ -414,37 +450,47 @@ func (s *Redis) Levels(ctx context.Context, items ...Item) ([]Level, error) {
 	return out, nil
 }
 
-// sweepPage is how many of the earliest deadlines Sweep reads at a time.
+// sweepPage is how many due expiry-index entries Sweep reads at a time.
 const sweepPage = 100
 
-// Sweep implements Store. It walks the expiry index from the earliest
-// deadline and expires each due reservation with the transition script,
-// stopping at the first one that is not yet due by the server's clock.
+// Sweep implements Store. It reads the expiry-index entries due by the
+// server's clock and touches each ID in them with the transition script,
+// which expires the reservation if it is still held and due (by the
+// server's TIME at that moment) and does nothing otherwise. Each entry is
+// removed once its IDs are handled; an extended reservation has its own,
+// later entry.
 func (s *Redis) Sweep(ctx context.Context) (int, error) {
 	if s.isClosed() {
 		return 0, ErrClosed
 	}
 	n := 0
 	for {
-		zs, err := s.client.ZRangeWithScores(ctx, s.expKey, 0, sweepPage-1).Result()
+		now, err := s.client.Time(ctx).Result()
 		if err != nil {
 			return n, fmt.Errorf("inventory: sweep: %w", err)
 		}
-		if len(zs) == 0 {
+		entries, err := s.client.ZRangeByScore(ctx, s.expKey, &redis.ZRangeBy{
+			Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10), Count: sweepPage,
+		}).Result()
+		if err != nil {
+			return n, fmt.Errorf("inventory: sweep: %w", err)
+		}
+		if len(entries) == 0 {
 			return n, nil
 		}
-		for _, z := range zs {
-			id, _ := z.Member.(string)
-			r, err := s.transition(ctx, "touch", id, 0)
-			switch {
-			case errors.Is(err, ErrNotFound):
-				continue // the script removed the stale entry
-			case err != nil:
-				return n, fmt.Errorf("inventory: sweep: %w", err)
-			case r.State == Held:
-				return n, nil // not due yet; nor is anything after it
+		for _, e := range entries {
+			for _, id := range strings.Fields(e) {
+				_, expired, err := s.apply(ctx, "touch", id, 0)
+				if err != nil && !errors.Is(err, ErrNotFound) {
+					return n, fmt.Errorf("inventory: sweep: %w", err)
+				}
+				if expired {
+					n++
+				}
 			}
-			n++
+			if err := s.client.ZRem(ctx, s.expKey, e).Err(); err != nil {
+				return n, fmt.Errorf("inventory: sweep: %w", err)
+			}
 		}
 	}
 }
@@ -493,18 +539,27 @@ func decodeLines(enc string) ([]Line, error) {
 	return lines, nil
 }
 
-func toInts(v any) ([]int64, bool) {
-	a, ok := v.([]any)
+// recordLines returns the encoded lines of a record "<state>|<deadline>|<lines>".
+func recordLines(rec string) (string, bool) {
+	_, rest, ok := strings.Cut(rec, "|")
 	if !ok {
-		return nil, false
+		return "", false
 	}
-	out := make([]int64, len(a))
-	for i, x := range a {
-		n, ok := x.(int64)
-		if !ok {
+	_, lines, ok := strings.Cut(rest, "|")
+	return lines, ok
+}
+
+// parseInts parses space-separated integers.
+func parseInts(row string) ([]int64, bool) {
+	out := make([]int64, 0, 4)
+	for row != "" {
+		f, rest, _ := strings.Cut(row, " ")
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
 			return nil, false
 		}
-		out[i] = n
+		out = append(out, n)
+		row = rest
 	}
 	return out, true
 }

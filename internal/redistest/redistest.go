@@ -19,6 +19,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -51,11 +52,37 @@ func Client(t testing.TB) redis.UniversalClient {
 
 // Embedded starts a miniredis for t and returns it with a client for it. Fault
 // tests use it to stop and restart the server mid-run.
+//
+// miniredis only expires keys when told time has passed, so a goroutine
+// advances its clock with the wall clock until t ends: key TTLs then behave
+// as on a real server.
 func Embedded(t testing.TB) (*miniredis.Miniredis, redis.UniversalClient) {
 	t.Helper()
 	m := miniredis.RunT(t)
 	c := redis.NewClient(&redis.Options{Addr: m.Addr()})
-	t.Cleanup(func() { _ = c.Close() })
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		const step = 5 * time.Millisecond
+		tick := time.NewTicker(step)
+		defer tick.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-tick.C:
+				m.FastForward(now.Sub(last))
+				last = now
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		close(stop)
+		<-done
+		_ = c.Close()
+	})
 	return m, c
 }
 

@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"InvalidInputWritesNothing", testInvalidInput},
 		{"RacingForScarceStock", testRacingForScarceStock},
 		{"RacingMultiLine", testRacingMultiLine},
+		{"Retention", testRetention},
 		{"Closed", testClosed},
 	}
 	for _, tt := range tests {

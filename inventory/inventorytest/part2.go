@@ -310,3 +310,28 @@ func testClosed(t *testing.T, newStore NewStore) {
 		t.Fatalf("second Close: %v", err)
 	}
 }
+
+func testRetention(t *testing.T, newStore NewStore) {
+	s := newStore(t, inventory.Options{Retention: shortTTL})
+	stock(t, s, "apple", "wh1", 10)
+	reserve(t, s, "r1", time.Minute, line("apple", "wh1", 2))
+	reserve(t, s, "held", time.Minute, line("apple", "wh1", 1))
+	mustOK(t, s.Commit, "r1")
+	pastShortTTL()
+	// The finished record is forgotten; the held one never is.
+	_, err := s.Reservation(ctx, "r1")
+	wantErr(t, err, inventory.ErrNotFound)
+	wantState(t, s, "held", inventory.Held)
+	// A forgotten ID may be used again, even with other lines.
+	reserve(t, s, "r1", time.Minute, line("apple", "wh1", 3))
+	wantLevel(t, s, "apple", "wh1", 8, 4)
+	// Adjustment records are forgotten too.
+	if _, err := s.Adjust(ctx, inventory.Adjustment{ID: "rcv", SKU: "apple", Location: "wh1", Delta: 1, Reason: inventory.ReasonReceipt}); err != nil {
+		t.Fatal(err)
+	}
+	pastShortTTL()
+	if _, err := s.Adjust(ctx, inventory.Adjustment{ID: "rcv", SKU: "apple", Location: "wh1", Delta: 2, Reason: inventory.ReasonReceipt}); err != nil {
+		t.Fatalf("reusing a forgotten adjustment ID: %v", err)
+	}
+	wantLevel(t, s, "apple", "wh1", 11, 4)
+}

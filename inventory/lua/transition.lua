@@ -3,7 +3,8 @@
 -- exactly once), then the operation applies to the resulting state.
 --
 -- KEYS[1]   expiry index: sorted set, held reservation ID -> deadline (ms)
--- KEYS[2]   the reservation record (hash s, d, l as in reserve.lua)
+-- KEYS[2]   the reservation record (string "<state>|<deadline>|<lines>",
+--           as in reserve.lua)
 -- KEYS[3..] the stock hashes of its lines, in line order
 -- ARGV[1]   operation: commit | release | extend | touch (expire if due)
 -- ARGV[2]   reservation ID
@@ -22,22 +23,22 @@
 --           non-held one change nothing; the caller reports the state.
 local exp, rk = KEYS[1], KEYS[2]
 local op, id, enc, retention = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local rec = redis.call('HMGET', rk, 's', 'd', 'l')
-if not rec[1] then
+local rec = redis.call('GET', rk)
+if not rec then
   redis.call('ZREM', exp, id)
   return {0, 0, 0, 0, 0}
 end
-if rec[3] ~= enc then
+local s, d, l = string.match(rec, '^(%d)|(%d+)|(.*)$')
+if l ~= enc then
   return {1, 0, 0, 0, 0}
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local s, d = tonumber(rec[1]), tonumber(rec[2])
+s = tonumber(s)
 local expired, changed = 0, 0
 
 local function finish(state)
-  redis.call('HSET', rk, 's', state)
-  redis.call('PEXPIRE', rk, retention)
+  redis.call('SET', rk, state .. '|' .. d .. '|' .. l, 'PX', retention)
   redis.call('ZREM', exp, id)
   s = state
 end
@@ -50,7 +51,7 @@ local function returnStock(onHandToo)
   end
 end
 
-if s == 1 and d <= now then
+if s == 1 and tonumber(d) <= now then
   returnStock(false)
   finish(4)
   expired = 1
@@ -65,11 +66,10 @@ if s == 1 then
     finish(3)
     changed = 1
   elseif op == 'extend' then
-    d = now + tonumber(ARGV[5])
-    local ds = string.format('%d', d)
-    redis.call('HSET', rk, 'd', ds)
-    redis.call('ZADD', exp, ds, id)
+    d = string.format('%d', now + tonumber(ARGV[5]))
+    redis.call('SET', rk, '1|' .. d .. '|' .. l)
+    redis.call('ZADD', exp, d, id)
     changed = 1
   end
 end
-return {2, s, d, expired, changed}
+return {2, s, tonumber(d), expired, changed}

@@ -1,0 +1,121 @@
+package inventory_test
+
+import (
+	"context"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/shopkit/shopkit/internal/redistest"
+	"github.com/shopkit/shopkit/inventory"
+)
+
+// Benchmarks for both backends. The Redis ones use REDIS_ADDR, else an
+// embedded miniredis (which checks they run but measures little):
+//
+//	REDIS_ADDR=127.0.0.1:6379 go test -run '^$' -bench . -benchmem ./inventory
+func BenchmarkReserve(b *testing.B) {
+	backends := []struct {
+		name string
+		new  func(b *testing.B) inventory.Store
+	}{
+		{"memory", func(b *testing.B) inventory.Store { return inventory.NewMemory(inventory.Options{}) }},
+		{"redis", func(b *testing.B) inventory.Store {
+			c := redistest.Client(b)
+			s, err := inventory.NewRedis(c, inventory.Options{Prefix: redistest.Prefix(b, c)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}},
+	}
+	// Each shape draws the lines of reservation i.
+	const skus = 1000
+	shapes := []struct {
+		name  string
+		lines func(i int64) []inventory.Line
+	}{
+		{"hot-sku", func(int64) []inventory.Line {
+			return []inventory.Line{{SKU: "hot", Location: "wh1", Quantity: 1}}
+		}},
+		{"many-skus", func(i int64) []inventory.Line {
+			return []inventory.Line{{SKU: "sku" + strconv.FormatInt(i%skus, 10), Location: "wh1", Quantity: 1}}
+		}},
+		{"multi-line", func(i int64) []inventory.Line {
+			return []inventory.Line{
+				{SKU: "sku" + strconv.FormatInt(i%skus, 10), Location: "wh1", Quantity: 1},
+				{SKU: "sku" + strconv.FormatInt((i*7+1)%skus, 10), Location: "wh1", Quantity: 2},
+				{SKU: "hot", Location: "wh1", Quantity: 1},
+			}
+		}},
+	}
+	ctx := context.Background()
+	for _, be := range backends {
+		for _, sh := range shapes {
+			b.Run(be.name+"/"+sh.name, func(b *testing.B) {
+				s := be.new(b)
+				defer s.Close()
+				for i := int64(0); i <= skus; i++ {
+					sku := "sku" + strconv.FormatInt(i, 10)
+					if i == skus {
+						sku = "hot"
+					}
+					if _, err := s.SetOnHand(ctx, inventory.Count{ID: "init-" + sku, SKU: sku, Location: "wh1", OnHand: inventory.MaxQuantity, Reason: inventory.ReasonCount}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				var seq atomic.Int64
+				b.ReportAllocs()
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						i := seq.Add(1)
+						if _, err := s.Reserve(ctx, inventory.Request{ID: "r" + strconv.FormatInt(i, 10), Lines: sh.lines(i), TTL: time.Hour}); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkCommit measures reserve-then-commit, the life of a paid order.
+func BenchmarkCommit(b *testing.B) {
+	ctx := context.Background()
+	for _, name := range []string{"memory", "redis"} {
+		b.Run(name, func(b *testing.B) {
+			var s inventory.Store = inventory.NewMemory(inventory.Options{})
+			if name == "redis" {
+				c := redistest.Client(b)
+				var err error
+				if s, err = inventory.NewRedis(c, inventory.Options{Prefix: redistest.Prefix(b, c)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			defer s.Close()
+			if _, err := s.SetOnHand(ctx, inventory.Count{ID: "init", SKU: "hot", Location: "wh1", OnHand: inventory.MaxQuantity, Reason: inventory.ReasonCount}); err != nil {
+				b.Fatal(err)
+			}
+			var seq atomic.Int64
+			line := []inventory.Line{{SKU: "hot", Location: "wh1", Quantity: 1}}
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					id := "c" + strconv.FormatInt(seq.Add(1), 10)
+					if _, err := s.Reserve(ctx, inventory.Request{ID: id, Lines: line, TTL: time.Hour}); err != nil {
+						b.Error(err)
+						return
+					}
+					if _, err := s.Commit(ctx, id); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}

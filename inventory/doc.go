@@ -1,0 +1,106 @@
+// Package inventory keeps stock levels per SKU and location and holds stock
+// for checkouts with reservations that never oversell.
+//
+// # Model
+//
+// An Item is a SKU at a location. Its Level has OnHand (units physically
+// held) and Reserved (units promised to held reservations); Available is
+// OnHand − Reserved, and a store keeps 0 ≤ Reserved ≤ OnHand at all times.
+// OnHand changes by Adjust (receipts, damage, returns) and SetOnHand (stock
+// counts); neither may take it below Reserved.
+//
+// A Reservation holds every one of its lines, or none. Lines naming the same
+// item are summed before they are checked, and stored merged and sorted. It
+// starts Held with a deadline of now + TTL and moves exactly once:
+//
+//	Held ──Commit──▶ Committed   on hand and reserved both drop: sold
+//	Held ──Release─▶ Released    reserved drops: stock is available again
+//	Held ──deadline─▶ Expired    as Release, when nobody paid in time
+//
+// Extend moves a held reservation's deadline. Commit of a committed, and
+// Release of a released or expired reservation, are no-ops; every other
+// transition from a final state returns a *StateError (errors.Is ErrNotHeld
+// and ErrCommitted, ErrReleased or ErrExpired).
+//
+// Expiry returns stock exactly once, whichever comes first: a touch of the
+// reservation (any call naming its ID) that finds it due, a Reserve that
+// meets a shortage while some hold is due (it sweeps, then retries once),
+// Sweep, or the background sweeper (Options.SweepInterval).
+//
+// # Idempotency
+//
+// Every mutation carries an ID. Replaying a reservation or adjustment
+// returns the first outcome and applies nothing; Reservation.Replayed tells
+// a replay. The same ID with a different request is ErrIDConflict. A
+// request that fails writes nothing, so its ID can be retried: a checkout
+// that was short of stock may reserve under the same ID after a restock.
+// Records of finished reservations and of adjustments are kept for
+// Options.Retention (default 24h) to answer replays, then forgotten; held
+// reservations are never forgotten.
+//
+// # Input
+//
+// IDs, SKUs, locations and reasons are 1–128 bytes of UTF-8 without
+// whitespace, control characters, braces or colons, so they cannot forge a
+// Redis key or hash tag. Quantities are int64 in 1..MaxQuantity (2^53−1, so
+// that Lua's doubles hold them exactly), a reservation has at most MaxLines
+// lines and a TTL of at least 1ms. Bad input gets an *InputError naming the
+// field and the rule, before anything is written.
+//
+// # Backends
+//
+// Memory keeps everything in process. Records are sharded by ID and every
+// item has its own lock, taken in line order, so reservations of different
+// items run in parallel and a hot item is locked only for its check and
+// update. Time comes from Options.Now.
+//
+// Redis keeps everything in Redis, one Lua script per atomic operation, and
+// decides expiry by the server's TIME. Concurrent Reserve calls are
+// coalesced: while one script call is in flight the next ones queue, and the
+// queue goes to Redis as one call (up to Options.MaxBatch reservations),
+// each reservation in it still all-or-nothing, idempotent and applied in
+// order. Under light load a batch is a single reservation, so nothing waits
+// for company. Commit, Release, Extend and Reservation read the record, then
+// run one script (two round trips), because a script may only touch the
+// keys it is given.
+//
+// If a call's context ends or the connection fails while a script is in
+// flight, the outcome is unknown to the caller: the reservation may have
+// been made. Replay the ID to learn it, or Release it.
+//
+// # Redis keys and Cluster
+//
+// Every key of a store starts with the hash tag {Prefix} (Options.Prefix,
+// default "shopkit:inventory"), so all of them live in one Cluster slot and
+// every script runs there: a reservation is all-or-nothing on a Cluster
+// exactly as on one server. The cost is that one store is served by one
+// node. To spread load over a Cluster, give independent stock independent
+// stores — one per region or warehouse group, say — each with its own
+// prefix; an order whose lines span stores takes one reservation per store.
+//
+//	{P}:s:<sku>:<location>   hash   h = on hand, r = reserved
+//	{P}:r:<id>               string "<state>|<deadline ms>|<lines>": a
+//	                                reservation; lines are
+//	                                "sku\tlocation\tqty\n" each. Finished
+//	                                ones expire after Retention.
+//	{P}:a:<id>               hash   f = request fingerprint, h, r = level
+//	                                after an adjustment; expires after
+//	                                Retention
+//	{P}:x                    zset   expiry index: members are the IDs
+//	                                reserved together with one deadline,
+//	                                space-separated, scored by that
+//	                                deadline in ms
+//
+// # Planning
+//
+// EOQ, EOQBackorders, EPQ, SafetyStock, ReorderPoint and Z are pure
+// functions for replenishment: how much to order and when. Their
+// conventions are stated in plan.go.
+//
+// # Concurrency and cost
+//
+// Stores are safe for concurrent use. Hooks run synchronously after the
+// change, outside locks. A Memory call costs a few map operations; a Redis
+// Reserve costs a share of one round trip, Commit and Release two. See
+// BENCHMARKS.md at the repository root for measured figures.
+package inventory
