@@ -35,8 +35,9 @@
 // request that fails writes nothing, so its ID can be retried: a checkout
 // that was short of stock may reserve under the same ID after a restock.
 // Records of finished reservations and of adjustments are kept for
-// Options.Retention (default 24h) to answer replays, then forgotten; held
-// reservations are never forgotten.
+// Options.Retention (default 24h) to answer replays, then forgotten (by the
+// store's next calls, a few records at a time); held reservations are never
+// forgotten.
 //
 // # Input
 //
@@ -79,17 +80,19 @@
 // prefix; an order whose lines span stores takes one reservation per store.
 //
 //	{P}:s:<sku>:<location>   hash   h = on hand, r = reserved
-//	{P}:r:<id>               string "<state>|<deadline ms>|<lines>": a
-//	                                reservation; lines are
-//	                                "sku\tlocation\tqty\n" each. Finished
-//	                                ones expire after Retention.
-//	{P}:a:<id>               hash   f = request fingerprint, h, r = level
-//	                                after an adjustment; expires after
-//	                                Retention
+//	{P}:res                  hash   reservation ID -> "<state>|<deadline ms>|<lines>",
+//	                                state 1 held, 2 committed, 3 released,
+//	                                4 expired; lines are "sku\tlocation\tqty\n"
+//	{P}:fin                  zset   finished reservation ID -> when its
+//	                                record may be forgotten (ms); every
+//	                                script forgets a few that are due
 //	{P}:x                    zset   expiry index: members are the IDs
 //	                                reserved together with one deadline,
 //	                                space-separated, scored by that
 //	                                deadline in ms
+//	{P}:a:<id>               hash   f = request fingerprint, h, r = level
+//	                                after an adjustment; expires after
+//	                                Retention
 //
 // # Planning
 //

@@ -21,7 +21,7 @@ var _ Store = (*Redis)(nil)
 // *redis.ClusterClient, *redis.Ring and the failover clients implement it.
 type RedisClient interface {
 	redis.Scripter
-	Get(ctx context.Context, key string) *redis.StringCmd
+	HGet(ctx context.Context, key, field string) *redis.StringCmd
 	ZRangeByScore(ctx context.Context, key string, opt *redis.ZRangeBy) *redis.StringSliceCmd
 	ZRem(ctx context.Context, key string, members ...any) *redis.IntCmd
 	Time(ctx context.Context) *redis.TimeCmd
@@ -54,7 +54,9 @@ type Redis struct {
 	client RedisClient
 	opts   Options
 	tag    string // "{prefix}"
-	expKey string
+	expKey string // expiry index
+	resKey string // records hash
+	finKey string // finished records by forget time
 
 	batch   batcher
 	sweeper *sweeper
@@ -78,13 +80,14 @@ func NewRedis(client RedisClient, opts Options) (*Redis, error) {
 		closed: make(chan struct{}),
 	}
 	s.expKey = s.tag + ":x"
+	s.resKey = s.tag + ":res"
+	s.finKey = s.tag + ":fin"
 	s.batch = batcher{max: opts.MaxBatch, run: s.runReserveBatch}
 	s.sweeper = startSweeper(opts.SweepInterval, s.Sweep)
 	return s, nil
 }
 
 func (s *Redis) stockKey(sku, location string) string { return s.tag + ":s:" + sku + ":" + location }
-func (s *Redis) resKey(id string) string              { return s.tag + ":r:" + id }
 func (s *Redis) adjKey(id string) string              { return s.tag + ":a:" + id }
 
 func (s *Redis) isClosed() bool {
@@ -145,7 +148,6 @@ type reserveCall struct {
 	lines    []Line
 	enc      string
 	ttl      time.Duration
-	resKey   string
 	stockKey []string // per line
 	done     chan struct{}
 
@@ -183,7 +185,7 @@ func (s *Redis) Reserve(ctx context.Context, r Request) (Reservation, error) {
 func (s *Redis) reserveOnce(ctx context.Context, id string, lines []Line, ttl time.Duration) (*reserveCall, error) {
 	// Build everything that does not depend on the batch here, in the
 	// caller's goroutine, to keep the serial batch loop short.
-	call := &reserveCall{id: id, lines: lines, enc: encodeLines(lines), ttl: ttl, resKey: s.resKey(id),
+	call := &reserveCall{id: id, lines: lines, enc: encodeLines(lines), ttl: ttl,
 		stockKey: make([]string, len(lines)), done: make(chan struct{})}
 	for i, l := range lines {
 		call.stockKey[i] = s.stockKey(l.SKU, l.Location)
@@ -221,19 +223,23 @@ func (s *Redis) afterReserve(call *reserveCall, err error) (Reservation, error) 
 
 // runReserveBatch sends one reserve script call for calls and completes each.
 func (s *Redis) runReserveBatch(calls []*reserveCall) {
-	// KEYS: the expiry index, each call's record, then distinct stock keys.
-	keys := make([]string, 1+len(calls), 1+2*len(calls))
-	keys[0] = s.expKey
-	index := make(map[string]int, len(calls))
-	args := make([]any, 0, 2+len(calls)*6)
+	// KEYS: expiry index, records, finished records, then distinct stock
+	// keys. ARGV: the IDs first (the script reads their records with one
+	// HMGET), then each call's TTL, lines and stock key indexes.
+	keys := make([]string, 3, 4+len(calls))
+	keys[0], keys[1], keys[2] = s.expKey, s.resKey, s.finKey
+	index := make(map[string]int, 4)
 	wantLevels := 0
 	if s.opts.Hooks.OnLowStock != nil && s.opts.LowStockThreshold != nil {
 		wantLevels = 1
 	}
-	args = append(args, s.opts.Retention.Milliseconds(), len(calls), wantLevels)
+	args := make([]any, 3+len(calls), 3+len(calls)*6)
+	args[0], args[1], args[2] = s.opts.Retention.Milliseconds(), len(calls), wantLevels
 	for i, c := range calls {
-		keys[1+i] = c.resKey
-		args = append(args, c.id, c.ttl.Milliseconds(), c.enc, len(c.lines))
+		args[3+i] = c.id
+	}
+	for _, c := range calls {
+		args = append(args, c.ttl.Milliseconds(), c.enc, len(c.lines))
 		for j, l := range c.lines {
 			k := c.stockKey[j]
 			ki, ok := index[k]
@@ -357,7 +363,7 @@ func (s *Redis) apply(ctx context.Context, op, id string, ttl time.Duration) (r 
 		return Reservation{}, false, ErrClosed
 	}
 	for try := 0; try < maxTransitionTries; try++ {
-		rec, err := s.client.Get(ctx, s.resKey(id)).Result()
+		rec, err := s.client.HGet(ctx, s.resKey, id).Result()
 		if errors.Is(err, redis.Nil) {
 			return Reservation{}, false, ErrNotFound
 		}
@@ -372,8 +378,8 @@ func (s *Redis) apply(ctx context.Context, op, id string, ttl time.Duration) (r 
 		if err != nil {
 			return Reservation{}, false, fmt.Errorf("inventory: %s %s: %w", op, id, err)
 		}
-		keys := make([]string, 0, 2+len(lines))
-		keys = append(keys, s.expKey, s.resKey(id))
+		keys := make([]string, 0, 3+len(lines))
+		keys = append(keys, s.expKey, s.resKey, s.finKey)
 		args := make([]any, 0, 5+len(lines))
 		args = append(args, op, id, enc, s.opts.Retention.Milliseconds(), ttl.Milliseconds())
 		for _, l := range lines {

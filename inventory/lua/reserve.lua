@@ -1,47 +1,43 @@
 -- reserve.lua: reserves a batch of independent reservations, each one all of
 -- its lines or none, in the order given. Concurrent Reserve calls are
 -- coalesced into one batch; a reservation later in the batch sees the stock
--- that earlier ones took. The work per batch, not per reservation, is what
--- makes a hot SKU cheap: records are read with one MGET and written with one
--- MSET, each stock hash is read and written once, and the expiry index gets
--- one entry per distinct deadline.
+-- that earlier ones took. The work is per batch wherever it can be: records
+-- are read with one HMGET and written with one HSET, each stock hash is read
+-- and written once, and the expiry index gets one entry per distinct
+-- deadline. That is what makes a hot SKU cheap.
 --
--- KEYS[1]        expiry index: sorted set of entries scored by deadline (ms);
---                an entry's member is the space-separated IDs that were
---                reserved together with that deadline. Entries may go stale
---                (a reservation committed or extended); Sweep checks each
---                ID's record before it expires anything.
--- KEYS[2..n+1]   the record key of reservation 1..n
--- KEYS[n+2..]    stock hashes, referred to by index from ARGV
--- ARGV[1]        retention (ms) for a record that this call expires
--- ARGV[2]        n, the number of reservations
--- ARGV[3]        1 to return each reserved line's levels (for low-stock
---                alerts), 0 to skip that work; then, per reservation:
---                ID, TTL (ms), encoded lines, line count m,
---                then m pairs (stock key index, quantity)
---
--- Record (string): "<state>|<deadline ms>|<encoded lines>", state 1 held,
---   2 committed, 3 released, 4 expired. Held records never expire by TTL.
--- Stock hash: h = on hand, r = reserved.
+-- KEYS[1]   expiry index: sorted set of entries scored by deadline (ms); an
+--           entry's member is the space-separated IDs reserved together
+--           with that deadline. Entries may go stale (a reservation
+--           committed or extended); Sweep checks each ID's record first.
+-- KEYS[2]   records: hash, ID -> "<state>|<deadline ms>|<encoded lines>",
+--           state 1 held, 2 committed, 3 released, 4 expired
+-- KEYS[3]   finished records: sorted set, ID -> when to forget it (ms)
+-- KEYS[4..] stock hashes (h = on hand, r = reserved), referred to by index
+-- ARGV[1]   retention (ms) of a finished record
+-- ARGV[2]   n, the number of reservations
+-- ARGV[3]   1 to return each reserved line's levels (for low-stock alerts),
+--           0 to skip that work
+-- ARGV[4..n+3]  the IDs; then, per reservation: TTL (ms), encoded lines,
+--           line count m, then m pairs (stock key index, quantity)
 --
 -- Returns one string, a line per reservation ("\n"-separated, space-separated
 -- fields), then a last line "now earliest-entry-deadline-or--1":
---   "1 [h1 r1 h2 r2 ...]"          reserved, with deadline now + TTL; with
---                                  ARGV[3] = 1, each line's on hand and
---                                  reserved after it
---   "2 state deadline expired"     replay of an existing ID (expired: 0|1,
---                                  whether this call expired it)
---   "3"                            ID used with other lines
---   "4 line-number available"      shortage; nothing written
+--   "1 [h1 r1 h2 r2 ...]"      reserved, deadline now + TTL; with ARGV[3] = 1,
+--                              each line's on hand and reserved after it
+--   "2 state deadline expired" replay of an existing ID (expired: 0|1,
+--                              whether this call expired it)
+--   "3"                        ID used with other lines
+--   "4 line-number available"  shortage; nothing written
 -- The earliest deadline is only looked up when some reservation fell short,
 -- so the caller can sweep due holds and retry.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local exp = KEYS[1]
-local retention = ARGV[1]
+local exp, recs, fin = KEYS[1], KEYS[2], KEYS[3]
+local retention = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
 local wantLevels = ARGV[3] == '1'
-local recs = redis.call('MGET', unpack(KEYS, 2, n + 1))
+local old = redis.call('HMGET', recs, unpack(ARGV, 4, n + 3))
 
 -- Stock hashes touched by this batch: key index -> {h, r, dirty}.
 local cells = {}
@@ -57,20 +53,19 @@ end
 
 local out = {}
 local created = {}   -- ID -> record written earlier in this batch
-local mset = {}      -- new records: key, value, key, value, ...
+local hset = {}      -- new records: ID, value, ID, value, ...
 local entries = {}   -- deadline -> IDs reserved with it
 local deadlines = {} -- TTL argument -> deadline string, formatted once
 local short = false
-local a = 4
+local a = n + 4
 for i = 1, n do
-  local rk = KEYS[i + 1]
-  local id = ARGV[a]
-  local ttl = ARGV[a + 1]
-  local enc = ARGV[a + 2]
-  local m = tonumber(ARGV[a + 3])
-  local p = a + 4
+  local id = ARGV[3 + i]
+  local ttl = ARGV[a]
+  local enc = ARGV[a + 1]
+  local m = tonumber(ARGV[a + 2])
+  local p = a + 3
   a = p + 2 * m
-  local rec = created[id] or recs[i]
+  local rec = created[id] or old[i]
   if rec then
     local s, d, l = string.match(rec, '^(%d)|(%d+)|(.*)$')
     if l ~= enc then
@@ -84,8 +79,11 @@ for i = 1, n do
           c[2] = c[2] - tonumber(ARGV[p + 2 * j + 1])
           c[3] = true
         end
-        redis.call('SET', rk, '4|' .. d .. '|' .. l, 'PX', retention)
+        local v = '4|' .. d .. '|' .. l
+        redis.call('HSET', recs, id, v)
+        redis.call('ZADD', fin, now + retention, id)
         redis.call('ZREM', exp, id)
+        created[id] = v
         s, expired = '4', '1'
       end
       out[i] = '2 ' .. s .. ' ' .. d .. ' ' .. expired
@@ -119,8 +117,8 @@ for i = 1, n do
       end
       local v = '1|' .. deadline .. '|' .. enc
       created[id] = v
-      mset[#mset + 1] = rk
-      mset[#mset + 1] = v
+      hset[#hset + 1] = id
+      hset[#hset + 1] = v
       local e = entries[deadline]
       if not e then
         e = {}
@@ -133,8 +131,8 @@ for i = 1, n do
   end
 end
 -- Lua's unpack has a stack limit, so bulk commands go in slices.
-for i = 1, #mset, 1000 do
-  redis.call('MSET', unpack(mset, i, math.min(i + 999, #mset)))
+for i = 1, #hset, 1000 do
+  redis.call('HSET', recs, unpack(hset, i, math.min(i + 999, #hset)))
 end
 for deadline, ids in pairs(entries) do
   redis.call('ZADD', exp, deadline, table.concat(ids, ' '))
@@ -143,6 +141,13 @@ for ki, c in pairs(cells) do
   if c[3] then
     redis.call('HSET', KEYS[ki], 'r', string.format('%d', c[2]))
   end
+end
+-- Forget a few finished records whose retention has passed; every call does
+-- its share, so the records hash stays bounded under steady traffic.
+local gone = redis.call('ZRANGEBYSCORE', fin, '-inf', now, 'LIMIT', 0, 16)
+if #gone > 0 then
+  redis.call('HDEL', recs, unpack(gone))
+  redis.call('ZREM', fin, unpack(gone))
 end
 local head = '-1'
 if short then

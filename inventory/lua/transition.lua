@@ -2,14 +2,14 @@
 -- reservation whose deadline has passed is expired first (its stock returns
 -- exactly once), then the operation applies to the resulting state.
 --
--- KEYS[1]   expiry index: sorted set, held reservation ID -> deadline (ms)
--- KEYS[2]   the reservation record (string "<state>|<deadline>|<lines>",
---           as in reserve.lua)
--- KEYS[3..] the stock hashes of its lines, in line order
+-- KEYS[1]   expiry index (see reserve.lua)
+-- KEYS[2]   records hash, ID -> "<state>|<deadline ms>|<encoded lines>"
+-- KEYS[3]   finished records: sorted set, ID -> when to forget it (ms)
+-- KEYS[4..] the stock hashes of the reservation's lines, in line order
 -- ARGV[1]   operation: commit | release | extend | touch (expire if due)
 -- ARGV[2]   reservation ID
 -- ARGV[3]   encoded lines the caller read; the keys above were built from them
--- ARGV[4]   retention (ms) for a record that leaves the held state
+-- ARGV[4]   retention (ms) of a finished record
 -- ARGV[5]   TTL (ms), for extend
 -- ARGV[6..] the quantity of each line
 --
@@ -21,9 +21,20 @@
 --           this call performed the operation. A commit of a non-held
 --           reservation, a release of a committed one and an extend of a
 --           non-held one change nothing; the caller reports the state.
-local exp, rk = KEYS[1], KEYS[2]
-local op, id, enc, retention = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local rec = redis.call('GET', rk)
+local exp, recs, fin = KEYS[1], KEYS[2], KEYS[3]
+local op, id, enc = ARGV[1], ARGV[2], ARGV[3]
+local retention = tonumber(ARGV[4])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+-- Forget a few finished records whose retention has passed.
+local gone = redis.call('ZRANGEBYSCORE', fin, '-inf', now, 'LIMIT', 0, 16)
+if #gone > 0 then
+  redis.call('HDEL', recs, unpack(gone))
+  redis.call('ZREM', fin, unpack(gone))
+end
+
+local rec = redis.call('HGET', recs, id)
 if not rec then
   redis.call('ZREM', exp, id)
   return {0, 0, 0, 0, 0}
@@ -32,20 +43,19 @@ local s, d, l = string.match(rec, '^(%d)|(%d+)|(.*)$')
 if l ~= enc then
   return {1, 0, 0, 0, 0}
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 s = tonumber(s)
 local expired, changed = 0, 0
 
 local function finish(state)
-  redis.call('SET', rk, state .. '|' .. d .. '|' .. l, 'PX', retention)
+  redis.call('HSET', recs, id, state .. '|' .. d .. '|' .. l)
+  redis.call('ZADD', fin, now + retention, id)
   redis.call('ZREM', exp, id)
   s = state
 end
 
 local function returnStock(onHandToo)
-  for i = 3, #KEYS do
-    local q = '-' .. ARGV[i + 3]
+  for i = 4, #KEYS do
+    local q = '-' .. ARGV[i + 2]
     redis.call('HINCRBY', KEYS[i], 'r', q)
     if onHandToo then redis.call('HINCRBY', KEYS[i], 'h', q) end
   end
@@ -67,7 +77,7 @@ if s == 1 then
     changed = 1
   elseif op == 'extend' then
     d = string.format('%d', now + tonumber(ARGV[5]))
-    redis.call('SET', rk, '1|' .. d .. '|' .. l)
+    redis.call('HSET', recs, id, '1|' .. d .. '|' .. l)
     redis.call('ZADD', exp, d, id)
     changed = 1
   end
