@@ -2,6 +2,7 @@ package inventory_test
 
 import (
 	"context"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -11,8 +12,9 @@ import (
 	"github.com/shopkit/shopkit/inventory"
 )
 
-// Benchmarks for both backends. The Redis ones use REDIS_ADDR, else an
-// embedded miniredis (which checks they run but measures little):
+// Benchmarks for both backends, with 64 concurrent callers as a busy server
+// would have. The Redis ones use REDIS_ADDR, else an embedded miniredis
+// (which checks they run but measures little):
 //
 //	REDIS_ADDR=127.0.0.1:6379 go test -run '^$' -bench . -benchmem ./inventory
 func BenchmarkReserve(b *testing.B) {
@@ -66,6 +68,7 @@ func BenchmarkReserve(b *testing.B) {
 					}
 				}
 				var seq atomic.Int64
+				setCallers(b)
 				b.ReportAllocs()
 				b.ResetTimer()
 				b.RunParallel(func(pb *testing.PB) {
@@ -101,6 +104,7 @@ func BenchmarkCommit(b *testing.B) {
 			}
 			var seq atomic.Int64
 			line := []inventory.Line{{SKU: "hot", Location: "wh1", Quantity: 1}}
+			setCallers(b)
 			b.ReportAllocs()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
@@ -118,4 +122,10 @@ func BenchmarkCommit(b *testing.B) {
 			})
 		})
 	}
+}
+
+// setCallers makes b.RunParallel run 64 goroutines.
+func setCallers(b *testing.B) {
+	const callers = 64
+	b.SetParallelism((callers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 }
