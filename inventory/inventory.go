@@ -46,8 +46,10 @@ var (
 	// ErrCommitted, ErrReleased and ErrExpired say which state a *StateError
 	// found the reservation in.
 	ErrCommitted = errors.New("inventory: reservation already committed")
-	ErrReleased  = errors.New("inventory: reservation already released")
-	ErrExpired   = errors.New("inventory: reservation expired")
+	// ErrReleased: see ErrCommitted.
+	ErrReleased = errors.New("inventory: reservation already released")
+	// ErrExpired: see ErrCommitted.
+	ErrExpired = errors.New("inventory: reservation expired")
 	// ErrClosed is returned by calls on a store after Close.
 	ErrClosed = errors.New("inventory: store closed")
 )
@@ -58,6 +60,8 @@ type InputError struct {
 	Rule  string // the rule it breaks, e.g. "must be > 0"
 }
 
+// Error implements error.
+// Error implements error.
 func (e *InputError) Error() string { return "inventory: " + e.Field + " " + e.Rule }
 
 // Is makes errors.Is(err, ErrInvalidInput) true.
@@ -71,6 +75,7 @@ type StockError struct {
 	Available int64 // units available there when it asked
 }
 
+// Error implements error.
 func (e *StockError) Error() string {
 	return fmt.Sprintf("inventory: insufficient stock for %s at %s: requested %d, available %d",
 		e.SKU, e.Location, e.Requested, e.Available)
@@ -88,6 +93,7 @@ type ReservedError struct {
 	Reserved int64 // units reserved at the time
 }
 
+// Error implements error.
 func (e *ReservedError) Error() string {
 	return fmt.Sprintf("inventory: on hand for %s at %s would be %d, below the %d reserved",
 		e.SKU, e.Location, e.OnHand, e.Reserved)
@@ -104,6 +110,7 @@ type StateError struct {
 	State State  // the state the reservation was found in
 }
 
+// Error implements error.
 func (e *StateError) Error() string {
 	return "inventory: cannot " + e.Op + " reservation " + e.ID + ": it is " + e.State.String()
 }

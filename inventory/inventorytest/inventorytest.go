@@ -55,7 +55,47 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Closed", testClosed},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })
+		t.Run(tt.name, func(t *testing.T) {
+			var stores []inventory.Store
+			tracked := func(t *testing.T, opts inventory.Options) inventory.Store {
+				s := newStore(t, opts)
+				stores = append(stores, s)
+				return s
+			}
+			tt.fn(t, tracked)
+			for _, s := range stores {
+				checkLevels(t, s)
+			}
+		})
+	}
+}
+
+// suiteItems are the items the suite's tests stock.
+var suiteItems = func() []inventory.Item {
+	var items []inventory.Item
+	for _, sku := range []string{"apple", "pear", "plum", "hot", "a", "b", "c", "d", "e"} {
+		for _, loc := range []string{"wh1", "wh2", "wh9"} {
+			items = append(items, inventory.Item{SKU: sku, Location: loc})
+		}
+	}
+	return items
+}()
+
+// checkLevels verifies, after every test, that no level of a store that is
+// still open is negative or has more reserved than on hand.
+func checkLevels(t *testing.T, s inventory.Store) {
+	t.Helper()
+	levels, err := s.Levels(ctx, suiteItems...)
+	if errors.Is(err, inventory.ErrClosed) {
+		return
+	}
+	if err != nil {
+		t.Fatalf("Levels after test: %v", err)
+	}
+	for _, l := range levels {
+		if l.OnHand < 0 || l.Reserved < 0 || l.Reserved > l.OnHand {
+			t.Fatalf("after test: %s@%s on hand %d, reserved %d", l.SKU, l.Location, l.OnHand, l.Reserved)
+		}
 	}
 }
 
