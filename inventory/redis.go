@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -221,11 +222,31 @@ func (s *Redis) afterReserve(call *reserveCall, err error) (Reservation, error) 
 	return out, nil
 }
 
-// runReserveBatch sends one reserve script call for calls and completes each.
+// runReserveBatch sends one reserve script call for calls and completes
+// each. A call whose ID already appears earlier in calls goes in a following
+// batch, so that it sees the first one's record as a replay would.
 func (s *Redis) runReserveBatch(calls []*reserveCall) {
+	seen := make(map[string]struct{}, len(calls))
+	var later []*reserveCall
+	batch := calls[:0:0]
+	for _, c := range calls {
+		if _, dup := seen[c.id]; dup {
+			later = append(later, c)
+			continue
+		}
+		seen[c.id] = struct{}{}
+		batch = append(batch, c)
+	}
+	s.sendReserveBatch(batch)
+	if len(later) > 0 {
+		s.runReserveBatch(later)
+	}
+}
+
+// sendReserveBatch runs reserve.lua for calls, whose IDs are distinct.
+func (s *Redis) sendReserveBatch(calls []*reserveCall) {
 	// KEYS: expiry index, records, finished records, then distinct stock
-	// keys. ARGV: the IDs first (the script reads their records with one
-	// HMGET), then each call's TTL, lines and stock key indexes.
+	// keys. ARGV: see reserve.lua.
 	keys := make([]string, 3, 4+len(calls))
 	keys[0], keys[1], keys[2] = s.expKey, s.resKey, s.finKey
 	index := make(map[string]int, 4)
@@ -233,13 +254,32 @@ func (s *Redis) runReserveBatch(calls []*reserveCall) {
 	if s.opts.Hooks.OnLowStock != nil && s.opts.LowStockThreshold != nil {
 		wantLevels = 1
 	}
-	args := make([]any, 3+len(calls), 3+len(calls)*6)
-	args[0], args[1], args[2] = s.opts.Retention.Milliseconds(), len(calls), wantLevels
+	// Group IDs by TTL; usually every call in a batch has the same TTL.
+	var ttls []time.Duration
+	var members []*strings.Builder
+	ttlIndex := make([]int, len(calls))
 	for i, c := range calls {
-		args[3+i] = c.id
+		j := slices.Index(ttls, c.ttl)
+		if j < 0 {
+			ttls = append(ttls, c.ttl)
+			members = append(members, &strings.Builder{})
+			j = len(ttls) - 1
+		} else {
+			members[j].WriteByte(' ')
+		}
+		members[j].WriteString(c.id)
+		ttlIndex[i] = j + 1
+	}
+	args := make([]any, 0, 4+2*len(ttls)+len(calls)*6)
+	args = append(args, s.opts.Retention.Milliseconds(), len(calls), wantLevels, len(ttls))
+	for j, ttl := range ttls {
+		args = append(args, ttl.Milliseconds(), members[j].String())
 	}
 	for _, c := range calls {
-		args = append(args, c.ttl.Milliseconds(), c.enc, len(c.lines))
+		args = append(args, c.id)
+	}
+	for i, c := range calls {
+		args = append(args, ttlIndex[i], c.enc, len(c.lines))
 		for j, l := range c.lines {
 			k := c.stockKey[j]
 			ki, ok := index[k]

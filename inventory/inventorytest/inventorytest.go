@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"InvalidInputWritesNothing", testInvalidInput},
 		{"RacingForScarceStock", testRacingForScarceStock},
 		{"RacingMultiLine", testRacingMultiLine},
+		{"RacingReplays", testRacingReplays},
 		{"Retention", testRetention},
 		{"Closed", testClosed},
 	}

@@ -248,3 +248,42 @@ func CheckInvariants(t testing.TB, s inventory.Store, skus, locations []string, 
 		}
 	}
 }
+
+// testRacingReplays: many goroutines send the same reservation at once, as
+// a client retrying on timeouts might. Exactly one makes it; the others get
+// it back as a replay, and the stock is held once.
+func testRacingReplays(t *testing.T, newStore NewStore) {
+	s := newStore(t, inventory.Options{})
+	stock(t, s, "apple", "wh1", 10)
+	const workers = 32
+	var fresh, replayed atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, id := range []string{"dup-1", "dup-2", "dup-3"} {
+				r, err := s.Reserve(ctx, inventory.Request{ID: id, TTL: time.Minute, Lines: []inventory.Line{line("apple", "wh1", 3)}})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if r.Replayed {
+					replayed.Add(1)
+				} else {
+					fresh.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if fresh.Load() != 3 || replayed.Load() != 3*workers-3 {
+		t.Fatalf("fresh %d, replayed %d; want 3 and %d", fresh.Load(), replayed.Load(), 3*workers-3)
+	}
+	wantLevel(t, s, "apple", "wh1", 10, 9)
+}

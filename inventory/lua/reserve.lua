@@ -9,17 +9,21 @@
 -- KEYS[1]   expiry index: sorted set of entries scored by deadline (ms); an
 --           entry's member is the space-separated IDs reserved together
 --           with that deadline. Entries may go stale (a reservation
---           committed or extended); Sweep checks each ID's record first.
+--           committed, extended or never made); Sweep checks each ID's
+--           record first, so a stale entry costs only a look-up.
 -- KEYS[2]   records: hash, ID -> "<state>|<deadline ms>|<encoded lines>",
 --           state 1 held, 2 committed, 3 released, 4 expired
 -- KEYS[3]   finished records: sorted set, ID -> when to forget it (ms)
 -- KEYS[4..] stock hashes (h = on hand, r = reserved), referred to by index
 -- ARGV[1]   retention (ms) of a finished record
--- ARGV[2]   n, the number of reservations
+-- ARGV[2]   n, the number of reservations; the caller never puts one ID
+--           twice in a batch
 -- ARGV[3]   1 to return each reserved line's levels (for low-stock alerts),
 --           0 to skip that work
--- ARGV[4..n+3]  the IDs; then, per reservation: TTL (ms), encoded lines,
---           line count m, then m pairs (stock key index, quantity)
+-- ARGV[4]   k, the number of distinct TTLs in the batch; then k pairs
+--           (TTL ms, the space-separated IDs that asked for it)
+-- then      the n IDs; then, per reservation: TTL number (1..k), encoded
+--           lines, line count m, then m pairs (stock key index, quantity)
 --
 -- Returns one string, a line per reservation ("\n"-separated, space-separated
 -- fields), then a last line "now earliest-entry-deadline-or--1":
@@ -37,7 +41,16 @@ local exp, recs, fin = KEYS[1], KEYS[2], KEYS[3]
 local retention = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
 local wantLevels = ARGV[3] == '1'
-local old = redis.call('HMGET', recs, unpack(ARGV, 4, n + 3))
+local k = tonumber(ARGV[4])
+-- Per TTL: the record prefix "1|<deadline>|", its deadline and whether any
+-- reservation with it succeeded (then its expiry entry is added).
+local prefix, deadline, used = {}, {}, {}
+for j = 1, k do
+  deadline[j] = string.format('%d', now + tonumber(ARGV[3 + 2 * j]))
+  prefix[j] = '1|' .. deadline[j] .. '|'
+end
+local ids = 5 + 2 * k -- ARGV index of the first ID
+local old = redis.call('HMGET', recs, unpack(ARGV, ids, ids + n - 1))
 
 -- Stock hashes touched by this batch: key index -> {h, r, dirty}.
 local cells = {}
@@ -52,20 +65,17 @@ local function cell(ki)
 end
 
 local out = {}
-local created = {}   -- ID -> record written earlier in this batch
-local hset = {}      -- new records: ID, value, ID, value, ...
-local entries = {}   -- deadline -> IDs reserved with it
-local deadlines = {} -- TTL argument -> deadline string, formatted once
+local hset = {} -- new records: ID, value, ID, value, ...
 local short = false
-local a = n + 4
+local a = ids + n
 for i = 1, n do
-  local id = ARGV[3 + i]
-  local ttl = ARGV[a]
+  local id = ARGV[ids + i - 1]
+  local tj = tonumber(ARGV[a])
   local enc = ARGV[a + 1]
   local m = tonumber(ARGV[a + 2])
   local p = a + 3
   a = p + 2 * m
-  local rec = created[id] or old[i]
+  local rec = old[i]
   if rec then
     local s, d, l = string.match(rec, '^(%d)|(%d+)|(.*)$')
     if l ~= enc then
@@ -79,11 +89,9 @@ for i = 1, n do
           c[2] = c[2] - tonumber(ARGV[p + 2 * j + 1])
           c[3] = true
         end
-        local v = '4|' .. d .. '|' .. l
-        redis.call('HSET', recs, id, v)
+        redis.call('HSET', recs, id, '4|' .. d .. '|' .. l)
         redis.call('ZADD', fin, now + retention, id)
         redis.call('ZREM', exp, id)
-        created[id] = v
         s, expired = '4', '1'
       end
       out[i] = '2 ' .. s .. ' ' .. d .. ' ' .. expired
@@ -100,32 +108,20 @@ for i = 1, n do
       end
     end
     if not res then
-      local deadline = deadlines[ttl]
-      if not deadline then
-        deadline = string.format('%d', now + tonumber(ttl))
-        deadlines[ttl] = deadline
-      end
-      local parts = {'1'}
+      local parts = wantLevels and {'1'}
       for j = 0, m - 1 do
         local c = cells[tonumber(ARGV[p + 2 * j])]
         c[2] = c[2] + tonumber(ARGV[p + 2 * j + 1])
         c[3] = true
-        if wantLevels then
+        if parts then
           parts[#parts + 1] = string.format('%d', c[1])
           parts[#parts + 1] = string.format('%d', c[2])
         end
       end
-      local v = '1|' .. deadline .. '|' .. enc
-      created[id] = v
       hset[#hset + 1] = id
-      hset[#hset + 1] = v
-      local e = entries[deadline]
-      if not e then
-        e = {}
-        entries[deadline] = e
-      end
-      e[#e + 1] = id
-      res = wantLevels and table.concat(parts, ' ') or '1'
+      hset[#hset + 1] = prefix[tj] .. enc
+      used[tj] = true
+      res = parts and table.concat(parts, ' ') or '1'
     end
     out[i] = res
   end
@@ -134,8 +130,10 @@ end
 for i = 1, #hset, 1000 do
   redis.call('HSET', recs, unpack(hset, i, math.min(i + 999, #hset)))
 end
-for deadline, ids in pairs(entries) do
-  redis.call('ZADD', exp, deadline, table.concat(ids, ' '))
+for j = 1, k do
+  if used[j] then
+    redis.call('ZADD', exp, deadline[j], ARGV[4 + 2 * j])
+  end
 end
 for ki, c in pairs(cells) do
   if c[3] then
