@@ -10,6 +10,8 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/shopkit/shopkit/internal/rediskeys"
 )
 
 // callers is how many goroutines contend in the parallel benchmarks.
@@ -42,19 +44,6 @@ func prefix(b *testing.B, c *redis.Client) string {
 	var r [6]byte
 	_, _ = rand.Read(r[:])
 	p := "bench:" + hex.EncodeToString(r[:])
-	b.Cleanup(func() {
-		ctx := context.Background()
-		var keys []string
-		it := c.Scan(ctx, 0, "*"+p+"*", 1000).Iterator()
-		for it.Next(ctx) {
-			if keys = append(keys, it.Val()); len(keys) == 1000 {
-				c.Unlink(ctx, keys...)
-				keys = keys[:0]
-			}
-		}
-		if len(keys) > 0 {
-			c.Unlink(ctx, keys...)
-		}
-	})
+	b.Cleanup(func() { _ = rediskeys.DeleteMatching(context.Background(), c, "*"+p+"*") })
 	return p
 }

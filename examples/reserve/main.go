@@ -25,6 +25,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shopkit/shopkit/internal/rediskeys"
 	"github.com/shopkit/shopkit/inventory"
 )
 
@@ -202,29 +203,11 @@ func open(backend, redisAddr, clusterAddrs string) (inventory.Store, string, fun
 	}
 	closeAll := func() {
 		_ = s.Close()
-		cleanup(client, opts.Prefix)
+		_ = rediskeys.DeleteMatching(context.Background(), client, "{"+opts.Prefix+"}*")
 		_ = client.Close()
 		for _, c := range closers {
 			c()
 		}
 	}
 	return s, name, closeAll, nil
-}
-
-// cleanup deletes the example's keys so repeated runs start fresh.
-func cleanup(c redis.UniversalClient, prefix string) {
-	ctx := context.Background()
-	del := func(ctx context.Context, n *redis.Client) error {
-		it := n.Scan(ctx, 0, "{"+prefix+"}*", 1000).Iterator()
-		for it.Next(ctx) {
-			n.Del(ctx, it.Val())
-		}
-		return it.Err()
-	}
-	switch c := c.(type) {
-	case *redis.ClusterClient:
-		_ = c.ForEachMaster(ctx, del)
-	case *redis.Client:
-		_ = del(ctx, c)
-	}
 }

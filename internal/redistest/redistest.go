@@ -23,6 +23,8 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/shopkit/shopkit/internal/rediskeys"
 )
 
 // InCI reports whether the tests run under CI, where a missing Redis is a
@@ -112,23 +114,6 @@ func Prefix(t testing.TB, c redis.UniversalClient) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	p := "test:" + hex.EncodeToString(b[:])
-	t.Cleanup(func() { deleteMatching(c, "*"+p+"*") })
+	t.Cleanup(func() { _ = rediskeys.DeleteMatching(context.Background(), c, "*"+p+"*") })
 	return p
-}
-
-func deleteMatching(c redis.UniversalClient, pattern string) {
-	ctx := context.Background()
-	del := func(ctx context.Context, node *redis.Client) error {
-		iter := node.Scan(ctx, 0, pattern, 500).Iterator()
-		for iter.Next(ctx) {
-			node.Del(ctx, iter.Val())
-		}
-		return iter.Err()
-	}
-	switch c := c.(type) {
-	case *redis.ClusterClient:
-		_ = c.ForEachMaster(ctx, del)
-	case *redis.Client:
-		_ = del(ctx, c)
-	}
 }

@@ -1,0 +1,57 @@
+// Package payout does the money side of a marketplace order: splitting a
+// payment among the platform, providers, merchants and referrers exactly,
+// reversing those shares on partial refunds without drift, and keeping the
+// books in a double-entry settlement ledger.
+//
+// # Exact allocation
+//
+// Allocate splits an amount of minor units (int64 cents, fen, yen) by
+// ratios so that the parts always sum to the whole. Each party first gets
+// its exact share rounded down; the few units left over go to parties whose
+// share had a fraction, one each, chosen by a Policy: LargestRemainder (the
+// default), FirstParties or LargestRatio. So every part is within one unit
+// of its exact share and a zero-ratio party gets nothing. Negative amounts
+// (refunds) split like their positive counterparts, negated. Arithmetic is
+// 128-bit, so any int64 amount and ratios work without overflow.
+// AllocateInto writes into a caller's slice and allocates nothing for up to
+// 64 parties. AllocateDecimal takes decimal.Decimal amounts and ratios
+// (percentages) at a currency's minor-unit scale; AllocateFixed pays fixed
+// amounts and gives one party the rest.
+//
+// # Fees, commissions and rebates
+//
+// Fee is basis points plus a fixed amount, clamped, rounded once by a
+// Rounding mode. Commission applies tiers marginally (each bracket at its
+// rate) or to the whole amount (the rate of the highest bracket reached); an
+// amount on a boundary takes the higher tier. Rebates pays referral levels
+// by rate with caps. SharingRules.Check enforces profit-sharing limits in
+// the style of WeChat Pay (at most 30% of the order shared, at most 50
+// receivers, positive amounts) and names the rule a plan breaks.
+//
+// # Refunds
+//
+// A Reversal tracks the refunds of one split charge and reverses every
+// share cumulatively: after refunds totalling R the shares reversed are
+// exactly the split of R, so once the refunds reach the charge every share
+// is reversed exactly, whatever their number and order. A refund beyond
+// what is left is a *RefundError.
+//
+// # Ledger
+//
+// A Ledger posts balanced transactions atomically and idempotently by ID.
+// Postings are pending until the transaction's AvailableAt (settlement at
+// T+N) and available after; Reverse posts a transaction's opposite once.
+// Every transaction sums to zero, so all balances always sum to zero.
+// MemoryLedger keeps it in process; RedisLedger keeps it in Redis with one
+// script per posting, deciding availability by the server's TIME. All keys
+// of a Redis ledger share the hash tag {Prefix}, so each posting, however
+// many accounts it touches, runs on one Cluster node; shard by giving
+// independent books (per region, per currency) their own prefix. The key
+// schema is on RedisLedger.
+//
+// # Concurrency and errors
+//
+// Ledgers are safe for concurrent use; a Reversal is a value and is not.
+// Bad input returns an *InputError naming the field and the rule and writes
+// nothing; backend failures are wrapped with %w.
+package payout

@@ -1,0 +1,266 @@
+package payout
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopkit/shopkit/internal/keyspace"
+)
+
+// Ledger limits.
+const (
+	// MaxPostings is the most postings one transaction may carry.
+	MaxPostings = 100
+	// MaxAmount is the largest absolute posting: 2^53−1 minor units, which
+	// keeps every figure exact wherever it travels (Lua, JSON).
+	MaxAmount = 1<<53 - 1
+)
+
+// ErrAlreadyReversed means a transaction was already reversed by another
+// reversal ID; the *ReversedError names it.
+var ErrAlreadyReversed = errors.New("payout: transaction already reversed")
+
+// ReversedError reports a second reversal of one transaction.
+type ReversedError struct {
+	ID         string // the transaction
+	ReversedBy string // the reversal that already reversed it
+}
+
+// Error implements error.
+func (e *ReversedError) Error() string {
+	return "payout: transaction " + e.ID + " already reversed by " + e.ReversedBy
+}
+
+// Is makes errors.Is(err, ErrAlreadyReversed) true.
+func (e *ReversedError) Is(target error) bool { return target == ErrAlreadyReversed }
+
+// Posting moves Amount minor units into Account (positive, a credit) or out
+// of it (negative, a debit).
+type Posting struct {
+	Account string
+	Amount  int64
+}
+
+// Transaction is a balanced set of postings, posted atomically.
+type Transaction struct {
+	// ID makes Post idempotent.
+	ID string
+	// Postings must sum to zero. Postings to the same account are merged.
+	Postings []Posting
+	// AvailableAt is when the postings become available (settlement at
+	// T+N); until then they count as pending. Zero means at once.
+	AvailableAt time.Time
+}
+
+// Posted is a transaction as the ledger holds it.
+type Posted struct {
+	ID string
+	// Postings are merged by account and sorted by account.
+	Postings    []Posting
+	AvailableAt time.Time // when the postings became or become available
+	PostedAt    time.Time // when the ledger accepted it
+	// Reverses is the ID of the transaction this one reverses, if any.
+	Reverses string
+	// ReversedBy is the ID of the reversal of this transaction, if any.
+	ReversedBy string
+	// Replayed is true when Post or Reverse found the ID already posted
+	// and returned it instead of posting again.
+	Replayed bool
+
+	fingerprint string // the request, to tell a replay from a conflict
+}
+
+// Balance is an account's money: Pending until its availability date, then
+// Available.
+type Balance struct {
+	Account   string
+	Pending   int64
+	Available int64
+}
+
+// Total returns Pending + Available.
+func (b Balance) Total() int64 { return b.Pending + b.Available }
+
+// Entry is one posting in an account's history.
+type Entry struct {
+	TransactionID string
+	Amount        int64
+	PostedAt      time.Time
+	AvailableAt   time.Time
+}
+
+// Ledger is a double-entry settlement ledger. Memory and Redis implement it
+// and pass the same conformance suite (package payouttest).
+//
+// Every transaction sums to zero, so the balances of all accounts always
+// sum to zero. Posting is atomic and idempotent by transaction ID.
+type Ledger interface {
+	// Post records t. Replaying an ID returns the first result; the same ID
+	// with different postings or availability is ErrIDConflict.
+	Post(ctx context.Context, t Transaction) (Posted, error)
+	// Reverse posts the opposite of transaction id under reversalID, with
+	// the original's availability date, so pending money is cancelled
+	// while pending and available money is taken back at once. A
+	// transaction is reversed at most once (*ReversedError). For a partial
+	// refund post a new transaction with amounts from a Reversal.
+	Reverse(ctx context.Context, id, reversalID string) (Posted, error)
+	// Transaction returns a posted transaction.
+	Transaction(ctx context.Context, id string) (Posted, error)
+	// Balances returns each account's balance, in order; an account never
+	// posted to has a zero balance.
+	Balances(ctx context.Context, accounts ...string) ([]Balance, error)
+	// History returns up to limit of an account's entries, newest first.
+	History(ctx context.Context, account string, limit int) ([]Entry, error)
+	// Close releases the ledger; calls after it return ErrClosed.
+	Close() error
+}
+
+// LedgerOptions configure a ledger. The zero value means the defaults.
+type LedgerOptions struct {
+	// Prefix starts every Redis key, as the hash tag "{Prefix}", so all keys
+	// of one ledger share a Cluster slot. Default "shopkit:payout". Redis
+	// only.
+	Prefix string
+	// Now is the Memory ledger's clock. Default time.Now. The Redis ledger
+	// uses the server's TIME.
+	Now func() time.Time
+}
+
+func (o LedgerOptions) withDefaults() LedgerOptions {
+	if o.Prefix == "" {
+		o.Prefix = "shopkit:payout"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+func checkID(field, s string) error {
+	if rule := keyspace.CheckID(s); rule != "" {
+		return &InputError{Field: field, Rule: rule}
+	}
+	return nil
+}
+
+// normalizePostings validates t and returns its postings merged by account
+// and sorted, the canonical form stored and compared on replay.
+func normalizePostings(t Transaction) ([]Posting, error) {
+	if err := checkID("ID", t.ID); err != nil {
+		return nil, err
+	}
+	if len(t.Postings) < 2 {
+		return nil, &InputError{Field: "Postings", Rule: "must have at least 2 postings"}
+	}
+	if len(t.Postings) > MaxPostings {
+		return nil, &InputError{Field: "Postings", Rule: "must have at most " + strconv.Itoa(MaxPostings) + " postings"}
+	}
+	if !t.AvailableAt.IsZero() && t.AvailableAt.UnixMilli() <= 0 {
+		return nil, &InputError{Field: "AvailableAt", Rule: "must be zero or after 1970"}
+	}
+	var sum int64
+	for i, p := range t.Postings {
+		field := "Postings[" + strconv.Itoa(i) + "]"
+		if err := checkID(field+".Account", p.Account); err != nil {
+			return nil, err
+		}
+		if p.Amount == 0 || p.Amount > MaxAmount || p.Amount < -MaxAmount {
+			return nil, &InputError{Field: field + ".Amount", Rule: "must be non-zero and within ±(2^53-1)"}
+		}
+		sum += p.Amount // |sum| ≤ 100·2^53: no overflow
+	}
+	if sum != 0 {
+		return nil, &InputError{Field: "Postings", Rule: "must sum to zero (sum is " + strconv.FormatInt(sum, 10) + ")"}
+	}
+	merged := slices.Clone(t.Postings)
+	slices.SortStableFunc(merged, func(a, b Posting) int { return strings.Compare(a.Account, b.Account) })
+	out := merged[:0]
+	for _, p := range merged {
+		if n := len(out); n > 0 && out[n-1].Account == p.Account {
+			out[n-1].Amount += p.Amount
+			continue
+		}
+		out = append(out, p)
+	}
+	kept := out[:0]
+	for _, p := range out {
+		if p.Amount != 0 {
+			kept = append(kept, p)
+		}
+	}
+	if len(kept) == 0 {
+		return nil, &InputError{Field: "Postings", Rule: "must move money between at least two accounts"}
+	}
+	for _, p := range kept {
+		if p.Amount > MaxAmount || p.Amount < -MaxAmount {
+			return nil, &InputError{Field: "Postings", Rule: "merged amount for " + p.Account + " must be within ±(2^53-1)"}
+		}
+	}
+	return kept, nil
+}
+
+func checkAccounts(accounts []string) error {
+	for i, a := range accounts {
+		if err := checkID("Accounts["+strconv.Itoa(i)+"]", a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// availableMillis is t's availability in Unix milliseconds; 0 means at once.
+func availableMillis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func negate(ps []Posting) []Posting {
+	out := make([]Posting, len(ps))
+	for i, p := range ps {
+		out[i] = Posting{Account: p.Account, Amount: -p.Amount}
+	}
+	return out
+}
+
+// encodePostings is the canonical text of normalized postings:
+// "account\tamount\n" each. Accounts cannot contain tabs or newlines.
+func encodePostings(ps []Posting) string {
+	var b strings.Builder
+	for _, p := range ps {
+		b.WriteString(p.Account)
+		b.WriteByte('\t')
+		b.WriteString(strconv.FormatInt(p.Amount, 10))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func decodePostings(s string) ([]Posting, error) {
+	var out []Posting
+	for rest := s; rest != ""; {
+		row, tail, ok := strings.Cut(rest, "\n")
+		if !ok {
+			return nil, errors.New("malformed postings")
+		}
+		rest = tail
+		acct, amt, ok := strings.Cut(row, "\t")
+		n, err := strconv.ParseInt(amt, 10, 64)
+		if !ok || err != nil {
+			return nil, errors.New("malformed postings")
+		}
+		out = append(out, Posting{Account: acct, Amount: n})
+	}
+	return out, nil
+}
+
+// fingerprint identifies a posting request: the same ID must always come
+// with the same fingerprint.
+func fingerprint(ps []Posting, requestedAvail int64, reverses string) string {
+	return encodePostings(ps) + "|" + strconv.FormatInt(requestedAvail, 10) + "|" + reverses
+}

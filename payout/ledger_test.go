@@ -1,0 +1,38 @@
+package payout_test
+
+import (
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shopkit/shopkit/internal/redistest"
+	"github.com/shopkit/shopkit/payout"
+	"github.com/shopkit/shopkit/payout/payouttest"
+)
+
+func TestMemoryLedger(t *testing.T) {
+	payouttest.Run(t, func(t *testing.T) payout.Ledger {
+		l := payout.NewMemoryLedger(payout.LedgerOptions{})
+		t.Cleanup(func() { _ = l.Close() })
+		return l
+	})
+}
+
+func newRedisLedger(client redis.UniversalClient) payouttest.NewLedger {
+	return func(t *testing.T) payout.Ledger {
+		l, err := payout.NewRedisLedger(client, payout.LedgerOptions{Prefix: redistest.Prefix(t, client)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = l.Close() })
+		return l
+	}
+}
+
+func TestRedisLedger(t *testing.T) {
+	payouttest.Run(t, newRedisLedger(redistest.Client(t)))
+}
+
+func TestRedisClusterLedger(t *testing.T) {
+	payouttest.Run(t, newRedisLedger(redistest.Cluster(t)))
+}

@@ -1,0 +1,215 @@
+package payout
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+)
+
+var _ Ledger = (*MemoryLedger)(nil)
+
+// MemoryLedger is a process-local Ledger. One mutex guards it; a posting
+// holds it for a few map operations per account. Times are kept to the
+// millisecond, as in Redis, and come from LedgerOptions.Now.
+type MemoryLedger struct {
+	opts LedgerOptions
+
+	mu       sync.Mutex
+	closed   bool
+	txs      map[string]*Posted
+	accounts map[string]*memAccount
+}
+
+type memAccount struct {
+	available int64
+	pending   int64
+	due       []pendingEntry // by AvailableAt, earliest first
+	history   []Entry        // oldest first
+}
+
+type pendingEntry struct {
+	at     int64 // Unix ms
+	amount int64
+}
+
+// NewMemoryLedger returns an empty in-memory ledger.
+func NewMemoryLedger(opts LedgerOptions) *MemoryLedger {
+	return &MemoryLedger{opts: opts.withDefaults(), txs: make(map[string]*Posted), accounts: make(map[string]*memAccount)}
+}
+
+func (m *MemoryLedger) nowMillis() int64 { return m.opts.Now().UnixMilli() }
+
+// Post implements Ledger.
+func (m *MemoryLedger) Post(ctx context.Context, t Transaction) (Posted, error) {
+	postings, err := normalizePostings(t)
+	if err != nil {
+		return Posted{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return Posted{}, ErrClosed
+	}
+	return m.postLocked(t.ID, postings, availableMillis(t.AvailableAt), "")
+}
+
+func (m *MemoryLedger) postLocked(id string, postings []Posting, avail int64, reverses string) (Posted, error) {
+	fp := fingerprint(postings, avail, reverses)
+	if prev, ok := m.txs[id]; ok {
+		if prev.fingerprint != fp {
+			return Posted{}, ErrIDConflict
+		}
+		out := prev.clone()
+		out.Replayed = true
+		return out, nil
+	}
+	now := m.nowMillis()
+	if avail == 0 {
+		avail = now
+	}
+	p := &Posted{ID: id, Postings: postings, AvailableAt: time.UnixMilli(avail), PostedAt: time.UnixMilli(now), Reverses: reverses, fingerprint: fp}
+	for _, e := range postings {
+		a := m.account(e.Account)
+		if avail > now {
+			a.pending += e.Amount
+			i, _ := slices.BinarySearchFunc(a.due, avail+1, func(d pendingEntry, at int64) int { return int(d.at - at) })
+			a.due = slices.Insert(a.due, i, pendingEntry{at: avail, amount: e.Amount})
+		} else {
+			a.available += e.Amount
+		}
+		a.history = append(a.history, Entry{TransactionID: id, Amount: e.Amount, PostedAt: p.PostedAt, AvailableAt: p.AvailableAt})
+	}
+	m.txs[id] = p
+	return p.clone(), nil
+}
+
+func (m *MemoryLedger) account(name string) *memAccount {
+	a := m.accounts[name]
+	if a == nil {
+		a = &memAccount{}
+		m.accounts[name] = a
+	}
+	return a
+}
+
+// Reverse implements Ledger.
+func (m *MemoryLedger) Reverse(ctx context.Context, id, reversalID string) (Posted, error) {
+	if err := checkID("ID", id); err != nil {
+		return Posted{}, err
+	}
+	if err := checkID("ReversalID", reversalID); err != nil {
+		return Posted{}, err
+	}
+	if id == reversalID {
+		return Posted{}, &InputError{Field: "ReversalID", Rule: "must differ from ID"}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return Posted{}, ErrClosed
+	}
+	orig, ok := m.txs[id]
+	if !ok {
+		return Posted{}, ErrNotFound
+	}
+	if orig.ReversedBy != "" && orig.ReversedBy != reversalID {
+		return Posted{}, &ReversedError{ID: id, ReversedBy: orig.ReversedBy}
+	}
+	if orig.Reverses != "" {
+		return Posted{}, &InputError{Field: "ID", Rule: "must not name a reversal"}
+	}
+	out, err := m.postLocked(reversalID, negate(orig.Postings), orig.AvailableAt.UnixMilli(), id)
+	if err != nil {
+		return Posted{}, err
+	}
+	orig.ReversedBy = reversalID
+	return out, nil
+}
+
+// Transaction implements Ledger.
+func (m *MemoryLedger) Transaction(ctx context.Context, id string) (Posted, error) {
+	if err := checkID("ID", id); err != nil {
+		return Posted{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return Posted{}, ErrClosed
+	}
+	p, ok := m.txs[id]
+	if !ok {
+		return Posted{}, ErrNotFound
+	}
+	return p.clone(), nil
+}
+
+// Balances implements Ledger.
+func (m *MemoryLedger) Balances(ctx context.Context, accounts ...string) ([]Balance, error) {
+	if err := checkAccounts(accounts); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	now := m.nowMillis()
+	out := make([]Balance, len(accounts))
+	for i, name := range accounts {
+		out[i].Account = name
+		a := m.accounts[name]
+		if a == nil {
+			continue
+		}
+		// Settle what has become available.
+		n := 0
+		for n < len(a.due) && a.due[n].at <= now {
+			a.pending -= a.due[n].amount
+			a.available += a.due[n].amount
+			n++
+		}
+		a.due = a.due[n:]
+		out[i].Pending, out[i].Available = a.pending, a.available
+	}
+	return out, nil
+}
+
+// History implements Ledger.
+func (m *MemoryLedger) History(ctx context.Context, account string, limit int) ([]Entry, error) {
+	if err := checkID("Account", account); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, &InputError{Field: "Limit", Rule: "must be > 0"}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	a := m.accounts[account]
+	if a == nil {
+		return nil, nil
+	}
+	n := min(limit, len(a.history))
+	out := make([]Entry, 0, n)
+	for i := len(a.history) - 1; i >= len(a.history)-n; i-- {
+		out = append(out, a.history[i])
+	}
+	return out, nil
+}
+
+// Close implements Ledger.
+func (m *MemoryLedger) Close() error {
+	m.mu.Lock()
+	m.closed = true
+	m.mu.Unlock()
+	return nil
+}
+
+func (p *Posted) clone() Posted {
+	c := *p
+	c.Postings = slices.Clone(p.Postings)
+	return c
+}

@@ -1,0 +1,49 @@
+package payout
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors callers branch on. Typed errors below match them with errors.Is.
+var (
+	// ErrInvalidInput is matched by every *InputError.
+	ErrInvalidInput = errors.New("payout: invalid input")
+	// ErrSharingRule is matched by every *SharingError: a profit-sharing plan
+	// breaks one of the SharingRules.
+	ErrSharingRule = errors.New("payout: profit-sharing rule broken")
+	// ErrOverRefund means a refund exceeds what is left of the charge.
+	ErrOverRefund = errors.New("payout: refund exceeds what is left")
+	// ErrNotFound means no transaction has the given ID.
+	ErrNotFound = errors.New("payout: transaction not found")
+	// ErrIDConflict means an ID was reused for a different transaction.
+	ErrIDConflict = errors.New("payout: ID already used for a different transaction")
+	// ErrClosed is returned by calls on a ledger after Close.
+	ErrClosed = errors.New("payout: ledger closed")
+)
+
+// InputError reports input that breaks a rule. Nothing was written.
+type InputError struct {
+	Field string // the offending field, e.g. "Ratios[2]"
+	Rule  string // the rule it breaks, e.g. "must be ≥ 0"
+}
+
+// Error implements error.
+func (e *InputError) Error() string { return "payout: " + e.Field + " " + e.Rule }
+
+// Is makes errors.Is(err, ErrInvalidInput) true.
+func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
+
+// RefundError reports a refund larger than what is left to refund.
+type RefundError struct {
+	Requested int64 // the refund asked for, in minor units
+	Left      int64 // what was left of the charge
+}
+
+// Error implements error.
+func (e *RefundError) Error() string {
+	return fmt.Sprintf("payout: refund of %d exceeds the %d left", e.Requested, e.Left)
+}
+
+// Is makes errors.Is(err, ErrOverRefund) true.
+func (e *RefundError) Is(target error) bool { return target == ErrOverRefund }
