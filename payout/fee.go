@@ -206,11 +206,11 @@ func Rebates(amount int64, levels []Level, mode Rounding) ([]int64, error) {
 		if l.Cap > 0 {
 			v = min(v, l.Cap)
 		}
+		if v > amount-total {
+			return nil, &InputError{Field: "Levels", Rule: "rebates must not sum beyond the amount"}
+		}
 		out[i] = v
 		total += v
-	}
-	if total > amount {
-		return nil, &InputError{Field: "Levels", Rule: "rates must not sum beyond the amount"}
 	}
 	return out, nil
 }

@@ -187,3 +187,42 @@ func TestReversalProperty(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFees: fees, commissions and rebates either refuse their input or
+// return amounts between zero and the amount they are charged on.
+func FuzzFees(f *testing.F) {
+	f.Add(int64(1234), int64(290), int64(30), int64(50), int64(0), uint8(0), int64(10000), int64(1000))
+	f.Add(int64(-1), int64(-5), int64(-1), int64(7), int64(3), uint8(9), int64(0), int64(0))
+	f.Add(int64(1<<62), int64(10000), int64(1<<62), int64(0), int64(0), uint8(3), int64(1<<61), int64(10000))
+	f.Fuzz(func(t *testing.T, amount, bp, fixed, minFee, maxFee int64, mode uint8, from, bp2 int64) {
+		check := func(name string, v int64, err error) {
+			if err != nil {
+				if !errors.Is(err, payout.ErrInvalidInput) {
+					t.Fatalf("%s: unexpected error %v", name, err)
+				}
+				return
+			}
+			if v < 0 || v > amount {
+				t.Fatalf("%s(%d) = %d, outside [0, amount]", name, amount, v)
+			}
+		}
+		r := payout.Rounding(mode % 5)
+		v, err := payout.Fee{BasisPoints: bp, Fixed: fixed, Min: minFee, Max: maxFee, Rounding: r}.Of(amount)
+		check("Fee", v, err)
+		tiers := []payout.Tier{{From: 0, BasisPoints: bp}, {From: from, BasisPoints: bp2}}
+		v, err = payout.Commission(amount, tiers, payout.Marginal, r)
+		check("Commission marginal", v, err)
+		v, err = payout.Commission(amount, tiers, payout.WholeAmount, r)
+		check("Commission whole", v, err)
+		rb, err := payout.Rebates(amount, []payout.Level{{BasisPoints: bp, Cap: fixed}, {BasisPoints: bp2}}, r)
+		if err == nil {
+			check("Rebates[0]", rb[0], nil)
+			check("Rebates[1]", rb[1], nil)
+			if rb[0] > amount-rb[1] {
+				t.Fatalf("rebates %v sum beyond %d", rb, amount)
+			}
+		} else {
+			check("Rebates", 0, err)
+		}
+	})
+}
