@@ -25,6 +25,21 @@
 // GrowthBook behaves the same here. Definitions that no SDK could run (no
 // key, fewer than two variations, an unknown hash version) are errors.
 //
+// # Statistics
+//
+// SRM checks a traffic split against the weights with Pearson's chi-square
+// test (default threshold p < 0.001). TTest is Welch's two-sided t-test on
+// the relative effect (delta method, the default) or the absolute one,
+// matching gbstats' published test case to 5 decimals. Bayesian reads the
+// same effect through a Gaussian posterior: chance to win, credible
+// interval and the expected loss of each choice. CUPED adjusts metrics by a
+// pre-period covariate before either test. Inputs are sufficient
+// statistics (counts, sums, sums of squares) and bad ones (n < 2, NaN,
+// negative counts, weights not summing to 1) are errors, never NaN
+// results. The distributions (normal, Student t, chi-square) are computed
+// here from the incomplete beta and gamma functions, accurate to about
+// 1e-12.
+//
 // # Cost
 //
 // Assign does not allocate. Its time is mostly the hash: FNV-1a is a serial
