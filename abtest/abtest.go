@@ -107,6 +107,14 @@ type Experiment struct {
 	Force *int
 	// Status defaults to Running.
 	Status Status
+	// BucketVersion tags sticky assignments; bump it to re-randomise
+	// everyone on purpose. Used by AssignSticky.
+	BucketVersion int
+	// MinBucketVersion, if positive, keeps out users who hold a sticky
+	// assignment from an older version, rather than re-randomising them.
+	MinBucketVersion int
+	// DisableSticky makes AssignSticky behave as Assign.
+	DisableSticky bool
 }
 
 // Compiled is a validated experiment with its bucket ranges worked out,
@@ -122,6 +130,9 @@ type Compiled struct {
 	filters       []Filter
 	force         int // -1: none
 	status        Status
+	bucketVersion int
+	minVersion    int
+	noSticky      bool
 }
 
 // Key returns the experiment key.
@@ -148,8 +159,12 @@ func Compile(e Experiment) (*Compiled, error) {
 	if e.Status < Running || e.Status > Stopped {
 		return nil, &InputError{Field: "Status", Rule: "must be Running, Draft or Stopped"}
 	}
+	if e.BucketVersion < 0 || e.MinBucketVersion < 0 || e.MinBucketVersion > e.BucketVersion {
+		return nil, &InputError{Field: "MinBucketVersion", Rule: "must satisfy 0 ≤ MinBucketVersion ≤ BucketVersion"}
+	}
 	c := &Compiled{key: e.Key, seed: e.Seed, hashAttribute: e.HashAttribute, fallback: e.FallbackAttribute,
-		hashVersion: hv, status: e.Status, force: -1}
+		hashVersion: hv, status: e.Status, force: -1, bucketVersion: e.BucketVersion,
+		minVersion: e.MinBucketVersion, noSticky: e.DisableSticky}
 	if c.seed == "" {
 		c.seed = e.Key
 	}

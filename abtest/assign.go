@@ -1,5 +1,7 @@
 package abtest
 
+import "context"
+
 // Attributes are a user's attributes by name, as strings: the hash
 // attribute and any filter attributes. GrowthBook hashes numbers by their
 // decimal form, so pass 123 as "123".
@@ -21,6 +23,9 @@ type Result struct {
 	HashValue     string
 	// Bucket is the user's hash in [0, 1), when HashUsed.
 	Bucket float64
+	// StickyUsed reports whether the variation came from a stored sticky
+	// assignment.
+	StickyUsed bool
 }
 
 // Exposure is what an Assigner reports to its exposure hook.
@@ -55,9 +60,7 @@ type Assigner struct {
 // Assign does not allocate.
 func (a *Assigner) Assign(c *Compiled, attrs Attributes) Result {
 	r := a.assign(c, attrs)
-	if r.InExperiment && a.OnExposure != nil {
-		a.OnExposure(Exposure{Experiment: c.key, Result: r})
-	}
+	a.expose(c, r)
 	return r
 }
 
@@ -122,4 +125,103 @@ func (c *Compiled) passesFilters(attrs Attributes, value string) bool {
 		}
 	}
 	return true
+}
+
+// AssignSticky is Assign with sticky assignments kept in store: a user who
+// was assigned keeps the variation while the experiment's bucket version
+// stays the same, whatever happens to its weights or coverage, and a user
+// holding an assignment older than MinBucketVersion is kept out. The
+// hash-attribute document is preferred to the fallback-attribute one, and
+// an assignment found only under the fallback is copied to the hash
+// attribute once the user has one, as GrowthBook does. Forced variations
+// are never stored.
+func (a *Assigner) AssignSticky(ctx context.Context, c *Compiled, attrs Attributes, store StickyStore) (Result, error) {
+	if c.noSticky || store == nil || a.Disabled {
+		return a.Assign(c, attrs), nil
+	}
+	if v, ok := a.Forced[c.key]; ok && v >= 0 && v < len(c.ranges) {
+		return a.Assign(c, attrs), nil
+	}
+	if c.status == Draft {
+		return Result{}, nil
+	}
+	attr, value := c.hashValue(attrs)
+	if value == "" {
+		return Result{}, nil
+	}
+	docs, err := a.loadSticky(ctx, c, attrs, store)
+	if err != nil {
+		return Result{}, err
+	}
+	key := AssignmentKey(c.key, c.bucketVersion)
+	for v := 0; v < c.minVersion; v++ {
+		if _, ok := docs.merged[AssignmentKey(c.key, v)]; ok {
+			return Result{}, nil // blocked: held an assignment from a retired version
+		}
+	}
+	if stored, ok := docs.merged[key]; ok && stored < len(c.ranges) {
+		if _, inHashDoc := docs.hash[key]; !inHashDoc && attrs[c.hashAttribute] != "" {
+			if _, err := store.Save(ctx, c.hashAttribute, attrs[c.hashAttribute], key, stored); err != nil {
+				return Result{}, err
+			}
+		}
+		if c.force >= 0 || a.QAMode || c.status == Stopped {
+			return a.Assign(c, attrs), nil
+		}
+		n, _ := Hash(c.seed, value, c.hashVersion)
+		r := Result{InExperiment: true, Variation: stored, HashUsed: true, HashAttribute: attr, HashValue: value, Bucket: n, StickyUsed: true}
+		a.expose(c, r)
+		return r, nil
+	}
+	r := a.assign(c, attrs)
+	if r.InExperiment && r.HashUsed {
+		stored, err := store.Save(ctx, attr, value, key, r.Variation)
+		if err != nil {
+			return Result{}, err
+		}
+		if stored != r.Variation && stored < len(c.ranges) {
+			// A concurrent request stored first; agree with it.
+			r.Variation, r.StickyUsed = stored, true
+		}
+	}
+	a.expose(c, r)
+	return r, nil
+}
+
+func (a *Assigner) expose(c *Compiled, r Result) {
+	if r.InExperiment && a.OnExposure != nil {
+		a.OnExposure(Exposure{Experiment: c.key, Result: r})
+	}
+}
+
+type stickyDocs struct {
+	hash   map[string]int // the hash attribute's document
+	merged map[string]int // fallback's, overridden by the hash attribute's
+}
+
+func (a *Assigner) loadSticky(ctx context.Context, c *Compiled, attrs Attributes, store StickyStore) (stickyDocs, error) {
+	var d stickyDocs
+	d.merged = map[string]int{}
+	if c.fallback != "" {
+		if v := attrs[c.fallback]; v != "" {
+			fb, err := store.Load(ctx, c.fallback, v)
+			if err != nil {
+				return d, err
+			}
+			for k, x := range fb {
+				d.merged[k] = x
+			}
+		}
+	}
+	if v := attrs[c.hashAttribute]; v != "" {
+		h, err := store.Load(ctx, c.hashAttribute, v)
+		if err != nil {
+			return d, err
+		}
+		d.hash = h
+		for k, x := range h {
+			d.merged[k] = x
+		}
+	}
+	return d, nil
 }
