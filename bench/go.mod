@@ -6,6 +6,8 @@ require (
 	github.com/Rhymond/go-money v1.0.15
 	github.com/alicebob/miniredis/v2 v2.40.0
 	github.com/bsm/redislock v0.9.4
+	github.com/go-redis/redis_rate/v10 v10.0.1
+	github.com/go-redsync/redsync/v4 v4.18.1
 	github.com/growthbook/growthbook-golang v0.7.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/shopkit/shopkit v0.0.0

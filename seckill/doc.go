@@ -1,0 +1,42 @@
+// Package seckill has the building blocks of a flash sale: distributed
+// locks with fencing tokens and GCRA rate limiting, each with an in-memory
+// and a Redis backend that pass one conformance suite (package
+// seckilltest). The admission gate for the sale itself builds on them.
+//
+// # Locks
+//
+// A Locker grants named locks for a lease (TTL). Obtain retries a busy lock
+// as its RetryStrategy says (NoRetry, LinearBackoff, ExponentialBackoff
+// with jitter), always bounded by the context; Refresh extends the lease,
+// Release frees it, TTL reports what is left, and KeepAlive runs a
+// watchdog that refreshes the lease and cancels a context the moment the
+// lock is lost. ErrNotObtained, ErrNotHeld and the context's own error
+// tell the three failures apart.
+//
+// A lease can always run out under a holder that stalls (a long GC pause,
+// a slow disk), and then two holders believe they hold the lock. Every
+// grant therefore carries a fencing token, larger than any earlier grant
+// of the same name; a resource that remembers the largest token it has
+// accepted refuses the stale holder's late write. Fence does that check
+// for in-process resources; RedisFence does the check and the write in one
+// Redis script.
+//
+// In Redis, lock N is "{<prefix>:N}:lock" (value "<owner>|<token>") and its
+// token counter "{<prefix>:N}:fence", one hash tag per lock: the two share
+// a Cluster slot and different locks spread over the Cluster. The counter
+// never expires, so tokens never go backwards.
+//
+// # Rate limiting
+//
+// A Limiter applies GCRA, the generic cell rate algorithm (as
+// go-redis/redis_rate does): a Limit of Rate events per Period, fractional
+// rates allowed, with Burst events at once. Each key stores one
+// theoretical arrival time; AllowN admits n events or none and reports
+// what remains, when to retry and when the burst is full again; Peek
+// consumes nothing. The Redis limiter decides by the server's TIME and
+// each key expires once it is back to a full burst, so idle keys cost
+// nothing. Key K is "{<prefix>:K}".
+//
+// Lockers and Limiters are safe for concurrent use; a Lock's methods are
+// too.
+package seckill

@@ -1,0 +1,161 @@
+package seckill
+
+import (
+	"context"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/shopkit/shopkit/internal/keyspace"
+)
+
+// Limit is a GCRA rate limit: Rate events per Period on average, with up
+// to Burst events at once. Rate may be fractional (0.5 per second is one
+// event every two seconds).
+type Limit struct {
+	Rate   float64
+	Period time.Duration // default one second
+	Burst  int           // ≥ 1
+}
+
+// PerSecond returns a limit of rate events per second with burst.
+func PerSecond(rate float64, burst int) Limit {
+	return Limit{Rate: rate, Period: time.Second, Burst: burst}
+}
+
+// PerMinute returns a limit of rate events per minute with burst.
+func PerMinute(rate float64, burst int) Limit {
+	return Limit{Rate: rate, Period: time.Minute, Burst: burst}
+}
+
+// RateResult is the outcome of a rate-limit decision.
+type RateResult struct {
+	// Allowed is how many events this call admitted: n, or 0.
+	Allowed int
+	// Remaining is how many more events would be admitted right now.
+	Remaining int
+	// RetryAfter is how long until a denied call could succeed; 0 when
+	// allowed, and -1 when it never can (n above the burst).
+	RetryAfter time.Duration
+	// ResetAfter is how long until the limiter is back to a full burst.
+	ResetAfter time.Duration
+}
+
+// gcraDecide is the generic cell rate algorithm, in microseconds. tat is
+// the stored theoretical arrival time (or now when there is none). It
+// returns the result, the new TAT and whether to store it. The Redis
+// script computes the same, step for step.
+func gcraDecide(tat, now float64, l Limit, n int) (RateResult, float64, bool) {
+	emission := float64(l.Period.Microseconds()) / l.Rate
+	burstOffset := emission * float64(l.Burst)
+	tat = math.Max(tat, now)
+	newTAT := tat + emission*float64(n)
+	diff := now - (newTAT - burstOffset)
+	if diff < 0 {
+		retry := time.Duration(-diff) * time.Microsecond
+		if n > l.Burst {
+			retry = -1
+		}
+		return RateResult{RetryAfter: retry, ResetAfter: time.Duration(tat-now) * time.Microsecond}, 0, false
+	}
+	return RateResult{
+		Allowed:    n,
+		Remaining:  int(diff / emission),
+		ResetAfter: time.Duration(newTAT-now) * time.Microsecond,
+	}, newTAT, n > 0
+}
+
+func checkLimit(key string, l *Limit, n int) error {
+	if rule := keyspace.CheckID(key); rule != "" {
+		return &InputError{Field: "Key", Rule: rule}
+	}
+	if l.Period == 0 {
+		l.Period = time.Second
+	}
+	switch {
+	case math.IsNaN(l.Rate) || math.IsInf(l.Rate, 0) || l.Rate <= 0:
+		return &InputError{Field: "Rate", Rule: "must be a finite number > 0"}
+	case l.Period < time.Microsecond:
+		return &InputError{Field: "Period", Rule: "must be at least 1µs"}
+	case l.Burst < 1:
+		return &InputError{Field: "Burst", Rule: "must be ≥ 1"}
+	case n < 0:
+		return &InputError{Field: "N", Rule: "must be ≥ 0"}
+	case float64(l.Period.Microseconds())/l.Rate < 1:
+		return &InputError{Field: "Rate", Rule: "must leave at least 1µs between events"}
+	}
+	return nil
+}
+
+// limiterBackend stores GCRA state; memoryLimits and redisLimits implement it.
+type limiterBackend interface {
+	allowN(ctx context.Context, key string, l Limit, n int) (RateResult, error)
+}
+
+// Limiter is a GCRA rate limiter (as in go-redis/redis_rate): each key has
+// a theoretical arrival time, events are admitted while it stays within
+// the burst window, and idle keys cost nothing and expire by themselves. It
+// is safe for concurrent use.
+type Limiter struct {
+	backend limiterBackend
+}
+
+// Allow admits one event for key under l.
+func (r *Limiter) Allow(ctx context.Context, key string, l Limit) (RateResult, error) {
+	return r.AllowN(ctx, key, l, 1)
+}
+
+// AllowN admits n events for key under l, all or none.
+func (r *Limiter) AllowN(ctx context.Context, key string, l Limit, n int) (RateResult, error) {
+	if err := checkLimit(key, &l, n); err != nil {
+		return RateResult{}, err
+	}
+	return r.backend.allowN(ctx, key, l, n)
+}
+
+// Peek reports what key's limit would allow now without consuming any.
+func (r *Limiter) Peek(ctx context.Context, key string, l Limit) (RateResult, error) {
+	return r.AllowN(ctx, key, l, 0)
+}
+
+// NewMemoryLimiter returns a Limiter whose state lives in this process.
+// now is its clock (nil for time.Now).
+func NewMemoryLimiter(now func() time.Time) *Limiter {
+	if now == nil {
+		now = time.Now
+	}
+	return &Limiter{backend: &memoryLimits{now: now, tats: map[string]float64{}}}
+}
+
+type memoryLimits struct {
+	now func() time.Time
+
+	mu    sync.Mutex
+	tats  map[string]float64 // µs since the Unix epoch
+	calls int
+}
+
+// forgetEvery is how many calls pass between sweeps of idle keys.
+const forgetEvery = 4096
+
+func (m *memoryLimits) allowN(_ context.Context, key string, l Limit, n int) (RateResult, error) {
+	now := float64(m.now().UnixMicro())
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.calls++; m.calls%forgetEvery == 0 {
+		for k, t := range m.tats {
+			if t <= now {
+				delete(m.tats, k) // idle: back to a full burst anyway
+			}
+		}
+	}
+	tat, ok := m.tats[key]
+	if !ok {
+		tat = now
+	}
+	res, newTAT, store := gcraDecide(tat, now, l, n)
+	if store {
+		m.tats[key] = newTAT
+	}
+	return res, nil
+}

@@ -1,0 +1,260 @@
+package seckill
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/shopkit/shopkit/internal/keyspace"
+)
+
+// Lock errors.
+var (
+	// ErrNotObtained means the lock is held by someone else and the retry
+	// strategy gave up.
+	ErrNotObtained = errors.New("seckill: lock not obtained")
+	// ErrNotHeld means the lock was lost: it expired, or was taken by
+	// another holder after expiring.
+	ErrNotHeld = errors.New("seckill: lock not held")
+	// ErrInvalidInput is matched by every *InputError.
+	ErrInvalidInput = errors.New("seckill: invalid input")
+	// ErrClosed is returned by calls on a closed store.
+	ErrClosed = errors.New("seckill: closed")
+)
+
+// InputError reports input that breaks a rule. Nothing was written.
+type InputError struct {
+	Field string
+	Rule  string
+}
+
+// Error implements error.
+func (e *InputError) Error() string { return "seckill: " + e.Field + " " + e.Rule }
+
+// Is makes errors.Is(err, ErrInvalidInput) true.
+func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
+
+// lockBackend is what a lock store does; MemoryLocks and RedisLocks
+// implement it. A grant is identified by the owner token the Locker made.
+type lockBackend interface {
+	// obtain grants the lock to owner if it is free (or already owner's)
+	// and returns the grant's fencing token; ok is false if another owner
+	// holds it.
+	obtain(ctx context.Context, name, owner string, ttl time.Duration) (fence int64, ok bool, err error)
+	// refresh extends owner's grant; ok is false if owner no longer holds it.
+	refresh(ctx context.Context, name, owner string, ttl time.Duration) (fence int64, ok bool, err error)
+	// release frees owner's grant; ok is false if owner no longer held it.
+	release(ctx context.Context, name, owner string) (ok bool, err error)
+	// ttl returns the time left on owner's grant; ok is false if not held.
+	ttl(ctx context.Context, name, owner string) (left time.Duration, ok bool, err error)
+}
+
+// Locker hands out distributed locks with fencing tokens. Every grant of a
+// lock name carries a token larger than any earlier grant of that name, so
+// a resource that remembers the largest token it has seen can refuse a
+// write from a holder whose lease already passed to someone else (see
+// Fence and RedisFence). A Locker is safe for concurrent use.
+type Locker struct {
+	backend lockBackend
+}
+
+// RetryStrategy says how long to wait before the next attempt to obtain a
+// busy lock; ok false means give up.
+type RetryStrategy interface {
+	next(attempt int) (wait time.Duration, ok bool)
+}
+
+type noRetry struct{}
+
+func (noRetry) next(int) (time.Duration, bool) { return 0, false }
+
+// NoRetry tries once. The default.
+func NoRetry() RetryStrategy { return noRetry{} }
+
+type linear time.Duration
+
+func (l linear) next(int) (time.Duration, bool) { return time.Duration(l), true }
+
+// LinearBackoff retries every interval until the context ends.
+func LinearBackoff(interval time.Duration) RetryStrategy { return linear(interval) }
+
+type exponential struct{ min, max time.Duration }
+
+func (e exponential) next(attempt int) (time.Duration, bool) {
+	d := e.min << min(attempt, 32)
+	if d <= 0 || d > e.max {
+		d = e.max
+	}
+	// Full jitter: uniform in [d/2, d], so contenders spread out.
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1)), true
+}
+
+// ExponentialBackoff retries after min, 2·min, 4·min … capped at max, each
+// wait jittered in [w/2, w], until the context ends.
+func ExponentialBackoff(min, max time.Duration) RetryStrategy { return exponential{min: min, max: max} }
+
+// ObtainOptions configure Obtain. The zero value tries once.
+type ObtainOptions struct {
+	Retry RetryStrategy
+}
+
+// Lock is a held lock. Its methods are safe for concurrent use.
+type Lock struct {
+	locker *Locker
+	name   string
+	owner  string
+
+	mu    sync.Mutex
+	fence int64
+}
+
+// Name returns the lock's name.
+func (l *Lock) Name() string { return l.name }
+
+// Token returns the lock's fencing token.
+func (l *Lock) Token() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.fence
+}
+
+func checkLock(name string, ttl time.Duration) error {
+	if rule := keyspace.CheckID(name); rule != "" {
+		return &InputError{Field: "Name", Rule: rule}
+	}
+	if ttl < time.Millisecond {
+		return &InputError{Field: "TTL", Rule: "must be at least 1ms"}
+	}
+	return nil
+}
+
+// Obtain takes lock name for ttl. If it is held it retries as opts.Retry
+// says, bounded by ctx; it returns ErrNotObtained when the strategy gives
+// up and the context's error, wrapped, when ctx ends first.
+func (lk *Locker) Obtain(ctx context.Context, name string, ttl time.Duration, opts ObtainOptions) (*Lock, error) {
+	if err := checkLock(name, ttl); err != nil {
+		return nil, err
+	}
+	retry := opts.Retry
+	if retry == nil {
+		retry = NoRetry()
+	}
+	owner := newOwner()
+	var timer *time.Timer
+	for attempt := 0; ; attempt++ {
+		fence, ok, err := lk.backend.obtain(ctx, name, owner, ttl)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return &Lock{locker: lk, name: name, owner: owner, fence: fence}, nil
+		}
+		wait, again := retry.next(attempt)
+		if !again {
+			return nil, ErrNotObtained
+		}
+		if timer == nil {
+			timer = time.NewTimer(wait)
+			defer timer.Stop()
+		} else {
+			timer.Reset(wait)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("seckill: obtain %s: %w", name, ctx.Err())
+		case <-timer.C:
+		}
+	}
+}
+
+// Refresh extends the lease to ttl from now and returns the fencing token,
+// which stays the same for the life of the grant. ErrNotHeld means the
+// lock was lost; stop using the resource.
+func (l *Lock) Refresh(ctx context.Context, ttl time.Duration) (int64, error) {
+	if err := checkLock(l.name, ttl); err != nil {
+		return 0, err
+	}
+	fence, ok, err := l.locker.backend.refresh(ctx, l.name, l.owner, ttl)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 0, ErrNotHeld
+	}
+	l.mu.Lock()
+	l.fence = fence
+	l.mu.Unlock()
+	return fence, nil
+}
+
+// Release frees the lock. ErrNotHeld means it had already been lost.
+func (l *Lock) Release(ctx context.Context) error {
+	ok, err := l.locker.backend.release(ctx, l.name, l.owner)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrNotHeld
+	}
+	return nil
+}
+
+// TTL returns the time left on the lease, or ErrNotHeld.
+func (l *Lock) TTL(ctx context.Context) (time.Duration, error) {
+	left, ok, err := l.locker.backend.ttl(ctx, l.name, l.owner)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 0, ErrNotHeld
+	}
+	return left, nil
+}
+
+// KeepAlive starts a watchdog that refreshes the lease to ttl every
+// interval (pick interval well below ttl). The returned context is
+// cancelled the moment the lock is lost or a refresh fails, so work done
+// under it stops; stop ends the watchdog and waits for it.
+func (l *Lock) KeepAlive(ctx context.Context, ttl, interval time.Duration) (held context.Context, stop func()) {
+	held, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	quit := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-held.Done():
+				return
+			case <-t.C:
+				if _, err := l.Refresh(held, ttl); err != nil {
+					cancel(err)
+					return
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	return held, func() {
+		once.Do(func() {
+			close(quit)
+			<-done
+			cancel(context.Canceled)
+		})
+	}
+}
+
+// newOwner returns a random owner token for one grant.
+func newOwner() string {
+	var b [16]byte
+	_, _ = crand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,75 @@
+package seckill_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shopkit/shopkit/internal/redistest"
+	"github.com/shopkit/shopkit/seckill"
+	"github.com/shopkit/shopkit/seckill/seckilltest"
+)
+
+// fencedMap is an in-process resource guarded by seckill.Fence.
+type fencedMap struct {
+	fence  seckill.Fence
+	mu     sync.Mutex
+	values map[string]string
+}
+
+func (m *fencedMap) Write(_ context.Context, resource string, token int64, value string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.fence.Admit(resource, token); err != nil {
+		return err
+	}
+	if m.values == nil {
+		m.values = map[string]string{}
+	}
+	m.values[resource] = value
+	return nil
+}
+
+func TestMemory(t *testing.T) {
+	seckilltest.Run(t, seckilltest.Harness{
+		NewLocker:  func(t *testing.T) *seckill.Locker { return seckill.NewMemoryLocker(nil) },
+		NewLimiter: func(t *testing.T) *seckill.Limiter { return seckill.NewMemoryLimiter(nil) },
+		NewFenced:  func(t *testing.T) seckilltest.FencedWriter { return &fencedMap{} },
+	})
+}
+
+func redisHarness(client redis.UniversalClient) seckilltest.Harness {
+	return seckilltest.Harness{
+		NewLocker: func(t *testing.T) *seckill.Locker {
+			lk, err := seckill.NewRedisLocker(client, redistest.Prefix(t, client))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return lk
+		},
+		NewLimiter: func(t *testing.T) *seckill.Limiter {
+			l, err := seckill.NewRedisLimiter(client, redistest.Prefix(t, client))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l
+		},
+		NewFenced: func(t *testing.T) seckilltest.FencedWriter {
+			f, err := seckill.NewRedisFence(client, redistest.Prefix(t, client))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		},
+	}
+}
+
+func TestRedis(t *testing.T) {
+	seckilltest.Run(t, redisHarness(redistest.Client(t)))
+}
+
+func TestRedisCluster(t *testing.T) {
+	seckilltest.Run(t, redisHarness(redistest.Cluster(t)))
+}
