@@ -7,14 +7,16 @@
 --
 -- Returns the grant's fence (> 0), or 0 if another owner holds the lock. A
 -- free lock gets the next fence; the current owner obtaining again keeps
--- its fence and extends the lease.
-local cur = redis.call('GET', KEYS[1])
+-- its fence and extends the lease. The counter is bumped before the
+-- attempt, so a busy lock skips a number: tokens still only rise.
 local prefix = ARGV[1]
-if cur then
-  if string.sub(cur, 1, #prefix) ~= prefix then return 0 end
+local fence = redis.call('INCR', KEYS[2])
+if redis.call('SET', KEYS[1], prefix .. fence, 'NX', 'PX', ARGV[2]) then
+  return fence
+end
+local cur = redis.call('GET', KEYS[1])
+if cur and string.sub(cur, 1, #prefix) == prefix then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return tonumber(string.sub(cur, #prefix + 1))
 end
-local fence = redis.call('INCR', KEYS[2])
-redis.call('SET', KEYS[1], prefix .. fence, 'PX', ARGV[2])
-return fence
+return 0
