@@ -1,7 +1,27 @@
-// Package seckill has the building blocks of a flash sale: distributed
-// locks with fencing tokens and GCRA rate limiting, each with an in-memory
-// and a Redis backend that pass one conformance suite (package
-// seckilltest). The admission gate for the sale itself builds on them.
+// Package seckill runs flash sales: an admission gate over pre-warmed
+// stock, GCRA rate limiting and distributed locks with fencing tokens, each
+// with an in-memory and a Redis backend that pass one conformance suite
+// (package seckilltest).
+//
+// # Gate
+//
+// A Gate holds sales (Open: SKU, units, window, per-buyer limit, time to
+// pay). Admit is one atomic step per request: it checks the window, the
+// stock and the buyer's limit, takes the units, records the buyer and the
+// request, and issues a Ticket to pay within PayWithin (in Redis the
+// ticket also goes onto the sale's order-queue stream). Outcomes are
+// Admitted, SoldOut, LimitReached, NotStarted, Ended and RateLimited (with
+// GateOptions.Limiter). Replaying a request ID returns its first outcome,
+// except "not started", so a buyer who clicked early can retry. Pay marks
+// a ticket paid; Sweep returns the units of unpaid tickets past their
+// deadline, exactly once, to the sale and to the buyer's quota, and
+// reopens a sold-out sale. Remaining + Held + Paid = Units at all times.
+//
+// Once a sale sells out, the Gate answers SoldOut from memory with one
+// atomic load and no allocation, without a round trip; Redis gates sharing
+// a prefix tell each other over pub/sub when a sale sells out or reopens.
+// Sale S lives under the hash tag "{<prefix>:S}", so one sale's keys share
+// a slot and sales spread over a Cluster.
 //
 // # Locks
 //

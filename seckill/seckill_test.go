@@ -37,6 +37,11 @@ func TestMemory(t *testing.T) {
 		NewLocker:  func(t *testing.T) *seckill.Locker { return seckill.NewMemoryLocker(nil) },
 		NewLimiter: func(t *testing.T) *seckill.Limiter { return seckill.NewMemoryLimiter(nil) },
 		NewFenced:  func(t *testing.T) seckilltest.FencedWriter { return &fencedMap{} },
+		NewGate: func(t *testing.T, opts seckill.GateOptions) *seckill.Gate {
+			g := seckill.NewMemoryGate(nil, opts)
+			t.Cleanup(func() { _ = g.Close() })
+			return g
+		},
 	})
 }
 
@@ -62,6 +67,14 @@ func redisHarness(client redis.UniversalClient) seckilltest.Harness {
 				t.Fatal(err)
 			}
 			return f
+		},
+		NewGate: func(t *testing.T, opts seckill.GateOptions) *seckill.Gate {
+			g, err := seckill.NewRedisGate(client, redistest.Prefix(t, client), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = g.Close() })
+			return g
 		},
 	}
 }

@@ -26,14 +26,17 @@ type Harness struct {
 	NewLocker  func(t *testing.T) *seckill.Locker
 	NewLimiter func(t *testing.T) *seckill.Limiter
 	NewFenced  func(t *testing.T) FencedWriter
+	// NewGate returns a gate with opts; it should register Close.
+	NewGate func(t *testing.T, opts seckill.GateOptions) *seckill.Gate
 }
 
 var ctx = context.Background()
 
-// Run runs the lock and limiter suites.
+// Run runs the lock, limiter and gate suites.
 func Run(t *testing.T, h Harness) {
 	t.Run("Lock", func(t *testing.T) { runLock(t, h) })
 	t.Run("Limiter", func(t *testing.T) { runLimiter(t, h) })
+	t.Run("Gate", func(t *testing.T) { runGate(t, h) })
 }
 
 func runLock(t *testing.T, h Harness) {

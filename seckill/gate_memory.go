@@ -1,0 +1,180 @@
+package seckill
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// NewMemoryGate returns a Gate whose sales live in this process. now is its
+// clock (nil for time.Now).
+func NewMemoryGate(now func() time.Time, opts GateOptions) *Gate {
+	if now == nil {
+		now = time.Now
+	}
+	return newGate(&memoryGate{now: now, sales: map[string]*memSale{}}, opts)
+}
+
+type memoryGate struct {
+	now func() time.Time
+
+	mu    sync.Mutex
+	sales map[string]*memSale
+}
+
+type memSale struct {
+	mu       sync.Mutex
+	def      Sale
+	status   SaleStatus
+	users    map[string]int64
+	requests map[string]memRequest
+	tickets  map[string]*memTicket
+	seq      int64
+}
+
+type memRequest struct {
+	user string
+	qty  int64
+	adm  Admission
+}
+
+type memTicket struct {
+	Ticket
+	paid, expired bool
+}
+
+func (m *memoryGate) sale(id string) (*memSale, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.sales[id]
+	if s == nil {
+		return nil, ErrUnknownSale
+	}
+	return s, nil
+}
+
+func (m *memoryGate) open(_ context.Context, def Sale) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s := m.sales[def.ID]; s != nil {
+		if !sameSale(s.def, def) {
+			return ErrSaleConflict
+		}
+		return nil
+	}
+	m.sales[def.ID] = &memSale{def: def, status: SaleStatus{Units: def.Units, Remaining: def.Units},
+		users: map[string]int64{}, requests: map[string]memRequest{}, tickets: map[string]*memTicket{}}
+	return nil
+}
+
+func sameSale(a, b Sale) bool {
+	return a.SKU == b.SKU && a.Units == b.Units && a.Start.Equal(b.Start) && a.End.Equal(b.End) &&
+		a.PerUserLimit == b.PerUserLimit && a.PayWithin == b.PayWithin
+}
+
+func (m *memoryGate) admit(_ context.Context, saleID, userID, requestID string, qty int64) (Admission, error) {
+	s, err := m.sale(saleID)
+	if err != nil {
+		return Admission{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.requests[requestID]; ok {
+		if r.user != userID || r.qty != qty {
+			return Admission{}, ErrRequestConflict
+		}
+		a := r.adm
+		a.Replayed = true
+		return a, nil
+	}
+	now := m.now()
+	var a Admission
+	switch {
+	case now.Before(s.def.Start):
+		a.Outcome = NotStarted
+	case !now.Before(s.def.End):
+		a.Outcome = Ended
+	case s.users[userID]+qty > s.def.PerUserLimit:
+		a.Outcome = LimitReached
+	case s.status.Remaining < qty:
+		a.Outcome = SoldOut
+	default:
+		s.status.Remaining -= qty
+		s.status.Held += qty
+		s.users[userID] += qty
+		s.seq++
+		t := Ticket{ID: "t" + strconv.FormatInt(s.seq, 10), SaleID: saleID, UserID: userID, Quantity: qty,
+			Deadline: now.Add(s.def.PayWithin).Truncate(time.Millisecond)}
+		s.tickets[t.ID] = &memTicket{Ticket: t}
+		a = Admission{Outcome: Admitted, Ticket: t}
+	}
+	// Every outcome but "not started" is remembered: a buyer who clicks
+	// before the start may retry the same request once the sale opens.
+	if a.Outcome != NotStarted {
+		s.requests[requestID] = memRequest{user: userID, qty: qty, adm: a}
+	}
+	return a, nil
+}
+
+func (m *memoryGate) pay(_ context.Context, saleID, ticketID string) (Ticket, error) {
+	s, err := m.sale(saleID)
+	if err != nil {
+		return Ticket{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tickets[ticketID]
+	if t == nil {
+		return Ticket{}, ErrUnknownTicket
+	}
+	if !t.paid && !t.expired && !m.now().Before(t.Deadline) {
+		m.expireLocked(s, t)
+	}
+	if t.expired {
+		return Ticket{}, ErrTicketExpired
+	}
+	if !t.paid {
+		t.paid = true
+		s.status.Held -= t.Quantity
+		s.status.Paid += t.Quantity
+	}
+	return t.Ticket, nil
+}
+
+func (m *memoryGate) expireLocked(s *memSale, t *memTicket) {
+	t.expired = true
+	s.status.Held -= t.Quantity
+	s.status.Remaining += t.Quantity
+	s.users[t.UserID] -= t.Quantity
+}
+
+func (m *memoryGate) sweep(_ context.Context, saleID string) (int, error) {
+	s, err := m.sale(saleID)
+	if err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := m.now()
+	n := 0
+	for _, t := range s.tickets {
+		if !t.paid && !t.expired && !now.Before(t.Deadline) {
+			m.expireLocked(s, t)
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (m *memoryGate) status(_ context.Context, saleID string) (SaleStatus, error) {
+	s, err := m.sale(saleID)
+	if err != nil {
+		return SaleStatus{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status, nil
+}
+
+func (m *memoryGate) close() error { return nil }

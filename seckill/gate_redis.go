@@ -1,0 +1,214 @@
+package seckill
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shopkit/shopkit/internal/keyspace"
+)
+
+var (
+	//go:embed lua/open.lua
+	openLua    string
+	openScript = redis.NewScript(openLua)
+
+	//go:embed lua/admit.lua
+	admitLua    string
+	admitScript = redis.NewScript(admitLua)
+
+	//go:embed lua/settle.lua
+	settleLua    string
+	settleScript = redis.NewScript(settleLua)
+)
+
+// GateRedisClient is the part of go-redis the Redis gate uses.
+type GateRedisClient interface {
+	redis.Scripter
+	HMGet(ctx context.Context, key string, fields ...string) *redis.SliceCmd
+	Publish(ctx context.Context, channel string, message any) *redis.IntCmd
+	Subscribe(ctx context.Context, channels ...string) *redis.PubSub
+}
+
+var _ GateRedisClient = redis.UniversalClient(nil)
+
+// NewRedisGate returns a Gate whose sales live in Redis. Sale S uses keys
+// under the hash tag "{<prefix>:S}" (one slot per sale, so sales spread
+// over a Cluster): ":sale", ":users", ":requests", ":tickets", ":unpaid"
+// and the order queue stream ":queue". Gates sharing a prefix tell each
+// other when a sale sells out or reopens over the channel
+// "<prefix>:events", so every instance's fast path stays right; Close
+// stops listening. Prefix defaults to "shopkit:sale".
+func NewRedisGate(client GateRedisClient, prefix string, opts GateOptions) (*Gate, error) {
+	if prefix == "" {
+		prefix = "shopkit:sale"
+	}
+	if rule := keyspace.CheckPrefix(prefix); rule != "" {
+		return nil, &InputError{Field: "Prefix", Rule: rule}
+	}
+	rg := &redisGate{client: client, prefix: prefix, channel: prefix + ":events"}
+	g := newGate(rg, opts)
+	rg.listen(g)
+	return g, nil
+}
+
+type redisGate struct {
+	client  GateRedisClient
+	prefix  string
+	channel string
+
+	sub  *redis.PubSub
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+func (r *redisGate) keys(saleID string) []string {
+	tag := "{" + r.prefix + ":" + saleID + "}"
+	return []string{tag + ":sale", tag + ":users", tag + ":requests", tag + ":tickets", tag + ":unpaid", tag + ":queue"}
+}
+
+// listen applies sold-out and reopened events from every instance to g's
+// fast path.
+func (r *redisGate) listen(g *Gate) {
+	r.sub = r.client.Subscribe(context.Background(), r.channel)
+	ch := r.sub.Channel()
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		for msg := range ch {
+			kind, sale, ok := strings.Cut(msg.Payload, " ")
+			if !ok {
+				continue
+			}
+			g.markSoldOut(sale, kind == "soldout")
+		}
+	}()
+}
+
+func (r *redisGate) publish(ctx context.Context, kind, saleID string) {
+	// Best effort: a missed event only costs other instances a round trip
+	// (they learn "sold out" from their own next Admit).
+	_ = r.client.Publish(ctx, r.channel, kind+" "+saleID).Err()
+}
+
+func fingerprint(s Sale) string {
+	return s.SKU + "|" + strconv.FormatInt(s.Units, 10) + "|" + strconv.FormatInt(s.Start.UnixMilli(), 10) + "|" +
+		strconv.FormatInt(s.End.UnixMilli(), 10) + "|" + strconv.FormatInt(s.PerUserLimit, 10) + "|" +
+		strconv.FormatInt(s.PayWithin.Milliseconds(), 10)
+}
+
+func (r *redisGate) open(ctx context.Context, s Sale) error {
+	ok, err := openScript.Run(ctx, r.client, r.keys(s.ID)[:1], s.Units, s.Start.UnixMilli(), s.End.UnixMilli(),
+		s.PerUserLimit, s.PayWithin.Milliseconds(), fingerprint(s)).Int()
+	if err != nil {
+		return fmt.Errorf("seckill: open %s: %w", s.ID, err)
+	}
+	if ok == 0 {
+		return ErrSaleConflict
+	}
+	return nil
+}
+
+func (r *redisGate) admit(ctx context.Context, saleID, userID, requestID string, qty int64) (Admission, error) {
+	res, err := admitScript.Run(ctx, r.client, r.keys(saleID), userID, requestID, qty).Slice()
+	if err != nil {
+		return Admission{}, fmt.Errorf("seckill: admit %s: %w", saleID, err)
+	}
+	if len(res) != 4 {
+		return Admission{}, fmt.Errorf("seckill: admit %s: unexpected script reply %v", saleID, res)
+	}
+	code, _ := res[0].(int64)
+	ticket, _ := res[1].(string)
+	deadline, _ := res[2].(int64)
+	replayed, _ := res[3].(int64)
+	switch code {
+	case -1:
+		return Admission{}, ErrUnknownSale
+	case -2:
+		return Admission{}, ErrRequestConflict
+	}
+	a := Admission{Outcome: Outcome(code), Replayed: replayed == 1}
+	if a.Outcome == Admitted {
+		a.Ticket = Ticket{ID: ticket, SaleID: saleID, UserID: userID, Quantity: qty, Deadline: time.UnixMilli(deadline)}
+	}
+	if a.Outcome == SoldOut && !a.Replayed {
+		r.publish(ctx, "soldout", saleID)
+	}
+	return a, nil
+}
+
+func (r *redisGate) pay(ctx context.Context, saleID, ticketID string) (Ticket, error) {
+	k := r.keys(saleID)
+	res, err := settleScript.Run(ctx, r.client, []string{k[0], k[1], k[3], k[4]}, "pay", ticketID).Slice()
+	if err != nil {
+		return Ticket{}, fmt.Errorf("seckill: pay %s: %w", ticketID, err)
+	}
+	if len(res) != 4 {
+		return Ticket{}, fmt.Errorf("seckill: pay %s: unexpected script reply %v", ticketID, res)
+	}
+	state, _ := res[0].(int64)
+	user, _ := res[1].(string)
+	qty, _ := res[2].(int64)
+	deadline, _ := res[3].(int64)
+	switch state {
+	case 0:
+		return Ticket{}, ErrUnknownTicket
+	case 2:
+		r.publish(ctx, "open", saleID)
+		return Ticket{}, ErrTicketExpired
+	}
+	return Ticket{ID: ticketID, SaleID: saleID, UserID: user, Quantity: qty, Deadline: time.UnixMilli(deadline)}, nil
+}
+
+// sweepBatch is how many tickets one sweep script expires at most.
+const sweepBatch = 500
+
+func (r *redisGate) sweep(ctx context.Context, saleID string) (int, error) {
+	k := r.keys(saleID)
+	total := 0
+	for {
+		res, err := settleScript.Run(ctx, r.client, []string{k[0], k[1], k[3], k[4]}, "sweep", sweepBatch).Int64Slice()
+		if err != nil {
+			return total, fmt.Errorf("seckill: sweep %s: %w", saleID, err)
+		}
+		total += int(res[0])
+		if res[0] < sweepBatch {
+			break
+		}
+	}
+	if total > 0 {
+		r.publish(ctx, "open", saleID)
+	}
+	return total, nil
+}
+
+func (r *redisGate) status(ctx context.Context, saleID string) (SaleStatus, error) {
+	v, err := r.client.HMGet(ctx, r.keys(saleID)[0], "u", "r", "h", "p").Result()
+	if err != nil {
+		return SaleStatus{}, fmt.Errorf("seckill: status %s: %w", saleID, err)
+	}
+	if v[0] == nil {
+		return SaleStatus{}, ErrUnknownSale
+	}
+	n := func(i int) int64 {
+		s, _ := v[i].(string)
+		x, _ := strconv.ParseInt(s, 10, 64)
+		return x
+	}
+	return SaleStatus{Units: n(0), Remaining: n(1), Held: n(2), Paid: n(3)}, nil
+}
+
+func (r *redisGate) close() error {
+	var err error
+	r.once.Do(func() {
+		err = r.sub.Close()
+		r.wg.Wait()
+	})
+	return err
+}

@@ -1,0 +1,120 @@
+package seckill_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shopkit/shopkit/internal/redistest"
+	"github.com/shopkit/shopkit/seckill"
+)
+
+// TestSoldOutSpreadsToOtherInstances: two gates share a Redis; once one
+// sells the sale out, the other answers sold out from memory, and both
+// reopen when an unpaid ticket expires.
+func TestSoldOutSpreadsToOtherInstances(t *testing.T) {
+	client := redistest.Client(t)
+	prefix := redistest.Prefix(t, client)
+	a, err := seckill.NewRedisGate(client, prefix, seckill.GateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := seckill.NewRedisGate(client, prefix, seckill.GateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := context.Background()
+	now := time.Now()
+	s := seckill.Sale{ID: "spread", SKU: "x", Units: 1, Start: now.Add(-time.Minute), End: now.Add(time.Hour), PerUserLimit: 1, PayWithin: 50 * time.Millisecond}
+	if err := a.Open(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if adm, _ := a.Admit(ctx, "spread", "u1", "r1", 1); adm.Outcome != seckill.Admitted {
+		t.Fatal(adm)
+	}
+	if adm, _ := a.Admit(ctx, "spread", "u2", "r2", 1); adm.Outcome != seckill.SoldOut {
+		t.Fatal(adm)
+	}
+	// b learns it without asking Redis: its answer is sold out even for a
+	// request that would otherwise be an error (an unknown user format is
+	// not checked on the fast path).
+	waitFor(t, func() bool {
+		adm, err := b.Admit(ctx, "spread", "u3", "r3", 1)
+		return err == nil && adm.Outcome == seckill.SoldOut && !adm.Replayed
+	})
+	time.Sleep(100 * time.Millisecond)
+	if n, err := a.Sweep(ctx, "spread"); err != nil || n != 1 {
+		t.Fatalf("Sweep = %d, %v", n, err)
+	}
+	waitFor(t, func() bool {
+		adm, err := b.Admit(ctx, "spread", "u4", fmt.Sprintf("r4-%d", time.Now().UnixNano()), 1)
+		return err == nil && adm.Outcome == seckill.Admitted
+	})
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestGateRedisRestart: the server restarts in the middle of a sale; calls
+// fail meanwhile, and afterwards remaining + held + paid = units.
+func TestGateRedisRestart(t *testing.T) {
+	m, _ := redistest.Embedded(t)
+	// No retries, so each call during the outage fails fast.
+	client := redis.NewClient(&redis.Options{Addr: m.Addr(), MaxRetries: -1})
+	defer client.Close()
+	g, err := seckill.NewRedisGate(client, "restart", seckill.GateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	ctx := context.Background()
+	now := time.Now()
+	if err := g.Open(ctx, seckill.Sale{ID: "s", SKU: "x", Units: 500, Start: now.Add(-time.Minute), End: now.Add(time.Hour), PerUserLimit: 1}); err != nil {
+		t.Fatal(err)
+	}
+	failures := 0
+	for i := 0; i < 600; i++ {
+		if i == 200 {
+			m.Close()
+		}
+		if i == 205 {
+			if err := m.Restart(); err != nil {
+				t.Fatal(err)
+			}
+			waitReachable(t, client)
+		}
+		user := fmt.Sprintf("u%d", i)
+		if _, err := g.Admit(ctx, "s", user, user, 1); err != nil {
+			failures++
+		}
+	}
+	if failures == 0 {
+		t.Fatal("no admission failed while the server was down")
+	}
+	st, err := g.Status(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Remaining+st.Held+st.Paid != st.Units || st.Remaining < 0 {
+		t.Fatalf("after restart: %+v", st)
+	}
+	t.Logf("%d admissions failed during the outage; status %+v", failures, st)
+}
+
+func waitReachable(t *testing.T, c redis.UniversalClient) {
+	t.Helper()
+	waitFor(t, func() bool { return c.Ping(context.Background()).Err() == nil })
+}

@@ -1,0 +1,46 @@
+-- settle.lua: pays a ticket, or expires unpaid tickets past their deadline
+-- (their units return to the sale, and the buyer's quota, exactly once).
+--
+-- KEYS[1]  sale hash, KEYS[2] users, KEYS[3] tickets, KEYS[4] unpaid by
+--          deadline (as in admit.lua)
+-- ARGV[1]  operation: pay | sweep
+-- ARGV[2]  ticket ID (pay) or the most tickets to expire (sweep)
+--
+-- pay returns {state, user, qty, deadline}: state 0 unknown ticket,
+-- 1 paid (now or before), 2 expired. sweep returns {expired count}.
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+local function expire(id, rec)
+  local u, q, d = string.match(rec, '^(.*)|(%d+)|(%d+)|h$')
+  redis.call('HINCRBY', KEYS[1], 'h', -tonumber(q))
+  redis.call('HINCRBY', KEYS[1], 'r', tonumber(q))
+  redis.call('HINCRBY', KEYS[2], u, -tonumber(q))
+  redis.call('HSET', KEYS[3], id, u .. '|' .. q .. '|' .. d .. '|e')
+  redis.call('ZREM', KEYS[4], id)
+end
+
+if ARGV[1] == 'sweep' then
+  local due = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
+  for _, id in ipairs(due) do
+    expire(id, redis.call('HGET', KEYS[3], id))
+  end
+  return {#due}
+end
+
+local id = ARGV[2]
+local rec = redis.call('HGET', KEYS[3], id)
+if not rec then return {0, '', 0, 0} end
+local u, q, d, st = string.match(rec, '^(.*)|(%d+)|(%d+)|(%a)$')
+if st == 'h' and tonumber(d) <= now then
+  expire(id, rec)
+  st = 'e'
+end
+if st == 'e' then return {2, u, tonumber(q), tonumber(d)} end
+if st == 'h' then
+  redis.call('HINCRBY', KEYS[1], 'h', -tonumber(q))
+  redis.call('HINCRBY', KEYS[1], 'p', tonumber(q))
+  redis.call('HSET', KEYS[3], id, u .. '|' .. q .. '|' .. d .. '|p')
+  redis.call('ZREM', KEYS[4], id)
+end
+return {1, u, tonumber(q), tonumber(d)}

@@ -1,0 +1,278 @@
+package seckilltest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/shopkit/shopkit/seckill"
+)
+
+func runGate(t *testing.T, h Harness) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, Harness)
+	}{
+		{"AdmitAndPay", testAdmitPay},
+		{"ThousandBuyersHundredUnits", testThousandBuyers},
+		{"PerUserLimitUnderParallelRequests", testUserLimit},
+		{"ReplaysChangeNothing", testGateReplay},
+		{"Window", testWindow},
+		{"UnpaidTicketsReturnOnce", testTicketExpiry},
+		{"RateLimitedBuyers", testGateRateLimit},
+		{"InvalidInput", testGateInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, h) })
+	}
+}
+
+func sale(id string, units, limit int64) seckill.Sale {
+	now := time.Now()
+	return seckill.Sale{ID: id, SKU: "phone-x", Units: units, Start: now.Add(-time.Minute), End: now.Add(time.Hour), PerUserLimit: limit}
+}
+
+func openSale(t *testing.T, g *seckill.Gate, s seckill.Sale) {
+	t.Helper()
+	if err := g.Open(ctx, s); err != nil {
+		t.Fatalf("Open(%s): %v", s.ID, err)
+	}
+}
+
+// wantBooks checks remaining + held + paid = units and the given counts.
+func wantBooks(t *testing.T, g *seckill.Gate, id string, remaining, held, paid int64) {
+	t.Helper()
+	st, err := g.Status(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Remaining+st.Held+st.Paid != st.Units || st.Remaining != remaining || st.Held != held || st.Paid != paid {
+		t.Fatalf("status %+v; want remaining %d, held %d, paid %d of %d", st, remaining, held, paid, st.Units)
+	}
+}
+
+func testAdmitPay(t *testing.T, h Harness) {
+	g := h.NewGate(t, seckill.GateOptions{})
+	s1 := sale("s1", 10, 2)
+	openSale(t, g, s1)
+	openSale(t, g, s1) // opening again is a no-op
+	other := s1
+	other.Units = 11
+	if err := g.Open(ctx, other); !errors.Is(err, seckill.ErrSaleConflict) {
+		t.Fatalf("reopening with other units: err = %v", err)
+	}
+	a, err := g.Admit(ctx, "s1", "alice", "r1", 2)
+	if err != nil || a.Outcome != seckill.Admitted || a.Ticket.ID == "" || a.Ticket.Quantity != 2 || a.Ticket.UserID != "alice" {
+		t.Fatalf("Admit = %+v, %v", a, err)
+	}
+	if d := time.Until(a.Ticket.Deadline); d < 14*time.Minute || d > 16*time.Minute {
+		t.Fatalf("deadline in %v, want the default 15 minutes", d)
+	}
+	wantBooks(t, g, "s1", 8, 2, 0)
+	for i := 0; i < 2; i++ { // paying again is a no-op
+		if _, err := g.Pay(ctx, "s1", a.Ticket.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantBooks(t, g, "s1", 8, 0, 2)
+	if _, err := g.Pay(ctx, "s1", "t999"); !errors.Is(err, seckill.ErrUnknownTicket) {
+		t.Fatalf("unknown ticket: err = %v", err)
+	}
+	if _, err := g.Admit(ctx, "nope", "alice", "r2", 1); !errors.Is(err, seckill.ErrUnknownSale) {
+		t.Fatalf("unknown sale: err = %v", err)
+	}
+}
+
+// testThousandBuyers: 1,000 concurrent buyers for 100 units sell exactly
+// 100, and every later buyer is told sold out.
+func testThousandBuyers(t *testing.T, h Harness) {
+	g := h.NewGate(t, seckill.GateOptions{})
+	openSale(t, g, sale("hot", 100, 1))
+	var admitted, soldOut atomic.Int64
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	for i := 0; i < 1000; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			user := fmt.Sprintf("buyer-%d", i)
+			a, err := g.Admit(ctx, "hot", user, user+"-req", 1)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			switch a.Outcome {
+			case seckill.Admitted:
+				admitted.Add(1)
+			case seckill.SoldOut:
+				soldOut.Add(1)
+			default:
+				t.Errorf("outcome %v", a.Outcome)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if admitted.Load() != 100 || soldOut.Load() != 900 {
+		t.Fatalf("admitted %d, sold out %d; want exactly 100 and 900", admitted.Load(), soldOut.Load())
+	}
+	wantBooks(t, g, "hot", 0, 100, 0)
+	if a, _ := g.Admit(ctx, "hot", "late", "late-req", 1); a.Outcome != seckill.SoldOut {
+		t.Fatalf("after sell-out: %v", a.Outcome)
+	}
+}
+
+func testUserLimit(t *testing.T, h Harness) {
+	g := h.NewGate(t, seckill.GateOptions{})
+	openSale(t, g, sale("lim", 100, 3))
+	var admitted atomic.Int64
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			a, err := g.Admit(ctx, "lim", "greedy", fmt.Sprintf("req-%d", i), 1)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if a.Outcome == seckill.Admitted {
+				admitted.Add(1)
+			} else if a.Outcome != seckill.LimitReached {
+				t.Errorf("outcome %v", a.Outcome)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if admitted.Load() != 3 {
+		t.Fatalf("one user admitted %d times, limit 3", admitted.Load())
+	}
+	if a, _ := g.Admit(ctx, "lim", "greedy", "big", 2); a.Outcome != seckill.LimitReached {
+		t.Fatalf("over the limit in one request: %v", a.Outcome)
+	}
+	wantBooks(t, g, "lim", 97, 3, 0)
+}
+
+func testGateReplay(t *testing.T, h Harness) {
+	g := h.NewGate(t, seckill.GateOptions{})
+	openSale(t, g, sale("rp", 10, 5))
+	first, err := g.Admit(ctx, "rp", "bob", "req-1", 2)
+	if err != nil || first.Outcome != seckill.Admitted {
+		t.Fatal(first, err)
+	}
+	for i := 0; i < 5; i++ {
+		again, err := g.Admit(ctx, "rp", "bob", "req-1", 2)
+		if err != nil || !again.Replayed || again.Ticket.ID != first.Ticket.ID || !again.Ticket.Deadline.Equal(first.Ticket.Deadline) {
+			t.Fatalf("replay %d = %+v, %v; want %+v", i, again, err, first)
+		}
+	}
+	if _, err := g.Admit(ctx, "rp", "bob", "req-1", 3); !errors.Is(err, seckill.ErrRequestConflict) {
+		t.Fatalf("same request, other quantity: err = %v", err)
+	}
+	wantBooks(t, g, "rp", 8, 2, 0)
+}
+
+func testWindow(t *testing.T, h Harness) {
+	g := h.NewGate(t, seckill.GateOptions{})
+	now := time.Now()
+	early := seckill.Sale{ID: "early", SKU: "x", Units: 5, Start: now.Add(time.Hour), End: now.Add(2 * time.Hour), PerUserLimit: 1}
+	late := seckill.Sale{ID: "late", SKU: "x", Units: 5, Start: now.Add(-2 * time.Hour), End: now.Add(-time.Hour), PerUserLimit: 1}
+	openSale(t, g, early)
+	openSale(t, g, late)
+	if a, _ := g.Admit(ctx, "early", "u", "r", 1); a.Outcome != seckill.NotStarted {
+		t.Fatalf("before start: %v", a.Outcome)
+	}
+	if a, _ := g.Admit(ctx, "late", "u", "r", 1); a.Outcome != seckill.Ended {
+		t.Fatalf("after end: %v", a.Outcome)
+	}
+	wantBooks(t, g, "early", 5, 0, 0)
+}
+
+// testTicketExpiry: an unpaid ticket's units return to a sold-out sale
+// exactly once, and the sale admits again.
+func testTicketExpiry(t *testing.T, h Harness) {
+	g := h.NewGate(t, seckill.GateOptions{})
+	s := sale("exp", 2, 2)
+	s.PayWithin = 40 * time.Millisecond
+	openSale(t, g, s)
+	a, _ := g.Admit(ctx, "exp", "u1", "r1", 1)
+	paid, _ := g.Admit(ctx, "exp", "u2", "r2", 1)
+	if a.Outcome != seckill.Admitted || paid.Outcome != seckill.Admitted {
+		t.Fatal(a, paid)
+	}
+	if _, err := g.Pay(ctx, "exp", paid.Ticket.ID); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := g.Admit(ctx, "exp", "u3", "r3", 1); out.Outcome != seckill.SoldOut {
+		t.Fatalf("third buyer: %v, want sold out", out.Outcome)
+	}
+	time.Sleep(100 * time.Millisecond)
+	for i, want := range []int{1, 0, 0} { // exactly once
+		n, err := g.Sweep(ctx, "exp")
+		if err != nil || n != want {
+			t.Fatalf("Sweep #%d = %d, %v; want %d", i, n, err, want)
+		}
+	}
+	wantBooks(t, g, "exp", 1, 0, 1)
+	if _, err := g.Pay(ctx, "exp", a.Ticket.ID); !errors.Is(err, seckill.ErrTicketExpired) {
+		t.Fatalf("paying an expired ticket: err = %v", err)
+	}
+	wantBooks(t, g, "exp", 1, 0, 1)
+	if out, _ := g.Admit(ctx, "exp", "u4", "r4", 1); out.Outcome != seckill.Admitted {
+		t.Fatalf("after the unit returned: %v, want admitted", out.Outcome)
+	}
+	wantBooks(t, g, "exp", 0, 1, 1)
+}
+
+func testGateRateLimit(t *testing.T, h Harness) {
+	g := h.NewGate(t, seckill.GateOptions{Limiter: h.NewLimiter(t), PerUser: seckill.PerMinute(2, 2)})
+	openSale(t, g, sale("rl", 100, 100))
+	var outcomes []seckill.Outcome
+	for i := 0; i < 4; i++ {
+		a, err := g.Admit(ctx, "rl", "bot", fmt.Sprintf("r%d", i), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outcomes = append(outcomes, a.Outcome)
+	}
+	want := []seckill.Outcome{seckill.Admitted, seckill.Admitted, seckill.RateLimited, seckill.RateLimited}
+	if fmt.Sprint(outcomes) != fmt.Sprint(want) {
+		t.Fatalf("outcomes %v, want %v", outcomes, want)
+	}
+	wantBooks(t, g, "rl", 98, 2, 0)
+}
+
+func testGateInvalid(t *testing.T, h Harness) {
+	g := h.NewGate(t, seckill.GateOptions{})
+	bad := []struct {
+		s    seckill.Sale
+		want string
+	}{
+		{seckill.Sale{}, "ID"},
+		{func() seckill.Sale { s := sale("a", 0, 1); return s }(), "Units"},
+		{func() seckill.Sale { s := sale("a", 1, 0); return s }(), "PerUserLimit"},
+		{func() seckill.Sale { s := sale("a", 1, 1); s.End = s.Start.Add(-time.Second); return s }(), "End"},
+	}
+	for _, b := range bad {
+		var ie *seckill.InputError
+		if err := g.Open(ctx, b.s); !errors.As(err, &ie) || ie.Field != b.want {
+			t.Errorf("Open(%+v): err = %v, want InputError on %s", b.s, err, b.want)
+		}
+	}
+	openSale(t, g, sale("ok", 5, 1))
+	for _, c := range []struct {
+		sale, user, req string
+		qty             int64
+		want            string
+	}{{"", "u", "r", 1, "SaleID"}, {"ok", "u:x", "r", 1, "UserID"}, {"ok", "u", "", 1, "RequestID"}, {"ok", "u", "r", 0, "Quantity"}} {
+		var ie *seckill.InputError
+		if _, err := g.Admit(ctx, c.sale, c.user, c.req, c.qty); !errors.As(err, &ie) || ie.Field != c.want {
+			t.Errorf("Admit(%q, %q, %q, %d): err = %v, want InputError on %s", c.sale, c.user, c.req, c.qty, err, c.want)
+		}
+	}
+	wantBooks(t, g, "ok", 5, 0, 0)
+}
