@@ -16,6 +16,9 @@
 // a ticket paid; Sweep returns the units of unpaid tickets past their
 // deadline, exactly once, to the sale and to the buyer's quota, and
 // reopens a sold-out sale. Remaining + Held + Paid = Units at all times.
+// Consume reads admitted tickets from the sale's order queue for a
+// consumer group (a Redis stream, reclaiming tickets whose consumer died
+// before Ack), so order-creating workers see every ticket at least once.
 //
 // Once a sale sells out, the Gate answers SoldOut from memory with one
 // atomic load and no allocation, without a round trip; Redis gates sharing

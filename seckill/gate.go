@@ -108,6 +108,8 @@ type gateBackend interface {
 	pay(ctx context.Context, saleID, ticketID string) (Ticket, error)
 	sweep(ctx context.Context, saleID string) (int, error)
 	status(ctx context.Context, saleID string) (SaleStatus, error)
+	consume(ctx context.Context, saleID, group, consumer string, count int, minIdle time.Duration) ([]QueuedTicket, error)
+	ack(ctx context.Context, saleID, group string, ids []string) error
 	close() error
 }
 

@@ -31,6 +31,18 @@ type memSale struct {
 	requests map[string]memRequest
 	tickets  map[string]*memTicket
 	seq      int64
+	queue    []Ticket // admitted tickets in order; message ID = index + 1
+	groups   map[string]*memGroup
+}
+
+type memGroup struct {
+	next    int // index of the next undelivered ticket
+	pending map[int]memDelivery
+}
+
+type memDelivery struct {
+	consumer string
+	at       time.Time
 }
 
 type memRequest struct {
@@ -64,7 +76,8 @@ func (m *memoryGate) open(_ context.Context, def Sale) error {
 		return nil
 	}
 	m.sales[def.ID] = &memSale{def: def, status: SaleStatus{Units: def.Units, Remaining: def.Units},
-		users: map[string]int64{}, requests: map[string]memRequest{}, tickets: map[string]*memTicket{}}
+		users: map[string]int64{}, requests: map[string]memRequest{}, tickets: map[string]*memTicket{},
+		groups: map[string]*memGroup{}}
 	return nil
 }
 
@@ -107,6 +120,7 @@ func (m *memoryGate) admit(_ context.Context, saleID, userID, requestID string, 
 		t := Ticket{ID: "t" + strconv.FormatInt(s.seq, 10), SaleID: saleID, UserID: userID, Quantity: qty,
 			Deadline: now.Add(s.def.PayWithin).Truncate(time.Millisecond)}
 		s.tickets[t.ID] = &memTicket{Ticket: t}
+		s.queue = append(s.queue, t)
 		a = Admission{Outcome: Admitted, Ticket: t}
 	}
 	// Every outcome but "not started" is remembered: a buyer who clicks
@@ -175,6 +189,55 @@ func (m *memoryGate) status(_ context.Context, saleID string) (SaleStatus, error
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.status, nil
+}
+
+func (m *memoryGate) consume(_ context.Context, saleID, group, consumer string, count int, minIdle time.Duration) ([]QueuedTicket, error) {
+	s, err := m.sale(saleID)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.groups[group]
+	if g == nil {
+		g = &memGroup{pending: map[int]memDelivery{}}
+		s.groups[group] = g
+	}
+	now := m.now()
+	var out []QueuedTicket
+	deliver := func(i int) {
+		g.pending[i] = memDelivery{consumer: consumer, at: now}
+		out = append(out, QueuedTicket{MessageID: strconv.Itoa(i + 1), Ticket: s.queue[i]})
+	}
+	// Reclaim stale deliveries first, oldest message first.
+	for i := 0; i < g.next && len(out) < count; i++ {
+		if d, ok := g.pending[i]; ok && now.Sub(d.at) >= minIdle {
+			deliver(i)
+		}
+	}
+	for ; g.next < len(s.queue) && len(out) < count; g.next++ {
+		deliver(g.next)
+	}
+	return out, nil
+}
+
+func (m *memoryGate) ack(_ context.Context, saleID, group string, ids []string) error {
+	s, err := m.sale(saleID)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.groups[group]
+	if g == nil {
+		return nil
+	}
+	for _, id := range ids {
+		if n, err := strconv.Atoi(id); err == nil {
+			delete(g.pending, n-1)
+		}
+	}
+	return nil
 }
 
 func (m *memoryGate) close() error { return nil }

@@ -34,6 +34,10 @@ type GateRedisClient interface {
 	HMGet(ctx context.Context, key string, fields ...string) *redis.SliceCmd
 	Publish(ctx context.Context, channel string, message any) *redis.IntCmd
 	Subscribe(ctx context.Context, channels ...string) *redis.PubSub
+	XGroupCreateMkStream(ctx context.Context, stream, group, start string) *redis.StatusCmd
+	XAutoClaim(ctx context.Context, a *redis.XAutoClaimArgs) *redis.XAutoClaimCmd
+	XReadGroup(ctx context.Context, a *redis.XReadGroupArgs) *redis.XStreamSliceCmd
+	XAck(ctx context.Context, stream, group string, ids ...string) *redis.IntCmd
 }
 
 var _ GateRedisClient = redis.UniversalClient(nil)
@@ -202,6 +206,55 @@ func (r *redisGate) status(ctx context.Context, saleID string) (SaleStatus, erro
 		return x
 	}
 	return SaleStatus{Units: n(0), Remaining: n(1), Held: n(2), Paid: n(3)}, nil
+}
+
+func (r *redisGate) consume(ctx context.Context, saleID, group, consumer string, count int, minIdle time.Duration) ([]QueuedTicket, error) {
+	k := r.keys(saleID)
+	stream := k[5]
+	if v, err := r.client.HMGet(ctx, k[0], "u").Result(); err != nil {
+		return nil, fmt.Errorf("seckill: consume %s: %w", saleID, err)
+	} else if v[0] == nil {
+		return nil, ErrUnknownSale
+	}
+	if err := r.client.XGroupCreateMkStream(ctx, stream, group, "0").Err(); err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		return nil, fmt.Errorf("seckill: consume %s: %w", saleID, err)
+	}
+	msgs, _, err := r.client.XAutoClaim(ctx, &redis.XAutoClaimArgs{
+		Stream: stream, Group: group, Consumer: consumer, MinIdle: minIdle, Start: "0-0", Count: int64(count),
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("seckill: consume %s: %w", saleID, err)
+	}
+	if left := count - len(msgs); left > 0 {
+		streams, err := r.client.XReadGroup(ctx, &redis.XReadGroupArgs{
+			Group: group, Consumer: consumer, Streams: []string{stream, ">"}, Count: int64(left), Block: -1,
+		}).Result()
+		if err != nil && err != redis.Nil {
+			return nil, fmt.Errorf("seckill: consume %s: %w", saleID, err)
+		}
+		for _, s := range streams {
+			msgs = append(msgs, s.Messages...)
+		}
+	}
+	out := make([]QueuedTicket, 0, len(msgs))
+	for _, m := range msgs {
+		str := func(k string) string { v, _ := m.Values[k].(string); return v }
+		qty, _ := strconv.ParseInt(str("qty"), 10, 64)
+		dl, _ := strconv.ParseInt(str("deadline"), 10, 64)
+		out = append(out, QueuedTicket{MessageID: m.ID, Ticket: Ticket{ID: str("ticket"), SaleID: saleID,
+			UserID: str("user"), Quantity: qty, Deadline: time.UnixMilli(dl)}})
+	}
+	return out, nil
+}
+
+func (r *redisGate) ack(ctx context.Context, saleID, group string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := r.client.XAck(ctx, r.keys(saleID)[5], group, ids...).Err(); err != nil {
+		return fmt.Errorf("seckill: ack %s: %w", saleID, err)
+	}
+	return nil
 }
 
 func (r *redisGate) close() error {

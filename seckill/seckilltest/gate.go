@@ -23,6 +23,7 @@ func runGate(t *testing.T, h Harness) {
 		{"Window", testWindow},
 		{"UnpaidTicketsReturnOnce", testTicketExpiry},
 		{"RateLimitedBuyers", testGateRateLimit},
+		{"OrderQueue", testQueue},
 		{"InvalidInput", testGateInvalid},
 	}
 	for _, tt := range tests {
@@ -275,4 +276,78 @@ func testGateInvalid(t *testing.T, h Harness) {
 		}
 	}
 	wantBooks(t, g, "ok", 5, 0, 0)
+}
+
+// testQueue: admitted tickets reach the order queue in order; a consumer
+// that dies without acknowledging has its tickets reclaimed by another;
+// groups read independently.
+func testQueue(t *testing.T, h Harness) {
+	g := h.NewGate(t, seckill.GateOptions{})
+	openSale(t, g, sale("q", 10, 1))
+	var ids []string
+	for i := 0; i < 5; i++ {
+		a, err := g.Admit(ctx, "q", fmt.Sprintf("u%d", i), fmt.Sprintf("r%d", i), 1)
+		if err != nil || a.Outcome != seckill.Admitted {
+			t.Fatal(a, err)
+		}
+		ids = append(ids, a.Ticket.ID)
+	}
+	consume := func(consumer string, n int, idle time.Duration) []seckill.QueuedTicket {
+		t.Helper()
+		got, err := g.Consume(ctx, "q", "orders", consumer, n, idle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	ticketIDs := func(qs []seckill.QueuedTicket) []string {
+		var out []string
+		for _, q := range qs {
+			out = append(out, q.Ticket.ID)
+		}
+		return out
+	}
+	first := consume("c1", 3, time.Minute)
+	if fmt.Sprint(ticketIDs(first)) != fmt.Sprint(ids[:3]) || first[0].Ticket.UserID != "u0" || first[0].Ticket.Quantity != 1 {
+		t.Fatalf("c1 got %+v, want tickets %v", first, ids[:3])
+	}
+	second := consume("c2", 10, time.Minute)
+	if fmt.Sprint(ticketIDs(second)) != fmt.Sprint(ids[3:]) {
+		t.Fatalf("c2 got %v, want %v", ticketIDs(second), ids[3:])
+	}
+	var acks []string
+	for _, q := range first {
+		acks = append(acks, q.MessageID)
+	}
+	if err := g.Ack(ctx, "q", "orders", acks...); err != nil {
+		t.Fatal(err)
+	}
+	if got := consume("c3", 10, time.Minute); len(got) != 0 {
+		t.Fatalf("nothing new or stale, yet c3 got %v", ticketIDs(got))
+	}
+	// c2 dies without acknowledging; after the idle time c3 takes over.
+	time.Sleep(60 * time.Millisecond)
+	reclaimed := consume("c3", 10, 50*time.Millisecond)
+	if fmt.Sprint(ticketIDs(reclaimed)) != fmt.Sprint(ids[3:]) {
+		t.Fatalf("reclaimed %v, want %v", ticketIDs(reclaimed), ids[3:])
+	}
+	acks = acks[:0]
+	for _, q := range reclaimed {
+		acks = append(acks, q.MessageID)
+	}
+	if err := g.Ack(ctx, "q", "orders", acks...); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(60 * time.Millisecond)
+	if got := consume("c4", 10, 50*time.Millisecond); len(got) != 0 {
+		t.Fatalf("acknowledged tickets came back: %v", ticketIDs(got))
+	}
+	// Another group reads everything from the start.
+	all, err := g.Consume(ctx, "q", "audit", "a1", 10, time.Minute)
+	if err != nil || len(all) != 5 {
+		t.Fatalf("audit group got %d tickets, %v; want 5", len(all), err)
+	}
+	if _, err := g.Consume(ctx, "nope", "orders", "c1", 1, time.Minute); !errors.Is(err, seckill.ErrUnknownSale) {
+		t.Fatalf("unknown sale: err = %v", err)
+	}
 }
