@@ -24,7 +24,13 @@
 // atomic load and no allocation, without a round trip; Redis gates sharing
 // a prefix tell each other over pub/sub when a sale sells out or reopens.
 // Sale S lives under the hash tag "{<prefix>:S}", so one sale's keys share
-// a slot and sales spread over a Cluster.
+// a slot and sales spread over a Cluster. A sale too hot for one node sets
+// Sale.Buckets: its stock is split over buckets "{<prefix>:S}",
+// "{<prefix>:S:1}", … on different slots; each buyer is served by one
+// bucket (a hash of the user ID, so the per-buyer limit stays exact), and
+// a bucket that runs dry takes half of another's remaining stock before it
+// answers sold out. Moving stock is take-then-give across nodes: a crash in
+// between loses units to the sale but never sells them twice.
 //
 // # Locks
 //

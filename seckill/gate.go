@@ -40,6 +40,14 @@ type Sale struct {
 	// PayWithin is how long an admitted buyer has to pay before the units
 	// return to the sale. Default 15 minutes.
 	PayWithin time.Duration
+	// Buckets splits the stock over this many buckets (default 1). On
+	// Redis each bucket has its own hash tag, so a hot sale spreads over a
+	// Cluster's nodes instead of pinning one. Each buyer is served by one
+	// bucket (chosen by a hash of the user ID, which keeps the per-buyer
+	// limit exact); when it runs dry, stock moves from the others. At most
+	// Units are ever sold; stock in transit during a crash is lost to the
+	// sale rather than sold twice.
+	Buckets int
 }
 
 // Outcome is the result of an admission attempt.
@@ -103,8 +111,20 @@ type SaleStatus struct {
 
 // gateBackend is the state of sales: MemoryGate and RedisGate implement it.
 type gateBackend interface {
+	// open opens one bucket; s.ID is the bucket's ID and s.Units its share.
 	open(ctx context.Context, s Sale) error
-	admit(ctx context.Context, saleID, userID, requestID string, qty int64) (Admission, error)
+	// buckets returns how many buckets sale saleID (bucket 0's ID) has.
+	buckets(ctx context.Context, saleID string) (int, error)
+	// admit admits in one bucket; with recordSoldOut false a sold-out
+	// outcome is not remembered for the request, so it can be retried
+	// after stock moves in.
+	admit(ctx context.Context, saleID, userID, requestID string, qty int64, recordSoldOut bool) (Admission, error)
+	// take removes up to half of a bucket's remaining stock, at least min,
+	// returning what it took (0 if it has less than min); give adds stock.
+	take(ctx context.Context, saleID string, min int64) (int64, error)
+	give(ctx context.Context, saleID string, n int64) error
+	// announce tells other instances a sale sold out or reopened.
+	announce(ctx context.Context, saleID string, soldOut bool)
 	pay(ctx context.Context, saleID, ticketID string) (Ticket, error)
 	sweep(ctx context.Context, saleID string) (int, error)
 	status(ctx context.Context, saleID string) (SaleStatus, error)
@@ -128,6 +148,8 @@ type Gate struct {
 	// is replaced, never changed, so Admit reads it with one atomic load.
 	mu      sync.Mutex
 	soldOut atomic.Pointer[map[string]struct{}]
+
+	bucketCount sync.Map // sale ID -> number of buckets (immutable per sale)
 }
 
 // GateOptions configure a Gate. The zero value means no rate limit.
@@ -160,6 +182,13 @@ func checkSale(s *Sale) error {
 		return &InputError{Field: "End", Rule: "must be after Start (both set)"}
 	case s.PayWithin < 0:
 		return &InputError{Field: "PayWithin", Rule: "must be ≥ 0"}
+	case s.Buckets < 0 || s.Buckets > 1024:
+		return &InputError{Field: "Buckets", Rule: "must be in 0..1024"}
+	case int64(s.Buckets) > s.Units:
+		return &InputError{Field: "Buckets", Rule: "must not exceed Units"}
+	}
+	if s.Buckets == 0 {
+		s.Buckets = 1
 	}
 	if s.PayWithin == 0 {
 		s.PayWithin = 15 * time.Minute
@@ -176,7 +205,20 @@ func (g *Gate) Open(ctx context.Context, s Sale) error {
 	if err := checkSale(&s); err != nil {
 		return err
 	}
-	return g.backend.open(ctx, s)
+	n := int64(s.Buckets)
+	for b := int64(0); b < n; b++ {
+		part := s
+		part.ID = bucketID(s.ID, int(b))
+		part.Units = s.Units / n
+		if b < s.Units%n {
+			part.Units++
+		}
+		if err := g.backend.open(ctx, part); err != nil {
+			return err
+		}
+	}
+	g.bucketCount.Store(s.ID, s.Buckets)
+	return nil
 }
 
 // Admit asks for qty units of sale saleID for userID. The request ID makes
@@ -203,11 +245,31 @@ func (g *Gate) Admit(ctx context.Context, saleID, userID, requestID string, qty 
 			return Admission{Outcome: RateLimited}, nil
 		}
 	}
-	a, err := g.backend.admit(ctx, saleID, userID, requestID, qty)
-	if err == nil && a.Outcome == SoldOut {
-		g.markSoldOut(saleID, true)
+	n, err := g.buckets(ctx, saleID)
+	if err != nil {
+		return Admission{}, err
 	}
-	return a, err
+	b := bucketOf(userID, n)
+	a, err := g.backend.admit(ctx, bucketID(saleID, b), userID, requestID, qty, n == 1)
+	if err == nil && a.Outcome == SoldOut && n > 1 && !a.Replayed {
+		a, err = g.rebalanceAndRetry(ctx, saleID, b, n, userID, requestID, qty)
+	}
+	if err != nil {
+		return Admission{}, err
+	}
+	if a.Outcome == SoldOut && !a.Replayed {
+		// Sold out for this quantity; the fast path only takes over once
+		// nothing at all is left.
+		if st, err := g.Status(ctx, saleID); err == nil && st.Remaining == 0 {
+			g.markSoldOut(saleID, true)
+			g.backend.announce(ctx, saleID, true)
+		}
+	}
+	if a.Outcome == Admitted {
+		a.Ticket.SaleID = saleID
+		a.Ticket.ID = ticketID(b, a.Ticket.ID)
+	}
+	return a, nil
 }
 
 // Pay marks a ticket paid: its units are sold for good. Paying again is a
@@ -219,11 +281,17 @@ func (g *Gate) Pay(ctx context.Context, saleID, ticketID string) (Ticket, error)
 	if rule := keyspace.CheckID(ticketID); rule != "" {
 		return Ticket{}, &InputError{Field: "TicketID", Rule: rule}
 	}
-	t, err := g.backend.pay(ctx, saleID, ticketID)
+	b, id := splitTicketID(ticketID)
+	t, err := g.backend.pay(ctx, bucketID(saleID, b), id)
 	if errors.Is(err, ErrTicketExpired) {
 		g.markSoldOut(saleID, false) // its units went back
+		g.backend.announce(ctx, saleID, false)
 	}
-	return t, err
+	if err != nil {
+		return Ticket{}, err
+	}
+	t.SaleID, t.ID = saleID, ticketID
+	return t, nil
 }
 
 // Sweep returns the units of every unpaid ticket past its deadline to the
@@ -233,11 +301,23 @@ func (g *Gate) Sweep(ctx context.Context, saleID string) (int, error) {
 	if rule := keyspace.CheckID(saleID); rule != "" {
 		return 0, &InputError{Field: "SaleID", Rule: rule}
 	}
-	n, err := g.backend.sweep(ctx, saleID)
-	if err == nil && n > 0 {
-		g.markSoldOut(saleID, false)
+	buckets, err := g.buckets(ctx, saleID)
+	if err != nil {
+		return 0, err
 	}
-	return n, err
+	total := 0
+	for b := 0; b < buckets; b++ {
+		n, err := g.backend.sweep(ctx, bucketID(saleID, b))
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	if total > 0 {
+		g.markSoldOut(saleID, false)
+		g.backend.announce(ctx, saleID, false)
+	}
+	return total, nil
 }
 
 // Status returns a sale's counters.
@@ -245,7 +325,22 @@ func (g *Gate) Status(ctx context.Context, saleID string) (SaleStatus, error) {
 	if rule := keyspace.CheckID(saleID); rule != "" {
 		return SaleStatus{}, &InputError{Field: "SaleID", Rule: rule}
 	}
-	return g.backend.status(ctx, saleID)
+	buckets, err := g.buckets(ctx, saleID)
+	if err != nil {
+		return SaleStatus{}, err
+	}
+	var sum SaleStatus
+	for b := 0; b < buckets; b++ {
+		st, err := g.backend.status(ctx, bucketID(saleID, b))
+		if err != nil {
+			return SaleStatus{}, err
+		}
+		sum.Units += st.Units
+		sum.Remaining += st.Remaining
+		sum.Held += st.Held
+		sum.Paid += st.Paid
+	}
+	return sum, nil
 }
 
 // Close stops background work (the Redis gate's sold-out subscription).

@@ -83,10 +83,10 @@ func (m *memoryGate) open(_ context.Context, def Sale) error {
 
 func sameSale(a, b Sale) bool {
 	return a.SKU == b.SKU && a.Units == b.Units && a.Start.Equal(b.Start) && a.End.Equal(b.End) &&
-		a.PerUserLimit == b.PerUserLimit && a.PayWithin == b.PayWithin
+		a.PerUserLimit == b.PerUserLimit && a.PayWithin == b.PayWithin && a.Buckets == b.Buckets
 }
 
-func (m *memoryGate) admit(_ context.Context, saleID, userID, requestID string, qty int64) (Admission, error) {
+func (m *memoryGate) admit(_ context.Context, saleID, userID, requestID string, qty int64, recordSoldOut bool) (Admission, error) {
 	s, err := m.sale(saleID)
 	if err != nil {
 		return Admission{}, err
@@ -125,7 +125,7 @@ func (m *memoryGate) admit(_ context.Context, saleID, userID, requestID string, 
 	}
 	// Every outcome but "not started" is remembered: a buyer who clicks
 	// before the start may retry the same request once the sale opens.
-	if a.Outcome != NotStarted {
+	if a.Outcome != NotStarted && (a.Outcome != SoldOut || recordSoldOut) {
 		s.requests[requestID] = memRequest{user: userID, qty: qty, adm: a}
 	}
 	return a, nil
@@ -239,5 +239,44 @@ func (m *memoryGate) ack(_ context.Context, saleID, group string, ids []string) 
 	}
 	return nil
 }
+
+func (m *memoryGate) buckets(_ context.Context, saleID string) (int, error) {
+	s, err := m.sale(saleID)
+	if err != nil {
+		return 0, err
+	}
+	return s.def.Buckets, nil
+}
+
+func (m *memoryGate) take(_ context.Context, saleID string, min int64) (int64, error) {
+	s, err := m.sale(saleID)
+	if err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.status.Remaining < min {
+		return 0, nil
+	}
+	n := max(min, s.status.Remaining/2)
+	s.status.Remaining -= n
+	s.status.Units -= n
+	return n, nil
+}
+
+func (m *memoryGate) give(_ context.Context, saleID string, n int64) error {
+	s, err := m.sale(saleID)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.status.Remaining += n
+	s.status.Units += n
+	return nil
+}
+
+// announce is a no-op: one process, one Gate.
+func (m *memoryGate) announce(context.Context, string, bool) {}
 
 func (m *memoryGate) close() error { return nil }

@@ -26,6 +26,10 @@ var (
 	//go:embed lua/settle.lua
 	settleLua    string
 	settleScript = redis.NewScript(settleLua)
+
+	//go:embed lua/transfer.lua
+	transferLua    string
+	transferScript = redis.NewScript(transferLua)
 )
 
 // GateRedisClient is the part of go-redis the Redis gate uses.
@@ -95,21 +99,57 @@ func (r *redisGate) listen(g *Gate) {
 	}()
 }
 
-func (r *redisGate) publish(ctx context.Context, kind, saleID string) {
-	// Best effort: a missed event only costs other instances a round trip
-	// (they learn "sold out" from their own next Admit).
+// announce publishes a sold-out or reopened event. Best effort: a missed
+// event only costs other instances a round trip (they learn "sold out"
+// from their own next Admit).
+func (r *redisGate) announce(ctx context.Context, saleID string, soldOut bool) {
+	kind := "open"
+	if soldOut {
+		kind = "soldout"
+	}
 	_ = r.client.Publish(ctx, r.channel, kind+" "+saleID).Err()
+}
+
+func (r *redisGate) buckets(ctx context.Context, saleID string) (int, error) {
+	v, err := r.client.HMGet(ctx, r.keys(saleID)[0], "n").Result()
+	if err != nil {
+		return 0, fmt.Errorf("seckill: sale %s: %w", saleID, err)
+	}
+	s, ok := v[0].(string)
+	if !ok {
+		return 0, ErrUnknownSale
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("seckill: sale %s: malformed bucket count %q", saleID, s)
+	}
+	return n, nil
+}
+
+func (r *redisGate) take(ctx context.Context, saleID string, min int64) (int64, error) {
+	n, err := transferScript.Run(ctx, r.client, r.keys(saleID)[:1], "take", min).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("seckill: rebalance %s: %w", saleID, err)
+	}
+	return n, nil
+}
+
+func (r *redisGate) give(ctx context.Context, saleID string, n int64) error {
+	if err := transferScript.Run(ctx, r.client, r.keys(saleID)[:1], "give", n).Err(); err != nil {
+		return fmt.Errorf("seckill: rebalance %s: %w", saleID, err)
+	}
+	return nil
 }
 
 func fingerprint(s Sale) string {
 	return s.SKU + "|" + strconv.FormatInt(s.Units, 10) + "|" + strconv.FormatInt(s.Start.UnixMilli(), 10) + "|" +
 		strconv.FormatInt(s.End.UnixMilli(), 10) + "|" + strconv.FormatInt(s.PerUserLimit, 10) + "|" +
-		strconv.FormatInt(s.PayWithin.Milliseconds(), 10)
+		strconv.FormatInt(s.PayWithin.Milliseconds(), 10) + "|" + strconv.Itoa(s.Buckets)
 }
 
 func (r *redisGate) open(ctx context.Context, s Sale) error {
 	ok, err := openScript.Run(ctx, r.client, r.keys(s.ID)[:1], s.Units, s.Start.UnixMilli(), s.End.UnixMilli(),
-		s.PerUserLimit, s.PayWithin.Milliseconds(), fingerprint(s)).Int()
+		s.PerUserLimit, s.PayWithin.Milliseconds(), fingerprint(s), s.Buckets).Int()
 	if err != nil {
 		return fmt.Errorf("seckill: open %s: %w", s.ID, err)
 	}
@@ -119,8 +159,12 @@ func (r *redisGate) open(ctx context.Context, s Sale) error {
 	return nil
 }
 
-func (r *redisGate) admit(ctx context.Context, saleID, userID, requestID string, qty int64) (Admission, error) {
-	res, err := admitScript.Run(ctx, r.client, r.keys(saleID), userID, requestID, qty).Slice()
+func (r *redisGate) admit(ctx context.Context, saleID, userID, requestID string, qty int64, recordSoldOut bool) (Admission, error) {
+	record := 0
+	if recordSoldOut {
+		record = 1
+	}
+	res, err := admitScript.Run(ctx, r.client, r.keys(saleID), userID, requestID, qty, record).Slice()
 	if err != nil {
 		return Admission{}, fmt.Errorf("seckill: admit %s: %w", saleID, err)
 	}
@@ -140,9 +184,6 @@ func (r *redisGate) admit(ctx context.Context, saleID, userID, requestID string,
 	a := Admission{Outcome: Outcome(code), Replayed: replayed == 1}
 	if a.Outcome == Admitted {
 		a.Ticket = Ticket{ID: ticket, SaleID: saleID, UserID: userID, Quantity: qty, Deadline: time.UnixMilli(deadline)}
-	}
-	if a.Outcome == SoldOut && !a.Replayed {
-		r.publish(ctx, "soldout", saleID)
 	}
 	return a, nil
 }
@@ -164,7 +205,6 @@ func (r *redisGate) pay(ctx context.Context, saleID, ticketID string) (Ticket, e
 	case 0:
 		return Ticket{}, ErrUnknownTicket
 	case 2:
-		r.publish(ctx, "open", saleID)
 		return Ticket{}, ErrTicketExpired
 	}
 	return Ticket{ID: ticketID, SaleID: saleID, UserID: user, Quantity: qty, Deadline: time.UnixMilli(deadline)}, nil
@@ -185,9 +225,6 @@ func (r *redisGate) sweep(ctx context.Context, saleID string) (int, error) {
 		if res[0] < sweepBatch {
 			break
 		}
-	}
-	if total > 0 {
-		r.publish(ctx, "open", saleID)
 	}
 	return total, nil
 }

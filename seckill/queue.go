@@ -2,6 +2,8 @@ package seckill
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shopkit/shopkit/internal/keyspace"
@@ -34,7 +36,33 @@ func (g *Gate) Consume(ctx context.Context, saleID, group, consumer string, coun
 	if minIdle <= 0 {
 		return nil, &InputError{Field: "MinIdle", Rule: "must be > 0"}
 	}
-	return g.backend.consume(ctx, saleID, group, consumer, count, minIdle)
+	n, err := g.buckets(ctx, saleID)
+	if err != nil {
+		return nil, err
+	}
+	var out []QueuedTicket
+	for b := 0; b < n && len(out) < count; b++ {
+		got, err := g.backend.consume(ctx, bucketID(saleID, b), group, consumer, count-len(out), minIdle)
+		if err != nil {
+			return out, err
+		}
+		for _, q := range got {
+			q.MessageID = messageID(b, q.MessageID)
+			q.Ticket.ID = ticketID(b, q.Ticket.ID)
+			q.Ticket.SaleID = saleID
+			out = append(out, q)
+		}
+	}
+	return out, nil
+}
+
+// messageID makes a bucket's queue message ID unique in the sale: bucket
+// b > 0 prefixes "b/".
+func messageID(b int, id string) string {
+	if b == 0 {
+		return id
+	}
+	return strconv.Itoa(b) + "/" + id
 }
 
 // Ack acknowledges processed tickets so they are never redelivered to
@@ -46,5 +74,20 @@ func (g *Gate) Ack(ctx context.Context, saleID, group string, messageIDs ...stri
 	if rule := keyspace.CheckID(group); rule != "" {
 		return &InputError{Field: "Group", Rule: rule}
 	}
-	return g.backend.ack(ctx, saleID, group, messageIDs)
+	byBucket := map[int][]string{}
+	for _, id := range messageIDs {
+		b := 0
+		if bs, rest, ok := strings.Cut(id, "/"); ok {
+			if n, err := strconv.Atoi(bs); err == nil && n > 0 {
+				b, id = n, rest
+			}
+		}
+		byBucket[b] = append(byBucket[b], id)
+	}
+	for b, ids := range byBucket {
+		if err := g.backend.ack(ctx, bucketID(saleID, b), group, ids); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -9,6 +9,8 @@
 -- KEYS[5]  unpaid tickets by deadline: sorted set
 -- KEYS[6]  order queue: stream of admitted tickets
 -- ARGV[1]  user, ARGV[2] request ID, ARGV[3] quantity
+-- ARGV[4]  1 to remember a sold-out outcome for the request, 0 not to (the
+--          caller will move stock in and retry)
 --
 -- Returns {outcome, ticket, deadline, replayed}; outcome 1 admitted,
 -- 2 sold out, 3 limit reached, 4 not started, 5 ended, -1 unknown sale,
@@ -45,5 +47,7 @@ else
   redis.call('ZADD', KEYS[5], ds, ticket)
   redis.call('XADD', KEYS[6], '*', 'ticket', ticket, 'user', user, 'qty', qty, 'deadline', ds)
 end
-redis.call('HSET', KEYS[3], req, user .. '|' .. qty .. '|' .. outcome .. '|' .. ticket .. '|' .. string.format('%d', deadline))
+if outcome ~= 2 or ARGV[4] == '1' then
+  redis.call('HSET', KEYS[3], req, user .. '|' .. qty .. '|' .. outcome .. '|' .. ticket .. '|' .. string.format('%d', deadline))
+end
 return {outcome, ticket, deadline, 0}

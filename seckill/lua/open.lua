@@ -1,7 +1,8 @@
 -- open.lua: opens a sale once.
 --
 -- KEYS[1]  sale hash (as in admit.lua)
--- ARGV     units, start ms, end ms, per-user limit, pay ms, fingerprint
+-- ARGV     units, start ms, end ms, per-user limit, pay ms, fingerprint,
+--          bucket count of the sale
 --
 -- Returns 1 if opened or already open with the same definition, 0 if the
 -- ID is taken by another definition.
@@ -11,5 +12,5 @@ if f then
   return 0
 end
 redis.call('HSET', KEYS[1], 'u', ARGV[1], 'r', ARGV[1], 'h', 0, 'p', 0, 's', 0,
-  'start', ARGV[2], 'end', ARGV[3], 'lim', ARGV[4], 'pay', ARGV[5], 'f', ARGV[6])
+  'start', ARGV[2], 'end', ARGV[3], 'lim', ARGV[4], 'pay', ARGV[5], 'f', ARGV[6], 'n', ARGV[7])
 return 1

@@ -24,6 +24,8 @@ func runGate(t *testing.T, h Harness) {
 		{"UnpaidTicketsReturnOnce", testTicketExpiry},
 		{"RateLimitedBuyers", testGateRateLimit},
 		{"OrderQueue", testQueue},
+		{"SoldOutOnlyWhenEmpty", testSoldOutWhenEmpty},
+		{"BucketsSellEverythingOnce", testBuckets},
 		{"InvalidInput", testGateInvalid},
 	}
 	for _, tt := range tests {
@@ -349,5 +351,94 @@ func testQueue(t *testing.T, h Harness) {
 	}
 	if _, err := g.Consume(ctx, "nope", "orders", "c1", 1, time.Minute); !errors.Is(err, seckill.ErrUnknownSale) {
 		t.Fatalf("unknown sale: err = %v", err)
+	}
+}
+
+// testSoldOutWhenEmpty: a request too big for what is left is told sold
+// out, but smaller requests still get the last units.
+func testSoldOutWhenEmpty(t *testing.T, h Harness) {
+	g := h.NewGate(t, seckill.GateOptions{})
+	openSale(t, g, sale("last", 3, 5))
+	if a, _ := g.Admit(ctx, "last", "a", "a", 2); a.Outcome != seckill.Admitted {
+		t.Fatal(a)
+	}
+	if a, _ := g.Admit(ctx, "last", "b", "b", 2); a.Outcome != seckill.SoldOut {
+		t.Fatalf("2 of 1 left: %v", a.Outcome)
+	}
+	if a, _ := g.Admit(ctx, "last", "c", "c", 1); a.Outcome != seckill.Admitted {
+		t.Fatalf("the last unit: %v, want admitted", a.Outcome)
+	}
+	if a, _ := g.Admit(ctx, "last", "d", "d", 1); a.Outcome != seckill.SoldOut {
+		t.Fatalf("after the last unit: %v", a.Outcome)
+	}
+	wantBooks(t, g, "last", 0, 3, 0)
+}
+
+// testBuckets: a sale split over 4 buckets still sells exactly its units
+// to 1,000 racing buyers (stock moves to the buckets that run dry), every
+// ticket is distinct, payable and queued once.
+func testBuckets(t *testing.T, h Harness) {
+	g := h.NewGate(t, seckill.GateOptions{})
+	s := sale("spread", 101, 1)
+	s.Buckets = 4
+	openSale(t, g, s)
+	wantBooks(t, g, "spread", 101, 0, 0)
+	var mu sync.Mutex
+	tickets := map[string]seckill.Ticket{}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	for i := 0; i < 1000; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			u := fmt.Sprintf("b%d", i)
+			a, err := g.Admit(ctx, "spread", u, u, 1)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if a.Outcome == seckill.Admitted {
+				mu.Lock()
+				tickets[a.Ticket.ID] = a.Ticket
+				mu.Unlock()
+			} else if a.Outcome != seckill.SoldOut {
+				t.Errorf("outcome %v", a.Outcome)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if len(tickets) != 101 {
+		t.Fatalf("%d distinct tickets, want all 101 units sold once", len(tickets))
+	}
+	wantBooks(t, g, "spread", 0, 101, 0)
+	paid := 0
+	for id, tk := range tickets {
+		if got, err := g.Pay(ctx, "spread", id); err != nil || got.ID != id || got.UserID != tk.UserID {
+			t.Fatalf("Pay(%s) = %+v, %v", id, got, err)
+		}
+		if paid++; paid == 10 {
+			break
+		}
+	}
+	wantBooks(t, g, "spread", 0, 91, 10)
+	queued, err := g.Consume(ctx, "spread", "orders", "c1", 500, time.Minute)
+	if err != nil || len(queued) != 101 {
+		t.Fatalf("queue holds %d tickets, %v; want 101", len(queued), err)
+	}
+	var acks []string
+	for _, q := range queued {
+		if _, ok := tickets[q.Ticket.ID]; !ok {
+			t.Fatalf("queued ticket %s was never issued", q.Ticket.ID)
+		}
+		acks = append(acks, q.MessageID)
+	}
+	if err := g.Ack(ctx, "spread", "orders", acks...); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if again, _ := g.Consume(ctx, "spread", "orders", "c2", 500, 10*time.Millisecond); len(again) != 0 {
+		t.Fatalf("%d acknowledged tickets came back", len(again))
 	}
 }

@@ -1,0 +1,87 @@
+package seckill
+
+import (
+	"context"
+	"hash/fnv"
+	"strconv"
+	"strings"
+)
+
+// bucketID names bucket b of a sale. Bucket 0 is the sale itself; the
+// others add ":b", which no user-supplied ID can contain, so bucket IDs
+// never collide with sale IDs.
+func bucketID(saleID string, b int) string {
+	if b == 0 {
+		return saleID
+	}
+	return saleID + ":" + strconv.Itoa(b)
+}
+
+// bucketOf is the bucket that serves user: the same one every time, so the
+// per-buyer limit is counted in one place.
+func bucketOf(user string, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(user))
+	return int(h.Sum32() % uint32(n))
+}
+
+// ticketID makes a bucket's ticket ID unique in the sale: bucket b > 0
+// prefixes "b-".
+func ticketID(b int, id string) string {
+	if b == 0 {
+		return id
+	}
+	return strconv.Itoa(b) + "-" + id
+}
+
+func splitTicketID(id string) (int, string) {
+	bs, rest, ok := strings.Cut(id, "-")
+	if !ok {
+		return 0, id
+	}
+	b, err := strconv.Atoi(bs)
+	if err != nil || b <= 0 {
+		return 0, id
+	}
+	return b, rest
+}
+
+// buckets returns how many buckets a sale has, asking the backend once.
+func (g *Gate) buckets(ctx context.Context, saleID string) (int, error) {
+	if n, ok := g.bucketCount.Load(saleID); ok {
+		return n.(int), nil
+	}
+	n, err := g.backend.buckets(ctx, saleID)
+	if err != nil {
+		return 0, err
+	}
+	g.bucketCount.Store(saleID, n)
+	return n, nil
+}
+
+// rebalanceAndRetry moves stock into bucket b from the first other bucket
+// that has at least qty (taking half of what it has, so dry buckets fill
+// up in few moves), then retries the admission there. Take then give is
+// not atomic across buckets (they may live on different Cluster nodes): a
+// crash in between loses the units to the sale, it never sells them twice.
+func (g *Gate) rebalanceAndRetry(ctx context.Context, saleID string, b, n int, userID, requestID string, qty int64) (Admission, error) {
+	for i := 1; i < n; i++ {
+		donor := (b + i) % n
+		got, err := g.backend.take(ctx, bucketID(saleID, donor), qty)
+		if err != nil {
+			return Admission{}, err
+		}
+		if got == 0 {
+			continue
+		}
+		if err := g.backend.give(ctx, bucketID(saleID, b), got); err != nil {
+			return Admission{}, err
+		}
+		break
+	}
+	// Whether or not stock moved, this attempt's outcome is final.
+	return g.backend.admit(ctx, bucketID(saleID, b), userID, requestID, qty, true)
+}

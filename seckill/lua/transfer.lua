@@ -1,0 +1,22 @@
+-- transfer.lua: moves stock between a sale's buckets, one side at a time
+-- (the buckets may live on different Cluster nodes).
+--
+-- KEYS[1]  a bucket's sale hash (as in admit.lua)
+-- ARGV[1]  take | give
+-- ARGV[2]  take: the least worth taking; give: units to add
+--
+-- take removes max(ARGV[2], half the remaining) from the bucket's units
+-- and remaining, or nothing if fewer than ARGV[2] remain, and returns what
+-- it removed; give adds ARGV[2] to both and returns it.
+local n = tonumber(ARGV[2])
+if ARGV[1] == 'give' then
+  redis.call('HINCRBY', KEYS[1], 'r', n)
+  redis.call('HINCRBY', KEYS[1], 'u', n)
+  return n
+end
+local r = tonumber(redis.call('HGET', KEYS[1], 'r') or '0')
+if r < n then return 0 end
+local take = math.max(n, math.floor(r / 2))
+redis.call('HINCRBY', KEYS[1], 'r', -take)
+redis.call('HINCRBY', KEYS[1], 'u', -take)
+return take
