@@ -365,3 +365,34 @@ func (g *Gate) markSoldOut(saleID string, out bool) {
 	}
 	g.soldOut.Store(&next)
 }
+
+// StockSource hands stock to a sale before it opens, for example by
+// reserving it in an inventory so the units cannot also be sold elsewhere.
+// The gate declares this interface so it depends on no inventory package;
+// the caller adapts its own.
+type StockSource interface {
+	// Allocate sets aside up to units of sku for the sale and returns how
+	// many it set aside. It must be idempotent by saleID: calling it again
+	// returns the first answer.
+	Allocate(ctx context.Context, saleID, sku string, units int64) (int64, error)
+}
+
+// OpenFrom pre-warms a sale from src: it allocates up to s.Units of s.SKU
+// and opens the sale with what it got. It returns the sale as opened.
+func (g *Gate) OpenFrom(ctx context.Context, s Sale, src StockSource) (Sale, error) {
+	if err := checkSale(&s); err != nil {
+		return Sale{}, err
+	}
+	got, err := src.Allocate(ctx, s.ID, s.SKU, s.Units)
+	if err != nil {
+		return Sale{}, err
+	}
+	if got <= 0 {
+		return Sale{}, &InputError{Field: "Units", Rule: "must be available in the stock source"}
+	}
+	s.Units = min(got, s.Units)
+	if int64(s.Buckets) > s.Units {
+		s.Buckets = int(s.Units)
+	}
+	return s, g.Open(ctx, s)
+}

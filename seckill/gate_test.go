@@ -118,3 +118,38 @@ func waitReachable(t *testing.T, c redis.UniversalClient) {
 	t.Helper()
 	waitFor(t, func() bool { return c.Ping(context.Background()).Err() == nil })
 }
+
+// fixedSource allocates from a fixed stock once per sale.
+type fixedSource struct {
+	stock int64
+	given map[string]int64
+}
+
+func (f *fixedSource) Allocate(_ context.Context, saleID, _ string, units int64) (int64, error) {
+	if n, ok := f.given[saleID]; ok {
+		return n, nil
+	}
+	n := min(units, f.stock)
+	f.stock -= n
+	f.given[saleID] = n
+	return n, nil
+}
+
+func TestOpenFrom(t *testing.T) {
+	g := seckill.NewMemoryGate(nil, seckill.GateOptions{})
+	src := &fixedSource{stock: 60, given: map[string]int64{}}
+	now := time.Now()
+	s := seckill.Sale{ID: "warm", SKU: "x", Units: 100, Start: now.Add(-time.Minute), End: now.Add(time.Hour), PerUserLimit: 1}
+	opened, err := g.OpenFrom(context.Background(), s, src)
+	if err != nil || opened.Units != 60 {
+		t.Fatalf("OpenFrom = %+v, %v; want 60 units, all the source had", opened, err)
+	}
+	// Idempotent: the source answers the same, the gate is already open.
+	if again, err := g.OpenFrom(context.Background(), s, src); err != nil || again.Units != 60 {
+		t.Fatalf("second OpenFrom = %+v, %v", again, err)
+	}
+	st, _ := g.Status(context.Background(), "warm")
+	if st.Units != 60 || src.stock != 0 {
+		t.Fatalf("status %+v, source left %d", st, src.stock)
+	}
+}

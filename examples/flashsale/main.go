@@ -1,5 +1,6 @@
 // Command flashsale runs a flash sale: 100,000 simulated buyers race for
-// 1,000 units with a limit of 2 per buyer. Some retry their request (a
+// 1,000 units with a limit of 2 per buyer. The units are reserved from an
+// inventory first (shopkit/inventory), as a shop would. Some retry their request (a
 // client timeout), some are greedy and hammer the button, all through one
 // seckill.Gate with a per-buyer rate limit. It prints the outcomes, the
 // latency percentiles and the throughput, and checks that nothing was
@@ -28,6 +29,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shopkit/shopkit/internal/rediskeys"
+	"github.com/shopkit/shopkit/inventory"
 	"github.com/shopkit/shopkit/seckill"
 )
 
@@ -69,12 +71,21 @@ func run(redisAddr, clusterAddrs string, embedded bool, buyers int, units int64)
 	}
 	defer closeGate()
 
-	now := time.Now()
-	sale := seckill.Sale{ID: "phone-launch", SKU: "phone-x", Units: units, Start: now, End: now.Add(time.Hour),
-		PerUserLimit: limitPerBuyer, PayWithin: 10 * time.Minute}
-	if err := gate.Open(ctx, sale); err != nil {
+	// The warehouse holds a little more than the sale offers; the gate is
+	// pre-warmed by reserving the sale's units there, so the same phones
+	// cannot also be sold through the normal checkout.
+	stock := inventory.NewMemory(inventory.Options{})
+	defer stock.Close()
+	if _, err := stock.SetOnHand(ctx, inventory.Count{ID: "count-1", SKU: "phone-x", Location: "main", OnHand: units + units/5, Reason: inventory.ReasonCount}); err != nil {
 		return err
 	}
+	now := time.Now()
+	sale, err := gate.OpenFrom(ctx, seckill.Sale{ID: "phone-launch", SKU: "phone-x", Units: units, Start: now, End: now.Add(time.Hour),
+		PerUserLimit: limitPerBuyer, PayWithin: 10 * time.Minute}, inventorySource{store: stock, location: "main"})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("pre-warmed %d units from inventory (reservation %q)\n", sale.Units, sale.ID)
 
 	t := &tally{outcomes: map[seckill.Outcome]int{}, tickets: map[string]seckill.Ticket{}}
 	jobs := make(chan int)
@@ -181,6 +192,34 @@ func report(ctx context.Context, g *seckill.Gate, name string, sale seckill.Sale
 		return fmt.Errorf("the books do not balance")
 	}
 	return nil
+}
+
+// inventorySource adapts an inventory store to the gate's StockSource: it
+// reserves up to the asked units under the sale's ID, so asking again
+// returns the same reservation.
+type inventorySource struct {
+	store    inventory.Store
+	location string
+}
+
+func (s inventorySource) Allocate(ctx context.Context, saleID, sku string, units int64) (int64, error) {
+	if r, err := s.store.Reservation(ctx, saleID); err == nil {
+		return r.Lines[0].Quantity, nil
+	}
+	lv, err := s.store.Levels(ctx, inventory.Item{SKU: sku, Location: s.location})
+	if err != nil {
+		return 0, err
+	}
+	n := min(units, lv[0].Available())
+	if n <= 0 {
+		return 0, nil
+	}
+	r, err := s.store.Reserve(ctx, inventory.Request{ID: saleID, TTL: 24 * time.Hour,
+		Lines: []inventory.Line{{SKU: sku, Location: s.location, Quantity: n}}})
+	if err != nil {
+		return 0, err
+	}
+	return r.Lines[0].Quantity, nil
 }
 
 func open(redisAddr, clusterAddrs string, embedded bool) (*seckill.Gate, string, func(), error) {
