@@ -11,6 +11,7 @@ require (
 	github.com/growthbook/growthbook-golang v0.7.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/shopkit/shopkit v0.0.0
+	gonum.org/v1/gonum v0.17.0
 )
 
 require (

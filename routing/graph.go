@@ -1,0 +1,278 @@
+package routing
+
+import (
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+	"sync/atomic"
+)
+
+// Errors callers branch on.
+var (
+	// ErrInvalidInput is matched by every *InputError.
+	ErrInvalidInput = errors.New("routing: invalid input")
+	// ErrNoPath means the target cannot be reached from the source.
+	ErrNoPath = errors.New("routing: no path")
+	// ErrUnknownLocation means a query named a location not in the graph.
+	ErrUnknownLocation = errors.New("routing: unknown location")
+)
+
+// InputError reports a graph definition or change that breaks a rule.
+type InputError struct {
+	Field string
+	Rule  string
+}
+
+// Error implements error.
+func (e *InputError) Error() string { return "routing: " + e.Field + " " + e.Rule }
+
+// Is makes errors.Is(err, ErrInvalidInput) true.
+func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
+
+// Location is a warehouse, store or hub.
+type Location struct {
+	ID       string
+	Region   string
+	Priority int // higher is preferred when other rules tie
+}
+
+// Lane is a directed transport link between two locations.
+type Lane struct {
+	From, To string
+	Cost     float64 // money per shipment, in any unit
+	Hours    float64 // transit time
+}
+
+// WeightFunc turns a lane into the weight shortest paths minimise. It must
+// return a finite number ≥ 0, or +Inf to leave the lane out.
+type WeightFunc func(Lane) float64
+
+// ByCost weighs lanes by cost alone.
+func ByCost(l Lane) float64 { return l.Cost }
+
+// Blend weighs lanes by cost plus valuePerHour for each hour in transit.
+func Blend(valuePerHour float64) WeightFunc {
+	return func(l Lane) float64 { return l.Cost + valuePerHour*l.Hours }
+}
+
+// Graph is a compiled, immutable routing graph: locations indexed 0..n−1 in
+// ID order, lanes in compressed sparse row form. It is safe for concurrent
+// queries; changes (With) make a new Graph sharing the structure.
+type Graph struct {
+	ids       []string
+	index     map[string]int32
+	locations []Location
+	offsets   []int32 // lanes out of node i: offsets[i]..offsets[i+1]
+	targets   []int32
+	sources   []int32
+	weights   []float64 // +Inf: closed
+	lanes     []Lane    // as given, for explanations and reweighting
+	weight    WeightFunc
+	version   uint64
+}
+
+// Build validates locations and lanes and compiles them. weight defaults to
+// ByCost. Lanes must join known locations, be unique per (from, to) and
+// weigh a finite number ≥ 0 (or +Inf for a closed lane).
+func Build(locations []Location, lanes []Lane, weight WeightFunc) (*Graph, error) {
+	if weight == nil {
+		weight = ByCost
+	}
+	g := &Graph{index: make(map[string]int32, len(locations)), weight: weight, version: 1}
+	locs := slices.Clone(locations)
+	slices.SortFunc(locs, func(a, b Location) int {
+		if a.ID < b.ID {
+			return -1
+		}
+		if a.ID > b.ID {
+			return 1
+		}
+		return 0
+	})
+	for i, l := range locs {
+		if l.ID == "" {
+			return nil, &InputError{Field: "Locations[" + strconv.Itoa(i) + "].ID", Rule: "must not be empty"}
+		}
+		if _, dup := g.index[l.ID]; dup {
+			return nil, &InputError{Field: "Locations", Rule: "must not repeat ID " + strconv.Quote(l.ID)}
+		}
+		g.index[l.ID] = int32(len(g.ids))
+		g.ids = append(g.ids, l.ID)
+	}
+	g.locations = locs
+	type edge struct {
+		from, to int32
+		lane     int
+	}
+	edges := make([]edge, 0, len(lanes))
+	seen := make(map[[2]int32]bool, len(lanes))
+	for i, l := range lanes {
+		f, ok1 := g.index[l.From]
+		t, ok2 := g.index[l.To]
+		field := "Lanes[" + strconv.Itoa(i) + "]"
+		switch {
+		case !ok1:
+			return nil, &InputError{Field: field + ".From", Rule: "must name a location (" + strconv.Quote(l.From) + " is unknown)"}
+		case !ok2:
+			return nil, &InputError{Field: field + ".To", Rule: "must name a location (" + strconv.Quote(l.To) + " is unknown)"}
+		case f == t:
+			return nil, &InputError{Field: field, Rule: "must join two different locations"}
+		case seen[[2]int32{f, t}]:
+			return nil, &InputError{Field: field, Rule: "must not repeat the lane " + l.From + "→" + l.To}
+		}
+		if w := weight(l); math.IsNaN(w) || w < 0 || math.IsInf(w, -1) {
+			return nil, &InputError{Field: field, Rule: "must weigh a number ≥ 0 or +Inf"}
+		}
+		seen[[2]int32{f, t}] = true
+		edges = append(edges, edge{f, t, i})
+	}
+	// Sort lanes by (from, to) so adjacency order, and with it every
+	// tie-break, is independent of input order.
+	slices.SortFunc(edges, func(a, b edge) int {
+		if a.from != b.from {
+			return int(a.from - b.from)
+		}
+		return int(a.to - b.to)
+	})
+	n := len(g.ids)
+	g.offsets = make([]int32, n+1)
+	g.targets = make([]int32, len(edges))
+	g.sources = make([]int32, len(edges))
+	g.weights = make([]float64, len(edges))
+	g.lanes = make([]Lane, len(edges))
+	for i, e := range edges {
+		g.offsets[e.from+1]++
+		g.targets[i] = e.to
+		g.sources[i] = e.from
+		g.lanes[i] = lanes[e.lane]
+		g.weights[i] = weight(lanes[e.lane])
+	}
+	for i := 0; i < n; i++ {
+		g.offsets[i+1] += g.offsets[i]
+	}
+	return g, nil
+}
+
+// Len returns the number of locations.
+func (g *Graph) Len() int { return len(g.ids) }
+
+// Version increases with every change applied.
+func (g *Graph) Version() uint64 { return g.version }
+
+// Index returns the index of location id.
+func (g *Graph) Index(id string) (int, bool) {
+	i, ok := g.index[id]
+	return int(i), ok
+}
+
+// ID returns the ID of location index i.
+func (g *Graph) ID(i int) string { return g.ids[i] }
+
+// Location returns the location with index i.
+func (g *Graph) Location(i int) Location { return g.locations[i] }
+
+// Change is a live change to a graph: a lane reweighted, closed or
+// reopened, or a location taken offline or back.
+type Change struct {
+	// Lane changes: From and To name the lane.
+	From, To string
+	// Factor multiplies the lane's base weight (traffic: 1.5 is 50% worse);
+	// 0 leaves it. Close removes the lane; Open restores it.
+	Factor      float64
+	Close, Open bool
+	// Offline takes location Location out of every path (its lanes close);
+	// Online brings it back.
+	Location        string
+	Offline, Online bool
+}
+
+// With returns a new snapshot with changes applied, sharing everything but
+// the lane weights with g, which is left as it was: readers of g are never
+// blocked or disturbed. Changes apply in order.
+func (g *Graph) With(changes ...Change) (*Graph, error) {
+	next := *g
+	next.weights = slices.Clone(g.weights)
+	next.version = g.version + 1
+	for i, c := range changes {
+		field := "Changes[" + strconv.Itoa(i) + "]"
+		if c.Location != "" {
+			v, ok := g.index[c.Location]
+			if !ok || c.Offline == c.Online {
+				return nil, &InputError{Field: field, Rule: "must name a known location and one of Offline or Online"}
+			}
+			for e := range next.weights {
+				if g.targets[e] == v || g.sources[e] == v {
+					if c.Offline {
+						next.weights[e] = math.Inf(1)
+					} else {
+						next.weights[e] = g.weight(g.lanes[e])
+					}
+				}
+			}
+			continue
+		}
+		e, ok := g.lane(c.From, c.To)
+		if !ok {
+			return nil, &InputError{Field: field, Rule: "must name an existing lane (" + c.From + "→" + c.To + ")"}
+		}
+		switch {
+		case c.Close:
+			next.weights[e] = math.Inf(1)
+		case c.Open:
+			next.weights[e] = g.weight(g.lanes[e])
+		case c.Factor > 0 && !math.IsInf(c.Factor, 0):
+			next.weights[e] = g.weight(g.lanes[e]) * c.Factor
+		default:
+			return nil, &InputError{Field: field + ".Factor", Rule: "must be a finite number > 0 (or set Close or Open)"}
+		}
+	}
+	return &next, nil
+}
+
+// lane returns the index of lane from→to.
+func (g *Graph) lane(from, to string) (int, bool) {
+	f, ok1 := g.index[from]
+	t, ok2 := g.index[to]
+	if !ok1 || !ok2 {
+		return 0, false
+	}
+	for e := g.offsets[f]; e < g.offsets[f+1]; e++ {
+		if g.targets[e] == t {
+			return int(e), true
+		}
+	}
+	return 0, false
+}
+
+// Network holds the current Graph for many readers and few writers:
+// readers Load a snapshot and keep using it; Apply publishes a new one.
+type Network struct {
+	cur atomic.Pointer[Graph]
+}
+
+// NewNetwork returns a Network serving g.
+func NewNetwork(g *Graph) *Network {
+	n := &Network{}
+	n.cur.Store(g)
+	return n
+}
+
+// Load returns the current snapshot.
+func (n *Network) Load() *Graph { return n.cur.Load() }
+
+// Apply publishes a snapshot with changes applied to the current one.
+// Concurrent Apply calls are serialised by compare-and-swap; each change
+// set is applied exactly once.
+func (n *Network) Apply(changes ...Change) (*Graph, error) {
+	for {
+		cur := n.cur.Load()
+		next, err := cur.With(changes...)
+		if err != nil {
+			return nil, err
+		}
+		if n.cur.CompareAndSwap(cur, next) {
+			return next, nil
+		}
+	}
+}
