@@ -1,0 +1,489 @@
+package routing
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// ErrInsufficientStock is matched by *ShortfallError.
+var ErrInsufficientStock = errors.New("routing: insufficient stock")
+
+// ShortfallError lists what no combination of locations can supply.
+type ShortfallError struct {
+	Missing map[string]int64 // SKU → units short across all locations
+}
+
+// Error implements error.
+func (e *ShortfallError) Error() string {
+	skus := make([]string, 0, len(e.Missing))
+	for s := range e.Missing {
+		skus = append(skus, s)
+	}
+	slices.Sort(skus)
+	parts := make([]string, len(skus))
+	for i, s := range skus {
+		parts[i] = s + " short " + strconv.FormatInt(e.Missing[s], 10)
+	}
+	return "routing: insufficient stock: " + strings.Join(parts, ", ")
+}
+
+// Is makes errors.Is(err, ErrInsufficientStock) true.
+func (e *ShortfallError) Is(target error) bool { return target == ErrInsufficientStock }
+
+// OrderLine is one line of an order.
+type OrderLine struct {
+	SKU      string
+	Quantity int64
+}
+
+// Order is what to fulfil and where it goes. Destination is a location in
+// the graph (a customer zone or delivery hub); lanes to it carry the
+// last-mile cost.
+type Order struct {
+	Lines       []OrderLine
+	Destination string
+}
+
+// Stock is units on hand: location ID → SKU → units.
+type Stock map[string]map[string]int64
+
+// Shipment is what one location ships.
+type Shipment struct {
+	From  string
+	Lines []OrderLine
+	Path  Path // cheapest path from the location to the destination
+}
+
+// Transfer moves units between locations before shipping.
+type Transfer struct {
+	From, To string
+	SKU      string
+	Quantity int64
+	Path     Path
+}
+
+// Decision records which rule settled a choice, and why.
+type Decision struct {
+	Rule   string
+	Detail string
+}
+
+// Plan is how to fulfil an order.
+type Plan struct {
+	Shipments []Shipment
+	Transfers []Transfer
+	Decisions []Decision
+}
+
+// Candidate is one way to fulfil an order from a set of locations, as the
+// rules compare them.
+type Candidate struct {
+	Locations []string  // the shipping locations, best first
+	Costs     []float64 // path cost from each to the destination
+	InRegion  int       // how many are in the destination's region
+	Priority  int       // sum of their priorities
+	Cost      float64   // sum of their path costs
+}
+
+// Rule orders two candidates: negative if a is better, positive if b is,
+// zero to leave the choice to the next rule.
+type Rule struct {
+	Name    string
+	Compare func(a, b *Candidate) int
+}
+
+// DefaultRules are the rules Allocate applies, in order, each breaking the
+// ties the ones before leave, as Shopify's order routing does: fewest
+// shipments, most locations in the destination's region, lowest path cost,
+// highest location priority.
+func DefaultRules() []Rule {
+	return []Rule{
+		{"fewest shipments", func(a, b *Candidate) int { return cmp.Compare(len(a.Locations), len(b.Locations)) }},
+		{"destination region", func(a, b *Candidate) int { return cmp.Compare(b.InRegion, a.InRegion) }},
+		{"lowest path cost", func(a, b *Candidate) int { return cmp.Compare(a.Cost, b.Cost) }},
+		{"location priority", func(a, b *Candidate) int { return cmp.Compare(b.Priority, a.Priority) }},
+	}
+}
+
+// AllocateOptions configure Allocate. The zero value means the defaults.
+type AllocateOptions struct {
+	// Rules replace DefaultRules when set; append your own to
+	// DefaultRules() to keep them.
+	Rules []Rule
+	// MaxShipments bounds the search: sets of up to this many locations
+	// are compared exhaustively (default 3). Orders that need more are
+	// planned greedily, best location first.
+	MaxShipments int
+	// Consolidate ships the whole order from one location, moving what it
+	// lacks there from other locations along the cheapest transfer paths.
+	Consolidate bool
+}
+
+// Allocate decides which locations ship which lines of order, using stock
+// and the path costs in g, and explains each decision. Insufficient stock
+// everywhere is a *ShortfallError.
+func Allocate(g *Graph, order Order, stock Stock, opts AllocateOptions) (Plan, error) {
+	dest, ok := g.index[order.Destination]
+	if !ok {
+		return Plan{}, &InputError{Field: "Destination", Rule: "must be a location in the graph"}
+	}
+	need, err := mergeLines(order.Lines)
+	if err != nil {
+		return Plan{}, err
+	}
+	rules := opts.Rules
+	if rules == nil {
+		rules = DefaultRules()
+	}
+	maxShip := opts.MaxShipments
+	if maxShip <= 0 {
+		maxShip = 3
+	}
+	// Candidate locations: in the graph, with some stock of the order, and
+	// a path to the destination (or the destination itself).
+	var w Workspace
+	region := g.locations[dest].Region
+	type loc struct {
+		idx  int
+		cost float64
+	}
+	var locsWithStock []loc
+	total := map[string]int64{}
+	for id, skus := range stock {
+		i, ok := g.index[id]
+		if !ok {
+			return Plan{}, &InputError{Field: "Stock", Rule: "must name locations in the graph (" + strconv.Quote(id) + " is not)"}
+		}
+		has := false
+		for sku, n := range skus {
+			if n < 0 {
+				return Plan{}, &InputError{Field: "Stock[" + id + "][" + sku + "]", Rule: "must be ≥ 0"}
+			}
+			if _, wanted := need[sku]; wanted && n > 0 {
+				has = true
+				total[sku] += n
+			}
+		}
+		if !has {
+			continue
+		}
+		cost, reachable := 0.0, true
+		if int32(i) != dest {
+			cost, reachable = g.ShortestPath(&w, int(i), int(dest))
+		}
+		if reachable {
+			locsWithStock = append(locsWithStock, loc{int(i), cost})
+		}
+	}
+	missing := map[string]int64{}
+	for sku, q := range need {
+		if total[sku] < q {
+			missing[sku] = q - total[sku]
+		}
+	}
+	if len(missing) > 0 {
+		return Plan{}, &ShortfallError{Missing: missing}
+	}
+	slices.SortFunc(locsWithStock, func(a, b loc) int { return cmp.Compare(a.idx, b.idx) })
+	locIdx := make([]int, len(locsWithStock))
+	posByID := make(map[string]int, len(locsWithStock))
+	for k, l := range locsWithStock {
+		locIdx[k] = l.idx
+		posByID[g.ids[l.idx]] = k
+	}
+
+	makeCand := func(set []int) *Candidate {
+		c := &Candidate{}
+		for _, k := range set {
+			l := locsWithStock[k]
+			c.Locations = append(c.Locations, g.ids[l.idx])
+			c.Costs = append(c.Costs, l.cost)
+			c.Cost += l.cost
+			c.Priority += g.locations[l.idx].Priority
+			if region != "" && g.locations[l.idx].Region == region {
+				c.InRegion++
+			}
+		}
+		return c
+	}
+	covers := func(set []int) bool {
+		for sku, q := range need {
+			var have int64
+			for _, k := range set {
+				have += stock[g.ids[locsWithStock[k].idx]][sku]
+			}
+			if have < q {
+				return false
+			}
+		}
+		return true
+	}
+	better := func(a, b *Candidate) (int, string) {
+		for _, r := range rules {
+			if c := r.Compare(a, b); c != 0 {
+				return c, r.Name
+			}
+		}
+		return slices.Compare(a.Locations, b.Locations), "location ID (a final, deterministic tie-break)"
+	}
+
+	var plan Plan
+	var best *Candidate
+	var runnerUp *Candidate
+	consider := func(c *Candidate) {
+		if best == nil {
+			best = c
+			return
+		}
+		if r, _ := better(c, best); r < 0 {
+			runnerUp, best = best, c
+		} else if runnerUp == nil {
+			runnerUp = c
+		} else if r2, _ := better(c, runnerUp); r2 < 0 {
+			runnerUp = c
+		}
+	}
+	if opts.Consolidate {
+		// Every location that can gather the whole order, with transfers
+		// along existing paths, is a candidate to ship it all.
+		for k, li := range locIdx {
+			if canGather(g, &w, li, locIdx, need, stock) {
+				consider(makeCand([]int{k}))
+			}
+		}
+		if best == nil {
+			return Plan{}, &ShortfallError{Missing: need}
+		}
+	} else {
+		n := len(locsWithStock)
+		for size := 1; size <= min(maxShip, n) && best == nil; size++ {
+			forEachCombination(n, size, func(set []int) {
+				if covers(set) {
+					consider(makeCand(slices.Clone(set)))
+				}
+			})
+		}
+		if best == nil {
+			best = makeCand(greedyCover(g, locIdx, need, stock))
+			plan.Decisions = append(plan.Decisions, Decision{Rule: "fewest shipments",
+				Detail: fmt.Sprintf("no %d locations can ship everything; chose %d greedily, best-covering first", maxShip, len(best.Locations))})
+		}
+	}
+	if runnerUp != nil {
+		_, rule := better(best, runnerUp)
+		plan.Decisions = append(plan.Decisions, Decision{Rule: rule,
+			Detail: fmt.Sprintf("chose %s over %s", strings.Join(best.Locations, "+"), strings.Join(runnerUp.Locations, "+"))})
+	} else if len(plan.Decisions) == 0 {
+		plan.Decisions = append(plan.Decisions, Decision{Rule: "fewest shipments",
+			Detail: fmt.Sprintf("only %s can ship everything in %d shipment(s)", strings.Join(best.Locations, "+"), len(best.Locations))})
+	}
+
+	// Order the chosen locations by the rules, best first, and fill each
+	// line from them in that order.
+	order2 := slices.Clone(best.Locations)
+	slices.SortStableFunc(order2, func(a, b string) int {
+		r, _ := better(makeCand([]int{posByID[a]}), makeCand([]int{posByID[b]}))
+		return r
+	})
+	if opts.Consolidate {
+		return consolidate(g, &w, plan, order2[0], need, stock, locIdx, int(dest))
+	}
+	skus := sortedKeys(need)
+	for _, id := range order2 {
+		var lines []OrderLine
+		for _, sku := range skus {
+			take := min(need[sku], stock[id][sku])
+			if take > 0 {
+				lines = append(lines, OrderLine{SKU: sku, Quantity: take})
+				need[sku] -= take
+			}
+		}
+		if len(lines) > 0 {
+			p, _ := g.pathBetween(&w, id, order.Destination)
+			plan.Shipments = append(plan.Shipments, Shipment{From: id, Lines: lines, Path: p})
+		}
+	}
+	return plan, nil
+}
+
+// consolidate ships everything from one location, transferring what it
+// lacks from the locations with the cheapest transfer paths.
+func consolidate(g *Graph, w *Workspace, plan Plan, hub string, need map[string]int64, stock Stock, locs []int, dest int) (Plan, error) {
+	var lines []OrderLine
+	for _, sku := range sortedKeys(need) {
+		q := need[sku]
+		lines = append(lines, OrderLine{SKU: sku, Quantity: q})
+		short := q - min(q, stock[hub][sku])
+		if short == 0 {
+			continue
+		}
+		// Sources by transfer cost to the hub, then priority, then ID.
+		type src struct {
+			id   string
+			path Path
+		}
+		var srcs []src
+		for _, li := range locs {
+			id := g.ids[li]
+			if id == hub || stock[id][sku] <= 0 {
+				continue
+			}
+			if p, ok := g.pathBetween(w, id, hub); ok {
+				srcs = append(srcs, src{id, p})
+			}
+		}
+		slices.SortFunc(srcs, func(a, b src) int {
+			if c := cmp.Compare(a.path.Cost, b.path.Cost); c != 0 {
+				return c
+			}
+			ia, _ := g.index[a.id]
+			ib, _ := g.index[b.id]
+			if c := cmp.Compare(g.locations[ib].Priority, g.locations[ia].Priority); c != 0 {
+				return c
+			}
+			return strings.Compare(a.id, b.id)
+		})
+		for _, s := range srcs {
+			if short == 0 {
+				break
+			}
+			n := min(short, stock[s.id][sku])
+			plan.Transfers = append(plan.Transfers, Transfer{From: s.id, To: hub, SKU: sku, Quantity: n, Path: s.path})
+			plan.Decisions = append(plan.Decisions, Decision{Rule: "cheapest transfer",
+				Detail: fmt.Sprintf("%d × %s from %s to %s at path cost %g", n, sku, s.id, hub, s.path.Cost)})
+			short -= n
+		}
+		if short > 0 {
+			return Plan{}, &ShortfallError{Missing: map[string]int64{sku: short}}
+		}
+	}
+	p, _ := g.pathBetween(w, hub, g.ids[dest])
+	plan.Shipments = []Shipment{{From: hub, Lines: lines, Path: p}}
+	return plan, nil
+}
+
+// pathBetween returns the cheapest path between two location IDs; a
+// location to itself is a path of cost 0.
+func (g *Graph) pathBetween(w *Workspace, from, to string) (Path, bool) {
+	if from == to {
+		return Path{Locations: []string{from}}, true
+	}
+	s, d := g.index[from], g.index[to]
+	cost, ok := g.ShortestPath(w, int(s), int(d))
+	if !ok {
+		return Path{}, false
+	}
+	return Path{Locations: g.names(w.AppendPath(g, nil, int(d))), Cost: cost}, true
+}
+
+func mergeLines(lines []OrderLine) (map[string]int64, error) {
+	if len(lines) == 0 {
+		return nil, &InputError{Field: "Lines", Rule: "must not be empty"}
+	}
+	need := map[string]int64{}
+	for i, l := range lines {
+		if l.SKU == "" {
+			return nil, &InputError{Field: "Lines[" + strconv.Itoa(i) + "].SKU", Rule: "must not be empty"}
+		}
+		if l.Quantity <= 0 || l.Quantity > math.MaxInt64-need[l.SKU] {
+			return nil, &InputError{Field: "Lines[" + strconv.Itoa(i) + "].Quantity", Rule: "must be > 0 and not overflow"}
+		}
+		need[l.SKU] += l.Quantity
+	}
+	return need, nil
+}
+
+func sortedKeys(m map[string]int64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// canGather reports whether location hub, with transfers from every
+// location that has a path to it, can hold the whole order.
+func canGather(g *Graph, w *Workspace, hub int, locs []int, need map[string]int64, stock Stock) bool {
+	have := map[string]int64{}
+	for _, li := range locs {
+		if li != hub {
+			if _, ok := g.ShortestPath(w, li, hub); !ok {
+				continue
+			}
+		}
+		for sku := range need {
+			have[sku] += stock[g.ids[li]][sku]
+		}
+	}
+	for sku, q := range need {
+		if have[sku] < q {
+			return false
+		}
+	}
+	return true
+}
+
+// greedyCover picks locations (positions in locs) one at a time, each the
+// one that covers the most of what is still needed (ties: lower index),
+// until everything is covered. The caller has checked the total suffices.
+func greedyCover(g *Graph, locs []int, need map[string]int64, stock Stock) []int {
+	left := map[string]int64{}
+	for k, v := range need {
+		left[k] = v
+	}
+	used := map[int]bool{}
+	var set []int
+	for len(left) > 0 {
+		best, bestGain := -1, int64(0)
+		for k, li := range locs {
+			if used[k] {
+				continue
+			}
+			var gain int64
+			for sku, q := range left {
+				gain += min(q, stock[g.ids[li]][sku])
+			}
+			if gain > bestGain {
+				best, bestGain = k, gain
+			}
+		}
+		if best < 0 {
+			break
+		}
+		used[best] = true
+		set = append(set, best)
+		for sku, q := range left {
+			if q -= min(q, stock[g.ids[locs[best]]][sku]); q == 0 {
+				delete(left, sku)
+			} else {
+				left[sku] = q
+			}
+		}
+	}
+	slices.Sort(set)
+	return set
+}
+
+// forEachCombination calls fn with every size-k subset of 0..n−1 in
+// lexicographic order; fn must not keep the slice.
+func forEachCombination(n, k int, fn func([]int)) {
+	set := make([]int, k)
+	var rec func(start, depth int)
+	rec = func(start, depth int) {
+		if depth == k {
+			fn(set)
+			return
+		}
+		for i := start; i <= n-(k-depth); i++ {
+			set[depth] = i
+			rec(i+1, depth+1)
+		}
+	}
+	rec(0, 0)
+}
