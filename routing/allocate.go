@@ -211,13 +211,27 @@ func Allocate(g *Graph, order Order, stock Stock, opts AllocateOptions) (Plan, e
 		}
 		return c
 	}
+	// A dense location × SKU matrix, so the exhaustive search adds
+	// integers instead of looking up maps.
+	skuList := sortedKeys(need)
+	want := make([]int64, len(skuList))
+	for j, sku := range skuList {
+		want[j] = need[sku]
+	}
+	have := make([][]int64, len(locsWithStock))
+	for k, l := range locsWithStock {
+		have[k] = make([]int64, len(skuList))
+		for j, sku := range skuList {
+			have[k][j] = stock[g.ids[l.idx]][sku]
+		}
+	}
 	covers := func(set []int) bool {
-		for sku, q := range need {
-			var have int64
+		for j, q := range want {
+			var sum int64
 			for _, k := range set {
-				have += stock[g.ids[locsWithStock[k].idx]][sku]
+				sum += have[k][j]
 			}
-			if have < q {
+			if sum < q {
 				return false
 			}
 		}

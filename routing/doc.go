@@ -32,6 +32,30 @@
 // KShortest returns up to k loopless paths in order of cost (Yen's
 // algorithm) below a cost ceiling, for fallback routes when a lane closes.
 //
+// # Fulfilment allocation
+//
+// Allocate decides which locations ship an order, from stock given as
+// plain numbers per location and SKU and the path cost from each location
+// to the order's destination. Rules apply in order, each breaking the ties
+// left by those before, as in Shopify's order routing: fewest shipments,
+// most locations in the destination's region, lowest path cost, highest
+// location priority, then location ID; callers append or replace Rules.
+// Sets of up to MaxShipments locations are compared exhaustively, larger
+// ones greedily. With Consolidate the order ships from one location and
+// the plan lists the transfers of what it lacks, each along the cheapest
+// path. Every plan records the rule that decided it against the best
+// alternative, and insufficient stock everywhere is a *ShortfallError
+// listing what is missing.
+//
+// # Shared changes
+//
+// A ChangeLog (MemoryLog, or RedisLog for many instances) records batches
+// of live changes with versions and idempotent IDs; Network.Sync applies
+// what a network has not seen, and Network.Follow keeps it in sync,
+// woken by the log's change notification (Redis pub/sub) with a polling
+// fallback. RedisLog keeps its keys under one hash tag {<prefix>}, so it
+// runs on a Cluster.
+//
 // # Concurrency
 //
 // A Graph is immutable and safe for concurrent queries; a Workspace serves

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 )
 
@@ -249,6 +250,9 @@ func (g *Graph) lane(from, to string) (int, bool) {
 // readers Load a snapshot and keep using it; Apply publishes a new one.
 type Network struct {
 	cur atomic.Pointer[Graph]
+
+	syncMu     sync.Mutex
+	logVersion uint64 // the ChangeLog version Sync last brought it to
 }
 
 // NewNetwork returns a Network serving g.
@@ -258,7 +262,8 @@ func NewNetwork(g *Graph) *Network {
 	return n
 }
 
-// Load returns the current snapshot.
+// Load returns the current snapshot (nil for a Network not made by
+// NewNetwork).
 func (n *Network) Load() *Graph { return n.cur.Load() }
 
 // Apply publishes a snapshot with changes applied to the current one.
@@ -267,6 +272,9 @@ func (n *Network) Load() *Graph { return n.cur.Load() }
 func (n *Network) Apply(changes ...Change) (*Graph, error) {
 	for {
 		cur := n.cur.Load()
+		if cur == nil {
+			return nil, &InputError{Field: "Network", Rule: "must be made with NewNetwork"}
+		}
 		next, err := cur.With(changes...)
 		if err != nil {
 			return nil, err

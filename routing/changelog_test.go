@@ -1,0 +1,34 @@
+package routing_test
+
+import (
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shopkit/shopkit/internal/redistest"
+	"github.com/shopkit/shopkit/routing"
+	"github.com/shopkit/shopkit/routing/routingtest"
+)
+
+func TestMemoryLog(t *testing.T) {
+	routingtest.Run(t, func(t *testing.T) routing.ChangeLog { return routing.NewMemoryLog() })
+}
+
+func newRedisLog(client redis.UniversalClient) routingtest.NewLog {
+	return func(t *testing.T) routing.ChangeLog {
+		l, err := routing.NewRedisLog(client, redistest.Prefix(t, client))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = l.Close() })
+		return l
+	}
+}
+
+func TestRedisLog(t *testing.T) {
+	routingtest.Run(t, newRedisLog(redistest.Client(t)))
+}
+
+func TestRedisClusterLog(t *testing.T) {
+	routingtest.Run(t, newRedisLog(redistest.Cluster(t)))
+}
