@@ -39,7 +39,7 @@ func Run(t *testing.T, newLog NewLog) {
 	}
 }
 
-func closeAB() routing.Change  { return routing.Change{From: "A", To: "B", Close: true} }
+func closeAB() routing.Change   { return routing.Change{From: "A", To: "B", Close: true} }
 func trafficBD() routing.Change { return routing.Change{From: "B", To: "D", Factor: 3} }
 
 func testAppendSince(t *testing.T, l routing.ChangeLog) {
