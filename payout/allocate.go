@@ -96,38 +96,38 @@ func AllocateInto(dst []int64, amount int64, ratios []int64, policy Policy) erro
 	// each party a division of R·r < total·r, which is usually small enough
 	// to divide exactly with a float reciprocal and one correction instead
 	// of a 128-bit DIV. Up to 64 parties the remainders live on the stack.
-	var stack [smallParties]uint64
 	var rems []uint64
-	if len(ratios) <= smallParties {
-		rems = stack[:len(ratios)]
-	} else {
-		rems = make([]uint64, len(ratios))
+	switch n := len(ratios); {
+	case n <= 16: // the common case zeroes a small array
+		var stack [16]uint64
+		rems = stack[:n]
+	case n <= smallParties:
+		var stack [smallParties]uint64
+		rems = stack[:n]
+	default:
+		rems = make([]uint64, n)
 	}
 	dst = dst[:len(ratios)]
 	quot, rest := abs/total, abs%total
 	inv := 1 / float64(total)
 	var given uint64
-	for i, r := range ratios {
-		ur := uint64(r)
-		hi, x := bits.Mul64(rest, ur)
-		var q, rem uint64
-		if hi == 0 && x < 1<<52 {
-			// float64(x) is exact and x·inv is within one of x/total.
-			// Signed conversions are single instructions; x < 2^52.
-			q = uint64(int64(float64(int64(x)) * inv))
-			if q*total > x {
-				q--
-			} else if x-q*total >= total {
-				q++
+	if total <= 1<<26 {
+		given = floorSharesSmall(dst, rems, ratios, quot, rest, total, inv)
+	} else {
+		for i, r := range ratios {
+			ur := uint64(r)
+			hi, x := bits.Mul64(rest, ur)
+			var q, rem uint64
+			if hi == 0 && x < 1<<52 {
+				q, rem = divByReciprocal(x, total, inv)
+			} else {
+				q, rem = bits.Div64(hi, x, total) // R·r/total < r: cannot overflow
 			}
-			rem = x - q*total
-		} else {
-			q, rem = bits.Div64(hi, x, total) // R·r/total < r: cannot overflow
+			q += quot * ur // ≤ abs·r/total ≤ abs: cannot overflow
+			dst[i] = int64(q)
+			rems[i] = rem
+			given += q
 		}
-		q += quot * ur // ≤ abs·r/total ≤ abs: cannot overflow
-		dst[i] = int64(q)
-		rems[i] = rem
-		given += q
 	}
 	// left < the number of parties with a non-zero remainder, since each
 	// remainder is below total and they sum to left·total.
@@ -163,6 +163,34 @@ func AllocateInto(dst []int64, amount int64, ratios []int64, policy Policy) erro
 		}
 	}
 	return nil
+}
+
+// floorSharesSmall is the floor-share loop for ratio sums up to 2^26: then
+// rest·r < 2^52 always, so every division goes through the reciprocal.
+func floorSharesSmall(dst []int64, rems []uint64, ratios []int64, quot, rest, total uint64, inv float64) uint64 {
+	var given uint64
+	for i, r := range ratios {
+		ur := uint64(r)
+		q, rem := divByReciprocal(rest*ur, total, inv)
+		q += quot * ur
+		dst[i] = int64(q)
+		rems[i] = rem
+		given += q
+	}
+	return given
+}
+
+// divByReciprocal divides x < 2^52 by d using inv ≈ 1/d: float64(x) is
+// exact and x·inv is within one of x/d, so one correction step makes the
+// quotient exact. Signed conversions are single instructions.
+func divByReciprocal(x, d uint64, inv float64) (q, rem uint64) {
+	q = uint64(int64(float64(int64(x)) * inv))
+	if q*d > x {
+		q--
+	} else if x-q*d >= d {
+		q++
+	}
+	return q, x - q*d
 }
 
 // smallParties is how many parties AllocateInto serves without allocating.
