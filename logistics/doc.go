@@ -20,6 +20,26 @@
 // day), within constraints (maximum days, excluded carriers); ties go by
 // total, days, carrier and service, so the choice is deterministic.
 //
-// Everything here is a pure function of its inputs and safe for
-// concurrent use.
+// # Merging orders
+//
+// MergeKey identifies orders that may ship as one parcel: same shop and
+// warehouse, same recipient once name, phone and address are normalised
+// (whitespace, case, full-width characters, common abbreviations, the +86
+// prefix). A MergeStore groups paid orders per key within a window
+// (default 15 minutes from the group's first order): weights add, the
+// caller re-rates the merged parcel, and an edited or cancelled order
+// leaves its group. Joining is atomic under concurrent arrivals and
+// idempotent by order ID. MemoryMerge and RedisMerge (one hash tag per
+// recipient, window by the server's TIME) pass one conformance suite.
+//
+// # Waybills
+//
+// CreateWaybills sends requests to a Carrier in chunks with bounded
+// concurrency and returns a result per request; a WaybillRegistry keeps
+// the waybills per order code so a retried batch sends only what failed.
+// FakeCarrier refuses a second waybill for an order code, which makes
+// idempotency bugs loud in tests and examples.
+//
+// Rating functions are pure; stores, the registry and the fake carrier are
+// safe for concurrent use.
 package logistics

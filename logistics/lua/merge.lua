@@ -1,0 +1,53 @@
+-- merge.lua: adds an order to its recipient's open merge group, removes
+-- one, or reads its group. All keys are under the merge key's hash tag.
+--
+-- KEYS[1]  groups: hash group ID -> "<closes ms>|<grams>|<order>:<grams>,..."
+--          and field "#" (group sequence)
+-- KEYS[2]  members: hash order ID -> group ID
+-- KEYS[3]  open group: string group ID
+-- ARGV[1]  add | remove | get
+-- ARGV[2]  order ID
+-- ARGV[3]  grams (add)
+-- ARGV[4]  window (ms) (add)
+--
+-- Returns {group ID, record}, or {} if the order is in no group (remove,
+-- get).
+local op, oid = ARGV[1], ARGV[2]
+local gid = redis.call('HGET', KEYS[2], oid)
+if op ~= 'add' or gid then
+  if not gid then return {} end
+  local rec = redis.call('HGET', KEYS[1], gid)
+  if op == 'remove' then
+    local closes, grams, list = string.match(rec, '^(%d+)|(%d+)|(.*)$')
+    local kept, g = {}, tonumber(grams)
+    for entry in string.gmatch(list, '[^,]+') do
+      local id, w = string.match(entry, '^(.*):(%d+)$')
+      if id == oid then g = g - tonumber(w) else kept[#kept + 1] = entry end
+    end
+    rec = closes .. '|' .. string.format('%d', g) .. '|' .. table.concat(kept, ',')
+    redis.call('HSET', KEYS[1], gid, rec)
+    redis.call('HDEL', KEYS[2], oid)
+  end
+  return {gid, rec}
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local cur = redis.call('GET', KEYS[3])
+local rec = cur and redis.call('HGET', KEYS[1], cur)
+local entry = oid .. ':' .. ARGV[3]
+if rec then
+  local closes, grams, list = string.match(rec, '^(%d+)|(%d+)|(.*)$')
+  if tonumber(closes) > now then
+    if list ~= '' then list = list .. ',' end
+    rec = closes .. '|' .. string.format('%d', tonumber(grams) + tonumber(ARGV[3])) .. '|' .. list .. entry
+    redis.call('HSET', KEYS[1], cur, rec)
+    redis.call('HSET', KEYS[2], oid, cur)
+    return {cur, rec}
+  end
+end
+gid = 'g' .. redis.call('HINCRBY', KEYS[1], '#', 1)
+rec = string.format('%d', now + tonumber(ARGV[4])) .. '|' .. ARGV[3] .. '|' .. entry
+redis.call('HSET', KEYS[1], gid, rec)
+redis.call('HSET', KEYS[2], oid, gid)
+redis.call('SET', KEYS[3], gid)
+return {gid, rec}
