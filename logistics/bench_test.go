@@ -1,11 +1,16 @@
 package logistics_test
 
 import (
+	"context"
 	"fmt"
+	"runtime"
+	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/shopkit/shopkit/internal/redistest"
 	"github.com/shopkit/shopkit/logistics"
 )
 
@@ -31,5 +36,41 @@ func BenchmarkShop(b *testing.B) {
 		if _, err := r.Shop(s, logistics.Cheapest, logistics.Constraints{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkMergeIngest adds paid orders for 1,000 recipients to the merge
+// store, 64 callers at once, on both backends (Redis: REDIS_ADDR, else an
+// embedded miniredis).
+func BenchmarkMergeIngest(b *testing.B) {
+	for _, name := range []string{"memory", "redis"} {
+		b.Run(name, func(b *testing.B) {
+			var s logistics.MergeStore = logistics.NewMemoryMerge(0, nil)
+			if name == "redis" {
+				c := redistest.Client(b)
+				var err error
+				if s, err = logistics.NewRedisMerge(c, redistest.Prefix(b, c), 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+			keys := make([]string, 1000)
+			for i := range keys {
+				keys[i] = logistics.MergeKey("shop", "wh", logistics.Recipient{Name: fmt.Sprint("r", i), Phone: "1", Address: "a"})
+			}
+			var seq atomic.Int64
+			ctx := context.Background()
+			b.SetParallelism((64 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := seq.Add(1)
+					if _, err := s.Add(ctx, keys[i%1000], "o"+strconv.FormatInt(i, 10), 500); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
 	}
 }
