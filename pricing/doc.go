@@ -1,0 +1,29 @@
+// Package pricing prices carts under promotion rules, exactly to the
+// minor unit, and explains every decision.
+//
+// A RuleSet is built once from Promotions and validated (a negative
+// percentage, a threshold ≤ 0, an unknown kind… is an error naming the
+// promotion and the field). Kinds: PercentOff, FixedOff (per order or per
+// unit), Threshold (once, or for every full multiple — 每满100减10 — with a
+// cap), Tiered thresholds, BuyXGetY (cheapest or dearest units free or
+// discounted) and MemberPrice for a customer tier. A Target selects lines
+// by SKU or tag.
+//
+// Quote applies promotions in priority order, each to the amounts left by
+// those before (so a threshold is judged after item discounts). Promotions
+// sharing an exclusive Group apply at most one at a time: the engine tries
+// every combination of choices (up to MaxCombinations, greedily per group
+// beyond) and keeps the one cheapest for the customer, saying which search
+// it used. Stop ends the rule set after a promotion applies.
+//
+// Every discount is apportioned to its lines exactly by largest remainder
+// (member prices stay on their own lines), no line goes below zero, and
+// each line lists its share per promotion, so a partial return refunds the
+// right amount. The quote lists, per promotion, what it took off and why,
+// or why it was skipped (below threshold, excluded by a group, after a
+// stop, no matching line).
+//
+// Coupons with usage limits, their Memory and Redis stores and hot-reloaded
+// rule sets are not in this package yet. A RuleSet is immutable and safe
+// for concurrent quoting.
+package pricing

@@ -1,0 +1,39 @@
+package pricing_test
+
+import (
+	"fmt"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/shopkit/shopkit/pricing"
+)
+
+// A storewide 10% off, then 满200减20 judged on what is left, with a
+// member price that stays on its own line.
+func ExampleRuleSet_Quote() {
+	rs, err := pricing.NewRuleSet([]pricing.Promotion{
+		{ID: "gold-tea", Kind: pricing.MemberPrice, MemberTier: "gold", Priority: 0,
+			Prices: map[string]decimal.Decimal{"tea": decimal.RequireFromString("8.00")}},
+		{ID: "ten-percent", Kind: pricing.PercentOff, Priority: 1, Percent: decimal.NewFromInt(10)},
+		{ID: "200-minus-20", Kind: pricing.Threshold, Priority: 2,
+			Threshold: decimal.NewFromInt(200), Off: decimal.NewFromInt(20)},
+	})
+	if err != nil {
+		panic(err)
+	}
+	q, err := rs.Quote(pricing.Cart{Scale: 2, Customer: pricing.Customer{Tier: "gold"}, Lines: []pricing.Line{
+		{SKU: "kettle", UnitPrice: decimal.RequireFromString("199.00"), Quantity: 1},
+		{SKU: "tea", UnitPrice: decimal.RequireFromString("10.00"), Quantity: 3},
+	}})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Print(q)
+	// Output:
+	// kettle     ×1       199.00  −37.75    = 161.25
+	// tea        ×3        30.00  −10.55    = 19.45
+	//   ✓ gold-tea: −6.00 (member prices for tier gold)
+	//   ✓ ten-percent: −22.30 (10% off 223.00)
+	//   ✓ 200-minus-20: −20.00 (20 off for reaching 200)
+	// subtotal 229.00, discount 48.30, total 180.70
+}

@@ -1,0 +1,240 @@
+package pricing
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+
+	"github.com/shopspring/decimal"
+)
+
+// Errors callers branch on.
+var (
+	// ErrInvalidInput is matched by every *InputError.
+	ErrInvalidInput = errors.New("pricing: invalid input")
+)
+
+// InputError reports a rule or cart that breaks a rule, naming the
+// promotion (when there is one) and the field.
+type InputError struct {
+	Promotion string // the promotion's ID, or "" for the cart
+	Field     string
+	Rule      string
+}
+
+// Error implements error.
+func (e *InputError) Error() string {
+	if e.Promotion != "" {
+		return "pricing: promotion " + e.Promotion + ": " + e.Field + " " + e.Rule
+	}
+	return "pricing: " + e.Field + " " + e.Rule
+}
+
+// Is makes errors.Is(err, ErrInvalidInput) true.
+func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
+
+// Line is one cart line.
+type Line struct {
+	SKU       string
+	UnitPrice decimal.Decimal
+	Quantity  int64
+	// Tags place the line in categories a promotion can target
+	// ("shoes", "brand:acme").
+	Tags []string
+}
+
+// Customer is who is buying.
+type Customer struct {
+	Tier string // member tier, e.g. "gold"; "" for none
+}
+
+// Cart is what to price. Amounts are in the currency's major unit with
+// Scale decimal places (2 for CNY and EUR, 0 for JPY).
+type Cart struct {
+	Lines    []Line
+	Customer Customer
+	Scale    int32
+}
+
+// Target selects the lines a promotion applies to: all lines when empty,
+// else lines whose SKU is listed or that carry any listed tag.
+type Target struct {
+	SKUs []string
+	Tags []string
+}
+
+func (t Target) matches(l *Line) bool {
+	if len(t.SKUs) == 0 && len(t.Tags) == 0 {
+		return true
+	}
+	if slices.Contains(t.SKUs, l.SKU) {
+		return true
+	}
+	for _, tag := range l.Tags {
+		if slices.Contains(t.Tags, tag) {
+			return true
+		}
+	}
+	return false
+}
+
+// Kind is what a promotion does.
+type Kind int
+
+// Promotion kinds.
+const (
+	// PercentOff takes Percent % off the targeted lines.
+	PercentOff Kind = iota + 1
+	// FixedOff takes Amount off the targeted total, or off every unit
+	// when PerUnit is set.
+	FixedOff
+	// Threshold takes Off when the targeted total reaches Threshold; with
+	// Repeat, Off for every full multiple of Threshold (每满100减10), up
+	// to Cap when set.
+	Threshold
+	// Tiered takes the Off of the highest tier whose Threshold the
+	// targeted total reaches.
+	Tiered
+	// BuyXGetY gives Get units free (or DiscountPercent % off) for every
+	// Buy + Get targeted units, the cheapest ones (or the most expensive
+	// with MostExpensive).
+	BuyXGetY
+	// MemberPrice sets the unit price of listed SKUs for a member tier.
+	MemberPrice
+)
+
+// Tier is one step of a Tiered promotion.
+type Tier struct {
+	Threshold decimal.Decimal
+	Off       decimal.Decimal
+}
+
+// Promotion is one rule of a rule set.
+type Promotion struct {
+	ID       string
+	Kind     Kind
+	Target   Target
+	Priority int // lower applies first
+	// Group makes promotions mutually exclusive: of those sharing a
+	// group, at most one applies (the engine picks the best for the
+	// customer).
+	Group string
+	// Stop ends the rule set after this promotion applies.
+	Stop bool
+
+	Percent   decimal.Decimal // PercentOff: 0 < Percent ≤ 100
+	Amount    decimal.Decimal // FixedOff
+	PerUnit   bool            // FixedOff
+	Threshold decimal.Decimal // Threshold
+	Off       decimal.Decimal // Threshold
+	Repeat    bool            // Threshold
+	Cap       decimal.Decimal // Threshold with Repeat: most taken off; 0 for none
+	Tiers     []Tier          // Tiered, ascending thresholds
+
+	Buy, Get        int64           // BuyXGetY
+	DiscountPercent decimal.Decimal // BuyXGetY: 0 means free (100%)
+	MostExpensive   bool            // BuyXGetY
+
+	MemberTier string                     // MemberPrice
+	Prices     map[string]decimal.Decimal // MemberPrice: SKU → unit price
+}
+
+// RuleSet is a validated, immutable set of promotions, safe for
+// concurrent quoting.
+type RuleSet struct {
+	promos []Promotion // by priority, then ID
+}
+
+// NewRuleSet validates promotions (negative percentages, thresholds ≤ 0,
+// unknown kinds… are errors naming the promotion and field) and orders
+// them by priority, then ID.
+func NewRuleSet(promos []Promotion) (*RuleSet, error) {
+	seen := map[string]bool{}
+	for i := range promos {
+		p := &promos[i]
+		if p.ID == "" {
+			return nil, &InputError{Field: "Promotions[" + strconv.Itoa(i) + "].ID", Rule: "must not be empty"}
+		}
+		if seen[p.ID] {
+			return nil, &InputError{Promotion: p.ID, Field: "ID", Rule: "must be unique"}
+		}
+		seen[p.ID] = true
+		if err := p.validate(); err != nil {
+			return nil, err
+		}
+	}
+	rs := &RuleSet{promos: slices.Clone(promos)}
+	slices.SortStableFunc(rs.promos, func(a, b Promotion) int {
+		if a.Priority != b.Priority {
+			return a.Priority - b.Priority
+		}
+		if a.ID < b.ID {
+			return -1
+		}
+		if a.ID > b.ID {
+			return 1
+		}
+		return 0
+	})
+	return rs, nil
+}
+
+func (p *Promotion) validate() error {
+	bad := func(field, rule string) error { return &InputError{Promotion: p.ID, Field: field, Rule: rule} }
+	hundred := decimal.NewFromInt(100)
+	switch p.Kind {
+	case PercentOff:
+		if !p.Percent.IsPositive() || p.Percent.GreaterThan(hundred) || !p.Percent.Shift(4).IsInteger() {
+			return bad("Percent", "must be in (0, 100] with at most 4 decimals")
+		}
+	case FixedOff:
+		if !p.Amount.IsPositive() {
+			return bad("Amount", "must be > 0")
+		}
+	case Threshold:
+		if !p.Threshold.IsPositive() {
+			return bad("Threshold", "must be > 0")
+		}
+		if !p.Off.IsPositive() {
+			return bad("Off", "must be > 0")
+		}
+		if p.Cap.IsNegative() {
+			return bad("Cap", "must be ≥ 0")
+		}
+	case Tiered:
+		if len(p.Tiers) == 0 {
+			return bad("Tiers", "must not be empty")
+		}
+		for i, t := range p.Tiers {
+			f := "Tiers[" + strconv.Itoa(i) + "]"
+			if !t.Threshold.IsPositive() || !t.Off.IsPositive() {
+				return bad(f, "must have Threshold and Off > 0")
+			}
+			if i > 0 && !t.Threshold.GreaterThan(p.Tiers[i-1].Threshold) {
+				return bad(f+".Threshold", "must rise")
+			}
+		}
+	case BuyXGetY:
+		if p.Buy <= 0 || p.Get <= 0 {
+			return bad("Buy", "and Get must be > 0")
+		}
+		if p.DiscountPercent.IsNegative() || p.DiscountPercent.GreaterThan(hundred) || !p.DiscountPercent.Shift(4).IsInteger() {
+			return bad("DiscountPercent", "must be in [0, 100] with at most 4 decimals")
+		}
+	case MemberPrice:
+		if p.MemberTier == "" {
+			return bad("MemberTier", "must not be empty")
+		}
+		if len(p.Prices) == 0 {
+			return bad("Prices", "must not be empty")
+		}
+		for sku, price := range p.Prices {
+			if price.IsNegative() {
+				return bad("Prices["+sku+"]", "must be ≥ 0")
+			}
+		}
+	default:
+		return bad("Kind", "must be a known kind")
+	}
+	return nil
+}

@@ -1,0 +1,210 @@
+package pricing_test
+
+import (
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/shopkit/shopkit/pricing"
+)
+
+var d = decimal.RequireFromString
+
+func quote(t *testing.T, promos []pricing.Promotion, cart pricing.Cart) pricing.Quote {
+	t.Helper()
+	rs, err := pricing.NewRuleSet(promos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := rs.Quote(cart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+func cart(prices ...string) pricing.Cart {
+	c := pricing.Cart{Scale: 2}
+	for i, p := range prices {
+		c.Lines = append(c.Lines, pricing.Line{SKU: "sku" + string(rune('a'+i)), UnitPrice: d(p), Quantity: 1})
+	}
+	return c
+}
+
+func TestKinds(t *testing.T) {
+	tests := []struct {
+		name   string
+		promo  pricing.Promotion
+		cart   pricing.Cart
+		total  string
+		reason string
+	}{
+		// 250 has two full hundreds: 2 × 10 off.
+		{"every full 100 saves 10", pricing.Promotion{ID: "p", Kind: pricing.Threshold, Threshold: d("100"), Off: d("10"), Repeat: true}, cart("150", "100"), "230", "2 time(s)"},
+		{"capped at 15", pricing.Promotion{ID: "p", Kind: pricing.Threshold, Threshold: d("100"), Off: d("10"), Repeat: true, Cap: d("15")}, cart("150", "100"), "235", "capped"},
+		{"below the threshold", pricing.Promotion{ID: "p", Kind: pricing.Threshold, Threshold: d("100"), Off: d("10")}, cart("99.99"), "99.99", "below threshold"},
+		{"exactly the threshold", pricing.Promotion{ID: "p", Kind: pricing.Threshold, Threshold: d("100"), Off: d("10")}, cart("100"), "90", "reaching 100"},
+		// 250 reaches the 200 tier (30 off), not the 300 one.
+		{"tiers", pricing.Promotion{ID: "p", Kind: pricing.Tiered, Tiers: []pricing.Tier{{Threshold: d("100"), Off: d("10")}, {Threshold: d("200"), Off: d("30")}, {Threshold: d("300"), Off: d("50")}}}, cart("250"), "220", "reaches the tier at 200"},
+		// 15% of 199.00 = 29.85.
+		{"percent off", pricing.Promotion{ID: "p", Kind: pricing.PercentOff, Percent: d("15")}, cart("199"), "169.15", "15%"},
+		// 15% of 0.99 = 0.1485, rounded down to 0.14: never over-discount.
+		{"percent rounds down", pricing.Promotion{ID: "p", Kind: pricing.PercentOff, Percent: d("15")}, cart("0.99"), "0.85", "15%"},
+		{"fixed off, never below zero", pricing.Promotion{ID: "p", Kind: pricing.FixedOff, Amount: d("50")}, cart("30"), "0", "50 off"},
+		// Buy 2 get 1: of 30, 20 and 10 the cheapest (10) is free.
+		{"buy 2 get 1 cheapest", pricing.Promotion{ID: "p", Kind: pricing.BuyXGetY, Buy: 2, Get: 1}, cart("30", "20", "10"), "50", "buy 2 get 1"},
+		{"buy 2 get 1 dearest at half", pricing.Promotion{ID: "p", Kind: pricing.BuyXGetY, Buy: 2, Get: 1, MostExpensive: true, DiscountPercent: d("50")}, cart("30", "20", "10"), "45", "50%"},
+	}
+	for _, tt := range tests {
+		q := quote(t, []pricing.Promotion{tt.promo}, tt.cart)
+		if !q.Total.Equal(d(tt.total)) || !strings.Contains(q.Promotions[0].Reason, tt.reason) {
+			t.Errorf("%s: total %s (%+v), want %s with reason containing %q", tt.name, q.Total, q.Promotions, tt.total, tt.reason)
+		}
+	}
+}
+
+func TestMemberPriceStaysOnItsLine(t *testing.T) {
+	c := pricing.Cart{Scale: 2, Customer: pricing.Customer{Tier: "gold"}, Lines: []pricing.Line{
+		{SKU: "mug", UnitPrice: d("30"), Quantity: 2}, {SKU: "tee", UnitPrice: d("100"), Quantity: 1},
+	}}
+	promo := pricing.Promotion{ID: "gold", Kind: pricing.MemberPrice, MemberTier: "gold", Prices: map[string]decimal.Decimal{"mug": d("25")}}
+	q := quote(t, []pricing.Promotion{promo}, c)
+	if !q.Lines[0].Discount.Equal(d("10")) || !q.Lines[1].Discount.IsZero() || !q.Total.Equal(d("150")) {
+		t.Fatalf("member price: %+v", q.Lines)
+	}
+	c.Customer.Tier = "silver"
+	if q := quote(t, []pricing.Promotion{promo}, c); !q.Total.Equal(d("160")) || q.Promotions[0].Applied {
+		t.Fatalf("another tier: %s", q)
+	}
+}
+
+// TestExclusiveGroupPicksBest: 10% off 300 is 30, 满200减50 is 50: in one
+// group the engine takes the 50 and says why the other did not apply.
+func TestExclusiveGroupPicksBest(t *testing.T) {
+	q := quote(t, []pricing.Promotion{
+		{ID: "ten-percent", Kind: pricing.PercentOff, Percent: d("10"), Group: "site"},
+		{ID: "200-50", Kind: pricing.Threshold, Threshold: d("200"), Off: d("50"), Group: "site"},
+		{ID: "ship", Kind: pricing.FixedOff, Amount: d("5"), Priority: 9},
+	}, cart("300"))
+	if !q.Total.Equal(d("245")) {
+		t.Fatalf("total %s, want 245\n%s", q.Total, q)
+	}
+	var excluded string
+	for _, e := range q.Promotions {
+		if e.Promotion == "ten-percent" {
+			excluded = e.Reason
+		}
+	}
+	if !strings.Contains(excluded, "excluded by group site: 200-50 applies instead") || !strings.HasPrefix(q.Search, "exhaustive over 3") {
+		t.Fatalf("explanation %q, search %q", excluded, q.Search)
+	}
+}
+
+func TestStop(t *testing.T) {
+	q := quote(t, []pricing.Promotion{
+		{ID: "flash", Kind: pricing.PercentOff, Percent: d("50"), Priority: 1, Stop: true},
+		{ID: "later", Kind: pricing.FixedOff, Amount: d("5"), Priority: 2},
+	}, cart("100"))
+	if !q.Total.Equal(d("50")) || q.Promotions[1].Applied || !strings.Contains(q.Promotions[1].Reason, "flash stops") {
+		t.Fatalf("%s", q)
+	}
+}
+
+// TestApportionmentAwkward: 10.00 off three lines of 33.33, 33.33 and
+// 33.34: exact shares 3.333, 3.333, 3.334 → 3.33, 3.33, 3.34 (the spare
+// cent to the largest remainder), summing to 10.00.
+func TestApportionmentAwkward(t *testing.T) {
+	q := quote(t, []pricing.Promotion{{ID: "ten", Kind: pricing.FixedOff, Amount: d("10")}}, cart("33.33", "33.33", "33.34"))
+	want := []string{"3.33", "3.33", "3.34"}
+	for i, l := range q.Lines {
+		if !l.Discount.Equal(d(want[i])) || len(l.Discounts) != 1 || l.Discounts[0].Promotion != "ten" {
+			t.Fatalf("line %d discount %s (%+v), want %s", i, l.Discount, l.Discounts, want[i])
+		}
+	}
+}
+
+func TestRuleSetInvalid(t *testing.T) {
+	tests := []struct {
+		promo pricing.Promotion
+		field string
+	}{
+		{pricing.Promotion{ID: "a", Kind: pricing.PercentOff, Percent: d("-5")}, "Percent"},
+		{pricing.Promotion{ID: "a", Kind: pricing.PercentOff, Percent: d("120")}, "Percent"},
+		{pricing.Promotion{ID: "a", Kind: pricing.Threshold, Threshold: d("0"), Off: d("1")}, "Threshold"},
+		{pricing.Promotion{ID: "a", Kind: pricing.Tiered, Tiers: []pricing.Tier{{Threshold: d("200"), Off: d("1")}, {Threshold: d("100"), Off: d("2")}}}, "Tiers[1].Threshold"},
+		{pricing.Promotion{ID: "a", Kind: pricing.BuyXGetY}, "Buy"},
+		{pricing.Promotion{ID: "a", Kind: 99}, "Kind"},
+	}
+	for _, tt := range tests {
+		_, err := pricing.NewRuleSet([]pricing.Promotion{tt.promo})
+		var ie *pricing.InputError
+		if !errors.As(err, &ie) || ie.Promotion != "a" || ie.Field != tt.field || !errors.Is(err, pricing.ErrInvalidInput) {
+			t.Errorf("%+v: err = %v, want InputError on %s", tt.promo, err, tt.field)
+		}
+	}
+	rs, _ := pricing.NewRuleSet(nil)
+	if _, err := rs.Quote(pricing.Cart{Scale: 2, Lines: []pricing.Line{{SKU: "x", UnitPrice: d("1.005"), Quantity: 1}}}); !errors.Is(err, pricing.ErrInvalidInput) {
+		t.Fatalf("sub-cent price: err = %v", err)
+	}
+}
+
+// TestProperties: on random carts and rule sets, every line's shares add
+// up to its discount, no line goes below zero, and the total never
+// exceeds the subtotal.
+func TestProperties(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for trial := 0; trial < 300; trial++ {
+		var promos []pricing.Promotion
+		for i := 0; i < 1+rng.IntN(6); i++ {
+			id := "p" + string(rune('a'+i))
+			switch rng.IntN(5) {
+			case 0:
+				promos = append(promos, pricing.Promotion{ID: id, Kind: pricing.PercentOff, Percent: decimal.NewFromInt(int64(1 + rng.IntN(60))), Group: []string{"", "g"}[rng.IntN(2)]})
+			case 1:
+				promos = append(promos, pricing.Promotion{ID: id, Kind: pricing.FixedOff, Amount: decimal.NewFromInt(int64(1 + rng.IntN(80))), PerUnit: rng.IntN(2) == 0})
+			case 2:
+				promos = append(promos, pricing.Promotion{ID: id, Kind: pricing.Threshold, Threshold: decimal.NewFromInt(int64(50 + rng.IntN(200))), Off: decimal.NewFromInt(int64(5 + rng.IntN(40))), Repeat: rng.IntN(2) == 0, Group: []string{"", "g", "h"}[rng.IntN(3)]})
+			case 3:
+				promos = append(promos, pricing.Promotion{ID: id, Kind: pricing.BuyXGetY, Buy: int64(1 + rng.IntN(3)), Get: 1})
+			default:
+				promos = append(promos, pricing.Promotion{ID: id, Kind: pricing.MemberPrice, MemberTier: "gold", Prices: map[string]decimal.Decimal{"s0": decimal.NewFromInt(int64(rng.IntN(50)))}})
+			}
+		}
+		c := pricing.Cart{Scale: 2, Customer: pricing.Customer{Tier: "gold"}}
+		for i := 0; i < 1+rng.IntN(5); i++ {
+			c.Lines = append(c.Lines, pricing.Line{SKU: "s" + string(rune('0'+i)), UnitPrice: decimal.New(int64(rng.IntN(20000)), -2), Quantity: int64(1 + rng.IntN(4))})
+		}
+		q := quote(t, promos, c)
+		for _, l := range q.Lines {
+			sum := decimal.Zero
+			for _, a := range l.Discounts {
+				sum = sum.Add(a.Amount)
+			}
+			if !sum.Equal(l.Discount) || l.Total.IsNegative() || !l.Subtotal.Sub(l.Discount).Equal(l.Total) {
+				t.Fatalf("line %+v", l)
+			}
+		}
+		if q.Total.GreaterThan(q.Subtotal) || q.Total.IsNegative() {
+			t.Fatalf("quote %s", q)
+		}
+	}
+}
+
+// TestLargeAmountsExact: a percentage of amounts near the int64 bound is
+// computed in 128 bits and still apportioned to the minor unit.
+func TestLargeAmountsExact(t *testing.T) {
+	big1, big2 := d("9000000000000000.01"), d("7.77")
+	q := quote(t, []pricing.Promotion{{ID: "pct", Kind: pricing.PercentOff, Percent: d("33.3333")}},
+		pricing.Cart{Scale: 2, Lines: []pricing.Line{{SKU: "a", UnitPrice: big1, Quantity: 1}, {SKU: "b", UnitPrice: big2, Quantity: 1}}})
+	sub := big1.Add(big2)
+	want := sub.Mul(d("0.333333")).RoundFloor(2)
+	if !q.Discount.Equal(want) {
+		t.Fatalf("discount %s, want %s", q.Discount, want)
+	}
+	if sum := q.Lines[0].Discount.Add(q.Lines[1].Discount); !sum.Equal(want) {
+		t.Fatalf("lines sum to %s, want %s", sum, want)
+	}
+}

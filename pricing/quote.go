@@ -1,0 +1,597 @@
+package pricing
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"math"
+	"math/bits"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/shopspring/decimal"
+)
+
+// Applied is one promotion's share of a line's discount.
+type Applied struct {
+	Promotion string
+	Amount    decimal.Decimal
+}
+
+// QuotedLine is a priced cart line.
+type QuotedLine struct {
+	SKU       string
+	Quantity  int64
+	Subtotal  decimal.Decimal // unit price × quantity
+	Discount  decimal.Decimal // every promotion's share, apportioned exactly
+	Total     decimal.Decimal // Subtotal − Discount, never below zero
+	Discounts []Applied
+}
+
+// Explanation says what a promotion did to the cart, or why it did not.
+type Explanation struct {
+	Promotion string
+	Applied   bool
+	Amount    decimal.Decimal
+	Reason    string
+}
+
+// Quote is a priced cart that explains itself.
+type Quote struct {
+	Lines      []QuotedLine
+	Subtotal   decimal.Decimal
+	Discount   decimal.Decimal
+	Total      decimal.Decimal
+	Promotions []Explanation
+	// Search says how the exclusive-group choice was made.
+	Search string
+}
+
+// MaxCombinations bounds the exhaustive search over exclusive groups;
+// beyond it each group is chosen greedily in priority order.
+const MaxCombinations = 4096
+
+// cartState is a cart in minor units during one evaluation.
+type cartState struct {
+	unit   []int64 // unit price after member prices
+	qty    []int64
+	amount []int64 // current line amount (after discounts so far)
+	// applied logs every share of a discount, in the order given; one
+	// flat log keeps cloning the state for each combination cheap.
+	applied []share
+	record  bool // whether to log shares: only the winning evaluation does
+	// scratch space for apportion, sized to the cart once and shared by
+	// every clone: the evaluations of one quote run one after another.
+	shares []int64
+	rems   []uint64
+	order  []int
+	units  []unitGroup
+}
+
+// unitGroup is a line's units at one unit price, for BuyXGetY.
+type unitGroup struct{ price, n int64 }
+
+// share is one promotion's part of one line's discount, in minor units.
+type share struct {
+	line      int
+	promotion string
+	amount    int64
+}
+
+// Quote prices cart under the rule set. Where exclusive groups leave a
+// choice, it evaluates every combination of choices (up to
+// MaxCombinations) and keeps the one cheapest for the customer; ties go to
+// the combination applying fewer promotions, then to earlier IDs.
+func (rs *RuleSet) Quote(cart Cart) (Quote, error) {
+	base, err := newState(cart)
+	if err != nil {
+		return Quote{}, err
+	}
+	plan := rs.prepare(cart)
+	groups, order := rs.groups()
+	combos := 1
+	for _, g := range order {
+		if combos > MaxCombinations/(len(groups[g])+1) {
+			combos = MaxCombinations + 1
+			break
+		}
+		combos *= len(groups[g]) + 1
+	}
+	var best *evaluation
+	var bestChoice map[string]string
+	search := ""
+	if combos <= MaxCombinations {
+		search = "exhaustive over " + strconv.Itoa(combos) + " combination(s) of exclusive groups"
+		choice := make(map[string]string, len(order))
+		var rec func(int)
+		rec = func(i int) {
+			if i == len(order) {
+				ev := rs.evaluate(cart, plan, base, choice, false)
+				if best == nil || ev.better(best) {
+					best = ev
+					bestChoice = maps.Clone(choice)
+				}
+				return
+			}
+			g := order[i]
+			choice[g] = ""
+			rec(i + 1)
+			for _, id := range groups[g] {
+				choice[g] = id
+				rec(i + 1)
+			}
+		}
+		rec(0)
+	} else {
+		search = "greedy per exclusive group: " + strconv.Itoa(MaxCombinations) + "+ combinations exceed the bound"
+		choice := make(map[string]string, len(order))
+		for _, g := range order {
+			var pick string
+			var bestHere *evaluation
+			for _, id := range append([]string{""}, groups[g]...) {
+				choice[g] = id
+				ev := rs.evaluate(cart, plan, base, choice, false)
+				if bestHere == nil || ev.better(bestHere) {
+					bestHere, pick = ev, id
+				}
+			}
+			choice[g] = pick
+		}
+		bestChoice = choice
+	}
+	// Evaluate the winner once more, this time writing the explanations.
+	best = rs.evaluate(cart, plan, base, bestChoice, true)
+	q := best.quote(cart)
+	q.Search = search
+	return q, nil
+}
+
+// groups returns exclusive groups → member IDs (priority order) and the
+// group names sorted.
+func (rs *RuleSet) groups() (map[string][]string, []string) {
+	g := map[string][]string{}
+	for _, p := range rs.promos {
+		if p.Group != "" {
+			g[p.Group] = append(g[p.Group], p.ID)
+		}
+	}
+	var names []string
+	for n := range g {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return g, names
+}
+
+func newState(cart Cart) (*cartState, error) {
+	if cart.Scale < 0 || cart.Scale > 6 {
+		return nil, &InputError{Field: "Scale", Rule: "must be in 0..6"}
+	}
+	if len(cart.Lines) == 0 {
+		return nil, &InputError{Field: "Lines", Rule: "must not be empty"}
+	}
+	s := &cartState{}
+	for i, l := range cart.Lines {
+		f := "Lines[" + strconv.Itoa(i) + "]"
+		if l.SKU == "" {
+			return nil, &InputError{Field: f + ".SKU", Rule: "must not be empty"}
+		}
+		if l.Quantity <= 0 || l.Quantity > 1e9 {
+			return nil, &InputError{Field: f + ".Quantity", Rule: "must be in 1..10^9"}
+		}
+		u, err := minor(l.UnitPrice, cart.Scale)
+		if err != nil {
+			return nil, &InputError{Field: f + ".UnitPrice", Rule: err.Error()}
+		}
+		if u > math.MaxInt64/l.Quantity/4 {
+			return nil, &InputError{Field: f, Rule: "subtotal must fit in int64 minor units"}
+		}
+		s.unit = append(s.unit, u)
+		s.qty = append(s.qty, l.Quantity)
+		s.amount = append(s.amount, u*l.Quantity)
+	}
+	n := len(cart.Lines)
+	s.shares, s.rems, s.order, s.units = make([]int64, n), make([]uint64, n), make([]int, n), make([]unitGroup, 0, n)
+	return s, nil
+}
+
+func minor(v decimal.Decimal, scale int32) (int64, error) {
+	m := v.Shift(scale)
+	if !m.IsInteger() || m.IsNegative() || m.GreaterThan(decimal.NewFromInt(math.MaxInt64/4)) {
+		return 0, fmt.Errorf("must be a non-negative amount with at most %d decimals", scale)
+	}
+	return m.IntPart(), nil
+}
+
+func (s *cartState) clone() *cartState {
+	// unit and qty never change during an evaluation: they are shared.
+	return &cartState{unit: s.unit, qty: s.qty, amount: slices.Clone(s.amount), applied: slices.Clone(s.applied),
+		shares: s.shares, rems: s.rems, order: s.order, units: s.units}
+}
+
+// evaluation is one way the rule set applied to the cart.
+type evaluation struct {
+	state        *cartState
+	discount     int64
+	appliedCount int
+	ids          []string // applied promotion IDs, in order
+	explain      []Explanation
+}
+
+func (a *evaluation) better(b *evaluation) bool {
+	if a.discount != b.discount {
+		return a.discount > b.discount
+	}
+	if a.appliedCount != b.appliedCount {
+		return a.appliedCount < b.appliedCount
+	}
+	return slices.Compare(a.ids, b.ids) < 0
+}
+
+// prepared is a promotion with its amounts in the cart's minor units and
+// its targeted lines found, once per quote rather than per combination.
+type prepared struct {
+	p                      *Promotion
+	lines                  []int
+	amount, threshold, off int64
+	cap                    int64
+	tiers                  [][2]int64 // threshold, off
+	pctE6, dpctE6          int64      // percentages × 10^4, as parts of 10^6
+	member                 map[int]int64
+}
+
+func (rs *RuleSet) prepare(cart Cart) []prepared {
+	sc := cart.Scale
+	m := func(v decimal.Decimal) int64 {
+		x, _ := minor(v.RoundFloor(sc), sc)
+		return x
+	}
+	pct := func(v decimal.Decimal) int64 { return v.Shift(4).IntPart() }
+	out := make([]prepared, len(rs.promos))
+	for i := range rs.promos {
+		p := &rs.promos[i]
+		pp := prepared{p: p, amount: m(p.Amount), threshold: m(p.Threshold), off: m(p.Off), cap: m(p.Cap),
+			pctE6: pct(p.Percent), dpctE6: pct(p.DiscountPercent)}
+		if pp.dpctE6 == 0 {
+			pp.dpctE6 = 1_000_000
+		}
+		for _, t := range p.Tiers {
+			pp.tiers = append(pp.tiers, [2]int64{m(t.Threshold), m(t.Off)})
+		}
+		for j := range cart.Lines {
+			if p.Target.matches(&cart.Lines[j]) {
+				pp.lines = append(pp.lines, j)
+				if p.Kind == MemberPrice {
+					if mp, ok := p.Prices[cart.Lines[j].SKU]; ok {
+						if pp.member == nil {
+							pp.member = map[int]int64{}
+						}
+						pp.member[j] = m(mp)
+					}
+				}
+			}
+		}
+		out[i] = pp
+	}
+	return out
+}
+
+// evaluate applies the rule set in priority order with choice fixing
+// which member of each exclusive group may apply ("" for none). Reasons
+// are written only when explain is set: the search compares numbers.
+func (rs *RuleSet) evaluate(cart Cart, plan []prepared, base *cartState, choice map[string]string, explain bool) *evaluation {
+	ev := &evaluation{state: base.clone()}
+	s := ev.state
+	s.record = explain
+	stoppedBy := ""
+	for i := range plan {
+		pp := &plan[i]
+		p := pp.p
+		skip := func(reason func() string) {
+			if explain {
+				ev.explain = append(ev.explain, Explanation{Promotion: p.ID, Reason: reason()})
+			}
+		}
+		if stoppedBy != "" {
+			skip(func() string { return "not applied: " + stoppedBy + " stops further promotions" })
+			continue
+		}
+		if p.Group != "" && choice[p.Group] != p.ID {
+			skip(func() string {
+				if c := choice[p.Group]; c != "" {
+					return "excluded by group " + p.Group + ": " + c + " applies instead"
+				}
+				return "excluded by group " + p.Group + ": the customer is better off without any of it"
+			})
+			continue
+		}
+		if len(pp.lines) == 0 {
+			skip(func() string { return "not eligible: no line matches its target" })
+			continue
+		}
+		var off int64
+		if p.Kind == MemberPrice {
+			// A member price belongs to its own lines, not spread.
+			off = pp.memberPrices(cart, s)
+		} else if off = pp.discount(s); off > 0 {
+			off = s.apportion(p.ID, pp.lines, off)
+		}
+		if off <= 0 {
+			skip(func() string { return pp.reason(cart, s, 0) })
+			continue
+		}
+		ev.discount += off
+		ev.appliedCount++
+		ev.ids = append(ev.ids, p.ID)
+		if explain {
+			ev.explain = append(ev.explain, Explanation{Promotion: p.ID, Applied: true,
+				Amount: decimal.New(off, -cart.Scale), Reason: pp.reason(cart, s, off)})
+		}
+		if p.Stop {
+			stoppedBy = p.ID
+		}
+	}
+	return ev
+}
+
+func (pp *prepared) total(s *cartState) int64 {
+	var t int64
+	for _, j := range pp.lines {
+		t += s.amount[j]
+	}
+	return t
+}
+
+// mulDivFloor returns ⌊a·b/c⌋ for a, b, c ≥ 0 in 128 bits.
+func mulDivFloor(a, b, c int64) int64 {
+	hi, lo := bits.Mul64(uint64(a), uint64(b))
+	if hi >= uint64(c) {
+		return math.MaxInt64
+	}
+	q, _ := bits.Div64(hi, lo, uint64(c))
+	return int64(q)
+}
+
+// discount returns what the promotion takes off its lines now, in minor
+// units; 0 if it does not apply.
+func (pp *prepared) discount(s *cartState) int64 {
+	p := pp.p
+	total := pp.total(s)
+	switch p.Kind {
+	case PercentOff:
+		return mulDivFloor(total, pp.pctE6, 1_000_000)
+	case FixedOff:
+		if p.PerUnit {
+			var units int64
+			for _, j := range pp.lines {
+				units += s.qty[j]
+			}
+			return min(pp.amount*units, total)
+		}
+		return min(pp.amount, total)
+	case Threshold:
+		if total < pp.threshold {
+			return 0
+		}
+		got := pp.off
+		if p.Repeat {
+			got = total / pp.threshold * pp.off
+			if pp.cap > 0 {
+				got = min(got, pp.cap)
+			}
+		}
+		return min(got, total)
+	case Tiered:
+		var off int64
+		for _, t := range pp.tiers {
+			if total >= t[0] {
+				off = t[1]
+			}
+		}
+		return min(off, total)
+	case BuyXGetY:
+		value, _ := pp.freeUnits(s)
+		return mulDivFloor(value, pp.dpctE6, 1_000_000)
+	}
+	return 0
+}
+
+// freeUnits returns the value of the units BuyXGetY discounts and how many.
+func (pp *prepared) freeUnits(s *cartState) (value, free int64) {
+	p := pp.p
+	groups := s.units[:0]
+	var units int64
+	for _, j := range pp.lines {
+		if s.qty[j] > 0 {
+			groups = append(groups, unitGroup{s.amount[j] / s.qty[j], s.qty[j]})
+			units += s.qty[j]
+		}
+	}
+	free = units / (p.Buy + p.Get) * p.Get
+	if free == 0 {
+		return 0, 0
+	}
+	slices.SortStableFunc(groups, func(a, b unitGroup) int {
+		if p.MostExpensive {
+			return cmp.Compare(b.price, a.price)
+		}
+		return cmp.Compare(a.price, b.price)
+	})
+	left := free
+	for _, g := range groups {
+		take := min(left, g.n)
+		value += take * g.price
+		if left -= take; left == 0 {
+			break
+		}
+	}
+	return value, free
+}
+
+// memberPrices lowers each listed line to its member unit price for the
+// customer's tier, applying the saving to that line.
+func (pp *prepared) memberPrices(cart Cart, s *cartState) int64 {
+	if cart.Customer.Tier != pp.p.MemberTier {
+		return 0
+	}
+	var total int64
+	for _, j := range pp.lines {
+		m, ok := pp.member[j]
+		if !ok || m >= s.unit[j] {
+			continue
+		}
+		off := min((s.unit[j]-m)*s.qty[j], s.amount[j])
+		if off <= 0 {
+			continue
+		}
+		s.amount[j] -= off
+		if s.record {
+			s.applied = append(s.applied, share{line: j, promotion: pp.p.ID, amount: off})
+		}
+		total += off
+	}
+	return total
+}
+
+// reason explains the outcome: off > 0 after applying, 0 when skipped.
+func (pp *prepared) reason(cart Cart, s *cartState, off int64) string {
+	p := pp.p
+	sc := cart.Scale
+	money := func(v int64) string { return decimal.New(v, -sc).StringFixed(sc) }
+	total := pp.total(s) + off // the amount before this promotion took its share
+	switch p.Kind {
+	case PercentOff:
+		return p.Percent.String() + "% off " + money(total)
+	case FixedOff:
+		if p.PerUnit {
+			return p.Amount.String() + " off each unit"
+		}
+		return p.Amount.String() + " off"
+	case Threshold:
+		if off == 0 {
+			return fmt.Sprintf("below threshold: %s of %s", money(total), p.Threshold)
+		}
+		if !p.Repeat {
+			return fmt.Sprintf("%s off for reaching %s", p.Off, p.Threshold)
+		}
+		why := fmt.Sprintf("%s off for each full %s: %d time(s)", p.Off, p.Threshold, total/pp.threshold)
+		if pp.cap > 0 && total/pp.threshold*pp.off > pp.cap {
+			why += ", capped at " + p.Cap.String()
+		}
+		return why
+	case Tiered:
+		if off == 0 {
+			return fmt.Sprintf("below the first tier: %s of %s", money(total), p.Tiers[0].Threshold)
+		}
+		reached := p.Tiers[0]
+		for i, t := range pp.tiers {
+			if total >= t[0] {
+				reached = p.Tiers[i]
+			}
+		}
+		return fmt.Sprintf("%s off: %s reaches the tier at %s", reached.Off, money(total), reached.Threshold)
+	case BuyXGetY:
+		if off == 0 {
+			return fmt.Sprintf("not eligible: fewer than %d units", p.Buy+p.Get)
+		}
+		pct := p.DiscountPercent
+		if pct.IsZero() {
+			pct = decimal.NewFromInt(100)
+		}
+		return fmt.Sprintf("buy %d get %d at %s%% off", p.Buy, p.Get, pct)
+	case MemberPrice:
+		if off == 0 {
+			if cart.Customer.Tier != p.MemberTier {
+				return "not eligible: member price for tier " + p.MemberTier
+			}
+			return "not eligible: no line is dearer than its member price"
+		}
+		return "member prices for tier " + p.MemberTier
+	}
+	return ""
+}
+
+// apportion spreads off over lines in proportion to their current amounts
+// (largest remainder, ties to the earlier line), never taking a line below
+// zero, and returns what was taken.
+func (s *cartState) apportion(id string, lines []int, off int64) int64 {
+	var total int64
+	for _, j := range lines {
+		total += s.amount[j]
+	}
+	off = min(off, total)
+	if off <= 0 {
+		return 0
+	}
+	// Largest remainder: each line gets ⌊off·amount/total⌋, and the
+	// minor units left over go to the largest remainders, ties to the
+	// earlier line. off ≤ total keeps the 128-bit quotient in 64 bits.
+	n := len(lines)
+	shares, rems, order := s.shares[:n], s.rems[:n], s.order[:n]
+	var given int64
+	for k, j := range lines {
+		hi, lo := bits.Mul64(uint64(off), uint64(s.amount[j]))
+		q, r := bits.Div64(hi, lo, uint64(total))
+		shares[k], rems[k], order[k] = int64(q), r, k
+		given += shares[k]
+	}
+	if left := int(off - given); left > 0 {
+		// A stable sort keeps ties with the earlier line.
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(rems[b], rems[a]) })
+		for _, k := range order[:left] {
+			shares[k]++
+		}
+	}
+	for k, j := range lines {
+		if shares[k] == 0 {
+			continue
+		}
+		s.amount[j] -= shares[k]
+		if s.record {
+			s.applied = append(s.applied, share{line: j, promotion: id, amount: shares[k]})
+		}
+	}
+	return off
+}
+
+func (ev *evaluation) quote(cart Cart) Quote {
+	sc := cart.Scale
+	s := ev.state
+	q := Quote{Promotions: ev.explain}
+	var subtotal, total int64
+	for j, l := range cart.Lines {
+		// The subtotal is at the list price; a member saving is one of
+		// the line's discounts.
+		listSub := s.unit[j] * s.qty[j]
+		ql := QuotedLine{SKU: l.SKU, Quantity: l.Quantity, Subtotal: decimal.New(listSub, -sc),
+			Discount: decimal.New(listSub-s.amount[j], -sc), Total: decimal.New(s.amount[j], -sc)}
+		for _, a := range s.applied {
+			if a.line == j {
+				ql.Discounts = append(ql.Discounts, Applied{Promotion: a.promotion, Amount: decimal.New(a.amount, -sc)})
+			}
+		}
+		q.Lines = append(q.Lines, ql)
+		subtotal += listSub
+		total += s.amount[j]
+	}
+	q.Subtotal, q.Total, q.Discount = decimal.New(subtotal, -sc), decimal.New(total, -sc), decimal.New(subtotal-total, -sc)
+	return q
+}
+
+// String renders the quote as an explained receipt.
+func (q Quote) String() string {
+	var b strings.Builder
+	for _, l := range q.Lines {
+		fmt.Fprintf(&b, "%-10s ×%-3d %10s  −%-8s = %s\n", l.SKU, l.Quantity, l.Subtotal.StringFixed(2), l.Discount.StringFixed(2), l.Total.StringFixed(2))
+	}
+	for _, e := range q.Promotions {
+		if e.Applied {
+			fmt.Fprintf(&b, "  ✓ %s: −%s (%s)\n", e.Promotion, e.Amount.StringFixed(2), e.Reason)
+		} else {
+			fmt.Fprintf(&b, "  ✗ %s: %s\n", e.Promotion, e.Reason)
+		}
+	}
+	fmt.Fprintf(&b, "subtotal %s, discount %s, total %s\n", q.Subtotal.StringFixed(2), q.Discount.StringFixed(2), q.Total.StringFixed(2))
+	return b.String()
+}
