@@ -1,11 +1,17 @@
 package pricing_test
 
 import (
+	"context"
 	"fmt"
+	"runtime"
+	"strconv"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/shopkit/shopkit/internal/redistest"
 	"github.com/shopkit/shopkit/pricing"
 )
 
@@ -44,5 +50,43 @@ func BenchmarkQuote(b *testing.B) {
 		if _, err := rs.Quote(c); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkRedeem reserves and commits one coupon use per order over 100
+// coupons, 64 callers at once, on both backends (Redis: REDIS_ADDR, else
+// an embedded miniredis).
+func BenchmarkRedeem(b *testing.B) {
+	for _, name := range []string{"memory", "redis"} {
+		b.Run(name, func(b *testing.B) {
+			var s pricing.Redemptions = pricing.NewMemoryRedemptions(nil)
+			if name == "redis" {
+				c := redistest.Client(b)
+				var err error
+				if s, err = pricing.NewRedisRedemptions(c, redistest.Prefix(b, c)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			limits := pricing.CouponLimits{Global: 1 << 40, PerCustomer: 1 << 20}
+			var seq atomic.Int64
+			ctx := context.Background()
+			b.SetParallelism((64 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := seq.Add(1)
+					coupon, order := "C"+strconv.FormatInt(i%100, 10), "o"+strconv.FormatInt(i, 10)
+					if _, err := s.Reserve(ctx, coupon, limits, "u"+strconv.FormatInt(i%5000, 10), order, time.Minute); err != nil {
+						b.Error(err)
+						return
+					}
+					if _, err := s.Commit(ctx, coupon, order); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
 	}
 }

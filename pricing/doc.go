@@ -23,7 +23,17 @@
 // or why it was skipped (below threshold, excluded by a group, after a
 // stop, no matching line).
 //
-// Coupons with usage limits, their Memory and Redis stores and hot-reloaded
-// rule sets are not in this package yet. A RuleSet is immutable and safe
-// for concurrent quoting.
+// A promotion with a Coupon code applies only to a cart presenting the
+// code; MinSpend and a validity window (Starts, Ends, judged at Cart.At)
+// make any promotion conditional. A coupon's uses are held against its
+// global and per-customer limits by Redemptions: Reserve at checkout,
+// Commit on payment, Release on cancel, each idempotent by order ID, with
+// holds that expire after their TTL and return their use exactly once.
+// MemoryRedemptions and RedisRedemptions (one Lua script per call, one
+// hash tag per coupon, Cluster-safe) pass the same suite in pricingtest,
+// including races of hundreds of shoppers for a few uses.
+//
+// A RuleSet is immutable and safe for concurrent quoting; to change the
+// rules, build a new one and swap the pointer (hot reload from a versioned
+// source is not in this package yet).
 package pricing

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/shopkit/shopkit/internal/keyspace"
 )
 
 // Errors callers branch on.
@@ -54,6 +57,13 @@ type Cart struct {
 	Lines    []Line
 	Customer Customer
 	Scale    int32
+	// Coupons are the codes the customer presented. A coupon promotion
+	// applies only when its code is here; reserve the use with
+	// Redemptions at checkout.
+	Coupons []string
+	// At is when the cart is priced, for promotions with a validity
+	// window; zero means now.
+	At time.Time
 }
 
 // Target selects the lines a promotion applies to: all lines when empty,
@@ -137,6 +147,16 @@ type Promotion struct {
 
 	MemberTier string                     // MemberPrice
 	Prices     map[string]decimal.Decimal // MemberPrice: SKU → unit price
+
+	// Coupon, when set, makes this a coupon: it applies only to a cart
+	// presenting this code.
+	Coupon string
+	// MinSpend, when positive, is the targeted total (after the
+	// promotions before this one) the promotion needs to apply.
+	MinSpend decimal.Decimal
+	// Starts and Ends bound when the promotion is valid, [Starts, Ends);
+	// a zero time leaves that side open.
+	Starts, Ends time.Time
 }
 
 // RuleSet is a validated, immutable set of promotions, safe for
@@ -182,6 +202,17 @@ func NewRuleSet(promos []Promotion) (*RuleSet, error) {
 func (p *Promotion) validate() error {
 	bad := func(field, rule string) error { return &InputError{Promotion: p.ID, Field: field, Rule: rule} }
 	hundred := decimal.NewFromInt(100)
+	if p.Coupon != "" {
+		if rule := keyspace.CheckID(p.Coupon); rule != "" {
+			return bad("Coupon", rule)
+		}
+	}
+	if p.MinSpend.IsNegative() {
+		return bad("MinSpend", "must be ≥ 0")
+	}
+	if !p.Starts.IsZero() && !p.Ends.IsZero() && !p.Ends.After(p.Starts) {
+		return bad("Ends", "must be after Starts")
+	}
 	switch p.Kind {
 	case PercentOff:
 		if !p.Percent.IsPositive() || p.Percent.GreaterThan(hundred) || !p.Percent.Shift(4).IsInteger() {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -206,5 +207,79 @@ func TestLargeAmountsExact(t *testing.T) {
 	}
 	if sum := q.Lines[0].Discount.Add(q.Lines[1].Discount); !sum.Equal(want) {
 		t.Fatalf("lines sum to %s, want %s", sum, want)
+	}
+}
+
+// TestCouponEligibility: a coupon applies only when presented, within its
+// window and once the targeted total (after earlier promotions) reaches
+// its minimum spend.
+func TestCouponEligibility(t *testing.T) {
+	noon := time.Date(2026, 6, 18, 12, 0, 0, 0, time.UTC)
+	promos := []pricing.Promotion{
+		{ID: "sale", Kind: pricing.PercentOff, Percent: d("10"), Priority: 0},
+		{ID: "c30", Kind: pricing.FixedOff, Amount: d("30"), Priority: 1, Coupon: "SAVE30", MinSpend: d("200"),
+			Starts: noon.Add(-time.Hour), Ends: noon.Add(time.Hour)},
+	}
+	tests := []struct {
+		name    string
+		prices  []string
+		coupons []string
+		at      time.Time
+		total   string
+		reason  string
+	}{
+		// 250 − 25 (10%) = 225 ≥ 200, − 30 = 195.
+		{"applies", []string{"250"}, []string{"SAVE30"}, noon, "195", "30 off"},
+		{"not presented", []string{"250"}, nil, noon, "225", "coupon SAVE30 not presented"},
+		// 220 − 22 = 198: the minimum is judged after the sale.
+		{"below minimum after the sale", []string{"220"}, []string{"SAVE30"}, noon, "198", "below minimum spend: 198.00 of 200"},
+		{"before its window", []string{"250"}, []string{"SAVE30"}, noon.Add(-2 * time.Hour), "225", "starts 2026-06-18T11:00:00Z"},
+		{"at its end", []string{"250"}, []string{"SAVE30"}, noon.Add(time.Hour), "225", "ended 2026-06-18T13:00:00Z"},
+	}
+	for _, tt := range tests {
+		c := cart(tt.prices...)
+		c.Coupons, c.At = tt.coupons, tt.at
+		q := quote(t, promos, c)
+		var why string
+		for _, e := range q.Promotions {
+			if e.Promotion == "c30" {
+				why = e.Reason
+			}
+		}
+		if !q.Total.Equal(d(tt.total)) || !strings.Contains(why, tt.reason) {
+			t.Errorf("%s: total %s (%q), want %s (%q)", tt.name, q.Total, why, tt.total, tt.reason)
+		}
+	}
+	for _, bad := range []pricing.Promotion{
+		{ID: "a", Kind: pricing.FixedOff, Amount: d("1"), Coupon: "has space"},
+		{ID: "a", Kind: pricing.FixedOff, Amount: d("1"), MinSpend: d("-1")},
+		{ID: "a", Kind: pricing.FixedOff, Amount: d("1"), Starts: noon, Ends: noon},
+	} {
+		if _, err := pricing.NewRuleSet([]pricing.Promotion{bad}); !errors.Is(err, pricing.ErrInvalidInput) {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}
+
+// TestHugeAmountsSaturate: rule amounts far beyond any cart neither
+// overflow nor divide by zero, and a cart too large for int64 minor units
+// is an input error.
+func TestHugeAmountsSaturate(t *testing.T) {
+	huge := d("99999999999999999999")
+	q := quote(t, []pricing.Promotion{
+		{ID: "thr", Kind: pricing.Threshold, Threshold: huge, Off: d("1")},
+		{ID: "rep", Kind: pricing.Threshold, Threshold: d("0.01"), Off: huge, Repeat: true, Priority: 1},
+		{ID: "unit", Kind: pricing.FixedOff, Amount: huge, PerUnit: true, Priority: 2},
+	}, cart("10", "20"))
+	if !q.Total.IsZero() || !q.Discount.Equal(d("30")) {
+		t.Fatalf("quote %s", q)
+	}
+	rs, _ := pricing.NewRuleSet(nil)
+	c := pricing.Cart{Scale: 2}
+	for i := 0; i < 8; i++ {
+		c.Lines = append(c.Lines, pricing.Line{SKU: "x", UnitPrice: d("9000000000000000"), Quantity: 1})
+	}
+	if _, err := rs.Quote(c); !errors.Is(err, pricing.ErrInvalidInput) {
+		t.Fatalf("overflowing cart: err = %v", err)
 	}
 }

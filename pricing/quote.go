@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
@@ -172,6 +173,7 @@ func newState(cart Cart) (*cartState, error) {
 		return nil, &InputError{Field: "Lines", Rule: "must not be empty"}
 	}
 	s := &cartState{}
+	var sum int64
 	for i, l := range cart.Lines {
 		f := "Lines[" + strconv.Itoa(i) + "]"
 		if l.SKU == "" {
@@ -190,6 +192,9 @@ func newState(cart Cart) (*cartState, error) {
 		s.unit = append(s.unit, u)
 		s.qty = append(s.qty, l.Quantity)
 		s.amount = append(s.amount, u*l.Quantity)
+		if sum += u * l.Quantity; sum > math.MaxInt64/4 {
+			return nil, &InputError{Field: "Lines", Rule: "cart subtotal must fit in int64 minor units"}
+		}
 	}
 	n := len(cart.Lines)
 	s.shares, s.rems, s.order, s.units = make([]int64, n), make([]uint64, n), make([]int, n), make([]unitGroup, 0, n)
@@ -239,20 +244,42 @@ type prepared struct {
 	tiers                  [][2]int64 // threshold, off
 	pctE6, dpctE6          int64      // percentages × 10^4, as parts of 10^6
 	member                 map[int]int64
+	minSpend               int64
+	// ineligible says why the promotion cannot apply to this cart at all
+	// (coupon not presented, outside its window); "" when it can.
+	ineligible string
 }
 
 func (rs *RuleSet) prepare(cart Cart) []prepared {
 	sc := cart.Scale
 	m := func(v decimal.Decimal) int64 {
-		x, _ := minor(v.RoundFloor(sc), sc)
+		x, err := minor(v.RoundFloor(sc), sc)
+		if err != nil {
+			// Validation rules out negatives, so this is an amount
+			// beyond any cart: it saturates (no cart reaches such a
+			// threshold; such a discount takes the whole target).
+			return math.MaxInt64 / 4
+		}
 		return x
 	}
 	pct := func(v decimal.Decimal) int64 { return v.Shift(4).IntPart() }
+	at := cart.At
+	if at.IsZero() {
+		at = time.Now()
+	}
 	out := make([]prepared, len(rs.promos))
 	for i := range rs.promos {
 		p := &rs.promos[i]
 		pp := prepared{p: p, amount: m(p.Amount), threshold: m(p.Threshold), off: m(p.Off), cap: m(p.Cap),
-			pctE6: pct(p.Percent), dpctE6: pct(p.DiscountPercent)}
+			pctE6: pct(p.Percent), dpctE6: pct(p.DiscountPercent), minSpend: m(p.MinSpend)}
+		switch {
+		case p.Coupon != "" && !slices.Contains(cart.Coupons, p.Coupon):
+			pp.ineligible = "not eligible: coupon " + p.Coupon + " not presented"
+		case !p.Starts.IsZero() && at.Before(p.Starts):
+			pp.ineligible = "not eligible: starts " + p.Starts.UTC().Format(time.RFC3339)
+		case !p.Ends.IsZero() && !at.Before(p.Ends):
+			pp.ineligible = "not eligible: ended " + p.Ends.UTC().Format(time.RFC3339)
+		}
 		if pp.dpctE6 == 0 {
 			pp.dpctE6 = 1_000_000
 		}
@@ -306,9 +333,21 @@ func (rs *RuleSet) evaluate(cart Cart, plan []prepared, base *cartState, choice 
 			})
 			continue
 		}
+		if pp.ineligible != "" {
+			skip(func() string { return pp.ineligible })
+			continue
+		}
 		if len(pp.lines) == 0 {
 			skip(func() string { return "not eligible: no line matches its target" })
 			continue
+		}
+		if pp.minSpend > 0 {
+			if t := pp.total(s); t < pp.minSpend {
+				skip(func() string {
+					return "below minimum spend: " + decimal.New(t, -cart.Scale).StringFixed(cart.Scale) + " of " + p.MinSpend.String()
+				})
+				continue
+			}
 		}
 		var off int64
 		if p.Kind == MemberPrice {
@@ -367,7 +406,7 @@ func (pp *prepared) discount(s *cartState) int64 {
 			for _, j := range pp.lines {
 				units += s.qty[j]
 			}
-			return min(pp.amount*units, total)
+			return min(satMul(pp.amount, units), total)
 		}
 		return min(pp.amount, total)
 	case Threshold:
@@ -376,7 +415,7 @@ func (pp *prepared) discount(s *cartState) int64 {
 		}
 		got := pp.off
 		if p.Repeat {
-			got = total / pp.threshold * pp.off
+			got = satMul(total/pp.threshold, pp.off)
 			if pp.cap > 0 {
 				got = min(got, pp.cap)
 			}
@@ -594,4 +633,13 @@ func (q Quote) String() string {
 	}
 	fmt.Fprintf(&b, "subtotal %s, discount %s, total %s\n", q.Subtotal.StringFixed(2), q.Discount.StringFixed(2), q.Total.StringFixed(2))
 	return b.String()
+}
+
+// satMul returns a·b for a, b ≥ 0, saturating at math.MaxInt64.
+func satMul(a, b int64) int64 {
+	hi, lo := bits.Mul64(uint64(a), uint64(b))
+	if hi != 0 || lo > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(lo)
 }

@@ -1,0 +1,275 @@
+package pricing
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/shopkit/shopkit/internal/keyspace"
+)
+
+// Coupon redemption errors. Every store returns these, wrapped or not.
+var (
+	// ErrGlobalLimit: the coupon has no uses left.
+	ErrGlobalLimit = errors.New("pricing: coupon usage limit reached")
+	// ErrCustomerLimit: this customer has used the coupon as often as allowed.
+	ErrCustomerLimit = errors.New("pricing: coupon per-customer limit reached")
+	// ErrOrderConflict: the order ID already holds the coupon for another
+	// customer.
+	ErrOrderConflict = errors.New("pricing: order ID already redeemed by another customer")
+	// ErrUnknownRedemption: no redemption for this coupon and order.
+	ErrUnknownRedemption = errors.New("pricing: unknown redemption")
+	// ErrNotHeld: the redemption was released or expired, so it cannot be
+	// committed.
+	ErrNotHeld = errors.New("pricing: redemption no longer held")
+)
+
+// RedemptionState is where a redemption is in its life.
+type RedemptionState int
+
+// Redemption states. A hold either becomes Committed or goes back to the
+// pool exactly once, as Released or Expired.
+const (
+	Held RedemptionState = iota + 1
+	Committed
+	Released
+	Expired
+)
+
+func (s RedemptionState) String() string {
+	switch s {
+	case Held:
+		return "held"
+	case Committed:
+		return "committed"
+	case Released:
+		return "released"
+	case Expired:
+		return "expired"
+	}
+	return "unknown"
+}
+
+// CouponLimits bounds how often a coupon is used: Global across all
+// customers and PerCustomer for each (0: no limit). A held or committed
+// redemption counts; a released or expired one does not.
+type CouponLimits struct {
+	Global      int64
+	PerCustomer int64
+}
+
+// Redemption is one order's use of one coupon.
+type Redemption struct {
+	Coupon    string
+	OrderID   string
+	Customer  string
+	State     RedemptionState
+	ExpiresAt time.Time // when a Held redemption lapses
+}
+
+// CouponUsage counts a coupon's live uses (held or committed).
+type CouponUsage struct {
+	Global   int64
+	Customer int64
+}
+
+// Redemptions holds coupon uses against their limits, atomically: under
+// any concurrency no more than Global uses, and no more than PerCustomer
+// for one customer, are ever held or committed at once.
+//
+// Reserve at checkout, Commit when the order is paid, Release when it is
+// cancelled; a hold not committed within its TTL expires and returns its
+// use. Every call is idempotent by order ID: repeating Reserve returns
+// the existing redemption (in whatever state), Commit of a committed one
+// and Release of a released or expired one return it unchanged.
+//
+// The limits are the coupon's definition; pass the same ones on every
+// call for a coupon (a lowered limit takes effect for new holds only).
+type Redemptions interface {
+	Reserve(ctx context.Context, coupon string, limits CouponLimits, customer, orderID string, ttl time.Duration) (Redemption, error)
+	Commit(ctx context.Context, coupon, orderID string) (Redemption, error)
+	Release(ctx context.Context, coupon, orderID string) (Redemption, error)
+	Usage(ctx context.Context, coupon, customer string) (CouponUsage, error)
+}
+
+// MaxHoldTTL is the longest a hold may last before it is committed.
+const MaxHoldTTL = 24 * time.Hour
+
+func checkRedemption(coupon, orderID string) error {
+	if rule := keyspace.CheckID(coupon); rule != "" {
+		return &InputError{Field: "Coupon", Rule: rule}
+	}
+	if rule := keyspace.CheckID(orderID); rule != "" {
+		return &InputError{Field: "OrderID", Rule: rule}
+	}
+	return nil
+}
+
+func checkReserve(coupon string, limits CouponLimits, customer, orderID string, ttl time.Duration) error {
+	if err := checkRedemption(coupon, orderID); err != nil {
+		return err
+	}
+	if rule := keyspace.CheckID(customer); rule != "" {
+		return &InputError{Field: "Customer", Rule: rule}
+	}
+	if limits.Global < 0 {
+		return &InputError{Field: "Limits.Global", Rule: "must be ≥ 0"}
+	}
+	if limits.PerCustomer < 0 {
+		return &InputError{Field: "Limits.PerCustomer", Rule: "must be ≥ 0"}
+	}
+	if ttl < time.Millisecond || ttl > MaxHoldTTL {
+		return &InputError{Field: "TTL", Rule: "must be in 1ms..24h"}
+	}
+	return nil
+}
+
+// MemoryRedemptions is Redemptions in process memory.
+type MemoryRedemptions struct {
+	now     func() time.Time
+	mu      sync.Mutex
+	coupons map[string]*memCoupon
+}
+
+type memCoupon struct {
+	used     int64
+	customer map[string]int64
+	orders   map[string]*Redemption
+	holds    map[string]*Redemption // the Held subset of orders
+}
+
+var _ Redemptions = (*MemoryRedemptions)(nil)
+
+// NewMemoryRedemptions returns an empty store reading time from now
+// (nil: time.Now).
+func NewMemoryRedemptions(now func() time.Time) *MemoryRedemptions {
+	if now == nil {
+		now = time.Now
+	}
+	return &MemoryRedemptions{now: now, coupons: map[string]*memCoupon{}}
+}
+
+func (m *MemoryRedemptions) coupon(code string) *memCoupon {
+	c := m.coupons[code]
+	if c == nil {
+		c = &memCoupon{customer: map[string]int64{}, orders: map[string]*Redemption{}, holds: map[string]*Redemption{}}
+		m.coupons[code] = c
+	}
+	return c
+}
+
+// expire lapses the hold if its time is up, returning its use.
+func (c *memCoupon) expire(r *Redemption, now time.Time) {
+	if r.State == Held && !now.Before(r.ExpiresAt) {
+		r.State = Expired
+		c.used--
+		c.customer[r.Customer]--
+		delete(c.holds, r.OrderID)
+	}
+}
+
+// expireAll lapses every overdue hold, so that their uses count no more.
+func (c *memCoupon) expireAll(now time.Time) {
+	for _, r := range c.holds {
+		c.expire(r, now)
+	}
+}
+
+// Reserve implements Redemptions.
+func (m *MemoryRedemptions) Reserve(_ context.Context, coupon string, limits CouponLimits, customer, orderID string, ttl time.Duration) (Redemption, error) {
+	if err := checkReserve(coupon, limits, customer, orderID, ttl); err != nil {
+		return Redemption{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	c := m.coupon(coupon)
+	c.expireAll(now)
+	if r, ok := c.orders[orderID]; ok {
+		if r.Customer != customer {
+			return Redemption{}, ErrOrderConflict
+		}
+		return *r, nil
+	}
+	if limits.Global > 0 && c.used >= limits.Global {
+		return Redemption{}, ErrGlobalLimit
+	}
+	if limits.PerCustomer > 0 && c.customer[customer] >= limits.PerCustomer {
+		return Redemption{}, ErrCustomerLimit
+	}
+	// Whole milliseconds, as the Redis store keeps them.
+	r := &Redemption{Coupon: coupon, OrderID: orderID, Customer: customer, State: Held,
+		ExpiresAt: time.UnixMilli(now.Add(ttl).UnixMilli())}
+	c.orders[orderID], c.holds[orderID] = r, r
+	c.used++
+	c.customer[customer]++
+	return *r, nil
+}
+
+func (m *MemoryRedemptions) find(coupon, orderID string) (*memCoupon, *Redemption, error) {
+	if err := checkRedemption(coupon, orderID); err != nil {
+		return nil, nil, err
+	}
+	c := m.coupons[coupon]
+	if c == nil || c.orders[orderID] == nil {
+		return nil, nil, ErrUnknownRedemption
+	}
+	r := c.orders[orderID]
+	c.expire(r, m.now())
+	return c, r, nil
+}
+
+// Commit implements Redemptions.
+func (m *MemoryRedemptions) Commit(_ context.Context, coupon, orderID string) (Redemption, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, r, err := m.find(coupon, orderID)
+	if err != nil {
+		return Redemption{}, err
+	}
+	switch r.State {
+	case Held:
+		r.State = Committed
+		delete(c.holds, orderID)
+	case Released, Expired:
+		return *r, ErrNotHeld
+	}
+	return *r, nil
+}
+
+// Release implements Redemptions. A committed redemption may be released
+// too (the order was cancelled after payment): its use returns.
+func (m *MemoryRedemptions) Release(_ context.Context, coupon, orderID string) (Redemption, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, r, err := m.find(coupon, orderID)
+	if err != nil {
+		return Redemption{}, err
+	}
+	if r.State == Held || r.State == Committed {
+		delete(c.holds, orderID)
+		r.State = Released
+		c.used--
+		c.customer[r.Customer]--
+	}
+	return *r, nil
+}
+
+// Usage implements Redemptions.
+func (m *MemoryRedemptions) Usage(_ context.Context, coupon, customer string) (CouponUsage, error) {
+	if rule := keyspace.CheckID(coupon); rule != "" {
+		return CouponUsage{}, &InputError{Field: "Coupon", Rule: rule}
+	}
+	if rule := keyspace.CheckID(customer); rule != "" {
+		return CouponUsage{}, &InputError{Field: "Customer", Rule: rule}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.coupons[coupon]
+	if c == nil {
+		return CouponUsage{}, nil
+	}
+	c.expireAll(m.now())
+	return CouponUsage{Global: c.used, Customer: c.customer[customer]}, nil
+}

@@ -1,0 +1,139 @@
+package pricing
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shopkit/shopkit/internal/keyspace"
+)
+
+var (
+	//go:embed lua/redeem.lua
+	redeemLua    string
+	redeemScript = redis.NewScript(redeemLua)
+)
+
+// RedisRedemptions is Redemptions on Redis or Redis Cluster. Coupon C
+// uses "{<prefix>:C}:orders", ":holds", ":used" and ":customers": one hash
+// tag per coupon, so coupons spread over a Cluster while each coupon's
+// limits are decided by one script on one node, timed by the server's
+// TIME. Redemption records are kept as the coupon's history.
+type RedisRedemptions struct {
+	client redis.Scripter
+	prefix string
+}
+
+var _ Redemptions = (*RedisRedemptions)(nil)
+
+// NewRedisRedemptions returns a store under prefix (default
+// "shopkit:coupon").
+func NewRedisRedemptions(client redis.Scripter, prefix string) (*RedisRedemptions, error) {
+	if prefix == "" {
+		prefix = "shopkit:coupon"
+	}
+	if rule := keyspace.CheckPrefix(prefix); rule != "" {
+		return nil, &InputError{Field: "Prefix", Rule: rule}
+	}
+	return &RedisRedemptions{client: client, prefix: prefix}, nil
+}
+
+func (r *RedisRedemptions) run(ctx context.Context, coupon string, args ...any) ([]any, error) {
+	tag := "{" + r.prefix + ":" + coupon + "}"
+	res, err := redeemScript.Run(ctx, r.client, []string{tag + ":orders", tag + ":holds", tag + ":used", tag + ":customers"}, args...).Slice()
+	if err != nil {
+		return nil, fmt.Errorf("pricing: coupon %s %v: %w", coupon, args[0], err)
+	}
+	return res, nil
+}
+
+func (r *RedisRedemptions) redeem(ctx context.Context, coupon, orderID string, args ...any) (Redemption, error) {
+	res, err := r.run(ctx, coupon, args...)
+	if err != nil {
+		return Redemption{}, err
+	}
+	status, _ := res[0].(string)
+	rec, _ := res[1].(string)
+	var red Redemption
+	if rec != "" {
+		if red, err = parseRedemption(coupon, orderID, rec); err != nil {
+			return Redemption{}, err
+		}
+	}
+	switch status {
+	case "ok":
+		return red, nil
+	case "conflict":
+		return Redemption{}, ErrOrderConflict
+	case "global":
+		return Redemption{}, ErrGlobalLimit
+	case "customer":
+		return Redemption{}, ErrCustomerLimit
+	case "unknown":
+		return Redemption{}, ErrUnknownRedemption
+	case "notheld":
+		return red, ErrNotHeld
+	}
+	return Redemption{}, fmt.Errorf("pricing: coupon %s: unexpected reply %q", coupon, status)
+}
+
+var stateNames = map[string]RedemptionState{"held": Held, "committed": Committed, "released": Released, "expired": Expired}
+
+func parseRedemption(coupon, orderID, rec string) (Redemption, error) {
+	f := strings.Split(rec, "|")
+	if len(f) != 3 || stateNames[f[0]] == 0 {
+		return Redemption{}, fmt.Errorf("pricing: malformed redemption %q", rec)
+	}
+	ms, err := strconv.ParseInt(f[2], 10, 64)
+	if err != nil {
+		return Redemption{}, fmt.Errorf("pricing: malformed redemption %q", rec)
+	}
+	return Redemption{Coupon: coupon, OrderID: orderID, Customer: f[1], State: stateNames[f[0]], ExpiresAt: time.UnixMilli(ms)}, nil
+}
+
+// Reserve implements Redemptions.
+func (r *RedisRedemptions) Reserve(ctx context.Context, coupon string, limits CouponLimits, customer, orderID string, ttl time.Duration) (Redemption, error) {
+	if err := checkReserve(coupon, limits, customer, orderID, ttl); err != nil {
+		return Redemption{}, err
+	}
+	return r.redeem(ctx, coupon, orderID, "reserve", orderID, customer, limits.Global, limits.PerCustomer, ttl.Milliseconds())
+}
+
+// Commit implements Redemptions.
+func (r *RedisRedemptions) Commit(ctx context.Context, coupon, orderID string) (Redemption, error) {
+	if err := checkRedemption(coupon, orderID); err != nil {
+		return Redemption{}, err
+	}
+	return r.redeem(ctx, coupon, orderID, "commit", orderID)
+}
+
+// Release implements Redemptions. A committed redemption may be released
+// too (the order was cancelled after payment): its use returns.
+func (r *RedisRedemptions) Release(ctx context.Context, coupon, orderID string) (Redemption, error) {
+	if err := checkRedemption(coupon, orderID); err != nil {
+		return Redemption{}, err
+	}
+	return r.redeem(ctx, coupon, orderID, "release", orderID)
+}
+
+// Usage implements Redemptions.
+func (r *RedisRedemptions) Usage(ctx context.Context, coupon, customer string) (CouponUsage, error) {
+	if rule := keyspace.CheckID(coupon); rule != "" {
+		return CouponUsage{}, &InputError{Field: "Coupon", Rule: rule}
+	}
+	if rule := keyspace.CheckID(customer); rule != "" {
+		return CouponUsage{}, &InputError{Field: "Customer", Rule: rule}
+	}
+	res, err := r.run(ctx, coupon, "usage", customer)
+	if err != nil {
+		return CouponUsage{}, err
+	}
+	g, _ := res[0].(int64)
+	c, _ := res[1].(int64)
+	return CouponUsage{Global: g, Customer: c}, nil
+}

@@ -1,0 +1,39 @@
+package pricing_test
+
+import (
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shopkit/shopkit/internal/redistest"
+	"github.com/shopkit/shopkit/pricing"
+	"github.com/shopkit/shopkit/pricing/pricingtest"
+)
+
+func TestMemoryRedemptions(t *testing.T) {
+	pricingtest.Run(t, func(t *testing.T) pricing.Redemptions { return pricing.NewMemoryRedemptions(nil) })
+}
+
+func newRedisRedemptions(client redis.UniversalClient) pricingtest.NewStore {
+	return func(t *testing.T) pricing.Redemptions {
+		s, err := pricing.NewRedisRedemptions(client, redistest.Prefix(t, client))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+}
+
+func TestRedisRedemptions(t *testing.T) {
+	pricingtest.Run(t, newRedisRedemptions(redistest.Client(t)))
+}
+
+func TestRedisClusterRedemptions(t *testing.T) {
+	pricingtest.Run(t, newRedisRedemptions(redistest.Cluster(t)))
+}
+
+func TestNewRedisRedemptionsPrefix(t *testing.T) {
+	if _, err := pricing.NewRedisRedemptions(nil, "bad{prefix}"); err == nil {
+		t.Fatal("a prefix with braces was accepted")
+	}
+}

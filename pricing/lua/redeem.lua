@@ -1,0 +1,90 @@
+-- redeem.lua: holds, commits and releases coupon uses against their
+-- limits. All keys are under the coupon's hash tag, so a coupon is one
+-- slot and every call is one atomic script on one node.
+--
+-- KEYS[1]  orders: hash order ID -> "<state>|<customer>|<expires ms>"
+-- KEYS[2]  holds: zset order ID by expiry (ms), the held orders only
+-- KEYS[3]  used: string, live uses (held + committed)
+-- KEYS[4]  customers: hash customer -> live uses
+-- ARGV[1]  reserve | commit | release | usage
+-- ARGV[2]  order ID (customer ID for usage)
+-- ARGV[3..6] reserve: customer, global limit, per-customer limit, TTL ms
+--
+-- Returns {status, record}; status is ok, conflict, global, customer,
+-- unknown or notheld. usage returns {used, customer uses}.
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+-- lapse turns an overdue hold into expired and returns its use.
+local function lapse(oid, rec)
+  local cust, exp = string.match(rec, '^held|([^|]*)|(%d+)$')
+  if cust and tonumber(exp) <= now then
+    rec = 'expired|' .. cust .. '|' .. exp
+    redis.call('HSET', KEYS[1], oid, rec)
+    redis.call('ZREM', KEYS[2], oid)
+    redis.call('DECR', KEYS[3])
+    redis.call('HINCRBY', KEYS[4], cust, -1)
+  end
+  return rec
+end
+
+-- Lapse overdue holds, a bounded number per call: if more are overdue
+-- the counts stay high for a moment, which can refuse a use but never
+-- grant one too many.
+for _, oid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100)) do
+  local rec = redis.call('HGET', KEYS[1], oid)
+  if rec then lapse(oid, rec) else redis.call('ZREM', KEYS[2], oid) end
+end
+
+local op = ARGV[1]
+if op == 'usage' then
+  return {tonumber(redis.call('GET', KEYS[3]) or '0'), tonumber(redis.call('HGET', KEYS[4], ARGV[2]) or '0')}
+end
+
+local oid = ARGV[2]
+local rec = redis.call('HGET', KEYS[1], oid)
+if rec then rec = lapse(oid, rec) end
+
+if op == 'reserve' then
+  local cust = ARGV[3]
+  if rec then
+    if string.match(rec, '^[a-z]+|([^|]*)|') ~= cust then return {'conflict', rec} end
+    return {'ok', rec}
+  end
+  local glimit, climit = tonumber(ARGV[4]), tonumber(ARGV[5])
+  if glimit > 0 and tonumber(redis.call('GET', KEYS[3]) or '0') >= glimit then return {'global', ''} end
+  if climit > 0 and tonumber(redis.call('HGET', KEYS[4], cust) or '0') >= climit then return {'customer', ''} end
+  local exp = string.format('%d', now + tonumber(ARGV[6]))
+  rec = 'held|' .. cust .. '|' .. exp
+  redis.call('HSET', KEYS[1], oid, rec)
+  redis.call('ZADD', KEYS[2], exp, oid)
+  redis.call('INCR', KEYS[3])
+  redis.call('HINCRBY', KEYS[4], cust, 1)
+  return {'ok', rec}
+end
+
+if not rec then return {'unknown', ''} end
+local state, cust, exp = string.match(rec, '^([a-z]+)|([^|]*)|(%d+)$')
+
+if op == 'commit' then
+  if state == 'held' then
+    rec = 'committed|' .. cust .. '|' .. exp
+    redis.call('HSET', KEYS[1], oid, rec)
+    redis.call('ZREM', KEYS[2], oid)
+  elseif state ~= 'committed' then
+    return {'notheld', rec}
+  end
+  return {'ok', rec}
+end
+
+if op == 'release' then
+  if state == 'held' or state == 'committed' then
+    rec = 'released|' .. cust .. '|' .. exp
+    redis.call('HSET', KEYS[1], oid, rec)
+    redis.call('ZREM', KEYS[2], oid)
+    redis.call('DECR', KEYS[3])
+    redis.call('HINCRBY', KEYS[4], cust, -1)
+  end
+  return {'ok', rec}
+end
+return redis.error_reply('redeem.lua: unknown op ' .. op)

@@ -1,0 +1,250 @@
+// Package pricingtest is the conformance suite for pricing.Redemptions.
+package pricingtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/shopkit/shopkit/pricing"
+)
+
+// NewStore returns an empty store.
+type NewStore func(t *testing.T) pricing.Redemptions
+
+var ctx = context.Background()
+
+// Run runs the suite.
+func Run(t *testing.T, newStore NewStore) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, NewStore)
+	}{
+		{"Lifecycle", testLifecycle},
+		{"Idempotent", testIdempotent},
+		{"GlobalLimitUnderRace", testGlobalRace},
+		{"CustomerLimitUnderRace", testCustomerRace},
+		{"HoldExpiresOnce", testExpiry},
+		{"InvalidInputWritesNothing", testInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })
+	}
+}
+
+func usage(t *testing.T, s pricing.Redemptions, coupon, customer string) pricing.CouponUsage {
+	t.Helper()
+	u, err := s.Usage(ctx, coupon, customer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func testLifecycle(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	lim := pricing.CouponLimits{Global: 2, PerCustomer: 1}
+	r, err := s.Reserve(ctx, "SAVE10", lim, "alice", "o1", time.Minute)
+	if err != nil || r.State != pricing.Held || r.Customer != "alice" || r.OrderID != "o1" || r.Coupon != "SAVE10" {
+		t.Fatalf("reserve: %+v, %v", r, err)
+	}
+	if time.Until(r.ExpiresAt) < 50*time.Second || time.Until(r.ExpiresAt) > 61*time.Second {
+		t.Fatalf("expires at %v, want about a minute from now", r.ExpiresAt)
+	}
+	if _, err := s.Reserve(ctx, "SAVE10", lim, "alice", "o2", time.Minute); !errors.Is(err, pricing.ErrCustomerLimit) {
+		t.Fatalf("second use by alice: %v, want ErrCustomerLimit", err)
+	}
+	if _, err := s.Reserve(ctx, "SAVE10", lim, "bob", "o3", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Reserve(ctx, "SAVE10", lim, "carol", "o4", time.Minute); !errors.Is(err, pricing.ErrGlobalLimit) {
+		t.Fatalf("third use: %v, want ErrGlobalLimit", err)
+	}
+	if u := usage(t, s, "SAVE10", "alice"); u != (pricing.CouponUsage{Global: 2, Customer: 1}) {
+		t.Fatalf("usage %+v", u)
+	}
+	if r, err := s.Commit(ctx, "SAVE10", "o1"); err != nil || r.State != pricing.Committed {
+		t.Fatalf("commit: %+v, %v", r, err)
+	}
+	// Bob cancels: his use returns and carol gets it.
+	if r, err := s.Release(ctx, "SAVE10", "o3"); err != nil || r.State != pricing.Released {
+		t.Fatalf("release: %+v, %v", r, err)
+	}
+	if _, err := s.Commit(ctx, "SAVE10", "o3"); !errors.Is(err, pricing.ErrNotHeld) {
+		t.Fatalf("commit after release: %v, want ErrNotHeld", err)
+	}
+	if _, err := s.Reserve(ctx, "SAVE10", lim, "carol", "o4", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	// A paid order cancelled later gives its use back too.
+	if r, err := s.Release(ctx, "SAVE10", "o1"); err != nil || r.State != pricing.Released {
+		t.Fatalf("release committed: %+v, %v", r, err)
+	}
+	if u := usage(t, s, "SAVE10", "alice"); u != (pricing.CouponUsage{Global: 1, Customer: 0}) {
+		t.Fatalf("usage after releases %+v", u)
+	}
+	if _, err := s.Commit(ctx, "SAVE10", "nope"); !errors.Is(err, pricing.ErrUnknownRedemption) {
+		t.Fatalf("commit unknown: %v", err)
+	}
+	if _, err := s.Release(ctx, "OTHER", "o1"); !errors.Is(err, pricing.ErrUnknownRedemption) {
+		t.Fatalf("release under another coupon: %v", err)
+	}
+	if u := usage(t, s, "UNUSED", "alice"); u != (pricing.CouponUsage{}) {
+		t.Fatalf("unused coupon usage %+v", u)
+	}
+}
+
+func testIdempotent(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	lim := pricing.CouponLimits{Global: 5, PerCustomer: 1}
+	first, err := s.Reserve(ctx, "C", lim, "alice", "o1", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.Reserve(ctx, "C", lim, "alice", "o1", time.Minute)
+	if err != nil || again != first {
+		t.Fatalf("repeated reserve: %+v, %v; want %+v", again, err, first)
+	}
+	if _, err := s.Reserve(ctx, "C", lim, "bob", "o1", time.Minute); !errors.Is(err, pricing.ErrOrderConflict) {
+		t.Fatalf("same order, other customer: %v, want ErrOrderConflict", err)
+	}
+	for i := 0; i < 2; i++ {
+		if r, err := s.Commit(ctx, "C", "o1"); err != nil || r.State != pricing.Committed {
+			t.Fatalf("commit #%d: %+v, %v", i, r, err)
+		}
+	}
+	for i := 0; i < 2; i++ {
+		if r, err := s.Release(ctx, "C", "o1"); err != nil || r.State != pricing.Released {
+			t.Fatalf("release #%d: %+v, %v", i, r, err)
+		}
+	}
+	if u := usage(t, s, "C", "alice"); u != (pricing.CouponUsage{}) {
+		t.Fatalf("usage %+v: a repeated call counted twice", u)
+	}
+}
+
+// testGlobalRace: 200 customers race for 25 uses; exactly 25 win.
+func testGlobalRace(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	lim := pricing.CouponLimits{Global: 25, PerCustomer: 1}
+	var won, limited atomic.Int64
+	var wg sync.WaitGroup
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.Reserve(ctx, "FLASH", lim, fmt.Sprintf("c%d", i), fmt.Sprintf("o%d", i), time.Minute)
+			switch {
+			case err == nil:
+				won.Add(1)
+			case errors.Is(err, pricing.ErrGlobalLimit):
+				limited.Add(1)
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if won.Load() != 25 || limited.Load() != 175 {
+		t.Fatalf("won %d, limited %d; want 25 and 175", won.Load(), limited.Load())
+	}
+	if u := usage(t, s, "FLASH", "c0"); u.Global != 25 {
+		t.Fatalf("usage %+v", u)
+	}
+}
+
+// testCustomerRace: one customer opens 50 checkouts at once on a coupon
+// allowed twice per customer; exactly two hold it.
+func testCustomerRace(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	lim := pricing.CouponLimits{PerCustomer: 2}
+	var won atomic.Int64
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.Reserve(ctx, "NEWUSER", lim, "mallory", fmt.Sprintf("o%d", i), time.Minute)
+			if err == nil {
+				won.Add(1)
+			} else if !errors.Is(err, pricing.ErrCustomerLimit) {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if won.Load() != 2 {
+		t.Fatalf("%d checkouts hold the coupon, want 2", won.Load())
+	}
+}
+
+func testExpiry(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	lim := pricing.CouponLimits{Global: 1}
+	if _, err := s.Reserve(ctx, "ONE", lim, "alice", "o1", 100*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Reserve(ctx, "ONE", lim, "bob", "o2", time.Minute); !errors.Is(err, pricing.ErrGlobalLimit) {
+		t.Fatalf("while held: %v, want ErrGlobalLimit", err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if r, err := s.Commit(ctx, "ONE", "o1"); !errors.Is(err, pricing.ErrNotHeld) || r.State != pricing.Expired {
+		t.Fatalf("commit after expiry: %+v, %v; want Expired, ErrNotHeld", r, err)
+	}
+	// Release after expiry returns nothing more: the use came back once.
+	if r, err := s.Release(ctx, "ONE", "o1"); err != nil || r.State != pricing.Expired {
+		t.Fatalf("release after expiry: %+v, %v", r, err)
+	}
+	if u := usage(t, s, "ONE", "alice"); u != (pricing.CouponUsage{}) {
+		t.Fatalf("usage after expiry %+v", u)
+	}
+	if _, err := s.Reserve(ctx, "ONE", lim, "bob", "o2", time.Minute); err != nil {
+		t.Fatalf("after expiry: %v", err)
+	}
+	if u := usage(t, s, "ONE", "bob"); u != (pricing.CouponUsage{Global: 1, Customer: 1}) {
+		t.Fatalf("usage %+v", u)
+	}
+}
+
+func testInvalid(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	ok := pricing.CouponLimits{Global: 1}
+	tests := []struct {
+		field string
+		call  func() error
+	}{
+		{"Coupon", func() error { _, err := s.Reserve(ctx, "", ok, "a", "o", time.Minute); return err }},
+		{"Coupon", func() error { _, err := s.Reserve(ctx, "x{y}", ok, "a", "o", time.Minute); return err }},
+		{"Customer", func() error { _, err := s.Reserve(ctx, "C", ok, "a:b", "o", time.Minute); return err }},
+		{"OrderID", func() error { _, err := s.Reserve(ctx, "C", ok, "a", "o 1", time.Minute); return err }},
+		{"Limits.Global", func() error {
+			_, err := s.Reserve(ctx, "C", pricing.CouponLimits{Global: -1}, "a", "o", time.Minute)
+			return err
+		}},
+		{"Limits.PerCustomer", func() error {
+			_, err := s.Reserve(ctx, "C", pricing.CouponLimits{PerCustomer: -1}, "a", "o", time.Minute)
+			return err
+		}},
+		{"TTL", func() error { _, err := s.Reserve(ctx, "C", ok, "a", "o", 0); return err }},
+		{"TTL", func() error { _, err := s.Reserve(ctx, "C", ok, "a", "o", 25*time.Hour); return err }},
+		{"OrderID", func() error { _, err := s.Commit(ctx, "C", ""); return err }},
+		{"Coupon", func() error { _, err := s.Release(ctx, "", "o"); return err }},
+		{"Customer", func() error { _, err := s.Usage(ctx, "C", ""); return err }},
+	}
+	for i, tt := range tests {
+		var ie *pricing.InputError
+		if err := tt.call(); !errors.As(err, &ie) || ie.Field != tt.field || !errors.Is(err, pricing.ErrInvalidInput) {
+			t.Errorf("case %d: err = %v, want InputError on %s", i, err, tt.field)
+		}
+	}
+	if u := usage(t, s, "C", "a"); u != (pricing.CouponUsage{}) {
+		t.Fatalf("invalid calls wrote: usage %+v", u)
+	}
+	if _, err := s.Commit(ctx, "C", "o"); !errors.Is(err, pricing.ErrUnknownRedemption) {
+		t.Fatalf("invalid reserve left a redemption: %v", err)
+	}
+}
