@@ -308,7 +308,7 @@ func (rs *RuleSet) prepare(cart Cart) []prepared {
 // which member of each exclusive group may apply ("" for none). Reasons
 // are written only when explain is set: the search compares numbers.
 func (rs *RuleSet) evaluate(cart Cart, plan []prepared, base *cartState, choice map[string]string, explain bool) *evaluation {
-	ev := &evaluation{state: base.clone()}
+	ev := &evaluation{state: base.clone(), ids: make([]string, 0, len(plan))}
 	s := ev.state
 	s.record = explain
 	stoppedBy := ""
@@ -575,7 +575,22 @@ func (s *cartState) apportion(id string, lines []int, off int64) int64 {
 		shares[k], rems[k], order[k] = int64(q), r, k
 		given += shares[k]
 	}
-	if left := int(off - given); left > 0 {
+	switch left := int(off - given); {
+	case left == 0:
+	case left <= 4:
+		// Few units left (the common case): pick the largest remainders
+		// one by one, the earlier line on a tie, rather than sort.
+		for ; left > 0; left-- {
+			best := -1
+			for k := range rems {
+				if best < 0 || rems[k] > rems[best] {
+					best = k
+				}
+			}
+			shares[best]++
+			rems[best] = 0 // r < total, so a taken line never wins again over a positive one
+		}
+	default:
 		// A stable sort keeps ties with the earlier line.
 		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(rems[b], rems[a]) })
 		for _, k := range order[:left] {
