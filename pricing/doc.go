@@ -6,8 +6,9 @@
 // promotion and the field). Kinds: PercentOff, FixedOff (per order or per
 // unit), Threshold (once, or for every full multiple — 每满100减10 — with a
 // cap), Tiered thresholds, BuyXGetY (cheapest or dearest units free or
-// discounted) and MemberPrice for a customer tier. A Target selects lines
-// by SKU or tag.
+// discounted), MemberPrice for a customer tier, BundlePrice (any 3 for
+// 99) and ShippingOff (part or all of Cart.Shipping). A Target selects
+// lines by SKU or tag.
 //
 // Quote applies promotions in priority order, each to the amounts left by
 // those before (so a threshold is judged after item discounts). Promotions

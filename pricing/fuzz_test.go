@@ -24,6 +24,8 @@ func FuzzQuote(f *testing.F) {
 				Repeat: flags&1 != 0, Cap: decimal.New(off*3, -2), Priority: 1},
 			{ID: "fix", Kind: pricing.FixedOff, Amount: decimal.New(off, -2), PerUnit: flags&2 != 0, Group: "g"},
 			{ID: "bxgy", Kind: pricing.BuyXGetY, Buy: buy, Get: 1, MostExpensive: flags&4 != 0, Priority: 2, Stop: flags&8 != 0},
+			{ID: "bundle", Kind: pricing.BundlePrice, Buy: buy + 1, Amount: decimal.New(threshold, -2), Priority: 3, Group: "h"},
+			{ID: "ship", Kind: pricing.ShippingOff, Amount: decimal.New(off, -2), MinSpend: decimal.New(threshold, -2), Priority: 4},
 		}
 		rs, err := pricing.NewRuleSet(promos)
 		if err != nil {
@@ -32,7 +34,7 @@ func FuzzQuote(f *testing.F) {
 			}
 			return
 		}
-		c := pricing.Cart{Scale: 2, Lines: []pricing.Line{
+		c := pricing.Cart{Scale: 2, Shipping: decimal.New(int64(flags), -1), Lines: []pricing.Line{
 			{SKU: "a", UnitPrice: decimal.New(price1, -2), Quantity: qty1},
 			{SKU: "b", UnitPrice: decimal.New(price2, -2), Quantity: 2},
 		}}
@@ -57,15 +59,16 @@ func FuzzQuote(f *testing.F) {
 			}
 			sum = sum.Add(l.Discount)
 		}
-		if !sum.Equal(q.Discount) || q.Total.GreaterThan(q.Subtotal) || q.Total.IsNegative() {
+		if !sum.Equal(q.Discount) || q.Total.GreaterThan(q.Subtotal.Add(c.Shipping)) || q.Total.IsNegative() {
 			t.Fatalf("quote %s", q)
 		}
 		var explained decimal.Decimal
 		for _, e := range q.Promotions {
 			explained = explained.Add(e.Amount)
 		}
-		if !explained.Equal(q.Discount) {
-			t.Fatalf("explanations add to %s, discount is %s", explained, q.Discount)
+		if !explained.Equal(q.Discount.Add(q.ShippingDiscount)) || q.Shipping.IsNegative() ||
+			!q.Total.Equal(q.Subtotal.Sub(q.Discount).Add(q.Shipping)) {
+			t.Fatalf("explanations add to %s; quote %s", explained, q)
 		}
 	})
 }

@@ -64,6 +64,8 @@ type Cart struct {
 	// At is when the cart is priced, for promotions with a validity
 	// window; zero means now.
 	At time.Time
+	// Shipping is the shipping charge before ShippingOff promotions.
+	Shipping decimal.Decimal
 }
 
 // Target selects the lines a promotion applies to: all lines when empty,
@@ -111,6 +113,13 @@ const (
 	BuyXGetY
 	// MemberPrice sets the unit price of listed SKUs for a member tier.
 	MemberPrice
+	// BundlePrice sells every Buy targeted units for Amount together
+	// (any 3 for 99), bundling the dearest units first.
+	BundlePrice
+	// ShippingOff takes Amount off the cart's shipping, or all of it when
+	// Amount is zero; the targeted lines only decide eligibility (with
+	// MinSpend).
+	ShippingOff
 )
 
 // Tier is one step of a Tiered promotion.
@@ -133,7 +142,7 @@ type Promotion struct {
 	Stop bool
 
 	Percent   decimal.Decimal // PercentOff: 0 < Percent ≤ 100
-	Amount    decimal.Decimal // FixedOff
+	Amount    decimal.Decimal // FixedOff, BundlePrice, ShippingOff
 	PerUnit   bool            // FixedOff
 	Threshold decimal.Decimal // Threshold
 	Off       decimal.Decimal // Threshold
@@ -141,7 +150,7 @@ type Promotion struct {
 	Cap       decimal.Decimal // Threshold with Repeat: most taken off; 0 for none
 	Tiers     []Tier          // Tiered, ascending thresholds
 
-	Buy, Get        int64           // BuyXGetY
+	Buy, Get        int64           // BuyXGetY; Buy for BundlePrice
 	DiscountPercent decimal.Decimal // BuyXGetY: 0 means free (100%)
 	MostExpensive   bool            // BuyXGetY
 
@@ -263,6 +272,17 @@ func (p *Promotion) validate() error {
 			if price.IsNegative() {
 				return bad("Prices["+sku+"]", "must be ≥ 0")
 			}
+		}
+	case BundlePrice:
+		if p.Buy < 2 {
+			return bad("Buy", "must be ≥ 2 units per bundle")
+		}
+		if !p.Amount.IsPositive() {
+			return bad("Amount", "must be > 0")
+		}
+	case ShippingOff:
+		if p.Amount.IsNegative() {
+			return bad("Amount", "must be ≥ 0 (0: free shipping)")
 		}
 	default:
 		return bad("Kind", "must be a known kind")

@@ -283,3 +283,58 @@ func TestHugeAmountsSaturate(t *testing.T) {
 		t.Fatalf("overflowing cart: err = %v", err)
 	}
 }
+
+// TestBundleAndShipping works two carts by hand.
+func TestBundleAndShipping(t *testing.T) {
+	// Any 3 for 99 over units at 50, 40, 30, 20 (one each, plus a second
+	// 50): the dearest 3 (50, 50, 40 = 140) bundle for 99, 41 off; the
+	// other two units stay at list price.
+	c := cart("50", "50", "40", "30", "20")
+	q := quote(t, []pricing.Promotion{{ID: "3for99", Kind: pricing.BundlePrice, Buy: 3, Amount: d("99")}}, c)
+	if !q.Discount.Equal(d("41")) || !q.Total.Equal(d("149")) {
+		t.Fatalf("bundle: %s", q)
+	}
+	// A bundle dearer than its units takes nothing off, and says so.
+	q = quote(t, []pricing.Promotion{{ID: "3for99", Kind: pricing.BundlePrice, Buy: 3, Amount: d("99")}}, cart("10", "10", "10"))
+	if !q.Discount.IsZero() || !strings.Contains(q.Promotions[0].Reason, "not lower") {
+		t.Fatalf("dear bundle: %s", q)
+	}
+
+	// Shipping 12: 5 off shipping once the cart reaches 99, then free
+	// shipping for gold members; the second takes the 7 left.
+	promos := []pricing.Promotion{
+		{ID: "ship5", Kind: pricing.ShippingOff, Amount: d("5"), MinSpend: d("99")},
+		{ID: "shipfree", Kind: pricing.ShippingOff, Priority: 1},
+		{ID: "ten", Kind: pricing.FixedOff, Amount: d("10"), Priority: 2},
+	}
+	c = cart("120")
+	c.Shipping = d("12")
+	q = quote(t, promos, c)
+	if !q.Shipping.IsZero() || !q.ShippingDiscount.Equal(d("12")) || !q.Discount.Equal(d("10")) || !q.Total.Equal(d("110")) {
+		t.Fatalf("shipping: %s", q)
+	}
+	if q.Promotions[0].Reason != "5.00 off shipping" || q.Promotions[1].Reason != "free shipping" {
+		t.Fatalf("reasons %+v", q.Promotions)
+	}
+	c = cart("50")
+	c.Shipping = d("12")
+	q = quote(t, promos[:1], c)
+	if !q.Shipping.Equal(d("12")) || !q.Total.Equal(d("62")) {
+		t.Fatalf("below minimum: %s", q)
+	}
+	c.Shipping = d("-1")
+	rs, _ := pricing.NewRuleSet(nil)
+	var ie *pricing.InputError
+	if _, err := rs.Quote(c); !errors.As(err, &ie) || ie.Field != "Shipping" {
+		t.Fatalf("negative shipping: %v", err)
+	}
+	for _, bad := range []pricing.Promotion{
+		{ID: "a", Kind: pricing.BundlePrice, Buy: 1, Amount: d("1")},
+		{ID: "a", Kind: pricing.BundlePrice, Buy: 2},
+		{ID: "a", Kind: pricing.ShippingOff, Amount: d("-1")},
+	} {
+		if _, err := pricing.NewRuleSet([]pricing.Promotion{bad}); !errors.Is(err, pricing.ErrInvalidInput) {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}

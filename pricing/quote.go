@@ -40,11 +40,15 @@ type Explanation struct {
 
 // Quote is a priced cart that explains itself.
 type Quote struct {
-	Lines      []QuotedLine
-	Subtotal   decimal.Decimal
-	Discount   decimal.Decimal
-	Total      decimal.Decimal
-	Promotions []Explanation
+	Lines    []QuotedLine
+	Subtotal decimal.Decimal // the lines at list price
+	Discount decimal.Decimal // taken off the lines
+	// Shipping is what the customer pays for shipping, after
+	// ShippingDiscount.
+	Shipping         decimal.Decimal
+	ShippingDiscount decimal.Decimal
+	Total            decimal.Decimal // Subtotal − Discount + Shipping
+	Promotions       []Explanation
 	// Search says how the exclusive-group choice was made.
 	Search string
 }
@@ -58,6 +62,8 @@ type cartState struct {
 	unit   []int64 // unit price after member prices
 	qty    []int64
 	amount []int64 // current line amount (after discounts so far)
+	// shipping is the shipping charge left; baseShipping what it was.
+	shipping, baseShipping int64
 	// applied logs every share of a discount, in the order given; one
 	// flat log keeps cloning the state for each combination cheap.
 	applied []share
@@ -173,6 +179,11 @@ func newState(cart Cart) (*cartState, error) {
 		return nil, &InputError{Field: "Lines", Rule: "must not be empty"}
 	}
 	s := &cartState{}
+	ship, err := minor(cart.Shipping, cart.Scale)
+	if err != nil {
+		return nil, &InputError{Field: "Shipping", Rule: err.Error()}
+	}
+	s.shipping, s.baseShipping = ship, ship
 	var sum int64
 	for i, l := range cart.Lines {
 		f := "Lines[" + strconv.Itoa(i) + "]"
@@ -212,6 +223,7 @@ func minor(v decimal.Decimal, scale int32) (int64, error) {
 func (s *cartState) clone() *cartState {
 	// unit and qty never change during an evaluation: they are shared.
 	return &cartState{unit: s.unit, qty: s.qty, amount: slices.Clone(s.amount), applied: slices.Clone(s.applied),
+		shipping: s.shipping, baseShipping: s.baseShipping,
 		shares: s.shares, rems: s.rems, order: s.order, units: s.units}
 }
 
@@ -353,6 +365,12 @@ func (rs *RuleSet) evaluate(cart Cart, plan []prepared, base *cartState, choice 
 		if p.Kind == MemberPrice {
 			// A member price belongs to its own lines, not spread.
 			off = pp.memberPrices(cart, s)
+		} else if p.Kind == ShippingOff {
+			off = s.shipping
+			if pp.amount > 0 {
+				off = min(pp.amount, s.shipping)
+			}
+			s.shipping -= off
 		} else if off = pp.discount(s); off > 0 {
 			off = s.apportion(p.ID, pp.lines, off)
 		}
@@ -432,6 +450,10 @@ func (pp *prepared) discount(s *cartState) int64 {
 	case BuyXGetY:
 		value, _ := pp.freeUnits(s)
 		return mulDivFloor(value, pp.dpctE6, 1_000_000)
+	case BundlePrice:
+		bundles := pp.units(s) / p.Buy
+		value := pp.unitsValue(s, bundles*p.Buy, true)
+		return max(0, value-satMul(bundles, pp.amount))
 	}
 	return 0
 }
@@ -439,33 +461,44 @@ func (pp *prepared) discount(s *cartState) int64 {
 // freeUnits returns the value of the units BuyXGetY discounts and how many.
 func (pp *prepared) freeUnits(s *cartState) (value, free int64) {
 	p := pp.p
-	groups := s.units[:0]
-	var units int64
+	free = pp.units(s) / (p.Buy + p.Get) * p.Get
+	return pp.unitsValue(s, free, p.MostExpensive), free
+}
+
+// units counts the targeted units.
+func (pp *prepared) units(s *cartState) int64 {
+	var n int64
 	for _, j := range pp.lines {
-		if s.qty[j] > 0 {
-			groups = append(groups, unitGroup{s.amount[j] / s.qty[j], s.qty[j]})
-			units += s.qty[j]
-		}
+		n += s.qty[j]
 	}
-	free = units / (p.Buy + p.Get) * p.Get
-	if free == 0 {
-		return 0, 0
+	return n
+}
+
+// unitsValue is the current value of count targeted units, the dearest
+// first or the cheapest first.
+func (pp *prepared) unitsValue(s *cartState, count int64, dearest bool) int64 {
+	if count <= 0 {
+		return 0
+	}
+	groups := s.units[:0]
+	for _, j := range pp.lines {
+		groups = append(groups, unitGroup{s.amount[j] / s.qty[j], s.qty[j]})
 	}
 	slices.SortStableFunc(groups, func(a, b unitGroup) int {
-		if p.MostExpensive {
+		if dearest {
 			return cmp.Compare(b.price, a.price)
 		}
 		return cmp.Compare(a.price, b.price)
 	})
-	left := free
+	var value int64
 	for _, g := range groups {
-		take := min(left, g.n)
+		take := min(count, g.n)
 		value += take * g.price
-		if left -= take; left == 0 {
+		if count -= take; count == 0 {
 			break
 		}
 	}
-	return value, free
+	return value
 }
 
 // memberPrices lowers each listed line to its member unit price for the
@@ -539,6 +572,22 @@ func (pp *prepared) reason(cart Cart, s *cartState, off int64) string {
 			pct = decimal.NewFromInt(100)
 		}
 		return fmt.Sprintf("buy %d get %d at %s%% off", p.Buy, p.Get, pct)
+	case BundlePrice:
+		if bundles := pp.units(s) / p.Buy; bundles == 0 {
+			return fmt.Sprintf("not eligible: fewer than %d units", p.Buy)
+		} else if off == 0 {
+			return "not applied: the bundle price is not lower than the units' price"
+		} else {
+			return fmt.Sprintf("%d bundle(s) of %d for %s", bundles, p.Buy, p.Amount)
+		}
+	case ShippingOff:
+		if off == 0 {
+			return "not applied: no shipping charge left"
+		}
+		if pp.amount == 0 {
+			return "free shipping"
+		}
+		return money(off) + " off shipping"
 	case MemberPrice:
 		if off == 0 {
 			if cart.Customer.Tier != p.MemberTier {
@@ -629,7 +678,9 @@ func (ev *evaluation) quote(cart Cart) Quote {
 		subtotal += listSub
 		total += s.amount[j]
 	}
-	q.Subtotal, q.Total, q.Discount = decimal.New(subtotal, -sc), decimal.New(total, -sc), decimal.New(subtotal-total, -sc)
+	q.Subtotal, q.Discount = decimal.New(subtotal, -sc), decimal.New(subtotal-total, -sc)
+	q.Shipping, q.ShippingDiscount = decimal.New(s.shipping, -sc), decimal.New(s.baseShipping-s.shipping, -sc)
+	q.Total = decimal.New(total+s.shipping, -sc)
 	return q
 }
 
@@ -645,6 +696,9 @@ func (q Quote) String() string {
 		} else {
 			fmt.Fprintf(&b, "  ✗ %s: %s\n", e.Promotion, e.Reason)
 		}
+	}
+	if !q.Shipping.IsZero() || !q.ShippingDiscount.IsZero() {
+		fmt.Fprintf(&b, "shipping %s (−%s)\n", q.Shipping.StringFixed(2), q.ShippingDiscount.StringFixed(2))
 	}
 	fmt.Fprintf(&b, "subtotal %s, discount %s, total %s\n", q.Subtotal.StringFixed(2), q.Discount.StringFixed(2), q.Total.StringFixed(2))
 	return b.String()
