@@ -15,7 +15,9 @@
 // sharing an exclusive Group apply at most one at a time: the engine tries
 // every combination of choices (up to MaxCombinations, greedily per group
 // beyond) and keeps the one cheapest for the customer, saying which search
-// it used. Stop ends the rule set after a promotion applies.
+// it used. An Exclusive promotion stacks with nothing: it is weighed alone
+// against that best combination. Stop ends the rule set after a promotion
+// applies.
 //
 // Every discount is apportioned to its lines exactly by largest remainder
 // (member prices stay on their own lines), no line goes below zero, and

@@ -140,6 +140,9 @@ type Promotion struct {
 	Group string
 	// Stop ends the rule set after this promotion applies.
 	Stop bool
+	// Exclusive makes the promotion stack with nothing: it applies alone
+	// or not at all, whichever the customer is better off with.
+	Exclusive bool
 
 	Percent   decimal.Decimal // PercentOff: 0 < Percent ≤ 100
 	Amount    decimal.Decimal // FixedOff, BundlePrice, ShippingOff
@@ -215,6 +218,9 @@ func (p *Promotion) validate() error {
 		if rule := keyspace.CheckID(p.Coupon); rule != "" {
 			return bad("Coupon", rule)
 		}
+	}
+	if p.Exclusive && p.Group != "" {
+		return bad("Group", "must be empty for an Exclusive promotion")
 	}
 	if p.MinSpend.IsNegative() {
 		return bad("MinSpend", "must be ≥ 0")

@@ -338,3 +338,28 @@ func TestBundleAndShipping(t *testing.T) {
 		}
 	}
 }
+
+// TestExclusiveAppliesAlone: on a 300 cart, 10% then 每满100减10 take
+// 30 + 20 (270 holds two full 100s) = 50. A 30% promotion that stacks
+// with nothing takes 90 and wins alone; at 15% it takes 45 and the stack
+// wins.
+func TestExclusiveAppliesAlone(t *testing.T) {
+	promos := []pricing.Promotion{
+		{ID: "ten", Kind: pricing.PercentOff, Percent: d("10")},
+		{ID: "every100", Kind: pricing.Threshold, Threshold: d("100"), Off: d("10"), Repeat: true, Priority: 1},
+		{ID: "vip30", Kind: pricing.PercentOff, Percent: d("30"), Exclusive: true, Priority: 2},
+	}
+	q := quote(t, promos, cart("300"))
+	if !q.Discount.Equal(d("90")) || !q.Promotions[2].Applied || q.Promotions[0].Applied ||
+		!strings.Contains(q.Promotions[0].Reason, "vip30 applies alone") || !strings.Contains(q.Search, "1 exclusive") {
+		t.Fatalf("exclusive should win alone: %s %+v", q, q.Promotions)
+	}
+	promos[2].Percent = d("15")
+	q = quote(t, promos, cart("300"))
+	if !q.Discount.Equal(d("50")) || q.Promotions[2].Applied || !strings.Contains(q.Promotions[2].Reason, "only alone") {
+		t.Fatalf("stack should win: %s %+v", q, q.Promotions)
+	}
+	if _, err := pricing.NewRuleSet([]pricing.Promotion{{ID: "x", Kind: pricing.PercentOff, Percent: d("5"), Exclusive: true, Group: "g"}}); !errors.Is(err, pricing.ErrInvalidInput) {
+		t.Fatal("Exclusive with a Group accepted")
+	}
+}

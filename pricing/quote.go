@@ -89,7 +89,8 @@ type share struct {
 // Quote prices cart under the rule set. Where exclusive groups leave a
 // choice, it evaluates every combination of choices (up to
 // MaxCombinations) and keeps the one cheapest for the customer; ties go to
-// the combination applying fewer promotions, then to earlier IDs.
+// the combination applying fewer promotions, then to earlier IDs. Each
+// Exclusive promotion is then weighed alone against that combination.
 func (rs *RuleSet) Quote(cart Cart) (Quote, error) {
 	base, err := newState(cart)
 	if err != nil {
@@ -114,7 +115,7 @@ func (rs *RuleSet) Quote(cart Cart) (Quote, error) {
 		var rec func(int)
 		rec = func(i int) {
 			if i == len(order) {
-				ev := rs.evaluate(cart, plan, base, choice, false)
+				ev := rs.evaluate(cart, plan, base, choice, "", false)
 				if best == nil || ev.better(best) {
 					best = ev
 					bestChoice = maps.Clone(choice)
@@ -138,7 +139,7 @@ func (rs *RuleSet) Quote(cart Cart) (Quote, error) {
 			var bestHere *evaluation
 			for _, id := range append([]string{""}, groups[g]...) {
 				choice[g] = id
-				ev := rs.evaluate(cart, plan, base, choice, false)
+				ev := rs.evaluate(cart, plan, base, choice, "", false)
 				if bestHere == nil || ev.better(bestHere) {
 					bestHere, pick = ev, id
 				}
@@ -146,9 +147,24 @@ func (rs *RuleSet) Quote(cart Cart) (Quote, error) {
 			choice[g] = pick
 		}
 		bestChoice = choice
+		best = rs.evaluate(cart, plan, base, bestChoice, "", false)
+	}
+	// An Exclusive promotion applies alone: each is weighed against the
+	// best combination of the others.
+	bestAlone, alone := "", 0
+	for i := range plan {
+		if p := plan[i].p; p.Exclusive {
+			alone++
+			if ev := rs.evaluate(cart, plan, base, bestChoice, p.ID, false); ev.better(best) {
+				best, bestAlone = ev, p.ID
+			}
+		}
+	}
+	if alone > 0 {
+		search += "; " + strconv.Itoa(alone) + " exclusive promotion(s) weighed alone"
 	}
 	// Evaluate the winner once more, this time writing the explanations.
-	best = rs.evaluate(cart, plan, base, bestChoice, true)
+	best = rs.evaluate(cart, plan, base, bestChoice, bestAlone, true)
 	q := best.quote(cart)
 	q.Search = search
 	return q, nil
@@ -317,9 +333,10 @@ func (rs *RuleSet) prepare(cart Cart) []prepared {
 }
 
 // evaluate applies the rule set in priority order with choice fixing
-// which member of each exclusive group may apply ("" for none). Reasons
+// which member of each exclusive group may apply ("" for none), and with
+// alone, when set, the only promotion that may apply. Reasons
 // are written only when explain is set: the search compares numbers.
-func (rs *RuleSet) evaluate(cart Cart, plan []prepared, base *cartState, choice map[string]string, explain bool) *evaluation {
+func (rs *RuleSet) evaluate(cart Cart, plan []prepared, base *cartState, choice map[string]string, alone string, explain bool) *evaluation {
 	ev := &evaluation{state: base.clone(), ids: make([]string, 0, len(plan))}
 	s := ev.state
 	s.record = explain
@@ -334,6 +351,16 @@ func (rs *RuleSet) evaluate(cart Cart, plan []prepared, base *cartState, choice 
 		}
 		if stoppedBy != "" {
 			skip(func() string { return "not applied: " + stoppedBy + " stops further promotions" })
+			continue
+		}
+		if alone != "" && p.ID != alone {
+			skip(func() string { return "not applied: exclusive " + alone + " applies alone and saves more" })
+			continue
+		}
+		if alone == "" && p.Exclusive {
+			skip(func() string {
+				return "not applied: it applies only alone, and the others together save at least as much"
+			})
 			continue
 		}
 		if p.Group != "" && choice[p.Group] != p.ID {
