@@ -37,3 +37,25 @@ func TestNewRedisRedemptionsPrefix(t *testing.T) {
 		t.Fatal("a prefix with braces was accepted")
 	}
 }
+
+func TestMemoryRuleSource(t *testing.T) {
+	pricingtest.RunRuleSource(t, func(t *testing.T) pricing.RuleSource { return pricing.NewMemoryRuleSource() })
+}
+
+func newRedisRuleSource(client redis.UniversalClient) pricingtest.NewRuleSource {
+	return func(t *testing.T) pricing.RuleSource {
+		s, err := pricing.NewRedisRuleSource(client, redistest.Prefix(t, client))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+}
+
+func TestRedisRuleSource(t *testing.T) {
+	pricingtest.RunRuleSource(t, newRedisRuleSource(redistest.Client(t)))
+}
+
+func TestRedisClusterRuleSource(t *testing.T) {
+	pricingtest.RunRuleSource(t, newRedisRuleSource(redistest.Cluster(t)))
+}

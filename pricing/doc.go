@@ -36,7 +36,11 @@
 // hash tag per coupon, Cluster-safe) pass the same suite in pricingtest,
 // including races of hundreds of shoppers for a few uses.
 //
-// A RuleSet is immutable and safe for concurrent quoting; to change the
-// rules, build a new one and swap the pointer (hot reload from a versioned
-// source is not in this package yet).
+// A RuleSet is immutable and safe for concurrent quoting. To change rules
+// while serving, Publish them to a RuleSource (MemoryRuleSource, or
+// RedisRuleSource shared by every process, with pub/sub notification and
+// a polling fallback) and quote through an Engine that Follows it: each
+// new version is validated, built and swapped in atomically, so a quote
+// runs entirely on the version it started with, and an older version
+// never replaces a newer one.
 package pricing

@@ -1,0 +1,17 @@
+-- publish.lua: stores a rule set as the next version, once per publish ID,
+-- and announces the version.
+--
+-- KEYS[1]  rules: hash version -> n, data -> JSON promotions
+-- KEYS[2]  publishes: hash publish ID -> version it made
+-- ARGV[1]  publish ID
+-- ARGV[2]  JSON promotions
+-- ARGV[3]  change channel
+--
+-- Returns the version.
+local v = redis.call('HGET', KEYS[2], ARGV[1])
+if v then return tonumber(v) end
+v = redis.call('HINCRBY', KEYS[1], 'version', 1)
+redis.call('HSET', KEYS[1], 'data', ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[1], v)
+redis.call('PUBLISH', ARGV[3], v)
+return v
