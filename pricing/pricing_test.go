@@ -363,3 +363,69 @@ func TestExclusiveAppliesAlone(t *testing.T) {
 		t.Fatal("Exclusive with a Group accepted")
 	}
 }
+
+// TestPromotionEngineKata is the classic kata: A 50, B 30, C 20, D 15;
+// 3 A for 130, 2 B for 45, C and D together for 30.
+//
+//	1 A, 1 B, 1 C                 = 50 + 30 + 20            = 100
+//	5 A, 5 B, 1 C                 = 130+100 + 45·2+30 + 20  = 370
+//	3 A, 5 B, 1 C, 1 D            = 130 + 120 + 30          = 280
+//
+// "C and D for 30" is a two-unit bundle over C and D; the kata never
+// has two Cs, where this rule would bundle them too.
+func TestPromotionEngineKata(t *testing.T) {
+	promos := []pricing.Promotion{
+		{ID: "3A", Kind: pricing.BundlePrice, Buy: 3, Amount: d("130"), Target: pricing.Target{SKUs: []string{"A"}}},
+		{ID: "2B", Kind: pricing.BundlePrice, Buy: 2, Amount: d("45"), Target: pricing.Target{SKUs: []string{"B"}}},
+		{ID: "CD", Kind: pricing.BundlePrice, Buy: 2, Amount: d("30"), Target: pricing.Target{SKUs: []string{"C", "D"}}},
+	}
+	price := map[string]string{"A": "50", "B": "30", "C": "20", "D": "15"}
+	tests := []struct {
+		qty  map[string]int64
+		want string
+	}{
+		{map[string]int64{"A": 1, "B": 1, "C": 1}, "100"},
+		{map[string]int64{"A": 5, "B": 5, "C": 1}, "370"},
+		{map[string]int64{"A": 3, "B": 5, "C": 1, "D": 1}, "280"},
+	}
+	for _, tt := range tests {
+		c := pricing.Cart{Scale: 2}
+		for _, sku := range []string{"A", "B", "C", "D"} {
+			if n := tt.qty[sku]; n > 0 {
+				c.Lines = append(c.Lines, pricing.Line{SKU: sku, UnitPrice: d(price[sku]), Quantity: n})
+			}
+		}
+		if q := quote(t, promos, c); !q.Total.Equal(d(tt.want)) {
+			t.Errorf("%v: total %s, want %s\n%s", tt.qty, q.Total, tt.want, q)
+		}
+	}
+}
+
+// FuzzNewRuleSet: any promotion either builds or is an *InputError naming
+// a field; none panics.
+func FuzzNewRuleSet(f *testing.F) {
+	f.Add(uint8(1), "10", "0", int64(0), int64(0), "g")
+	f.Add(uint8(3), "100", "-1", int64(2), int64(1), "")
+	f.Add(uint8(9), "abc", "1e400", int64(-1), int64(5), "x{y}")
+	f.Fuzz(func(t *testing.T, kind uint8, a, b string, buy, get int64, coupon string) {
+		x, errA := decimal.NewFromString(a)
+		y, errB := decimal.NewFromString(b)
+		if errA != nil || errB != nil {
+			return
+		}
+		p := pricing.Promotion{ID: "p", Kind: pricing.Kind(kind), Percent: x, Amount: x, Threshold: x, Off: y, Cap: y,
+			Tiers: []pricing.Tier{{Threshold: x, Off: y}}, Buy: buy, Get: get, DiscountPercent: y, MemberTier: coupon,
+			Prices: map[string]decimal.Decimal{"s": y}, Coupon: coupon, MinSpend: y}
+		rs, err := pricing.NewRuleSet([]pricing.Promotion{p})
+		var ie *pricing.InputError
+		if err != nil {
+			if !errors.As(err, &ie) || ie.Field == "" || ie.Promotion != "p" {
+				t.Fatalf("error %v does not name the promotion and field", err)
+			}
+			return
+		}
+		if _, err := rs.Quote(cart("19.99", "5")); err != nil {
+			t.Fatalf("a valid rule set failed to quote: %v", err)
+		}
+	})
+}
