@@ -97,7 +97,7 @@ func (rs *RuleSet) Quote(cart Cart) (Quote, error) {
 		return Quote{}, err
 	}
 	plan := rs.prepare(cart)
-	groups, order := rs.groups()
+	groups, order := groupsOf(plan)
 	combos := 1
 	for _, g := range order {
 		if combos > MaxCombinations/(len(groups[g])+1) {
@@ -153,7 +153,7 @@ func (rs *RuleSet) Quote(cart Cart) (Quote, error) {
 	// best combination of the others.
 	bestAlone, alone := "", 0
 	for i := range plan {
-		if p := plan[i].p; p.Exclusive {
+		if p := plan[i].p; p.Exclusive && plan[i].ineligible == "" && len(plan[i].lines) > 0 {
 			alone++
 			if ev := rs.evaluate(cart, plan, base, bestChoice, p.ID, false); ev.better(best) {
 				best, bestAlone = ev, p.ID
@@ -170,13 +170,16 @@ func (rs *RuleSet) Quote(cart Cart) (Quote, error) {
 	return q, nil
 }
 
-// groups returns exclusive groups → member IDs (priority order) and the
-// group names sorted.
-func (rs *RuleSet) groups() (map[string][]string, []string) {
+// groupsOf returns exclusive groups → the member IDs that could apply to
+// this cart (priority order), and the group names sorted. A member that
+// cannot apply (coupon not presented, outside its window, no line
+// targeted) is left out: choosing it would equal choosing none.
+func groupsOf(plan []prepared) (map[string][]string, []string) {
 	g := map[string][]string{}
-	for _, p := range rs.promos {
-		if p.Group != "" {
-			g[p.Group] = append(g[p.Group], p.ID)
+	for i := range plan {
+		pp := &plan[i]
+		if pp.p.Group != "" && pp.ineligible == "" && len(pp.lines) > 0 {
+			g[pp.p.Group] = append(g[pp.p.Group], pp.p.ID)
 		}
 	}
 	var names []string
@@ -349,6 +352,14 @@ func (rs *RuleSet) evaluate(cart Cart, plan []prepared, base *cartState, choice 
 				ev.explain = append(ev.explain, Explanation{Promotion: p.ID, Reason: reason()})
 			}
 		}
+		if pp.ineligible != "" {
+			skip(func() string { return pp.ineligible })
+			continue
+		}
+		if len(pp.lines) == 0 {
+			skip(func() string { return "not eligible: no line matches its target" })
+			continue
+		}
 		if stoppedBy != "" {
 			skip(func() string { return "not applied: " + stoppedBy + " stops further promotions" })
 			continue
@@ -370,14 +381,6 @@ func (rs *RuleSet) evaluate(cart Cart, plan []prepared, base *cartState, choice 
 				}
 				return "excluded by group " + p.Group + ": the customer is better off without any of it"
 			})
-			continue
-		}
-		if pp.ineligible != "" {
-			skip(func() string { return pp.ineligible })
-			continue
-		}
-		if len(pp.lines) == 0 {
-			skip(func() string { return "not eligible: no line matches its target" })
 			continue
 		}
 		if pp.minSpend > 0 {
