@@ -18,13 +18,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/shopkit/shopkit/abtest"
-	"github.com/shopkit/shopkit/internal/rediskeys"
+	"github.com/shopkit/shopkit/internal/exampleredis"
 )
 
 func main() {
@@ -136,13 +133,8 @@ func verdict(mismatch bool) string {
 }
 
 func open(redisAddr, clusterAddrs string) (abtest.StickyStore, func(), error) {
-	var client redis.UniversalClient
-	switch {
-	case clusterAddrs != "":
-		client = redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(clusterAddrs, ",")})
-	case redisAddr != "":
-		client = redis.NewClient(&redis.Options{Addr: redisAddr})
-	default:
+	client := exampleredis.Dial(redisAddr, clusterAddrs)
+	if client == nil {
 		s := abtest.NewMemorySticky()
 		return s, func() { _ = s.Close() }, nil
 	}
@@ -153,7 +145,6 @@ func open(redisAddr, clusterAddrs string) (abtest.StickyStore, func(), error) {
 	}
 	return s, func() {
 		_ = s.Close()
-		_ = rediskeys.DeleteMatching(context.Background(), client, "{"+prefix+":*")
-		_ = client.Close()
+		exampleredis.Close(client, "{"+prefix+":*")
 	}, nil
 }

@@ -17,10 +17,9 @@ import (
 	"os"
 	"strings"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/shopspring/decimal"
 
-	"github.com/shopkit/shopkit/internal/rediskeys"
+	"github.com/shopkit/shopkit/internal/exampleredis"
 	"github.com/shopkit/shopkit/logistics"
 )
 
@@ -149,13 +148,8 @@ func run(redisAddr, clusterAddrs string) error {
 func money(minor int64) string { return logistics.Money(minor).StringFixed(2) }
 
 func openStore(redisAddr, clusterAddrs string) (logistics.MergeStore, func(), error) {
-	var client redis.UniversalClient
-	switch {
-	case clusterAddrs != "":
-		client = redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(clusterAddrs, ",")})
-	case redisAddr != "":
-		client = redis.NewClient(&redis.Options{Addr: redisAddr})
-	default:
+	client := exampleredis.Dial(redisAddr, clusterAddrs)
+	if client == nil {
 		return logistics.NewMemoryMerge(0, nil), func() {}, nil
 	}
 	prefix := fmt.Sprintf("example:merge:%d", os.Getpid())
@@ -164,7 +158,6 @@ func openStore(redisAddr, clusterAddrs string) (logistics.MergeStore, func(), er
 		return nil, nil, err
 	}
 	return s, func() {
-		_ = rediskeys.DeleteMatching(context.Background(), client, "{"+prefix+":*")
-		_ = client.Close()
+		exampleredis.Close(client, "{"+prefix+":*")
 	}, nil
 }

@@ -16,13 +16,11 @@ import (
 	"fmt"
 	"log"
 	"os"
-	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/shopspring/decimal"
 
-	"github.com/shopkit/shopkit/internal/rediskeys"
+	"github.com/shopkit/shopkit/internal/exampleredis"
 	"github.com/shopkit/shopkit/payout"
 )
 
@@ -140,13 +138,8 @@ func run(redisAddr, clusterAddrs string) error {
 func money(minor int64) string { return payout.FromMinor(minor, scale).StringFixed(scale) }
 
 func open(redisAddr, clusterAddrs string) (payout.Ledger, func(), error) {
-	var client redis.UniversalClient
-	switch {
-	case clusterAddrs != "":
-		client = redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(clusterAddrs, ",")})
-	case redisAddr != "":
-		client = redis.NewClient(&redis.Options{Addr: redisAddr})
-	default:
+	client := exampleredis.Dial(redisAddr, clusterAddrs)
+	if client == nil {
 		l := payout.NewMemoryLedger(payout.LedgerOptions{})
 		return l, func() { _ = l.Close() }, nil
 	}
@@ -157,7 +150,6 @@ func open(redisAddr, clusterAddrs string) (payout.Ledger, func(), error) {
 	}
 	return l, func() {
 		_ = l.Close()
-		_ = rediskeys.DeleteMatching(context.Background(), client, "{"+prefix+"}*")
-		_ = client.Close()
+		exampleredis.Close(client, "{"+prefix+"}*")
 	}, nil
 }

@@ -16,15 +16,13 @@ import (
 	"fmt"
 	"log"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/shopspring/decimal"
 
-	"github.com/shopkit/shopkit/internal/rediskeys"
+	"github.com/shopkit/shopkit/internal/exampleredis"
 	"github.com/shopkit/shopkit/pricing"
 )
 
@@ -130,13 +128,8 @@ func race(store pricing.Redemptions) {
 }
 
 func openStore(redisAddr, clusterAddrs string) (pricing.Redemptions, func(), error) {
-	var client redis.UniversalClient
-	switch {
-	case clusterAddrs != "":
-		client = redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(clusterAddrs, ",")})
-	case redisAddr != "":
-		client = redis.NewClient(&redis.Options{Addr: redisAddr})
-	default:
+	client := exampleredis.Dial(redisAddr, clusterAddrs)
+	if client == nil {
 		return pricing.NewMemoryRedemptions(nil), func() {}, nil
 	}
 	prefix := fmt.Sprintf("example:coupon:%d", os.Getpid())
@@ -145,7 +138,6 @@ func openStore(redisAddr, clusterAddrs string) (pricing.Redemptions, func(), err
 		return nil, nil, err
 	}
 	return s, func() {
-		_ = rediskeys.DeleteMatching(context.Background(), client, "{"+prefix+":*")
-		_ = client.Close()
+		exampleredis.Close(client, "{"+prefix+":*")
 	}, nil
 }

@@ -21,9 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
-	"github.com/shopkit/shopkit/internal/rediskeys"
+	"github.com/shopkit/shopkit/internal/exampleredis"
 	"github.com/shopkit/shopkit/routing"
 )
 
@@ -180,13 +178,8 @@ func locations(g *routing.Graph) []string {
 }
 
 func openLog(redisAddr, clusterAddrs string) (routing.ChangeLog, func(), error) {
-	var client redis.UniversalClient
-	switch {
-	case clusterAddrs != "":
-		client = redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(clusterAddrs, ",")})
-	case redisAddr != "":
-		client = redis.NewClient(&redis.Options{Addr: redisAddr})
-	default:
+	client := exampleredis.Dial(redisAddr, clusterAddrs)
+	if client == nil {
 		l := routing.NewMemoryLog()
 		return l, func() { _ = l.Close() }, nil
 	}
@@ -197,7 +190,6 @@ func openLog(redisAddr, clusterAddrs string) (routing.ChangeLog, func(), error) 
 	}
 	return l, func() {
 		_ = l.Close()
-		_ = rediskeys.DeleteMatching(context.Background(), client, "{"+prefix+"}*")
-		_ = client.Close()
+		exampleredis.Close(client, "{"+prefix+"}*")
 	}, nil
 }
