@@ -106,12 +106,22 @@ func checkRedemption(coupon, orderID string) error {
 	return nil
 }
 
+func checkUsage(coupon, customer string) error {
+	if rule := keyspace.CheckID(coupon); rule != "" {
+		return &InputError{Field: "Coupon", Rule: rule}
+	}
+	if rule := keyspace.CheckID(customer); rule != "" {
+		return &InputError{Field: "Customer", Rule: rule}
+	}
+	return nil
+}
+
 func checkReserve(coupon string, limits CouponLimits, customer, orderID string, ttl time.Duration) error {
 	if err := checkRedemption(coupon, orderID); err != nil {
 		return err
 	}
-	if rule := keyspace.CheckID(customer); rule != "" {
-		return &InputError{Field: "Customer", Rule: rule}
+	if err := checkUsage(coupon, customer); err != nil {
+		return err
 	}
 	if limits.Global < 0 {
 		return &InputError{Field: "Limits.Global", Rule: "must be ≥ 0"}
@@ -258,11 +268,8 @@ func (m *MemoryRedemptions) Release(_ context.Context, coupon, orderID string) (
 
 // Usage implements Redemptions.
 func (m *MemoryRedemptions) Usage(_ context.Context, coupon, customer string) (CouponUsage, error) {
-	if rule := keyspace.CheckID(coupon); rule != "" {
-		return CouponUsage{}, &InputError{Field: "Coupon", Rule: rule}
-	}
-	if rule := keyspace.CheckID(customer); rule != "" {
-		return CouponUsage{}, &InputError{Field: "Customer", Rule: rule}
+	if err := checkUsage(coupon, customer); err != nil {
+		return CouponUsage{}, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -123,11 +123,8 @@ func (r *RedisRedemptions) Release(ctx context.Context, coupon, orderID string) 
 
 // Usage implements Redemptions.
 func (r *RedisRedemptions) Usage(ctx context.Context, coupon, customer string) (CouponUsage, error) {
-	if rule := keyspace.CheckID(coupon); rule != "" {
-		return CouponUsage{}, &InputError{Field: "Coupon", Rule: rule}
-	}
-	if rule := keyspace.CheckID(customer); rule != "" {
-		return CouponUsage{}, &InputError{Field: "Customer", Rule: rule}
+	if err := checkUsage(coupon, customer); err != nil {
+		return CouponUsage{}, err
 	}
 	res, err := r.run(ctx, coupon, "usage", customer)
 	if err != nil {
