@@ -63,3 +63,13 @@ func FuzzCheckID(f *testing.F) {
 		}
 	})
 }
+
+func TestASCIIFastPathAgrees(t *testing.T) {
+	for c := 0; c < 0x80; c++ {
+		for _, s := range []string{string(rune(c)), "ab" + string(rune(c)) + "cd"} {
+			if got, want := CheckID(s), checkRunes(s); got != want {
+				t.Errorf("CheckID(%q) = %q, rune check says %q", s, got, want)
+			}
+		}
+	}
+}

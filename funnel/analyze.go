@@ -1,0 +1,527 @@
+package funnel
+
+import (
+	"context"
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/shopkit/shopkit/internal/keyspace"
+)
+
+// Order says how a funnel's steps must follow each other.
+type Order int
+
+// The orders.
+const (
+	// Ordered: the steps in order; other events may come in between.
+	Ordered Order = iota
+	// Strict: each step must be the user's next funnel event after the
+	// previous step (an event named like any step of the funnel); any
+	// other funnel event in between ends the attempt where it is.
+	Strict
+	// AnyOrder: the steps in any order; reaching step k means having done
+	// k+1 distinct steps within the window.
+	AnyOrder
+)
+
+// Counting says what a step counts.
+type Counting int
+
+// The countings.
+const (
+	// Uniques counts users: each user once per group, at the furthest
+	// step any of their attempts reached.
+	Uniques Counting = iota
+	// Totals counts entries: every attempt counts. A user re-enters only
+	// after the attempt in progress converted, timed out or was dropped
+	// by an exclusion.
+	Totals
+)
+
+// Interval buckets answers by the time of each attempt's entry.
+type Interval int
+
+// The intervals.
+const (
+	Whole Interval = iota // one bucket for the whole range
+	Hourly
+	Daily
+)
+
+// MaxSteps is the most steps a funnel may have.
+const MaxSteps = 32
+
+// DefaultWindow is the conversion window of a Funnel whose Window is zero.
+const DefaultWindow = 24 * time.Hour
+
+// Step is one step of a funnel: an event name.
+type Step struct {
+	Event string
+}
+
+// Exclusion drops an attempt in which the named event happens after the
+// attempt reached step From and before it reached step To (step indexes,
+// 0-based). A dropped attempt counts at no step.
+type Exclusion struct {
+	Event    string
+	From, To int
+}
+
+// Funnel defines a conversion funnel.
+type Funnel struct {
+	Steps []Step
+	// Window is the time from an attempt's entry (its first step) within
+	// which later steps count; zero means DefaultWindow.
+	Window time.Duration
+	Order  Order
+	Count  Counting
+	// Exclusions drop attempts; an exclusion's event may not be a step.
+	Exclusions []Exclusion
+	// Hold, when set, keeps a property constant across steps: an
+	// attempt's later steps only match events with its entry event's
+	// value (the same SKU from view to pay), and events with other values
+	// are invisible to it, in Strict order too.
+	Hold Dimension
+}
+
+func (f *Funnel) window() time.Duration {
+	if f.Window == 0 {
+		return DefaultWindow
+	}
+	return f.Window
+}
+
+// Validate reports the first rule f breaks, as an *InputError.
+func (f *Funnel) Validate() error {
+	if len(f.Steps) == 0 || len(f.Steps) > MaxSteps {
+		return &InputError{Field: "Steps", Rule: "must have 1 to " + strconv.Itoa(MaxSteps) + " steps"}
+	}
+	seen := make(map[string]bool, len(f.Steps))
+	for i, s := range f.Steps {
+		field := "Steps[" + strconv.Itoa(i) + "].Event"
+		if rule := keyspace.CheckID(s.Event); rule != "" {
+			return &InputError{Field: field, Rule: rule}
+		}
+		if seen[s.Event] && f.Order == AnyOrder {
+			return &InputError{Field: field, Rule: "must not repeat a step in AnyOrder"}
+		}
+		seen[s.Event] = true
+	}
+	if f.Window < 0 {
+		return &InputError{Field: "Window", Rule: "must not be negative"}
+	}
+	if f.Order < Ordered || f.Order > AnyOrder {
+		return &InputError{Field: "Order", Rule: "must be Ordered, Strict or AnyOrder"}
+	}
+	if f.Count < Uniques || f.Count > Totals {
+		return &InputError{Field: "Count", Rule: "must be Uniques or Totals"}
+	}
+	if !f.Hold.valid() {
+		return &InputError{Field: "Hold", Rule: "must be a known Dimension"}
+	}
+	for i, x := range f.Exclusions {
+		field := "Exclusions[" + strconv.Itoa(i) + "]"
+		if rule := keyspace.CheckID(x.Event); rule != "" {
+			return &InputError{Field: field + ".Event", Rule: rule}
+		}
+		if seen[x.Event] {
+			return &InputError{Field: field + ".Event", Rule: "must not be one of the steps"}
+		}
+		if x.From < 0 || x.To <= x.From || x.To >= len(f.Steps) {
+			return &InputError{Field: field, Rule: "must have 0 <= From < To < len(Steps)"}
+		}
+	}
+	return nil
+}
+
+// Query says which attempts to count and how to group them.
+type Query struct {
+	// From (inclusive) and To (exclusive) bound the entry times of the
+	// attempts counted. Their later steps may fall up to the window after
+	// To, and events up to a window before From are read too, so that an
+	// attempt in progress at From blocks re-entry as it would have.
+	From, To time.Time
+	// Breakdown groups attempts by their entry event's value of a
+	// dimension. With Uniques a user counts once per value.
+	Breakdown Dimension
+	// Interval buckets attempts by entry time, in Location (nil: UTC).
+	// With Uniques a user counts once per bucket.
+	Interval Interval
+	Location *time.Location
+}
+
+func (q *Query) validate() error {
+	if q.From.IsZero() || q.To.IsZero() {
+		return &InputError{Field: "Query.From/To", Rule: "must be set"}
+	}
+	if !q.To.After(q.From) {
+		return &InputError{Field: "Query.To", Rule: "must be after From"}
+	}
+	if !q.Breakdown.valid() {
+		return &InputError{Field: "Query.Breakdown", Rule: "must be a known Dimension"}
+	}
+	if q.Interval < Whole || q.Interval > Daily {
+		return &InputError{Field: "Query.Interval", Rule: "must be Whole, Hourly or Daily"}
+	}
+	return nil
+}
+
+// Report is a funnel's answer: one Group per bucket and breakdown value
+// that has at least one entry, ordered by Start and then Key.
+type Report struct {
+	Groups []Group
+}
+
+// Group is the funnel for one bucket and breakdown value.
+type Group struct {
+	Start time.Time // the bucket's start; zero with Whole
+	Key   string    // the breakdown value; "" without a Breakdown
+	Steps []StepResult
+}
+
+// StepResult is one step of a Group.
+type StepResult struct {
+	Event string
+	// Count is the users (Uniques) or entries (Totals) that reached this
+	// step.
+	Count int64
+	// Conversion is Count over the previous step's Count (1 for the
+	// first step); Overall is Count over the first step's Count.
+	Conversion, Overall float64
+	// TimeToConvert holds, for each user or entry counted, the time from
+	// its entry to this step, in ascending order (empty for the first
+	// step).
+	TimeToConvert Durations
+}
+
+// Durations is a sorted list of durations.
+type Durations []time.Duration
+
+// Percentile returns the p-th percentile (0 ≤ p ≤ 100), interpolating
+// linearly between the closest ranks, as spreadsheets and NumPy do; zero
+// when empty.
+func (d Durations) Percentile(p float64) time.Duration {
+	if len(d) == 0 || math.IsNaN(p) {
+		return 0
+	}
+	p = math.Max(0, math.Min(100, p))
+	rank := p / 100 * float64(len(d)-1)
+	lo := int(rank)
+	if lo >= len(d)-1 {
+		return d[len(d)-1]
+	}
+	frac := rank - float64(lo)
+	return d[lo] + time.Duration(math.Round(frac*float64(d[lo+1]-d[lo])))
+}
+
+// Median is the 50th percentile: the mean of the middle two for an even
+// count.
+func (d Durations) Median() time.Duration { return d.Percentile(50) }
+
+// Analyze evaluates funnel f over the events in s for query q.
+func Analyze(ctx context.Context, s Store, f Funnel, q Query) (*Report, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	if err := q.validate(); err != nil {
+		return nil, err
+	}
+	ev := newEvaluator(&f, &q)
+	w := f.window()
+	req := ScanRequest{Names: ev.names, From: q.From.Add(-w), To: q.To.Add(w + time.Microsecond)}
+	if err := s.Scan(ctx, req, func(_ string, events []Event) error {
+		ev.user(events)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return ev.report(), nil
+}
+
+// evaluator runs one funnel over users' events, one user at a time.
+type evaluator struct {
+	f        *Funnel
+	q        *Query
+	window   int64 // microseconds
+	from, to int64
+	names    []string
+	rank     map[string]int // step index of a name, len(Steps) for exclusions
+	groups   map[groupKey]*groupAcc
+	// per-user scratch, reused
+	evs  []fev
+	best map[groupKey]attempt
+}
+
+// fev is an event reduced to what the funnel needs.
+type fev struct {
+	t    int64 // microseconds
+	rank int   // first step index with this name, or len(Steps) for an exclusion
+	name string
+	id   string
+	hold string
+	key  string // breakdown value
+}
+
+type groupKey struct {
+	bucket int64 // bucket start, unix seconds; 0 with Whole
+	key    string
+}
+
+type groupAcc struct {
+	counts []int64
+	times  [][]time.Duration
+}
+
+// attempt is one path through the funnel from an entry.
+type attempt struct {
+	start   int     // index of the entry event
+	reached int     // furthest step index reached; -1 if dropped
+	at      []int64 // time of each step reached (microseconds)
+}
+
+func newEvaluator(f *Funnel, q *Query) *evaluator {
+	ev := &evaluator{
+		f: f, q: q,
+		window: int64(f.window() / time.Microsecond),
+		from:   q.From.UnixMicro(),
+		to:     q.To.UnixMicro(),
+		rank:   make(map[string]int),
+		groups: make(map[groupKey]*groupAcc),
+		best:   make(map[groupKey]attempt),
+	}
+	for i, s := range f.Steps {
+		if _, ok := ev.rank[s.Event]; !ok {
+			ev.rank[s.Event] = i
+			ev.names = append(ev.names, s.Event)
+		}
+	}
+	for _, x := range f.Exclusions {
+		if _, ok := ev.rank[x.Event]; !ok {
+			ev.rank[x.Event] = len(f.Steps)
+			ev.names = append(ev.names, x.Event)
+		}
+	}
+	return ev
+}
+
+// user evaluates one user's events (sorted by time).
+func (ev *evaluator) user(events []Event) {
+	evs := ev.evs[:0]
+	for i := range events {
+		e := &events[i]
+		r, ok := ev.rank[e.Name]
+		if !ok {
+			continue
+		}
+		evs = append(evs, fev{t: e.Time.UnixMicro(), rank: r, name: e.Name, id: e.ID,
+			hold: ev.f.Hold.Of(e), key: ev.q.Breakdown.Of(e)})
+	}
+	ev.evs = evs
+	// Ties in time go by step order, then by ID, so every backend and
+	// every ingest order gives the same answer.
+	if !sort.SliceIsSorted(evs, func(i, j int) bool { return fevLess(&evs[i], &evs[j]) }) {
+		sort.Slice(evs, func(i, j int) bool { return fevLess(&evs[i], &evs[j]) })
+	}
+	if ev.f.Count == Totals {
+		for i := 0; i < len(evs); {
+			if !ev.enters(i) {
+				i++
+				continue
+			}
+			a, next := ev.follow(i)
+			if a.reached >= 0 && evs[i].t >= ev.from && evs[i].t < ev.to {
+				ev.record(a)
+			}
+			i = next
+		}
+		return
+	}
+	clear(ev.best)
+	for i := range evs {
+		if !ev.enters(i) || evs[i].t < ev.from || evs[i].t >= ev.to {
+			continue
+		}
+		a, _ := ev.follow(i)
+		k := ev.groupOf(i)
+		if b, ok := ev.best[k]; a.reached >= 0 && (!ok || a.reached > b.reached) {
+			ev.best[k] = a
+		}
+	}
+	for _, a := range ev.best {
+		ev.record(a)
+	}
+}
+
+func fevLess(a, b *fev) bool {
+	if a.t != b.t {
+		return a.t < b.t
+	}
+	if a.rank != b.rank {
+		return a.rank < b.rank
+	}
+	return a.id < b.id
+}
+
+// enters reports whether event i may start an attempt.
+func (ev *evaluator) enters(i int) bool {
+	r := ev.evs[i].rank
+	if ev.f.Order == AnyOrder {
+		return r < len(ev.f.Steps)
+	}
+	return r == 0
+}
+
+// follow runs the attempt entered at event i and returns it with the index
+// from which the next entry may be looked for (Totals).
+func (ev *evaluator) follow(i int) (attempt, int) {
+	evs, steps := ev.evs, ev.f.Steps
+	entry := &evs[i]
+	a := attempt{start: i, reached: 0, at: make([]int64, 1, len(steps))}
+	a.at[0] = entry.t
+	var done uint64 // AnyOrder: steps done, by index
+	if ev.f.Order == AnyOrder {
+		done = 1 << entry.rank
+	}
+	deadline := entry.t + ev.window
+	last := len(steps) - 1
+	if a.reached == last {
+		return a, i + 1
+	}
+	for j := i + 1; j < len(evs); j++ {
+		e := &evs[j]
+		if e.t > deadline {
+			return a, j // timed out; this event may enter anew
+		}
+		if ev.f.Hold != NoDimension && e.hold != entry.hold {
+			continue
+		}
+		if e.rank == len(steps) { // an exclusion event
+			if ev.excluded(e.name, a.reached) {
+				a.reached = -1
+				return a, j + 1
+			}
+			continue
+		}
+		// Steps may repeat a name in Ordered and Strict, so matching goes
+		// by name rather than by rank.
+		switch ev.f.Order {
+		case Ordered:
+			if steps[a.reached+1].Event != e.name {
+				continue
+			}
+		case Strict:
+			if steps[a.reached+1].Event != e.name {
+				return a, j // broken; this event may enter anew
+			}
+		case AnyOrder:
+			if done&(1<<e.rank) != 0 {
+				continue
+			}
+			done |= 1 << e.rank
+		}
+		a.reached++
+		a.at = append(a.at, e.t)
+		if a.reached == last {
+			return a, j + 1
+		}
+	}
+	return a, len(evs)
+}
+
+// excluded reports whether an exclusion event named name drops an attempt
+// at step reached.
+func (ev *evaluator) excluded(name string, reached int) bool {
+	for _, x := range ev.f.Exclusions {
+		if x.Event == name && x.From <= reached && reached < x.To {
+			return true
+		}
+	}
+	return false
+}
+
+func (ev *evaluator) groupOf(i int) groupKey {
+	e := &ev.evs[i]
+	return ev.q.group(e.t, e.key)
+}
+
+func (q *Query) location() *time.Location {
+	if q.Location == nil {
+		return time.UTC
+	}
+	return q.Location
+}
+
+// group returns the bucket and breakdown group of an event at micros with
+// breakdown value key.
+func (q *Query) group(micros int64, key string) groupKey {
+	k := groupKey{key: key}
+	if q.Interval != Whole {
+		loc := q.location()
+		t := time.UnixMicro(micros).In(loc)
+		y, m, d := t.Date()
+		h := 0
+		if q.Interval == Hourly {
+			h = t.Hour()
+		}
+		k.bucket = time.Date(y, m, d, h, 0, 0, 0, loc).Unix()
+	}
+	return k
+}
+
+func (ev *evaluator) record(a attempt) {
+	k := ev.groupOf(a.start)
+	g := ev.groups[k]
+	if g == nil {
+		n := len(ev.f.Steps)
+		g = &groupAcc{counts: make([]int64, n), times: make([][]time.Duration, n)}
+		ev.groups[k] = g
+	}
+	for s := 0; s <= a.reached; s++ {
+		g.counts[s]++
+		if s > 0 {
+			g.times[s] = append(g.times[s], time.Duration(a.at[s]-a.at[0])*time.Microsecond)
+		}
+	}
+}
+
+func (ev *evaluator) report() *Report {
+	keys := make([]groupKey, 0, len(ev.groups))
+	for k := range ev.groups {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].bucket != keys[j].bucket {
+			return keys[i].bucket < keys[j].bucket
+		}
+		return keys[i].key < keys[j].key
+	})
+	loc := ev.q.location()
+	r := &Report{Groups: make([]Group, 0, len(keys))}
+	for _, k := range keys {
+		acc := ev.groups[k]
+		g := Group{Key: k.key, Steps: make([]StepResult, len(ev.f.Steps))}
+		if ev.q.Interval != Whole {
+			g.Start = time.Unix(k.bucket, 0).In(loc)
+		}
+		for s := range g.Steps {
+			d := Durations(acc.times[s])
+			sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+			g.Steps[s] = StepResult{Event: ev.f.Steps[s].Event, Count: acc.counts[s],
+				Conversion: 1, Overall: ratio(acc.counts[s], acc.counts[0]), TimeToConvert: d}
+			if s > 0 {
+				g.Steps[s].Conversion = ratio(acc.counts[s], acc.counts[s-1])
+			}
+		}
+		r.Groups = append(r.Groups, g)
+	}
+	return r
+}
+
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}

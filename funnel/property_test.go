@@ -1,0 +1,233 @@
+package funnel_test
+
+import (
+	"fmt"
+	"math/rand"
+	"reflect"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/shopkit/shopkit/funnel"
+	"github.com/shopkit/shopkit/internal/redistest"
+)
+
+var (
+	propDay  = time.Now().UTC().Truncate(24 * time.Hour).Add(-48 * time.Hour)
+	propQery = funnel.Query{From: propDay, To: propDay.Add(3 * time.Hour)}
+	names    = []string{"a", "b", "c", "d"}
+)
+
+// randomStream returns events of a few users over about four hours, on a
+// minute grid so that ties in time are common.
+func randomStream(r *rand.Rand) []funnel.Event {
+	var out []funnel.Event
+	users := 1 + r.Intn(6)
+	for u := 0; u < users; u++ {
+		for i, n := 0, r.Intn(12); i < n; i++ {
+			name := names[r.Intn(len(names))]
+			if r.Intn(8) == 0 {
+				name = "x"
+			}
+			out = append(out, funnel.Event{
+				ID:     fmt.Sprintf("u%d-%d", u, i),
+				UserID: "u" + strconv.Itoa(u), Name: name,
+				Time:    propDay.Add(time.Duration(r.Intn(240)-30) * time.Minute),
+				SKU:     []string{"p", "q"}[r.Intn(2)],
+				Variant: []string{"A", "B"}[r.Intn(2)],
+			})
+		}
+	}
+	return out
+}
+
+func randomFunnel(r *rand.Rand, order funnel.Order) funnel.Funnel {
+	f := funnel.Funnel{Order: order, Window: time.Duration(10+r.Intn(90)) * time.Minute}
+	perm := r.Perm(len(names))
+	for i, n := 0, 1+r.Intn(4); i < n; i++ {
+		name := names[perm[i]]
+		if order != funnel.AnyOrder && r.Intn(4) == 0 {
+			name = names[r.Intn(len(names))] // repeated steps are allowed in order
+		}
+		f.Steps = append(f.Steps, funnel.Step{Event: name})
+	}
+	if r.Intn(2) == 0 {
+		f.Hold = funnel.SKU
+	}
+	return f
+}
+
+// reach is the brute-force reference for Uniques: for each user, the
+// furthest step of any attempt entered in the query range, by the
+// definitions in the package doc, searched exhaustively.
+func reach(f funnel.Funnel, q funnel.Query, events []funnel.Event) []int64 {
+	rank := map[string]int{}
+	for i, s := range f.Steps {
+		if _, ok := rank[s.Event]; !ok {
+			rank[s.Event] = i
+		}
+	}
+	byUser := map[string][]funnel.Event{}
+	for _, e := range events {
+		if _, ok := rank[e.Name]; ok {
+			byUser[e.UserID] = append(byUser[e.UserID], e)
+		}
+	}
+	counts := make([]int64, len(f.Steps))
+	any := false
+	for _, evs := range byUser {
+		sort.Slice(evs, func(i, j int) bool {
+			a, b := evs[i], evs[j]
+			if !a.Time.Equal(b.Time) {
+				return a.Time.Before(b.Time)
+			}
+			if rank[a.Name] != rank[b.Name] {
+				return rank[a.Name] < rank[b.Name]
+			}
+			return a.ID < b.ID
+		})
+		best := -1
+		for i, e := range evs {
+			if e.Time.Before(q.From) || !e.Time.Before(q.To) {
+				continue
+			}
+			if f.Order != funnel.AnyOrder && e.Name != f.Steps[0].Event {
+				continue
+			}
+			best = max(best, reachFrom(f, evs, i))
+		}
+		for s := 0; s <= best; s++ {
+			counts[s]++
+			any = true
+		}
+	}
+	if !any {
+		return nil
+	}
+	return counts
+}
+
+func reachFrom(f funnel.Funnel, evs []funnel.Event, i int) int {
+	entry := evs[i]
+	deadline := entry.Time.Add(f.Window)
+	visible := func(e funnel.Event) bool {
+		return !e.Time.After(deadline) && (f.Hold == funnel.NoDimension || e.SKU == entry.SKU)
+	}
+	switch f.Order {
+	case funnel.Ordered:
+		// The longest chain of steps in event order: exhaustive search.
+		var longest func(j, step int) int
+		longest = func(j, step int) int {
+			best := step
+			for k := j + 1; k < len(evs) && step+1 < len(f.Steps); k++ {
+				if visible(evs[k]) && evs[k].Name == f.Steps[step+1].Event {
+					best = max(best, longest(k, step+1))
+				}
+			}
+			return best
+		}
+		return longest(i, 0)
+	case funnel.Strict:
+		step := 0
+		for k := i + 1; k < len(evs) && step+1 < len(f.Steps); k++ {
+			if evs[k].Time.After(deadline) {
+				break
+			}
+			if !visible(evs[k]) {
+				continue
+			}
+			if evs[k].Name != f.Steps[step+1].Event {
+				break
+			}
+			step++
+		}
+		return step
+	default:
+		done := map[string]bool{entry.Name: true}
+		for k := i + 1; k < len(evs); k++ {
+			if visible(evs[k]) {
+				done[evs[k].Name] = true
+			}
+		}
+		return len(done) - 1
+	}
+}
+
+func TestMatchesBruteForce(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	for iter := 0; iter < 600; iter++ {
+		events := randomStream(r)
+		s := funnel.NewMemory(funnel.Options{})
+		if _, err := s.Ingest(ctx, events); err != nil {
+			t.Fatal(err)
+		}
+		for _, order := range []funnel.Order{funnel.Ordered, funnel.Strict, funnel.AnyOrder} {
+			f := randomFunnel(r, order)
+			rep, err := funnel.Analyze(ctx, s, f, propQery)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int64
+			if len(rep.Groups) == 1 {
+				for _, st := range rep.Groups[0].Steps {
+					got = append(got, st.Count)
+				}
+			}
+			if want := reach(f, propQery, events); !reflect.DeepEqual(got, want) {
+				t.Fatalf("iteration %d, funnel %+v:\ngot  %v\nwant %v\nevents %+v", iter, f, got, want, events)
+			}
+		}
+	}
+}
+
+// TestBackendsAgree runs random funnels with every option over the same
+// random streams on Memory and Redis and wants identical reports.
+func TestBackendsAgree(t *testing.T) {
+	client := redistest.Client(t)
+	r := rand.New(rand.NewSource(2))
+	for iter := 0; iter < 40; iter++ {
+		events := randomStream(r)
+		mem := funnel.NewMemory(funnel.Options{})
+		red := newRedis(client)(t, funnel.Options{})
+		for _, s := range []funnel.Store{mem, red} {
+			if _, err := s.Ingest(ctx, events); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, order := range []funnel.Order{funnel.Ordered, funnel.Strict, funnel.AnyOrder} {
+			f := randomFunnel(r, order)
+			f.Count = funnel.Counting(r.Intn(2))
+			if len(f.Steps) > 1 && r.Intn(2) == 0 {
+				f.Exclusions = []funnel.Exclusion{{Event: "x", From: 0, To: len(f.Steps) - 1}}
+			}
+			q := propQery
+			q.Breakdown = funnel.Variant
+			q.Interval = funnel.Hourly
+			want, err := funnel.Analyze(ctx, mem, f, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := funnel.Analyze(ctx, red, f, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("funnel %+v: Redis %+v, Memory %+v", f, got, want)
+			}
+			checkMonotone(t, want)
+		}
+	}
+}
+
+// checkMonotone wants no step counted more than the step before it.
+func checkMonotone(t *testing.T, rep *funnel.Report) {
+	t.Helper()
+	for _, g := range rep.Groups {
+		for i := 1; i < len(g.Steps); i++ {
+			if g.Steps[i].Count > g.Steps[i-1].Count || int64(len(g.Steps[i].TimeToConvert)) != g.Steps[i].Count {
+				t.Fatalf("group %+v is not a funnel", g)
+			}
+		}
+	}
+}

@@ -1,0 +1,383 @@
+package funnel
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/shopspring/decimal"
+
+	"github.com/shopkit/shopkit/internal/keyspace"
+)
+
+var (
+	//go:embed lua/ingest.lua
+	ingestLua    string
+	ingestScript = redis.NewScript(ingestLua)
+)
+
+// DefaultShards is how many hash tags a Redis store spreads users over
+// when Options.Shards is zero.
+const DefaultShards = 16
+
+// MaxShards is the largest Options.Shards.
+const MaxShards = 1024
+
+// maxScriptEvents bounds one ingest script call, so no call holds the
+// server for long; a batch is split into calls that go in one pipeline.
+const maxScriptEvents = 512
+
+// fieldSep separates a stored event's fields; IDs and dimension values
+// cannot contain it (control characters are refused).
+const fieldSep = "\x1f"
+
+// Redis is a Store on Redis or Redis Cluster. Users are spread over
+// Options.Shards hash tags by a hash of their ID, so one user's events
+// always share a slot and a batch is one script call per shard, all sent
+// in one pipeline. Within a shard, events are laid out per UTC day and
+// event name, so a query reads only the days and names it needs.
+type Redis struct {
+	client    redis.UniversalClient
+	prefix    string
+	shards    int
+	hll       bool
+	retention int64 // milliseconds
+}
+
+var _ Store = (*Redis)(nil)
+
+// NewRedis returns a store on client; see Options for the defaults.
+func NewRedis(client redis.UniversalClient, opts Options) (*Redis, error) {
+	prefix := opts.Prefix
+	if prefix == "" {
+		prefix = "shopkit:funnel"
+	}
+	if rule := keyspace.CheckPrefix(prefix); rule != "" {
+		return nil, &InputError{Field: "Prefix", Rule: rule}
+	}
+	shards := opts.Shards
+	if shards == 0 {
+		shards = DefaultShards
+	}
+	if shards < 1 || shards > MaxShards {
+		return nil, &InputError{Field: "Shards", Rule: "must be between 1 and " + strconv.Itoa(MaxShards)}
+	}
+	return &Redis{client: client, prefix: prefix, shards: shards, hll: opts.HyperLogLog,
+		retention: opts.retention() / 1000}, nil
+}
+
+func (r *Redis) shardOf(userID string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(userID))
+	return int(h.Sum32() % uint32(r.shards))
+}
+
+// dayKey returns the key prefix of a shard's day: "{prefix:s}:d:YYYYMMDD".
+func (r *Redis) dayKey(shard int, day int64) string {
+	t := time.UnixMicro(day * dayMicros).UTC()
+	return "{" + r.prefix + ":" + strconv.Itoa(shard) + "}:d:" + t.Format("20060102")
+}
+
+// batch is one ingest script call being built.
+type batch struct {
+	keys  []string
+	index map[string]int
+	args  []any
+	n     int
+}
+
+func (b *batch) key(k string) int {
+	if i, ok := b.index[k]; ok {
+		return i
+	}
+	b.keys = append(b.keys, k)
+	b.index[k] = len(b.keys)
+	return len(b.keys)
+}
+
+// Ingest implements Store. Each shard's events are stored atomically; a
+// failure part-way may leave some shards written, and replaying the batch
+// completes it without doubling anything.
+func (r *Redis) Ingest(ctx context.Context, events []Event) (Ingested, error) {
+	if err := checkEvents(events); err != nil {
+		return Ingested{}, err
+	}
+	open := make(map[int]*batch)
+	var calls []*batch
+	var sb strings.Builder
+	for i := range events {
+		e := &events[i]
+		shard := r.shardOf(e.UserID)
+		b := open[shard]
+		if b == nil || b.n == maxScriptEvents {
+			b = &batch{index: make(map[string]int)}
+			open[shard] = b
+			calls = append(calls, b)
+		}
+		micros := e.Time.Truncate(time.Microsecond).UnixMicro()
+		day := dayOf(micros)
+		dk := r.dayKey(shard, day)
+		hll := 0
+		if r.hll {
+			hll = b.key(dk + ":u:" + e.Name)
+		}
+		sb.Reset()
+		encode(&sb, e, micros)
+		b.args = append(b.args, b.key(dk+":ids"), b.key(dk+":e:"+e.Name), b.key(dk+":n"), hll,
+			(day+1)*dayMicros/1000+r.retention, e.ID, e.Name, e.UserID, sb.String())
+		b.n++
+	}
+	cmds, err := r.runAll(ctx, calls)
+	if err != nil {
+		return Ingested{}, fmt.Errorf("funnel: ingest: %w", err)
+	}
+	var res Ingested
+	for _, c := range cmds {
+		v, err := c.Int64Slice()
+		if err != nil || len(v) != 3 {
+			return res, fmt.Errorf("funnel: ingest: unexpected reply %v: %w", v, err)
+		}
+		res.Stored += int(v[0])
+		res.Duplicates += int(v[1])
+		res.Expired += int(v[2])
+	}
+	return res, nil
+}
+
+// runAll sends every call in one pipeline by script SHA, then resends by
+// body the calls a node answered NOSCRIPT (its script cache was empty).
+func (r *Redis) runAll(ctx context.Context, calls []*batch) ([]*redis.Cmd, error) {
+	cmds := make([]*redis.Cmd, len(calls))
+	_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, b := range calls {
+			cmds[i] = ingestScript.EvalSha(ctx, p, b.keys, b.args...)
+		}
+		return nil
+	})
+	var retry []int
+	for i, c := range cmds {
+		if err := c.Err(); err != nil {
+			if !redis.HasErrorPrefix(err, "NOSCRIPT") {
+				return nil, err
+			}
+			retry = append(retry, i)
+		}
+	}
+	if len(retry) > 0 {
+		_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, i := range retry {
+				cmds[i] = ingestScript.Eval(ctx, p, calls[i].keys, calls[i].args...)
+			}
+			return nil
+		})
+		for _, i := range retry {
+			if err := cmds[i].Err(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return cmds, nil
+}
+
+// encode writes a stored event: ID, user, time (unix µs), amount, order,
+// variant, channel, region and SKU, separated by fieldSep. The name is the
+// list's.
+func encode(sb *strings.Builder, e *Event, micros int64) {
+	sb.WriteString(e.ID)
+	sb.WriteString(fieldSep)
+	sb.WriteString(e.UserID)
+	sb.WriteString(fieldSep)
+	sb.WriteString(strconv.FormatInt(micros, 10))
+	sb.WriteString(fieldSep)
+	if !e.Amount.IsZero() {
+		sb.WriteString(e.Amount.String())
+	}
+	for _, f := range [...]string{e.OrderID, e.Variant, e.Channel, e.Region, e.SKU} {
+		sb.WriteString(fieldSep)
+		sb.WriteString(f)
+	}
+}
+
+func decode(name, s string) (Event, error) {
+	var f [9]string
+	for i := 0; i < 8; i++ {
+		var ok bool
+		if f[i], s, ok = strings.Cut(s, fieldSep); !ok {
+			return Event{}, fmt.Errorf("funnel: malformed stored event %q", s)
+		}
+	}
+	f[8] = s
+	micros, err := strconv.ParseInt(f[2], 10, 64)
+	if err != nil {
+		return Event{}, fmt.Errorf("funnel: malformed stored event time %q", f[2])
+	}
+	e := Event{ID: f[0], UserID: f[1], Name: name, Time: time.UnixMicro(micros).UTC(),
+		OrderID: f[4], Variant: f[5], Channel: f[6], Region: f[7], SKU: f[8]}
+	if f[3] != "" {
+		if e.Amount, err = decimal.NewFromString(f[3]); err != nil {
+			return Event{}, fmt.Errorf("funnel: malformed stored amount %q", f[3])
+		}
+	}
+	return e, nil
+}
+
+func checkScan(req *ScanRequest) error {
+	if req.From.IsZero() || req.To.IsZero() {
+		return &InputError{Field: "ScanRequest.From/To", Rule: "must be set"}
+	}
+	if !req.To.After(req.From) {
+		return &InputError{Field: "ScanRequest.To", Rule: "must be after From"}
+	}
+	for i, n := range req.Names {
+		if rule := keyspace.CheckID(n); rule != "" {
+			return &InputError{Field: "ScanRequest.Names[" + strconv.Itoa(i) + "]", Rule: rule}
+		}
+	}
+	return nil
+}
+
+// days lists the UTC days [from, to) touches.
+func days(from, to time.Time) []int64 {
+	first, last := dayOf(from.UnixMicro()), dayOf(to.UnixMicro()-1)
+	if first < 0 {
+		first = 0
+	}
+	var out []int64
+	for d := first; d <= last; d++ {
+		out = append(out, d)
+	}
+	return out
+}
+
+// Scan implements Store. It reads one shard at a time, so memory grows with
+// the largest shard's share of the range, not with the whole range.
+func (r *Redis) Scan(ctx context.Context, req ScanRequest, fn func(string, []Event) error) error {
+	if err := checkScan(&req); err != nil {
+		return err
+	}
+	ds := days(req.From, req.To)
+	from, to := req.From.UnixMicro(), req.To.UnixMicro()
+	for shard := 0; shard < r.shards; shard++ {
+		lists, err := r.lists(ctx, shard, ds, req.Names)
+		if err != nil {
+			return err
+		}
+		if len(lists) == 0 {
+			continue
+		}
+		reads := make([]*redis.StringSliceCmd, len(lists))
+		if _, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, l := range lists {
+				reads[i] = p.LRange(ctx, l.key, 0, -1)
+			}
+			return nil
+		}); err != nil {
+			return fmt.Errorf("funnel: scan: %w", err)
+		}
+		users := make(map[string][]Event)
+		for i, l := range lists {
+			for _, s := range reads[i].Val() {
+				e, err := decode(l.name, s)
+				if err != nil {
+					return err
+				}
+				if m := e.Time.UnixMicro(); m >= from && m < to {
+					users[e.UserID] = append(users[e.UserID], e)
+				}
+			}
+		}
+		for user, evs := range users {
+			sort.Slice(evs, func(i, j int) bool { return eventLess(&evs[i], &evs[j]) })
+			if err := fn(user, evs); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+type list struct{ key, name string }
+
+// lists returns the event lists of a shard to read: the named ones, or
+// every name recorded for each day when names is nil.
+func (r *Redis) lists(ctx context.Context, shard int, ds []int64, names []string) ([]list, error) {
+	var out []list
+	if names != nil {
+		for _, d := range ds {
+			dk := r.dayKey(shard, d)
+			for _, n := range names {
+				out = append(out, list{dk + ":e:" + n, n})
+			}
+		}
+		return out, nil
+	}
+	members := make([]*redis.StringSliceCmd, len(ds))
+	if _, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, d := range ds {
+			members[i] = p.SMembers(ctx, r.dayKey(shard, d)+":n")
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("funnel: scan: %w", err)
+	}
+	for i, d := range ds {
+		dk := r.dayKey(shard, d)
+		for _, n := range members[i].Val() {
+			out = append(out, list{dk + ":e:" + n, n})
+		}
+	}
+	return out, nil
+}
+
+// Uniques implements Store. Exact counts scan the events; approximate ones
+// add up, over shards (which hold disjoint users), the PFCOUNT of each
+// shard's daily HyperLogLogs for the days the range touches.
+func (r *Redis) Uniques(ctx context.Context, name string, from, to time.Time, approximate bool) (int64, error) {
+	req := ScanRequest{Names: []string{name}, From: from, To: to}
+	if err := checkScan(&req); err != nil {
+		return 0, err
+	}
+	if !approximate {
+		var n int64
+		err := r.Scan(ctx, req, func(string, []Event) error {
+			n++
+			return nil
+		})
+		return n, err
+	}
+	if !r.hll {
+		return 0, ErrNoApproximation
+	}
+	ds := days(from, to)
+	counts := make([]*redis.IntCmd, r.shards)
+	if _, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for s := range counts {
+			keys := make([]string, len(ds))
+			for i, d := range ds {
+				keys[i] = r.dayKey(s, d) + ":u:" + name
+			}
+			counts[s] = p.PFCount(ctx, keys...)
+		}
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("funnel: uniques: %w", err)
+	}
+	var n int64
+	for _, c := range counts {
+		n += c.Val()
+	}
+	return n, nil
+}
+
+func eventLess(a, b *Event) bool {
+	if !a.Time.Equal(b.Time) {
+		return a.Time.Before(b.Time)
+	}
+	return a.ID < b.ID
+}

@@ -1,0 +1,102 @@
+package funnel_test
+
+import (
+	"math"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shopkit/shopkit/funnel"
+	"github.com/shopkit/shopkit/funnel/funneltest"
+	"github.com/shopkit/shopkit/internal/redistest"
+)
+
+func TestMemory(t *testing.T) {
+	funneltest.Run(t, func(t *testing.T, opts funnel.Options) funnel.Store {
+		return funnel.NewMemory(opts)
+	})
+}
+
+func newRedis(client redis.UniversalClient) funneltest.NewStore {
+	return func(t *testing.T, opts funnel.Options) funnel.Store { return redisStore(t, client, opts) }
+}
+
+func redisStore(tb testing.TB, client redis.UniversalClient, opts funnel.Options) *funnel.Redis {
+	opts.Prefix = redistest.Prefix(tb, client)
+	s, err := funnel.NewRedis(client, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+func TestRedis(t *testing.T) {
+	funneltest.Run(t, newRedis(redistest.Client(t)))
+}
+
+func TestRedisCluster(t *testing.T) {
+	funneltest.Run(t, newRedis(redistest.Cluster(t)))
+}
+
+func TestMemoryPrunesExpiredDays(t *testing.T) {
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	m := funnel.NewMemory(funnel.Options{Retention: 24 * time.Hour, Now: func() time.Time { return now }})
+	ev := funnel.Event{ID: "e1", UserID: "u1", Name: "view", Time: now.Add(-time.Hour)}
+	if res, _ := m.Ingest(ctx, []funnel.Event{ev}); res.Stored != 1 {
+		t.Fatalf("ingest = %+v", res)
+	}
+	now = now.Add(36 * time.Hour) // the day ended 24h+ ago
+	if res, _ := m.Ingest(ctx, []funnel.Event{ev}); res.Expired != 1 {
+		t.Fatalf("replay after retention = %+v, want expired", res)
+	}
+	n, _ := m.Uniques(ctx, "view", now.Add(-72*time.Hour), now, false)
+	if n != 0 {
+		t.Fatalf("uniques after retention = %d, want 0", n)
+	}
+}
+
+// The embedded miniredis adds up PFCOUNT over several keys instead of
+// counting their union, so the union over days is checked on a real
+// server only (CI always has one).
+func TestRedisApproximateUniquesAcrossDays(t *testing.T) {
+	if os.Getenv("REDIS_ADDR") == "" && !redistest.InCI() {
+		t.Skip("needs a real Redis: REDIS_ADDR not set")
+	}
+	for name, client := range map[string]redis.UniversalClient{"standalone": redistest.Client(t), "cluster": clusterOrNil(t)} {
+		if client == nil {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			s := newRedis(client)(t, funnel.Options{HyperLogLog: true})
+			day := time.Now().UTC().Truncate(24 * time.Hour).Add(-72 * time.Hour)
+			var events []funnel.Event
+			const users = 2000
+			for i := 0; i < users; i++ {
+				u := "user-" + strconv.Itoa(i)
+				events = append(events,
+					funnel.Event{ID: u + "-1", UserID: u, Name: "view", Time: day.Add(time.Hour)},
+					funnel.Event{ID: u + "-2", UserID: u, Name: "view", Time: day.Add(25 * time.Hour)})
+			}
+			if _, err := s.Ingest(ctx, events); err != nil {
+				t.Fatal(err)
+			}
+			n, err := s.Uniques(ctx, "view", day, day.Add(48*time.Hour), true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := math.Abs(float64(n-users)) / users; d > 0.03 {
+				t.Errorf("approximate over two days = %d, %.2f%% off %d", n, 100*d, users)
+			}
+		})
+	}
+}
+
+func clusterOrNil(t *testing.T) redis.UniversalClient {
+	if os.Getenv("REDIS_CLUSTER_ADDRS") == "" && !redistest.InCI() {
+		return nil
+	}
+	return redistest.Cluster(t)
+}
