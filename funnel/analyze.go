@@ -230,7 +230,7 @@ func Analyze(ctx context.Context, s Store, f Funnel, q Query) (*Report, error) {
 	}
 	ev := newEvaluator(&f, &q)
 	w := f.window()
-	req := ScanRequest{Names: ev.names, From: q.From.Add(-w), To: q.To.Add(w + time.Microsecond)}
+	req := ScanRequest{Names: ev.names, From: q.From.Add(-w), To: q.To.Add(w + time.Microsecond), withoutAmounts: true}
 	if err := s.Scan(ctx, req, func(_ string, events []Event) error {
 		ev.user(events)
 		return nil

@@ -17,6 +17,9 @@ var (
 	// ErrNoApproximation means approximate unique counts were asked of a
 	// Redis store built without Options.HyperLogLog.
 	ErrNoApproximation = errors.New("funnel: store keeps no HyperLogLog counters")
+	// ErrTooManyNames means a batch would take a Memory store past
+	// MaxMemoryNames distinct event names; nothing was stored.
+	ErrTooManyNames = errors.New("funnel: too many distinct event names")
 )
 
 // InputError reports input that breaks a rule; nothing was written.
@@ -110,6 +113,9 @@ type ScanRequest struct {
 	Names []string
 	// From (inclusive) and To (exclusive) bound the events' times.
 	From, To time.Time
+	// withoutAmounts lets a store leave Amount zero: funnels never read
+	// it, and decoding amounts is a good part of a scan's cost.
+	withoutAmounts bool
 }
 
 // Store keeps events and hands them back per user. Memory and Redis
@@ -196,3 +202,6 @@ func checkEvent(e *Event) *InputError {
 	}
 	return nil
 }
+
+// microsTime is the UTC time of a unix microsecond count.
+func microsTime(micros int64) time.Time { return time.UnixMicro(micros).UTC() }

@@ -2,12 +2,12 @@ package funnel
 
 import (
 	"context"
+	"hash/maphash"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"time"
-
-	"github.com/shopspring/decimal"
 )
 
 // DefaultRetention is how long a store keeps a day's events when
@@ -42,63 +42,28 @@ func (o *Options) retention() int64 {
 }
 
 // Memory is a Store in process memory. Each UTC day keeps its events in
-// arrival order, in fixed-size chunks that are never copied, and its own
-// set of event IDs; each user keeps references to their events in time
-// order. A day is dropped whole once its retention has passed.
+// arrival order in a memDay (pointer-free, so the garbage collector skips
+// it); each user keeps references to their events in time order. A day is
+// dropped whole once its retention has passed.
 type Memory struct {
 	mu        sync.RWMutex
 	days      map[int64]*memDay
 	users     map[string]*userLog
+	seed      maphash.Seed
 	retention int64 // microseconds
 	now       func() time.Time
 	pruned    int64 // days before this one have been dropped
+	daySize   int   // events in the largest day so far
+	// Event names, numbered: records hold the number, so filtering by
+	// name never reads the text arena.
+	names     []string
+	nameIndex map[string]uint16
 }
+
+// MaxMemoryNames is how many distinct event names a Memory store holds.
+const MaxMemoryNames = 1 << 16
 
 var _ Store = (*Memory)(nil)
-
-// chunkBits sizes a day's event chunks (4,096 events).
-const chunkBits = 12
-
-type memDay struct {
-	ids    map[string]struct{}
-	chunks [][]record
-	n      int
-}
-
-// record is an Event as Memory keeps it: the user is the log's, the time
-// is microseconds, which makes it smaller than an Event and quicker to
-// write and to scan for the garbage collector.
-type record struct {
-	micros                                 int64
-	id, name                               string
-	amount                                 decimal.Decimal
-	orderID, variant, channel, region, sku string
-}
-
-func (r *record) event(userID string) Event {
-	return Event{ID: r.id, UserID: userID, Name: r.name, Time: time.UnixMicro(r.micros).UTC(),
-		Amount: r.amount, OrderID: r.orderID, Variant: r.variant, Channel: r.channel,
-		Region: r.region, SKU: r.sku}
-}
-
-func (r *record) less(b *record) bool {
-	if r.micros != b.micros {
-		return r.micros < b.micros
-	}
-	return r.id < b.id
-}
-
-func (d *memDay) add(e *Event, micros int64) (uint32, *record) {
-	pos := d.n
-	if pos&(1<<chunkBits-1) == 0 {
-		d.chunks = append(d.chunks, make([]record, 0, 1<<chunkBits))
-	}
-	c := &d.chunks[pos>>chunkBits]
-	*c = append(*c, record{micros: micros, id: e.ID, name: e.Name, amount: e.Amount,
-		orderID: e.OrderID, variant: e.Variant, channel: e.Channel, region: e.Region, sku: e.SKU})
-	d.n++
-	return uint32(pos), &(*c)[len(*c)-1]
-}
 
 // ref locates an event: its day and position in the day.
 type ref struct {
@@ -123,6 +88,8 @@ func NewMemory(opts Options) *Memory {
 	return &Memory{
 		days:      make(map[int64]*memDay),
 		users:     make(map[string]*userLog),
+		nameIndex: make(map[string]uint16),
+		seed:      maphash.MakeSeed(),
 		retention: opts.retention(),
 		now:       now,
 	}
@@ -141,11 +108,11 @@ type resolver struct {
 	d    *memDay
 }
 
-func (rv *resolver) record(r ref) *record {
+func (rv *resolver) resolve(r ref) (*memDay, *record) {
 	if rv.d == nil || r.day != rv.day {
 		rv.day, rv.d = r.day, rv.days[int64(r.day)]
 	}
-	return &rv.d.chunks[r.pos>>chunkBits][r.pos&(1<<chunkBits-1)]
+	return rv.d, rv.d.record(r.pos)
 }
 
 // Ingest implements Store.
@@ -163,6 +130,21 @@ func (m *Memory) Ingest(ctx context.Context, events []Event) (Ingested, error) {
 	if live > m.pruned {
 		m.prune(live)
 	}
+	// Number new names first, so a batch that would overflow the name
+	// table is refused before anything is written.
+	var fresh []string
+	for i := range events {
+		if _, ok := m.nameIndex[events[i].Name]; !ok && !slices.Contains(fresh, events[i].Name) {
+			fresh = append(fresh, events[i].Name)
+		}
+	}
+	if len(m.names)+len(fresh) > MaxMemoryNames {
+		return Ingested{}, ErrTooManyNames
+	}
+	for _, n := range fresh {
+		m.nameIndex[n] = uint16(len(m.names))
+		m.names = append(m.names, n)
+	}
 	var day *memDay
 	dayNum := int64(math.MinInt64)
 	for i := range events {
@@ -174,40 +156,43 @@ func (m *Memory) Ingest(ctx context.Context, events []Event) (Ingested, error) {
 				continue
 			}
 			if day, dayNum = m.days[d], d; day == nil {
-				day = &memDay{ids: make(map[string]struct{})}
+				// Days are alike: size the new ID set like the largest
+				// day so far rather than growing it step by step.
+				day = newMemDay(m.daySize)
 				m.days[d] = day
 			}
 		}
-		// One map operation decides and records: the set only grows if
-		// the ID is new.
-		before := len(day.ids)
-		if day.ids[e.ID] = struct{}{}; len(day.ids) == before {
+		pos, added := day.add(m.seed, e, micros, m.nameIndex[e.Name])
+		if !added {
 			res.Duplicates++
 			continue
 		}
+		m.daySize = max(m.daySize, day.n)
 		u := m.users[e.UserID]
 		if u == nil {
 			u = &userLog{}
 			m.users[e.UserID] = u
 		}
-		pos, rec := day.add(e, micros)
-		m.insert(u, ref{day: int32(dayNum), pos: pos}, rec)
+		m.insert(u, ref{day: int32(dayNum), pos: pos}, micros, e.ID)
 		res.Stored++
 	}
 	return res, nil
 }
 
-// insert adds r (the record rec) to u in order; events mostly arrive in
-// order, so it usually goes at the end.
-func (m *Memory) insert(u *userLog, r ref, rec *record) {
+// insert adds r (an event at micros with ID id) to u in order; events
+// mostly arrive in order, so it usually goes at the end.
+func (m *Memory) insert(u *userLog, r ref, micros int64, id string) {
 	n := len(u.refs)
-	if n == 0 || rec.micros > u.lastMicros || rec.micros == u.lastMicros && rec.id > u.lastID {
+	if n == 0 || micros > u.lastMicros || micros == u.lastMicros && id > u.lastID {
 		u.refs = append(u.refs, r)
-		u.lastMicros, u.lastID = rec.micros, rec.id
+		u.lastMicros, u.lastID = micros, id
 		return
 	}
 	rv := resolver{days: m.days}
-	i := sort.Search(n, func(i int) bool { return rec.less(rv.record(u.refs[i])) })
+	i := sort.Search(n, func(i int) bool {
+		d, rec := rv.resolve(u.refs[i])
+		return micros < rec.micros || micros == rec.micros && id < d.id(rec)
+	})
 	u.refs = append(u.refs, ref{})
 	copy(u.refs[i+1:], u.refs[i:n])
 	u.refs[i] = r
@@ -239,15 +224,17 @@ func (m *Memory) Scan(ctx context.Context, req ScanRequest, fn func(string, []Ev
 	if err := checkScan(&req); err != nil {
 		return err
 	}
-	var names map[string]bool
-	if req.Names != nil {
-		names = make(map[string]bool, len(req.Names))
-		for _, n := range req.Names {
-			names[n] = true
-		}
-	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	var want []bool // by name number; nil selects every name
+	if req.Names != nil {
+		want = make([]bool, len(m.names))
+		for _, n := range req.Names {
+			if i, ok := m.nameIndex[n]; ok {
+				want[i] = true
+			}
+		}
+	}
 	from, to := req.From.UnixMicro(), req.To.UnixMicro()
 	from = max(from, m.firstLiveDay()*dayMicros)
 	var buf []Event
@@ -260,15 +247,18 @@ func (m *Memory) Scan(ctx context.Context, req ScanRequest, fn func(string, []Ev
 			}
 		}
 		refs := u.refs
-		i := sort.Search(len(refs), func(i int) bool { return rv.record(refs[i]).micros >= from })
+		i := sort.Search(len(refs), func(i int) bool {
+			_, r := rv.resolve(refs[i])
+			return r.micros >= from
+		})
 		buf = buf[:0]
 		for ; i < len(refs); i++ {
-			r := rv.record(refs[i])
+			d, r := rv.resolve(refs[i])
 			if r.micros >= to {
 				break
 			}
-			if names == nil || names[r.name] {
-				buf = append(buf, r.event(user))
+			if want == nil || want[r.name] {
+				buf = append(buf, d.event(r, user, m.names[r.name], req.withoutAmounts))
 			}
 		}
 		if len(buf) == 0 {

@@ -204,7 +204,7 @@ func encode(sb *strings.Builder, e *Event, micros int64) {
 	}
 }
 
-func decode(name, s string) (Event, error) {
+func decode(name, s string, withoutAmount bool) (Event, error) {
 	var f [9]string
 	for i := 0; i < 8; i++ {
 		var ok bool
@@ -219,7 +219,7 @@ func decode(name, s string) (Event, error) {
 	}
 	e := Event{ID: f[0], UserID: f[1], Name: name, Time: time.UnixMicro(micros).UTC(),
 		OrderID: f[4], Variant: f[5], Channel: f[6], Region: f[7], SKU: f[8]}
-	if f[3] != "" {
+	if f[3] != "" && !withoutAmount {
 		if e.Amount, err = decimal.NewFromString(f[3]); err != nil {
 			return Event{}, fmt.Errorf("funnel: malformed stored amount %q", f[3])
 		}
@@ -283,7 +283,7 @@ func (r *Redis) Scan(ctx context.Context, req ScanRequest, fn func(string, []Eve
 		users := make(map[string][]Event)
 		for i, l := range lists {
 			for _, s := range reads[i].Val() {
-				e, err := decode(l.name, s)
+				e, err := decode(l.name, s, req.withoutAmounts)
 				if err != nil {
 					return err
 				}

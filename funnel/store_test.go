@@ -1,6 +1,7 @@
 package funnel_test
 
 import (
+	"errors"
 	"math"
 	"os"
 	"strconv"
@@ -99,4 +100,27 @@ func clusterOrNil(t *testing.T) redis.UniversalClient {
 		return nil
 	}
 	return redistest.Cluster(t)
+}
+
+func TestMemoryNameTableIsBounded(t *testing.T) {
+	m := funnel.NewMemory(funnel.Options{})
+	at := time.Now().Add(-time.Hour)
+	batch := make([]funnel.Event, 0, 4096)
+	for i := 0; i < funnel.MaxMemoryNames; i++ {
+		n := "n" + strconv.Itoa(i)
+		batch = append(batch, funnel.Event{ID: n, UserID: "u", Name: n, Time: at})
+		if len(batch) == cap(batch) || i == funnel.MaxMemoryNames-1 {
+			if _, err := m.Ingest(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	over := []funnel.Event{{ID: "a", UserID: "v", Name: "n1", Time: at}, {ID: "b", UserID: "u", Name: "one-too-many", Time: at}}
+	if _, err := m.Ingest(ctx, over); !errors.Is(err, funnel.ErrTooManyNames) {
+		t.Fatalf("err = %v, want ErrTooManyNames", err)
+	}
+	if n, _ := m.Uniques(ctx, "n1", at.Add(-time.Hour), at.Add(time.Hour), false); n != 1 {
+		t.Fatalf("the refused batch wrote something: %d users did n1", n)
+	}
 }
