@@ -5,7 +5,7 @@ import (
 	_ "embed"
 	"fmt"
 	"hash/fnv"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -255,51 +255,121 @@ func days(from, to time.Time) []int64 {
 	return out
 }
 
-// Scan implements Store. It reads one shard at a time, so memory grows with
-// the largest shard's share of the range, not with the whole range.
+// Scan implements Store. It reads one shard at a time, the next one
+// while the current one is decoded and handed out, so memory grows with a
+// shard's share of the range, not with the whole range.
 func (r *Redis) Scan(ctx context.Context, req ScanRequest, fn func(string, []Event) error) error {
 	if err := checkScan(&req); err != nil {
 		return err
 	}
 	ds := days(req.From, req.To)
 	from, to := req.From.UnixMicro(), req.To.UnixMicro()
-	for shard := 0; shard < r.shards; shard++ {
-		lists, err := r.lists(ctx, shard, ds, req.Names)
-		if err != nil {
+	readCtx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the reader when fn fails or ctx ends
+	ahead := make(chan shardRead, 1)
+	go func() {
+		defer close(ahead)
+		for shard := 0; shard < r.shards; shard++ {
+			sr := r.read(readCtx, shard, ds, req.Names)
+			select {
+			case ahead <- sr:
+			case <-readCtx.Done():
+				return
+			}
+			if sr.err != nil {
+				return
+			}
+		}
+	}()
+	for sr := range ahead {
+		if sr.err != nil {
+			return sr.err
+		}
+		if err := handOut(sr, from, to, req.withoutAmounts, fn); err != nil {
 			return err
 		}
-		if len(lists) == 0 {
-			continue
-		}
-		reads := make([]*redis.StringSliceCmd, len(lists))
-		if _, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, l := range lists {
-				reads[i] = p.LRange(ctx, l.key, 0, -1)
-			}
-			return nil
-		}); err != nil {
-			return fmt.Errorf("funnel: scan: %w", err)
-		}
-		users := make(map[string][]Event)
-		for i, l := range lists {
-			for _, s := range reads[i].Val() {
-				e, err := decode(l.name, s, req.withoutAmounts)
-				if err != nil {
-					return err
-				}
-				if m := e.Time.UnixMicro(); m >= from && m < to {
-					users[e.UserID] = append(users[e.UserID], e)
-				}
-			}
-		}
-		for user, evs := range users {
-			sort.Slice(evs, func(i, j int) bool { return eventLess(&evs[i], &evs[j]) })
-			if err := fn(user, evs); err != nil {
+	}
+	return ctx.Err() // the reader stops early only when ctx ended
+}
+
+// handOut decodes a shard's events and calls fn per user. Events are
+// grouped by a counting sort — one pass numbers the users and counts
+// their events, one places them — rather than by appending to a slice per
+// user, which would copy each event several times as the slices grow.
+func handOut(sr shardRead, from, to int64, withoutAmounts bool, fn func(string, []Event) error) error {
+	n := 0
+	for _, c := range sr.reads {
+		n += len(c.Val())
+	}
+	decoded := make([]Event, 0, n)
+	group := make([]int32, 0, n)
+	index := make(map[string]int32)
+	var users []string
+	var counts []int
+	for i, l := range sr.lists {
+		for _, s := range sr.reads[i].Val() {
+			e, err := decode(l.name, s, withoutAmounts)
+			if err != nil {
 				return err
 			}
+			if m := e.Time.UnixMicro(); m < from || m >= to {
+				continue
+			}
+			g, ok := index[e.UserID]
+			if !ok {
+				g = int32(len(users))
+				index[e.UserID] = g
+				users = append(users, e.UserID)
+				counts = append(counts, 0)
+			}
+			counts[g]++
+			decoded = append(decoded, e)
+			group = append(group, g)
+		}
+	}
+	starts := make([]int, len(users)+1)
+	for g, c := range counts {
+		starts[g+1] = starts[g] + c
+	}
+	placed := make([]Event, len(decoded))
+	next := append([]int(nil), starts[:len(users)]...)
+	for i := range decoded {
+		g := group[i]
+		placed[next[g]] = decoded[i]
+		next[g]++
+	}
+	for g, user := range users {
+		evs := placed[starts[g]:starts[g+1]]
+		slices.SortFunc(evs, compareEvents)
+		if err := fn(user, evs); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// shardRead is one shard's event lists, read.
+type shardRead struct {
+	lists []list
+	reads []*redis.StringSliceCmd
+	err   error
+}
+
+func (r *Redis) read(ctx context.Context, shard int, ds []int64, names []string) shardRead {
+	lists, err := r.lists(ctx, shard, ds, names)
+	if err != nil || len(lists) == 0 {
+		return shardRead{err: err}
+	}
+	reads := make([]*redis.StringSliceCmd, len(lists))
+	if _, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, l := range lists {
+			reads[i] = p.LRange(ctx, l.key, 0, -1)
+		}
+		return nil
+	}); err != nil {
+		return shardRead{err: fmt.Errorf("funnel: scan: %w", err)}
+	}
+	return shardRead{lists: lists, reads: reads}
 }
 
 type list struct{ key, name string }
@@ -375,9 +445,10 @@ func (r *Redis) Uniques(ctx context.Context, name string, from, to time.Time, ap
 	return n, nil
 }
 
-func eventLess(a, b *Event) bool {
-	if !a.Time.Equal(b.Time) {
-		return a.Time.Before(b.Time)
+// compareEvents orders events by Time, then ID, as Scan hands them out.
+func compareEvents(a, b Event) int {
+	if c := a.Time.Compare(b.Time); c != 0 {
+		return c
 	}
-	return a.ID < b.ID
+	return strings.Compare(a.ID, b.ID)
 }
