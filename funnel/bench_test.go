@@ -81,6 +81,9 @@ func BenchmarkIngest(b *testing.B) {
 	b.Run("Redis", func(b *testing.B) {
 		benchIngest(b, redisStore(b, redistest.Client(b), funnel.Options{}))
 	})
+	b.Run("RedisCluster", func(b *testing.B) {
+		benchIngest(b, redisStore(b, redistest.Cluster(b), funnel.Options{}))
+	})
 }
 
 // BenchmarkFunnel5Steps evaluates a five-step funnel over a week of one
