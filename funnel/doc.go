@@ -16,6 +16,9 @@
 // semantics below, because the answers are computed by one pure evaluator
 // (Analyze, Measure) over whatever the store hands back.
 //
+// Options.OnIngest reports every Ingest call (stored, duplicates, expired,
+// error) for metrics, without a metrics library in the package.
+//
 // Times are kept to the microsecond. Events are kept for Options.Retention
 // (default 90 days) after the end of their UTC day; older ones are
 // counted as expired on ingest and not stored.
@@ -110,6 +113,11 @@
 // the server's TIME and sets every key it writes to expire at the end of
 // its day plus the retention. A query reads only the days its range
 // touches and only the names its funnel uses, one shard at a time.
+//
+// A Memory store keeps each UTC day's events in pointer-free records with
+// their strings in a byte arena and its IDs in a hash-keyed set, so the
+// garbage collector has nothing to scan however many events it holds; it
+// numbers event names and holds at most MaxMemoryNames of them.
 //
 // Stores are safe for concurrent use. Analyze and Measure hold the whole
 // answer in memory: per group, counts and one duration per converted user

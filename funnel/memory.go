@@ -32,6 +32,11 @@ type Options struct {
 	// HyperLogLog makes a Redis store keep a HyperLogLog of users per day
 	// and event name, for approximate Uniques.
 	HyperLogLog bool
+	// OnIngest, if set, is called after every Ingest call with what it
+	// did and its error, to feed metrics (events stored, duplicates
+	// replayed by clients, events arriving too late, failures). It runs
+	// on the caller's goroutine and must be quick.
+	OnIngest func(Ingested, error)
 }
 
 func (o *Options) retention() int64 {
@@ -54,6 +59,7 @@ type Memory struct {
 	now       func() time.Time
 	pruned    int64 // days before this one have been dropped
 	daySize   int   // events in the largest day so far
+	onIngest  func(Ingested, error)
 	// Event names, numbered: records hold the number, so filtering by
 	// name never reads the text arena.
 	names     []string
@@ -92,6 +98,7 @@ func NewMemory(opts Options) *Memory {
 		seed:      maphash.MakeSeed(),
 		retention: opts.retention(),
 		now:       now,
+		onIngest:  opts.OnIngest,
 	}
 }
 
@@ -116,7 +123,14 @@ func (rv *resolver) resolve(r ref) (*memDay, *record) {
 }
 
 // Ingest implements Store.
-func (m *Memory) Ingest(ctx context.Context, events []Event) (Ingested, error) {
+func (m *Memory) Ingest(ctx context.Context, events []Event) (res Ingested, err error) {
+	if m.onIngest != nil {
+		defer func() { m.onIngest(res, err) }()
+	}
+	return m.ingest(ctx, events)
+}
+
+func (m *Memory) ingest(ctx context.Context, events []Event) (Ingested, error) {
 	if err := checkEvents(events); err != nil {
 		return Ingested{}, err
 	}

@@ -48,6 +48,7 @@ type Redis struct {
 	shards    int
 	hll       bool
 	retention int64 // milliseconds
+	onIngest  func(Ingested, error)
 }
 
 var _ Store = (*Redis)(nil)
@@ -69,7 +70,7 @@ func NewRedis(client redis.UniversalClient, opts Options) (*Redis, error) {
 		return nil, &InputError{Field: "Shards", Rule: "must be between 1 and " + strconv.Itoa(MaxShards)}
 	}
 	return &Redis{client: client, prefix: prefix, shards: shards, hll: opts.HyperLogLog,
-		retention: opts.retention() / 1000}, nil
+		retention: opts.retention() / 1000, onIngest: opts.OnIngest}, nil
 }
 
 func (r *Redis) shardOf(userID string) int {
@@ -104,7 +105,14 @@ func (b *batch) key(k string) int {
 // Ingest implements Store. Each shard's events are stored atomically; a
 // failure part-way may leave some shards written, and replaying the batch
 // completes it without doubling anything.
-func (r *Redis) Ingest(ctx context.Context, events []Event) (Ingested, error) {
+func (r *Redis) Ingest(ctx context.Context, events []Event) (res Ingested, err error) {
+	if r.onIngest != nil {
+		defer func() { r.onIngest(res, err) }()
+	}
+	return r.ingest(ctx, events)
+}
+
+func (r *Redis) ingest(ctx context.Context, events []Event) (Ingested, error) {
 	if err := checkEvents(events); err != nil {
 		return Ingested{}, err
 	}

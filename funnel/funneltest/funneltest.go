@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore NewStore) {
 		fn   func(*testing.T, NewStore)
 	}{
 		{"IngestIsIdempotent", testIdempotent},
+		{"OnIngestReports", testOnIngest},
 		{"InvalidBatchWritesNothing", testInvalid},
 		{"ScanSelectsAndOrders", testScan},
 		{"ScanStopsOnError", testScanError},
@@ -639,5 +640,24 @@ func testUniques(t *testing.T, newStore NewStore) {
 	// 0.81% standard error: 3% is well beyond three standard errors.
 	if d := math.Abs(float64(approx-users)) / users; d > 0.03 {
 		t.Errorf("approximate = %d, %.2f%% off %d", approx, 100*d, users)
+	}
+}
+
+func testOnIngest(t *testing.T, newStore NewStore) {
+	var mu sync.Mutex
+	var seen []string
+	s := newStore(t, funnel.Options{OnIngest: func(res funnel.Ingested, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, fmt.Sprintf("%+v %v", res, err != nil))
+	}})
+	b := newBuilder().add("u1", "view", 0).add("u2", "view", 0)
+	ingest(t, s, b.events)
+	ingest(t, s, b.events[:1])
+	_, _ = s.Ingest(ctx, []funnel.Event{{ID: "x"}})
+	want := []string{"{Stored:2 Duplicates:0 Expired:0} false", "{Stored:0 Duplicates:1 Expired:0} false",
+		"{Stored:0 Duplicates:0 Expired:0} true"}
+	if !reflect.DeepEqual(seen, want) {
+		t.Fatalf("OnIngest saw %q, want %q", seen, want)
 	}
 }
