@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/shopkit/shopkit/funnel"
+	"github.com/shopkit/shopkit/inventory"
+	"github.com/shopkit/shopkit/seckill"
+)
+
+// stockForSale hands the flash sale its units by reserving them in the
+// inventory, so the teapots on sale cannot also be sold at full price. It
+// is the seckill.StockSource the gate asks, adapted to inventory.
+type stockForSale struct {
+	stock     inventory.Store
+	warehouse string
+	hold      time.Duration
+}
+
+func (a stockForSale) Allocate(ctx context.Context, saleID, sku string, units int64) (int64, error) {
+	r, err := a.stock.Reserve(ctx, inventory.Request{ID: "sale-" + saleID,
+		Lines: []inventory.Line{{SKU: sku, Location: a.warehouse, Quantity: units}}, TTL: a.hold})
+	var short *inventory.StockError
+	if errors.As(err, &short) && short.Available > 0 {
+		return a.Allocate(ctx, saleID, sku, short.Available) // what there is
+	}
+	if errors.Is(err, inventory.ErrIDConflict) { // set aside before, for less
+		r, err = a.stock.Reservation(ctx, "sale-"+saleID)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return r.Lines[0].Quantity, nil
+}
+
+// openFlashSale opens today's teapot sale (a week long), once.
+func (s *shop) openFlashSale(ctx context.Context) (seckill.Sale, error) {
+	start := s.now().UTC().Truncate(24 * time.Hour)
+	sale := seckill.Sale{ID: flashSaleID, SKU: flashSKU, Units: flashUnits, Start: start,
+		End: start.Add(7 * 24 * time.Hour), PerUserLimit: 1, PayWithin: s.holdFor}
+	src := stockForSale{stock: s.st.stock, warehouse: flashWarehse, hold: 8 * 24 * time.Hour}
+	return s.st.gate.OpenFrom(ctx, sale, src)
+}
+
+// admit is one buyer's try for the sale: the gate decides atomically.
+func (s *shop) admit(ctx context.Context, user, variant, requestID string) (seckill.Admission, error) {
+	a, err := s.st.gate.Admit(ctx, flashSaleID, user, requestID, 1)
+	if err == nil && a.Outcome == seckill.Admitted && !a.Replayed {
+		s.track(ctx, "admit-"+a.Ticket.ID, user, variant, funnel.DefaultOrderEvent, flashPrice, "flash-"+a.Ticket.ID)
+	}
+	return a, err
+}
+
+// flashOrder is an order created from an admitted ticket by the queue
+// consumer.
+func (s *shop) flashOrder(t seckill.Ticket, variant string) *order {
+	p, _ := productBySKU(flashSKU)
+	o := &order{orderRecord: orderRecord{ID: "flash-" + t.ID, User: t.UserID, Variant: variant, State: stateAwaitingPayment, FlashTicket: t.ID,
+		Lines: []orderLine{{SKU: flashSKU, Quantity: t.Quantity, UnitPrice: p.Price,
+			Discount: yuan(p.Price.Sub(flashPrice)), Total: yuan(flashPrice)}},
+		Subtotal: p.Price, Discount: yuan(p.Price.Sub(flashPrice)), Total: yuan(flashPrice), ExpiresAt: t.Deadline,
+		Fulfilment: []fulfilment{{Warehouse: flashWarehse, Lines: []lineQty{{SKU: flashSKU, Quantity: t.Quantity}}}}}}
+	got, _ := s.orders.add(o)
+	return got
+}
+
+// payFlash pays an admitted ticket: the gate counts the unit as sold and
+// the money is split and booked as for any order.
+func (s *shop) payFlash(ctx context.Context, o *order) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.State == statePaid {
+		return nil
+	}
+	if o.State != stateAwaitingPayment {
+		return errNotPayable(o.State)
+	}
+	if _, err := s.st.gate.Pay(ctx, flashSaleID, o.FlashTicket); err != nil {
+		if errors.Is(err, seckill.ErrTicketExpired) {
+			o.State = stateExpired
+			return errNotPayable(o.State)
+		}
+		return err
+	}
+	p, err := s.book(ctx, "pay-"+o.ID, o.Total.Decimal)
+	if err != nil {
+		return err
+	}
+	o.Payment = p
+	o.State = statePaid
+	s.track(ctx, "pay-"+o.ID, o.User, o.Variant, funnel.DefaultPayEvent, o.Total.Decimal, o.ID)
+	return nil
+}
+
+// consumeTickets turns admitted tickets from the sale's order queue into
+// orders awaiting payment; a ticket is acknowledged once its order exists,
+// so a crash in between redelivers it (and the order is created once).
+func (s *shop) consumeTickets(ctx context.Context) error {
+	tickets, err := s.st.gate.Consume(ctx, flashSaleID, "orders", "shop", 100, time.Minute)
+	if err != nil {
+		return err
+	}
+	var acks []string
+	for _, q := range tickets {
+		variant, err := s.variant(ctx, q.Ticket.UserID)
+		if err != nil {
+			return err // unacknowledged: delivered again
+		}
+		s.flashOrder(q.Ticket, variant)
+		acks = append(acks, q.MessageID)
+	}
+	if len(acks) == 0 {
+		return nil
+	}
+	return s.st.gate.Ack(ctx, flashSaleID, "orders", acks...)
+}

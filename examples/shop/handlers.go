@@ -1,0 +1,267 @@
+package main
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/shopkit/shopkit/pricing"
+	"github.com/shopkit/shopkit/seckill"
+)
+
+// Handlers decode, call one shop method and encode; nothing else.
+
+func (s *shop) handleHealth(w http.ResponseWriter, r *http.Request) {
+	if err := s.st.health(r.Context()); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "backend": s.st.backend, "error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "backend": s.st.backend})
+}
+
+func (s *shop) handleProducts(w http.ResponseWriter, r *http.Request) {
+	items, err := s.catalogue(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if r.Header.Get("X-User-ID") != "" { // a visitor we know: count the view
+		user, variant, err := s.identify(w, r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.track(r.Context(), "", user, variant, "view", decimal.Zero, "")
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"products": items})
+}
+
+// quoteView is a pricing.Quote as the API shows it.
+type quoteView struct {
+	Lines      []orderLine   `json:"lines"`
+	Subtotal   money         `json:"subtotal"`
+	Discount   money         `json:"discount"`
+	Shipping   money         `json:"shipping"`
+	Total      money         `json:"total"`
+	Promotions []explanation `json:"promotions"`
+	Search     string        `json:"search"`
+}
+
+type explanation struct {
+	Promotion string `json:"promotion"`
+	Applied   bool   `json:"applied"`
+	Amount    money  `json:"amount"`
+	Reason    string `json:"reason"`
+}
+
+func viewQuote(q pricing.Quote) quoteView {
+	v := quoteView{Subtotal: yuan(q.Subtotal), Discount: yuan(q.Discount), Shipping: yuan(q.Shipping),
+		Total: yuan(q.Total), Search: q.Search}
+	for _, l := range q.Lines {
+		p, _ := productBySKU(l.SKU)
+		v.Lines = append(v.Lines, orderLine{SKU: l.SKU, Quantity: l.Quantity, UnitPrice: p.Price,
+			Discount: yuan(l.Discount), Total: yuan(l.Total)})
+	}
+	for _, e := range q.Promotions {
+		v.Promotions = append(v.Promotions, explanation{Promotion: e.Promotion, Applied: e.Applied, Amount: yuan(e.Amount), Reason: e.Reason})
+	}
+	return v
+}
+
+// begin identifies the user and reads the body, or answers the error.
+func (s *shop) begin(w http.ResponseWriter, r *http.Request) (user, variant string, body []byte, ok bool) {
+	user, variant, err := s.identify(w, r)
+	if err == nil {
+		body, err = readBody(w, r)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return "", "", nil, false
+	}
+	return user, variant, body, true
+}
+
+func (s *shop) handleQuote(w http.ResponseWriter, r *http.Request) {
+	user, variant, body, ok := s.begin(w, r)
+	if !ok {
+		return
+	}
+	var req cartRequest
+	if aerr := decode(body, &req); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	if err := req.validate(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	q, err := s.quote(req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.track(r.Context(), "", user, variant, "cart", decimal.Zero, "")
+	writeJSON(w, http.StatusOK, viewQuote(q))
+}
+
+func (s *shop) handleCheckout(w http.ResponseWriter, r *http.Request) {
+	user, variant, body, ok := s.begin(w, r)
+	if !ok {
+		return
+	}
+	s.idempotent(w, r, user, body, func(key string) (int, []byte) {
+		var req checkoutRequest
+		if aerr := decode(body, &req); aerr != nil {
+			return s.encodeError(aerr)
+		}
+		if err := req.validate(); err != nil {
+			return s.encodeError(err)
+		}
+		o, err := s.checkout(r.Context(), user, variant, derive("o-", user, key), req)
+		if err != nil {
+			return s.encodeError(err)
+		}
+		return encodeOrder(http.StatusCreated, o)
+	})
+}
+
+func encodeOrder(status int, o *order) (int, []byte) {
+	o.mu.Lock()
+	snap := o.snapshot()
+	o.mu.Unlock()
+	return encode(status, &snap)
+}
+
+// withOrder runs fn with the caller's order, or answers 404.
+func (s *shop) withOrder(w http.ResponseWriter, r *http.Request, fn func(user string, o *order)) {
+	user, _, err := s.identify(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	o := s.order(user, r.PathValue("id"))
+	if o == nil {
+		writeError(w, errNotFound)
+		return
+	}
+	fn(user, o)
+}
+
+func (s *shop) handleOrder(w http.ResponseWriter, r *http.Request) {
+	s.withOrder(w, r, func(_ string, o *order) {
+		status, body := encodeOrder(http.StatusOK, o)
+		writeRaw(w, status, body)
+	})
+}
+
+func (s *shop) handlePay(w http.ResponseWriter, r *http.Request) {
+	s.withOrder(w, r, func(user string, o *order) {
+		s.idempotent(w, r, user, nil, func(string) (int, []byte) {
+			pay := s.pay
+			if o.FlashTicket != "" {
+				pay = s.payFlash
+			}
+			if err := pay(r.Context(), o); err != nil {
+				return s.encodeError(err)
+			}
+			return encodeOrder(http.StatusOK, o)
+		})
+	})
+}
+
+func (s *shop) handleRefund(w http.ResponseWriter, r *http.Request) {
+	s.withOrder(w, r, func(user string, o *order) {
+		body, err := readBody(w, r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.idempotent(w, r, user, body, func(key string) (int, []byte) {
+			var req struct {
+				Amount money `json:"amount"`
+			}
+			if aerr := decode(body, &req); aerr != nil {
+				return s.encodeError(aerr)
+			}
+			ref, err := s.refund(r.Context(), o, derive("r-", user, key), req.Amount.Decimal)
+			if err != nil {
+				return s.encodeError(err)
+			}
+			return encode(http.StatusCreated, ref)
+		})
+	})
+}
+
+func (s *shop) handleCancel(w http.ResponseWriter, r *http.Request) {
+	s.withOrder(w, r, func(user string, o *order) {
+		s.idempotent(w, r, user, nil, func(string) (int, []byte) {
+			if err := s.cancel(r.Context(), o); err != nil {
+				return s.encodeError(err)
+			}
+			return encodeOrder(http.StatusOK, o)
+		})
+	})
+}
+
+func (s *shop) handleFlashStatus(w http.ResponseWriter, r *http.Request) {
+	st, err := s.st.gate.Status(r.Context(), flashSaleID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sale": flashSaleID, "sku": flashSKU, "price": yuan(flashPrice),
+		"units": st.Units, "remaining": st.Remaining, "held": st.Held, "paid": st.Paid})
+}
+
+// admissionView is the answer to a flash-sale try.
+type admissionView struct {
+	Outcome  string    `json:"outcome"`
+	Order    string    `json:"order,omitempty"`
+	Deadline time.Time `json:"pay_before,omitzero"`
+}
+
+func (s *shop) handleAdmit(w http.ResponseWriter, r *http.Request) {
+	user, variant, err := s.identify(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.idempotent(w, r, user, nil, func(key string) (int, []byte) {
+		a, err := s.admit(r.Context(), user, variant, derive("a-", user, key))
+		if err != nil {
+			return s.encodeError(err)
+		}
+		v := admissionView{Outcome: outcomeName(a.Outcome)}
+		status := http.StatusOK
+		switch a.Outcome {
+		case seckill.Admitted:
+			v.Order, v.Deadline = "flash-"+a.Ticket.ID, a.Ticket.Deadline
+			s.flashOrder(a.Ticket, variant) // the queue consumer would create it too; once either way
+			status = http.StatusCreated
+		case seckill.RateLimited:
+			status = http.StatusTooManyRequests
+		default:
+			status = http.StatusConflict
+		}
+		return encode(status, v)
+	})
+}
+
+func outcomeName(o seckill.Outcome) string {
+	switch o {
+	case seckill.Admitted:
+		return "admitted"
+	case seckill.SoldOut:
+		return "sold_out"
+	case seckill.LimitReached:
+		return "limit_reached"
+	case seckill.NotStarted:
+		return "not_started"
+	case seckill.Ended:
+		return "ended"
+	case seckill.RateLimited:
+		return "rate_limited"
+	}
+	return o.String()
+}

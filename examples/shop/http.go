@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/shopkit/shopkit/inventory"
+	"github.com/shopkit/shopkit/pricing"
+	"github.com/shopkit/shopkit/routing"
+)
+
+// maxBody bounds every request body.
+const maxBody = 64 << 10
+
+// routes is the whole HTTP API.
+func (s *shop) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.HandleFunc("GET /metrics", s.handleMetrics)
+	mux.HandleFunc("GET /products", s.handleProducts)
+	mux.HandleFunc("POST /cart/quote", s.handleQuote)
+	mux.HandleFunc("POST /checkout", s.handleCheckout)
+	mux.HandleFunc("GET /orders/{id}", s.handleOrder)
+	mux.HandleFunc("POST /orders/{id}/pay", s.handlePay)
+	mux.HandleFunc("POST /orders/{id}/refunds", s.handleRefund)
+	mux.HandleFunc("POST /orders/{id}/cancel", s.handleCancel)
+	mux.HandleFunc("GET /flash", s.handleFlashStatus)
+	mux.HandleFunc("POST /flash/admit", s.handleAdmit)
+	return s.recoverPanics(s.limitPerIP(mux))
+}
+
+// apiError is every error a client sees: a stable code to branch on, the
+// field at fault when there is one, and a message for people.
+type apiError struct {
+	status  int
+	Code    string `json:"code"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+func fieldError(field, rule string) *apiError {
+	return &apiError{status: http.StatusBadRequest, Code: "invalid_request", Field: field, Message: field + " " + rule}
+}
+
+var (
+	errKeyReused  = &apiError{status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused", Field: "Idempotency-Key", Message: "Idempotency-Key was already used for a different request"}
+	errNoKey      = &apiError{status: http.StatusBadRequest, Code: "missing_idempotency_key", Field: "Idempotency-Key", Message: "Idempotency-Key header must have 1 to 64 letters, digits, '-', '_' or '.'"}
+	errNoUser     = &apiError{status: http.StatusUnauthorized, Code: "missing_user", Field: "X-User-ID", Message: "X-User-ID header must have 1 to 64 letters, digits, '-', '_' or '.'"}
+	errNotFound   = &apiError{status: http.StatusNotFound, Code: "not_found", Message: "no such order"}
+	errBodyTooBig = &apiError{status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: "request body must be at most 64 KiB"}
+)
+
+func errNotPayable(state string) *apiError {
+	return &apiError{status: http.StatusConflict, Code: "order_not_payable", Message: "the order is " + state + " and cannot be paid"}
+}
+
+func errNotRefundable(state string) *apiError {
+	return &apiError{status: http.StatusConflict, Code: "order_not_refundable", Message: "the order is " + state + "; only paid orders are refunded"}
+}
+
+func errNotCancellable(state string) *apiError {
+	return &apiError{status: http.StatusConflict, Code: "order_not_cancellable", Message: "the order is " + state + "; refund a paid order instead"}
+}
+
+func errRefundTooLarge(left money) *apiError {
+	return &apiError{status: http.StatusUnprocessableEntity, Code: "refund_exceeds_payment", Field: "amount",
+		Message: "amount must be at most what is left to refund, " + left.StringFixed(scale)}
+}
+
+// toAPIError maps the packages' errors to what the client is told.
+func toAPIError(err error) *apiError {
+	var ae *apiError
+	var short *routing.ShortfallError
+	var stock *inventory.StockError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &short):
+		return &apiError{status: http.StatusConflict, Code: "out_of_stock", Message: fmt.Sprintf("not enough stock: short %v", short.Missing)}
+	case errors.As(err, &stock):
+		return &apiError{status: http.StatusConflict, Code: "out_of_stock", Message: stock.Error()}
+	case errors.Is(err, pricing.ErrGlobalLimit), errors.Is(err, pricing.ErrCustomerLimit):
+		return &apiError{status: http.StatusConflict, Code: "coupon_unavailable", Field: "coupon", Message: err.Error()}
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return &apiError{status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the request took too long; retry with the same Idempotency-Key"}
+	}
+	return &apiError{status: http.StatusInternalServerError, Code: "internal_error", Message: "something went wrong; retry with the same Idempotency-Key"}
+}
+
+func (s *shop) fail(w http.ResponseWriter, r *http.Request, err error) {
+	ae := toAPIError(err)
+	if ae.status >= 500 {
+		s.logf("%s %s: %v", r.Method, r.URL.Path, err)
+	}
+	writeError(w, ae)
+}
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	body, _ := json.Marshal(struct {
+		Error *apiError `json:"error"`
+	}{e})
+	writeRaw(w, e.status, body)
+}
+
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+	_, _ = w.Write([]byte("\n"))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, toAPIError(err))
+		return
+	}
+	writeRaw(w, status, body)
+}
+
+// encode renders v for the idempotency table, which stores bodies.
+func encode(status int, v any) (int, []byte) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return http.StatusInternalServerError, nil
+	}
+	return status, body
+}
+
+func (s *shop) encodeError(err error) (int, []byte) {
+	ae := toAPIError(err)
+	if ae.status >= 500 {
+		s.logf("%v", err)
+	}
+	body, _ := json.Marshal(struct {
+		Error *apiError `json:"error"`
+	}{ae})
+	return ae.status, body
+}
+
+// readBody reads a size-limited body.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, errBodyTooBig
+	}
+	if err != nil {
+		return nil, &apiError{status: http.StatusBadRequest, Code: "invalid_json", Message: "could not read the body"}
+	}
+	return body, nil
+}
+
+// decode parses a JSON body strictly: unknown fields and trailing data are
+// errors that say where.
+func decode(body []byte, v any) *apiError {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			return fieldError(typeErr.Field, "has the wrong type")
+		}
+		return &apiError{status: http.StatusBadRequest, Code: "invalid_json", Message: "body is not valid JSON for this request: " + err.Error()}
+	}
+	if dec.More() {
+		return &apiError{status: http.StatusBadRequest, Code: "invalid_json", Message: "body has data after the JSON value"}
+	}
+	return nil
+}
+
+// validName accepts the user IDs and idempotency keys the API takes.
+func validName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// identify reads the user, assigns their experiment variant and says it
+// in the response.
+func (s *shop) identify(w http.ResponseWriter, r *http.Request) (user, variant string, err error) {
+	user = r.Header.Get("X-User-ID")
+	if !validName(user) {
+		return "", "", errNoUser
+	}
+	if variant, err = s.variant(r.Context(), user); err != nil {
+		return "", "", err
+	}
+	w.Header().Set("X-Experiment", experiment.Key+"="+variant)
+	return user, variant, nil
+}
+
+// idempotent runs fn once per user, route and Idempotency-Key; the body
+// is part of the request's identity.
+func (s *shop) idempotent(w http.ResponseWriter, r *http.Request, user string, body []byte, fn func(key string) (int, []byte)) {
+	key := r.Header.Get("Idempotency-Key")
+	if !validName(key) {
+		writeError(w, errNoKey)
+		return
+	}
+	sum := sha256.Sum256(body)
+	fingerprint := r.Method + " " + r.URL.Path + " " + hex.EncodeToString(sum[:])
+	s.idem.do(w, user+" "+r.Pattern, key, fingerprint, func() (int, []byte) { return fn(key) })
+}
+
+// limitPerIP refuses clients over the per-IP rate, with Retry-After.
+func (s *shop) limitPerIP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" || r.URL.Path == "/metrics" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ip, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			ip = r.RemoteAddr
+		}
+		res, err := s.st.limiter.Allow(r.Context(), "ip-"+ip, s.perIP)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if res.Allowed == 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(res.RetryAfter/time.Second)+1))
+			writeError(w, &apiError{status: http.StatusTooManyRequests, Code: "rate_limited", Message: "too many requests from this address"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverPanics turns a panic (a bug: handlers do not panic on input)
+// into a logged 500 rather than a dropped connection.
+func (s *shop) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.fail(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

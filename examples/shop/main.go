@@ -1,0 +1,176 @@
+// Command shop is a small HTTP shop server composed from shopkit's
+// packages and the standard library: a catalogue with stock per warehouse
+// (inventory), explained cart quotes with promotions and coupons
+// (pricing), checkout that chooses warehouses (routing) and holds stock
+// and coupons, payment that splits the money into a ledger (payout) and
+// merges and rates parcels (logistics), a flash sale behind rate limits
+// (seckill), an A/B test on every user (abtest), and funnel and KPI
+// metrics (funnel).
+//
+//	go run ./examples/shop                       # in memory, on 127.0.0.1:8080
+//	go run ./examples/shop -redis localhost:6379 # every store on Redis
+//	go run ./examples/shop -cluster 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003
+//	go run ./examples/shop -smoke                # start, run a session against itself, stop
+//
+// The README walks through a checkout with curl.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/shopkit/shopkit/internal/exampleredis"
+)
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:8080", "address to serve the API on")
+	redisAddr := flag.String("redis", "", "Redis address for every store (default: in memory)")
+	clusterAddrs := flag.String("cluster", "", "comma-separated Redis Cluster seed addresses")
+	prefix := flag.String("prefix", "shop", "key prefix of the shop's stores in Redis")
+	hold := flag.Duration("hold", 15*time.Minute, "how long checkout holds stock and coupons before payment")
+	smoke := flag.Bool("smoke", false, "serve on a free port, run a checkout session against it, and stop")
+	flag.Parse()
+	if err := run(*listen, *redisAddr, *clusterAddrs, *prefix, *hold, *smoke); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(listen, redisAddr, clusterAddrs, prefix string, hold time.Duration, smoke bool) error {
+	st, err := open(redisAddr, clusterAddrs, prefix, smoke)
+	if err != nil {
+		return err
+	}
+	defer st.closeAll()
+	s, err := newShop(st, hold)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := s.start(ctx); err != nil {
+		return err
+	}
+	if smoke {
+		listen = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("shop on http://%s (%s stores)\n", ln.Addr(), st.backend)
+	if smoke {
+		go func() {
+			defer stop()
+			if err := session("http://"+ln.Addr().String(), os.Stdout); err != nil {
+				log.Printf("smoke session: %v", err)
+				os.Exit(1)
+			}
+		}()
+	}
+	return s.serve(ctx, ln)
+}
+
+// open returns the stores: in memory, or on the named Redis. A smoke run
+// on Redis uses a prefix of its own and deletes its keys afterwards.
+func open(redisAddr, clusterAddrs, prefix string, smoke bool) (*stores, error) {
+	client := exampleredis.Dial(redisAddr, clusterAddrs)
+	if client == nil {
+		return openMemory(), nil
+	}
+	if smoke {
+		prefix = fmt.Sprintf("example:shop:%d", os.Getpid())
+	}
+	st, err := openRedis(client, prefix)
+	if err != nil {
+		_ = client.Close()
+		return nil, err
+	}
+	closeStores := st.closeAll
+	st.closeAll = func() {
+		closeStores()
+		if smoke {
+			exampleredis.Close(client, "{"+prefix+":*")
+		} else {
+			_ = client.Close()
+		}
+	}
+	return st, nil
+}
+
+// start receives the opening stock, opens the flash sale and starts the
+// background loop.
+func (s *shop) start(ctx context.Context) error {
+	if err := s.receiveOpeningStock(ctx); err != nil {
+		return err
+	}
+	if _, err := s.openFlashSale(ctx); err != nil {
+		return fmt.Errorf("open flash sale: %w", err)
+	}
+	return nil
+}
+
+// serve answers requests until ctx ends, then shuts down gracefully:
+// requests in flight finish, then the background loop stops.
+func (s *shop) serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+	loopCtx, stopLoop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.background(loopCtx, time.Second)
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		stopLoop()
+		wg.Wait()
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := srv.Shutdown(shutdown)
+	stopLoop()
+	wg.Wait()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	fmt.Println("shop stopped")
+	return nil
+}
+
+// background runs the periodic work until ctx ends: unpaid orders expire,
+// admitted flash-sale tickets become orders, unpaid tickets return their
+// units, and old idempotency records are dropped.
+func (s *shop) background(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.expireDue(ctx)
+		if err := s.consumeTickets(ctx); err != nil && ctx.Err() == nil {
+			s.logf("flash-sale queue: %v", err)
+		}
+		if _, err := s.st.gate.Sweep(ctx, flashSaleID); err != nil && ctx.Err() == nil {
+			s.logf("flash-sale sweep: %v", err)
+		}
+		s.idem.purge(s.now().Add(-24 * time.Hour))
+	}
+}

@@ -1,0 +1,515 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/shopkit/shopkit/abtest"
+	"github.com/shopkit/shopkit/funnel"
+	"github.com/shopkit/shopkit/inventory"
+	"github.com/shopkit/shopkit/logistics"
+	"github.com/shopkit/shopkit/payout"
+	"github.com/shopkit/shopkit/pricing"
+	"github.com/shopkit/shopkit/routing"
+	"github.com/shopkit/shopkit/seckill"
+)
+
+// shop is the application: it composes the packages into the steps of a
+// checkout. Each method is one use case; the HTTP layer only decodes,
+// calls one of them and encodes.
+type shop struct {
+	st       *stores
+	graph    *routing.Graph
+	rules    *pricing.RuleSet
+	rater    *logistics.Rater
+	exp      *abtest.Compiled
+	assigner abtest.Assigner
+	orders   *orderBook
+	idem     *idempotency
+	holdFor  time.Duration // how long checkout holds stock and coupons
+	perIP    seckill.Limit // requests per client address
+	now      func() time.Time
+	eventSeq atomic.Int64
+	logf     func(format string, args ...any)
+}
+
+func newShop(st *stores, holdFor time.Duration) (*shop, error) {
+	g, err := network()
+	if err != nil {
+		return nil, err
+	}
+	rules, err := pricing.NewRuleSet(promotions())
+	if err != nil {
+		return nil, err
+	}
+	rater, err := logistics.NewRater(carriers())
+	if err != nil {
+		return nil, err
+	}
+	exp, err := abtest.Compile(experiment)
+	if err != nil {
+		return nil, err
+	}
+	return &shop{st: st, graph: g, rules: rules, rater: rater, exp: exp, orders: newOrderBook(),
+		idem: newIdempotency(), holdFor: holdFor, perIP: perIP, now: time.Now, logf: log.Printf}, nil
+}
+
+// receiveOpeningStock puts the opening stock into the warehouses, once.
+func (s *shop) receiveOpeningStock(ctx context.Context) error {
+	for _, wh := range warehouses {
+		for sku, units := range openingStock[wh] {
+			_, err := s.st.stock.Adjust(ctx, inventory.Adjustment{ID: "opening-" + wh + "-" + sku,
+				SKU: sku, Location: wh, Delta: units, Reason: inventory.ReasonReceipt})
+			if err != nil {
+				return fmt.Errorf("receive opening stock: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// variant assigns the user to the experiment (sticky, so a user keeps
+// their variant when the weights change).
+func (s *shop) variant(ctx context.Context, user string) (string, error) {
+	r, err := s.assigner.AssignSticky(ctx, s.exp, abtest.Attributes{"id": user}, s.st.sticky)
+	if err != nil {
+		return "", err
+	}
+	return variantNames[r.Variation], nil
+}
+
+// track records a funnel event. Losing one is not worth failing a
+// checkout for, so errors are logged.
+func (s *shop) track(ctx context.Context, id, user, variant, name string, amount decimal.Decimal, orderID string) {
+	if id == "" {
+		id = name + "-" + strconv.FormatInt(s.now().UnixNano(), 36) + "-" + strconv.FormatInt(s.eventSeq.Add(1), 36)
+	}
+	_, err := s.st.events.Ingest(ctx, []funnel.Event{{ID: id, UserID: user, Name: name, Time: s.now(),
+		Amount: amount, OrderID: orderID, Variant: variant}})
+	if err != nil {
+		s.logf("funnel event %s: %v", name, err)
+	}
+}
+
+// catalogueItem is a product with its stock per warehouse.
+type catalogueItem struct {
+	product
+	Available map[string]int64 `json:"available"`
+}
+
+// levels returns the stock of every product in every warehouse, product
+// by product.
+func (s *shop) levels(ctx context.Context) ([]inventory.Level, error) {
+	var items []inventory.Item
+	for _, p := range products {
+		for _, wh := range warehouses {
+			items = append(items, inventory.Item{SKU: p.SKU, Location: wh})
+		}
+	}
+	return s.st.stock.Levels(ctx, items...)
+}
+
+func (s *shop) catalogue(ctx context.Context) ([]catalogueItem, error) {
+	levels, err := s.levels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]catalogueItem, len(products))
+	for i, p := range products {
+		out[i] = catalogueItem{product: p, Available: map[string]int64{}}
+	}
+	for i, l := range levels {
+		out[i/len(warehouses)].Available[l.Location] = l.Available()
+	}
+	return out, nil
+}
+
+// cartRequest is a cart to price or check out.
+type cartRequest struct {
+	Lines  []lineQty `json:"lines"`
+	Coupon string    `json:"coupon"`
+}
+
+func (c *cartRequest) validate() error {
+	if len(c.Lines) == 0 || len(c.Lines) > 20 {
+		return fieldError("lines", "must have 1 to 20 lines")
+	}
+	for i, l := range c.Lines {
+		if _, ok := productBySKU(l.SKU); !ok {
+			return fieldError(fmt.Sprintf("lines[%d].sku", i), "is not a product of this shop")
+		}
+		if l.Quantity < 1 || l.Quantity > 99 {
+			return fieldError(fmt.Sprintf("lines[%d].quantity", i), "must be between 1 and 99")
+		}
+	}
+	if _, ok := coupons[c.Coupon]; c.Coupon != "" && !ok {
+		return fieldError("coupon", "is not a valid coupon code")
+	}
+	return nil
+}
+
+func (s *shop) quote(c cartRequest) (pricing.Quote, error) {
+	cart := pricing.Cart{Scale: scale, Shipping: shippingCharge}
+	for _, l := range c.Lines {
+		p, _ := productBySKU(l.SKU)
+		cart.Lines = append(cart.Lines, pricing.Line{SKU: p.SKU, UnitPrice: p.Price.Decimal, Quantity: l.Quantity, Tags: p.Tags})
+	}
+	if c.Coupon != "" {
+		cart.Coupons = []string{c.Coupon}
+	}
+	return s.rules.Quote(cart)
+}
+
+// checkoutRequest is a cart, where it goes and to whom.
+type checkoutRequest struct {
+	cartRequest
+	Zone      string    `json:"zone"`
+	Recipient recipient `json:"recipient"`
+}
+
+func (c *checkoutRequest) validate() error {
+	if err := c.cartRequest.validate(); err != nil {
+		return err
+	}
+	known := false
+	for _, z := range zones {
+		known = known || z == c.Zone
+	}
+	if !known {
+		return fieldError("zone", "must be one of east, south, north")
+	}
+	for _, f := range []struct{ name, v string }{
+		{"recipient.name", c.Recipient.Name}, {"recipient.phone", c.Recipient.Phone}, {"recipient.address", c.Recipient.Address}} {
+		if f.v == "" || len(f.v) > 200 {
+			return fieldError(f.name, "must have 1 to 200 characters")
+		}
+	}
+	return nil
+}
+
+// checkout prices the cart, chooses warehouses, holds the stock and the
+// coupon, and records the order awaiting payment.
+func (s *shop) checkout(ctx context.Context, user, variant, orderID string, req checkoutRequest) (*order, error) {
+	if o := s.orders.get(orderID); o != nil { // a replay after the response was lost
+		return o, nil
+	}
+	q, err := s.quote(req.cartRequest)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := s.reserve(ctx, orderID, req)
+	if err != nil {
+		return nil, err
+	}
+	if req.Coupon != "" {
+		// The coupon hold outlives the stock hold, so an order paid just
+		// before its stock deadline still finds its coupon held.
+		_, err := s.st.coupons.Reserve(ctx, req.Coupon, coupons[req.Coupon], user, orderID, s.holdFor+5*time.Minute)
+		if err != nil {
+			if _, rerr := s.st.stock.Release(ctx, orderID); rerr != nil {
+				s.logf("release %s after coupon failure: %v", orderID, rerr)
+			}
+			return nil, err
+		}
+	}
+	o := &order{orderRecord: orderRecord{ID: orderID, User: user, Variant: variant, State: stateAwaitingPayment,
+		Subtotal: yuan(q.Subtotal), Discount: yuan(q.Discount), Shipping: yuan(q.Shipping), Total: yuan(q.Total),
+		Coupon: req.Coupon, Zone: req.Zone, Recipient: req.Recipient, ExpiresAt: plan.deadline}}
+	for _, l := range q.Lines {
+		p, _ := productBySKU(l.SKU)
+		o.Lines = append(o.Lines, orderLine{SKU: l.SKU, Quantity: l.Quantity, UnitPrice: p.Price,
+			Discount: yuan(l.Discount), Total: yuan(l.Total)})
+	}
+	for _, e := range q.Promotions {
+		if e.Applied {
+			o.Promotions = append(o.Promotions, appliedDiscount{Promotion: e.Promotion, Amount: yuan(e.Amount)})
+		}
+	}
+	o.Fulfilment, o.Decisions = plan.fulfilment, plan.decisions
+	o, _ = s.orders.add(o)
+	s.track(ctx, "order-"+orderID, user, variant, funnel.DefaultOrderEvent, o.Total.Decimal, orderID)
+	return o, nil
+}
+
+type reservedPlan struct {
+	fulfilment []fulfilment
+	decisions  []string
+	deadline   time.Time
+}
+
+// reserve plans the fulfilment on current stock and holds it. Stock can
+// move between reading the levels and reserving; the reservation is
+// all-or-nothing, so on a shortage it plans again on fresh levels.
+func (s *shop) reserve(ctx context.Context, orderID string, req checkoutRequest) (reservedPlan, error) {
+	order := routing.Order{Destination: req.Zone}
+	for _, l := range req.Lines {
+		order.Lines = append(order.Lines, routing.OrderLine{SKU: l.SKU, Quantity: l.Quantity})
+	}
+	for attempt := 0; ; attempt++ {
+		stock, err := s.availableStock(ctx)
+		if err != nil {
+			return reservedPlan{}, err
+		}
+		plan, err := routing.Allocate(s.graph, order, stock, routing.AllocateOptions{})
+		if err != nil {
+			return reservedPlan{}, err
+		}
+		var out reservedPlan
+		var lines []inventory.Line
+		for _, sh := range plan.Shipments {
+			f := fulfilment{Warehouse: sh.From}
+			for _, l := range sh.Lines {
+				f.Lines = append(f.Lines, lineQty{SKU: l.SKU, Quantity: l.Quantity})
+				lines = append(lines, inventory.Line{SKU: l.SKU, Location: sh.From, Quantity: l.Quantity})
+			}
+			out.fulfilment = append(out.fulfilment, f)
+		}
+		for _, d := range plan.Decisions {
+			out.decisions = append(out.decisions, d.Rule+": "+d.Detail)
+		}
+		r, err := s.st.stock.Reserve(ctx, inventory.Request{ID: orderID, Lines: lines, TTL: s.holdFor})
+		if errors.Is(err, inventory.ErrInsufficientStock) && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return reservedPlan{}, err
+		}
+		out.deadline = r.Deadline
+		return out, nil
+	}
+}
+
+func (s *shop) availableStock(ctx context.Context) (routing.Stock, error) {
+	levels, err := s.levels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	stock := routing.Stock{}
+	for _, l := range levels {
+		if stock[l.Location] == nil {
+			stock[l.Location] = map[string]int64{}
+		}
+		stock[l.Location][l.SKU] = l.Available()
+	}
+	return stock, nil
+}
+
+// order returns the user's order, or nil.
+func (s *shop) order(user, id string) *order {
+	o := s.orders.get(id)
+	if o == nil || o.User != user {
+		return nil // another user's order is as good as missing
+	}
+	return o
+}
+
+// pay takes the payment: the stock hold becomes a sale, the coupon use is
+// committed, the money is split and booked, and the parcels are merged
+// with the recipient's other paid orders and rated.
+func (s *shop) pay(ctx context.Context, o *order) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch o.State {
+	case statePaid, stateRefunded:
+		return nil // paid already: paying again is the same payment
+	case stateAwaitingPayment:
+	default:
+		return errNotPayable(o.State)
+	}
+	if _, err := s.st.stock.Commit(ctx, o.ID); err != nil {
+		if errors.Is(err, inventory.ErrNotHeld) {
+			s.expireLocked(ctx, o)
+			return errNotPayable(o.State)
+		}
+		return err
+	}
+	if o.Coupon != "" {
+		if _, err := s.st.coupons.Commit(ctx, o.Coupon, o.ID); err != nil {
+			return err
+		}
+	}
+	p, err := s.book(ctx, "pay-"+o.ID, o.Total.Decimal)
+	if err != nil {
+		return err
+	}
+	o.Payment = p
+	if err := s.ship(ctx, o); err != nil {
+		return err
+	}
+	o.State = statePaid
+	s.track(ctx, "pay-"+o.ID, o.User, o.Variant, funnel.DefaultPayEvent, o.Total.Decimal, o.ID)
+	return nil
+}
+
+// book splits amount into commission, processor fee and the merchant's
+// remainder, and posts it to the ledger as one transaction.
+func (s *shop) book(ctx context.Context, txID string, amount decimal.Decimal) (*payment, error) {
+	total, err := payout.ToMinor(amount, scale)
+	if err != nil {
+		return nil, err
+	}
+	c, err := commission.Of(total)
+	if err != nil {
+		return nil, err
+	}
+	f, err := processorFee.Of(total)
+	if err != nil {
+		return nil, err
+	}
+	m := total - c - f
+	posted, err := s.st.ledger.Post(ctx, payout.Transaction{ID: txID, AvailableAt: s.now().Add(settleAfter),
+		Postings: []payout.Posting{{Account: accountClearing, Amount: -total}, {Account: accountPlatform, Amount: c},
+			{Account: accountProcessor, Amount: f}, {Account: accountMerchant, Amount: m}}})
+	if err != nil {
+		return nil, err
+	}
+	return &payment{Transaction: txID, Amount: yuan(amount), Commission: yuan(payout.FromMinor(c, scale)),
+		Fee: yuan(payout.FromMinor(f, scale)), Merchant: yuan(payout.FromMinor(m, scale)), AvailableAt: posted.AvailableAt,
+		shares: []int64{c, f, m}}, nil
+}
+
+// ship joins each warehouse's parcel to the recipient's open merge group
+// and rates the merged parcel on every carrier, cheapest first.
+func (s *shop) ship(ctx context.Context, o *order) error {
+	r := logistics.Recipient{Name: o.Recipient.Name, Phone: o.Recipient.Phone, Address: o.Recipient.Address}
+	o.Parcels = o.Parcels[:0]
+	for _, f := range o.Fulfilment {
+		var grams int64
+		for _, l := range f.Lines {
+			p, _ := productBySKU(l.SKU)
+			grams += p.Grams * l.Quantity
+		}
+		g, err := s.st.merges.Add(ctx, logistics.MergeKey("shop", f.Warehouse, r), o.ID, grams)
+		if err != nil {
+			return err
+		}
+		quotes, err := s.rater.Shop(logistics.Shipment{Parcel: boxFor(g.Grams),
+			Origin: f.Warehouse, Destination: o.Zone, Value: o.Total.Decimal}, logistics.Cheapest, logistics.Constraints{})
+		if err != nil {
+			return err
+		}
+		p := parcel{Warehouse: f.Warehouse, MergeGroup: g.ID, Grams: g.Grams, Carrier: quotes[0].Carrier,
+			Service: quotes[0].Service, Freight: yuan(logistics.Money(quotes[0].Total))}
+		for _, m := range g.Orders {
+			p.MergedOrders = append(p.MergedOrders, m.ID)
+		}
+		o.Parcels = append(o.Parcels, p)
+	}
+	return nil
+}
+
+// refund gives back part of a paid order's money. Every share is reversed
+// in proportion, cumulatively, so once the whole order is refunded every
+// share is back to the fen, whatever the number and size of the refunds.
+func (s *shop) refund(ctx context.Context, o *order, refundID string, amount decimal.Decimal) (refund, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, r := range o.Refunds {
+		if r.ID == refundID {
+			return r, nil
+		}
+	}
+	minor, err := payout.ToMinor(amount, scale)
+	if err != nil || minor <= 0 || !amount.Equal(payout.FromMinor(minor, scale)) {
+		return refund{}, fieldError("amount", "must be a positive amount in yuan with at most 2 decimals")
+	}
+	if o.State != statePaid {
+		return refund{}, errNotRefundable(o.State)
+	}
+	total, _ := payout.ToMinor(o.Total.Decimal, scale)
+	rev, err := payout.NewReversal(total, o.Payment.shares)
+	if err != nil {
+		return refund{}, err
+	}
+	for _, r := range o.Refunds {
+		if _, err := rev.Refund(r.minor); err != nil {
+			return refund{}, err
+		}
+	}
+	back, err := rev.Refund(minor)
+	if err != nil {
+		return refund{}, errRefundTooLarge(yuan(payout.FromMinor(total-rev.Refunded(), scale)))
+	}
+	// The reversal keeps the payment's availability date: money still
+	// pending is cancelled before the merchant ever sees it.
+	txID := "refund-" + o.ID + "-" + refundID
+	postings := []payout.Posting{{Account: accountClearing, Amount: minor}}
+	for i, acct := range []string{accountPlatform, accountProcessor, accountMerchant} {
+		if back[i] != 0 { // a small refund may take nothing from a small share
+			postings = append(postings, payout.Posting{Account: acct, Amount: -back[i]})
+		}
+	}
+	_, err = s.st.ledger.Post(ctx, payout.Transaction{ID: txID, AvailableAt: o.Payment.AvailableAt, Postings: postings})
+	if err != nil {
+		return refund{}, err
+	}
+	r := refund{ID: refundID, Amount: yuan(amount), Commission: yuan(payout.FromMinor(back[0], scale)),
+		Fee: yuan(payout.FromMinor(back[1], scale)), Merchant: yuan(payout.FromMinor(back[2], scale)), minor: minor}
+	o.Refunds = append(o.Refunds, r)
+	if rev.Refunded() == total {
+		o.State = stateRefunded
+	}
+	s.track(ctx, txID, o.User, o.Variant, funnel.DefaultRefundEvent, amount, o.ID)
+	return r, nil
+}
+
+// cancel abandons an unpaid order: its stock and coupon are released.
+func (s *shop) cancel(ctx context.Context, o *order) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch o.State {
+	case stateCancelled, stateExpired:
+		return nil
+	case stateAwaitingPayment:
+	default:
+		return errNotCancellable(o.State)
+	}
+	if _, err := s.st.stock.Release(ctx, o.ID); err != nil {
+		return err
+	}
+	if err := s.releaseCoupon(ctx, o); err != nil {
+		return err
+	}
+	o.State = stateCancelled
+	return nil
+}
+
+func (s *shop) releaseCoupon(ctx context.Context, o *order) error {
+	if o.Coupon == "" {
+		return nil
+	}
+	_, err := s.st.coupons.Release(ctx, o.Coupon, o.ID)
+	return err
+}
+
+// expireLocked marks an unpaid order expired: its stock hold has lapsed
+// (the store returned the stock), and its coupon goes back too.
+func (s *shop) expireLocked(ctx context.Context, o *order) {
+	if _, err := s.st.stock.Release(ctx, o.ID); err != nil && !errors.Is(err, inventory.ErrNotHeld) {
+		s.logf("expire %s: release stock: %v", o.ID, err)
+		return
+	}
+	if err := s.releaseCoupon(ctx, o); err != nil {
+		s.logf("expire %s: release coupon: %v", o.ID, err)
+		return
+	}
+	o.State = stateExpired
+}
+
+// expireDue expires every unpaid order past its deadline.
+func (s *shop) expireDue(ctx context.Context) {
+	for _, o := range s.orders.due(s.now()) {
+		o.mu.Lock()
+		if o.State == stateAwaitingPayment {
+			s.expireLocked(ctx, o)
+		}
+		o.mu.Unlock()
+	}
+}

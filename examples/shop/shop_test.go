@@ -1,0 +1,473 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shopkit/shopkit/internal/redistest"
+	"github.com/shopkit/shopkit/seckill"
+)
+
+// The end-to-end suite drives the server over HTTP, on each backend.
+func TestShopMemory(t *testing.T) { runShop(t, func(t *testing.T) *stores { return openMemory() }) }
+
+func TestShopRedis(t *testing.T) {
+	client := redistest.Client(t)
+	runShop(t, redisStores(client))
+}
+
+func TestShopRedisCluster(t *testing.T) {
+	client := redistest.Cluster(t)
+	runShop(t, redisStores(client))
+}
+
+func redisStores(client redis.UniversalClient) func(*testing.T) *stores {
+	return func(t *testing.T) *stores {
+		st, err := openRedis(client, redistest.Prefix(t, client))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+}
+
+func runShop(t *testing.T, open func(*testing.T) *stores) {
+	for _, tt := range []struct {
+		name string
+		fn   func(*testing.T, *harness)
+	}{
+		{"Checkout", testCheckout},
+		{"PartialRefunds", testRefunds},
+		{"AbandonedCartExpires", testExpiry},
+		{"CancelReleases", testCancel},
+		{"FlashSaleConcurrentBuyers", testFlashSale},
+		{"Replays", testReplays},
+		{"MalformedRequests", testMalformed},
+		{"RateLimitPerIP", testRateLimit},
+		{"MetricsAndHealth", testMetrics},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := open(t)
+			t.Cleanup(st.closeAll)
+			tt.fn(t, newHarness(t, st))
+		})
+	}
+}
+
+// harness is a running shop and a client for it.
+type harness struct {
+	t    *testing.T
+	shop *shop
+	url  string
+}
+
+func newHarness(t *testing.T, st *stores) *harness {
+	s, err := newShop(st, 400*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.perIP = seckill.PerSecond(10000, 10000) // tests come from one address
+	s.logf = t.Logf
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := s.start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.routes())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.background(ctx, 50*time.Millisecond)
+	}()
+	t.Cleanup(func() {
+		srv.Close()
+		cancel()
+		<-done
+	})
+	return &harness{t: t, shop: s, url: srv.URL}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// call sends a request with the smoke session's client; body may be
+// nil, a string (sent as is) or a value to encode.
+func (h *harness) call(method, path, user, key string, body any) response {
+	h.t.Helper()
+	status, header, b, err := client{base: h.url}.send(method, path, user, key, body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return response{status: status, header: header, body: b}
+}
+
+// must wants status and decodes the body into v.
+func (r response) must(t *testing.T, status int, v any) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	}
+	if v != nil {
+		if err := json.Unmarshal(r.body, v); err != nil {
+			t.Fatalf("decode %s: %v", r.body, err)
+		}
+	}
+}
+
+// errorCode returns the error code of an error response.
+func (r response) errorCode(t *testing.T) string {
+	t.Helper()
+	var e struct {
+		Error apiError `json:"error"`
+	}
+	if err := json.Unmarshal(r.body, &e); err != nil || e.Error.Code == "" {
+		t.Fatalf("not an error response (%d): %s", r.status, r.body)
+	}
+	return e.Error.Code
+}
+
+var testCart = map[string]any{
+	"lines":  []map[string]any{{"sku": "tea-longjing", "quantity": 2}, {"sku": "cup-celadon", "quantity": 1}},
+	"coupon": "WELCOME20", "zone": "east",
+	"recipient": map[string]string{"name": "Ann Li", "phone": "13800001111", "address": "12 Main Street"},
+}
+
+func (h *harness) available(sku, warehouse string) int64 {
+	h.t.Helper()
+	var cat struct {
+		Products []catalogueItem `json:"products"`
+	}
+	h.call("GET", "/products", "", "", nil).must(h.t, 200, &cat)
+	for _, p := range cat.Products {
+		if p.SKU == sku {
+			return p.Available[warehouse]
+		}
+	}
+	h.t.Fatalf("no product %s", sku)
+	return 0
+}
+
+// checkout places testCart for user and returns the order.
+func (h *harness) checkout(user, key string) orderRecord {
+	h.t.Helper()
+	var o orderRecord
+	h.call("POST", "/checkout", user, key, testCart).must(h.t, 201, &o)
+	return o
+}
+
+func (h *harness) balances() map[string]int64 {
+	h.t.Helper()
+	bs, err := h.shop.st.ledger.Balances(context.Background(), accountClearing, accountPlatform, accountProcessor, accountMerchant)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	out := map[string]int64{}
+	var sum int64
+	for _, b := range bs {
+		out[b.Account] = b.Total()
+		sum += b.Total()
+	}
+	if sum != 0 {
+		h.t.Fatalf("ledger does not balance: %v", out)
+	}
+	return out
+}
+
+func testCheckout(t *testing.T, h *harness) {
+	before := h.available("tea-longjing", "wh-hangzhou")
+	var q quoteView
+	h.call("POST", "/cart/quote", "ann", "", map[string]any{"lines": testCart["lines"], "coupon": "WELCOME20"}).must(t, 200, &q)
+	if q.Total.StringFixed(2) != "311.40" || len(q.Promotions) == 0 {
+		t.Fatalf("quote = %+v", q)
+	}
+	o := h.checkout("ann", "c1")
+	if o.State != stateAwaitingPayment || o.Total.StringFixed(2) != "311.40" || o.Fulfilment[0].Warehouse != "wh-hangzhou" {
+		t.Fatalf("order = %+v", o)
+	}
+	if got := h.available("tea-longjing", "wh-hangzhou"); got != before-2 {
+		t.Fatalf("available after checkout = %d, want %d", got, before-2)
+	}
+	h.call("POST", "/orders/"+o.ID+"/pay", "ann", "p1", nil).must(t, 200, &o)
+	if o.State != statePaid || o.Payment == nil || len(o.Parcels) != 1 || o.Parcels[0].Carrier == "" {
+		t.Fatalf("paid order = %+v", o)
+	}
+	if got := h.available("tea-longjing", "wh-hangzhou"); got != before-2 {
+		t.Fatalf("available after payment = %d, want %d (sold)", got, before-2)
+	}
+	b := h.balances()
+	if b[accountClearing] != -31140 || b[accountPlatform] != 1557 || b[accountMerchant] != 31140-1557-187 {
+		t.Fatalf("balances = %v", b)
+	}
+	// A second paid order for the same recipient merges into one parcel.
+	var o2 orderRecord
+	h.call("POST", "/checkout", "ann", "c2", map[string]any{"lines": []map[string]any{{"sku": "cup-celadon", "quantity": 1}},
+		"zone": "east", "recipient": map[string]string{"name": "ANN LI", "phone": "+86 138 0000 1111", "address": "12 main st."}}).must(t, 201, &o2)
+	h.call("POST", "/orders/"+o2.ID+"/pay", "ann", "p2", nil).must(t, 200, &o2)
+	if o2.Parcels[0].MergeGroup != o.Parcels[0].MergeGroup || len(o2.Parcels[0].MergedOrders) != 2 {
+		t.Fatalf("parcels did not merge: %+v then %+v", o.Parcels, o2.Parcels)
+	}
+}
+
+func testRefunds(t *testing.T, h *harness) {
+	o := h.checkout("ann", "c1")
+	h.call("POST", "/orders/"+o.ID+"/pay", "ann", "p1", nil).must(t, 200, &o)
+	for i, amount := range []string{"100.01", "0.03", "211.36"} {
+		var r refund
+		h.call("POST", "/orders/"+o.ID+"/refunds", "ann", fmt.Sprintf("r%d", i), map[string]string{"amount": amount}).must(t, 201, &r)
+	}
+	h.call("GET", "/orders/"+o.ID, "ann", "", nil).must(t, 200, &o)
+	if o.State != stateRefunded || len(o.Refunds) != 3 {
+		t.Fatalf("order after refunds = %+v", o)
+	}
+	// Refunded in full: every share is back to the fen.
+	for acct, v := range h.balances() {
+		if v != 0 {
+			t.Errorf("%s = %d after a full refund, want 0", acct, v)
+		}
+	}
+	res := h.call("POST", "/orders/"+o.ID+"/refunds", "ann", "r9", map[string]string{"amount": "0.01"})
+	if res.status != 409 || res.errorCode(t) != "order_not_refundable" {
+		t.Fatalf("refund after full refund: %d %s", res.status, res.body)
+	}
+	o2 := h.checkout("bea", "c1")
+	h.call("POST", "/orders/"+o2.ID+"/pay", "bea", "p1", nil).must(t, 200, nil)
+	res = h.call("POST", "/orders/"+o2.ID+"/refunds", "bea", "big", map[string]string{"amount": "311.41"})
+	if res.status != 422 || res.errorCode(t) != "refund_exceeds_payment" {
+		t.Fatalf("refund above the payment: %d %s", res.status, res.body)
+	}
+}
+
+func testExpiry(t *testing.T, h *harness) {
+	before := h.available("tea-longjing", "wh-hangzhou")
+	o := h.checkout("cy", "c1")
+	if got := h.available("tea-longjing", "wh-hangzhou"); got != before-2 {
+		t.Fatalf("available while held = %d, want %d", got, before-2)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for o.State == stateAwaitingPayment && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		h.call("GET", "/orders/"+o.ID, "cy", "", nil).must(t, 200, &o)
+	}
+	if o.State != stateExpired {
+		t.Fatalf("abandoned order is %s, want expired", o.State)
+	}
+	if got := h.available("tea-longjing", "wh-hangzhou"); got != before {
+		t.Fatalf("available after expiry = %d, want %d back", got, before)
+	}
+	use, err := h.shop.st.coupons.Usage(context.Background(), "WELCOME20", "cy")
+	if err != nil || use.Customer != 0 {
+		t.Fatalf("coupon use after expiry = %+v, %v", use, err)
+	}
+	res := h.call("POST", "/orders/"+o.ID+"/pay", "cy", "p1", nil)
+	if res.status != 409 || res.errorCode(t) != "order_not_payable" {
+		t.Fatalf("paying an expired order: %d %s", res.status, res.body)
+	}
+	// The coupon is usable again.
+	h.checkout("cy", "c2")
+}
+
+func testCancel(t *testing.T, h *harness) {
+	before := h.available("cup-celadon", "wh-hangzhou")
+	o := h.checkout("dan", "c1")
+	h.call("POST", "/orders/"+o.ID+"/cancel", "dan", "x1", nil).must(t, 200, &o)
+	if o.State != stateCancelled || h.available("cup-celadon", "wh-hangzhou") != before {
+		t.Fatalf("cancelled order %+v; stock not back", o)
+	}
+	res := h.call("POST", "/orders/"+o.ID+"/pay", "dan", "p1", nil)
+	if res.status != 409 {
+		t.Fatalf("paying a cancelled order: %d %s", res.status, res.body)
+	}
+	paid := h.checkout("dan", "c2")
+	h.call("POST", "/orders/"+paid.ID+"/pay", "dan", "p2", nil).must(t, 200, nil)
+	if res := h.call("POST", "/orders/"+paid.ID+"/cancel", "dan", "x2", nil); res.status != 409 || res.errorCode(t) != "order_not_cancellable" {
+		t.Fatalf("cancelling a paid order: %d %s", res.status, res.body)
+	}
+}
+
+func testFlashSale(t *testing.T, h *harness) {
+	// One per buyer, and a buyer who keeps trying is rate limited (the
+	// gate allows three tries at once, then one a second).
+	var tries []string
+	for i := 0; i < 5; i++ {
+		var a admissionView
+		_ = json.Unmarshal(h.call("POST", "/flash/admit", "eager", fmt.Sprintf("try-%d", i), nil).body, &a)
+		tries = append(tries, a.Outcome)
+	}
+	if got := strings.Join(tries, " "); got != "admitted limit_reached limit_reached rate_limited rate_limited" {
+		t.Fatalf("repeated tries: %s", got)
+	}
+	const buyers = 60
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	outcomes := map[string]int{}
+	var orders []string
+	for i := 0; i < buyers; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			user := fmt.Sprintf("buyer-%d", i)
+			res := h.call("POST", "/flash/admit", user, "try-1", nil)
+			var a admissionView
+			if err := json.Unmarshal(res.body, &a); err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			outcomes[a.Outcome]++
+			if a.Outcome == "admitted" {
+				orders = append(orders, user+" "+a.Order)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if outcomes["admitted"] != flashUnits-1 || outcomes["sold_out"] != buyers-flashUnits+1 {
+		t.Fatalf("outcomes = %v, want %d admitted and the rest sold out", outcomes, flashUnits-1)
+	}
+	for _, uo := range orders[:5] {
+		user, id, _ := strings.Cut(uo, " ")
+		var o orderRecord
+		h.call("POST", "/orders/"+id+"/pay", user, "p1", nil).must(t, 200, &o)
+		if o.State != statePaid || o.Total.StringFixed(2) != "199.00" {
+			t.Fatalf("flash order = %+v", o)
+		}
+	}
+	var status map[string]any
+	h.call("GET", "/flash", "", "", nil).must(t, 200, &status)
+	if status["remaining"].(float64) != 0 || status["paid"].(float64) != 5 || status["held"].(float64) != flashUnits-5 {
+		t.Fatalf("status = %v", status)
+	}
+}
+
+func testReplays(t *testing.T, h *harness) {
+	first := h.call("POST", "/checkout", "eve", "c1", testCart)
+	again := h.call("POST", "/checkout", "eve", "c1", testCart)
+	if first.status != 201 || again.status != 201 || !bytes.Equal(first.body, again.body) || again.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("checkout replay: %d %s / %d %s", first.status, first.body, again.status, again.body)
+	}
+	var o orderRecord
+	first.must(t, 201, &o)
+	// The same key for a different cart is refused, not silently replayed.
+	other := map[string]any{"lines": []map[string]any{{"sku": "tea-puer", "quantity": 1}}, "zone": "east", "recipient": testCart["recipient"]}
+	if res := h.call("POST", "/checkout", "eve", "c1", other); res.status != 422 || res.errorCode(t) != "idempotency_key_reused" {
+		t.Fatalf("key reused: %d %s", res.status, res.body)
+	}
+	// Another user's key is another request.
+	h.call("POST", "/checkout", "fay", "c1", testCart).must(t, 201, nil)
+
+	pay1 := h.call("POST", "/orders/"+o.ID+"/pay", "eve", "p1", nil)
+	pay2 := h.call("POST", "/orders/"+o.ID+"/pay", "eve", "p1", nil)
+	pay3 := h.call("POST", "/orders/"+o.ID+"/pay", "eve", "p2", nil) // a new key, the same payment
+	if pay1.status != 200 || !bytes.Equal(pay1.body, pay2.body) || pay3.status != 200 {
+		t.Fatalf("pay replays: %d / %d / %d", pay1.status, pay2.status, pay3.status)
+	}
+	paid := h.balances()
+	r1 := h.call("POST", "/orders/"+o.ID+"/refunds", "eve", "r1", map[string]string{"amount": "10.00"})
+	r2 := h.call("POST", "/orders/"+o.ID+"/refunds", "eve", "r1", map[string]string{"amount": "10.00"})
+	if r1.status != 201 || !bytes.Equal(r1.body, r2.body) {
+		t.Fatalf("refund replay: %d %s / %s", r1.status, r1.body, r2.body)
+	}
+	if got := h.balances(); got[accountClearing] != paid[accountClearing]+1000 {
+		t.Fatalf("a replayed refund moved money twice: %v → %v", paid, got)
+	}
+	var c orderRecord // without the coupon, which eve has used
+	h.call("POST", "/checkout", "eve", "c3", other).must(t, 201, &c)
+	x1 := h.call("POST", "/orders/"+c.ID+"/cancel", "eve", "x1", nil)
+	x2 := h.call("POST", "/orders/"+c.ID+"/cancel", "eve", "x1", nil)
+	if x1.status != 200 || !bytes.Equal(x1.body, x2.body) {
+		t.Fatalf("cancel replay: %d / %d", x1.status, x2.status)
+	}
+	a1 := h.call("POST", "/flash/admit", "gus", "f1", nil)
+	a2 := h.call("POST", "/flash/admit", "gus", "f1", nil)
+	if a1.status != 201 || !bytes.Equal(a1.body, a2.body) {
+		t.Fatalf("admit replay: %d %s / %d %s", a1.status, a1.body, a2.status, a2.body)
+	}
+}
+
+func testMalformed(t *testing.T, h *harness) {
+	o := h.checkout("hal", "c1")
+	cases := []struct {
+		name, method, path, user, key string
+		body                          any
+		status                        int
+		code                          string
+	}{
+		{"no user", "POST", "/checkout", "", "k", testCart, 401, "missing_user"},
+		{"bad user", "POST", "/checkout", "a b", "k", testCart, 401, "missing_user"},
+		{"no key", "POST", "/checkout", "hal", "", testCart, 400, "missing_idempotency_key"},
+		{"not JSON", "POST", "/checkout", "hal", "k1", "{", 400, "invalid_json"},
+		{"trailing data", "POST", "/checkout", "hal", "k2", `{"zone":"east"} {}`, 400, "invalid_json"},
+		{"unknown field", "POST", "/checkout", "hal", "k3", `{"zone":"east","discount":"100"}`, 400, "invalid_json"},
+		{"wrong type", "POST", "/checkout", "hal", "k4", `{"lines":[{"sku":"tea-puer","quantity":"two"}]}`, 400, "invalid_request"},
+		{"no lines", "POST", "/checkout", "hal", "k5", map[string]any{"zone": "east"}, 400, "invalid_request"},
+		{"unknown sku", "POST", "/cart/quote", "hal", "", map[string]any{"lines": []map[string]any{{"sku": "nope", "quantity": 1}}}, 400, "invalid_request"},
+		{"bad coupon", "POST", "/cart/quote", "hal", "", map[string]any{"lines": testCart["lines"], "coupon": "FREE"}, 400, "invalid_request"},
+		{"bad zone", "POST", "/checkout", "hal", "k6", map[string]any{"lines": testCart["lines"], "zone": "moon", "recipient": testCart["recipient"]}, 400, "invalid_request"},
+		{"too much", "POST", "/checkout", "hal", "k7", map[string]any{"lines": []map[string]any{{"sku": "pot-yixing", "quantity": 99}}, "zone": "east", "recipient": testCart["recipient"]}, 409, "out_of_stock"},
+		{"huge body", "POST", "/checkout", "hal", "k8", `{"zone":"` + strings.Repeat("x", maxBody) + `"}`, 413, "body_too_large"},
+		{"negative refund", "POST", "/orders/" + o.ID + "/refunds", "hal", "k9", map[string]string{"amount": "-1"}, 400, "invalid_request"},
+		{"refund in fractions of a fen", "POST", "/orders/" + o.ID + "/refunds", "hal", "k10", map[string]string{"amount": "1.005"}, 400, "invalid_request"},
+		{"refund as a number", "POST", "/orders/" + o.ID + "/refunds", "hal", "k11", `{"amount": 1}`, 400, "invalid_json"},
+		{"unknown order", "GET", "/orders/o-nope", "hal", "", nil, 404, "not_found"},
+		{"someone else's order", "GET", "/orders/" + o.ID, "ivy", "", nil, 404, "not_found"},
+	}
+	for _, c := range cases {
+		res := h.call(c.method, c.path, c.user, c.key, c.body)
+		if res.status != c.status || res.errorCode(t) != c.code {
+			t.Errorf("%s: %d %s, want %d %s", c.name, res.status, res.body, c.status, c.code)
+		}
+	}
+	if res := h.call("GET", "/nowhere", "hal", "", nil); res.status != 404 {
+		t.Errorf("unknown route: %d", res.status)
+	}
+}
+
+func testRateLimit(t *testing.T, h *harness) {
+	h.shop.perIP = seckill.PerSecond(1, 3)
+	codes := map[int]int{}
+	var retryAfter string
+	for i := 0; i < 6; i++ {
+		res := h.call("GET", "/products", "", "", nil)
+		codes[res.status]++
+		if res.status == 429 {
+			retryAfter = res.header.Get("Retry-After")
+		}
+	}
+	if codes[200] != 3 || codes[429] != 3 || retryAfter == "" {
+		t.Fatalf("statuses = %v, Retry-After %q; want 3 served and 3 refused", codes, retryAfter)
+	}
+	if res := h.call("GET", "/healthz", "", "", nil); res.status != 200 {
+		t.Fatalf("health checks are not rate limited: %d", res.status)
+	}
+}
+
+func testMetrics(t *testing.T, h *harness) {
+	h.call("GET", "/products", "jo", "", nil).must(t, 200, nil)
+	h.call("POST", "/cart/quote", "jo", "", map[string]any{"lines": testCart["lines"]}).must(t, 200, nil)
+	o := h.checkout("jo", "c1")
+	h.call("POST", "/orders/"+o.ID+"/pay", "jo", "p1", nil).must(t, 200, nil)
+	res := h.call("GET", "/metrics", "", "", nil)
+	text := string(res.body)
+	for _, want := range []string{`step="view"} 1`, `step="pay"} 1`, `shop_gmv_yuan{variant=`, `} 311.40`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %q:\n%s", want, text)
+		}
+	}
+	var health map[string]string
+	h.call("GET", "/healthz", "", "", nil).must(t, 200, &health)
+	if health["status"] != "ok" {
+		t.Fatalf("health = %v", health)
+	}
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shopkit/shopkit/abtest"
+	"github.com/shopkit/shopkit/funnel"
+	"github.com/shopkit/shopkit/inventory"
+	"github.com/shopkit/shopkit/logistics"
+	"github.com/shopkit/shopkit/payout"
+	"github.com/shopkit/shopkit/pricing"
+	"github.com/shopkit/shopkit/seckill"
+)
+
+// stores are every stateful part of the shop, all in memory or all on one
+// Redis (or Cluster). Each store gets its own key prefix under the shop's,
+// so one Redis can host several shops.
+type stores struct {
+	stock    inventory.Store
+	coupons  pricing.Redemptions
+	ledger   payout.Ledger
+	merges   logistics.MergeStore
+	limiter  *seckill.Limiter
+	gate     *seckill.Gate
+	sticky   abtest.StickyStore
+	events   funnel.Store
+	backend  string
+	redis    redis.UniversalClient // nil in memory
+	closeAll func()
+}
+
+// Rate limits: per client IP on every request, per user on flash-sale
+// admissions (enforced by the gate itself).
+var (
+	perIP      = seckill.PerSecond(20, 40)
+	perUserBuy = seckill.PerSecond(1, 3)
+)
+
+// reservationSweep is how often expired reservations return their stock
+// (they also expire lazily whenever touched).
+const reservationSweep = time.Second
+
+func openMemory() *stores {
+	limiter := seckill.NewMemoryLimiter(nil)
+	stock := inventory.NewMemory(inventory.Options{SweepInterval: reservationSweep})
+	ledger := payout.NewMemoryLedger(payout.LedgerOptions{})
+	gate := seckill.NewMemoryGate(nil, seckill.GateOptions{Limiter: limiter, PerUser: perUserBuy})
+	return &stores{
+		stock: stock, coupons: pricing.NewMemoryRedemptions(nil), ledger: ledger,
+		merges: logistics.NewMemoryMerge(0, nil), limiter: limiter, gate: gate,
+		sticky: abtest.NewMemorySticky(), events: funnel.NewMemory(funnel.Options{}),
+		backend: "memory",
+		closeAll: func() {
+			_ = gate.Close()
+			_ = stock.Close()
+			_ = ledger.Close()
+		},
+	}
+}
+
+// openRedis builds every store on client under prefix.
+func openRedis(client redis.UniversalClient, prefix string) (*stores, error) {
+	s := &stores{backend: "redis", redis: client}
+	var closers []func() error
+	fail := func(what string, err error) (*stores, error) {
+		for _, c := range closers {
+			_ = c()
+		}
+		return nil, fmt.Errorf("open %s: %w", what, err)
+	}
+	p := func(name string) string { return prefix + ":" + name }
+	stock, err := inventory.NewRedis(client, inventory.Options{Prefix: p("inventory"), SweepInterval: reservationSweep})
+	if err != nil {
+		return fail("inventory", err)
+	}
+	closers = append(closers, stock.Close)
+	s.stock = stock
+	if s.coupons, err = pricing.NewRedisRedemptions(client, p("coupons")); err != nil {
+		return fail("coupons", err)
+	}
+	ledger, err := payout.NewRedisLedger(client, payout.LedgerOptions{Prefix: p("ledger")})
+	if err != nil {
+		return fail("ledger", err)
+	}
+	closers = append(closers, ledger.Close)
+	s.ledger = ledger
+	if s.merges, err = logistics.NewRedisMerge(client, p("merge"), 0); err != nil {
+		return fail("merge windows", err)
+	}
+	if s.limiter, err = seckill.NewRedisLimiter(client, p("ratelimit")); err != nil {
+		return fail("rate limiter", err)
+	}
+	gate, err := seckill.NewRedisGate(client, p("sale"), seckill.GateOptions{Limiter: s.limiter, PerUser: perUserBuy})
+	if err != nil {
+		return fail("sale gate", err)
+	}
+	closers = append(closers, gate.Close)
+	s.gate = gate
+	if s.sticky, err = abtest.NewRedisSticky(client, abtest.RedisStickyOptions{Prefix: p("abtest")}); err != nil {
+		return fail("sticky assignments", err)
+	}
+	if s.events, err = funnel.NewRedis(client, funnel.Options{Prefix: p("funnel")}); err != nil {
+		return fail("events", err)
+	}
+	s.closeAll = func() {
+		for _, c := range closers {
+			_ = c()
+		}
+	}
+	return s, nil
+}
+
+// health checks that the stores can be reached.
+func (s *stores) health(ctx context.Context) error {
+	if s.redis == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if c, ok := s.redis.(*redis.ClusterClient); ok {
+		return c.ForEachShard(ctx, func(ctx context.Context, node *redis.Client) error {
+			if err := node.Ping(ctx).Err(); err != nil {
+				return fmt.Errorf("%s: %w", strings.TrimSpace(node.Options().Addr), err)
+			}
+			return nil
+		})
+	}
+	return s.redis.Ping(ctx).Err()
+}
