@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -469,5 +470,99 @@ func testMetrics(t *testing.T, h *harness) {
 	h.call("GET", "/healthz", "", "", nil).must(t, 200, &health)
 	if health["status"] != "ok" {
 		t.Fatalf("health = %v", health)
+	}
+}
+
+// FuzzRequests sends arbitrary bodies to every endpoint that reads one:
+// the answer is never a server error, and the server never panics.
+func FuzzRequests(f *testing.F) {
+	f.Add(0, `{"lines":[{"sku":"tea-longjing","quantity":2}],"zone":"east","recipient":{"name":"a","phone":"1","address":"x"}}`)
+	f.Add(1, `{"lines":[{"sku":"cup-celadon","quantity":1e9}],"coupon":"WELCOME20"}`)
+	f.Add(2, `{"amount":"-0.001"}`)
+	f.Add(2, `{"amount":"99999999999999999999999"}`)
+	f.Add(0, `{"lines":null,"zone":"east"}`)
+	f.Add(1, "\x00\xff")
+	st := openMemory()
+	defer st.closeAll()
+	s, err := newShop(st, time.Minute)
+	if err != nil {
+		f.Fatal(err)
+	}
+	s.perIP = seckill.PerSecond(10000, 10000)
+	s.logf = func(string, ...any) {}
+	if err := s.start(context.Background()); err != nil {
+		f.Fatal(err)
+	}
+	h := s.routes()
+	// A paid order to refund (a few fen at a time, as the fuzzer finds).
+	var o orderRecord
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "/checkout", strings.NewReader(`{"lines":[{"sku":"pot-yixing","quantity":1}],"zone":"north","recipient":{"name":"a","phone":"1","address":"x"}}`))
+	req.Header.Set("X-User-ID", "fuzz")
+	req.Header.Set("Idempotency-Key", "setup")
+	h.ServeHTTP(rec, req)
+	if err := json.Unmarshal(rec.Body.Bytes(), &o); err != nil || o.ID == "" {
+		f.Fatalf("setup checkout: %d %s", rec.Code, rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	req = httptest.NewRequest("POST", "/orders/"+o.ID+"/pay", nil)
+	req.Header.Set("X-User-ID", "fuzz")
+	req.Header.Set("Idempotency-Key", "setup-pay")
+	if h.ServeHTTP(rec, req); rec.Code != 200 {
+		f.Fatalf("setup payment: %d %s", rec.Code, rec.Body)
+	}
+	paths := []string{"/checkout", "/cart/quote", "/orders/" + o.ID + "/refunds"}
+	n := 0
+	f.Fuzz(func(t *testing.T, which int, body string) {
+		n++
+		if which < 0 {
+			which = -which
+		}
+		req := httptest.NewRequest("POST", paths[which%len(paths)], strings.NewReader(body))
+		req.Header.Set("X-User-ID", "fuzz")
+		req.Header.Set("Idempotency-Key", fmt.Sprintf("k%d", n))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%s %q: %d %s", req.URL.Path, body, rec.Code, rec.Body)
+		}
+	})
+}
+
+// TestGracefulShutdown stops a serving shop: the request in flight is
+// answered, the background loop ends, serve returns.
+func TestGracefulShutdown(t *testing.T) {
+	st := openMemory()
+	defer st.closeAll()
+	s, err := newShop(st, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.logf = t.Logf
+	ctx, stop := context.WithCancel(context.Background())
+	if err := s.start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.serve(ctx, ln) }()
+	c := client{base: "http://" + ln.Addr().String()}
+	if err := c.do("GET", "/healthz", "", "", nil, 200, nil); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("serve = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("serve did not return after the stop signal")
+	}
+	if err := c.do("GET", "/healthz", "", "", nil, 200, nil); err == nil {
+		t.Fatal("still serving after shutdown")
 	}
 }
