@@ -235,7 +235,7 @@ func TestAllocateAgainstBig(t *testing.T) {
 	for trial := 0; trial < 20000; trial++ {
 		n := 1 + rng.IntN(12)
 		ratios := make([]int64, n)
-		bits := []int{8, 26, 40, 62}[rng.IntN(4)]
+		bits := []int{8, 12, 13, 26, 40, 62}[rng.IntN(6)] // 12 and 13 straddle the 2^16 ratio-sum fast path
 		for i := range ratios {
 			ratios[i] = rng.Int64N(int64(1) << bits)
 		}
