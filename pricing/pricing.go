@@ -175,6 +175,10 @@ type Promotion struct {
 // concurrent quoting.
 type RuleSet struct {
 	promos []Promotion // by priority, then ID
+	// scaled holds each promotion's amounts in minor units for every
+	// cart scale (0..6), converted once here rather than on every quote:
+	// decimal arithmetic was a good part of a quote's cost.
+	scaled [maxScale + 1][]scaledPromo
 }
 
 // NewRuleSet validates promotions (negative percentages, thresholds ≤ 0,
@@ -208,6 +212,12 @@ func NewRuleSet(promos []Promotion) (*RuleSet, error) {
 		}
 		return 0
 	})
+	for sc := range rs.scaled {
+		rs.scaled[sc] = make([]scaledPromo, len(rs.promos))
+		for i := range rs.promos {
+			rs.scaled[sc][i] = scale(&rs.promos[i], int32(sc))
+		}
+	}
 	return rs, nil
 }
 
