@@ -15,9 +15,13 @@
 // sharing an exclusive Group apply at most one at a time: the engine tries
 // every combination of choices (up to MaxCombinations, greedily per group
 // beyond) and keeps the one cheapest for the customer, saying which search
-// it used. An Exclusive promotion stacks with nothing: it is weighed alone
-// against that best combination. Stop ends the rule set after a promotion
-// applies.
+// it used. When the promotions fall into parts of the cart that none of
+// them spans (groups of categories, say), each part is evaluated once per
+// choice of its own group members and combinations add up their parts —
+// the same answer as evaluating each combination whole, for far less
+// work; a Stop promotion couples every part and turns this off. An
+// Exclusive promotion stacks with nothing: it is weighed alone against
+// that best combination. Stop ends the rule set after a promotion applies.
 //
 // Every discount is apportioned to its lines exactly by largest remainder
 // (member prices stay on their own lines), no line goes below zero, and

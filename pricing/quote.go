@@ -112,10 +112,14 @@ func (rs *RuleSet) Quote(cart Cart) (Quote, error) {
 	if combos <= MaxCombinations {
 		search = "exhaustive over " + strconv.Itoa(combos) + " combination(s) of exclusive groups"
 		choice := make(map[string]string, len(order))
+		evaluate := func() *evaluation { return rs.evaluate(cart, plan, base, choice, "", false) }
+		if ps := rs.split(cart, plan, base); ps != nil && splitParts {
+			evaluate = func() *evaluation { return ps.evaluate(choice) }
+		}
 		var rec func(int)
 		rec = func(i int) {
 			if i == len(order) {
-				ev := rs.evaluate(cart, plan, base, choice, "", false)
+				ev := evaluate()
 				if best == nil || ev.better(best) {
 					best = ev
 					bestChoice = maps.Clone(choice)
@@ -168,6 +172,122 @@ func (rs *RuleSet) Quote(cart Cart) (Quote, error) {
 	q := best.quote(cart)
 	q.Search = search
 	return q, nil
+}
+
+// parts evaluates combinations of group choices part by part. When the
+// promotions that can apply fall into parts of the cart that no promotion
+// spans (each part a set of lines, shipping being one more), a part's
+// outcome depends only on the choices of the group members inside it, so
+// each part is evaluated once per distinct choice of its own members and
+// a combination's outcome is the sum of its parts' — the same numbers as
+// evaluating the whole rule set, for a fraction of the work when groups
+// target different categories. A promotion that stops further ones
+// couples every part, and then the search evaluates whole combinations.
+// splitParts switches the part-by-part search on; tests switch it off to
+// check it against whole evaluations.
+var splitParts = true
+
+type parts struct {
+	rs   *RuleSet
+	cart Cart
+	plan []prepared
+	base *cartState
+	idx  [][]int      // per part: its plan indexes, in plan order
+	rel  [][]relGroup // per part: the groups with members inside it
+	memo []map[uint64]*evaluation
+}
+
+// relGroup is a group with members in a part, and their positions.
+type relGroup struct {
+	name    string
+	members map[string]uint64 // ID → 1 + position
+}
+
+// split returns the parts of the plan, or nil when there is no gain or
+// the parts are not independent.
+func (rs *RuleSet) split(cart Cart, plan []prepared, base *cartState) *parts {
+	n := len(cart.Lines)
+	parent := make([]int, n+1) // lines, then shipping
+	for i := range parent {
+		parent[i] = i
+	}
+	find := func(x int) int {
+		for parent[x] != x {
+			parent[x] = parent[parent[x]]
+			x = parent[x]
+		}
+		return x
+	}
+	var live []int
+	for i := range plan {
+		pp := &plan[i]
+		if pp.ineligible != "" || len(pp.lines) == 0 || pp.p.Exclusive {
+			continue // never applies in the search
+		}
+		if pp.p.Stop {
+			return nil
+		}
+		live = append(live, i)
+		root := find(pp.lines[0])
+		if pp.p.Kind == ShippingOff {
+			parent[find(n)] = root
+		}
+		for _, j := range pp.lines[1:] {
+			parent[find(j)] = root
+		}
+	}
+	byRoot := map[int]int{}
+	ps := &parts{rs: rs, cart: cart, plan: plan, base: base}
+	for _, i := range live {
+		r := find(plan[i].lines[0])
+		k, ok := byRoot[r]
+		if !ok {
+			k = len(ps.idx)
+			byRoot[r] = k
+			ps.idx = append(ps.idx, nil)
+			ps.rel = append(ps.rel, nil)
+			ps.memo = append(ps.memo, map[uint64]*evaluation{})
+		}
+		ps.idx[k] = append(ps.idx[k], i)
+		if g := plan[i].p.Group; g != "" {
+			at := slices.IndexFunc(ps.rel[k], func(r relGroup) bool { return r.name == g })
+			if at < 0 {
+				at = len(ps.rel[k])
+				ps.rel[k] = append(ps.rel[k], relGroup{name: g, members: map[string]uint64{}})
+			}
+			m := ps.rel[k][at].members
+			m[plan[i].p.ID] = uint64(len(m) + 1)
+		}
+	}
+	if len(ps.idx) < 2 {
+		return nil
+	}
+	return ps
+}
+
+// evaluate returns the outcome of choice: the sum of its parts'. Its
+// state is not filled in (the search compares outcomes; the winner is
+// evaluated whole), and its applied IDs are put together only when a tie
+// needs them.
+func (ps *parts) evaluate(choice map[string]string) *evaluation {
+	ev := &evaluation{parts: make([]*evaluation, len(ps.idx)), plan: ps.plan}
+	for k, idx := range ps.idx {
+		// The key numbers the part's own chosen members, group by group.
+		var key uint64
+		for _, g := range ps.rel[k] {
+			key = key*uint64(len(g.members)+1) + g.members[choice[g.name]]
+		}
+		part, ok := ps.memo[k][key]
+		if !ok {
+			part = ps.rs.evaluateOnly(ps.cart, ps.plan, idx, ps.base, choice, "", false)
+			part.state = nil
+			ps.memo[k][key] = part
+		}
+		ev.discount += part.discount
+		ev.appliedCount += part.appliedCount
+		ev.parts[k] = part
+	}
+	return ev
 }
 
 // groupsOf returns exclusive groups → the member IDs that could apply to
@@ -252,7 +372,12 @@ type evaluation struct {
 	discount     int64
 	appliedCount int
 	ids          []string // applied promotion IDs, in order
-	explain      []Explanation
+	at           []int    // their plan indexes
+	// parts, when set, are the outcomes this one sums (see parts), from
+	// which ids is put together when first needed.
+	parts   []*evaluation
+	plan    []prepared
+	explain []Explanation
 }
 
 func (a *evaluation) better(b *evaluation) bool {
@@ -262,7 +387,25 @@ func (a *evaluation) better(b *evaluation) bool {
 	if a.appliedCount != b.appliedCount {
 		return a.appliedCount < b.appliedCount
 	}
-	return slices.Compare(a.ids, b.ids) < 0
+	return slices.Compare(a.appliedIDs(), b.appliedIDs()) < 0
+}
+
+// appliedIDs returns the applied IDs in plan order, merging the parts'
+// when the evaluation is a sum of parts.
+func (a *evaluation) appliedIDs() []string {
+	if a.parts == nil || a.ids != nil {
+		return a.ids
+	}
+	var at []int
+	for _, p := range a.parts {
+		at = append(at, p.at...)
+	}
+	slices.Sort(at)
+	a.ids = make([]string, len(at))
+	for i, x := range at {
+		a.ids[i] = a.plan[x].p.ID
+	}
+	return a.ids
 }
 
 // prepared is a promotion with its amounts in the cart's minor units and
@@ -367,11 +510,25 @@ func (rs *RuleSet) prepare(cart Cart) []prepared {
 // alone, when set, the only promotion that may apply. Reasons
 // are written only when explain is set: the search compares numbers.
 func (rs *RuleSet) evaluate(cart Cart, plan []prepared, base *cartState, choice map[string]string, alone string, explain bool) *evaluation {
-	ev := &evaluation{state: base.clone(), ids: make([]string, 0, len(plan))}
+	return rs.evaluateOnly(cart, plan, nil, base, choice, alone, explain)
+}
+
+// evaluateOnly is evaluate over the plan entries at the indexes in only
+// (in plan order), or over the whole plan when only is nil.
+func (rs *RuleSet) evaluateOnly(cart Cart, plan []prepared, only []int, base *cartState, choice map[string]string, alone string, explain bool) *evaluation {
+	n := len(plan)
+	if only != nil {
+		n = len(only)
+	}
+	ev := &evaluation{state: base.clone(), ids: make([]string, 0, n)}
 	s := ev.state
 	s.record = explain
 	stoppedBy := ""
-	for i := range plan {
+	for k := 0; k < n; k++ {
+		i := k
+		if only != nil {
+			i = only[k]
+		}
 		pp := &plan[i]
 		p := pp.p
 		skip := func(reason func() string) {
@@ -438,6 +595,7 @@ func (rs *RuleSet) evaluate(cart Cart, plan []prepared, base *cartState, choice 
 		ev.discount += off
 		ev.appliedCount++
 		ev.ids = append(ev.ids, p.ID)
+		ev.at = append(ev.at, i)
 		if explain {
 			ev.explain = append(ev.explain, Explanation{Promotion: p.ID, Applied: true,
 				Amount: decimal.New(off, -cart.Scale), Reason: pp.reason(cart, s, off)})
