@@ -36,6 +36,9 @@ func (s *shop) routes() http.Handler {
 	mux.HandleFunc("POST /orders/{id}/cancel", s.handleCancel)
 	mux.HandleFunc("GET /flash", s.handleFlashStatus)
 	mux.HandleFunc("POST /flash/admit", s.handleAdmit)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, &apiError{status: http.StatusNotFound, Code: "no_such_endpoint", Message: r.Method + " " + r.URL.Path + " is not part of the API"})
+	})
 	return s.recoverPanics(s.limitPerIP(mux))
 }
 

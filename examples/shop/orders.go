@@ -141,7 +141,7 @@ func (b *orderBook) due(now time.Time) []*order {
 	var out []*order
 	for _, o := range b.orders {
 		o.mu.Lock()
-		if o.State == stateAwaitingPayment && o.FlashTicket == "" && now.After(o.ExpiresAt) {
+		if o.State == stateAwaitingPayment && now.After(o.ExpiresAt) {
 			out = append(out, o)
 		}
 		o.mu.Unlock()

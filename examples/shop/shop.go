@@ -490,8 +490,13 @@ func (s *shop) releaseCoupon(ctx context.Context, o *order) error {
 }
 
 // expireLocked marks an unpaid order expired: its stock hold has lapsed
-// (the store returned the stock), and its coupon goes back too.
+// (the store returned the stock), and its coupon goes back too. A flash
+// order's unit goes back to the sale when the gate sweeps its ticket.
 func (s *shop) expireLocked(ctx context.Context, o *order) {
+	if o.FlashTicket != "" {
+		o.State = stateExpired
+		return
+	}
 	if _, err := s.st.stock.Release(ctx, o.ID); err != nil && !errors.Is(err, inventory.ErrNotHeld) {
 		s.logf("expire %s: release stock: %v", o.ID, err)
 		return

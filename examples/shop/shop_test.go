@@ -46,21 +46,22 @@ func runShop(t *testing.T, open func(*testing.T) *stores) {
 	for _, tt := range []struct {
 		name string
 		fn   func(*testing.T, *harness)
+		hold time.Duration // how long checkout holds stock
 	}{
-		{"Checkout", testCheckout},
-		{"PartialRefunds", testRefunds},
-		{"AbandonedCartExpires", testExpiry},
-		{"CancelReleases", testCancel},
-		{"FlashSaleConcurrentBuyers", testFlashSale},
-		{"Replays", testReplays},
-		{"MalformedRequests", testMalformed},
-		{"RateLimitPerIP", testRateLimit},
-		{"MetricsAndHealth", testMetrics},
+		{"Checkout", testCheckout, time.Minute},
+		{"PartialRefunds", testRefunds, time.Minute},
+		{"AbandonedCartExpires", testExpiry, 300 * time.Millisecond},
+		{"CancelReleases", testCancel, time.Minute},
+		{"FlashSaleConcurrentBuyers", testFlashSale, time.Minute},
+		{"Replays", testReplays, time.Minute},
+		{"MalformedRequests", testMalformed, time.Minute},
+		{"RateLimitPerIP", testRateLimit, time.Minute},
+		{"MetricsAndHealth", testMetrics, time.Minute},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			st := open(t)
 			t.Cleanup(st.closeAll)
-			tt.fn(t, newHarness(t, st))
+			tt.fn(t, newHarness(t, st, tt.hold))
 		})
 	}
 }
@@ -72,8 +73,8 @@ type harness struct {
 	url  string
 }
 
-func newHarness(t *testing.T, st *stores) *harness {
-	s, err := newShop(st, 400*time.Millisecond)
+func newHarness(t *testing.T, st *stores, hold time.Duration) *harness {
+	s, err := newShop(st, hold)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,8 +431,8 @@ func testMalformed(t *testing.T, h *harness) {
 			t.Errorf("%s: %d %s, want %d %s", c.name, res.status, res.body, c.status, c.code)
 		}
 	}
-	if res := h.call("GET", "/nowhere", "hal", "", nil); res.status != 404 {
-		t.Errorf("unknown route: %d", res.status)
+	if res := h.call("GET", "/nowhere", "hal", "", nil); res.status != 404 || res.errorCode(t) != "no_such_endpoint" {
+		t.Errorf("unknown route: %d %s", res.status, res.body)
 	}
 }
 
