@@ -35,7 +35,11 @@ func (a stockForSale) Allocate(ctx context.Context, saleID, sku string, units in
 	return r.Lines[0].Quantity, nil
 }
 
-// openFlashSale opens today's teapot sale (a week long), once.
+// openFlashSale opens today's teapot sale (a week long), once. The units
+// stay reserved in the inventory for the whole sale; settling them when it
+// ends (commit the reservation, receive back what was not sold) and
+// shipping paid tickets (the buyer gives an address when paying) are left
+// to the shop that grows from this example.
 func (s *shop) openFlashSale(ctx context.Context) (seckill.Sale, error) {
 	start := s.now().UTC().Truncate(24 * time.Hour)
 	sale := seckill.Sale{ID: flashSaleID, SKU: flashSKU, Units: flashUnits, Start: start,
