@@ -36,7 +36,8 @@ const (
 	Uniques Counting = iota
 	// Totals counts entries: every attempt counts. A user re-enters only
 	// after the attempt in progress converted, timed out or was dropped
-	// by an exclusion.
+	// by an exclusion. With Hold, each held value (each SKU) has its own
+	// attempts: one in progress for a SKU does not block another's.
 	Totals
 )
 
@@ -325,17 +326,24 @@ func (ev *evaluator) user(events []Event) {
 		sort.Slice(evs, func(i, j int) bool { return fevLess(&evs[i], &evs[j]) })
 	}
 	if ev.f.Count == Totals {
-		for i := 0; i < len(evs); {
-			if !ev.enters(i) {
-				i++
-				continue
-			}
-			a, next := ev.follow(i)
-			if a.reached >= 0 && evs[i].t >= ev.from && evs[i].t < ev.to {
-				ev.record(a)
-			}
-			i = next
+		if ev.f.Hold == NoDimension {
+			ev.totals()
+			return
 		}
+		// Attempts for different held values (different SKUs) do not
+		// block each other: count each value's attempts on its own
+		// events, which are all an attempt for it can see anyway.
+		sort.SliceStable(evs, func(i, j int) bool { return evs[i].hold < evs[j].hold })
+		for lo := 0; lo < len(evs); {
+			hi := lo + 1
+			for hi < len(evs) && evs[hi].hold == evs[lo].hold {
+				hi++
+			}
+			ev.evs = evs[lo:hi]
+			ev.totals()
+			lo = hi
+		}
+		ev.evs = evs
 		return
 	}
 	clear(ev.best)
@@ -351,6 +359,23 @@ func (ev *evaluator) user(events []Event) {
 	}
 	for _, a := range ev.best {
 		ev.record(a)
+	}
+}
+
+// totals counts every attempt in ev.evs: a new one enters only once the
+// one in progress converted, timed out or was dropped.
+func (ev *evaluator) totals() {
+	evs := ev.evs
+	for i := 0; i < len(evs); {
+		if !ev.enters(i) {
+			i++
+			continue
+		}
+		a, next := ev.follow(i)
+		if a.reached >= 0 && evs[i].t >= ev.from && evs[i].t < ev.to {
+			ev.record(a)
+		}
+		i = next
 	}
 }
 

@@ -46,7 +46,9 @@
 // their attempts entered in the query's range reached (the earliest such
 // attempt supplies the times). Totals counts every attempt; a user
 // re-enters only after the attempt in progress converted, timed out or
-// was dropped — a first-step event during an attempt is not an entry.
+// was dropped — a first-step event during an attempt is not an entry
+// (with Hold, per held value: an attempt for one SKU does not block
+// entering for another).
 //
 // Exclusions drop an attempt when the excluded event happens after the
 // attempt reached step From and before it reached step To; a dropped

@@ -449,6 +449,11 @@ func testHold(t *testing.T, newStore NewStore) {
 	wantCounts(t, s, f, 3, 2, 1)
 	f.Hold = funnel.NoDimension
 	wantCounts(t, s, f, 3, 3, 2)
+	// Counting entries, each SKU has its own attempts: u2's and u3's views
+	// of b enter while their attempts for a are still open (u1 a, u2 a
+	// and b, u3 a and b: five entries).
+	f.Order, f.Count, f.Hold = funnel.Ordered, funnel.Totals, funnel.SKU
+	wantCounts(t, s, f, 5, 2, 1)
 }
 
 func testBreakdown(t *testing.T, newStore NewStore) {
