@@ -251,8 +251,18 @@ type evaluator struct {
 	rank     map[string]int // step index of a name, len(Steps) for exclusions
 	groups   map[groupKey]*groupAcc
 	// per-user scratch, reused
-	evs  []fev
-	best map[groupKey]attempt
+	evs     []fev
+	best    map[groupKey]attempt
+	scratch []int64
+}
+
+// bestAt returns a slice to copy a new best attempt's times into, reusing
+// the one it replaces.
+func (ev *evaluator) bestAt(k groupKey) []int64 {
+	if b, ok := ev.best[k]; ok {
+		return b.at[:0]
+	}
+	return make([]int64, 0, len(ev.f.Steps))
 }
 
 // fev is an event reduced to what the funnel needs.
@@ -285,12 +295,13 @@ type attempt struct {
 func newEvaluator(f *Funnel, q *Query) *evaluator {
 	ev := &evaluator{
 		f: f, q: q,
-		window: int64(f.window() / time.Microsecond),
-		from:   q.From.UnixMicro(),
-		to:     q.To.UnixMicro(),
-		rank:   make(map[string]int),
-		groups: make(map[groupKey]*groupAcc),
-		best:   make(map[groupKey]attempt),
+		window:  int64(f.window() / time.Microsecond),
+		from:    q.From.UnixMicro(),
+		to:      q.To.UnixMicro(),
+		rank:    make(map[string]int),
+		groups:  make(map[groupKey]*groupAcc),
+		best:    make(map[groupKey]attempt),
+		scratch: make([]int64, 0, len(f.Steps)),
 	}
 	for i, s := range f.Steps {
 		if _, ok := ev.rank[s.Event]; !ok {
@@ -354,6 +365,7 @@ func (ev *evaluator) user(events []Event) {
 		a, _ := ev.follow(i)
 		k := ev.groupOf(i)
 		if b, ok := ev.best[k]; a.reached >= 0 && (!ok || a.reached > b.reached) {
+			a.at = append(ev.bestAt(k), a.at...)
 			ev.best[k] = a
 		}
 	}
@@ -403,7 +415,9 @@ func (ev *evaluator) enters(i int) bool {
 func (ev *evaluator) follow(i int) (attempt, int) {
 	evs, steps := ev.evs, ev.f.Steps
 	entry := &evs[i]
-	a := attempt{start: i, reached: 0, at: make([]int64, 1, len(steps))}
+	// Step times go into one scratch slice: most attempts are recorded or
+	// dropped at once, and the few kept as a user's best are copied.
+	a := attempt{start: i, reached: 0, at: append(ev.scratch[:0], 0)}
 	a.at[0] = entry.t
 	var done uint64 // AnyOrder: steps done, by index
 	if ev.f.Order == AnyOrder {
