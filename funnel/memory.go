@@ -4,7 +4,6 @@ import (
 	"context"
 	"hash/maphash"
 	"math"
-	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -64,6 +63,7 @@ type Memory struct {
 	// name never reads the text arena.
 	names     []string
 	nameIndex map[string]uint16
+	nameNums  []uint16 // scratch: the name number of each event of a batch
 }
 
 // MaxMemoryNames is how many distinct event names a Memory store holds.
@@ -144,20 +144,32 @@ func (m *Memory) ingest(ctx context.Context, events []Event) (Ingested, error) {
 	if live > m.pruned {
 		m.prune(live)
 	}
-	// Number new names first, so a batch that would overflow the name
-	// table is refused before anything is written.
-	var fresh []string
+	// Number every event's name first, so a batch that would overflow
+	// the name table is refused before anything is written.
+	nums := m.nameNums[:0]
+	var fresh map[string]uint16
 	for i := range events {
-		if _, ok := m.nameIndex[events[i].Name]; !ok && !slices.Contains(fresh, events[i].Name) {
-			fresh = append(fresh, events[i].Name)
+		name := events[i].Name
+		n, ok := m.nameIndex[name]
+		if !ok {
+			if n, ok = fresh[name]; !ok {
+				if len(m.names)+len(fresh) >= MaxMemoryNames {
+					return Ingested{}, ErrTooManyNames
+				}
+				if fresh == nil {
+					fresh = make(map[string]uint16)
+				}
+				n = uint16(len(m.names) + len(fresh))
+				fresh[name] = n
+			}
 		}
+		nums = append(nums, n)
 	}
-	if len(m.names)+len(fresh) > MaxMemoryNames {
-		return Ingested{}, ErrTooManyNames
-	}
-	for _, n := range fresh {
-		m.nameIndex[n] = uint16(len(m.names))
-		m.names = append(m.names, n)
+	m.nameNums = nums
+	m.names = append(m.names, make([]string, len(fresh))...)
+	for name, n := range fresh {
+		m.nameIndex[name] = n
+		m.names[n] = name
 	}
 	var day *memDay
 	dayNum := int64(math.MinInt64)
@@ -176,7 +188,7 @@ func (m *Memory) ingest(ctx context.Context, events []Event) (Ingested, error) {
 				m.days[d] = day
 			}
 		}
-		pos, added := day.add(m.seed, e, micros, m.nameIndex[e.Name])
+		pos, added := day.add(m.seed, e, micros, nums[i])
 		if !added {
 			res.Duplicates++
 			continue

@@ -88,18 +88,41 @@ func (r *Redis) dayKey(shard int, day int64) string {
 // batch is one ingest script call being built.
 type batch struct {
 	keys  []string
-	index map[string]int
+	index map[string]int  // key → its position in KEYS (1-based, as Lua counts)
+	slots map[slot][4]int // the positions of a slot's ID set, list, name set, HLL
 	args  []any
 	n     int
 }
 
-func (b *batch) key(k string) int {
-	if i, ok := b.index[k]; ok {
-		return i
+// slot is where an event goes within its shard: its day and name.
+type slot struct {
+	day  int64
+	name string
+}
+
+// positions returns the KEYS positions for events of day and name in
+// shard, adding the keys on first use: the day's key prefix is formatted
+// once per batch, not once per event.
+func (r *Redis) positions(b *batch, shard int, day int64, name string) [4]int {
+	sl := slot{day, name}
+	if p, ok := b.slots[sl]; ok {
+		return p
 	}
-	b.keys = append(b.keys, k)
-	b.index[k] = len(b.keys)
-	return len(b.keys)
+	dk := r.dayKey(shard, day)
+	add := func(k string) int {
+		if i, ok := b.index[k]; ok {
+			return i
+		}
+		b.keys = append(b.keys, k)
+		b.index[k] = len(b.keys)
+		return len(b.keys)
+	}
+	p := [4]int{add(dk + ":ids"), add(dk + ":e:" + name), add(dk + ":n"), 0}
+	if r.hll {
+		p[3] = add(dk + ":u:" + name)
+	}
+	b.slots[sl] = p
+	return p
 }
 
 // Ingest implements Store. Each shard's events are stored atomically; a
@@ -124,20 +147,16 @@ func (r *Redis) ingest(ctx context.Context, events []Event) (Ingested, error) {
 		shard := r.shardOf(e.UserID)
 		b := open[shard]
 		if b == nil || b.n == maxScriptEvents {
-			b = &batch{index: make(map[string]int)}
+			b = &batch{index: make(map[string]int), slots: make(map[slot][4]int)}
 			open[shard] = b
 			calls = append(calls, b)
 		}
 		micros := e.Time.Truncate(time.Microsecond).UnixMicro()
 		day := dayOf(micros)
-		dk := r.dayKey(shard, day)
-		hll := 0
-		if r.hll {
-			hll = b.key(dk + ":u:" + e.Name)
-		}
+		p := r.positions(b, shard, day, e.Name)
 		sb.Reset()
 		encode(&sb, e, micros)
-		b.args = append(b.args, b.key(dk+":ids"), b.key(dk+":e:"+e.Name), b.key(dk+":n"), hll,
+		b.args = append(b.args, p[0], p[1], p[2], p[3],
 			(day+1)*dayMicros/1000+r.retention, e.ID, e.Name, e.UserID, sb.String())
 		b.n++
 	}

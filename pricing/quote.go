@@ -372,7 +372,7 @@ type evaluation struct {
 	discount     int64
 	appliedCount int
 	ids          []string // applied promotion IDs, in order
-	at           []int    // their plan indexes
+	at           []int    // their plan indexes, kept for parts only
 	// parts, when set, are the outcomes this one sums (see parts), from
 	// which ids is put together when first needed.
 	parts   []*evaluation
@@ -411,14 +411,10 @@ func (a *evaluation) appliedIDs() []string {
 // prepared is a promotion with its amounts in the cart's minor units and
 // its targeted lines found, once per quote rather than per combination.
 type prepared struct {
-	p                      *Promotion
-	lines                  []int
-	amount, threshold, off int64
-	cap                    int64
-	tiers                  [][2]int64 // threshold, off
-	pctE6, dpctE6          int64      // percentages × 10^4, as parts of 10^6
-	member                 map[int]int64
-	minSpend               int64
+	p *Promotion
+	*scaledPromo
+	lines  []int
+	member map[int]int64 // line → member unit price
 	// ineligible says why the promotion cannot apply to this cart at all
 	// (coupon not presented, outside its window); "" when it can.
 	ineligible string
@@ -477,8 +473,7 @@ func (rs *RuleSet) prepare(cart Cart) []prepared {
 	for i := range rs.promos {
 		p := &rs.promos[i]
 		sp := &scaled[i]
-		pp := prepared{p: p, amount: sp.amount, threshold: sp.threshold, off: sp.off, cap: sp.cap,
-			pctE6: sp.pctE6, dpctE6: sp.dpctE6, minSpend: sp.minSpend, tiers: sp.tiers}
+		pp := prepared{p: p, scaledPromo: sp}
 		switch {
 		case p.Coupon != "" && !slices.Contains(cart.Coupons, p.Coupon):
 			pp.ineligible = "not eligible: coupon " + p.Coupon + " not presented"
@@ -595,7 +590,9 @@ func (rs *RuleSet) evaluateOnly(cart Cart, plan []prepared, only []int, base *ca
 		ev.discount += off
 		ev.appliedCount++
 		ev.ids = append(ev.ids, p.ID)
-		ev.at = append(ev.at, i)
+		if only != nil { // a part: its sums need the plan positions
+			ev.at = append(ev.at, i)
+		}
 		if explain {
 			ev.explain = append(ev.explain, Explanation{Promotion: p.ID, Applied: true,
 				Amount: decimal.New(off, -cart.Scale), Reason: pp.reason(cart, s, off)})

@@ -111,10 +111,15 @@ func (s *shop) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func writeError(w http.ResponseWriter, e *apiError) {
+	writeRaw(w, e.status, e.body())
+}
+
+// body is the error as the API sends it: {"error": {...}}.
+func (e *apiError) body() []byte {
 	body, _ := json.Marshal(struct {
 		Error *apiError `json:"error"`
 	}{e})
-	writeRaw(w, e.status, body)
+	return body
 }
 
 func writeRaw(w http.ResponseWriter, status int, body []byte) {
@@ -137,7 +142,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func encode(status int, v any) (int, []byte) {
 	body, err := json.Marshal(v)
 	if err != nil {
-		return http.StatusInternalServerError, nil
+		ae := toAPIError(err)
+		return ae.status, ae.body()
 	}
 	return status, body
 }
@@ -147,10 +153,7 @@ func (s *shop) encodeError(err error) (int, []byte) {
 	if ae.status >= 500 {
 		s.logf("%v", err)
 	}
-	body, _ := json.Marshal(struct {
-		Error *apiError `json:"error"`
-	}{ae})
-	return ae.status, body
+	return ae.status, ae.body()
 }
 
 // readBody reads a size-limited body.
