@@ -47,6 +47,12 @@ type Filter struct {
 	HashVersion int // default 2
 }
 
+// compiledFilter is a Filter with its seed's hash prepared.
+type compiledFilter struct {
+	Filter
+	hash seededHash
+}
+
 // Status is an experiment's life-cycle state.
 type Status int
 
@@ -121,13 +127,13 @@ type Experiment struct {
 // ready for Assign. It is immutable and safe for concurrent use.
 type Compiled struct {
 	key           string
-	seed          string
+	seed          seededHash
 	hashAttribute string
 	fallback      string
-	hashVersion   int
 	ranges        []Range
 	namespace     *Namespace
-	filters       []Filter
+	namespaceHash seededHash // version 1 under "__"+namespace ID
+	filters       []compiledFilter
 	force         int // -1: none
 	status        Status
 	bucketVersion int
@@ -162,12 +168,13 @@ func Compile(e Experiment) (*Compiled, error) {
 	if e.BucketVersion < 0 || e.MinBucketVersion < 0 || e.MinBucketVersion > e.BucketVersion {
 		return nil, &InputError{Field: "MinBucketVersion", Rule: "must satisfy 0 ≤ MinBucketVersion ≤ BucketVersion"}
 	}
-	c := &Compiled{key: e.Key, seed: e.Seed, hashAttribute: e.HashAttribute, fallback: e.FallbackAttribute,
-		hashVersion: hv, status: e.Status, force: -1, bucketVersion: e.BucketVersion,
-		minVersion: e.MinBucketVersion, noSticky: e.DisableSticky}
-	if c.seed == "" {
-		c.seed = e.Key
+	seed := e.Seed
+	if seed == "" {
+		seed = e.Key
 	}
+	c := &Compiled{key: e.Key, seed: newSeededHash(seed, hv), hashAttribute: e.HashAttribute, fallback: e.FallbackAttribute,
+		status: e.Status, force: -1, bucketVersion: e.BucketVersion,
+		minVersion: e.MinBucketVersion, noSticky: e.DisableSticky}
 	if c.hashAttribute == "" {
 		c.hashAttribute = "id"
 	}
@@ -203,6 +210,7 @@ func Compile(e Experiment) (*Compiled, error) {
 		}
 		cp := *ns
 		c.namespace = &cp
+		c.namespaceHash = newSeededHash("__"+ns.ID, 1)
 	}
 	for i, f := range e.Filters {
 		if f.HashVersion == 0 {
@@ -217,7 +225,7 @@ func Compile(e Experiment) (*Compiled, error) {
 			}
 		}
 		f.Ranges = append([]Range(nil), f.Ranges...)
-		c.filters = append(c.filters, f)
+		c.filters = append(c.filters, compiledFilter{Filter: f, hash: newSeededHash(f.Seed, f.HashVersion)})
 	}
 	return c, nil
 }

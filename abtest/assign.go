@@ -73,10 +73,12 @@ func (a *Assigner) assign(r *Result, c *Compiled, attrs Attributes) {
 	if a.Disabled {
 		return
 	}
-	if v, ok := a.Forced[c.key]; ok && v >= 0 && v < len(c.ranges) {
-		r.InExperiment, r.Variation = true, v
-		r.HashAttribute, r.HashValue = c.hashValue(attrs)
-		return
+	if len(a.Forced) > 0 { // a lookup in an empty map still costs a call
+		if v, ok := a.Forced[c.key]; ok && v >= 0 && v < len(c.ranges) {
+			r.InExperiment, r.Variation = true, v
+			r.HashAttribute, r.HashValue = c.hashValue(attrs)
+			return
+		}
 	}
 	if c.status == Draft {
 		return
@@ -89,10 +91,12 @@ func (a *Assigner) assign(r *Result, c *Compiled, attrs Attributes) {
 		if !c.passesFilters(attrs, value) {
 			return
 		}
-	} else if c.namespace != nil && !InNamespace(value, *c.namespace) {
-		return
+	} else if c.namespace != nil {
+		if n, _ := c.namespaceHash.of(value); n < c.namespace.Start || n >= c.namespace.End {
+			return
+		}
 	}
-	n, _ := Hash(c.seed, value, c.hashVersion) // version checked by Compile
+	n, _ := c.seed.of(value) // version checked by Compile
 	v := ChooseVariation(n, c.ranges)
 	if v < 0 {
 		return
@@ -125,7 +129,7 @@ func (c *Compiled) passesFilters(attrs Attributes, value string) bool {
 		if v == "" {
 			return false
 		}
-		n, _ := Hash(f.Seed, v, f.HashVersion)
+		n, _ := f.hash.of(v)
 		if ChooseVariation(n, f.Ranges) < 0 {
 			return false
 		}
@@ -174,7 +178,7 @@ func (a *Assigner) AssignSticky(ctx context.Context, c *Compiled, attrs Attribut
 		if c.force >= 0 || a.QAMode || c.status == Stopped {
 			return a.Assign(c, attrs), nil
 		}
-		n, _ := Hash(c.seed, value, c.hashVersion)
+		n, _ := c.seed.of(value)
 		r := Result{InExperiment: true, Variation: stored, HashUsed: true, HashAttribute: attr, HashValue: value, Bucket: n, StickyUsed: true}
 		a.expose(c, r)
 		return r, nil
