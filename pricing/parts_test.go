@@ -56,7 +56,7 @@ func TestPartsMatchWholeEvaluation(t *testing.T) {
 			cart.Lines = append(cart.Lines, Line{SKU: fmt.Sprintf("s%d", i), UnitPrice: decimal.New(int64(100+rng.IntN(9000)), -2),
 				Quantity: int64(1 + rng.IntN(4)), Tags: []string{fmt.Sprintf("cat%d", rng.IntN(4))}})
 		}
-		if base, err := newState(cart); err == nil && rs.split(cart, rs.prepare(cart), base) != nil {
+		if base, err := newState(cart); err == nil && splitOf(rs, cart, base) {
 			split++
 		}
 		splitParts = true
@@ -77,4 +77,10 @@ func TestPartsMatchWholeEvaluation(t *testing.T) {
 	if split < 100 {
 		t.Fatalf("only %d of 400 carts were split into parts: the test checks too little", split)
 	}
+}
+
+func splitOf(rs *RuleSet, cart Cart, base *cartState) bool {
+	plan := rs.prepare(cart)
+	groups, order := groupsOf(plan)
+	return rs.split(cart, plan, base, groups, order) != nil
 }

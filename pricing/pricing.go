@@ -75,21 +75,6 @@ type Target struct {
 	Tags []string
 }
 
-func (t Target) matches(l *Line) bool {
-	if len(t.SKUs) == 0 && len(t.Tags) == 0 {
-		return true
-	}
-	if slices.Contains(t.SKUs, l.SKU) {
-		return true
-	}
-	for _, tag := range l.Tags {
-		if slices.Contains(t.Tags, tag) {
-			return true
-		}
-	}
-	return false
-}
-
 // Kind is what a promotion does.
 type Kind int
 
@@ -179,6 +164,40 @@ type RuleSet struct {
 	// cart scale (0..6), converted once here rather than on every quote:
 	// decimal arithmetic was a good part of a quote's cost.
 	scaled [maxScale + 1][]scaledPromo
+	// texts holds each promotion's amounts as the explanations print
+	// them, formatted once here for the same reason.
+	texts []promoTexts
+	// targets finds the promotions that target a line from its SKU and
+	// tags, rather than testing every promotion against every line.
+	targets targetIndex
+}
+
+// targetIndex maps what a line is to the promotions (positions in
+// RuleSet.promos, ascending) that target it.
+type targetIndex struct {
+	everyLine []int // promotions with an empty target
+	bySKU     map[string][]int
+	byTag     map[string][]int
+}
+
+func indexTargets(promos []Promotion) targetIndex {
+	x := targetIndex{bySKU: map[string][]int{}, byTag: map[string][]int{}}
+	for i, p := range promos {
+		if len(p.Target.SKUs) == 0 && len(p.Target.Tags) == 0 {
+			x.everyLine = append(x.everyLine, i)
+		}
+		for _, sku := range p.Target.SKUs {
+			if l := x.bySKU[sku]; len(l) == 0 || l[len(l)-1] != i {
+				x.bySKU[sku] = append(l, i)
+			}
+		}
+		for _, tag := range p.Target.Tags {
+			if l := x.byTag[tag]; len(l) == 0 || l[len(l)-1] != i {
+				x.byTag[tag] = append(l, i)
+			}
+		}
+	}
+	return x
 }
 
 // NewRuleSet validates promotions (negative percentages, thresholds ≤ 0,
@@ -212,6 +231,11 @@ func NewRuleSet(promos []Promotion) (*RuleSet, error) {
 		}
 		return 0
 	})
+	rs.targets = indexTargets(rs.promos)
+	rs.texts = make([]promoTexts, len(rs.promos))
+	for i := range rs.promos {
+		rs.texts[i] = textsOf(&rs.promos[i])
+	}
 	for sc := range rs.scaled {
 		rs.scaled[sc] = make([]scaledPromo, len(rs.promos))
 		for i := range rs.promos {
