@@ -371,18 +371,20 @@ func normalize(r Request) ([]Line, error) {
 		return nil, &InputError{Field: "Lines", Rule: "must have at most " + strconv.Itoa(MaxLines) + " lines"}
 	}
 	for i, l := range r.Lines {
-		field := "Lines[" + strconv.Itoa(i) + "]"
-		if err := checkID(field+".SKU", l.SKU); err != nil {
-			return nil, err
+		// Field names are built only for an error: on the hot path the
+		// concatenation was a tenth of a Memory reservation.
+		field := func(name string) string { return "Lines[" + strconv.Itoa(i) + "]." + name }
+		if rule := keyspace.CheckID(l.SKU); rule != "" {
+			return nil, &InputError{Field: field("SKU"), Rule: rule}
 		}
-		if err := checkID(field+".Location", l.Location); err != nil {
-			return nil, err
+		if rule := keyspace.CheckID(l.Location); rule != "" {
+			return nil, &InputError{Field: field("Location"), Rule: rule}
 		}
 		if l.Quantity <= 0 {
-			return nil, &InputError{Field: field + ".Quantity", Rule: "must be > 0"}
+			return nil, &InputError{Field: field("Quantity"), Rule: "must be > 0"}
 		}
 		if l.Quantity > MaxQuantity {
-			return nil, &InputError{Field: field + ".Quantity", Rule: "must be at most 2^53-1"}
+			return nil, &InputError{Field: field("Quantity"), Rule: "must be at most 2^53-1"}
 		}
 	}
 	if len(r.Lines) == 1 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shopkit/shopkit/internal/batch"
 	"github.com/shopkit/shopkit/internal/keyspace"
 )
 
@@ -59,7 +60,7 @@ type Redis struct {
 	resKey string // records hash
 	finKey string // finished records by forget time
 
-	batch   batcher
+	batcher batch.Batcher[*reserveCall]
 	sweeper *sweeper
 
 	closeOnce sync.Once
@@ -83,7 +84,7 @@ func NewRedis(client RedisClient, opts Options) (*Redis, error) {
 	s.expKey = s.tag + ":x"
 	s.resKey = s.tag + ":res"
 	s.finKey = s.tag + ":fin"
-	s.batch = batcher{max: opts.MaxBatch, run: s.runReserveBatch}
+	s.batcher.Max, s.batcher.Run = opts.MaxBatch, s.runReserveBatch
 	s.sweeper = startSweeper(opts.SweepInterval, s.Sweep)
 	return s, nil
 }
@@ -161,6 +162,9 @@ type reserveCall struct {
 	reserved bool
 }
 
+// Done is closed once the batch has served the call.
+func (c *reserveCall) Done() <-chan struct{} { return c.done }
+
 // Reserve implements Store.
 func (s *Redis) Reserve(ctx context.Context, r Request) (Reservation, error) {
 	lines, err := normalize(r)
@@ -191,7 +195,7 @@ func (s *Redis) reserveOnce(ctx context.Context, id string, lines []Line, ttl ti
 	for i, l := range lines {
 		call.stockKey[i] = s.stockKey(l.SKU, l.Location)
 	}
-	s.batch.submit(call)
+	s.batcher.Submit(call)
 	select {
 	case <-call.done:
 		return call, call.err

@@ -9,7 +9,9 @@
 // pay). Admit is one atomic step per request: it checks the window, the
 // stock and the buyer's limit, takes the units, records the buyer and the
 // request, and issues a Ticket to pay within PayWithin (in Redis the
-// ticket also goes onto the sale's order-queue stream). Outcomes are
+// ticket also goes onto the sale's order-queue stream; concurrent
+// admissions to one sale share one script call, each still atomic and
+// applied in arrival order). Outcomes are
 // Admitted, SoldOut, LimitReached, NotStarted, Ended and RateLimited (with
 // GateOptions.Limiter). Replaying a request ID returns its first outcome,
 // except "not started", so a buyer who clicked early can retry. Pay marks

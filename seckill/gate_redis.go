@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shopkit/shopkit/internal/batch"
 	"github.com/shopkit/shopkit/internal/keyspace"
 )
 
@@ -74,6 +75,10 @@ type redisGate struct {
 	sub  *redis.PubSub
 	wg   sync.WaitGroup
 	once sync.Once
+
+	// batchers holds one batcher per sale (bucket) admitted to, a few
+	// hundred bytes each, kept for the gate's life.
+	batchers sync.Map // sale (bucket) ID → *batch.Batcher[*admitCall]
 }
 
 func (r *redisGate) keys(saleID string) []string {
@@ -159,31 +164,97 @@ func (r *redisGate) open(ctx context.Context, s Sale) error {
 	return nil
 }
 
+// admitCall is one admission waiting in, or being served by, a batch.
+type admitCall struct {
+	user, request string
+	qty           int64
+	record        bool
+	done          chan struct{}
+
+	// Set by the batch before done is closed.
+	out Admission
+	err error
+}
+
+// Done is closed once the batch has served the call.
+func (c *admitCall) Done() <-chan struct{} { return c.done }
+
+// maxAdmitBatch caps the admissions one script call applies: a batch of
+// 128 keeps Redis busy for well under a millisecond.
+const maxAdmitBatch = 128
+
+// admit queues the admission with the others for the same sale (bucket):
+// concurrent admissions to a hot sale share one script call, which applies
+// them one after another, each atomic and in arrival order.
 func (r *redisGate) admit(ctx context.Context, saleID, userID, requestID string, qty int64, recordSoldOut bool) (Admission, error) {
-	record := 0
-	if recordSoldOut {
-		record = 1
+	b, ok := r.batchers.Load(saleID)
+	if !ok {
+		nb := &batch.Batcher[*admitCall]{Max: maxAdmitBatch}
+		keys := r.keys(saleID)
+		nb.Run = func(calls []*admitCall) { r.runAdmits(saleID, keys, calls) }
+		b, _ = r.batchers.LoadOrStore(saleID, nb)
 	}
-	res, err := admitScript.Run(ctx, r.client, r.keys(saleID), userID, requestID, qty, record).Slice()
-	if err != nil {
-		return Admission{}, fmt.Errorf("seckill: admit %s: %w", saleID, err)
+	c := &admitCall{user: userID, request: requestID, qty: qty, record: recordSoldOut, done: make(chan struct{})}
+	b.(*batch.Batcher[*admitCall]).Submit(c)
+	select {
+	case <-c.done:
+		return c.out, c.err
+	case <-ctx.Done():
+		// The batch may still admit the request; replaying its ID
+		// returns the outcome.
+		return Admission{}, ctx.Err()
 	}
-	if len(res) != 4 {
-		return Admission{}, fmt.Errorf("seckill: admit %s: unexpected script reply %v", saleID, res)
+}
+
+// runAdmits runs admit.lua once for calls and completes each.
+func (r *redisGate) runAdmits(saleID string, keys []string, calls []*admitCall) {
+	args := make([]any, 0, 4*len(calls))
+	for _, c := range calls {
+		record := 0
+		if c.record {
+			record = 1
+		}
+		args = append(args, c.user, c.request, c.qty, record)
 	}
-	code, _ := res[0].(int64)
-	ticket, _ := res[1].(string)
-	deadline, _ := res[2].(int64)
-	replayed, _ := res[3].(int64)
+	// One caller's cancellation must not fail the others in the batch; the
+	// client's read and write timeouts still bound the call.
+	reply, err := admitScript.Run(context.Background(), r.client, keys, args...).Text()
+	var rows []string
+	if err == nil {
+		if rows = strings.Split(reply, "\n"); len(rows) != len(calls) {
+			err = fmt.Errorf("unexpected script reply %q", reply)
+		}
+	}
+	for i, c := range calls {
+		if err == nil {
+			c.out, c.err = parseAdmission(saleID, c, rows[i])
+		} else {
+			c.err = fmt.Errorf("seckill: admit %s: %w", saleID, err)
+		}
+		close(c.done)
+	}
+}
+
+// parseAdmission reads one line of admit.lua's reply.
+func parseAdmission(saleID string, c *admitCall, row string) (Admission, error) {
+	f := strings.Split(row, "|")
+	if len(f) != 4 {
+		return Admission{}, fmt.Errorf("seckill: admit %s: unexpected script reply %q", saleID, row)
+	}
+	code, err1 := strconv.Atoi(f[0])
+	deadline, err2 := strconv.ParseInt(f[2], 10, 64)
+	if err1 != nil || err2 != nil {
+		return Admission{}, fmt.Errorf("seckill: admit %s: unexpected script reply %q", saleID, row)
+	}
 	switch code {
 	case -1:
 		return Admission{}, ErrUnknownSale
 	case -2:
 		return Admission{}, ErrRequestConflict
 	}
-	a := Admission{Outcome: Outcome(code), Replayed: replayed == 1}
+	a := Admission{Outcome: Outcome(code), Replayed: f[3] == "1"}
 	if a.Outcome == Admitted {
-		a.Ticket = Ticket{ID: ticket, SaleID: saleID, UserID: userID, Quantity: qty, Deadline: time.UnixMilli(deadline)}
+		a.Ticket = Ticket{ID: f[1], SaleID: saleID, UserID: c.user, Quantity: c.qty, Deadline: time.UnixMilli(deadline)}
 	}
 	return a, nil
 }
