@@ -414,8 +414,6 @@ func compareLines(a, b Line) int {
 	return strings.Compare(a.Location, b.Location)
 }
 
-func equalLines(a, b []Line) bool { return slices.Equal(a, b) }
-
 func checkAdjustment(a Adjustment) error {
 	if err := checkID("ID", a.ID); err != nil {
 		return err

@@ -3,7 +3,6 @@ package inventory
 import (
 	"context"
 	"hash/maphash"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,26 +35,19 @@ type Memory struct {
 const memShards = 64
 
 type memShard struct {
-	mu      sync.Mutex
-	res     map[string]*memReservation
-	adjs    map[string]*memAdjustment
-	expiry  deadlineHeap // held reservations by deadline; stale entries skipped
-	retired deadlineHeap // finished records and adjustments by forget time
+	mu          sync.Mutex
+	res         resTable
+	adjs        map[string]*memAdjustment
+	expiry      minHeap[slotEntry]       // held reservations by deadline; stale entries skipped
+	retired     minHeap[slotEntry]       // finished reservations by forget time
+	retiredAdjs minHeap[adjustmentEntry] // adjustment records by forget time
 }
 
 type cell struct {
 	mu       sync.Mutex
+	item     Item
 	onHand   int64
 	reserved int64
-}
-
-// Times are Unix nanoseconds: records stay small and pointer-light, which
-// matters to the garbage collector when millions are held.
-type memReservation struct {
-	lines    []Line
-	deadline int64
-	forget   int64 // when a finished record may be dropped
-	state    State
 }
 
 type memAdjustment struct {
@@ -73,15 +65,17 @@ type memAdjustment struct {
 func NewMemory(opts Options) *Memory {
 	m := &Memory{opts: opts.withDefaults(), seed: maphash.MakeSeed(), items: make(map[Item]*cell)}
 	for i := range m.shards {
-		m.shards[i].res = make(map[string]*memReservation)
 		m.shards[i].adjs = make(map[string]*memAdjustment)
 	}
 	m.sweeper = startSweeper(m.opts.SweepInterval, m.Sweep)
 	return m
 }
 
-func (m *Memory) shard(id string) *memShard {
-	return &m.shards[maphash.String(m.seed, id)%memShards]
+// shard returns the shard of id and id's hash, which also finds its
+// reservation record there.
+func (m *Memory) shard(id string) (*memShard, uint64) {
+	h := maphash.String(m.seed, id)
+	return &m.shards[h%memShards], h
 }
 
 func (m *Memory) now() int64 { return m.opts.Now().UnixNano() }
@@ -103,7 +97,7 @@ func (m *Memory) itemOrNew(it Item) *cell {
 	defer m.itemsMu.Unlock()
 	c := m.items[it]
 	if c == nil {
-		c = &cell{}
+		c = &cell{item: it}
 		m.items[it] = c
 	}
 	return c
@@ -129,7 +123,7 @@ func (m *Memory) adjust(id string, it Item, set bool, value int64, reason Reason
 	if m.closed.Load() {
 		return Level{}, ErrClosed
 	}
-	sh := m.shard(id)
+	sh, _ := m.shard(id)
 	sh.mu.Lock()
 	lvl, before, err := m.adjustLocked(sh, id, it, set, value, reason)
 	sh.mu.Unlock()
@@ -144,7 +138,7 @@ func (m *Memory) adjust(id string, it Item, set bool, value int64, reason Reason
 // nothing).
 func (m *Memory) adjustLocked(sh *memShard, id string, it Item, set bool, value int64, reason Reason) (lvl Level, before int64, err error) {
 	now := m.now()
-	sh.forgetLocked(now)
+	m.forgetLocked(sh, now)
 	if prev, ok := sh.adjs[id]; ok {
 		if prev.item != it || prev.set != set || prev.value != value || prev.reason != reason {
 			return Level{}, -1, ErrIDConflict
@@ -173,7 +167,7 @@ func (m *Memory) adjustLocked(sh *memShard, id string, it Item, set bool, value 
 	rec := &memAdjustment{item: it, set: set, value: value, reason: reason,
 		onHand: lvl.OnHand, reserved: lvl.Reserved, forgetTime: now + int64(m.opts.Retention)}
 	sh.adjs[id] = rec
-	sh.retired.push(deadlineEntry{at: rec.forgetTime, id: id, adjustment: true})
+	sh.retiredAdjs.push(adjustmentEntry{at: rec.forgetTime, id: id})
 	return lvl, before, nil
 }
 
@@ -199,57 +193,59 @@ func (m *Memory) reserve(id string, lines []Line, ttl time.Duration) (Reservatio
 	if m.closed.Load() {
 		return Reservation{}, ErrClosed
 	}
-	sh := m.shard(id)
+	sh, h := m.shard(id)
 	sh.mu.Lock()
 	now := m.now()
-	if prev, ok := sh.res[id]; ok {
-		if !equalLines(prev.lines, lines) {
+	slot, found, head := sh.res.find(h, id)
+	if found {
+		if !sameLines(sh.res.lines(slot), lines) {
 			sh.mu.Unlock()
 			return Reservation{}, ErrIDConflict
 		}
-		expired := m.expireIfDueLocked(sh, id, prev, now)
-		out := prev.view(id)
+		expired := m.expireIfDueLocked(sh, slot, now)
+		out := sh.view(slot)
 		sh.mu.Unlock()
 		out.Replayed = true
 		m.afterExpire(expired, out)
 		return out, nil
 	}
 
-	var one [1]*cell
-	cells := one[:0]
+	rec := memReservation{state: Held, deadline: now + int64(ttl)}
+	var one [1]memLine
+	recLines := one[:]
 	if len(lines) > 1 {
-		cells = make([]*cell, 0, len(lines))
+		recLines = make([]memLine, len(lines))
 	}
 	for i, l := range lines {
 		c := m.item(Item{l.SKU, l.Location})
 		if c == nil {
-			unlockCells(cells)
+			unlockLines(recLines[:i])
 			sh.mu.Unlock()
 			return Reservation{}, &StockError{SKU: l.SKU, Location: l.Location, Requested: l.Quantity}
 		}
 		c.mu.Lock()
-		cells = append(cells, c)
+		recLines[i] = memLine{cell: c, qty: l.Quantity}
 		if avail := c.onHand - c.reserved; avail < l.Quantity {
-			unlockCells(cells)
+			unlockLines(recLines[:i+1])
 			sh.mu.Unlock()
-			return Reservation{}, &StockError{SKU: lines[i].SKU, Location: l.Location, Requested: l.Quantity, Available: avail}
+			return Reservation{}, &StockError{SKU: l.SKU, Location: l.Location, Requested: l.Quantity, Available: avail}
 		}
 	}
 	var low []Level
-	for i, l := range lines {
-		c := cells[i]
-		c.reserved += l.Quantity
+	for _, l := range recLines {
+		l.cell.reserved += l.qty
 		if m.opts.Hooks.OnLowStock != nil {
-			low = append(low, Level{SKU: l.SKU, Location: l.Location, OnHand: c.onHand, Reserved: c.reserved})
+			low = append(low, Level{SKU: l.cell.item.SKU, Location: l.cell.item.Location, OnHand: l.cell.onHand, Reserved: l.cell.reserved})
 		}
 	}
-	unlockCells(cells)
-	rec := &memReservation{lines: lines, state: Held, deadline: now + int64(ttl)}
-	sh.res[id] = rec
-	sh.expiry.push(deadlineEntry{at: rec.deadline, id: id})
-	out := rec.view(id) // the record keeps lines; the caller gets a copy
+	unlockLines(recLines)
+	slot = sh.res.add(h, id, head, rec, recLines)
+	sh.expiry.push(slotEntry{at: rec.deadline, slot: slot, gen: sh.res.rec(slot).gen})
 	sh.mu.Unlock()
 
+	// lines is normalize's copy, the caller's to keep; the record holds
+	// its own.
+	out := Reservation{ID: id, Lines: lines, State: Held, Deadline: time.Unix(0, rec.deadline)}
 	m.opts.notify(m.opts.Hooks.OnReserve, out)
 	for i, l := range low {
 		m.opts.lowStock(l.Available()+lines[i].Quantity, l)
@@ -257,22 +253,32 @@ func (m *Memory) reserve(id string, lines []Line, ttl time.Duration) (Reservatio
 	return out, nil
 }
 
-func unlockCells(cells []*cell) {
-	for _, c := range cells {
-		c.mu.Unlock()
+// sameLines reports whether a record's lines are lines.
+func sameLines(rec []memLine, lines []Line) bool {
+	if len(rec) != len(lines) {
+		return false
+	}
+	for i, l := range rec {
+		if l.cell.item.SKU != lines[i].SKU || l.cell.item.Location != lines[i].Location || l.qty != lines[i].Quantity {
+			return false
+		}
+	}
+	return true
+}
+
+// unlockLines unlocks the cells of lines.
+func unlockLines(lines []memLine) {
+	for _, l := range lines {
+		l.cell.mu.Unlock()
 	}
 }
 
-// lockLines locks the cells of lines in line order and returns them. Lines
-// of a stored reservation were all stocked when it was made, so every cell
-// exists.
-func (m *Memory) lockLines(lines []Line) []*cell {
-	cells := make([]*cell, len(lines))
-	for i, l := range lines {
-		cells[i] = m.item(Item{l.SKU, l.Location})
-		cells[i].mu.Lock()
+// lockLines locks the cells of a stored reservation's lines, in line
+// order (the order every caller locks in).
+func lockLines(lines []memLine) {
+	for _, l := range lines {
+		l.cell.mu.Lock()
 	}
-	return cells
 }
 
 // hasDue reports whether any held reservation is past its deadline.
@@ -281,7 +287,7 @@ func (m *Memory) hasDue() bool {
 	for i := range m.shards {
 		sh := &m.shards[i]
 		sh.mu.Lock()
-		due := len(sh.expiry) > 0 && sh.expiry[0].at <= now
+		due := sh.expiry.headDue(now)
 		sh.mu.Unlock()
 		if due {
 			return true
@@ -298,12 +304,13 @@ func (m *Memory) Extend(ctx context.Context, id string, ttl time.Duration) (Rese
 	if err := checkTTL(ttl); err != nil {
 		return Reservation{}, err
 	}
-	return m.transition(id, func(sh *memShard, rec *memReservation, now int64) (func(Reservation), error) {
+	return m.transition(id, func(sh *memShard, slot uint32, now int64) (func(Reservation), error) {
+		rec := sh.res.rec(slot)
 		if rec.state != Held {
 			return nil, &StateError{ID: id, Op: "extend", State: rec.state}
 		}
 		rec.deadline = now + int64(ttl)
-		sh.expiry.push(deadlineEntry{at: rec.deadline, id: id})
+		sh.expiry.push(slotEntry{at: rec.deadline, slot: slot, gen: rec.gen})
 		return nil, nil
 	})
 }
@@ -313,21 +320,22 @@ func (m *Memory) Commit(ctx context.Context, id string) (Reservation, error) {
 	if err := checkID("ID", id); err != nil {
 		return Reservation{}, err
 	}
-	return m.transition(id, func(sh *memShard, rec *memReservation, now int64) (func(Reservation), error) {
-		switch rec.state {
+	return m.transition(id, func(sh *memShard, slot uint32, now int64) (func(Reservation), error) {
+		switch state := sh.res.rec(slot).state; state {
 		case Committed:
 			return nil, nil
 		case Held:
 		default:
-			return nil, &StateError{ID: id, Op: "commit", State: rec.state}
+			return nil, &StateError{ID: id, Op: "commit", State: state}
 		}
-		cells := m.lockLines(rec.lines)
-		for i, l := range rec.lines {
-			cells[i].onHand -= l.Quantity
-			cells[i].reserved -= l.Quantity
+		lines := sh.res.lines(slot)
+		lockLines(lines)
+		for _, l := range lines {
+			l.cell.onHand -= l.qty
+			l.cell.reserved -= l.qty
 		}
-		unlockCells(cells)
-		m.finishLocked(sh, id, rec, Committed, now)
+		unlockLines(lines)
+		m.finishLocked(sh, slot, Committed, now)
 		return m.opts.Hooks.OnCommit, nil
 	})
 }
@@ -337,16 +345,16 @@ func (m *Memory) Release(ctx context.Context, id string) (Reservation, error) {
 	if err := checkID("ID", id); err != nil {
 		return Reservation{}, err
 	}
-	return m.transition(id, func(sh *memShard, rec *memReservation, now int64) (func(Reservation), error) {
-		switch rec.state {
+	return m.transition(id, func(sh *memShard, slot uint32, now int64) (func(Reservation), error) {
+		switch state := sh.res.rec(slot).state; state {
 		case Released, Expired:
 			return nil, nil
 		case Held:
 		default:
-			return nil, &StateError{ID: id, Op: "release", State: rec.state}
+			return nil, &StateError{ID: id, Op: "release", State: state}
 		}
-		m.returnStock(rec)
-		m.finishLocked(sh, id, rec, Released, now)
+		returnStock(sh.res.lines(slot))
+		m.finishLocked(sh, slot, Released, now)
 		return m.opts.Hooks.OnRelease, nil
 	})
 }
@@ -356,7 +364,7 @@ func (m *Memory) Reservation(ctx context.Context, id string) (Reservation, error
 	if err := checkID("ID", id); err != nil {
 		return Reservation{}, err
 	}
-	return m.transition(id, func(*memShard, *memReservation, int64) (func(Reservation), error) {
+	return m.transition(id, func(*memShard, uint32, int64) (func(Reservation), error) {
 		return nil, nil
 	})
 }
@@ -364,22 +372,22 @@ func (m *Memory) Reservation(ctx context.Context, id string) (Reservation, error
 // transition runs apply on reservation id under its shard's lock, after
 // expiring it if it is due, and calls the returned hook (if any) after
 // unlocking.
-func (m *Memory) transition(id string, apply func(*memShard, *memReservation, int64) (func(Reservation), error)) (Reservation, error) {
+func (m *Memory) transition(id string, apply func(*memShard, uint32, int64) (func(Reservation), error)) (Reservation, error) {
 	if m.closed.Load() {
 		return Reservation{}, ErrClosed
 	}
-	sh := m.shard(id)
+	sh, h := m.shard(id)
 	sh.mu.Lock()
 	now := m.now()
-	sh.forgetLocked(now)
-	rec, ok := sh.res[id]
+	m.forgetLocked(sh, now)
+	slot, ok, _ := sh.res.find(h, id)
 	if !ok {
 		sh.mu.Unlock()
 		return Reservation{}, ErrNotFound
 	}
-	expired := m.expireIfDueLocked(sh, id, rec, now)
-	hook, err := apply(sh, rec, now)
-	out := rec.view(id)
+	expired := m.expireIfDueLocked(sh, slot, now)
+	hook, err := apply(sh, slot, now)
+	out := sh.view(slot)
 	sh.mu.Unlock()
 	m.afterExpire(expired, out)
 	if err != nil {
@@ -419,17 +427,17 @@ func (m *Memory) Sweep(ctx context.Context) (int, error) {
 		sh := &m.shards[i]
 		sh.mu.Lock()
 		now := m.now()
-		sh.forgetLocked(now)
+		m.forgetLocked(sh, now)
 		var expired []Reservation
-		for len(sh.expiry) > 0 && sh.expiry[0].at <= now {
+		for sh.expiry.headDue(now) {
 			e := sh.expiry.pop()
-			rec, ok := sh.res[e.id]
-			// An entry is stale if its reservation finished or was extended.
-			if !ok || rec.state != Held || rec.deadline != e.at {
+			// An entry is stale if its reservation finished, was
+			// extended or was forgotten.
+			if rec := sh.res.rec(e.slot); rec.gen != e.gen || rec.state != Held || rec.deadline != e.at {
 				continue
 			}
-			m.expireLocked(sh, e.id, rec, now)
-			expired = append(expired, rec.view(e.id))
+			m.expireLocked(sh, e.slot, now)
+			expired = append(expired, sh.view(e.slot))
 		}
 		sh.mu.Unlock()
 		for _, r := range expired {
@@ -447,48 +455,50 @@ func (m *Memory) Close() error {
 	return nil
 }
 
-func (m *Memory) expireIfDueLocked(sh *memShard, id string, rec *memReservation, now int64) bool {
-	if rec.state != Held || rec.deadline > now {
+func (m *Memory) expireIfDueLocked(sh *memShard, slot uint32, now int64) bool {
+	if rec := sh.res.rec(slot); rec.state != Held || rec.deadline > now {
 		return false
 	}
-	m.expireLocked(sh, id, rec, now)
+	m.expireLocked(sh, slot, now)
 	return true
 }
 
-func (m *Memory) expireLocked(sh *memShard, id string, rec *memReservation, now int64) {
-	m.returnStock(rec)
-	m.finishLocked(sh, id, rec, Expired, now)
+func (m *Memory) expireLocked(sh *memShard, slot uint32, now int64) {
+	returnStock(sh.res.lines(slot))
+	m.finishLocked(sh, slot, Expired, now)
 }
 
-func (m *Memory) returnStock(rec *memReservation) {
-	cells := m.lockLines(rec.lines)
-	for i, l := range rec.lines {
-		cells[i].reserved -= l.Quantity
+// returnStock returns a held reservation's units to available.
+func returnStock(lines []memLine) {
+	lockLines(lines)
+	for _, l := range lines {
+		l.cell.reserved -= l.qty
 	}
-	unlockCells(cells)
+	unlockLines(lines)
 }
 
-// finishLocked moves rec to a final state and schedules its record to be
+// finishLocked moves a record to a final state and schedules it to be
 // forgotten after the retention period.
-func (m *Memory) finishLocked(sh *memShard, id string, rec *memReservation, s State, now int64) {
+func (m *Memory) finishLocked(sh *memShard, slot uint32, s State, now int64) {
+	rec := sh.res.rec(slot)
 	rec.state = s
 	rec.forget = now + int64(m.opts.Retention)
-	sh.retired.push(deadlineEntry{at: rec.forget, id: id})
+	sh.retired.push(slotEntry{at: rec.forget, slot: slot, gen: rec.gen})
 }
 
 // forgetLocked drops finished reservation records and adjustment records
 // whose retention has passed, so replay memory does not grow without bound.
-func (sh *memShard) forgetLocked(now int64) {
-	for len(sh.retired) > 0 && sh.retired[0].at <= now {
+func (m *Memory) forgetLocked(sh *memShard, now int64) {
+	for sh.retired.headDue(now) {
 		e := sh.retired.pop()
-		if e.adjustment {
-			if a, ok := sh.adjs[e.id]; ok && a.forgetTime <= now {
-				delete(sh.adjs, e.id)
-			}
-			continue
+		if rec := sh.res.rec(e.slot); rec.gen == e.gen && rec.state != Held && rec.forget <= now {
+			sh.res.remove(e.slot, maphash.String(m.seed, sh.res.id(e.slot)))
 		}
-		if rec, ok := sh.res[e.id]; ok && rec.state != Held && rec.forget <= now {
-			delete(sh.res, e.id)
+	}
+	for sh.retiredAdjs.headDue(now) {
+		e := sh.retiredAdjs.pop()
+		if a, ok := sh.adjs[e.id]; ok && a.forgetTime <= now {
+			delete(sh.adjs, e.id)
 		}
 	}
 }
@@ -499,54 +509,13 @@ func (m *Memory) afterExpire(expired bool, r Reservation) {
 	}
 }
 
-func (r *memReservation) view(id string) Reservation {
-	return Reservation{ID: id, Lines: slices.Clone(r.lines), State: r.state, Deadline: time.Unix(0, r.deadline)}
-}
-
-type deadlineEntry struct {
-	at         int64 // Unix nanoseconds
-	id         string
-	adjustment bool // an adjustment record, not a reservation
-}
-
-// deadlineHeap is a binary min-heap on at. It is written out rather than
-// built on container/heap to avoid boxing every entry in an interface.
-type deadlineHeap []deadlineEntry
-
-func (h *deadlineHeap) push(e deadlineEntry) {
-	*h = append(*h, e)
-	a := *h
-	for i := len(a) - 1; i > 0; {
-		p := (i - 1) / 2
-		if a[p].at <= a[i].at {
-			break
-		}
-		a[p], a[i] = a[i], a[p]
-		i = p
+// view returns the reservation in slot as the caller sees it.
+func (sh *memShard) view(slot uint32) Reservation {
+	rec := sh.res.rec(slot)
+	lines := sh.res.lines(slot)
+	out := Reservation{ID: sh.res.id(slot), Lines: make([]Line, len(lines)), State: rec.state, Deadline: time.Unix(0, rec.deadline)}
+	for i, l := range lines {
+		out.Lines[i] = Line{SKU: l.cell.item.SKU, Location: l.cell.item.Location, Quantity: l.qty}
 	}
-}
-
-func (h *deadlineHeap) pop() deadlineEntry {
-	a := *h
-	top := a[0]
-	last := len(a) - 1
-	a[0] = a[last]
-	a[last] = deadlineEntry{}
-	a = a[:last]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(a) && a[l].at < a[m].at {
-			m = l
-		}
-		if r < len(a) && a[r].at < a[m].at {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		a[i], a[m] = a[m], a[i]
-		i = m
-	}
-	*h = a
-	return top
+	return out
 }
