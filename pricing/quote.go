@@ -618,17 +618,15 @@ func (rs *RuleSet) evaluateOnly(cart Cart, plan []prepared, only []int, base, sc
 	s.record = explain
 	if explain {
 		ev.explain = make([]Explanation, 0, n)
+		// At most one share per line a promotion that may apply targets
+		// (counted over the whole plan: only the whole rule set explains).
 		shares := 0
-		for k := 0; k < n; k++ {
-			i := k
-			if only != nil {
-				i = only[k]
-			}
+		for i := range plan {
 			if pp := &plan[i]; pp.ineligible == "" && (pp.p.Group == "" || choice[pp.p.Group] == pp.p.ID) {
 				shares += len(pp.lines)
 			}
 		}
-		s.applied = make([]share, 0, shares) // at most one share per targeted line
+		s.applied = make([]share, 0, shares)
 	}
 	stoppedBy := ""
 	for k := 0; k < n; k++ {
