@@ -9,27 +9,53 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// scanPage is how many keys one SCAN step asks for and one pipeline of
+// UNLINKs deletes.
+const scanPage = 500
+
 // DeleteMatching deletes every key matching the glob pattern, scanning each
-// master of a Cluster in turn. Errors are returned from the first node that
-// fails; deletion is best effort.
+// master of a Cluster in turn, and returns the first error any node gave.
+//
+// Keys are unlinked one per command, pipelined a page at a time: a
+// multi-key UNLINK on a Cluster node fails with CROSSSLOT as soon as two of
+// its keys hash to different slots, which a pattern's matches nearly always
+// do.
 func DeleteMatching(ctx context.Context, c redis.UniversalClient, pattern string) error {
 	del := func(ctx context.Context, node *redis.Client) error {
-		var batch []string
-		iter := node.Scan(ctx, 0, pattern, 1000).Iterator()
-		for iter.Next(ctx) {
-			if batch = append(batch, iter.Val()); len(batch) == 500 {
-				if err := node.Unlink(ctx, batch...).Err(); err != nil {
-					return err
-				}
-				batch = batch[:0]
+		var page []string
+		flush := func() error {
+			if len(page) == 0 {
+				return nil
 			}
-		}
-		if len(batch) > 0 {
-			if err := node.Unlink(ctx, batch...).Err(); err != nil {
+			cmds, err := node.Pipelined(ctx, func(p redis.Pipeliner) error {
+				for _, k := range page {
+					p.Unlink(ctx, k)
+				}
+				return nil
+			})
+			page = page[:0]
+			if err != nil {
 				return err
 			}
+			for _, cmd := range cmds {
+				if err := cmd.Err(); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
-		return iter.Err()
+		iter := node.Scan(ctx, 0, pattern, scanPage).Iterator()
+		for iter.Next(ctx) {
+			if page = append(page, iter.Val()); len(page) == scanPage {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		if err := iter.Err(); err != nil {
+			return err
+		}
+		return flush()
 	}
 	switch c := c.(type) {
 	case *redis.ClusterClient:

@@ -108,12 +108,17 @@ func Cluster(t testing.TB) redis.UniversalClient {
 }
 
 // Prefix returns a key prefix unique to this call, and deletes every key that
-// contains it from c when t ends.
+// contains it from c when t ends; a failed cleanup fails t, so no test
+// leaves keys behind unnoticed.
 func Prefix(t testing.TB, c redis.UniversalClient) string {
 	t.Helper()
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	p := "test:" + hex.EncodeToString(b[:])
-	t.Cleanup(func() { _ = rediskeys.DeleteMatching(context.Background(), c, "*"+p+"*") })
+	t.Cleanup(func() {
+		if err := rediskeys.DeleteMatching(context.Background(), c, "*"+p+"*"); err != nil {
+			t.Errorf("redistest: delete keys of %s: %v", p, err)
+		}
+	})
 	return p
 }
