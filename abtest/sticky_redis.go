@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shopkit/shopkit/internal/keyspace"
+	"github.com/shopkit/shopkit/internal/opscript"
 )
 
 var _ StickyStore = (*RedisSticky)(nil)
@@ -29,7 +30,7 @@ var _ RedisClient = redis.UniversalClient(nil)
 var (
 	//go:embed lua/save.lua
 	saveLua    string
-	saveScript = redis.NewScript(saveLua)
+	saveScript = opscript.New(saveLua)
 )
 
 // RedisStickyOptions configure a Redis sticky store. The zero value means

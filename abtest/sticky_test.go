@@ -36,3 +36,10 @@ func TestRedisSticky(t *testing.T) {
 func TestRedisClusterSticky(t *testing.T) {
 	abtesttest.Run(t, newRedisSticky(redistest.Cluster(t)))
 }
+
+// TestRedisResentSticky runs the suite over a client that runs every script
+// twice, as go-redis does when it resends a call whose reply timed out:
+// every outcome the suite checks must survive the resend.
+func TestRedisResentSticky(t *testing.T) {
+	abtesttest.Run(t, newRedisSticky(redistest.Resending(t, redistest.Client(t))))
+}

@@ -14,12 +14,13 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/shopkit/shopkit/internal/keyspace"
+	"github.com/shopkit/shopkit/internal/opscript"
 )
 
 var (
 	//go:embed lua/ingest.lua
 	ingestLua    string
-	ingestScript = redis.NewScript(ingestLua)
+	ingestScript = opscript.New(ingestLua)
 )
 
 // DefaultShards is how many hash tags a Redis store spreads users over
@@ -181,9 +182,11 @@ func (r *Redis) ingest(ctx context.Context, events []Event) (Ingested, error) {
 // body the calls a node answered NOSCRIPT (its script cache was empty).
 func (r *Redis) runAll(ctx context.Context, calls []*batch) ([]*redis.Cmd, error) {
 	cmds := make([]*redis.Cmd, len(calls))
+	keys := make([][]string, len(calls)) // each call's keys with its operation record
 	_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, b := range calls {
-			cmds[i] = ingestScript.EvalSha(ctx, p, b.keys, b.args...)
+			keys[i] = opscript.WithRecord(b.keys)
+			cmds[i] = ingestScript.EvalSha(ctx, p, keys[i], b.args...)
 		}
 		return nil
 	})
@@ -199,7 +202,7 @@ func (r *Redis) runAll(ctx context.Context, calls []*batch) ([]*redis.Cmd, error
 	if len(retry) > 0 {
 		_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, i := range retry {
-				cmds[i] = ingestScript.Eval(ctx, p, calls[i].keys, calls[i].args...)
+				cmds[i] = ingestScript.Eval(ctx, p, keys[i], calls[i].args...)
 			}
 			return nil
 		})

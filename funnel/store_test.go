@@ -124,3 +124,10 @@ func TestMemoryNameTableIsBounded(t *testing.T) {
 		t.Fatalf("the refused batch wrote something: %d users did n1", n)
 	}
 }
+
+// TestRedisResent runs the suite over a client that runs every script
+// twice, as go-redis does when it resends a call whose reply timed out:
+// every outcome the suite checks must survive the resend.
+func TestRedisResent(t *testing.T) {
+	funneltest.Run(t, newRedis(redistest.Resending(t, redistest.Client(t))))
+}

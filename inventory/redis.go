@@ -15,6 +15,7 @@ import (
 
 	"github.com/shopkit/shopkit/internal/batch"
 	"github.com/shopkit/shopkit/internal/keyspace"
+	"github.com/shopkit/shopkit/internal/opscript"
 )
 
 var _ Store = (*Redis)(nil)
@@ -35,15 +36,15 @@ var _ RedisClient = redis.UniversalClient(nil)
 var (
 	//go:embed lua/reserve.lua
 	reserveLua    string
-	reserveScript = redis.NewScript(reserveLua)
+	reserveScript = opscript.New(reserveLua)
 
 	//go:embed lua/transition.lua
 	transitionLua    string
-	transitionScript = redis.NewScript(transitionLua)
+	transitionScript = opscript.New(transitionLua)
 
 	//go:embed lua/adjust.lua
 	adjustLua    string
-	adjustScript = redis.NewScript(adjustLua)
+	adjustScript = opscript.New(adjustLua)
 )
 
 // Redis is a Store on Redis or Redis Cluster. Every mutation is one Lua

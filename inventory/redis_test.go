@@ -29,3 +29,10 @@ func TestRedis(t *testing.T) {
 func TestRedisCluster(t *testing.T) {
 	inventorytest.Run(t, newRedisStore(redistest.Cluster(t)))
 }
+
+// TestRedisResent runs the suite over a client that runs every script
+// twice, as go-redis does when it resends a call whose reply timed out:
+// every outcome the suite checks must survive the resend.
+func TestRedisResent(t *testing.T) {
+	inventorytest.Run(t, newRedisStore(redistest.Resending(t, redistest.Client(t))))
+}

@@ -11,12 +11,13 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shopkit/shopkit/internal/keyspace"
+	"github.com/shopkit/shopkit/internal/opscript"
 )
 
 var (
 	//go:embed lua/merge.lua
 	mergeLua    string
-	mergeScript = redis.NewScript(mergeLua)
+	mergeScript = opscript.New(mergeLua)
 )
 
 // RedisMerge is a MergeStore on Redis or Redis Cluster. Merge key K uses

@@ -64,3 +64,10 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+// TestRedisResentMerge runs the suite over a client that runs every script
+// twice, as go-redis does when it resends a call whose reply timed out:
+// every outcome the suite checks must survive the resend.
+func TestRedisResentMerge(t *testing.T) {
+	logisticstest.Run(t, newRedisMerge(redistest.Resending(t, redistest.Client(t))))
+}

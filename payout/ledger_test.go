@@ -36,3 +36,10 @@ func TestRedisLedger(t *testing.T) {
 func TestRedisClusterLedger(t *testing.T) {
 	payouttest.Run(t, newRedisLedger(redistest.Cluster(t)))
 }
+
+// TestRedisResentLedger runs the suite over a client that runs every script
+// twice, as go-redis does when it resends a call whose reply timed out:
+// every outcome the suite checks must survive the resend.
+func TestRedisResentLedger(t *testing.T) {
+	payouttest.Run(t, newRedisLedger(redistest.Resending(t, redistest.Client(t))))
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shopkit/shopkit/internal/keyspace"
+	"github.com/shopkit/shopkit/internal/opscript"
 )
 
 var _ Ledger = (*RedisLedger)(nil)
@@ -30,7 +31,7 @@ var _ RedisClient = redis.UniversalClient(nil)
 var (
 	//go:embed lua/post.lua
 	postLua    string
-	postScript = redis.NewScript(postLua)
+	postScript = opscript.New(postLua)
 
 	//go:embed lua/balances.lua
 	balancesLua    string

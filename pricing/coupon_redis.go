@@ -11,12 +11,13 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shopkit/shopkit/internal/keyspace"
+	"github.com/shopkit/shopkit/internal/opscript"
 )
 
 var (
 	//go:embed lua/redeem.lua
 	redeemLua    string
-	redeemScript = redis.NewScript(redeemLua)
+	redeemScript = opscript.New(redeemLua)
 )
 
 // RedisRedemptions is Redemptions on Redis or Redis Cluster. Coupon C

@@ -59,3 +59,17 @@ func TestRedisRuleSource(t *testing.T) {
 func TestRedisClusterRuleSource(t *testing.T) {
 	pricingtest.RunRuleSource(t, newRedisRuleSource(redistest.Cluster(t)))
 }
+
+// TestRedisResentRedemptions runs the suite over a client that runs every script
+// twice, as go-redis does when it resends a call whose reply timed out:
+// every outcome the suite checks must survive the resend.
+func TestRedisResentRedemptions(t *testing.T) {
+	pricingtest.Run(t, newRedisRedemptions(redistest.Resending(t, redistest.Client(t))))
+}
+
+// TestRedisResentRuleSource runs the suite over a client that runs every script
+// twice, as go-redis does when it resends a call whose reply timed out:
+// every outcome the suite checks must survive the resend.
+func TestRedisResentRuleSource(t *testing.T) {
+	pricingtest.RunRuleSource(t, newRedisRuleSource(redistest.Resending(t, redistest.Client(t))))
+}

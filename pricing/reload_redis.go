@@ -9,12 +9,13 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shopkit/shopkit/internal/keyspace"
+	"github.com/shopkit/shopkit/internal/opscript"
 )
 
 var (
 	//go:embed lua/publish.lua
 	publishLua    string
-	publishScript = redis.NewScript(publishLua)
+	publishScript = opscript.New(publishLua)
 )
 
 // RedisRuleSource is a RuleSource on Redis or Redis Cluster: the rule set

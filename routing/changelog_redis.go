@@ -10,12 +10,13 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shopkit/shopkit/internal/keyspace"
+	"github.com/shopkit/shopkit/internal/opscript"
 )
 
 var (
 	//go:embed lua/append.lua
 	appendLua    string
-	appendScript = redis.NewScript(appendLua)
+	appendScript = opscript.New(appendLua)
 )
 
 // RedisClient is the part of go-redis the Redis change log uses.

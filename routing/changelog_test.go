@@ -32,3 +32,10 @@ func TestRedisLog(t *testing.T) {
 func TestRedisClusterLog(t *testing.T) {
 	routingtest.Run(t, newRedisLog(redistest.Cluster(t)))
 }
+
+// TestRedisResentLog runs the suite over a client that runs every script
+// twice, as go-redis does when it resends a call whose reply timed out:
+// every outcome the suite checks must survive the resend.
+func TestRedisResentLog(t *testing.T) {
+	routingtest.Run(t, newRedisLog(redistest.Resending(t, redistest.Client(t))))
+}

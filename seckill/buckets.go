@@ -67,6 +67,8 @@ func (g *Gate) buckets(ctx context.Context, saleID string) (int, error) {
 // up in few moves), then retries the admission there. Take then give is
 // not atomic across buckets (they may live on different Cluster nodes): a
 // crash in between loses the units to the sale, it never sells them twice.
+// Each side is retry-safe on Redis (a resent take or give answers from its
+// operation record), so client retries move stock exactly once.
 func (g *Gate) rebalanceAndRetry(ctx context.Context, saleID string, b, n int, userID, requestID string, qty int64) (Admission, error) {
 	for i := 1; i < n; i++ {
 		donor := (b + i) % n

@@ -13,24 +13,25 @@ import (
 
 	"github.com/shopkit/shopkit/internal/batch"
 	"github.com/shopkit/shopkit/internal/keyspace"
+	"github.com/shopkit/shopkit/internal/opscript"
 )
 
 var (
 	//go:embed lua/open.lua
 	openLua    string
-	openScript = redis.NewScript(openLua)
+	openScript = opscript.New(openLua)
 
 	//go:embed lua/admit.lua
 	admitLua    string
-	admitScript = redis.NewScript(admitLua)
+	admitScript = opscript.New(admitLua)
 
 	//go:embed lua/settle.lua
 	settleLua    string
-	settleScript = redis.NewScript(settleLua)
+	settleScript = opscript.New(settleLua)
 
 	//go:embed lua/transfer.lua
 	transferLua    string
-	transferScript = redis.NewScript(transferLua)
+	transferScript = opscript.New(transferLua)
 )
 
 // GateRedisClient is the part of go-redis the Redis gate uses.

@@ -7,15 +7,14 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/shopkit/shopkit/internal/keyspace"
+	"github.com/shopkit/shopkit/internal/opscript"
 )
 
 var (
 	//go:embed lua/gcra.lua
 	gcraLua    string
-	gcraScript = redis.NewScript(gcraLua)
+	gcraScript = opscript.New(gcraLua)
 )
 
 // NewRedisLimiter returns a Limiter whose state lives in Redis, one key per

@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shopkit/shopkit/internal/keyspace"
+	"github.com/shopkit/shopkit/internal/opscript"
 )
 
 // RedisClient is the part of go-redis the Redis backends use.
@@ -23,15 +24,15 @@ var _ RedisClient = redis.UniversalClient(nil)
 var (
 	//go:embed lua/obtain.lua
 	obtainLua    string
-	obtainScript = redis.NewScript(obtainLua)
+	obtainScript = opscript.New(obtainLua)
 
 	//go:embed lua/lease.lua
 	leaseLua    string
-	leaseScript = redis.NewScript(leaseLua)
+	leaseScript = opscript.New(leaseLua)
 
 	//go:embed lua/fenced_write.lua
 	fencedWriteLua    string
-	fencedWriteScript = redis.NewScript(fencedWriteLua)
+	fencedWriteScript = opscript.New(fencedWriteLua)
 )
 
 // NewRedisLocker returns a Locker whose locks live in Redis. Lock name N

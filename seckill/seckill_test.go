@@ -86,3 +86,10 @@ func TestRedis(t *testing.T) {
 func TestRedisCluster(t *testing.T) {
 	seckilltest.Run(t, redisHarness(redistest.Cluster(t)))
 }
+
+// TestRedisResent runs the whole suite over a client that runs every
+// script twice, as go-redis does when it resends a call whose reply timed
+// out: every outcome the suite checks must survive the resend.
+func TestRedisResent(t *testing.T) {
+	seckilltest.Run(t, redisHarness(redistest.Resending(t, redistest.Client(t))))
+}

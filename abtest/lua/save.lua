@@ -7,6 +7,10 @@
 --
 -- Returns the variation now stored: ARGV[2] if this call stored it, else
 -- the one an earlier call stored.
+--
+-- Retry-safe: runs inside internal/opscript's wrapper, which takes its
+-- operation record off the end of KEYS first and answers a resent call
+-- with the first call's reply, so this body runs once per call.
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then
   return tonumber(redis.call('HGET', KEYS[1], ARGV[1]))
 end

@@ -9,6 +9,10 @@
 -- Returns {stored, duplicates, expired}. An event whose expiry has passed
 -- by the server's TIME is not stored; an ID already in its day's ID set is
 -- a duplicate. Every key written gets its day's expiry.
+--
+-- Retry-safe: runs inside internal/opscript's wrapper, which takes its
+-- operation record off the end of KEYS first and answers a resent call
+-- with the first call's reply, so this body runs once per call.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local stored, duplicates, expired = 0, 0, 0

@@ -122,3 +122,56 @@ func Prefix(t testing.TB, c redis.UniversalClient) string {
 	})
 	return p
 }
+
+// Resending returns a new client to the same server (or Cluster) as c that
+// runs every script call twice and hands the caller the second reply: what
+// the server sees when go-redis resends a call whose first reply was lost
+// to a timeout or a reset connection, after the first copy already ran.
+// A retry-safe script gives the caller the same outcome either way.
+func Resending(t testing.TB, c redis.UniversalClient) redis.UniversalClient {
+	t.Helper()
+	var rc redis.UniversalClient
+	switch c := c.(type) {
+	case *redis.Client:
+		rc = redis.NewClient(c.Options())
+	case *redis.ClusterClient:
+		rc = redis.NewClusterClient(c.Options())
+	default:
+		t.Fatalf("redistest: Resending: unsupported client %T", c)
+	}
+	rc.AddHook(resendHook{})
+	t.Cleanup(func() { _ = rc.Close() })
+	return rc
+}
+
+// resendHook runs script commands twice.
+type resendHook struct{}
+
+func (resendHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (resendHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		switch cmd.Name() {
+		case "eval", "evalsha", "fcall":
+			if err := next(ctx, cmd); err != nil {
+				return err // not run, or run and failed: nothing to resend
+			}
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (resendHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, cmd := range cmds {
+			switch cmd.Name() {
+			case "eval", "evalsha", "fcall":
+				if err := next(ctx, cmds); err != nil {
+					return err
+				}
+				return next(ctx, cmds)
+			}
+		}
+		return next(ctx, cmds)
+	}
+}

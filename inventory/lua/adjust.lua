@@ -14,6 +14,10 @@
 --   {3}                                     ID used for a different request
 --   {4, proposed on hand, reserved}         refused: below reserved
 --   {5}                                     refused: above the largest allowed
+--
+-- Retry-safe: runs inside internal/opscript's wrapper, which takes its
+-- operation record off the end of KEYS first and answers a resent call
+-- with the first call's reply, so this body runs once per call.
 local prev = redis.call('HMGET', KEYS[2], 'f', 'h', 'r')
 if prev[1] then
   if prev[1] ~= ARGV[3] then return {3} end

@@ -35,6 +35,10 @@
 --   "4 line-number available"  shortage; nothing written
 -- The earliest deadline is only looked up when some reservation fell short,
 -- so the caller can sweep due holds and retry.
+--
+-- Retry-safe: runs inside internal/opscript's wrapper, which takes its
+-- operation record off the end of KEYS first and answers a resent call
+-- with the first call's reply, so this body runs once per call.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local exp, recs, fin = KEYS[1], KEYS[2], KEYS[3]

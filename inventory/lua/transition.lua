@@ -21,6 +21,10 @@
 --           this call performed the operation. A commit of a non-held
 --           reservation, a release of a committed one and an extend of a
 --           non-held one change nothing; the caller reports the state.
+--
+-- Retry-safe: runs inside internal/opscript's wrapper, which takes its
+-- operation record off the end of KEYS first and answers a resent call
+-- with the first call's reply, so this body runs once per call.
 local exp, recs, fin = KEYS[1], KEYS[2], KEYS[3]
 local op, id, enc = ARGV[1], ARGV[2], ARGV[3]
 local retention = tonumber(ARGV[4])

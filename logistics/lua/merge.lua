@@ -12,6 +12,10 @@
 --
 -- Returns {group ID, record}, or {} if the order is in no group (remove,
 -- get).
+--
+-- Retry-safe: runs inside internal/opscript's wrapper, which takes its
+-- operation record off the end of KEYS first and answers a resent call
+-- with the first call's reply, so this body runs once per call.
 local op, oid = ARGV[1], ARGV[2]
 local gid = redis.call('HGET', KEYS[2], oid)
 if op ~= 'add' or gid then

@@ -6,6 +6,9 @@
 --           and pending sorted set (member "<tx ID> <amount>", score
 --           available ms), as in post.lua
 -- Returns   per account: available, pending (as strings)
+--
+-- Retry-safe as it is: a resend settles nothing twice (each posting moves
+-- once, by its sorted-set entry) and reads the balances as they are then.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local function negate(s)

@@ -29,6 +29,10 @@
 --                                  from ARGV[6]; read again and retry
 --   {5, reversal ID}               reversal: already reversed by another ID
 --   {6}                            reversal: the original is itself a reversal
+--
+-- Retry-safe: runs inside internal/opscript's wrapper, which takes its
+-- operation record off the end of KEYS first and answers a resent call
+-- with the first call's reply, so this body runs once per call.
 local tx, id, fp, enc = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
 local reverses = ARGV[5]
 

@@ -8,6 +8,10 @@
 -- ARGV[3]  change channel
 --
 -- Returns the version.
+--
+-- Retry-safe: runs inside internal/opscript's wrapper, which takes its
+-- operation record off the end of KEYS first and answers a resent call
+-- with the first call's reply, so this body runs once per call.
 local v = redis.call('HGET', KEYS[2], ARGV[1])
 if v then return tonumber(v) end
 v = redis.call('HINCRBY', KEYS[1], 'version', 1)

@@ -12,6 +12,10 @@
 --
 -- Returns {status, record}; status is ok, conflict, global, customer,
 -- unknown or notheld. usage returns {used, customer uses}.
+--
+-- Retry-safe: runs inside internal/opscript's wrapper, which takes its
+-- operation record off the end of KEYS first and answers a resent call
+-- with the first call's reply, so this body runs once per call.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 

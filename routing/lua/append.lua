@@ -7,6 +7,10 @@
 -- ARGV[3]  pub/sub channel to notify
 --
 -- Returns the batch's version: new, or the one the ID already has.
+--
+-- Retry-safe: runs inside internal/opscript's wrapper, which takes its
+-- operation record off the end of KEYS first and answers a resent call
+-- with the first call's reply, so this body runs once per call.
 local v = redis.call('HGET', KEYS[2], ARGV[1])
 if v then return tonumber(v) end
 local n = redis.call('RPUSH', KEYS[1], ARGV[2])

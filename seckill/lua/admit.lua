@@ -24,6 +24,10 @@
 -- call in Lua, and writes back one command per hash (plus one XADD per
 -- ticket): a command from Lua costs about a microsecond, and one command
 -- per call per hash was most of an admission's cost.
+--
+-- Retry-safe: runs inside internal/opscript's wrapper, which takes its
+-- operation record off the end of KEYS first and answers a resent call
+-- with the first call's reply, so this body runs once per call.
 local n = #ARGV / 4
 local d = redis.call('HMGET', KEYS[1], 'r', 'start', 'end', 'lim', 'pay', 's')
 local t = redis.call('TIME')

@@ -8,6 +8,10 @@
 -- ARGV[2]  value
 --
 -- Returns 1 if written, 0 if refused (a larger token was seen).
+--
+-- Retry-safe: runs inside internal/opscript's wrapper, which takes its
+-- operation record off the end of KEYS first and answers a resent call
+-- with the first call's reply, so this body runs once per call.
 local seen = tonumber(redis.call('GET', KEYS[2]) or '0')
 local token = tonumber(ARGV[1])
 if token < seen then return 0 end

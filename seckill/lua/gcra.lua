@@ -8,6 +8,10 @@
 --
 -- Returns {allowed, remaining, retry after µs (-1: never), reset after µs}
 -- as strings. The key expires when the limiter is back to a full burst.
+--
+-- Retry-safe: runs inside internal/opscript's wrapper, which takes its
+-- operation record off the end of KEYS first and answers a resent call
+-- with the first call's reply, so this body runs once per call.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local emission = tonumber(ARGV[1])

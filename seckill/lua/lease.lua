@@ -7,6 +7,10 @@
 --
 -- Returns -1 if the caller does not hold the lock; otherwise, for refresh
 -- the fence, for release 1, for ttl the milliseconds left.
+--
+-- Retry-safe: runs inside internal/opscript's wrapper, which takes its
+-- operation record off the end of KEYS first and answers a resent call
+-- with the first call's reply, so this body runs once per call.
 local cur = redis.call('GET', KEYS[1])
 local prefix = ARGV[1]
 if not cur or string.sub(cur, 1, #prefix) ~= prefix then return -1 end

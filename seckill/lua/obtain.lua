@@ -9,6 +9,10 @@
 -- free lock gets the next fence; the current owner obtaining again keeps
 -- its fence and extends the lease. The counter is bumped before the
 -- attempt, so a busy lock skips a number: tokens still only rise.
+--
+-- Retry-safe: runs inside internal/opscript's wrapper, which takes its
+-- operation record off the end of KEYS first and answers a resent call
+-- with the first call's reply, so this body runs once per call.
 local prefix = ARGV[1]
 local fence = redis.call('INCR', KEYS[2])
 if redis.call('SET', KEYS[1], prefix .. fence, 'NX', 'PX', ARGV[2]) then

@@ -6,6 +6,10 @@
 --
 -- Returns 1 if opened or already open with the same definition, 0 if the
 -- ID is taken by another definition.
+--
+-- Retry-safe: runs inside internal/opscript's wrapper, which takes its
+-- operation record off the end of KEYS first and answers a resent call
+-- with the first call's reply, so this body runs once per call.
 local f = redis.call('HGET', KEYS[1], 'f')
 if f then
   if f == ARGV[6] then return 1 end

@@ -8,6 +8,10 @@
 --
 -- pay returns {state, user, qty, deadline}: state 0 unknown ticket,
 -- 1 paid (now or before), 2 expired. sweep returns {expired count}.
+--
+-- Retry-safe: runs inside internal/opscript's wrapper, which takes its
+-- operation record off the end of KEYS first and answers a resent call
+-- with the first call's reply, so this body runs once per call.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 

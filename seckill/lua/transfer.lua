@@ -8,6 +8,10 @@
 -- take removes max(ARGV[2], half the remaining) from the bucket's units
 -- and remaining, or nothing if fewer than ARGV[2] remain, and returns what
 -- it removed; give adds ARGV[2] to both and returns it.
+--
+-- Retry-safe: runs inside internal/opscript's wrapper, which takes its
+-- operation record off the end of KEYS first and answers a resent call
+-- with the first call's reply, so this body runs once per call.
 local n = tonumber(ARGV[2])
 if ARGV[1] == 'give' then
   redis.call('HINCRBY', KEYS[1], 'r', n)

@@ -26,6 +26,7 @@ func runGate(t *testing.T, h Harness) {
 		{"OrderQueue", testQueue},
 		{"SoldOutOnlyWhenEmpty", testSoldOutWhenEmpty},
 		{"BucketsSellEverythingOnce", testBuckets},
+		{"BucketTransfersConserveUnits", testBucketTransfers},
 		{"InvalidInput", testGateInvalid},
 	}
 	for _, tt := range tests {
@@ -440,5 +441,45 @@ func testBuckets(t *testing.T, h Harness) {
 	time.Sleep(20 * time.Millisecond)
 	if again, _ := g.Consume(ctx, "spread", "orders", "c2", 500, 10*time.Millisecond); len(again) != 0 {
 		t.Fatalf("%d acknowledged tickets came back", len(again))
+	}
+}
+
+// testBucketTransfers sells small bucketed sales to one buyer after another,
+// so that dry buckets take stock from others holding one, two or three
+// units: every unit must be sold exactly once and the units' sum must stay
+// the sale's.
+//
+// Regression: a client resending the transfer script (go-redis does when a
+// reply times out) moved stock twice: the resent take found nothing left
+// and the give added nothing, so units vanished from the sale; a resent
+// give added them twice and oversold.
+func testBucketTransfers(t *testing.T, h Harness) {
+	g := h.NewGate(t, seckill.GateOptions{})
+	for s := range 10 {
+		id := fmt.Sprintf("small-%d", s)
+		sl := sale(id, 4+int64(s%3), 1)
+		sl.Buckets = 2 + s%2
+		openSale(t, g, sl)
+		admitted := int64(0)
+		for u := range 40 {
+			user := fmt.Sprintf("u%d-%d", s, u)
+			a, err := g.Admit(ctx, id, user, user, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Outcome == seckill.Admitted {
+				admitted++
+			}
+		}
+		if admitted != sl.Units {
+			t.Errorf("sale %s: %d admitted, want all %d units sold once", id, admitted, sl.Units)
+		}
+		st, err := g.Status(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (seckill.SaleStatus{Units: sl.Units, Held: sl.Units}); st != want {
+			t.Errorf("sale %s: status %+v, want %+v", id, st, want)
+		}
 	}
 }

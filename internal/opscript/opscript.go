@@ -1,0 +1,168 @@
+// Package opscript runs mutating Lua scripts at most once per call, however
+// often the client sends them.
+//
+// go-redis resends a command whose reply did not arrive in time (MaxRetries,
+// 3 by default), and the server may well have run the first copy already: a
+// stall past the read timeout, a reset connection or a failover between the
+// write and its reply all end that way. A script that is not idempotent then
+// applies twice (a stock transfer moves twice, a limiter counts twice), and
+// even one that is idempotent by a caller's ID reports "replayed" to the
+// very caller whose first reply was lost.
+//
+// Script fixes both in one place. Each Run draws a fresh operation ID and
+// passes, as the last key, an operation record beside the script's first
+// key (same hash tag, so same Cluster slot). The script's body runs inside a
+// wrapper that first looks for the record: if it exists, this is a resend
+// and the wrapper returns the recorded reply without running the body;
+// otherwise the body runs and its reply is recorded, exactly, for Retention.
+// A resend carries the very same arguments, so it carries the same ID; a new
+// call gets a new one. The body sees KEYS and ARGV exactly as the caller
+// passed them.
+//
+// The record costs one GET and one SET with a TTL per call (a batch of
+// calls sent as one script call shares one) and about 100 bytes
+// until it expires.
+package opscript
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Retention is how long an operation's record is kept. It only has to
+// outlast the client's retry window (go-redis: MaxRetries × (ReadTimeout +
+// backoff), about 10 s with its defaults) and the time a first copy can sit
+// queued behind a stalled server; two minutes leaves room for much slower
+// settings.
+const Retention = 2 * time.Minute
+
+// Script is a mutating Lua script made retry-safe by an operation ID.
+type Script struct {
+	s *redis.Script
+}
+
+// wrapper runs the body once per operation record (the last key, which it
+// removes from KEYS before the body sees them). A body that raises an error
+// records nothing: scripts check before their first write, so such a call
+// changed nothing and may run again.
+//
+// The record encodes the reply exactly and unambiguously: strings and
+// arrays are length-prefixed, numbers printed with 17 significant digits
+// (exact for every Lua number), error and status replies tagged. Redis'
+// cjson rounds numbers to 14 digits and miniredis has no cmsgpack, so the
+// encoding is written here.
+const wrapper = `local op = table.remove(KEYS)
+local function enc(v, out)
+  local t = type(v)
+  if t == 'string' then
+    out[#out + 1] = 's' .. #v .. ':' .. v
+  elseif t == 'number' then
+    out[#out + 1] = 'n' .. string.format('%.17g', v) .. ';'
+  elseif t == 'boolean' then
+    out[#out + 1] = v and 't' or 'f'
+  elseif v.err then
+    out[#out + 1] = 'e'
+    enc(v.err, out)
+  elseif v.ok then
+    out[#out + 1] = 'o'
+    enc(v.ok, out)
+  else
+    out[#out + 1] = 'a' .. #v .. ':'
+    for i = 1, #v do enc(v[i], out) end
+  end
+end
+local function dec(s, i)
+  local c = string.sub(s, i, i)
+  if c == 's' then
+    local colon = string.find(s, ':', i, true)
+    local j = colon + tonumber(string.sub(s, i + 1, colon - 1))
+    return string.sub(s, colon + 1, j), j + 1
+  elseif c == 'n' then
+    local semi = string.find(s, ';', i, true)
+    return tonumber(string.sub(s, i + 1, semi - 1)), semi + 1
+  elseif c == 't' or c == 'f' then
+    return c == 't', i + 1
+  elseif c == 'e' or c == 'o' then
+    local v, j = dec(s, i + 1)
+    if c == 'e' then return {err = v}, j end
+    return {ok = v}, j
+  end
+  local colon = string.find(s, ':', i, true)
+  local a, j = {}, colon + 1
+  for k = 1, tonumber(string.sub(s, i + 1, colon - 1)) do a[k], j = dec(s, j) end
+  return a, j
+end
+local rec = redis.call('GET', op)
+if rec then return (dec(rec, 1)) end
+local reply = (function()
+BODY
+end)()
+local out = {}
+enc(reply, out)
+redis.call('SET', op, table.concat(out), 'PX', RETENTION)
+return reply
+`
+
+// New wraps the script body src.
+func New(src string) *Script {
+	// Replace the placeholders once each, so that the body's own text is
+	// never rewritten.
+	before, after, _ := strings.Cut(wrapper, "BODY")
+	after = strings.Replace(after, "RETENTION", strconv.FormatInt(Retention.Milliseconds(), 10), 1)
+	return &Script{s: redis.NewScript(before + src + after)}
+}
+
+// Run runs the script once for this call: keys[0] names the hash tag the
+// operation record shares, so keys must not be empty.
+func (s *Script) Run(ctx context.Context, c redis.Scripter, keys []string, args ...any) *redis.Cmd {
+	return s.s.Run(ctx, c, WithRecord(keys), args...)
+}
+
+// EvalSha sends the script by SHA, for pipelines; keys must come from
+// WithRecord, and a NOSCRIPT answer is resent with Eval and the same keys.
+func (s *Script) EvalSha(ctx context.Context, c redis.Scripter, keys []string, args ...any) *redis.Cmd {
+	return s.s.EvalSha(ctx, c, keys, args...)
+}
+
+// Eval sends the script's body, for pipelines; keys must come from
+// WithRecord.
+func (s *Script) Eval(ctx context.Context, c redis.Scripter, keys []string, args ...any) *redis.Cmd {
+	return s.s.Eval(ctx, c, keys, args...)
+}
+
+// WithRecord returns keys with a fresh operation record appended: one
+// call's keys, to be sent (and resent) as they are.
+func WithRecord(keys []string) []string {
+	all := make([]string, len(keys)+1)
+	copy(all, keys)
+	all[len(keys)] = RecordKey(keys[0], NewID())
+	return all
+}
+
+// RecordKey names operation id's record beside key: the same hash tag, and
+// a suffix no store's key schema uses.
+func RecordKey(key, id string) string { return key + ":op:" + id }
+
+var (
+	process = newProcessID()
+	counter atomic.Uint64
+)
+
+func newProcessID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // never fails on supported platforms
+	return hex.EncodeToString(b[:])
+}
+
+// NewID returns an operation ID no other call of any process gets: a random
+// process ID and a counter, in [0-9a-z-] only.
+func NewID() string {
+	return process + "-" + strconv.FormatUint(counter.Add(1), 36)
+}
