@@ -22,8 +22,11 @@
 // consumer group (a Redis stream, reclaiming tickets whose consumer died
 // before Ack), so order-creating workers see every ticket at least once.
 //
-// Once a sale sells out, the Gate answers SoldOut from memory with one
-// atomic load and no allocation, without a round trip; Redis gates sharing
+// Once a sale sells out, the Gate answers SoldOut without running an
+// admission: it reads only the request's record (a map lookup in memory,
+// one HGET in Redis, no allocation on Memory), so a replayed request still
+// gets its first outcome — the ticket a buyer won before its reply was
+// lost — while new requests are turned away cheaply. Redis gates sharing
 // a prefix tell each other over pub/sub when a sale sells out or reopens.
 // Sale S lives under the hash tag "{<prefix>:S}", so one sale's keys share
 // a slot and sales spread over a Cluster. A sale too hot for one node sets

@@ -119,6 +119,9 @@ type gateBackend interface {
 	// outcome is not remembered for the request, so it can be retried
 	// after stock moves in.
 	admit(ctx context.Context, saleID, userID, requestID string, qty int64, recordSoldOut bool) (Admission, error)
+	// replay returns a request's recorded outcome (found false if it has
+	// none) without changing anything: the sold-out path's one read.
+	replay(ctx context.Context, saleID, userID, requestID string, qty int64) (a Admission, found bool, err error)
 	// take removes up to half of a bucket's remaining stock, at least min,
 	// returning what it took (0 if it has less than min); give adds stock.
 	take(ctx context.Context, saleID string, min int64) (int64, error)
@@ -222,14 +225,12 @@ func (g *Gate) Open(ctx context.Context, s Sale) error {
 }
 
 // Admit asks for qty units of sale saleID for userID. The request ID makes
-// it idempotent: replaying it returns the first outcome. Once this gate
-// knows the sale is sold out it answers SoldOut at once, before looking at
-// the other arguments: that path costs one atomic load.
+// it idempotent: replaying it returns the first outcome, on every path.
+// Once this gate knows the sale is sold out it answers SoldOut without
+// running the admission: it only reads the request's record (a map lookup
+// in memory, one HGET in Redis), so a buyer whose first reply was lost
+// still gets the ticket it holds.
 func (g *Gate) Admit(ctx context.Context, saleID, userID, requestID string, qty int64) (Admission, error) {
-	// The sold-out fast path: no allocation, no I/O.
-	if _, out := (*g.soldOut.Load())[saleID]; out {
-		return Admission{Outcome: SoldOut}, nil
-	}
 	for _, f := range [...]struct{ name, v string }{{"SaleID", saleID}, {"UserID", userID}, {"RequestID", requestID}} {
 		if rule := keyspace.CheckID(f.v); rule != "" {
 			return Admission{}, &InputError{Field: f.name, Rule: rule}
@@ -237,6 +238,9 @@ func (g *Gate) Admit(ctx context.Context, saleID, userID, requestID string, qty 
 	}
 	if qty <= 0 {
 		return Admission{}, &InputError{Field: "Quantity", Rule: "must be > 0"}
+	}
+	if _, out := (*g.soldOut.Load())[saleID]; out {
+		return g.admitSoldOut(ctx, saleID, userID, requestID, qty)
 	}
 	if g.limiter != nil {
 		res, err := g.limiter.Allow(ctx, saleID+"."+userID, g.limit)
@@ -266,6 +270,29 @@ func (g *Gate) Admit(ctx context.Context, saleID, userID, requestID string, qty 
 			g.markSoldOut(saleID, true)
 			g.backend.announce(ctx, saleID, true)
 		}
+	}
+	if a.Outcome == Admitted {
+		a.Ticket.SaleID = saleID
+		a.Ticket.ID = ticketID(b, a.Ticket.ID)
+	}
+	return a, nil
+}
+
+// admitSoldOut answers a request to a sale this gate knows is sold out:
+// its recorded outcome if it has one, else SoldOut (not recorded, so the
+// request may still be admitted once stock returns).
+func (g *Gate) admitSoldOut(ctx context.Context, saleID, userID, requestID string, qty int64) (Admission, error) {
+	n, err := g.buckets(ctx, saleID)
+	if err != nil {
+		return Admission{}, err
+	}
+	b := bucketOf(userID, n)
+	a, found, err := g.backend.replay(ctx, bucketID(saleID, b), userID, requestID, qty)
+	if err != nil {
+		return Admission{}, err
+	}
+	if !found {
+		return Admission{Outcome: SoldOut}, nil
 	}
 	if a.Outcome == Admitted {
 		a.Ticket.SaleID = saleID

@@ -131,6 +131,25 @@ func (m *memoryGate) admit(_ context.Context, saleID, userID, requestID string, 
 	return a, nil
 }
 
+func (m *memoryGate) replay(_ context.Context, saleID, userID, requestID string, qty int64) (Admission, bool, error) {
+	s, err := m.sale(saleID)
+	if err != nil {
+		return Admission{}, false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.requests[requestID]
+	if !ok {
+		return Admission{}, false, nil
+	}
+	if r.user != userID || r.qty != qty {
+		return Admission{}, false, ErrRequestConflict
+	}
+	a := r.adm
+	a.Replayed = true
+	return a, true, nil
+}
+
 func (m *memoryGate) pay(_ context.Context, saleID, ticketID string) (Ticket, error) {
 	s, err := m.sale(saleID)
 	if err != nil {

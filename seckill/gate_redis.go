@@ -37,6 +37,7 @@ var (
 // GateRedisClient is the part of go-redis the Redis gate uses.
 type GateRedisClient interface {
 	redis.Scripter
+	HGet(ctx context.Context, key, field string) *redis.StringCmd
 	HMGet(ctx context.Context, key string, fields ...string) *redis.SliceCmd
 	Publish(ctx context.Context, channel string, message any) *redis.IntCmd
 	Subscribe(ctx context.Context, channels ...string) *redis.PubSub
@@ -258,6 +259,30 @@ func parseAdmission(saleID string, c *admitCall, row string) (Admission, error) 
 		a.Ticket = Ticket{ID: f[1], SaleID: saleID, UserID: c.user, Quantity: c.qty, Deadline: time.UnixMilli(deadline)}
 	}
 	return a, nil
+}
+
+// replay reads a request's record as admit.lua wrote it:
+// "<user>|<qty>|<outcome>|<ticket>|<deadline>". Only the user may contain
+// '|' (tickets are "t<seq>" or empty), so the record splits from the right.
+func (r *redisGate) replay(ctx context.Context, saleID, userID, requestID string, qty int64) (Admission, bool, error) {
+	rec, err := r.client.HGet(ctx, r.keys(saleID)[2], requestID).Result()
+	if err == redis.Nil {
+		return Admission{}, false, nil
+	}
+	if err != nil {
+		return Admission{}, false, fmt.Errorf("seckill: admit %s: %w", saleID, err)
+	}
+	f := strings.Split(rec, "|")
+	if len(f) < 5 {
+		return Admission{}, false, fmt.Errorf("seckill: admit %s: malformed request record %q", saleID, rec)
+	}
+	tail := f[len(f)-4:]
+	if strings.Join(f[:len(f)-4], "|") != userID || tail[0] != strconv.FormatInt(qty, 10) {
+		return Admission{}, false, ErrRequestConflict
+	}
+	c := &admitCall{user: userID, qty: qty}
+	a, err := parseAdmission(saleID, c, tail[1]+"|"+tail[2]+"|"+tail[3]+"|1")
+	return a, err == nil, err
 }
 
 func (r *redisGate) pay(ctx context.Context, saleID, ticketID string) (Ticket, error) {

@@ -20,6 +20,7 @@ func runGate(t *testing.T, h Harness) {
 		{"ThousandBuyersHundredUnits", testThousandBuyers},
 		{"PerUserLimitUnderParallelRequests", testUserLimit},
 		{"ReplaysChangeNothing", testGateReplay},
+		{"ReplaysAfterSoldOut", testReplayAfterSoldOut},
 		{"Window", testWindow},
 		{"UnpaidTicketsReturnOnce", testTicketExpiry},
 		{"RateLimitedBuyers", testGateRateLimit},
@@ -481,5 +482,48 @@ func testBucketTransfers(t *testing.T, h Harness) {
 		if want := (seckill.SaleStatus{Units: sl.Units, Held: sl.Units}); st != want {
 			t.Errorf("sale %s: status %+v, want %+v", id, st, want)
 		}
+	}
+}
+
+// testReplayAfterSoldOut: once the gate knows a sale is sold out, a buyer
+// replaying the request that won a ticket still gets that ticket (its first
+// outcome), on one bucket and on several, and a conflicting replay is still
+// a conflict.
+//
+// Regression: the sold-out fast path answered SoldOut (Replayed false)
+// before looking at the request ID, so a buyer who timed out and retried
+// was told "sold out" while holding a ticket that then lapsed unpaid.
+func testReplayAfterSoldOut(t *testing.T, h Harness) {
+	g := h.NewGate(t, seckill.GateOptions{})
+	for _, buckets := range []int{1, 3} {
+		id := fmt.Sprintf("gone-%d", buckets)
+		s := sale(id, 3, 1)
+		s.Buckets = buckets
+		openSale(t, g, s)
+		won := map[string]seckill.Admission{}
+		for u := 0; len(won) < 3; u++ {
+			user := fmt.Sprintf("w%d", u)
+			a, err := g.Admit(ctx, id, user, "req-"+user, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Outcome == seckill.Admitted {
+				won[user] = a
+			}
+		}
+		if a, err := g.Admit(ctx, id, "late", "req-late", 1); err != nil || a.Outcome != seckill.SoldOut {
+			t.Fatalf("%s: late buyer: %+v, %v; want sold out", id, a, err)
+		}
+		for user, first := range won {
+			again, err := g.Admit(ctx, id, user, "req-"+user, 1)
+			if err != nil || again.Outcome != seckill.Admitted || !again.Replayed ||
+				again.Ticket.ID != first.Ticket.ID || !again.Ticket.Deadline.Equal(first.Ticket.Deadline) {
+				t.Fatalf("%s: replay after sold out = %+v, %v; want %+v replayed", id, again, err, first.Ticket)
+			}
+			if _, err := g.Admit(ctx, id, user, "req-"+user, 2); !errors.Is(err, seckill.ErrRequestConflict) {
+				t.Fatalf("%s: conflicting replay after sold out: err = %v, want ErrRequestConflict", id, err)
+			}
+		}
+		wantBooks(t, g, id, 0, 3, 0)
 	}
 }
