@@ -28,10 +28,10 @@
 // gets its first outcome — the ticket a buyer won before its reply was
 // lost — while new requests are turned away cheaply. Redis gates sharing
 // a prefix tell each other over pub/sub when a sale sells out or reopens.
-// Sale S lives under the hash tag "{<prefix>:S}", so one sale's keys share
+// Sale S lives under the hash tag "<prefix>{S}", so one sale's keys share
 // a slot and sales spread over a Cluster. A sale too hot for one node sets
-// Sale.Buckets: its stock is split over buckets "{<prefix>:S}",
-// "{<prefix>:S:1}", … on different slots; each buyer is served by one
+// Sale.Buckets: its stock is split over buckets "<prefix>{S}",
+// "<prefix>{S:1}", … on different slots; each buyer is served by one
 // bucket (a hash of the user ID, so the per-buyer limit stays exact), and
 // a bucket that runs dry takes half of another's remaining stock before it
 // answers sold out. Moving stock is take-then-give across nodes: a crash in
@@ -55,8 +55,8 @@
 // for in-process resources; RedisFence does the check and the write in one
 // Redis script.
 //
-// In Redis, lock N is "{<prefix>:N}:lock" (value "<owner>|<token>") and its
-// token counter "{<prefix>:N}:fence", one hash tag per lock: the two share
+// In Redis, lock N is "<prefix>{N}:lock" (value "<owner>|<token>") and its
+// token counter "<prefix>{N}:fence", one hash tag per lock: the two share
 // a Cluster slot and different locks spread over the Cluster. The counter
 // never expires, so tokens never go backwards.
 //
@@ -69,7 +69,8 @@
 // what remains, when to retry and when the burst is full again; Peek
 // consumes nothing. The Redis limiter decides by the server's TIME and
 // each key expires once it is back to a full burst, so idle keys cost
-// nothing. Key K is "{<prefix>:K}".
+// nothing. Key K is "<prefix>{K}"; the Gate's per-buyer limit uses
+// "<prefix>{S:U}" for sale S and user U.
 //
 // Lockers and Limiters are safe for concurrent use; a Lock's methods are
 // too.

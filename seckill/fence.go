@@ -42,7 +42,7 @@ func (f *Fence) Admit(resource string, token int64) error {
 
 // RedisFence writes values to Redis only for current fencing tokens: the
 // token check and the write are one script. Resource R uses the keys
-// "{<prefix>:R}:value" and "{<prefix>:R}:token".
+// "<prefix>{R}:value" and "<prefix>{R}:token".
 type RedisFence struct {
 	client RedisClient
 	prefix string
@@ -62,7 +62,7 @@ func NewRedisFence(client RedisClient, prefix string) (*RedisFence, error) {
 
 // Key returns the Redis key holding resource's value.
 func (f *RedisFence) Key(resource string) string {
-	return "{" + f.prefix + ":" + resource + "}:value"
+	return keyspace.IDTag(f.prefix, resource) + ":value"
 }
 
 // Write sets resource to value if token is at least the largest token
@@ -71,7 +71,7 @@ func (f *RedisFence) Write(ctx context.Context, resource string, token int64, va
 	if rule := keyspace.CheckID(resource); rule != "" {
 		return &InputError{Field: "Resource", Rule: rule}
 	}
-	tag := "{" + f.prefix + ":" + resource + "}"
+	tag := keyspace.IDTag(f.prefix, resource)
 	ok, err := fencedWriteScript.Run(ctx, f.client, []string{tag + ":value", tag + ":token"}, token, value).Int()
 	if err != nil {
 		return fmt.Errorf("seckill: fenced write %s: %w", resource, err)

@@ -243,7 +243,7 @@ func (g *Gate) Admit(ctx context.Context, saleID, userID, requestID string, qty 
 		return g.admitSoldOut(ctx, saleID, userID, requestID, qty)
 	}
 	if g.limiter != nil {
-		res, err := g.limiter.Allow(ctx, saleID+"."+userID, g.limit)
+		res, err := g.limiter.allowPair(ctx, saleID, userID, g.limit)
 		if err != nil {
 			return Admission{}, err
 		}

@@ -50,7 +50,7 @@ type GateRedisClient interface {
 var _ GateRedisClient = redis.UniversalClient(nil)
 
 // NewRedisGate returns a Gate whose sales live in Redis. Sale S uses keys
-// under the hash tag "{<prefix>:S}" (one slot per sale, so sales spread
+// under the hash tag "<prefix>{S}" (one slot per sale, so sales spread
 // over a Cluster): ":sale", ":users", ":requests", ":tickets", ":unpaid"
 // and the order queue stream ":queue". Gates sharing a prefix tell each
 // other when a sale sells out or reopens over the channel
@@ -84,7 +84,7 @@ type redisGate struct {
 }
 
 func (r *redisGate) keys(saleID string) []string {
-	tag := "{" + r.prefix + ":" + saleID + "}"
+	tag := keyspace.IDTag(r.prefix, saleID) // saleID is "S" or bucket "S:b"
 	return []string{tag + ":sale", tag + ":users", tag + ":requests", tag + ":tickets", tag + ":unpaid", tag + ":queue"}
 }
 

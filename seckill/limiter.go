@@ -69,6 +69,10 @@ func checkLimit(key string, l *Limit, n int) error {
 	if rule := keyspace.CheckID(key); rule != "" {
 		return &InputError{Field: "Key", Rule: rule}
 	}
+	return checkLimitValues(l, n)
+}
+
+func checkLimitValues(l *Limit, n int) error {
 	if l.Period == 0 {
 		l.Period = time.Second
 	}
@@ -111,6 +115,17 @@ func (r *Limiter) AllowN(ctx context.Context, key string, l Limit, n int) (RateR
 		return RateResult{}, err
 	}
 	return r.backend.allowN(ctx, key, l, n)
+}
+
+// allowPair admits one event for the pair of IDs (a, b), each already
+// valid, as the Gate limits each buyer per sale. The backend key is
+// "a:b": no single-ID key can contain ':', and no ID can either, so the
+// pair's key is never another key's.
+func (r *Limiter) allowPair(ctx context.Context, a, b string, l Limit) (RateResult, error) {
+	if err := checkLimitValues(&l, 1); err != nil {
+		return RateResult{}, err
+	}
+	return r.backend.allowN(ctx, a+":"+b, l, 1)
 }
 
 // Peek reports what key's limit would allow now without consuming any.

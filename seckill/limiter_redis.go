@@ -18,7 +18,7 @@ var (
 )
 
 // NewRedisLimiter returns a Limiter whose state lives in Redis, one key per
-// limited key, "{<prefix>:K}", each its own hash tag so keys spread over a
+// limited key, "<prefix>{K}", each its own hash tag so keys spread over a
 // Cluster. Prefix defaults to "shopkit:rate".
 func NewRedisLimiter(client RedisClient, prefix string) (*Limiter, error) {
 	if prefix == "" {
@@ -35,9 +35,13 @@ type redisLimits struct {
 	prefix string
 }
 
+// key names the state of limited key k ("S:U" for the Gate's buyer
+// limits).
+func (r *redisLimits) key(k string) string { return keyspace.IDTag(r.prefix, k) }
+
 func (r *redisLimits) allowN(ctx context.Context, key string, l Limit, n int) (RateResult, error) {
 	emission := float64(l.Period.Microseconds()) / l.Rate
-	v, err := gcraScript.Run(ctx, r.client, []string{"{" + r.prefix + ":" + key + "}"},
+	v, err := gcraScript.Run(ctx, r.client, []string{r.key(key)},
 		strconv.FormatFloat(emission, 'f', -1, 64), l.Burst, n).StringSlice()
 	if err != nil {
 		return RateResult{}, fmt.Errorf("seckill: rate limit %s: %w", key, err)

@@ -36,7 +36,7 @@ var (
 )
 
 // NewRedisLocker returns a Locker whose locks live in Redis. Lock name N
-// uses the keys "{<prefix>:N}:lock" and "{<prefix>:N}:fence": one hash tag
+// uses the keys "<prefix>{N}:lock" and "<prefix>{N}:fence": one hash tag
 // per lock, so lock and fence share a slot and different locks spread over
 // a Cluster. Prefix defaults to "shopkit:lock".
 func NewRedisLocker(client RedisClient, prefix string) (*Locker, error) {
@@ -55,7 +55,7 @@ type redisLocks struct {
 }
 
 func (r *redisLocks) keys(name string) (lock, fence string) {
-	tag := "{" + r.prefix + ":" + name + "}"
+	tag := keyspace.IDTag(r.prefix, name)
 	return tag + ":lock", tag + ":fence"
 }
 

@@ -260,7 +260,7 @@ func open(redisAddr, clusterAddrs string, embedded bool) (*seckill.Gate, string,
 	}
 	return g, name, func() {
 		_ = g.Close()
-		_ = rediskeys.DeleteMatching(context.Background(), client, "{"+prefix+"*")
+		_ = rediskeys.DeleteMatching(context.Background(), client, prefix+"*")
 		_ = client.Close()
 		for _, c := range closers {
 			c()

@@ -99,7 +99,9 @@ func open(redisAddr, clusterAddrs, prefix string, smoke bool) (*stores, error) {
 	st.closeAll = func() {
 		closeStores()
 		if smoke {
-			exampleredis.Close(client, "{"+prefix+":*")
+			// Stores keyed per ID (the sale, the limiter) start with the
+			// prefix; the others with its hash tag.
+			exampleredis.Close(client, "{"+prefix+":*", prefix+":*")
 		} else {
 			_ = client.Close()
 		}

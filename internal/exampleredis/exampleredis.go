@@ -25,9 +25,11 @@ func Dial(redisAddr, clusterAddrs string) redis.UniversalClient {
 	return nil
 }
 
-// Close deletes the example's keys (those matching pattern) and closes
-// client.
-func Close(client redis.UniversalClient, pattern string) {
-	_ = rediskeys.DeleteMatching(context.Background(), client, pattern)
+// Close deletes the example's keys (those matching any of patterns) and
+// closes client.
+func Close(client redis.UniversalClient, patterns ...string) {
+	for _, p := range patterns {
+		_ = rediskeys.DeleteMatching(context.Background(), client, p)
+	}
 	_ = client.Close()
 }

@@ -86,5 +86,32 @@ func CheckPrefix(s string) string {
 }
 
 // Tag returns the hash-tagged form of prefix, "{prefix}", that starts every
-// key of a store.
+// key of a store whose keys all share one slot. It is injective: a prefix
+// holds no brace, so the first '}' ends it.
 func Tag(prefix string) string { return "{" + prefix + "}" }
+
+// IDTag returns "prefix{id1:id2:…}": the hash tag of keys that belong to
+// one ID (a sale, a lock, a limited key), so that different IDs spread over
+// a Cluster's slots. It is injective over every valid prefix and ID tuple
+// of any length: a prefix holds no '{', so the first '{' ends it, and an
+// ID holds no ':' or '}', so the colons inside the braces split the IDs
+// back out. (Putting the prefix inside the braces, "{prefix:id}", is not:
+// a prefix may contain ':', so "{p:S:1}" is both prefix p with IDs S, 1
+// and prefix "p:S" with ID 1.)
+func IDTag(prefix string, ids ...string) string {
+	n := len(prefix) + 2 + len(ids)
+	for _, id := range ids {
+		n += len(id)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, prefix...)
+	b = append(b, '{')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ':')
+		}
+		b = append(b, id...)
+	}
+	b = append(b, '}')
+	return string(b)
+}
