@@ -47,9 +47,14 @@ func NewRedisMerge(client redis.Scripter, prefix string, window time.Duration) (
 	return &RedisMerge{client: client, prefix: prefix, window: window}, nil
 }
 
-func (r *RedisMerge) run(ctx context.Context, op, key, orderID string, grams int64) (Group, error) {
+// keys returns merge key K's groups, members and open-group keys.
+func (r *RedisMerge) keys(key string) []string {
 	tag := "{" + r.prefix + ":" + key + "}"
-	res, err := mergeScript.Run(ctx, r.client, []string{tag + ":groups", tag + ":members", tag + ":open"},
+	return []string{tag + ":groups", tag + ":members", tag + ":open"}
+}
+
+func (r *RedisMerge) run(ctx context.Context, op, key, orderID string, grams int64) (Group, error) {
+	res, err := mergeScript.Run(ctx, r.client, r.keys(key),
 		op, orderID, grams, r.window.Milliseconds()).StringSlice()
 	if err != nil {
 		return Group{}, fmt.Errorf("logistics: merge %s %s: %w", op, orderID, err)

@@ -44,9 +44,14 @@ func NewRedisRedemptions(client redis.Scripter, prefix string) (*RedisRedemption
 	return &RedisRedemptions{client: client, prefix: prefix}, nil
 }
 
-func (r *RedisRedemptions) run(ctx context.Context, coupon string, args ...any) ([]any, error) {
+// keys returns coupon C's orders, holds, used and customers keys.
+func (r *RedisRedemptions) keys(coupon string) []string {
 	tag := "{" + r.prefix + ":" + coupon + "}"
-	res, err := redeemScript.Run(ctx, r.client, []string{tag + ":orders", tag + ":holds", tag + ":used", tag + ":customers"}, args...).Slice()
+	return []string{tag + ":orders", tag + ":holds", tag + ":used", tag + ":customers"}
+}
+
+func (r *RedisRedemptions) run(ctx context.Context, coupon string, args ...any) ([]any, error) {
+	res, err := redeemScript.Run(ctx, r.client, r.keys(coupon), args...).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("pricing: coupon %s %v: %w", coupon, args[0], err)
 	}

@@ -1,0 +1,15 @@
+package logistics
+
+import (
+	"testing"
+
+	"github.com/shopkit/shopkit/internal/keyspace/keyspacetest"
+)
+
+// TestKeysInjective searches the merge store's key names for two merge
+// keys, or two prefixes, sharing a key.
+func TestKeysInjective(t *testing.T) {
+	keyspacetest.Injective(t, keyspacetest.Builder{Name: "merge key", Arity: 1, Keys: func(p string, ids []string) []string {
+		return (&RedisMerge{prefix: p}).keys(ids[0])
+	}})
+}
