@@ -42,6 +42,10 @@
 // Postings are pending until the transaction's AvailableAt (settlement at
 // T+N) and available after; Reverse posts a transaction's opposite once.
 // Every transaction sums to zero, so all balances always sum to zero.
+// A posting may take an available or pending balance away from zero only
+// up to ±MaxAmount (a *BalanceLimitError otherwise; towards zero is always
+// allowed): within that range every backend adds exactly, and the check
+// comes before the first write, so a refused posting changes nothing.
 // MemoryLedger keeps it in process; RedisLedger keeps it in Redis with one
 // script per posting, deciding availability by the server's TIME. All keys
 // of a Redis ledger share the hash tag {Prefix}, so each posting, however

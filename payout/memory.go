@@ -68,6 +68,20 @@ func (m *MemoryLedger) postLocked(id string, postings []Posting, avail int64, re
 	if avail == 0 {
 		avail = now
 	}
+	// Check every account before changing any.
+	for _, e := range postings {
+		a := m.accounts[e.Account]
+		if a == nil {
+			continue
+		}
+		bal := a.available
+		if avail > now {
+			bal = a.pending
+		}
+		if exceedsLimit(bal, e.Amount) {
+			return Posted{}, &BalanceLimitError{TransactionID: id, Account: e.Account}
+		}
+	}
 	p := &Posted{ID: id, Postings: postings, AvailableAt: time.UnixMilli(avail), PostedAt: time.UnixMilli(now), Reverses: reverses, fingerprint: fp}
 	for _, e := range postings {
 		a := m.account(e.Account)

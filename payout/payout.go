@@ -20,7 +20,36 @@ var (
 	ErrIDConflict = errors.New("payout: ID already used for a different transaction")
 	// ErrClosed is returned by calls on a ledger after Close.
 	ErrClosed = errors.New("payout: ledger closed")
+	// ErrBalanceLimit is matched by every *BalanceLimitError.
+	ErrBalanceLimit = errors.New("payout: balance limit exceeded")
 )
+
+// BalanceLimitError reports a posting that would take an account's
+// available or pending balance further from zero than ±MaxAmount. Nothing
+// was written. Balances stay within that range so that every backend adds
+// them exactly (Lua numbers are exact up to 2^53) and none can overflow.
+type BalanceLimitError struct {
+	TransactionID string
+	Account       string
+}
+
+func (e *BalanceLimitError) Error() string {
+	return "payout: transaction " + e.TransactionID + " would take the balance of " + e.Account + " beyond ±(2^53-1)"
+}
+
+// Is reports whether target is ErrBalanceLimit.
+func (e *BalanceLimitError) Is(target error) bool { return target == ErrBalanceLimit }
+
+// exceedsLimit reports whether adding amount (non-zero, within ±MaxAmount)
+// to a balance takes it away from zero and beyond ±MaxAmount. A posting
+// towards zero is always allowed, so an account can always be settled.
+// Written so that nothing overflows for any int64 balance.
+func exceedsLimit(balance, amount int64) bool {
+	if amount > 0 {
+		return balance >= 0 && balance > MaxAmount-amount
+	}
+	return balance <= 0 && balance < -MaxAmount-amount
+}
 
 // InputError reports input that breaks a rule. Nothing was written.
 type InputError struct {

@@ -135,6 +135,10 @@ func (l *RedisLedger) post(ctx context.Context, id string, postings []Posting, a
 		return Posted{}, &ReversedError{ID: reverses, ReversedBy: by}
 	case 6:
 		return Posted{}, &InputError{Field: "ID", Rule: "must not name a reversal"}
+	case 7:
+		if i, _ := res[1].(int64); len(res) == 2 && i >= 0 && int(i) < len(postings) {
+			return Posted{}, &BalanceLimitError{TransactionID: id, Account: postings[i].Account}
+		}
 	}
 	return Posted{}, fmt.Errorf("payout: post %s: unexpected script reply %v", id, res)
 }

@@ -29,6 +29,11 @@
 --                                  from ARGV[6]; read again and retry
 --   {5, reversal ID}               reversal: already reversed by another ID
 --   {6}                            reversal: the original is itself a reversal
+--   {7, i}                         posting i (0-based, KEYS order) would take
+--                                  its balance beyond ±(2^53-1)
+--
+-- Every precondition and every balance is checked before the first write:
+-- Redis does not undo a script's writes when it fails halfway.
 --
 -- Retry-safe: runs inside internal/opscript's wrapper, which takes its
 -- operation record off the end of KEYS first and answers a resent call
@@ -52,10 +57,24 @@ if reverses ~= '' then
   if o[3] and o[3] ~= '' then return {6} end
   if o[4] and o[4] ~= '' and o[4] ~= id then return {5, o[4]} end
   av = tonumber(o[2])
-  redis.call('HSET', KEYS[2], 'rb', id)
 end
 if av == 0 then av = now end
 local avs, nows = string.format('%d', av), string.format('%d', now)
+
+-- A balance may move towards zero freely, and away from it up to
+-- ±(2^53-1): within that range Lua adds exactly, and beyond it (a balance
+-- there came from settling) any move away is refused, however rounded.
+local limit, field = 9007199254740991, 'a'
+if av > now then field = 'p' end
+for i = 3, #KEYS, 3 do
+  local amount = tonumber(ARGV[7 + (i - 3) / 3])
+  local bal = tonumber(redis.call('HGET', KEYS[i], field) or '0')
+  if (amount > 0 and bal >= 0 and bal > limit - amount) or (amount < 0 and bal <= 0 and bal < -limit - amount) then
+    return {7, (i - 3) / 3}
+  end
+end
+
+if reverses ~= '' then redis.call('HSET', KEYS[2], 'rb', id) end
 
 for i = 3, #KEYS, 3 do
   local amount = ARGV[7 + (i - 3) / 3]

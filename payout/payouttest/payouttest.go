@@ -45,6 +45,7 @@ func Run(t *testing.T, newLedger NewLedger) {
 		{"History", testHistory},
 		{"InvalidInputWritesNothing", testInvalid},
 		{"ConcurrentPostings", testConcurrent},
+		{"BalanceLimitWritesNothing", testBalanceLimit},
 		{"Closed", testClosed},
 	}
 	for _, tt := range tests {
@@ -343,4 +344,41 @@ func testClosed(t *testing.T, l payout.Ledger) {
 	if _, err := l.Balances(ctx, "a"); !errors.Is(err, payout.ErrClosed) {
 		t.Fatalf("Balances after Close: err = %v", err)
 	}
+}
+
+// testBalanceLimit: a posting that would take any balance beyond
+// ±MaxAmount is refused with ErrBalanceLimit before anything is written —
+// not even the accounts checked before the one that breaks the limit —
+// and postings back towards zero still go through.
+//
+// Regression: post.lua incremented balances before it wrote the
+// transaction, so an overflow left a partial posting on Redis; Memory
+// silently wrapped.
+func testBalanceLimit(t *testing.T, l payout.Ledger) {
+	const max = payout.MaxAmount
+	post(t, l, "fill", time.Time{}, pp("big", max), pp("sink", -max))
+	for _, tx := range []payout.Transaction{
+		{ID: "over", Postings: []payout.Posting{pp("a-first", -1), pp("big", 1)}},
+		{ID: "under", Postings: []payout.Posting{pp("sink", -1), pp("z-last", 1)}},
+		{ID: "pending-over", Postings: []payout.Posting{pp("a-first", -1), pp("big", 1)}, AvailableAt: time.Now().Add(time.Hour)},
+	} {
+		_, err := l.Post(ctx, tx)
+		if tx.ID == "pending-over" {
+			// Pending balances are separate: big has none pending yet.
+			if err != nil {
+				t.Fatalf("Post(%s): %v", tx.ID, err)
+			}
+			continue
+		}
+		var le *payout.BalanceLimitError
+		if !errors.Is(err, payout.ErrBalanceLimit) || !errors.As(err, &le) || le.TransactionID != tx.ID {
+			t.Fatalf("Post(%s) = %v, want a *BalanceLimitError", tx.ID, err)
+		}
+		if _, err := l.Transaction(ctx, tx.ID); !errors.Is(err, payout.ErrNotFound) {
+			t.Fatalf("refused %s was recorded: %v", tx.ID, err)
+		}
+	}
+	wantBalances(t, l, "big", max, 1, "sink", -max, 0, "a-first", 0, -1, "z-last", 0, 0)
+	post(t, l, "drain", time.Time{}, pp("big", -max), pp("sink", max))
+	wantBalances(t, l, "big", 0, 1, "sink", 0, 0)
 }
