@@ -90,16 +90,19 @@ func (r *RedisRedemptions) redeem(ctx context.Context, coupon, orderID string, a
 
 var stateNames = map[string]RedemptionState{"held": Held, "committed": Committed, "released": Released, "expired": Expired}
 
+// parseRedemption reads a record as redeem.lua writes it,
+// "<state>|<expires ms>|<customer>": the customer may contain '|', so it
+// is everything after the second one.
 func parseRedemption(coupon, orderID, rec string) (Redemption, error) {
-	f := strings.Split(rec, "|")
+	f := strings.SplitN(rec, "|", 3)
 	if len(f) != 3 || stateNames[f[0]] == 0 {
 		return Redemption{}, fmt.Errorf("pricing: malformed redemption %q", rec)
 	}
-	ms, err := strconv.ParseInt(f[2], 10, 64)
+	ms, err := strconv.ParseInt(f[1], 10, 64)
 	if err != nil {
 		return Redemption{}, fmt.Errorf("pricing: malformed redemption %q", rec)
 	}
-	return Redemption{Coupon: coupon, OrderID: orderID, Customer: f[1], State: stateNames[f[0]], ExpiresAt: time.UnixMilli(ms)}, nil
+	return Redemption{Coupon: coupon, OrderID: orderID, Customer: f[2], State: stateNames[f[0]], ExpiresAt: time.UnixMilli(ms)}, nil
 }
 
 // Reserve implements Redemptions.

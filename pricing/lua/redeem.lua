@@ -2,7 +2,9 @@
 -- limits. All keys are under the coupon's hash tag, so a coupon is one
 -- slot and every call is one atomic script on one node.
 --
--- KEYS[1]  orders: hash order ID -> "<state>|<customer>|<expires ms>"
+-- KEYS[1]  orders: hash order ID -> "<state>|<expires ms>|<customer>";
+--          the customer comes last because it may contain '|' (state and
+--          time cannot), so every record parses one way only
 -- KEYS[2]  holds: zset order ID by expiry (ms), the held orders only
 -- KEYS[3]  used: string, live uses (held + committed)
 -- KEYS[4]  customers: hash customer -> live uses
@@ -21,9 +23,9 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 -- lapse turns an overdue hold into expired and returns its use.
 local function lapse(oid, rec)
-  local cust, exp = string.match(rec, '^held|([^|]*)|(%d+)$')
+  local exp, cust = string.match(rec, '^held|(%d+)|(.*)$')
   if cust and tonumber(exp) <= now then
-    rec = 'expired|' .. cust .. '|' .. exp
+    rec = 'expired|' .. exp .. '|' .. cust
     redis.call('HSET', KEYS[1], oid, rec)
     redis.call('ZREM', KEYS[2], oid)
     redis.call('DECR', KEYS[3])
@@ -35,9 +37,12 @@ end
 -- Lapse overdue holds, a bounded number per call: if more are overdue
 -- the counts stay high for a moment, which can refuse a use but never
 -- grant one too many.
+-- An index entry whose record is gone or is not a live hold is dropped,
+-- so no entry can stay due forever and hold up the ones behind it.
 for _, oid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100)) do
   local rec = redis.call('HGET', KEYS[1], oid)
-  if rec then lapse(oid, rec) else redis.call('ZREM', KEYS[2], oid) end
+  if rec then rec = lapse(oid, rec) end
+  if not rec or not string.match(rec, '^held|%d+|') then redis.call('ZREM', KEYS[2], oid) end
 end
 
 local op = ARGV[1]
@@ -52,14 +57,14 @@ if rec then rec = lapse(oid, rec) end
 if op == 'reserve' then
   local cust = ARGV[3]
   if rec then
-    if string.match(rec, '^[a-z]+|([^|]*)|') ~= cust then return {'conflict', rec} end
+    if string.match(rec, '^[a-z]+|%d+|(.*)$') ~= cust then return {'conflict', rec} end
     return {'ok', rec}
   end
   local glimit, climit = tonumber(ARGV[4]), tonumber(ARGV[5])
   if glimit > 0 and tonumber(redis.call('GET', KEYS[3]) or '0') >= glimit then return {'global', ''} end
   if climit > 0 and tonumber(redis.call('HGET', KEYS[4], cust) or '0') >= climit then return {'customer', ''} end
   local exp = string.format('%d', now + tonumber(ARGV[6]))
-  rec = 'held|' .. cust .. '|' .. exp
+  rec = 'held|' .. exp .. '|' .. cust
   redis.call('HSET', KEYS[1], oid, rec)
   redis.call('ZADD', KEYS[2], exp, oid)
   redis.call('INCR', KEYS[3])
@@ -68,11 +73,12 @@ if op == 'reserve' then
 end
 
 if not rec then return {'unknown', ''} end
-local state, cust, exp = string.match(rec, '^([a-z]+)|([^|]*)|(%d+)$')
+local state, exp, cust = string.match(rec, '^([a-z]+)|(%d+)|(.*)$')
+if not state then return {'malformed', rec} end
 
 if op == 'commit' then
   if state == 'held' then
-    rec = 'committed|' .. cust .. '|' .. exp
+    rec = 'committed|' .. exp .. '|' .. cust
     redis.call('HSET', KEYS[1], oid, rec)
     redis.call('ZREM', KEYS[2], oid)
   elseif state ~= 'committed' then
@@ -83,7 +89,7 @@ end
 
 if op == 'release' then
   if state == 'held' or state == 'committed' then
-    rec = 'released|' .. cust .. '|' .. exp
+    rec = 'released|' .. exp .. '|' .. cust
     redis.call('HSET', KEYS[1], oid, rec)
     redis.call('ZREM', KEYS[2], oid)
     redis.call('DECR', KEYS[3])

@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"GlobalLimitUnderRace", testGlobalRace},
 		{"CustomerLimitUnderRace", testCustomerRace},
 		{"HoldExpiresOnce", testExpiry},
+		{"SeparatorsInIDs", testSeparators},
 		{"InvalidInputWritesNothing", testInvalid},
 	}
 	for _, tt := range tests {
@@ -246,5 +247,50 @@ func testInvalid(t *testing.T, newStore NewStore) {
 	}
 	if _, err := s.Commit(ctx, "C", "o"); !errors.Is(err, pricing.ErrUnknownRedemption) {
 		t.Fatalf("invalid reserve left a redemption: %v", err)
+	}
+}
+
+// testSeparators: customers and orders whose IDs hold the characters a
+// record format might split on still hold, lapse, commit and release like
+// any other, and their holds never stop others from lapsing.
+//
+// Regression: Redis records were "<state>|<customer>|<expires>" parsed
+// with [^|]*, so a hold for customer "a|b" never lapsed, Reserve answered
+// "malformed redemption", and 100 such holds stopped every other hold
+// from lapsing.
+func testSeparators(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	lim := pricing.CouponLimits{Global: 3, PerCustomer: 1}
+	customers := []string{"a|b", "x|1|2", "|", "held|9|z", "c.d-e_f/g"}
+	for i, c := range customers {
+		r, err := s.Reserve(ctx, "SEP", pricing.CouponLimits{}, c, fmt.Sprintf("o|%d|", i), 100*time.Millisecond)
+		if err != nil || r.Customer != c || r.State != pricing.Held {
+			t.Fatalf("Reserve for %q = %+v, %v", c, r, err)
+		}
+		if u := usage(t, s, "SEP", c); u.Customer != 1 {
+			t.Fatalf("usage of %q = %+v, want 1 use", c, u)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	for i, c := range customers {
+		if u := usage(t, s, "SEP", c); u != (pricing.CouponUsage{}) {
+			t.Fatalf("after the holds lapsed, usage of %q = %+v, want none", c, u)
+		}
+		if r, err := s.Commit(ctx, "SEP", fmt.Sprintf("o|%d|", i)); !errors.Is(err, pricing.ErrNotHeld) || r.State != pricing.Expired || r.Customer != c {
+			t.Fatalf("commit after lapse for %q = %+v, %v; want Expired, ErrNotHeld", c, r, err)
+		}
+	}
+	r, err := s.Reserve(ctx, "SEP", lim, "a|b", "fresh", time.Minute)
+	if err != nil || r.Customer != "a|b" {
+		t.Fatalf("Reserve after lapse = %+v, %v", r, err)
+	}
+	if _, err := s.Reserve(ctx, "SEP", lim, "a", "fresh", time.Minute); !errors.Is(err, pricing.ErrOrderConflict) {
+		t.Fatalf("same order, customer \"a\" instead of \"a|b\": %v, want ErrOrderConflict", err)
+	}
+	if _, err := s.Commit(ctx, "SEP", "fresh"); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.Release(ctx, "SEP", "fresh"); err != nil || r.State != pricing.Released || r.Customer != "a|b" {
+		t.Fatalf("Release = %+v, %v", r, err)
 	}
 }
