@@ -178,41 +178,13 @@ func (r *Redis) ingest(ctx context.Context, events []Event) (Ingested, error) {
 	return res, nil
 }
 
-// runAll sends every call in one pipeline by script SHA, then resends by
-// body the calls a node answered NOSCRIPT (its script cache was empty).
+// runAll sends every call in one pipeline (see opscript.RunPipelined).
 func (r *Redis) runAll(ctx context.Context, calls []*batch) ([]*redis.Cmd, error) {
-	cmds := make([]*redis.Cmd, len(calls))
-	keys := make([][]string, len(calls)) // each call's keys with its operation record
-	_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, b := range calls {
-			keys[i] = opscript.WithRecord(b.keys)
-			cmds[i] = ingestScript.EvalSha(ctx, p, keys[i], b.args...)
-		}
-		return nil
-	})
-	var retry []int
-	for i, c := range cmds {
-		if err := c.Err(); err != nil {
-			if !redis.HasErrorPrefix(err, "NOSCRIPT") {
-				return nil, err
-			}
-			retry = append(retry, i)
-		}
+	pc := make([]opscript.Call, len(calls))
+	for i, b := range calls {
+		pc[i] = opscript.Call{Keys: b.keys, Args: b.args}
 	}
-	if len(retry) > 0 {
-		_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, i := range retry {
-				cmds[i] = ingestScript.Eval(ctx, p, keys[i], calls[i].args...)
-			}
-			return nil
-		})
-		for _, i := range retry {
-			if err := cmds[i].Err(); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return cmds, nil
+	return ingestScript.RunPipelined(ctx, r.client, pc)
 }
 
 // encode writes a stored event: ID, user, time (unix µs), amount, order,

@@ -24,8 +24,12 @@
 //
 // Expiry returns stock exactly once, whichever comes first: a touch of the
 // reservation (any call naming its ID) that finds it due, a Reserve that
-// meets a shortage while some hold is due (it sweeps, then retries once),
-// Sweep, or the background sweeper (Options.SweepInterval).
+// meets a shortage while some hold is due (it sweeps one page, then
+// retries once), Sweep, or the background sweeper (Options.SweepInterval).
+// A Sweep's work is bounded (on Redis at most 20 pages of 100 index
+// entries or 1,000 IDs, each page one script call and one pipeline), and
+// concurrent Sweeps of one store share one run, so a shortage seen by many
+// callers at once costs one sweep.
 //
 // # Idempotency
 //
@@ -89,7 +93,8 @@
 //	{P}:x                    zset   expiry index: members are the IDs
 //	                                reserved together with one deadline,
 //	                                space-separated, scored by that
-//	                                deadline in ms
+//	                                deadline in ms; a sweep drops an entry
+//	                                once none of its IDs is held and due
 //	{P}:a:<id>               hash   f = request fingerprint, h, r = level
 //	                                after an adjustment; expires after
 //	                                Retention

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"context"
+	"errors"
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
@@ -178,7 +179,7 @@ func (m *Memory) Reserve(ctx context.Context, r Request) (Reservation, error) {
 		return Reservation{}, err
 	}
 	out, err := m.reserve(r.ID, lines, r.TTL)
-	if err == nil || !m.hasDue() {
+	if !errors.Is(err, ErrInsufficientStock) || !m.hasDue() {
 		return out, err
 	}
 	// The shortage may be stock still held by reservations that are past

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/shopkit/shopkit/internal/batch"
 	"github.com/shopkit/shopkit/internal/keyspace"
@@ -25,9 +26,6 @@ var _ Store = (*Redis)(nil)
 type RedisClient interface {
 	redis.Scripter
 	HGet(ctx context.Context, key, field string) *redis.StringCmd
-	ZRangeByScore(ctx context.Context, key string, opt *redis.ZRangeBy) *redis.StringSliceCmd
-	ZRem(ctx context.Context, key string, members ...any) *redis.IntCmd
-	Time(ctx context.Context) *redis.TimeCmd
 	Pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
 }
 
@@ -45,6 +43,10 @@ var (
 	//go:embed lua/adjust.lua
 	adjustLua    string
 	adjustScript = opscript.New(adjustLua)
+
+	//go:embed lua/due.lua
+	dueLua    string
+	dueScript = opscript.New(dueLua)
 )
 
 // Redis is a Store on Redis or Redis Cluster. Every mutation is one Lua
@@ -63,6 +65,7 @@ type Redis struct {
 
 	batcher batch.Batcher[*reserveCall]
 	sweeper *sweeper
+	sweeps  singleflight.Group // one Sweep at a time; concurrent callers share it
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -180,8 +183,9 @@ func (s *Redis) Reserve(ctx context.Context, r Request) (Reservation, error) {
 		return s.afterReserve(call, err)
 	}
 	// The shortage may be stock still held by reservations that are past
-	// their deadline but not yet swept: expire them and try once more.
-	if _, err := s.Sweep(ctx); err != nil {
+	// their deadline but not yet swept: expire one page of them and try
+	// once more. Concurrent callers share that page.
+	if _, err := s.sweepPage(ctx); err != nil {
 		return Reservation{}, err
 	}
 	call, err = s.reserveOnce(ctx, r.ID, lines, r.TTL)
@@ -501,49 +505,106 @@ func (s *Redis) Levels(ctx context.Context, items ...Item) ([]Level, error) {
 	return out, nil
 }
 
-// sweepPage is how many due expiry-index entries Sweep reads at a time.
-const sweepPage = 100
+// A sweep reads the expiry index a page at a time: at most sweepEntries
+// entries and sweepIDs look-ups per script call (about a millisecond of
+// server time), and at most sweepPages pages per Sweep, so that one call's
+// work is bounded however much is due; the background sweeper, the next
+// Sweep or a touch of the reservation picks up the rest.
+const (
+	sweepEntries = 100
+	sweepIDs     = 1000
+	sweepPages   = 20
+)
 
-// Sweep implements Store. It reads the expiry-index entries due by the
-// server's clock and touches each ID in them with the transition script,
-// which expires the reservation if it is still held and due (by the
-// server's TIME at that moment) and does nothing otherwise. Each entry is
-// removed once its IDs are handled; an extended reservation has its own,
-// later entry.
+// Sweep implements Store. Each page is one script call that drops the
+// index entries with nothing left to do (their reservations finished,
+// were extended or forgotten) and returns the held reservations past
+// their deadline by the server's clock; those are expired in one pipeline
+// of transition scripts, each of which re-checks the deadline, so a
+// reservation committed or extended meanwhile is left alone. Concurrent
+// Sweeps of one store share one run (and its count): a shortage seen by
+// many Reserve calls at once costs one sweep, not one each.
 func (s *Redis) Sweep(ctx context.Context) (int, error) {
 	if s.isClosed() {
 		return 0, ErrClosed
 	}
+	// The shared run must not end with the first caller's context; the
+	// client's timeouts and the page bound still limit it.
+	v, err, _ := s.sweeps.Do("sweep", func() (any, error) { return s.sweep(context.WithoutCancel(ctx), sweepPages) })
+	return v.(int), err
+}
+
+// sweepPage sweeps one page, shared by concurrent callers.
+func (s *Redis) sweepPage(ctx context.Context) (int, error) {
+	v, err, _ := s.sweeps.Do("page", func() (any, error) { return s.sweep(context.WithoutCancel(ctx), 1) })
+	return v.(int), err
+}
+
+func (s *Redis) sweep(ctx context.Context, pages int) (int, error) {
 	n := 0
-	for {
-		now, err := s.client.Time(ctx).Result()
+	for range pages {
+		res, err := dueScript.Run(ctx, s.client, []string{s.expKey, s.resKey}, sweepEntries, sweepIDs).Slice()
 		if err != nil {
 			return n, fmt.Errorf("inventory: sweep: %w", err)
 		}
-		entries, err := s.client.ZRangeByScore(ctx, s.expKey, &redis.ZRangeBy{
-			Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10), Count: sweepPage,
-		}).Result()
-		if err != nil {
-			return n, fmt.Errorf("inventory: sweep: %w", err)
-		}
-		if len(entries) == 0 {
-			return n, nil
-		}
-		for _, e := range entries {
-			for _, id := range strings.Fields(e) {
-				_, expired, err := s.apply(ctx, "touch", id, 0)
-				if err != nil && !errors.Is(err, ErrNotFound) {
-					return n, fmt.Errorf("inventory: sweep: %w", err)
-				}
-				if expired {
-					n++
-				}
+		more, _ := res[0].(int64)
+		due := res[1:]
+		if len(due) > 0 {
+			expired, err := s.expireDue(ctx, due)
+			n += expired
+			if err != nil {
+				return n, err
 			}
-			if err := s.client.ZRem(ctx, s.expKey, e).Err(); err != nil {
-				return n, fmt.Errorf("inventory: sweep: %w", err)
-			}
+		}
+		if more == 0 && len(due) == 0 {
+			break
 		}
 	}
+	return n, nil
+}
+
+// expireDue runs the transition script's "touch" for each (ID, encoded
+// lines) pair due.lua returned, all in one pipeline, and reports how many
+// it expired.
+func (s *Redis) expireDue(ctx context.Context, due []any) (int, error) {
+	calls := make([]opscript.Call, 0, len(due)/2)
+	var ids []string
+	var lines [][]Line
+	for i := 0; i+1 < len(due); i += 2 {
+		id, _ := due[i].(string)
+		enc, _ := due[i+1].(string)
+		ls, err := decodeLines(enc)
+		if err != nil {
+			continue // a malformed record never blocks the sweep
+		}
+		keys := make([]string, 0, 3+len(ls))
+		keys = append(keys, s.expKey, s.resKey, s.finKey)
+		args := make([]any, 0, 5+len(ls))
+		args = append(args, "touch", id, enc, s.opts.Retention.Milliseconds(), 0)
+		for _, l := range ls {
+			keys = append(keys, s.stockKey(l.SKU, l.Location))
+			args = append(args, l.Quantity)
+		}
+		calls = append(calls, opscript.Call{Keys: keys, Args: args})
+		ids = append(ids, id)
+		lines = append(lines, ls)
+	}
+	cmds, err := transitionScript.RunPipelined(ctx, s.client, calls)
+	if err != nil {
+		return 0, fmt.Errorf("inventory: sweep: %w", err)
+	}
+	n := 0
+	for i, cmd := range cmds {
+		res, err := cmd.Int64Slice()
+		if err != nil {
+			return n, fmt.Errorf("inventory: sweep %s: %w", ids[i], err)
+		}
+		if len(res) == 5 && res[0] == 2 && res[3] == 1 {
+			n++
+			s.opts.notify(s.opts.Hooks.OnExpire, Reservation{ID: ids[i], Lines: lines[i], State: State(res[1]), Deadline: time.UnixMilli(res[2])})
+		}
+	}
+	return n, nil
 }
 
 // Close implements Store.

@@ -125,18 +125,6 @@ func (s *Script) Run(ctx context.Context, c redis.Scripter, keys []string, args 
 	return s.s.Run(ctx, c, WithRecord(keys), args...)
 }
 
-// EvalSha sends the script by SHA, for pipelines; keys must come from
-// WithRecord, and a NOSCRIPT answer is resent with Eval and the same keys.
-func (s *Script) EvalSha(ctx context.Context, c redis.Scripter, keys []string, args ...any) *redis.Cmd {
-	return s.s.EvalSha(ctx, c, keys, args...)
-}
-
-// Eval sends the script's body, for pipelines; keys must come from
-// WithRecord.
-func (s *Script) Eval(ctx context.Context, c redis.Scripter, keys []string, args ...any) *redis.Cmd {
-	return s.s.Eval(ctx, c, keys, args...)
-}
-
 // WithRecord returns keys with a fresh operation record appended: one
 // call's keys, to be sent (and resent) as they are.
 func WithRecord(keys []string) []string {
@@ -165,4 +153,56 @@ func newProcessID() string {
 // process ID and a counter, in [0-9a-z-] only.
 func NewID() string {
 	return process + "-" + strconv.FormatUint(counter.Add(1), 36)
+}
+
+// Pipeliner is the part of a go-redis client RunPipelined needs.
+type Pipeliner interface {
+	Pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
+}
+
+// Call is one call of the script in a pipeline.
+type Call struct {
+	Keys []string
+	Args []any
+}
+
+// RunPipelined sends calls in one pipeline by the script's SHA, then
+// resends by body, in a second pipeline, the calls a node answered
+// NOSCRIPT (its script cache was empty). Each call carries its own
+// operation record, the same in its resend. It returns one command per
+// call, or the first error other than NOSCRIPT.
+func (s *Script) RunPipelined(ctx context.Context, c Pipeliner, calls []Call) ([]*redis.Cmd, error) {
+	keys := make([][]string, len(calls))
+	cmds := make([]*redis.Cmd, len(calls))
+	_, _ = c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, call := range calls {
+			keys[i] = WithRecord(call.Keys)
+			cmds[i] = s.s.EvalSha(ctx, p, keys[i], call.Args...)
+		}
+		return nil
+	})
+	var retry []int
+	for i, cmd := range cmds {
+		if err := cmd.Err(); err != nil {
+			if !redis.HasErrorPrefix(err, "NOSCRIPT") {
+				return nil, err
+			}
+			retry = append(retry, i)
+		}
+	}
+	if len(retry) == 0 {
+		return cmds, nil
+	}
+	_, _ = c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, i := range retry {
+			cmds[i] = s.s.Eval(ctx, p, keys[i], calls[i].Args...)
+		}
+		return nil
+	})
+	for _, i := range retry {
+		if err := cmds[i].Err(); err != nil {
+			return nil, err
+		}
+	}
+	return cmds, nil
 }

@@ -8,9 +8,9 @@
 --
 -- KEYS[1]   expiry index: sorted set of entries scored by deadline (ms); an
 --           entry's member is the space-separated IDs reserved together
---           with that deadline. Entries may go stale (a reservation
---           committed, extended or never made); Sweep checks each ID's
---           record first, so a stale entry costs only a look-up.
+--           with that deadline. Entries go stale (a reservation
+--           committed, extended or never made); due.lua drops them in
+--           Lua, a look-up per ID, once they are due.
 -- KEYS[2]   records: hash, ID -> "<state>|<deadline ms>|<encoded lines>",
 --           state 1 held, 2 committed, 3 released, 4 expired
 -- KEYS[3]   finished records: sorted set, ID -> when to forget it (ms)
