@@ -17,7 +17,8 @@
 // except "not started", so a buyer who clicked early can retry. Pay marks
 // a ticket paid; Sweep returns the units of unpaid tickets past their
 // deadline, exactly once, to the sale and to the buyer's quota, and
-// reopens a sold-out sale. Remaining + Held + Paid = Units at all times.
+// reopens a sold-out sale. Remaining + Held + Paid = Units, except that
+// Status may read Remaining low by units moving between buckets.
 // Consume reads admitted tickets from the sale's order queue for a
 // consumer group (a Redis stream, reclaiming tickets whose consumer died
 // before Ack), so order-creating workers see every ticket at least once.
@@ -28,6 +29,9 @@
 // gets its first outcome — the ticket a buyer won before its reply was
 // lost — while new requests are turned away cheaply. Redis gates sharing
 // a prefix tell each other over pub/sub when a sale sells out or reopens.
+// A gate trusts its own sold-out flag for GateOptions.SoldOutRecheck (1 s
+// by default) and then asks the backend again, so a reopen announcement
+// lost to a dropped connection shuts a sale for at most that long.
 // Sale S lives under the hash tag "<prefix>{S}", so one sale's keys share
 // a slot and sales spread over a Cluster. A sale too hot for one node sets
 // Sale.Buckets: its stock is split over buckets "<prefix>{S}",

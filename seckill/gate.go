@@ -101,7 +101,8 @@ type Admission struct {
 	Replayed bool
 }
 
-// SaleStatus is a sale's counters. Remaining + Held + Paid = Units, always.
+// SaleStatus is a sale's counters. Remaining + Held + Paid = Units, except
+// while stock moves between a sale's buckets (see Gate.Status).
 type SaleStatus struct {
 	Units     int64
 	Remaining int64 // not yet admitted, or returned by expired tickets
@@ -147,25 +148,43 @@ type Gate struct {
 	limiter *Limiter
 	limit   Limit
 
-	// soldOut is the set of sales this gate knows are sold out: a map that
-	// is replaced, never changed, so Admit reads it with one atomic load.
+	// soldOut maps the sales this gate believes sold out to when it stops
+	// believing it (unix ns): a map that is replaced, never changed, so
+	// Admit reads it with one atomic load.
 	mu      sync.Mutex
-	soldOut atomic.Pointer[map[string]struct{}]
+	soldOut atomic.Pointer[map[string]int64]
+	recheck time.Duration
 
 	bucketCount sync.Map // sale ID -> number of buckets (immutable per sale)
 }
 
-// GateOptions configure a Gate. The zero value means no rate limit.
+// GateOptions configure a Gate. The zero value means no rate limit and the
+// default sold-out recheck.
 type GateOptions struct {
 	// Limiter, if set, limits each user's admission attempts to PerUser;
 	// refused attempts return RateLimited without touching the sale.
 	Limiter *Limiter
 	PerUser Limit
+	// SoldOutRecheck bounds how long the gate trusts its own "sold out"
+	// flag for a sale (default 1s). Redis gates clear the flag when
+	// another instance announces a reopen over pub/sub; an announcement
+	// missed during a reconnect would otherwise keep the sale shut while
+	// stock exists. After SoldOutRecheck the next Admit asks the backend
+	// again, which sets the flag anew if the sale is still sold out.
+	SoldOutRecheck time.Duration
 }
 
+// defaultSoldOutRecheck is GateOptions.SoldOutRecheck's default: long
+// enough that a sold-out storm costs the backend one admission per
+// second, short enough that a missed reopen is over quickly.
+const defaultSoldOutRecheck = time.Second
+
 func newGate(b gateBackend, opts GateOptions) *Gate {
-	g := &Gate{backend: b, limiter: opts.Limiter, limit: opts.PerUser}
-	g.soldOut.Store(&map[string]struct{}{})
+	g := &Gate{backend: b, limiter: opts.Limiter, limit: opts.PerUser, recheck: opts.SoldOutRecheck}
+	if g.recheck <= 0 {
+		g.recheck = defaultSoldOutRecheck
+	}
+	g.soldOut.Store(&map[string]int64{})
 	return g
 }
 
@@ -239,7 +258,7 @@ func (g *Gate) Admit(ctx context.Context, saleID, userID, requestID string, qty 
 	if qty <= 0 {
 		return Admission{}, &InputError{Field: "Quantity", Rule: "must be > 0"}
 	}
-	if _, out := (*g.soldOut.Load())[saleID]; out {
+	if until, out := (*g.soldOut.Load())[saleID]; out && time.Now().UnixNano() < until {
 		return g.admitSoldOut(ctx, saleID, userID, requestID, qty)
 	}
 	if g.limiter != nil {
@@ -349,7 +368,11 @@ func (g *Gate) Sweep(ctx context.Context, saleID string) (int, error) {
 	return total, nil
 }
 
-// Status returns a sale's counters.
+// Status returns a sale's counters. Units is exact. A sale with several
+// buckets is read bucket by bucket, each read atomic: while stock moves
+// between buckets Remaining may read low by the units in transit (never
+// high), so Remaining + Held + Paid ≤ Units, with equality whenever no
+// move is under way.
 func (g *Gate) Status(ctx context.Context, saleID string) (SaleStatus, error) {
 	if rule := keyspace.CheckID(saleID); rule != "" {
 		return SaleStatus{}, &InputError{Field: "SaleID", Rule: rule}
@@ -369,26 +392,34 @@ func (g *Gate) Status(ctx context.Context, saleID string) (SaleStatus, error) {
 		sum.Held += st.Held
 		sum.Paid += st.Paid
 	}
+	// A bucket read before a move's take and another after its give would
+	// count the moved units twice.
+	sum.Remaining = min(sum.Remaining, sum.Units-sum.Held-sum.Paid)
 	return sum, nil
 }
 
 // Close stops background work (the Redis gate's sold-out subscription).
 func (g *Gate) Close() error { return g.backend.close() }
 
-// markSoldOut sets or clears the local sold-out flag, copying the set.
+// markSoldOut sets the local sold-out flag for the next recheck interval,
+// or clears it, copying the set. Flags that have lapsed are dropped while
+// copying, so the set holds only sales sold out lately.
 func (g *Gate) markSoldOut(saleID string, out bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	now := time.Now().UnixNano()
 	cur := *g.soldOut.Load()
-	if _, ok := cur[saleID]; ok == out {
-		return
+	if until, ok := cur[saleID]; !out && !ok || out && ok && until-now > g.recheck.Nanoseconds()/2 {
+		return // nothing to clear, or set recently enough
 	}
-	next := make(map[string]struct{}, len(cur)+1)
-	for k := range cur {
-		next[k] = struct{}{}
+	next := make(map[string]int64, len(cur)+1)
+	for k, until := range cur {
+		if until > now {
+			next[k] = until
+		}
 	}
 	if out {
-		next[saleID] = struct{}{}
+		next[saleID] = now + g.recheck.Nanoseconds()
 	} else {
 		delete(next, saleID)
 	}

@@ -279,7 +279,6 @@ func (m *memoryGate) take(_ context.Context, saleID string, min int64) (int64, e
 	}
 	n := max(min, s.status.Remaining/2)
 	s.status.Remaining -= n
-	s.status.Units -= n
 	return n, nil
 }
 
@@ -291,7 +290,6 @@ func (m *memoryGate) give(_ context.Context, saleID string, n int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.status.Remaining += n
-	s.status.Units += n
 	return nil
 }
 

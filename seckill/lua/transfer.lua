@@ -5,9 +5,11 @@
 -- ARGV[1]  take | give
 -- ARGV[2]  take: the least worth taking; give: units to add
 --
--- take removes max(ARGV[2], half the remaining) from the bucket's units
--- and remaining, or nothing if fewer than ARGV[2] remain, and returns what
--- it removed; give adds ARGV[2] to both and returns it.
+-- take removes max(ARGV[2], half the remaining) from the bucket's
+-- remaining, or nothing if fewer than ARGV[2] remain, and returns what it
+-- removed; give adds ARGV[2] to the remaining and returns it. A bucket's
+-- units (u) stay its opening share, so the sale's units, summed over its
+-- buckets, are exact whenever they are read, even mid-move.
 --
 -- Retry-safe: runs inside internal/opscript's wrapper, which takes its
 -- operation record off the end of KEYS first and answers a resent call
@@ -15,12 +17,10 @@
 local n = tonumber(ARGV[2])
 if ARGV[1] == 'give' then
   redis.call('HINCRBY', KEYS[1], 'r', n)
-  redis.call('HINCRBY', KEYS[1], 'u', n)
   return n
 end
 local r = tonumber(redis.call('HGET', KEYS[1], 'r') or '0')
 if r < n then return 0 end
 local take = math.max(n, math.floor(r / 2))
 redis.call('HINCRBY', KEYS[1], 'r', -take)
-redis.call('HINCRBY', KEYS[1], 'u', -take)
 return take

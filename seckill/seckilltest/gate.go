@@ -28,6 +28,7 @@ func runGate(t *testing.T, h Harness) {
 		{"SoldOutOnlyWhenEmpty", testSoldOutWhenEmpty},
 		{"BucketsSellEverythingOnce", testBuckets},
 		{"BucketTransfersConserveUnits", testBucketTransfers},
+		{"StatusWhileStockMoves", testStatusWhileStockMoves},
 		{"InvalidInput", testGateInvalid},
 	}
 	for _, tt := range tests {
@@ -526,4 +527,67 @@ func testReplayAfterSoldOut(t *testing.T, h Harness) {
 		}
 		wantBooks(t, g, id, 0, 3, 0)
 	}
+}
+
+// testStatusWhileStockMoves reads Status over and over while two buyers
+// with a large limit drain a sale over 8 buckets, one unit a request: each
+// buyer is served by one bucket, so stock keeps moving into it from the
+// others. Every reading must show the sale's exact units and Remaining +
+// Held + Paid ≤ Units, and the last one equality.
+//
+// Regression: a bucket's units moved with its stock, and Status summed
+// buckets read at different moments, so a 300-unit sale read 301 and 303
+// units.
+func testStatusWhileStockMoves(t *testing.T, h Harness) {
+	g := h.NewGate(t, seckill.GateOptions{})
+	s := sale("moving", 300, 300)
+	s.Buckets = 8
+	openSale(t, g, s)
+	done := make(chan struct{})
+	var readings, bad atomic.Int64
+	var first atomic.Value
+	var pollers sync.WaitGroup
+	for range 2 {
+		pollers.Add(1)
+		go func() {
+			defer pollers.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				st, err := g.Status(ctx, "moving")
+				if err != nil {
+					continue
+				}
+				readings.Add(1)
+				if st.Units != 300 || st.Remaining+st.Held+st.Paid > st.Units || st.Remaining < 0 {
+					bad.Add(1)
+					first.CompareAndSwap(nil, st)
+				}
+			}
+		}()
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i := 0; i < 320; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			u := fmt.Sprintf("big-%d", i%2)
+			if _, err := g.Admit(ctx, "moving", u, fmt.Sprintf("req-%d", i), 1); err != nil {
+				t.Error(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(done)
+	pollers.Wait()
+	if n := bad.Load(); n > 0 {
+		t.Fatalf("%d of %d readings broke the books, first %+v", n, readings.Load(), first.Load())
+	}
+	wantBooks(t, g, "moving", 0, 300, 0)
 }
