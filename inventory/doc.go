@@ -73,6 +73,31 @@
 // flight, the outcome is unknown to the caller: the reservation may have
 // been made. Replay the ID to learn it, or Release it.
 //
+// # Durability
+//
+// Redis replicates asynchronously: a master acknowledges a write before its
+// replicas have it, so a failover (Sentinel promoting a replica, or a
+// Cluster failover) can lose reservations and commits the callers were told
+// succeeded, and the same units can then be sold again. With
+// Options.WaitReplicas = N every write (adjustment, reservation batch,
+// commit, release, extend) waits until N replicas acknowledge it (WAIT, up
+// to Options.WaitTimeout) before the call reports success; if they do not,
+// the call returns ErrNotReplicated: the write is on the master and may or
+// may not survive a failover, so replay the ID to learn its outcome. Expiry
+// needs no wait: an expiry lost in a failover only makes the hold expire
+// again.
+//
+// What holds with WaitReplicas = N: a reported success survives the loss
+// of the master as long as the promoted replica is one of the N that
+// acknowledged (Sentinel promotes the most up-to-date replica). Without it,
+// up to a replication lag's worth of acknowledged writes can be lost. The
+// recipe: at least N replicas per master; min-replicas-to-write N and
+// min-replicas-max-lag 10 on the master, so a master cut off from its
+// replicas refuses writes instead of accepting ones it will lose; AOF with
+// appendfsync everysec (or always) on every node, so a restarted node does
+// not come back empty. WAIT makes writes durable, not linearizable: a
+// client may still read a write that a failover later loses.
+//
 // # Redis keys and Cluster
 //
 // Every key of a store starts with the hash tag {Prefix} (Options.Prefix,

@@ -52,6 +52,11 @@ var (
 	ErrExpired = errors.New("inventory: reservation expired")
 	// ErrClosed is returned by calls on a store after Close.
 	ErrClosed = errors.New("inventory: store closed")
+	// ErrNotReplicated means a Redis write was applied by the master but
+	// fewer than Options.WaitReplicas replicas acknowledged it within
+	// WaitTimeout, so a failover now could lose it: the outcome is
+	// unknown. Replay the same ID to learn it (the replay waits again).
+	ErrNotReplicated = errors.New("inventory: write not acknowledged by enough replicas; outcome unknown, replay the ID")
 )
 
 // InputError reports input that breaks a rule. Nothing was written.
@@ -315,6 +320,14 @@ type Options struct {
 	// MaxBatch caps how many concurrent Reserve calls the Redis store
 	// coalesces into one script call. Default 128; at most 1000.
 	MaxBatch int
+	// WaitReplicas, if positive, makes every Redis write wait until that
+	// many replicas have acknowledged it (WAIT), up to WaitTimeout (default
+	// 1s), before the call reports success; if they do not, the call
+	// returns ErrNotReplicated. See the package doc on durability. Needs a
+	// *redis.Client (standalone or failover) or *redis.ClusterClient.
+	WaitReplicas int
+	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
+	WaitTimeout time.Duration
 }
 
 const (

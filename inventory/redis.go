@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/shopkit/shopkit/internal/batch"
+	"github.com/shopkit/shopkit/internal/durable"
 	"github.com/shopkit/shopkit/internal/keyspace"
 	"github.com/shopkit/shopkit/internal/opscript"
 )
@@ -57,6 +58,7 @@ var (
 // all-or-nothing and idempotent.
 type Redis struct {
 	client RedisClient
+	policy durable.Policy // replicas every write waits for
 	opts   Options
 	tag    string // "{prefix}"
 	expKey string // expiry index
@@ -79,8 +81,13 @@ func NewRedis(client RedisClient, opts Options) (*Redis, error) {
 	if rule := keyspace.CheckPrefix(opts.Prefix); rule != "" {
 		return nil, &InputError{Field: "Prefix", Rule: rule}
 	}
+	policy := durable.Policy{Replicas: opts.WaitReplicas, Timeout: opts.WaitTimeout}
+	if rule := durable.CheckClient(client, policy); rule != "" {
+		return nil, &InputError{Field: "WaitReplicas", Rule: rule}
+	}
 	s := &Redis{
 		client: client,
+		policy: policy,
 		opts:   opts,
 		tag:    keyspace.Tag(opts.Prefix),
 		closed: make(chan struct{}),
@@ -126,8 +133,8 @@ func (s *Redis) adjust(ctx context.Context, id, sku, loc, mode string, value int
 		return Level{}, ErrClosed
 	}
 	fp := mode + "|" + sku + "|" + loc + "|" + strconv.FormatInt(value, 10) + "|" + string(reason)
-	res, err := adjustScript.Run(ctx, s.client, []string{s.stockKey(sku, loc), s.adjKey(id)},
-		mode, value, fp, s.opts.Retention.Milliseconds(), MaxQuantity).Int64Slice()
+	res, err := int64s(s.run(ctx, adjustScript, []string{s.stockKey(sku, loc), s.adjKey(id)},
+		mode, value, fp, s.opts.Retention.Milliseconds(), MaxQuantity))
 	if err != nil {
 		return Level{}, fmt.Errorf("inventory: adjust %s: %w", id, err)
 	}
@@ -302,7 +309,7 @@ func (s *Redis) sendReserveBatch(calls []*reserveCall) {
 	}
 	// One caller's cancellation must not fail the others in the batch; the
 	// client's read and write timeouts still bound the call.
-	reply, err := reserveScript.Run(context.Background(), s.client, keys, args...).Text()
+	reply, err := text(s.run(context.Background(), reserveScript, keys, args...))
 	var rows []string
 	if err == nil {
 		rows = strings.Split(reply, "\n")
@@ -435,7 +442,7 @@ func (s *Redis) apply(ctx context.Context, op, id string, ttl time.Duration) (r 
 			keys = append(keys, s.stockKey(l.SKU, l.Location))
 			args = append(args, l.Quantity)
 		}
-		res, err := transitionScript.Run(ctx, s.client, keys, args...).Int64Slice()
+		res, err := int64s(s.run(ctx, transitionScript, keys, args...))
 		if err != nil {
 			return Reservation{}, false, fmt.Errorf("inventory: %s %s: %w", op, id, err)
 		}
@@ -605,6 +612,31 @@ func (s *Redis) expireDue(ctx context.Context, due []any) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// run runs a mutating script and waits for the replicas the store's
+// options ask for. A missing acknowledgement is ErrNotReplicated, so the
+// caller learns nothing of an outcome a failover might undo.
+func (s *Redis) run(ctx context.Context, script *opscript.Script, keys []string, args ...any) (*redis.Cmd, error) {
+	cmd, err := durable.Run(ctx, s.client, s.policy, script, keys, args...)
+	if errors.Is(err, durable.ErrTimeout) {
+		err = fmt.Errorf("%w (%w)", ErrNotReplicated, err)
+	}
+	return cmd, err
+}
+
+func int64s(cmd *redis.Cmd, err error) ([]int64, error) {
+	if err != nil {
+		return nil, err
+	}
+	return cmd.Int64Slice()
+}
+
+func text(cmd *redis.Cmd, err error) (string, error) {
+	if err != nil {
+		return "", err
+	}
+	return cmd.Text()
 }
 
 // Close implements Store.

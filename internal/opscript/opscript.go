@@ -206,3 +206,32 @@ func (s *Script) RunPipelined(ctx context.Context, c Pipeliner, calls []Call) ([
 	}
 	return cmds, nil
 }
+
+// RunPipelinedThen sends one call and then, in the same pipeline and so on
+// the same connection, the command then adds (a WAIT, say), resending both
+// by body if the node answered NOSCRIPT. It returns the script's command,
+// then's command, and the first error other than NOSCRIPT.
+func (s *Script) RunPipelinedThen(ctx context.Context, c Pipeliner, call Call, then func(context.Context, redis.Pipeliner) *redis.IntCmd) (*redis.Cmd, *redis.IntCmd, error) {
+	keys := WithRecord(call.Keys)
+	var cmd *redis.Cmd
+	var next *redis.IntCmd
+	send := func(bySHA bool) {
+		_, _ = c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			if bySHA {
+				cmd = s.s.EvalSha(ctx, p, keys, call.Args...)
+			} else {
+				cmd = s.s.Eval(ctx, p, keys, call.Args...)
+			}
+			next = then(ctx, p)
+			return nil
+		})
+	}
+	send(true)
+	if err := cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		send(false)
+	}
+	if err := cmd.Err(); err != nil && err != redis.Nil {
+		return cmd, next, err
+	}
+	return cmd, next, nil
+}

@@ -107,6 +107,72 @@ func Cluster(t testing.TB) redis.UniversalClient {
 	return c
 }
 
+// Replicated returns clients for a master and its replica, named by
+// REDIS_REPLICATED_ADDRS ("master,replica"): a pair no Sentinel watches, so
+// tests may detach and reattach the replica. Without one it skips t, or
+// fails it under CI=true. The replica is attached again when t ends.
+func Replicated(t testing.TB) (master, replica *redis.Client) {
+	t.Helper()
+	addrs := strings.Split(os.Getenv("REDIS_REPLICATED_ADDRS"), ",")
+	if len(addrs) != 2 {
+		if InCI() {
+			t.Fatal("redistest: CI=true but REDIS_REPLICATED_ADDRS is not set to master,replica")
+		}
+		t.Skip("redistest: REDIS_REPLICATED_ADDRS not set; skipping replication test")
+	}
+	master = redis.NewClient(&redis.Options{Addr: addrs[0]})
+	replica = redis.NewClient(&redis.Options{Addr: addrs[1]})
+	// Packages' tests run in parallel processes, and a test may detach the
+	// replica: one test at a time holds the pair.
+	ctx := context.Background()
+	var token [8]byte
+	_, _ = rand.Read(token[:])
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		ok, err := master.SetNX(ctx, replicationLock, hex.EncodeToString(token[:]), time.Minute).Result()
+		if err != nil {
+			t.Fatalf("redistest: lock %s: %v", addrs[0], err)
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("redistest: the replicated pair stayed busy for 2 minutes")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Cleanup(func() {
+		host, port, _ := strings.Cut(addrs[0], ":")
+		_ = replica.ReplicaOf(ctx, host, port).Err()
+		WaitReplicaLinked(t, replica)
+		_ = master.Del(ctx, replicationLock).Err()
+		_ = master.Close()
+		_ = replica.Close()
+	})
+	WaitReplicaLinked(t, replica)
+	return master, replica
+}
+
+// replicationLock is the key that marks the replicated pair in use.
+const replicationLock = "redistest:replicated:lock"
+
+// WaitReplicaLinked waits (up to 10 s) until replica's link to its master
+// is up.
+func WaitReplicaLinked(t testing.TB, replica *redis.Client) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, err := replica.Info(context.Background(), "replication").Result()
+		if err == nil && strings.Contains(info, "master_link_status:up") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redistest: replica link not up: %v\n%s", err, info)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // Prefix returns a key prefix unique to this call, and deletes every key that
 // contains it from c when t ends; a failed cleanup fails t, so no test
 // leaves keys behind unnoticed.

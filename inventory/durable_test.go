@@ -1,0 +1,77 @@
+package inventory_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shopkit/shopkit/internal/redistest"
+	"github.com/shopkit/shopkit/inventory"
+)
+
+// TestWaitReplicas: with WaitReplicas a reservation is reported only once
+// a replica has it; without a replica in time the caller gets
+// ErrNotReplicated, and replaying the ID once the replica is back returns
+// the reservation.
+func TestWaitReplicas(t *testing.T) {
+	master, replica := redistest.Replicated(t)
+	ctx := context.Background()
+	prefix := redistest.Prefix(t, master)
+	s, err := inventory.NewRedis(master, inventory.Options{Prefix: prefix, WaitReplicas: 1, WaitTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Adjust(ctx, inventory.Adjustment{ID: "in", SKU: "tee", Location: "wh", Delta: 10, Reason: inventory.ReasonReceipt}); err != nil {
+		t.Fatal(err)
+	}
+	req := inventory.Request{ID: "r1", TTL: time.Minute, Lines: []inventory.Line{{SKU: "tee", Location: "wh", Quantity: 3}}}
+	if _, err := s.Reserve(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := replica.HLen(ctx, "{"+prefix+"}:res").Result(); err != nil || n != 1 {
+		t.Fatalf("replica holds %d records, %v; want the acknowledged reservation", n, err)
+	}
+
+	if err := replica.ReplicaOf(ctx, "no", "one").Err(); err != nil {
+		t.Fatal(err)
+	}
+	req2 := inventory.Request{ID: "r2", TTL: time.Minute, Lines: []inventory.Line{{SKU: "tee", Location: "wh", Quantity: 2}}}
+	if _, err := s.Reserve(ctx, req2); !errors.Is(err, inventory.ErrNotReplicated) {
+		t.Fatalf("Reserve without a replica: %v, want ErrNotReplicated", err)
+	}
+	if _, err := s.Commit(ctx, "r1"); !errors.Is(err, inventory.ErrNotReplicated) {
+		t.Fatalf("Commit without a replica: %v, want ErrNotReplicated", err)
+	}
+
+	host, port, _ := net.SplitHostPort(master.Options().Addr)
+	if err := replica.ReplicaOf(ctx, host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	redistest.WaitReplicaLinked(t, replica)
+	if r, err := s.Reserve(ctx, req2); err != nil || !r.Replayed {
+		t.Fatalf("replay once the replica is back: %+v, %v; want the reservation, replayed", r, err)
+	}
+	if r, err := s.Commit(ctx, "r1"); err != nil || r.State != inventory.Committed {
+		t.Fatalf("commit replayed: %+v, %v", r, err)
+	}
+}
+
+func TestWaitReplicasChecked(t *testing.T) {
+	c := redistest.Client(t)
+	if _, err := inventory.NewRedis(c, inventory.Options{WaitReplicas: 1}); err != nil {
+		t.Fatalf("standalone client: %v", err)
+	}
+	if _, err := inventory.NewRedis(c, inventory.Options{WaitReplicas: -1}); !errors.Is(err, inventory.ErrInvalidInput) {
+		t.Fatalf("WaitReplicas -1: %v, want an input error", err)
+	}
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}})
+	defer ring.Close()
+	if _, err := inventory.NewRedis(ring, inventory.Options{WaitReplicas: 1}); !errors.Is(err, inventory.ErrInvalidInput) {
+		t.Fatalf("a Ring with WaitReplicas: %v, want an input error", err)
+	}
+}
