@@ -53,6 +53,19 @@
 // independent books (per region, per currency) their own prefix. The key
 // schema is on RedisLedger.
 //
+// # Durability
+//
+// Redis replicates asynchronously, so a failover can lose postings the
+// callers were told succeeded. With LedgerOptions.WaitReplicas = N every
+// posting (and reversal) waits until N replicas acknowledge it (WAIT, up to
+// WaitTimeout) before reporting success, or returns ErrNotReplicated: the
+// posting is on the master and may or may not survive a failover, so
+// replay the ID to learn its outcome. With it on, a reported posting
+// survives the loss of the master when a replica that acknowledged it is
+// promoted; with it off, a replication lag's worth of postings can vanish.
+// The deployment recipe (replicas, min-replicas-to-write, AOF) is in the
+// inventory package doc and the README.
+//
 // # Concurrency and errors
 //
 // Ledgers are safe for concurrent use; a Reversal is a value and is not.

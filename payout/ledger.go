@@ -128,6 +128,14 @@ type LedgerOptions struct {
 	// Now is the Memory ledger's clock. Default time.Now. The Redis ledger
 	// uses the server's TIME.
 	Now func() time.Time
+	// WaitReplicas, if positive, makes every Redis posting wait until that
+	// many replicas have acknowledged it (WAIT), up to WaitTimeout (default
+	// 1s), before Post or Reverse reports success; if they do not, the call
+	// returns ErrNotReplicated. See the package doc on durability. Needs a
+	// *redis.Client (standalone or failover) or *redis.ClusterClient.
+	WaitReplicas int
+	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
+	WaitTimeout time.Duration
 }
 
 func (o LedgerOptions) withDefaults() LedgerOptions {

@@ -20,6 +20,11 @@ var (
 	ErrIDConflict = errors.New("payout: ID already used for a different transaction")
 	// ErrClosed is returned by calls on a ledger after Close.
 	ErrClosed = errors.New("payout: ledger closed")
+	// ErrNotReplicated means a Redis posting was applied by the master but
+	// fewer than LedgerOptions.WaitReplicas replicas acknowledged it within
+	// WaitTimeout, so a failover now could lose it: the outcome is unknown.
+	// Replay the same ID to learn it (the replay waits again).
+	ErrNotReplicated = errors.New("payout: posting not acknowledged by enough replicas; outcome unknown, replay the ID")
 	// ErrBalanceLimit is matched by every *BalanceLimitError.
 	ErrBalanceLimit = errors.New("payout: balance limit exceeded")
 )

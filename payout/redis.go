@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shopkit/shopkit/internal/durable"
 	"github.com/shopkit/shopkit/internal/keyspace"
 	"github.com/shopkit/shopkit/internal/opscript"
 )
@@ -24,6 +25,7 @@ type RedisClient interface {
 	redis.Scripter
 	HMGet(ctx context.Context, key string, fields ...string) *redis.SliceCmd
 	LRange(ctx context.Context, key string, start, stop int64) *redis.StringSliceCmd
+	Pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
 }
 
 var _ RedisClient = redis.UniversalClient(nil)
@@ -54,6 +56,7 @@ var (
 //	                      newest first
 type RedisLedger struct {
 	client RedisClient
+	policy durable.Policy // replicas every posting waits for
 	tag    string
 	closed atomic.Bool
 }
@@ -65,7 +68,11 @@ func NewRedisLedger(client RedisClient, opts LedgerOptions) (*RedisLedger, error
 	if rule := keyspace.CheckPrefix(opts.Prefix); rule != "" {
 		return nil, &InputError{Field: "Prefix", Rule: rule}
 	}
-	return &RedisLedger{client: client, tag: keyspace.Tag(opts.Prefix)}, nil
+	policy := durable.Policy{Replicas: opts.WaitReplicas, Timeout: opts.WaitTimeout}
+	if rule := durable.CheckClient(client, policy); rule != "" {
+		return nil, &InputError{Field: "WaitReplicas", Rule: rule}
+	}
+	return &RedisLedger{client: client, policy: policy, tag: keyspace.Tag(opts.Prefix)}, nil
 }
 
 func (l *RedisLedger) txKey(id string) string { return l.tag + ":tx:" + id }
@@ -103,7 +110,14 @@ func (l *RedisLedger) post(ctx context.Context, id string, postings []Posting, a
 		keys = append(keys, b, d, h)
 		args = append(args, p.Amount)
 	}
-	res, err := postScript.Run(ctx, l.client, keys, args...).Slice()
+	cmd, err := durable.Run(ctx, l.client, l.policy, postScript, keys, args...)
+	if errors.Is(err, durable.ErrTimeout) {
+		return Posted{}, fmt.Errorf("payout: post %s: %w (%w)", id, ErrNotReplicated, err)
+	}
+	var res []any
+	if err == nil {
+		res, err = cmd.Slice()
+	}
 	if err != nil {
 		return Posted{}, fmt.Errorf("payout: post %s: %w", id, err)
 	}
