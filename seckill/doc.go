@@ -41,6 +41,23 @@
 // answers sold out. Moving stock is take-then-give across nodes: a crash in
 // between loses units to the sale but never sells them twice.
 //
+// # Durability
+//
+// Redis replicates asynchronously, so a failover can lose admissions the
+// buyers were told succeeded, and their units are then sold again. With
+// GateOptions.WaitReplicas = N every write of a Redis gate (open,
+// admission batches, payment, stock moves between buckets) waits until N
+// replicas acknowledge it (WAIT, up to WaitTimeout) before reporting
+// success, or returns ErrNotReplicated: the write is on the master and may
+// or may not survive a failover, so replay the request to learn its
+// outcome. Expiry does not wait: one lost in a failover only makes the
+// ticket expire again. The deployment recipe (replicas,
+// min-replicas-to-write, AOF) is in the inventory package doc and the
+// README. Locks, fences and limiters do not wait for replicas yet: a
+// failover can hand a lock to a second holder and take the fencing
+// counter back, so resources that need fencing across failovers should
+// check tokens against their own durable store.
+//
 // # Locks
 //
 // A Locker grants named locks for a lease (TTL). Obtain retries a busy lock

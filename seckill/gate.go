@@ -26,6 +26,11 @@ var (
 	// ErrTicketExpired means a ticket's payment deadline passed and its
 	// units went back to the sale.
 	ErrTicketExpired = errors.New("seckill: ticket expired")
+	// ErrNotReplicated means a Redis write was applied by the master but
+	// fewer than GateOptions.WaitReplicas replicas acknowledged it within
+	// WaitTimeout, so a failover now could lose it: the outcome is unknown.
+	// Replay the same request (or pay the same ticket) to learn it.
+	ErrNotReplicated = errors.New("seckill: write not acknowledged by enough replicas; outcome unknown, replay the request")
 )
 
 // Sale defines a flash sale.
@@ -172,6 +177,15 @@ type GateOptions struct {
 	// stock exists. After SoldOutRecheck the next Admit asks the backend
 	// again, which sets the flag anew if the sale is still sold out.
 	SoldOutRecheck time.Duration
+	// WaitReplicas, if positive, makes every write of a Redis gate (open,
+	// admissions, payment, stock moves) wait until that many replicas have
+	// acknowledged it (WAIT), up to WaitTimeout (default 1s), before the
+	// call reports success; if they do not, it returns ErrNotReplicated.
+	// See the package doc on durability. Needs a *redis.Client (standalone
+	// or failover) or *redis.ClusterClient. Memory gates ignore it.
+	WaitReplicas int
+	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
+	WaitTimeout time.Duration
 }
 
 // defaultSoldOutRecheck is GateOptions.SoldOutRecheck's default: long

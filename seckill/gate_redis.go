@@ -3,6 +3,7 @@ package seckill
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shopkit/shopkit/internal/batch"
+	"github.com/shopkit/shopkit/internal/durable"
 	"github.com/shopkit/shopkit/internal/keyspace"
 	"github.com/shopkit/shopkit/internal/opscript"
 )
@@ -45,6 +47,7 @@ type GateRedisClient interface {
 	XAutoClaim(ctx context.Context, a *redis.XAutoClaimArgs) *redis.XAutoClaimCmd
 	XReadGroup(ctx context.Context, a *redis.XReadGroupArgs) *redis.XStreamSliceCmd
 	XAck(ctx context.Context, stream, group string, ids ...string) *redis.IntCmd
+	Pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
 }
 
 var _ GateRedisClient = redis.UniversalClient(nil)
@@ -63,7 +66,11 @@ func NewRedisGate(client GateRedisClient, prefix string, opts GateOptions) (*Gat
 	if rule := keyspace.CheckPrefix(prefix); rule != "" {
 		return nil, &InputError{Field: "Prefix", Rule: rule}
 	}
-	rg := &redisGate{client: client, prefix: prefix, channel: prefix + ":events"}
+	policy := durable.Policy{Replicas: opts.WaitReplicas, Timeout: opts.WaitTimeout}
+	if rule := durable.CheckClient(client, policy); rule != "" {
+		return nil, &InputError{Field: "WaitReplicas", Rule: rule}
+	}
+	rg := &redisGate{client: client, prefix: prefix, channel: prefix + ":events", policy: policy}
 	g := newGate(rg, opts)
 	rg.listen(g)
 	return g, nil
@@ -73,6 +80,7 @@ type redisGate struct {
 	client  GateRedisClient
 	prefix  string
 	channel string
+	policy  durable.Policy // replicas every write waits for
 
 	sub  *redis.PubSub
 	wg   sync.WaitGroup
@@ -134,7 +142,7 @@ func (r *redisGate) buckets(ctx context.Context, saleID string) (int, error) {
 }
 
 func (r *redisGate) take(ctx context.Context, saleID string, min int64) (int64, error) {
-	n, err := transferScript.Run(ctx, r.client, r.keys(saleID)[:1], "take", min).Int64()
+	n, err := int64Reply(r.run(ctx, transferScript, r.keys(saleID)[:1], "take", min))
 	if err != nil {
 		return 0, fmt.Errorf("seckill: rebalance %s: %w", saleID, err)
 	}
@@ -142,10 +150,28 @@ func (r *redisGate) take(ctx context.Context, saleID string, min int64) (int64, 
 }
 
 func (r *redisGate) give(ctx context.Context, saleID string, n int64) error {
-	if err := transferScript.Run(ctx, r.client, r.keys(saleID)[:1], "give", n).Err(); err != nil {
+	if _, err := r.run(ctx, transferScript, r.keys(saleID)[:1], "give", n); err != nil {
 		return fmt.Errorf("seckill: rebalance %s: %w", saleID, err)
 	}
 	return nil
+}
+
+// run runs a mutating script and waits for the replicas the gate's options
+// ask for; a missing acknowledgement is ErrNotReplicated. Expiry (sweep)
+// does not wait: one lost in a failover only makes the ticket expire again.
+func (r *redisGate) run(ctx context.Context, script *opscript.Script, keys []string, args ...any) (*redis.Cmd, error) {
+	cmd, err := durable.Run(ctx, r.client, r.policy, script, keys, args...)
+	if errors.Is(err, durable.ErrTimeout) {
+		err = fmt.Errorf("%w (%w)", ErrNotReplicated, err)
+	}
+	return cmd, err
+}
+
+func int64Reply(cmd *redis.Cmd, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return cmd.Int64()
 }
 
 func fingerprint(s Sale) string {
@@ -155,8 +181,8 @@ func fingerprint(s Sale) string {
 }
 
 func (r *redisGate) open(ctx context.Context, s Sale) error {
-	ok, err := openScript.Run(ctx, r.client, r.keys(s.ID)[:1], s.Units, s.Start.UnixMilli(), s.End.UnixMilli(),
-		s.PerUserLimit, s.PayWithin.Milliseconds(), fingerprint(s), s.Buckets).Int()
+	ok, err := int64Reply(r.run(ctx, openScript, r.keys(s.ID)[:1], s.Units, s.Start.UnixMilli(), s.End.UnixMilli(),
+		s.PerUserLimit, s.PayWithin.Milliseconds(), fingerprint(s), s.Buckets))
 	if err != nil {
 		return fmt.Errorf("seckill: open %s: %w", s.ID, err)
 	}
@@ -220,7 +246,11 @@ func (r *redisGate) runAdmits(saleID string, keys []string, calls []*admitCall) 
 	}
 	// One caller's cancellation must not fail the others in the batch; the
 	// client's read and write timeouts still bound the call.
-	reply, err := admitScript.Run(context.Background(), r.client, keys, args...).Text()
+	var reply string
+	cmd, err := r.run(context.Background(), admitScript, keys, args...)
+	if err == nil {
+		reply, err = cmd.Text()
+	}
 	var rows []string
 	if err == nil {
 		if rows = strings.Split(reply, "\n"); len(rows) != len(calls) {
@@ -287,7 +317,11 @@ func (r *redisGate) replay(ctx context.Context, saleID, userID, requestID string
 
 func (r *redisGate) pay(ctx context.Context, saleID, ticketID string) (Ticket, error) {
 	k := r.keys(saleID)
-	res, err := settleScript.Run(ctx, r.client, []string{k[0], k[1], k[3], k[4]}, "pay", ticketID).Slice()
+	var res []any
+	cmd, err := r.run(ctx, settleScript, []string{k[0], k[1], k[3], k[4]}, "pay", ticketID)
+	if err == nil {
+		res, err = cmd.Slice()
+	}
 	if err != nil {
 		return Ticket{}, fmt.Errorf("seckill: pay %s: %w", ticketID, err)
 	}

@@ -1,0 +1,47 @@
+package seckill_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/shopkit/shopkit/internal/redistest"
+	"github.com/shopkit/shopkit/seckill"
+)
+
+// TestWaitReplicas: with WaitReplicas an admission is reported only once a
+// replica has it; without a replica in time the buyer gets
+// ErrNotReplicated, and replaying the request once the replica is back
+// returns the ticket.
+func TestWaitReplicas(t *testing.T) {
+	master, replica := redistest.Replicated(t)
+	ctx := context.Background()
+	g, err := seckill.NewRedisGate(master, redistest.Prefix(t, master), seckill.GateOptions{WaitReplicas: 1, WaitTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	now := time.Now()
+	if err := g.Open(ctx, seckill.Sale{ID: "s", SKU: "x", Units: 5, PerUserLimit: 1, Start: now.Add(-time.Minute), End: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := g.Admit(ctx, "s", "u1", "r1", 1); err != nil || a.Outcome != seckill.Admitted {
+		t.Fatalf("Admit: %+v, %v", a, err)
+	}
+	if err := replica.ReplicaOf(ctx, "no", "one").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Admit(ctx, "s", "u2", "r2", 1); !errors.Is(err, seckill.ErrNotReplicated) {
+		t.Fatalf("Admit without a replica: %v, want ErrNotReplicated", err)
+	}
+	host, port, _ := net.SplitHostPort(master.Options().Addr)
+	if err := replica.ReplicaOf(ctx, host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	redistest.WaitReplicaLinked(t, replica)
+	if a, err := g.Admit(ctx, "s", "u2", "r2", 1); err != nil || a.Outcome != seckill.Admitted || !a.Replayed {
+		t.Fatalf("replay once the replica is back: %+v, %v; want admitted, replayed", a, err)
+	}
+}
