@@ -85,5 +85,5 @@ func (g *Gate) rebalanceAndRetry(ctx context.Context, saleID string, b, n int, u
 		break
 	}
 	// Whether or not stock moved, this attempt's outcome is final.
-	return g.backend.admit(ctx, bucketID(saleID, b), userID, requestID, qty, true)
+	return g.backend.admit(ctx, bucketID(saleID, b), userID, requestID, qty)
 }

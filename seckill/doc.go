@@ -14,7 +14,9 @@
 // applied in arrival order). Outcomes are
 // Admitted, SoldOut, LimitReached, NotStarted, Ended and RateLimited (with
 // GateOptions.Limiter). Replaying a request ID returns its first outcome,
-// except "not started", so a buyer who clicked early can retry. Pay marks
+// except "not started" and "sold out", which are not remembered: a buyer
+// who clicked early, or found the sale sold out, may retry the same
+// request and be admitted once the sale opens or stock returns. Pay marks
 // a ticket paid; Sweep returns the units of unpaid tickets past their
 // deadline, exactly once, to the sale and to the buyer's quota, and
 // reopens a sold-out sale. Remaining + Held + Paid = Units, except that

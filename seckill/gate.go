@@ -121,10 +121,9 @@ type gateBackend interface {
 	open(ctx context.Context, s Sale) error
 	// buckets returns how many buckets sale saleID (bucket 0's ID) has.
 	buckets(ctx context.Context, saleID string) (int, error)
-	// admit admits in one bucket; with recordSoldOut false a sold-out
-	// outcome is not remembered for the request, so it can be retried
-	// after stock moves in.
-	admit(ctx context.Context, saleID, userID, requestID string, qty int64, recordSoldOut bool) (Admission, error)
+	// admit admits in one bucket. A sold-out outcome is not remembered
+	// for the request, so it can be retried after stock moves in.
+	admit(ctx context.Context, saleID, userID, requestID string, qty int64) (Admission, error)
 	// replay returns a request's recorded outcome (found false if it has
 	// none) without changing anything: the sold-out path's one read.
 	replay(ctx context.Context, saleID, userID, requestID string, qty int64) (a Admission, found bool, err error)
@@ -289,7 +288,7 @@ func (g *Gate) Admit(ctx context.Context, saleID, userID, requestID string, qty 
 		return Admission{}, err
 	}
 	b := bucketOf(userID, n)
-	a, err := g.backend.admit(ctx, bucketID(saleID, b), userID, requestID, qty, n == 1)
+	a, err := g.backend.admit(ctx, bucketID(saleID, b), userID, requestID, qty)
 	if err == nil && a.Outcome == SoldOut && n > 1 && !a.Replayed {
 		a, err = g.rebalanceAndRetry(ctx, saleID, b, n, userID, requestID, qty)
 	}

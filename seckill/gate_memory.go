@@ -86,7 +86,7 @@ func sameSale(a, b Sale) bool {
 		a.PerUserLimit == b.PerUserLimit && a.PayWithin == b.PayWithin && a.Buckets == b.Buckets
 }
 
-func (m *memoryGate) admit(_ context.Context, saleID, userID, requestID string, qty int64, recordSoldOut bool) (Admission, error) {
+func (m *memoryGate) admit(_ context.Context, saleID, userID, requestID string, qty int64) (Admission, error) {
 	s, err := m.sale(saleID)
 	if err != nil {
 		return Admission{}, err
@@ -123,9 +123,10 @@ func (m *memoryGate) admit(_ context.Context, saleID, userID, requestID string, 
 		s.queue = append(s.queue, t)
 		a = Admission{Outcome: Admitted, Ticket: t}
 	}
-	// Every outcome but "not started" is remembered: a buyer who clicks
-	// before the start may retry the same request once the sale opens.
-	if a.Outcome != NotStarted && (a.Outcome != SoldOut || recordSoldOut) {
+	// Every outcome but "not started" and "sold out" is remembered: a buyer
+	// who clicks before the start, or finds the sale sold out, may retry
+	// the same request once the sale opens or stock returns.
+	if a.Outcome != NotStarted && a.Outcome != SoldOut {
 		s.requests[requestID] = memRequest{user: userID, qty: qty, adm: a}
 	}
 	return a, nil

@@ -196,7 +196,6 @@ func (r *redisGate) open(ctx context.Context, s Sale) error {
 type admitCall struct {
 	user, request string
 	qty           int64
-	record        bool
 	done          chan struct{}
 
 	// Set by the batch before done is closed.
@@ -214,7 +213,7 @@ const maxAdmitBatch = 128
 // admit queues the admission with the others for the same sale (bucket):
 // concurrent admissions to a hot sale share one script call, which applies
 // them one after another, each atomic and in arrival order.
-func (r *redisGate) admit(ctx context.Context, saleID, userID, requestID string, qty int64, recordSoldOut bool) (Admission, error) {
+func (r *redisGate) admit(ctx context.Context, saleID, userID, requestID string, qty int64) (Admission, error) {
 	b, ok := r.batchers.Load(saleID)
 	if !ok {
 		nb := &batch.Batcher[*admitCall]{Max: maxAdmitBatch}
@@ -222,7 +221,7 @@ func (r *redisGate) admit(ctx context.Context, saleID, userID, requestID string,
 		nb.Run = func(calls []*admitCall) { r.runAdmits(saleID, keys, calls) }
 		b, _ = r.batchers.LoadOrStore(saleID, nb)
 	}
-	c := &admitCall{user: userID, request: requestID, qty: qty, record: recordSoldOut, done: make(chan struct{})}
+	c := &admitCall{user: userID, request: requestID, qty: qty, done: make(chan struct{})}
 	b.(*batch.Batcher[*admitCall]).Submit(c)
 	select {
 	case <-c.done:
@@ -236,13 +235,9 @@ func (r *redisGate) admit(ctx context.Context, saleID, userID, requestID string,
 
 // runAdmits runs admit.lua once for calls and completes each.
 func (r *redisGate) runAdmits(saleID string, keys []string, calls []*admitCall) {
-	args := make([]any, 0, 4*len(calls))
+	args := make([]any, 0, 3*len(calls))
 	for _, c := range calls {
-		record := 0
-		if c.record {
-			record = 1
-		}
-		args = append(args, c.user, c.request, c.qty, record)
+		args = append(args, c.user, c.request, c.qty)
 	}
 	// One caller's cancellation must not fail the others in the batch; the
 	// client's read and write timeouts still bound the call.

@@ -9,9 +9,7 @@
 -- KEYS[4]  tickets: hash ticket ID -> "<user>|<qty>|<deadline>|<state h/p/e>"
 -- KEYS[5]  unpaid tickets by deadline: sorted set
 -- KEYS[6]  order queue: stream of admitted tickets
--- ARGV     per call, four: user, request ID, quantity, and 1 to remember a
---          sold-out outcome for the request, 0 not to (the caller will
---          move stock in and retry)
+-- ARGV     per call, three: user, request ID, quantity
 --
 -- Returns one line per call, "<outcome>|<ticket>|<deadline>|<replayed>";
 -- outcome 1 admitted, 2 sold out, 3 limit reached, 4 not started, 5 ended,
@@ -28,7 +26,7 @@
 -- Retry-safe: runs inside internal/opscript's wrapper, which takes its
 -- operation record off the end of KEYS first and answers a resent call
 -- with the first call's reply, so this body runs once per call.
-local n = #ARGV / 4
+local n = #ARGV / 3
 local d = redis.call('HMGET', KEYS[1], 'r', 'start', 'end', 'lim', 'pay', 's')
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -43,8 +41,8 @@ end
 -- batch has written over them.
 local reqFields, userFields = {}, {}
 for i = 1, n do
-  reqFields[i] = ARGV[4 * i - 2]
-  userFields[i] = ARGV[4 * i - 3]
+  reqFields[i] = ARGV[3 * i - 1]
+  userFields[i] = ARGV[3 * i - 2]
 end
 local reqStored = redis.call('HMGET', KEYS[3], unpack(reqFields))
 local userStored = redis.call('HMGET', KEYS[2], unpack(userFields))
@@ -57,7 +55,7 @@ local newRequests, newUsers, newTickets, newUnpaid = {}, {}, {}, {}
 local taken = 0
 
 -- qtyText is the quantity as the caller sent it, an integer in decimal.
-local function admit(user, req, qty, qtyText, record)
+local function admit(user, req, qty, qtyText)
   local prev = requests[req]
   if prev then
     local pu, pq, po, pt, pd = string.match(prev, '^(.*)|(%d+)|(%d+)|(.*)|(%d+)$')
@@ -89,7 +87,8 @@ local function admit(user, req, qty, qtyText, record)
     newUnpaid[#newUnpaid + 1] = ticket
     redis.call('XADD', KEYS[6], '*', 'ticket', ticket, 'user', user, 'qty', qtyText, 'deadline', deadline)
   end
-  if outcome ~= 2 or record == '1' then
+  -- Sold out is not remembered either: a retry may find returned stock.
+  if outcome ~= 2 then
     local rec = user .. '|' .. qtyText .. '|' .. outcome .. '|' .. ticket .. '|' .. deadline
     requests[req] = rec
     newRequests[#newRequests + 1] = req
@@ -100,7 +99,7 @@ end
 
 local out = {}
 for i = 1, n do
-  out[i] = admit(ARGV[4 * i - 3], ARGV[4 * i - 2], tonumber(ARGV[4 * i - 1]), ARGV[4 * i - 1], ARGV[4 * i])
+  out[i] = admit(ARGV[3 * i - 2], ARGV[3 * i - 1], tonumber(ARGV[3 * i]), ARGV[3 * i])
 end
 
 if taken > 0 then

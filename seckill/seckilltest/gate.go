@@ -21,6 +21,7 @@ func runGate(t *testing.T, h Harness) {
 		{"PerUserLimitUnderParallelRequests", testUserLimit},
 		{"ReplaysChangeNothing", testGateReplay},
 		{"ReplaysAfterSoldOut", testReplayAfterSoldOut},
+		{"SoldOutIsNotRemembered", testSoldOutNotRemembered},
 		{"Window", testWindow},
 		{"UnpaidTicketsReturnOnce", testTicketExpiry},
 		{"RateLimitedBuyers", testGateRateLimit},
@@ -590,4 +591,43 @@ func testStatusWhileStockMoves(t *testing.T, h Harness) {
 		t.Fatalf("%d of %d readings broke the books, first %+v", n, readings.Load(), first.Load())
 	}
 	wantBooks(t, g, "moving", 0, 300, 0)
+}
+
+// testSoldOutNotRemembered: a request answered "sold out" is not held to
+// that answer: replayed once stock returns, it is admitted — on one bucket
+// and on several alike.
+//
+// Regression: a single-bucket sale remembered "sold out" for the request
+// while a bucketed sale and the sold-out path did not, so a replay's
+// answer depended on how the sale was split.
+func testSoldOutNotRemembered(t *testing.T, h Harness) {
+	g := h.NewGate(t, seckill.GateOptions{SoldOutRecheck: time.Millisecond})
+	for _, buckets := range []int{1, 2} {
+		id := fmt.Sprintf("again-%d", buckets)
+		s := sale(id, int64(buckets), 1)
+		s.Buckets = buckets
+		s.PayWithin = 30 * time.Millisecond
+		openSale(t, g, s)
+		for u := 0; ; u++ {
+			a, err := g.Admit(ctx, id, fmt.Sprintf("w%d", u), fmt.Sprintf("w%d", u), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Outcome == seckill.SoldOut {
+				break
+			}
+		}
+		time.Sleep(5 * time.Millisecond) // past the recheck: the backend answers
+		if a, err := g.Admit(ctx, id, "late", "late-req", 1); err != nil || a.Outcome != seckill.SoldOut {
+			t.Fatalf("%s: late buyer: %+v, %v; want sold out", id, a, err)
+		}
+		time.Sleep(60 * time.Millisecond)
+		if n, err := g.Sweep(ctx, id); err != nil || n != buckets {
+			t.Fatalf("%s: Sweep = %d, %v; want %d tickets expired", id, n, err, buckets)
+		}
+		time.Sleep(5 * time.Millisecond) // past the sold-out recheck
+		if a, err := g.Admit(ctx, id, "late", "late-req", 1); err != nil || a.Outcome != seckill.Admitted || a.Replayed {
+			t.Fatalf("%s: the same request once stock returned: %+v, %v; want admitted", id, a, err)
+		}
+	}
 }
