@@ -5,6 +5,9 @@ import (
 	"hash/fnv"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/shopkit/shopkit/internal/opscript"
 )
 
 // bucketID names bucket b of a sale. Bucket 0 is the sale itself; the
@@ -62,6 +65,33 @@ func (g *Gate) buckets(ctx context.Context, saleID string) (int, error) {
 	return n, nil
 }
 
+// giveTries and givePause bound how long a move's give is retried after
+// its take went through: ten seconds, long enough to ride out a Redis
+// restart or a Sentinel failover.
+const (
+	giveTries = 20
+	givePause = 500 * time.Millisecond
+)
+
+// giveTaken adds n taken units to bucket, retrying under one operation ID
+// (so the give applies once however often it is sent) until it succeeds or
+// giveTries run out. The retries outlive the caller's context: units
+// already taken must not be stranded because one buyer gave up.
+func (g *Gate) giveTaken(ctx context.Context, bucket string, n int64) error {
+	ctx = context.WithoutCancel(ctx)
+	opID := opscript.NewID()
+	var err error
+	for try := 0; try < giveTries; try++ {
+		// A replica that did not acknowledge is waited for again too: the
+		// repeat answers from the operation record and waits anew.
+		if err = g.backend.give(ctx, bucket, n, opID); err == nil {
+			return nil
+		}
+		time.Sleep(givePause)
+	}
+	return err
+}
+
 // rebalanceAndRetry moves stock into bucket b from the first other bucket
 // that has at least qty (taking half of what it has, so dry buckets fill
 // up in few moves), then retries the admission there. Take then give is
@@ -79,7 +109,7 @@ func (g *Gate) rebalanceAndRetry(ctx context.Context, saleID string, b, n int, u
 		if got == 0 {
 			continue
 		}
-		if err := g.backend.give(ctx, bucketID(saleID, b), got); err != nil {
+		if err := g.giveTaken(ctx, bucketID(saleID, b), got); err != nil {
 			return Admission{}, err
 		}
 		break

@@ -283,7 +283,7 @@ func (m *memoryGate) take(_ context.Context, saleID string, min int64) (int64, e
 	return n, nil
 }
 
-func (m *memoryGate) give(_ context.Context, saleID string, n int64) error {
+func (m *memoryGate) give(_ context.Context, saleID string, n int64, _ string) error {
 	s, err := m.sale(saleID)
 	if err != nil {
 		return err

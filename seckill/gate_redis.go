@@ -149,8 +149,8 @@ func (r *redisGate) take(ctx context.Context, saleID string, min int64) (int64, 
 	return n, nil
 }
 
-func (r *redisGate) give(ctx context.Context, saleID string, n int64) error {
-	if _, err := r.run(ctx, transferScript, r.keys(saleID)[:1], "give", n); err != nil {
+func (r *redisGate) give(ctx context.Context, saleID string, n int64, opID string) error {
+	if _, err := r.runAs(ctx, opID, transferScript, r.keys(saleID)[:1], "give", n); err != nil {
 		return fmt.Errorf("seckill: rebalance %s: %w", saleID, err)
 	}
 	return nil
@@ -160,7 +160,12 @@ func (r *redisGate) give(ctx context.Context, saleID string, n int64) error {
 // ask for; a missing acknowledgement is ErrNotReplicated. Expiry (sweep)
 // does not wait: one lost in a failover only makes the ticket expire again.
 func (r *redisGate) run(ctx context.Context, script *opscript.Script, keys []string, args ...any) (*redis.Cmd, error) {
-	cmd, err := durable.Run(ctx, r.client, r.policy, script, keys, args...)
+	return r.runAs(ctx, "", script, keys, args...)
+}
+
+// runAs is run as operation opID ("" for a fresh one).
+func (r *redisGate) runAs(ctx context.Context, opID string, script *opscript.Script, keys []string, args ...any) (*redis.Cmd, error) {
+	cmd, err := durable.RunAs(ctx, r.client, r.policy, script, opID, keys, args...)
 	if errors.Is(err, durable.ErrTimeout) {
 		err = fmt.Errorf("%w (%w)", ErrNotReplicated, err)
 	}

@@ -68,8 +68,19 @@ type Scripter interface {
 // at least p.Replicas replicas. A reply and an error wrapping ErrTimeout
 // mean it is on the master and fewer replicas.
 func Run(ctx context.Context, c Scripter, p Policy, s *opscript.Script, keys []string, args ...any) (*redis.Cmd, error) {
+	return RunAs(ctx, c, p, s, "", keys, args...)
+}
+
+// RunAs is Run for operation id (see opscript.Script.RunAs); "" draws a
+// fresh one.
+func RunAs(ctx context.Context, c Scripter, p Policy, s *opscript.Script, id string, keys []string, args ...any) (*redis.Cmd, error) {
 	if p.Replicas == 0 {
-		cmd := s.Run(ctx, c, keys, args...)
+		var cmd *redis.Cmd
+		if id == "" {
+			cmd = s.Run(ctx, c, keys, args...)
+		} else {
+			cmd = s.RunAs(ctx, c, id, keys, args...)
+		}
 		return cmd, cmd.Err()
 	}
 	node, err := master(ctx, c, keys[0])
@@ -81,7 +92,7 @@ func Run(ctx context.Context, c Scripter, p Policy, s *opscript.Script, keys []s
 		timeout = DefaultTimeout
 	}
 	call := opscript.Call{Keys: keys, Args: args}
-	cmd, acked, err := s.RunPipelinedThen(ctx, node, call, func(ctx context.Context, pl redis.Pipeliner) *redis.IntCmd {
+	cmd, acked, err := s.RunPipelinedThen(ctx, node, id, call, func(ctx context.Context, pl redis.Pipeliner) *redis.IntCmd {
 		// go-redis' pipelines have Wait (which also stretches the read
 		// timeout to cover the wait) though Pipeliner does not list it.
 		return pl.(waiter).Wait(ctx, p.Replicas, timeout)

@@ -37,11 +37,12 @@ import (
 )
 
 // Retention is how long an operation's record is kept. It only has to
-// outlast the client's retry window (go-redis: MaxRetries × (ReadTimeout +
-// backoff), about 10 s with its defaults) and the time a first copy can sit
-// queued behind a stalled server; two minutes leaves room for much slower
-// settings.
-const Retention = 2 * time.Minute
+// outlast the client's retry window: from the first copy to the last
+// resend go-redis waits at most (MaxRetries+1) × ReadTimeout plus its
+// backoffs, about 13.5 s with its defaults, and both copies run as soon as
+// a stalled server resumes. A minute covers four times that; clients set
+// to retry for longer than a minute are not covered.
+const Retention = time.Minute
 
 // Script is a mutating Lua script made retry-safe by an operation ID.
 type Script struct {
@@ -125,12 +126,22 @@ func (s *Script) Run(ctx context.Context, c redis.Scripter, keys []string, args 
 	return s.s.Run(ctx, c, WithRecord(keys), args...)
 }
 
+// RunAs runs the script once for the operation id: calls with the same id
+// (and keys) within Retention apply once and all get the first reply. A
+// caller that must retry an operation after an error — the call may or may
+// not have run — retries it under the same id.
+func (s *Script) RunAs(ctx context.Context, c redis.Scripter, id string, keys []string, args ...any) *redis.Cmd {
+	return s.s.Run(ctx, c, withRecordID(keys, id), args...)
+}
+
 // WithRecord returns keys with a fresh operation record appended: one
 // call's keys, to be sent (and resent) as they are.
-func WithRecord(keys []string) []string {
+func WithRecord(keys []string) []string { return withRecordID(keys, NewID()) }
+
+func withRecordID(keys []string, id string) []string {
 	all := make([]string, len(keys)+1)
 	copy(all, keys)
-	all[len(keys)] = RecordKey(keys[0], NewID())
+	all[len(keys)] = RecordKey(keys[0], id)
 	return all
 }
 
@@ -207,12 +218,16 @@ func (s *Script) RunPipelined(ctx context.Context, c Pipeliner, calls []Call) ([
 	return cmds, nil
 }
 
-// RunPipelinedThen sends one call and then, in the same pipeline and so on
-// the same connection, the command then adds (a WAIT, say), resending both
-// by body if the node answered NOSCRIPT. It returns the script's command,
-// then's command, and the first error other than NOSCRIPT.
-func (s *Script) RunPipelinedThen(ctx context.Context, c Pipeliner, call Call, then func(context.Context, redis.Pipeliner) *redis.IntCmd) (*redis.Cmd, *redis.IntCmd, error) {
-	keys := WithRecord(call.Keys)
+// RunPipelinedThen sends one call, as operation id ("" for a fresh one),
+// and then, in the same pipeline and so on the same connection, the command
+// then adds (a WAIT, say), resending both by body if the node answered
+// NOSCRIPT. It returns the script's command, then's command, and the first
+// error other than NOSCRIPT.
+func (s *Script) RunPipelinedThen(ctx context.Context, c Pipeliner, id string, call Call, then func(context.Context, redis.Pipeliner) *redis.IntCmd) (*redis.Cmd, *redis.IntCmd, error) {
+	if id == "" {
+		id = NewID()
+	}
+	keys := withRecordID(call.Keys, id)
 	var cmd *redis.Cmd
 	var next *redis.IntCmd
 	send := func(bySHA bool) {
