@@ -65,29 +65,30 @@ func (g *Gate) buckets(ctx context.Context, saleID string) (int, error) {
 	return n, nil
 }
 
-// giveTries and givePause bound how long a move's give is retried after
-// its take went through: ten seconds, long enough to ride out a Redis
+// moveTries and movePause bound how long each side of a stock move is
+// repeated after an error: ten seconds, long enough to ride out a Redis
 // restart or a Sentinel failover.
 const (
-	giveTries = 20
-	givePause = 500 * time.Millisecond
+	moveTries = 20
+	movePause = 500 * time.Millisecond
 )
 
-// giveTaken adds n taken units to bucket, retrying under one operation ID
-// (so the give applies once however often it is sent) until it succeeds or
-// giveTries run out. The retries outlive the caller's context: units
-// already taken must not be stranded because one buyer gave up.
-func (g *Gate) giveTaken(ctx context.Context, bucket string, n int64) error {
+// repeat runs op under one operation ID until it succeeds or moveTries run
+// out. Each side of a move is repeated, not abandoned, because an error
+// leaves its outcome unknown: a take may have removed units that nobody
+// would give back, a give may not have added them. Under one ID every
+// repeat applies once (and a take reports what the first one took). The
+// repeats outlive the caller's context: units in transit must not be
+// stranded because one buyer gave up.
+func (g *Gate) repeat(ctx context.Context, op func(ctx context.Context, opID string) error) error {
 	ctx = context.WithoutCancel(ctx)
 	opID := opscript.NewID()
 	var err error
-	for try := 0; try < giveTries; try++ {
-		// A replica that did not acknowledge is waited for again too: the
-		// repeat answers from the operation record and waits anew.
-		if err = g.backend.give(ctx, bucket, n, opID); err == nil {
+	for try := 0; try < moveTries; try++ {
+		if err = op(ctx, opID); err == nil {
 			return nil
 		}
-		time.Sleep(givePause)
+		time.Sleep(movePause)
 	}
 	return err
 }
@@ -102,14 +103,20 @@ func (g *Gate) giveTaken(ctx context.Context, bucket string, n int64) error {
 func (g *Gate) rebalanceAndRetry(ctx context.Context, saleID string, b, n int, userID, requestID string, qty int64) (Admission, error) {
 	for i := 1; i < n; i++ {
 		donor := (b + i) % n
-		got, err := g.backend.take(ctx, bucketID(saleID, donor), qty)
+		var got int64
+		err := g.repeat(ctx, func(ctx context.Context, opID string) (err error) {
+			got, err = g.backend.take(ctx, bucketID(saleID, donor), qty, opID)
+			return err
+		})
 		if err != nil {
 			return Admission{}, err
 		}
 		if got == 0 {
 			continue
 		}
-		if err := g.giveTaken(ctx, bucketID(saleID, b), got); err != nil {
+		if err := g.repeat(ctx, func(ctx context.Context, opID string) error {
+			return g.backend.give(ctx, bucketID(saleID, b), got, opID)
+		}); err != nil {
 			return Admission{}, err
 		}
 		break

@@ -40,9 +40,9 @@
 // "<prefix>{S:1}", … on different slots; each buyer is served by one
 // bucket (a hash of the user ID, so the per-buyer limit stays exact), and
 // a bucket that runs dry takes half of another's remaining stock before it
-// answers sold out. Moving stock is take-then-give across nodes: a give
-// that fails is retried under its operation ID for ten seconds, so a Redis
-// restart or failover in between loses nothing; a crash of the gate's own
+// answers sold out. Moving stock is take-then-give across nodes: either
+// side that fails is repeated under its operation ID for up to ten
+// seconds, so a Redis restart or failover in between loses nothing; a crash of the gate's own
 // process in between loses the units in transit to the sale, and never
 // sells them twice.
 //

@@ -129,9 +129,9 @@ type gateBackend interface {
 	replay(ctx context.Context, saleID, userID, requestID string, qty int64) (a Admission, found bool, err error)
 	// take removes up to half of a bucket's remaining stock, at least min,
 	// returning what it took (0 if it has less than min); give adds stock.
-	// give is an operation (opID) the gate may repeat after an error: on
+	// Each is an operation (opID) the gate may repeat after an error: on
 	// Redis it applies once however often it is sent.
-	take(ctx context.Context, saleID string, min int64) (int64, error)
+	take(ctx context.Context, saleID string, min int64, opID string) (int64, error)
 	give(ctx context.Context, saleID string, n int64, opID string) error
 	// announce tells other instances a sale sold out or reopened.
 	announce(ctx context.Context, saleID string, soldOut bool)

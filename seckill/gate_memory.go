@@ -268,7 +268,7 @@ func (m *memoryGate) buckets(_ context.Context, saleID string) (int, error) {
 	return s.def.Buckets, nil
 }
 
-func (m *memoryGate) take(_ context.Context, saleID string, min int64) (int64, error) {
+func (m *memoryGate) take(_ context.Context, saleID string, min int64, _ string) (int64, error) {
 	s, err := m.sale(saleID)
 	if err != nil {
 		return 0, err

@@ -141,8 +141,8 @@ func (r *redisGate) buckets(ctx context.Context, saleID string) (int, error) {
 	return n, nil
 }
 
-func (r *redisGate) take(ctx context.Context, saleID string, min int64) (int64, error) {
-	n, err := int64Reply(r.run(ctx, transferScript, r.keys(saleID)[:1], "take", min))
+func (r *redisGate) take(ctx context.Context, saleID string, min int64, opID string) (int64, error) {
+	n, err := int64Reply(r.runAs(ctx, opID, transferScript, r.keys(saleID)[:1], "take", min))
 	if err != nil {
 		return 0, fmt.Errorf("seckill: rebalance %s: %w", saleID, err)
 	}
