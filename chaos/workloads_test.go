@@ -1,0 +1,794 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shopkit/shopkit/funnel"
+	"github.com/shopkit/shopkit/inventory"
+	"github.com/shopkit/shopkit/logistics"
+	"github.com/shopkit/shopkit/payout"
+	"github.com/shopkit/shopkit/pricing"
+	"github.com/shopkit/shopkit/seckill"
+)
+
+// A workload runs random operations against one store from many
+// goroutines, remembers what each caller was told, and checks the store's
+// final state against it: nothing oversold, no acknowledged write lost,
+// nothing stuck.
+type workload interface {
+	name() string
+	// step runs one random operation. An error is an unknown outcome
+	// (the operation may or may not have happened); the workload records
+	// only what it was told for sure.
+	step(ctx context.Context, rng *rand.Rand)
+	// check returns the invariants the final state breaks. With durable
+	// false acknowledged writes may have been lost (a failover without
+	// replica acknowledgements), so only safety is checked.
+	check(ctx context.Context, durable bool) []string
+	counts() (ops, unknown int64)
+}
+
+// tally counts operations and unknown outcomes.
+type tally struct{ ops, unknown atomic.Int64 }
+
+func (c *tally) counts() (int64, int64) { return c.ops.Load(), c.unknown.Load() }
+
+func (c *tally) done(err error) bool {
+	c.ops.Add(1)
+	if err != nil {
+		c.unknown.Add(1)
+		return false
+	}
+	return true
+}
+
+// env is what a scenario hands each workload: a client with go-redis'
+// default options and how many replicas writes wait for.
+type env struct {
+	client   redis.UniversalClient
+	prefix   string
+	replicas int
+}
+
+// retry runs f until it succeeds or 30 s pass: setup and final checks must
+// get through the fault's aftermath.
+func retry(ctx context.Context, f func() error) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := f()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// ---- inventory ----
+
+type inventoryLoad struct {
+	tally
+	s     *inventory.Redis
+	skus  []string
+	start int64
+
+	mu        sync.Mutex
+	requests  map[string]inventory.Request
+	reserved  map[string]bool // acknowledged reservations
+	committed map[string]bool // acknowledged commits
+	released  map[string]bool // acknowledged releases
+	ids       []string
+}
+
+func newInventoryLoad(ctx context.Context, e env) (*inventoryLoad, error) {
+	s, err := inventory.NewRedis(e.client, inventory.Options{Prefix: e.prefix + ":inv", WaitReplicas: e.replicas})
+	if err != nil {
+		return nil, err
+	}
+	w := &inventoryLoad{s: s, skus: []string{"tee", "mug", "cap"}, start: 300,
+		requests: map[string]inventory.Request{}, reserved: map[string]bool{}, committed: map[string]bool{}, released: map[string]bool{}}
+	for _, sku := range w.skus {
+		a := inventory.Adjustment{ID: "open-" + sku, SKU: sku, Location: "wh", Delta: w.start, Reason: inventory.ReasonReceipt}
+		if err := retry(ctx, func() error { _, err := s.Adjust(ctx, a); return err }); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+func (w *inventoryLoad) name() string { return "inventory" }
+
+func (w *inventoryLoad) pick(rng *rand.Rand) (string, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.ids) == 0 {
+		return "", false
+	}
+	return w.ids[rng.IntN(len(w.ids))], true
+}
+
+func (w *inventoryLoad) step(ctx context.Context, rng *rand.Rand) {
+	switch p := rng.IntN(100); {
+	case p < 50:
+		id := fmt.Sprintf("r%d", rng.Int64())
+		ttl := time.Minute
+		if rng.IntN(4) == 0 {
+			ttl = 300 * time.Millisecond // some lapse and are swept
+		}
+		req := inventory.Request{ID: id, TTL: ttl}
+		for _, i := range rng.Perm(len(w.skus))[:1+rng.IntN(2)] {
+			req.Lines = append(req.Lines, inventory.Line{SKU: w.skus[i], Location: "wh", Quantity: 1 + rng.Int64N(3)})
+		}
+		w.mu.Lock()
+		w.requests[id] = req
+		w.ids = append(w.ids, id)
+		w.mu.Unlock()
+		_, err := w.s.Reserve(ctx, req)
+		if w.done(ignore(err, inventory.ErrInsufficientStock)) && err == nil {
+			w.mu.Lock()
+			w.reserved[id] = true
+			w.mu.Unlock()
+		}
+	case p < 60:
+		id, ok := w.pick(rng)
+		if !ok {
+			return
+		}
+		w.mu.Lock()
+		req := w.requests[id]
+		w.mu.Unlock()
+		_, err := w.s.Reserve(ctx, req) // a replay: same request
+		w.done(ignore(err, inventory.ErrInsufficientStock))
+	case p < 80:
+		id, ok := w.pick(rng)
+		if !ok {
+			return
+		}
+		_, err := w.s.Commit(ctx, id)
+		if w.done(ignore(err, inventory.ErrNotHeld, inventory.ErrNotFound)) && err == nil {
+			w.mu.Lock()
+			w.committed[id] = true
+			w.mu.Unlock()
+		}
+	case p < 95:
+		id, ok := w.pick(rng)
+		if !ok {
+			return
+		}
+		_, err := w.s.Release(ctx, id)
+		if w.done(ignore(err, inventory.ErrNotHeld, inventory.ErrNotFound)) && err == nil {
+			w.mu.Lock()
+			w.released[id] = true
+			w.mu.Unlock()
+		}
+	default:
+		_, err := w.s.Sweep(ctx)
+		w.done(err)
+	}
+}
+
+// check: every reservation's final state agrees with what its callers were
+// told, and per SKU on hand = opening − committed units and reserved =
+// held units, with 0 ≤ reserved ≤ on hand.
+func (w *inventoryLoad) check(ctx context.Context, durable bool) []string {
+	var bad []string
+	committed := map[string]int64{}
+	held := map[string]int64{}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, id := range w.ids {
+		var r inventory.Reservation
+		err := retry(ctx, func() error {
+			var err error
+			r, err = w.s.Reservation(ctx, id)
+			if errors.Is(err, inventory.ErrNotFound) {
+				return nil
+			}
+			return err
+		})
+		switch {
+		case errors.Is(err, inventory.ErrNotFound) || err == nil && r.ID == "":
+			if durable && w.reserved[id] {
+				bad = append(bad, "acknowledged reservation "+id+" lost")
+			}
+			continue
+		case err != nil:
+			bad = append(bad, "reservation "+id+": "+err.Error())
+			continue
+		}
+		if durable && w.committed[id] && r.State != inventory.Committed {
+			bad = append(bad, fmt.Sprintf("acknowledged commit of %s lost: %v", id, r.State))
+		}
+		if durable && w.released[id] && r.State == inventory.Committed {
+			bad = append(bad, "released "+id+" ended committed")
+		}
+		for _, l := range r.Lines {
+			switch r.State {
+			case inventory.Committed:
+				committed[l.SKU] += l.Quantity
+			case inventory.Held:
+				held[l.SKU] += l.Quantity
+			}
+		}
+	}
+	for _, sku := range w.skus {
+		var lv []inventory.Level
+		if err := retry(ctx, func() error {
+			var err error
+			lv, err = w.s.Levels(ctx, inventory.Item{SKU: sku, Location: "wh"})
+			return err
+		}); err != nil {
+			bad = append(bad, "levels: "+err.Error())
+			continue
+		}
+		l := lv[0]
+		if l.Reserved < 0 || l.Reserved > l.OnHand {
+			bad = append(bad, fmt.Sprintf("%s oversold: %+v", sku, l))
+		}
+		if l.OnHand != w.start-committed[sku] || l.Reserved != held[sku] {
+			bad = append(bad, fmt.Sprintf("%s: %+v, want on hand %d and reserved %d from the reservations", sku, l, w.start-committed[sku], held[sku]))
+		}
+	}
+	return bad
+}
+
+// ignore treats the expected business outcomes as answers, not faults.
+func ignore(err error, expected ...error) error {
+	for _, e := range expected {
+		if errors.Is(err, e) {
+			return nil
+		}
+	}
+	return err
+}
+
+// ---- flash-sale gate ----
+
+type gateLoad struct {
+	tally
+	g     *seckill.Gate
+	units int64
+
+	mu      sync.Mutex
+	firsts  map[string]seckill.Admission // request → acknowledged first outcome
+	users   map[string]string            // request → user
+	tickets []string                     // acknowledged admitted tickets
+	paid    map[string]bool              // acknowledged payments
+	broken  []string                     // replays that changed their answer
+}
+
+func newGateLoad(ctx context.Context, e env) (*gateLoad, error) {
+	g, err := seckill.NewRedisGate(e.client, e.prefix+":sale", seckill.GateOptions{WaitReplicas: e.replicas})
+	if err != nil {
+		return nil, err
+	}
+	w := &gateLoad{g: g, units: 120, firsts: map[string]seckill.Admission{}, users: map[string]string{}, paid: map[string]bool{}}
+	now := time.Now()
+	s := seckill.Sale{ID: "flash", SKU: "phone", Units: w.units, Buckets: 4, PerUserLimit: 2,
+		Start: now.Add(-time.Minute), End: now.Add(time.Hour), PayWithin: 400 * time.Millisecond}
+	if err := retry(ctx, func() error { return g.Open(ctx, s) }); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *gateLoad) name() string { return "gate" }
+
+func (w *gateLoad) step(ctx context.Context, rng *rand.Rand) {
+	switch p := rng.IntN(100); {
+	case p < 70:
+		user := fmt.Sprintf("u%d", rng.IntN(400))
+		req := fmt.Sprintf("q%d", rng.Int64())
+		a, err := w.g.Admit(ctx, "flash", user, req, 1)
+		if w.done(err) {
+			w.mu.Lock()
+			w.firsts[req], w.users[req] = a, user
+			if a.Outcome == seckill.Admitted {
+				w.tickets = append(w.tickets, a.Ticket.ID)
+			}
+			w.mu.Unlock()
+		}
+	case p < 85:
+		w.mu.Lock()
+		var req string
+		for r := range w.firsts { // map order is random enough
+			req = r
+			break
+		}
+		first, user := w.firsts[req], w.users[req]
+		w.mu.Unlock()
+		if req == "" {
+			return
+		}
+		a, err := w.g.Admit(ctx, "flash", user, req, 1)
+		// "Sold out" is an answer, not a remembered outcome: a replay of
+		// it may be admitted once stock returns. Every other outcome
+		// must come back as first given.
+		if w.done(err) && first.Outcome != seckill.SoldOut && (a.Outcome != first.Outcome || a.Ticket.ID != first.Ticket.ID) {
+			w.mu.Lock()
+			w.broken = append(w.broken, fmt.Sprintf("replay of %s: %v %s, first %v %s", req, a.Outcome, a.Ticket.ID, first.Outcome, first.Ticket.ID))
+			w.mu.Unlock()
+		}
+	case p < 97:
+		w.mu.Lock()
+		if len(w.tickets) == 0 {
+			w.mu.Unlock()
+			return
+		}
+		t := w.tickets[rng.IntN(len(w.tickets))]
+		w.mu.Unlock()
+		_, err := w.g.Pay(ctx, "flash", t)
+		if w.done(ignore(err, seckill.ErrTicketExpired)) && err == nil {
+			w.mu.Lock()
+			w.paid[t] = true
+			w.mu.Unlock()
+		}
+	default:
+		_, err := w.g.Sweep(ctx, "flash")
+		w.done(err)
+	}
+}
+
+// check: replays returned their first outcome; every acknowledged payment
+// is still paid; the books balance (Remaining + Held + Paid = Units) and
+// paid units never exceed them.
+func (w *gateLoad) check(ctx context.Context, durable bool) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	bad := append([]string(nil), w.broken...)
+	if durable {
+		for t := range w.paid {
+			if err := retry(ctx, func() error { _, err := w.g.Pay(ctx, "flash", t); return err }); err != nil {
+				bad = append(bad, "acknowledged payment of "+t+" lost: "+err.Error())
+			}
+		}
+	}
+	var st seckill.SaleStatus
+	if err := retry(ctx, func() error {
+		var err error
+		st, err = w.g.Status(ctx, "flash")
+		return err
+	}); err != nil {
+		return append(bad, "status: "+err.Error())
+	}
+	if st.Units != w.units || st.Remaining+st.Held+st.Paid != st.Units || st.Remaining < 0 || st.Held < 0 {
+		bad = append(bad, fmt.Sprintf("books broken: %+v", st))
+	}
+	if durable && int64(len(w.paid)) > st.Paid {
+		bad = append(bad, fmt.Sprintf("%d payments acknowledged, %d units paid", len(w.paid), st.Paid))
+	}
+	return bad
+}
+
+// ---- ledger ----
+
+type ledgerLoad struct {
+	tally
+	l        *payout.RedisLedger
+	accounts []string
+
+	mu       sync.Mutex
+	acked    map[string]payout.Transaction
+	reversed map[string]string // acknowledged reversals: original → reversal
+	ids      []string
+}
+
+func newLedgerLoad(_ context.Context, e env) (*ledgerLoad, error) {
+	l, err := payout.NewRedisLedger(e.client, payout.LedgerOptions{Prefix: e.prefix + ":pay", WaitReplicas: e.replicas})
+	if err != nil {
+		return nil, err
+	}
+	return &ledgerLoad{l: l, accounts: []string{"buyer", "shop", "platform", "courier", "referrer"},
+		acked: map[string]payout.Transaction{}, reversed: map[string]string{}}, nil
+}
+
+func (w *ledgerLoad) name() string { return "ledger" }
+
+func (w *ledgerLoad) step(ctx context.Context, rng *rand.Rand) {
+	if rng.IntN(10) == 0 {
+		w.mu.Lock()
+		if len(w.ids) == 0 {
+			w.mu.Unlock()
+			return
+		}
+		id := w.ids[rng.IntN(len(w.ids))]
+		w.mu.Unlock()
+		_, err := w.l.Reverse(ctx, id, "rev-"+id)
+		if w.done(ignore(err, payout.ErrAlreadyReversed, payout.ErrNotFound, payout.ErrInvalidInput)) && err == nil {
+			w.mu.Lock()
+			w.reversed[id] = "rev-" + id
+			w.mu.Unlock()
+		}
+		return
+	}
+	a, b := rng.Perm(len(w.accounts))[0], rng.Perm(len(w.accounts))[1]
+	if a == b {
+		b = (a + 1) % len(w.accounts)
+	}
+	amount := 1 + rng.Int64N(10_000)
+	tx := payout.Transaction{ID: fmt.Sprintf("t%d", rng.Int64()), Postings: []payout.Posting{
+		{Account: w.accounts[a], Amount: -amount}, {Account: w.accounts[b], Amount: amount}}}
+	_, err := w.l.Post(ctx, tx)
+	if w.done(err) {
+		w.mu.Lock()
+		w.acked[tx.ID] = tx
+		w.ids = append(w.ids, tx.ID)
+		w.mu.Unlock()
+	}
+}
+
+// check: balances sum to zero, every acknowledged posting and reversal is
+// there, and a transaction's balances match what it posted.
+func (w *ledgerLoad) check(ctx context.Context, durable bool) []string {
+	var bad []string
+	var bs []payout.Balance
+	if err := retry(ctx, func() error {
+		var err error
+		bs, err = w.l.Balances(ctx, w.accounts...)
+		return err
+	}); err != nil {
+		return []string{"balances: " + err.Error()}
+	}
+	var sum int64
+	for _, b := range bs {
+		sum += b.Available + b.Pending
+	}
+	if sum != 0 {
+		bad = append(bad, fmt.Sprintf("balances sum to %d, not 0", sum))
+	}
+	if !durable {
+		return bad
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for id := range w.acked {
+		var p payout.Posted
+		if err := retry(ctx, func() error {
+			var err error
+			p, err = w.l.Transaction(ctx, id)
+			return ignore(err, payout.ErrNotFound)
+		}); err != nil || p.ID != id {
+			bad = append(bad, fmt.Sprintf("acknowledged posting %s lost: %v", id, err))
+		} else if rev, ok := w.reversed[id]; ok && p.ReversedBy != rev {
+			bad = append(bad, fmt.Sprintf("acknowledged reversal of %s lost", id))
+		}
+	}
+	return bad
+}
+
+// ---- coupon redemptions ----
+
+type couponLoad struct {
+	tally
+	r      *pricing.RedisRedemptions
+	limits pricing.CouponLimits
+
+	mu     sync.Mutex
+	orders []string
+	over   []string
+}
+
+func newCouponLoad(_ context.Context, e env) (*couponLoad, error) {
+	r, err := pricing.NewRedisRedemptions(e.client, e.prefix+":coupon")
+	if err != nil {
+		return nil, err
+	}
+	return &couponLoad{r: r, limits: pricing.CouponLimits{Global: 25, PerCustomer: 2}}, nil
+}
+
+func (w *couponLoad) name() string { return "coupons" }
+
+func (w *couponLoad) step(ctx context.Context, rng *rand.Rand) {
+	switch p := rng.IntN(100); {
+	case p < 60:
+		order := fmt.Sprintf("o%d", rng.Int64())
+		ttl := time.Minute
+		if rng.IntN(3) == 0 {
+			ttl = 300 * time.Millisecond
+		}
+		cust := fmt.Sprintf("c%d", rng.IntN(40))
+		_, err := w.r.Reserve(ctx, "SALE", w.limits, cust, order, ttl)
+		if w.done(ignore(err, pricing.ErrGlobalLimit, pricing.ErrCustomerLimit)) && err == nil {
+			w.mu.Lock()
+			w.orders = append(w.orders, order)
+			w.mu.Unlock()
+			if u, err := w.r.Usage(ctx, "SALE", cust); err == nil && (u.Global > w.limits.Global || u.Customer > w.limits.PerCustomer) {
+				w.mu.Lock()
+				w.over = append(w.over, fmt.Sprintf("usage %+v over the limits", u))
+				w.mu.Unlock()
+			}
+		}
+	default:
+		w.mu.Lock()
+		if len(w.orders) == 0 {
+			w.mu.Unlock()
+			return
+		}
+		order := w.orders[rng.IntN(len(w.orders))]
+		w.mu.Unlock()
+		var err error
+		if p < 80 {
+			_, err = w.r.Commit(ctx, "SALE", order)
+		} else {
+			_, err = w.r.Release(ctx, "SALE", order)
+		}
+		w.done(ignore(err, pricing.ErrNotHeld, pricing.ErrUnknownRedemption))
+	}
+}
+
+// check: uses never went past the limits, and stay within them.
+func (w *couponLoad) check(ctx context.Context, _ bool) []string {
+	w.mu.Lock()
+	bad := append([]string(nil), w.over...)
+	w.mu.Unlock()
+	var u pricing.CouponUsage
+	if err := retry(ctx, func() error {
+		var err error
+		u, err = w.r.Usage(ctx, "SALE", "c0")
+		return err
+	}); err != nil {
+		return append(bad, "usage: "+err.Error())
+	}
+	if u.Global < 0 || u.Global > w.limits.Global || u.Customer < 0 || u.Customer > w.limits.PerCustomer {
+		bad = append(bad, fmt.Sprintf("final usage %+v outside the limits", u))
+	}
+	return bad
+}
+
+// ---- locks with fencing ----
+
+type lockLoad struct {
+	tally
+	lk    *seckill.Locker
+	fence *seckill.RedisFence
+
+	mu     sync.Mutex
+	writes []fencedWrite // accepted writes
+}
+
+type fencedWrite struct {
+	token      int64
+	start, end time.Time
+}
+
+func newLockLoad(_ context.Context, e env) (*lockLoad, error) {
+	lk, err := seckill.NewRedisLocker(e.client, e.prefix+":lock")
+	if err != nil {
+		return nil, err
+	}
+	f, err := seckill.NewRedisFence(e.client, e.prefix+":fence")
+	if err != nil {
+		return nil, err
+	}
+	return &lockLoad{lk: lk, fence: f}, nil
+}
+
+func (w *lockLoad) name() string { return "locks" }
+
+func (w *lockLoad) step(ctx context.Context, rng *rand.Rand) {
+	l, err := w.lk.Obtain(ctx, "stock-count", 300*time.Millisecond, seckill.ObtainOptions{})
+	if !w.done(ignore(err, seckill.ErrNotObtained)) || l == nil {
+		return
+	}
+	start := time.Now()
+	err = w.fence.Write(ctx, "stock-count", l.Token(), fmt.Sprint(rng.Int()))
+	end := time.Now()
+	if w.done(ignore(err, seckill.ErrStaleToken)) && err == nil {
+		w.mu.Lock()
+		w.writes = append(w.writes, fencedWrite{token: l.Token(), start: start, end: end})
+		w.mu.Unlock()
+	}
+	w.done(ignore(l.Release(ctx), seckill.ErrNotHeld))
+}
+
+// check: an accepted write never carries a smaller token than a write
+// accepted before it began (fencing holds even when leases overlap).
+func (w *lockLoad) check(_ context.Context, durable bool) []string {
+	if !durable {
+		return nil // a failover can take the token counter back
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var bad []string
+	for _, a := range w.writes {
+		for _, b := range w.writes {
+			if b.start.After(a.end) && b.token < a.token {
+				bad = append(bad, fmt.Sprintf("write with token %d accepted after one with %d", b.token, a.token))
+			}
+		}
+	}
+	return bad
+}
+
+// ---- rate limiter ----
+
+type limiterLoad struct {
+	tally
+	l       *seckill.Limiter
+	limit   seckill.Limit
+	began   time.Time
+	allowed atomic.Int64
+}
+
+func newLimiterLoad(_ context.Context, e env) (*limiterLoad, error) {
+	l, err := seckill.NewRedisLimiter(e.client, e.prefix+":rate")
+	if err != nil {
+		return nil, err
+	}
+	return &limiterLoad{l: l, limit: seckill.Limit{Rate: 100, Period: time.Second, Burst: 20}, began: time.Now()}, nil
+}
+
+func (w *limiterLoad) name() string { return "limiter" }
+
+func (w *limiterLoad) step(ctx context.Context, _ *rand.Rand) {
+	r, err := w.l.Allow(ctx, "checkout", w.limit)
+	if w.done(err) && r.Allowed > 0 {
+		w.allowed.Add(int64(r.Allowed))
+	}
+}
+
+// check: the limiter never allowed more than its burst plus its rate over
+// the run.
+func (w *limiterLoad) check(_ context.Context, durable bool) []string {
+	most := int64(float64(w.limit.Burst) + w.limit.Rate*time.Since(w.began).Seconds())
+	if !durable {
+		most += int64(w.limit.Burst) // a restart may forget one burst
+	}
+	if n := w.allowed.Load(); n > most {
+		return []string{fmt.Sprintf("allowed %d events, at most %d possible", n, most)}
+	}
+	return nil
+}
+
+// ---- merge windows ----
+
+type mergeLoad struct {
+	tally
+	m *logistics.RedisMerge
+
+	mu    sync.Mutex
+	added map[string]string // acknowledged order → key
+	grams map[string]int64
+}
+
+func newMergeLoad(_ context.Context, e env) (*mergeLoad, error) {
+	m, err := logistics.NewRedisMerge(e.client, e.prefix+":merge", time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	return &mergeLoad{m: m, added: map[string]string{}, grams: map[string]int64{}}, nil
+}
+
+func (w *mergeLoad) name() string { return "merge" }
+
+func (w *mergeLoad) step(ctx context.Context, rng *rand.Rand) {
+	key := fmt.Sprintf("k%d", rng.IntN(20))
+	order := fmt.Sprintf("m%d", rng.Int64())
+	grams := 1 + rng.Int64N(5000)
+	_, err := w.m.Add(ctx, key, order, grams)
+	if w.done(err) {
+		w.mu.Lock()
+		w.added[order], w.grams[order] = key, grams
+		w.mu.Unlock()
+	}
+}
+
+// check: every acknowledged order is in one group of its key, and each
+// group weighs what its orders weigh.
+func (w *mergeLoad) check(ctx context.Context, durable bool) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var bad []string
+	for order, key := range w.added {
+		var g logistics.Group
+		err := retry(ctx, func() error {
+			var err error
+			g, err = w.m.Group(ctx, key, order)
+			return ignore(err, logistics.ErrUnknownOrder)
+		})
+		if err != nil || g.ID == "" {
+			if durable {
+				bad = append(bad, fmt.Sprintf("acknowledged order %s lost: %v", order, err))
+			}
+			continue
+		}
+		var sum int64
+		for _, o := range g.Orders {
+			sum += o.Grams
+		}
+		if sum != g.Grams {
+			bad = append(bad, fmt.Sprintf("group %s weighs %d, its orders %d", g.ID, g.Grams, sum))
+		}
+	}
+	return bad
+}
+
+// ---- funnel ingest ----
+
+type funnelLoad struct {
+	tally
+	s    *funnel.Redis
+	from time.Time
+
+	mu    sync.Mutex
+	acked map[string]bool
+	sent  map[string]bool
+}
+
+func newFunnelLoad(_ context.Context, e env) (*funnelLoad, error) {
+	s, err := funnel.NewRedis(e.client, funnel.Options{Prefix: e.prefix + ":funnel", Shards: 4})
+	if err != nil {
+		return nil, err
+	}
+	return &funnelLoad{s: s, from: time.Now().Add(-time.Minute), acked: map[string]bool{}, sent: map[string]bool{}}, nil
+}
+
+func (w *funnelLoad) name() string { return "funnel" }
+
+func (w *funnelLoad) step(ctx context.Context, rng *rand.Rand) {
+	var batch []funnel.Event
+	for range 1 + rng.IntN(8) {
+		// Event n is always the same event, so drawing n again is a
+		// replay, as a client resending a batch would make.
+		n := rng.IntN(20_000)
+		batch = append(batch, funnel.Event{ID: fmt.Sprintf("e%d", n), UserID: fmt.Sprintf("v%d", n%50),
+			Name: []string{"view", "cart", "order"}[n%3], Time: w.from.Add(time.Duration(n) * time.Millisecond)})
+	}
+	w.mu.Lock()
+	for _, e := range batch {
+		w.sent[e.ID] = true
+	}
+	w.mu.Unlock()
+	_, err := w.s.Ingest(ctx, batch)
+	if w.done(err) {
+		w.mu.Lock()
+		for _, e := range batch {
+			w.acked[e.ID] = true
+		}
+		w.mu.Unlock()
+	}
+}
+
+// check: every acknowledged event is stored exactly once, and nothing that
+// was never sent is.
+func (w *funnelLoad) check(ctx context.Context, durable bool) []string {
+	seen := map[string]int{}
+	err := retry(ctx, func() error {
+		clear(seen)
+		return w.s.Scan(ctx, funnel.ScanRequest{From: w.from, To: time.Now().Add(time.Minute)}, func(_ string, events []funnel.Event) error {
+			for _, e := range events {
+				seen[e.ID]++
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return []string{"scan: " + err.Error()}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var bad []string
+	for id, n := range seen {
+		if n > 1 {
+			bad = append(bad, fmt.Sprintf("event %s stored %d times", id, n))
+		}
+		if !w.sent[id] {
+			bad = append(bad, "event "+id+" was never sent")
+		}
+	}
+	if durable {
+		for id := range w.acked {
+			if seen[id] == 0 {
+				bad = append(bad, "acknowledged event "+id+" lost")
+			}
+		}
+	}
+	return bad
+}
