@@ -35,7 +35,10 @@
 // by default) and then asks the backend again, so a reopen announcement
 // lost to a dropped connection shuts a sale for at most that long.
 // Sale S lives under the hash tag "<prefix>{S}", so one sale's keys share
-// a slot and sales spread over a Cluster. A sale too hot for one node sets
+// a slot and sales spread over a Cluster. Every key of a sale expires
+// GateOptions.Retention (default 7 days) after the sale's End plus its
+// PayWithin, and a Memory gate drops the sale then too; the sale is
+// unknown afterwards. A sale too hot for one node sets
 // Sale.Buckets: its stock is split over buckets "<prefix>{S}",
 // "<prefix>{S:1}", … on different slots; each buyer is served by one
 // bucket (a hash of the user ID, so the per-buyer limit stays exact), and

@@ -187,6 +187,22 @@ type GateOptions struct {
 	WaitReplicas int
 	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
 	WaitTimeout time.Duration
+	// Retention is how long a sale's records (its buyers, requests,
+	// tickets and order queue) are kept after the sale ends and its last
+	// payment deadline passes; then they are deleted (Redis expires the
+	// keys; Memory drops the sale) and the sale is unknown. Default 7
+	// days.
+	Retention time.Duration
+}
+
+// defaultRetention is GateOptions.Retention's default.
+const defaultRetention = 7 * 24 * time.Hour
+
+func retentionOf(opts GateOptions) time.Duration {
+	if opts.Retention <= 0 {
+		return defaultRetention
+	}
+	return opts.Retention
 }
 
 // defaultSoldOutRecheck is GateOptions.SoldOutRecheck's default: long

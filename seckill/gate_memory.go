@@ -13,11 +13,12 @@ func NewMemoryGate(now func() time.Time, opts GateOptions) *Gate {
 	if now == nil {
 		now = time.Now
 	}
-	return newGate(&memoryGate{now: now, sales: map[string]*memSale{}}, opts)
+	return newGate(&memoryGate{now: now, sales: map[string]*memSale{}, retention: retentionOf(opts)}, opts)
 }
 
 type memoryGate struct {
-	now func() time.Time
+	now       func() time.Time
+	retention time.Duration // how long a sale outlives End + PayWithin
 
 	mu    sync.Mutex
 	sales map[string]*memSale
@@ -63,12 +64,29 @@ func (m *memoryGate) sale(id string) (*memSale, error) {
 	if s == nil {
 		return nil, ErrUnknownSale
 	}
+	if m.expired(s.def) {
+		delete(m.sales, id)
+		return nil, ErrUnknownSale
+	}
 	return s, nil
+}
+
+// expired reports whether a sale's retention has passed, as its Redis keys
+// would have expired.
+func (m *memoryGate) expired(def Sale) bool {
+	return !m.now().Before(def.End.Add(def.PayWithin + m.retention))
 }
 
 func (m *memoryGate) open(_ context.Context, def Sale) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	// Opening is rare: drop every sale past its retention here, so sales
+	// nobody asks about again do not stay forever.
+	for id, s := range m.sales {
+		if m.expired(s.def) {
+			delete(m.sales, id)
+		}
+	}
 	if s := m.sales[def.ID]; s != nil {
 		if !sameSale(s.def, def) {
 			return ErrSaleConflict

@@ -47,6 +47,7 @@ type GateRedisClient interface {
 	XAutoClaim(ctx context.Context, a *redis.XAutoClaimArgs) *redis.XAutoClaimCmd
 	XReadGroup(ctx context.Context, a *redis.XReadGroupArgs) *redis.XStreamSliceCmd
 	XAck(ctx context.Context, stream, group string, ids ...string) *redis.IntCmd
+	PExpireAt(ctx context.Context, key string, tm time.Time) *redis.BoolCmd
 	Pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
 }
 
@@ -70,7 +71,7 @@ func NewRedisGate(client GateRedisClient, prefix string, opts GateOptions) (*Gat
 	if rule := durable.CheckClient(client, policy); rule != "" {
 		return nil, &InputError{Field: "WaitReplicas", Rule: rule}
 	}
-	rg := &redisGate{client: client, prefix: prefix, channel: prefix + ":events", policy: policy}
+	rg := &redisGate{client: client, prefix: prefix, channel: prefix + ":events", policy: policy, retention: retentionOf(opts)}
 	g := newGate(rg, opts)
 	rg.listen(g)
 	return g, nil
@@ -81,6 +82,9 @@ type redisGate struct {
 	prefix  string
 	channel string
 	policy  durable.Policy // replicas every write waits for
+	// retention is how long a sale's keys outlive its end and last
+	// payment deadline.
+	retention time.Duration
 
 	sub  *redis.PubSub
 	wg   sync.WaitGroup
@@ -186,8 +190,9 @@ func fingerprint(s Sale) string {
 }
 
 func (r *redisGate) open(ctx context.Context, s Sale) error {
+	expireAt := s.End.Add(s.PayWithin + r.retention).UnixMilli()
 	ok, err := int64Reply(r.run(ctx, openScript, r.keys(s.ID)[:1], s.Units, s.Start.UnixMilli(), s.End.UnixMilli(),
-		s.PerUserLimit, s.PayWithin.Milliseconds(), fingerprint(s), s.Buckets))
+		s.PerUserLimit, s.PayWithin.Milliseconds(), fingerprint(s), s.Buckets, expireAt))
 	if err != nil {
 		return fmt.Errorf("seckill: open %s: %w", s.ID, err)
 	}
@@ -379,13 +384,22 @@ func (r *redisGate) status(ctx context.Context, saleID string) (SaleStatus, erro
 func (r *redisGate) consume(ctx context.Context, saleID, group, consumer string, count int, minIdle time.Duration) ([]QueuedTicket, error) {
 	k := r.keys(saleID)
 	stream := k[5]
-	if v, err := r.client.HMGet(ctx, k[0], "u").Result(); err != nil {
+	v, err := r.client.HMGet(ctx, k[0], "u", "x").Result()
+	if err != nil {
 		return nil, fmt.Errorf("seckill: consume %s: %w", saleID, err)
 	} else if v[0] == nil {
 		return nil, ErrUnknownSale
 	}
 	if err := r.client.XGroupCreateMkStream(ctx, stream, group, "0").Err(); err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
 		return nil, fmt.Errorf("seckill: consume %s: %w", saleID, err)
+	} else if err == nil {
+		// The group may have made the stream: it expires with the sale.
+		x, _ := v[1].(string)
+		if ms, perr := strconv.ParseInt(x, 10, 64); perr == nil {
+			if err := r.client.PExpireAt(ctx, stream, time.UnixMilli(ms)).Err(); err != nil {
+				return nil, fmt.Errorf("seckill: consume %s: %w", saleID, err)
+			}
+		}
 	}
 	msgs, _, err := r.client.XAutoClaim(ctx, &redis.XAutoClaimArgs{
 		Stream: stream, Group: group, Consumer: consumer, MinIdle: minIdle, Start: "0-0", Count: int64(count),

@@ -241,3 +241,36 @@ func (resendHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proc
 		return next(ctx, cmds)
 	}
 }
+
+// KeysWithoutTTL returns the keys containing prefix that would never
+// expire: what a retention test must find none of (or only the few a
+// package documents as kept).
+func KeysWithoutTTL(t testing.TB, c redis.UniversalClient, prefix string) []string {
+	t.Helper()
+	ctx := context.Background()
+	var out []string
+	scan := func(ctx context.Context, node *redis.Client) error {
+		iter := node.Scan(ctx, 0, "*"+prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			ttl, err := node.PTTL(ctx, iter.Val()).Result()
+			if err != nil {
+				return err
+			}
+			if ttl == -1 {
+				out = append(out, iter.Val())
+			}
+		}
+		return iter.Err()
+	}
+	var err error
+	switch c := c.(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(ctx, scan)
+	case *redis.Client:
+		err = scan(ctx, c)
+	}
+	if err != nil {
+		t.Fatalf("redistest: scan %s: %v", prefix, err)
+	}
+	return out
+}

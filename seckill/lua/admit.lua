@@ -3,7 +3,9 @@
 --
 -- KEYS[1]  sale: hash u (units), r (remaining), h (held), p (paid),
 --          s (ticket sequence), start, end (ms), lim (per-user limit),
---          pay (ms to pay), f (definition fingerprint)
+--          pay (ms to pay), f (definition fingerprint), x (when the
+--          sale's keys expire, ms); every key below this script creates
+--          gets that expiry
 -- KEYS[2]  users: hash user -> units admitted
 -- KEYS[3]  requests: hash request ID -> "<user>|<qty>|<outcome>|<ticket>|<deadline>"
 -- KEYS[4]  tickets: hash ticket ID -> "<user>|<qty>|<deadline>|<state h/p/e>"
@@ -27,7 +29,7 @@
 -- operation record off the end of KEYS first and answers a resent call
 -- with the first call's reply, so this body runs once per call.
 local n = #ARGV / 3
-local d = redis.call('HMGET', KEYS[1], 'r', 'start', 'end', 'lim', 'pay', 's')
+local d = redis.call('HMGET', KEYS[1], 'r', 'start', 'end', 'lim', 'pay', 's', 'x')
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local remaining, starts, ends, limit, seq, due
@@ -115,8 +117,12 @@ if taken > 0 then
   redis.call('HSET', KEYS[2], unpack(userValues))
   redis.call('HSET', KEYS[4], unpack(newTickets))
   redis.call('ZADD', KEYS[5], unpack(newUnpaid))
+  for _, k in ipairs({KEYS[2], KEYS[4], KEYS[5], KEYS[6]}) do
+    redis.call('PEXPIREAT', k, d[7])
+  end
 end
 if #newRequests > 0 then
   redis.call('HSET', KEYS[3], unpack(newRequests))
+  redis.call('PEXPIREAT', KEYS[3], d[7])
 end
 return table.concat(out, '\n')
