@@ -53,6 +53,14 @@
 // independent books (per region, per currency) their own prefix. The key
 // schema is on RedisLedger.
 //
+// # Retention
+//
+// A transaction's record is kept LedgerOptions.Retention (default 400 days)
+// after it is posted, to answer replays, Transaction and Reverse; then it
+// is forgotten (Redis expires its key). Each account's History keeps its
+// newest HistoryLength entries (default 10,000). Balances, and the pending
+// entries until they settle, are kept whole.
+//
 // # Durability
 //
 // Redis replicates asynchronously, so a failover can lose postings the

@@ -136,11 +136,32 @@ type LedgerOptions struct {
 	WaitReplicas int
 	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
 	WaitTimeout time.Duration
+	// HistoryLength is how many entries each account's History keeps, the
+	// newest; older ones are dropped as new ones come. Default 10,000.
+	// Balances are kept whole whatever the length.
+	HistoryLength int
+	// Retention is how long a transaction's record is kept after it is
+	// posted, to answer replays, Transaction and Reverse; after that its
+	// ID is unknown (ErrNotFound) and may be posted anew. Default 400
+	// days, past a year of chargebacks.
+	Retention time.Duration
 }
+
+// Ledger retention defaults.
+const (
+	defaultHistoryLength = 10_000
+	defaultRetention     = 400 * 24 * time.Hour
+)
 
 func (o LedgerOptions) withDefaults() LedgerOptions {
 	if o.Prefix == "" {
 		o.Prefix = "shopkit:payout"
+	}
+	if o.HistoryLength <= 0 {
+		o.HistoryLength = defaultHistoryLength
+	}
+	if o.Retention <= 0 {
+		o.Retention = defaultRetention
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -19,6 +19,14 @@ type MemoryLedger struct {
 	closed   bool
 	txs      map[string]*Posted
 	accounts map[string]*memAccount
+	// posted lists transactions in posting order, so that records past
+	// Retention are forgotten from the front.
+	posted []postedID
+}
+
+type postedID struct {
+	id string
+	at int64 // Unix ms
 }
 
 type memAccount struct {
@@ -54,7 +62,24 @@ func (m *MemoryLedger) Post(ctx context.Context, t Transaction) (Posted, error) 
 	return m.postLocked(t.ID, postings, availableMillis(t.AvailableAt), "")
 }
 
+// forgetLocked drops the records of transactions posted Retention ago or
+// earlier.
+func (m *MemoryLedger) forgetLocked(now int64) {
+	keep := m.opts.Retention.Milliseconds()
+	n := 0
+	for n < len(m.posted) && m.posted[n].at+keep <= now {
+		if p := m.txs[m.posted[n].id]; p != nil && p.PostedAt.UnixMilli() == m.posted[n].at {
+			delete(m.txs, m.posted[n].id)
+		}
+		n++
+	}
+	if n > 0 {
+		m.posted = append(m.posted[:0:0], m.posted[n:]...)
+	}
+}
+
 func (m *MemoryLedger) postLocked(id string, postings []Posting, avail int64, reverses string) (Posted, error) {
+	m.forgetLocked(m.nowMillis())
 	fp := fingerprint(postings, avail, reverses)
 	if prev, ok := m.txs[id]; ok {
 		if prev.fingerprint != fp {
@@ -93,8 +118,14 @@ func (m *MemoryLedger) postLocked(id string, postings []Posting, avail int64, re
 			a.available += e.Amount
 		}
 		a.history = append(a.history, Entry{TransactionID: id, Amount: e.Amount, PostedAt: p.PostedAt, AvailableAt: p.AvailableAt})
+		if limit := m.opts.HistoryLength; len(a.history) >= 2*limit {
+			// Keep the newest limit entries; compacting only at twice the
+			// limit makes the copy cost one entry per posting.
+			a.history = append(a.history[:0:0], a.history[len(a.history)-limit:]...)
+		}
 	}
 	m.txs[id] = p
+	m.posted = append(m.posted, postedID{id: id, at: now})
 	return p.clone(), nil
 }
 
@@ -123,6 +154,7 @@ func (m *MemoryLedger) Reverse(ctx context.Context, id, reversalID string) (Post
 	if m.closed {
 		return Posted{}, ErrClosed
 	}
+	m.forgetLocked(m.nowMillis())
 	orig, ok := m.txs[id]
 	if !ok {
 		return Posted{}, ErrNotFound
@@ -151,6 +183,7 @@ func (m *MemoryLedger) Transaction(ctx context.Context, id string) (Posted, erro
 	if m.closed {
 		return Posted{}, ErrClosed
 	}
+	m.forgetLocked(m.nowMillis())
 	p, ok := m.txs[id]
 	if !ok {
 		return Posted{}, ErrNotFound
@@ -206,7 +239,7 @@ func (m *MemoryLedger) History(ctx context.Context, account string, limit int) (
 	if a == nil {
 		return nil, nil
 	}
-	n := min(limit, len(a.history))
+	n := min(limit, len(a.history), m.opts.HistoryLength)
 	out := make([]Entry, 0, n)
 	for i := len(a.history) - 1; i >= len(a.history)-n; i-- {
 		out = append(out, a.history[i])

@@ -56,6 +56,7 @@ var (
 //	                      newest first
 type RedisLedger struct {
 	client RedisClient
+	opts   LedgerOptions
 	policy durable.Policy // replicas every posting waits for
 	tag    string
 	closed atomic.Bool
@@ -72,7 +73,7 @@ func NewRedisLedger(client RedisClient, opts LedgerOptions) (*RedisLedger, error
 	if rule := durable.CheckClient(client, policy); rule != "" {
 		return nil, &InputError{Field: "WaitReplicas", Rule: rule}
 	}
-	return &RedisLedger{client: client, policy: policy, tag: keyspace.Tag(opts.Prefix)}, nil
+	return &RedisLedger{client: client, opts: opts, policy: policy, tag: keyspace.Tag(opts.Prefix)}, nil
 }
 
 func (l *RedisLedger) txKey(id string) string { return l.tag + ":tx:" + id }
@@ -104,7 +105,7 @@ func (l *RedisLedger) post(ctx context.Context, id string, postings []Posting, a
 		keys[1] = l.txKey(reverses)
 	}
 	args := make([]any, 0, 6+len(postings))
-	args = append(args, id, fp, enc, avail, reverses, origEnc)
+	args = append(args, id, fp, enc, avail, reverses, origEnc, l.opts.HistoryLength, l.opts.Retention.Milliseconds())
 	for _, p := range postings {
 		b, d, h := l.accountKeys(p.Account)
 		keys = append(keys, b, d, h)

@@ -18,7 +18,10 @@
 -- ARGV[5]   for a reversal, the original's ID; otherwise ""
 -- ARGV[6]   for a reversal, the original's encoded postings as the caller
 --           read them (the keys above were built from them)
--- ARGV[7..] the amount of each account's posting, in KEYS order
+-- ARGV[7]   how many entries an account's history keeps (older ones are
+--           trimmed)
+-- ARGV[8]   how long (ms) the transaction's record is kept
+-- ARGV[9..] the amount of each account's posting, in KEYS order
 --
 -- Returns:
 --   {0, posted ms, available ms}   posted
@@ -67,7 +70,7 @@ local avs, nows = string.format('%d', av), string.format('%d', now)
 local limit, field = 9007199254740991, 'a'
 if av > now then field = 'p' end
 for i = 3, #KEYS, 3 do
-  local amount = tonumber(ARGV[7 + (i - 3) / 3])
+  local amount = tonumber(ARGV[9 + (i - 3) / 3])
   local bal = tonumber(redis.call('HGET', KEYS[i], field) or '0')
   if (amount > 0 and bal >= 0 and bal > limit - amount) or (amount < 0 and bal <= 0 and bal < -limit - amount) then
     return {7, (i - 3) / 3}
@@ -77,7 +80,7 @@ end
 if reverses ~= '' then redis.call('HSET', KEYS[2], 'rb', id) end
 
 for i = 3, #KEYS, 3 do
-  local amount = ARGV[7 + (i - 3) / 3]
+  local amount = ARGV[9 + (i - 3) / 3]
   if av > now then
     redis.call('HINCRBY', KEYS[i], 'p', amount)
     redis.call('ZADD', KEYS[i + 1], avs, id .. ' ' .. amount)
@@ -85,6 +88,8 @@ for i = 3, #KEYS, 3 do
     redis.call('HINCRBY', KEYS[i], 'a', amount)
   end
   redis.call('LPUSH', KEYS[i + 2], id .. ' ' .. amount .. ' ' .. nows .. ' ' .. avs)
+  redis.call('LTRIM', KEYS[i + 2], 0, tonumber(ARGV[7]) - 1)
 end
 redis.call('HSET', tx, 'f', fp, 'p', enc, 'at', nows, 'av', avs, 'rv', reverses)
+redis.call('PEXPIRE', tx, ARGV[8])
 return {0, now, av}
