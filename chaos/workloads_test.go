@@ -476,7 +476,7 @@ type couponLoad struct {
 }
 
 func newCouponLoad(_ context.Context, e env) (*couponLoad, error) {
-	r, err := pricing.NewRedisRedemptions(e.client, e.prefix+":coupon")
+	r, err := pricing.NewRedisRedemptions(e.client, pricing.RedemptionsOptions{Prefix: e.prefix + ":coupon"})
 	if err != nil {
 		return nil, err
 	}

@@ -59,11 +59,11 @@ func BenchmarkQuote(b *testing.B) {
 func BenchmarkRedeem(b *testing.B) {
 	for _, name := range []string{"memory", "redis"} {
 		b.Run(name, func(b *testing.B) {
-			var s pricing.Redemptions = pricing.NewMemoryRedemptions(nil)
+			var s pricing.Redemptions = pricing.NewMemoryRedemptions(pricing.RedemptionsOptions{})
 			if name == "redis" {
 				c := redistest.Client(b)
 				var err error
-				if s, err = pricing.NewRedisRedemptions(c, redistest.Prefix(b, c)); err != nil {
+				if s, err = pricing.NewRedisRedemptions(c, pricing.RedemptionsOptions{Prefix: redistest.Prefix(b, c)}); err != nil {
 					b.Fatal(err)
 				}
 			}

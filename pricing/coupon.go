@@ -23,6 +23,11 @@ var (
 	// ErrNotHeld: the redemption was released or expired, so it cannot be
 	// committed.
 	ErrNotHeld = errors.New("pricing: redemption no longer held")
+	// ErrNotReplicated means a Redis write was applied by the master but
+	// fewer than RedemptionsOptions.WaitReplicas replicas acknowledged it
+	// within WaitTimeout, so a failover now could lose it: the outcome is
+	// unknown. Repeat the call (same coupon and order) to learn it.
+	ErrNotReplicated = errors.New("pricing: write not acknowledged by enough replicas; outcome unknown, repeat the call")
 )
 
 // RedemptionState is where a redemption is in its life.
@@ -135,9 +140,46 @@ func checkReserve(coupon string, limits CouponLimits, customer, orderID string, 
 	return nil
 }
 
+// RedemptionsOptions configure a redemption store. The zero value means
+// the documented defaults.
+type RedemptionsOptions struct {
+	// Prefix starts the Redis keys of every coupon (see RedisRedemptions).
+	// Default "shopkit:coupon". Redis only.
+	Prefix string
+	// Now is the Memory store's clock. Default time.Now. The Redis store
+	// uses the server's TIME.
+	Now func() time.Time
+	// Retention is how long a redemption's record is kept after it last
+	// changed state (committed, released or lapsed), to answer replays and
+	// to let a committed use be released (a refund); then it is forgotten.
+	// Use counts are kept whatever the retention. Default 90 days.
+	Retention time.Duration
+	// WaitReplicas, if positive, makes every Redis write wait until that
+	// many replicas have acknowledged it (WAIT), up to WaitTimeout
+	// (default 1s); if they do not, the call returns ErrNotReplicated.
+	// Needs a *redis.Client (standalone or failover) or
+	// *redis.ClusterClient. Redis only.
+	WaitReplicas int
+	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
+	WaitTimeout time.Duration
+}
+
+func (o RedemptionsOptions) withDefaults() RedemptionsOptions {
+	if o.Prefix == "" {
+		o.Prefix = "shopkit:coupon"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Retention <= 0 {
+		o.Retention = 90 * 24 * time.Hour
+	}
+	return o
+}
+
 // MemoryRedemptions is Redemptions in process memory.
 type MemoryRedemptions struct {
-	now     func() time.Time
+	opts    RedemptionsOptions
 	mu      sync.Mutex
 	coupons map[string]*memCoupon
 }
@@ -147,35 +189,74 @@ type memCoupon struct {
 	customer map[string]int64
 	orders   map[string]*Redemption
 	holds    map[string]*Redemption // the Held subset of orders
+	// finished lists orders in the order they finished (committed,
+	// released, lapsed), to forget their records Retention later; an entry
+	// whose record changed again since is skipped.
+	finished []finishedOrder
+	changed  map[string]time.Time // order → when it last finished
+}
+
+type finishedOrder struct {
+	order string
+	at    time.Time
 }
 
 var _ Redemptions = (*MemoryRedemptions)(nil)
 
-// NewMemoryRedemptions returns an empty store reading time from now
-// (nil: time.Now).
-func NewMemoryRedemptions(now func() time.Time) *MemoryRedemptions {
-	if now == nil {
-		now = time.Now
-	}
-	return &MemoryRedemptions{now: now, coupons: map[string]*memCoupon{}}
+// NewMemoryRedemptions returns an empty store; opts.Prefix and the replica
+// options do not apply.
+func NewMemoryRedemptions(opts RedemptionsOptions) *MemoryRedemptions {
+	return &MemoryRedemptions{opts: opts.withDefaults(), coupons: map[string]*memCoupon{}}
 }
+
+func (m *MemoryRedemptions) now() time.Time { return m.opts.Now() }
 
 func (m *MemoryRedemptions) coupon(code string) *memCoupon {
 	c := m.coupons[code]
 	if c == nil {
-		c = &memCoupon{customer: map[string]int64{}, orders: map[string]*Redemption{}, holds: map[string]*Redemption{}}
+		c = &memCoupon{customer: map[string]int64{}, orders: map[string]*Redemption{}, holds: map[string]*Redemption{},
+			changed: map[string]time.Time{}}
 		m.coupons[code] = c
 	}
 	return c
+}
+
+// finish notes that r reached a final (or committed) state now.
+func (c *memCoupon) finish(r *Redemption, now time.Time) {
+	delete(c.holds, r.OrderID)
+	c.finished = append(c.finished, finishedOrder{order: r.OrderID, at: now})
+	c.changed[r.OrderID] = now
+}
+
+// unuse returns a use of customer, dropping the customer at zero.
+func (c *memCoupon) unuse(customer string) {
+	c.used--
+	if c.customer[customer]--; c.customer[customer] <= 0 {
+		delete(c.customer, customer)
+	}
+}
+
+// forget drops the records that finished Retention ago or earlier.
+func (c *memCoupon) forget(now time.Time, retention time.Duration) {
+	n := 0
+	for n < len(c.finished) && !now.Before(c.finished[n].at.Add(retention)) {
+		if f := c.finished[n]; c.changed[f.order].Equal(f.at) {
+			delete(c.orders, f.order)
+			delete(c.changed, f.order)
+		}
+		n++
+	}
+	if n > 0 {
+		c.finished = append(c.finished[:0:0], c.finished[n:]...)
+	}
 }
 
 // expire lapses the hold if its time is up, returning its use.
 func (c *memCoupon) expire(r *Redemption, now time.Time) {
 	if r.State == Held && !now.Before(r.ExpiresAt) {
 		r.State = Expired
-		c.used--
-		c.customer[r.Customer]--
-		delete(c.holds, r.OrderID)
+		c.unuse(r.Customer)
+		c.finish(r, now)
 	}
 }
 
@@ -196,6 +277,7 @@ func (m *MemoryRedemptions) Reserve(_ context.Context, coupon string, limits Cou
 	now := m.now()
 	c := m.coupon(coupon)
 	c.expireAll(now)
+	c.forget(now, m.opts.Retention)
 	if r, ok := c.orders[orderID]; ok {
 		if r.Customer != customer {
 			return Redemption{}, ErrOrderConflict
@@ -222,11 +304,16 @@ func (m *MemoryRedemptions) find(coupon, orderID string) (*memCoupon, *Redemptio
 		return nil, nil, err
 	}
 	c := m.coupons[coupon]
-	if c == nil || c.orders[orderID] == nil {
+	if c == nil {
 		return nil, nil, ErrUnknownRedemption
 	}
+	now := m.now()
+	c.forget(now, m.opts.Retention)
 	r := c.orders[orderID]
-	c.expire(r, m.now())
+	if r == nil {
+		return nil, nil, ErrUnknownRedemption
+	}
+	c.expire(r, now)
 	return c, r, nil
 }
 
@@ -241,7 +328,7 @@ func (m *MemoryRedemptions) Commit(_ context.Context, coupon, orderID string) (R
 	switch r.State {
 	case Held:
 		r.State = Committed
-		delete(c.holds, orderID)
+		c.finish(r, m.now())
 	case Released, Expired:
 		return *r, ErrNotHeld
 	}
@@ -258,10 +345,9 @@ func (m *MemoryRedemptions) Release(_ context.Context, coupon, orderID string) (
 		return Redemption{}, err
 	}
 	if r.State == Held || r.State == Committed {
-		delete(c.holds, orderID)
 		r.State = Released
-		c.used--
-		c.customer[r.Customer]--
+		c.unuse(r.Customer)
+		c.finish(r, m.now())
 	}
 	return *r, nil
 }

@@ -3,6 +3,7 @@ package pricing
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shopkit/shopkit/internal/durable"
 	"github.com/shopkit/shopkit/internal/keyspace"
 	"github.com/shopkit/shopkit/internal/opscript"
 )
@@ -21,45 +23,67 @@ var (
 )
 
 // RedisRedemptions is Redemptions on Redis or Redis Cluster. Coupon C
-// uses "{<prefix>:C}:orders", ":holds", ":used" and ":customers": one hash
-// tag per coupon, so coupons spread over a Cluster while each coupon's
-// limits are decided by one script on one node, timed by the server's
-// TIME. Redemption records are kept as the coupon's history.
+// uses "{<prefix>:C}:orders", ":holds", ":used", ":customers" and ":fin":
+// one hash tag per coupon, so coupons spread over a Cluster while each
+// coupon's limits are decided by one script on one node, timed by the
+// server's TIME. A redemption's record is forgotten Retention after it
+// last changed state; the use counts (":used", ":customers") are kept.
 type RedisRedemptions struct {
-	client redis.Scripter
+	client RedemptionsRedisClient
 	prefix string
+	opts   RedemptionsOptions
+	policy durable.Policy // replicas every write waits for
 }
+
+// RedemptionsRedisClient is the part of go-redis RedisRedemptions uses.
+type RedemptionsRedisClient interface {
+	redis.Scripter
+	Pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
+}
+
+var _ RedemptionsRedisClient = redis.UniversalClient(nil)
 
 var _ Redemptions = (*RedisRedemptions)(nil)
 
-// NewRedisRedemptions returns a store under prefix (default
-// "shopkit:coupon").
-func NewRedisRedemptions(client redis.Scripter, prefix string) (*RedisRedemptions, error) {
-	if prefix == "" {
-		prefix = "shopkit:coupon"
-	}
-	if rule := keyspace.CheckPrefix(prefix); rule != "" {
+// NewRedisRedemptions returns a store on client; opts.Now does not apply.
+func NewRedisRedemptions(client RedemptionsRedisClient, opts RedemptionsOptions) (*RedisRedemptions, error) {
+	opts = opts.withDefaults()
+	if rule := keyspace.CheckPrefix(opts.Prefix); rule != "" {
 		return nil, &InputError{Field: "Prefix", Rule: rule}
 	}
-	return &RedisRedemptions{client: client, prefix: prefix}, nil
+	policy := durable.Policy{Replicas: opts.WaitReplicas, Timeout: opts.WaitTimeout}
+	if rule := durable.CheckClient(client, policy); rule != "" {
+		return nil, &InputError{Field: "WaitReplicas", Rule: rule}
+	}
+	return &RedisRedemptions{client: client, prefix: opts.Prefix, opts: opts, policy: policy}, nil
 }
 
-// keys returns coupon C's orders, holds, used and customers keys.
+// keys returns coupon C's orders, holds, used, customers and finished
+// keys.
 func (r *RedisRedemptions) keys(coupon string) []string {
 	tag := "{" + r.prefix + ":" + coupon + "}"
-	return []string{tag + ":orders", tag + ":holds", tag + ":used", tag + ":customers"}
+	return []string{tag + ":orders", tag + ":holds", tag + ":used", tag + ":customers", tag + ":fin"}
 }
 
-func (r *RedisRedemptions) run(ctx context.Context, coupon string, args ...any) ([]any, error) {
-	res, err := redeemScript.Run(ctx, r.client, r.keys(coupon), args...).Slice()
+// run runs redeem.lua: op, then the retention, then the op's arguments.
+func (r *RedisRedemptions) run(ctx context.Context, coupon, op string, args ...any) ([]any, error) {
+	all := append([]any{op, r.opts.Retention.Milliseconds()}, args...)
+	cmd, err := durable.Run(ctx, r.client, r.policy, redeemScript, r.keys(coupon), all...)
+	if errors.Is(err, durable.ErrTimeout) {
+		return nil, fmt.Errorf("pricing: coupon %s %s: %w (%w)", coupon, op, ErrNotReplicated, err)
+	}
+	var res []any
+	if err == nil {
+		res, err = cmd.Slice()
+	}
 	if err != nil {
-		return nil, fmt.Errorf("pricing: coupon %s %v: %w", coupon, args[0], err)
+		return nil, fmt.Errorf("pricing: coupon %s %s: %w", coupon, op, err)
 	}
 	return res, nil
 }
 
-func (r *RedisRedemptions) redeem(ctx context.Context, coupon, orderID string, args ...any) (Redemption, error) {
-	res, err := r.run(ctx, coupon, args...)
+func (r *RedisRedemptions) redeem(ctx context.Context, coupon, orderID, op string, args ...any) (Redemption, error) {
+	res, err := r.run(ctx, coupon, op, args...)
 	if err != nil {
 		return Redemption{}, err
 	}

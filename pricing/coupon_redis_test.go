@@ -22,7 +22,7 @@ import (
 func TestMalformedRecordsDoNotBlockLapses(t *testing.T) {
 	client := redistest.Client(t)
 	ctx := context.Background()
-	s, err := NewRedisRedemptions(client, redistest.Prefix(t, client))
+	s, err := NewRedisRedemptions(client, RedemptionsOptions{Prefix: redistest.Prefix(t, client)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,10 @@
 package pricing_test
 
 import (
+	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -11,12 +14,14 @@ import (
 )
 
 func TestMemoryRedemptions(t *testing.T) {
-	pricingtest.Run(t, func(t *testing.T) pricing.Redemptions { return pricing.NewMemoryRedemptions(nil) })
+	pricingtest.Run(t, func(t *testing.T) pricing.Redemptions {
+		return pricing.NewMemoryRedemptions(pricing.RedemptionsOptions{})
+	})
 }
 
 func newRedisRedemptions(client redis.UniversalClient) pricingtest.NewStore {
 	return func(t *testing.T) pricing.Redemptions {
-		s, err := pricing.NewRedisRedemptions(client, redistest.Prefix(t, client))
+		s, err := pricing.NewRedisRedemptions(client, pricing.RedemptionsOptions{Prefix: redistest.Prefix(t, client)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -33,7 +38,7 @@ func TestRedisClusterRedemptions(t *testing.T) {
 }
 
 func TestNewRedisRedemptionsPrefix(t *testing.T) {
-	if _, err := pricing.NewRedisRedemptions(nil, "bad{prefix}"); err == nil {
+	if _, err := pricing.NewRedisRedemptions(nil, pricing.RedemptionsOptions{Prefix: "bad{prefix}"}); err == nil {
 		t.Fatal("a prefix with braces was accepted")
 	}
 }
@@ -72,4 +77,88 @@ func TestRedisResentRedemptions(t *testing.T) {
 // every outcome the suite checks must survive the resend.
 func TestRedisResentRuleSource(t *testing.T) {
 	pricingtest.RunRuleSource(t, newRedisRuleSource(redistest.Resending(t, redistest.Client(t))))
+}
+
+// testRetention: a redemption's record is forgotten Retention after it last
+// changed state (a committed use then counts for good, and its release is
+// unknown), a customer with no live uses leaves no trace, and the counts
+// stay right.
+//
+// Regression: Memory kept every redemption record forever, and Redis kept
+// every order in the coupon's hash and every customer ever seen.
+func testRetention(t *testing.T, s pricing.Redemptions, wait func()) {
+	ctx := context.Background()
+	lim := pricing.CouponLimits{Global: 10}
+	for _, o := range []string{"o1", "o2"} {
+		if _, err := s.Reserve(ctx, "KEEP", lim, "c-"+o, o, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Commit(ctx, "KEEP", "o1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Release(ctx, "KEEP", "o2"); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := s.Usage(ctx, "KEEP", "c-o2"); err != nil || u != (pricing.CouponUsage{Global: 1}) {
+		t.Fatalf("usage %+v, %v; want the committed use only", u, err)
+	}
+	wait()
+	if _, err := s.Usage(ctx, "KEEP", "c-o1"); err != nil { // any call forgets what is due
+		t.Fatal(err)
+	}
+	for _, o := range []string{"o1", "o2"} {
+		if _, err := s.Release(ctx, "KEEP", o); !errors.Is(err, pricing.ErrUnknownRedemption) {
+			t.Fatalf("Release(%s) after the retention: %v, want ErrUnknownRedemption", o, err)
+		}
+	}
+	if u, err := s.Usage(ctx, "KEEP", "c-o1"); err != nil || u != (pricing.CouponUsage{Global: 1, Customer: 1}) {
+		t.Fatalf("usage after the retention %+v, %v; want the committed use still counted", u, err)
+	}
+}
+
+func TestMemoryRedemptionsRetention(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	s := pricing.NewMemoryRedemptions(pricing.RedemptionsOptions{Retention: time.Hour, Now: func() time.Time { return now }})
+	testRetention(t, s, func() { now = now.Add(time.Hour) })
+}
+
+func TestRedisRedemptionsRetention(t *testing.T) {
+	c := redistest.Client(t)
+	prefix := redistest.Prefix(t, c)
+	s, err := pricing.NewRedisRedemptions(c, pricing.RedemptionsOptions{Prefix: prefix, Retention: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testRetention(t, s, func() { time.Sleep(300 * time.Millisecond) })
+	ctx := context.Background()
+	tag := "{" + prefix + ":KEEP}"
+	if n, err := c.HLen(ctx, tag+":orders").Result(); err != nil || n != 0 {
+		t.Fatalf("%d order records left, %v; want none", n, err)
+	}
+	if f, err := c.HKeys(ctx, tag+":customers").Result(); err != nil || len(f) != 1 || f[0] != "c-o1" {
+		t.Fatalf("customers %v, %v; want only c-o1, who holds a use", f, err)
+	}
+}
+
+// TestRedemptionsWaitReplicas: with WaitReplicas a hold is reported only
+// once a replica has it; without a replica in time the caller gets
+// ErrNotReplicated.
+func TestRedemptionsWaitReplicas(t *testing.T) {
+	master, replica := redistest.Replicated(t)
+	ctx := context.Background()
+	s, err := pricing.NewRedisRedemptions(master, pricing.RedemptionsOptions{Prefix: redistest.Prefix(t, master), WaitReplicas: 1, WaitTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim := pricing.CouponLimits{Global: 5}
+	if _, err := s.Reserve(ctx, "C", lim, "alice", "o1", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := replica.ReplicaOf(ctx, "no", "one").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Reserve(ctx, "C", lim, "bob", "o2", time.Hour); !errors.Is(err, pricing.ErrNotReplicated) {
+		t.Fatalf("Reserve without a replica: %v, want ErrNotReplicated", err)
+	}
 }

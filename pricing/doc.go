@@ -38,7 +38,15 @@
 // holds that expire after their TTL and return their use exactly once.
 // MemoryRedemptions and RedisRedemptions (one Lua script per call, one
 // hash tag per coupon, Cluster-safe) pass the same suite in pricingtest,
-// including races of hundreds of shoppers for a few uses.
+// including races of hundreds of shoppers for a few uses. Both take
+// RedemptionsOptions: a redemption's record is forgotten Retention
+// (default 90 days) after it last changed state, so a committed use can be
+// released (a refund) within that time and counts for good after it; the
+// use counts themselves are kept, one small record per coupon and per
+// customer holding uses. With WaitReplicas every Redis write waits for
+// that many replicas to acknowledge it, or returns ErrNotReplicated (see
+// the README on failover). The constructors took positional arguments
+// before RedemptionsOptions; the options carry everything now.
 //
 // A RuleSet is immutable and safe for concurrent quoting. To change rules
 // while serving, Publish them to a RuleSource (MemoryRuleSource, or

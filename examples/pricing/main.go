@@ -130,10 +130,10 @@ func race(store pricing.Redemptions) {
 func openStore(redisAddr, clusterAddrs string) (pricing.Redemptions, func(), error) {
 	client := exampleredis.Dial(redisAddr, clusterAddrs)
 	if client == nil {
-		return pricing.NewMemoryRedemptions(nil), func() {}, nil
+		return pricing.NewMemoryRedemptions(pricing.RedemptionsOptions{}), func() {}, nil
 	}
 	prefix := fmt.Sprintf("example:coupon:%d", os.Getpid())
-	s, err := pricing.NewRedisRedemptions(client, prefix)
+	s, err := pricing.NewRedisRedemptions(client, pricing.RedemptionsOptions{Prefix: prefix})
 	if err != nil {
 		return nil, nil, err
 	}

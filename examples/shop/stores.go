@@ -51,7 +51,7 @@ func openMemory() *stores {
 	ledger := payout.NewMemoryLedger(payout.LedgerOptions{})
 	gate := seckill.NewMemoryGate(nil, seckill.GateOptions{Limiter: limiter, PerUser: perUserBuy})
 	return &stores{
-		stock: stock, coupons: pricing.NewMemoryRedemptions(nil), ledger: ledger,
+		stock: stock, coupons: pricing.NewMemoryRedemptions(pricing.RedemptionsOptions{}), ledger: ledger,
 		merges: logistics.NewMemoryMerge(0, nil), limiter: limiter, gate: gate,
 		sticky: abtest.NewMemorySticky(), events: funnel.NewMemory(funnel.Options{}),
 		backend: "memory",
@@ -80,7 +80,7 @@ func openRedis(client redis.UniversalClient, prefix string) (*stores, error) {
 	}
 	closers = append(closers, stock.Close)
 	s.stock = stock
-	if s.coupons, err = pricing.NewRedisRedemptions(client, p("coupons")); err != nil {
+	if s.coupons, err = pricing.NewRedisRedemptions(client, pricing.RedemptionsOptions{Prefix: p("coupons")}); err != nil {
 		return fail("coupons", err)
 	}
 	ledger, err := payout.NewRedisLedger(client, payout.LedgerOptions{Prefix: p("ledger")})

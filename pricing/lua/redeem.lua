@@ -7,10 +7,15 @@
 --          time cannot), so every record parses one way only
 -- KEYS[2]  holds: zset order ID by expiry (ms), the held orders only
 -- KEYS[3]  used: string, live uses (held + committed)
--- KEYS[4]  customers: hash customer -> live uses
+-- KEYS[4]  customers: hash customer -> live uses (a customer with none
+--          has no field)
+-- KEYS[5]  finished: zset order ID -> when its record is forgotten (ms);
+--          a record is forgotten retention after it last changed state
+--          (commit, release, lapse), a few per call
 -- ARGV[1]  reserve | commit | release | usage
--- ARGV[2]  order ID (customer ID for usage)
--- ARGV[3..6] reserve: customer, global limit, per-customer limit, TTL ms
+-- ARGV[2]  retention (ms)
+-- ARGV[3]  order ID (customer ID for usage)
+-- ARGV[4..7] reserve: customer, global limit, per-customer limit, TTL ms
 --
 -- Returns {status, record}; status is ok, conflict, global, customer,
 -- unknown or notheld. usage returns {used, customer uses}.
@@ -20,16 +25,35 @@
 -- with the first call's reply, so this body runs once per call.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local forgetAt = now + tonumber(ARGV[2])
+
+-- unuse returns a use of cust, dropping the customer's field at zero.
+local function unuse(cust)
+  redis.call('DECR', KEYS[3])
+  if redis.call('HINCRBY', KEYS[4], cust, -1) <= 0 then redis.call('HDEL', KEYS[4], cust) end
+end
+
+-- finish records a final (or committed) state and when to forget it.
+local function finish(oid, rec)
+  redis.call('HSET', KEYS[1], oid, rec)
+  redis.call('ZREM', KEYS[2], oid)
+  redis.call('ZADD', KEYS[5], forgetAt, oid)
+end
+
+-- Forget a few records whose retention has passed.
+local gone = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now, 'LIMIT', 0, 16)
+if #gone > 0 then
+  redis.call('HDEL', KEYS[1], unpack(gone))
+  redis.call('ZREM', KEYS[5], unpack(gone))
+end
 
 -- lapse turns an overdue hold into expired and returns its use.
 local function lapse(oid, rec)
   local exp, cust = string.match(rec, '^held|(%d+)|(.*)$')
   if cust and tonumber(exp) <= now then
     rec = 'expired|' .. exp .. '|' .. cust
-    redis.call('HSET', KEYS[1], oid, rec)
-    redis.call('ZREM', KEYS[2], oid)
-    redis.call('DECR', KEYS[3])
-    redis.call('HINCRBY', KEYS[4], cust, -1)
+    finish(oid, rec)
+    unuse(cust)
   end
   return rec
 end
@@ -47,23 +71,23 @@ end
 
 local op = ARGV[1]
 if op == 'usage' then
-  return {tonumber(redis.call('GET', KEYS[3]) or '0'), tonumber(redis.call('HGET', KEYS[4], ARGV[2]) or '0')}
+  return {tonumber(redis.call('GET', KEYS[3]) or '0'), tonumber(redis.call('HGET', KEYS[4], ARGV[3]) or '0')}
 end
 
-local oid = ARGV[2]
+local oid = ARGV[3]
 local rec = redis.call('HGET', KEYS[1], oid)
 if rec then rec = lapse(oid, rec) end
 
 if op == 'reserve' then
-  local cust = ARGV[3]
+  local cust = ARGV[4]
   if rec then
     if string.match(rec, '^[a-z]+|%d+|(.*)$') ~= cust then return {'conflict', rec} end
     return {'ok', rec}
   end
-  local glimit, climit = tonumber(ARGV[4]), tonumber(ARGV[5])
+  local glimit, climit = tonumber(ARGV[5]), tonumber(ARGV[6])
   if glimit > 0 and tonumber(redis.call('GET', KEYS[3]) or '0') >= glimit then return {'global', ''} end
   if climit > 0 and tonumber(redis.call('HGET', KEYS[4], cust) or '0') >= climit then return {'customer', ''} end
-  local exp = string.format('%d', now + tonumber(ARGV[6]))
+  local exp = string.format('%d', now + tonumber(ARGV[7]))
   rec = 'held|' .. exp .. '|' .. cust
   redis.call('HSET', KEYS[1], oid, rec)
   redis.call('ZADD', KEYS[2], exp, oid)
@@ -79,8 +103,7 @@ if not state then return {'malformed', rec} end
 if op == 'commit' then
   if state == 'held' then
     rec = 'committed|' .. exp .. '|' .. cust
-    redis.call('HSET', KEYS[1], oid, rec)
-    redis.call('ZREM', KEYS[2], oid)
+    finish(oid, rec)
   elseif state ~= 'committed' then
     return {'notheld', rec}
   end
@@ -90,10 +113,8 @@ end
 if op == 'release' then
   if state == 'held' or state == 'committed' then
     rec = 'released|' .. exp .. '|' .. cust
-    redis.call('HSET', KEYS[1], oid, rec)
-    redis.call('ZREM', KEYS[2], oid)
-    redis.call('DECR', KEYS[3])
-    redis.call('HINCRBY', KEYS[4], cust, -1)
+    finish(oid, rec)
+    unuse(cust)
   end
   return {'ok', rec}
 end
