@@ -659,7 +659,7 @@ type mergeLoad struct {
 }
 
 func newMergeLoad(_ context.Context, e env) (*mergeLoad, error) {
-	m, err := logistics.NewRedisMerge(e.client, e.prefix+":merge", time.Minute)
+	m, err := logistics.NewRedisMerge(e.client, logistics.MergeOptions{Prefix: e.prefix + ":merge", Window: time.Minute})
 	if err != nil {
 		return nil, err
 	}

@@ -45,11 +45,11 @@ func BenchmarkShop(b *testing.B) {
 func BenchmarkMergeIngest(b *testing.B) {
 	for _, name := range []string{"memory", "redis"} {
 		b.Run(name, func(b *testing.B) {
-			var s logistics.MergeStore = logistics.NewMemoryMerge(0, nil)
+			var s logistics.MergeStore = logistics.NewMemoryMerge(logistics.MergeOptions{})
 			if name == "redis" {
 				c := redistest.Client(b)
 				var err error
-				if s, err = logistics.NewRedisMerge(c, redistest.Prefix(b, c), 0); err != nil {
+				if s, err = logistics.NewRedisMerge(c, logistics.MergeOptions{Prefix: redistest.Prefix(b, c)}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -31,6 +31,11 @@
 // leaves its group. Joining is atomic under concurrent arrivals and
 // idempotent by order ID. MemoryMerge and RedisMerge (one hash tag per
 // recipient, window by the server's TIME) pass one conformance suite.
+// Both take MergeOptions (the constructors took positional arguments
+// before): a group is forgotten Retention (default 7 days) after it
+// closes, with its members, and a recipient's Redis keys expire together
+// that long after its newest group closes. With WaitReplicas every Redis
+// write waits for that many replicas, or returns ErrNotReplicated.
 //
 // # Waybills
 //

@@ -14,8 +14,17 @@ import (
 	"github.com/shopkit/shopkit/internal/keyspace"
 )
 
-// ErrUnknownOrder means the order is in no merge group.
-var ErrUnknownOrder = errors.New("logistics: order not in any merge group")
+// Merge store errors.
+var (
+	// ErrUnknownOrder means the order is in no merge group (never added,
+	// removed, or its group outlived MergeOptions.Retention).
+	ErrUnknownOrder = errors.New("logistics: order not in any merge group")
+	// ErrNotReplicated means a Redis write was applied by the master but
+	// fewer than MergeOptions.WaitReplicas replicas acknowledged it within
+	// WaitTimeout, so a failover now could lose it: the outcome is
+	// unknown. Repeat the call to learn it.
+	ErrNotReplicated = errors.New("logistics: write not acknowledged by enough replicas; outcome unknown, repeat the call")
+)
 
 // Recipient is who a shipment goes to.
 type Recipient struct {
@@ -135,28 +144,93 @@ func checkMerge(key, orderID string, grams int64) error {
 // DefaultWindow is how long a merge group stays open.
 const DefaultWindow = 15 * time.Minute
 
+// MergeOptions configure a merge store. The zero value means the
+// documented defaults.
+type MergeOptions struct {
+	// Prefix starts the Redis keys of every merge key (see RedisMerge).
+	// Default "shopkit:merge". Redis only.
+	Prefix string
+	// Window is how long a group stays open after its first order.
+	// Default DefaultWindow.
+	Window time.Duration
+	// Retention is how long a group (and which group each of its orders
+	// is in) is kept after it closes; then it is forgotten and its orders
+	// are unknown (ErrUnknownOrder). Default 7 days.
+	Retention time.Duration
+	// Now is the Memory store's clock. Default time.Now. The Redis store
+	// uses the server's TIME.
+	Now func() time.Time
+	// WaitReplicas, if positive, makes every Redis write wait until that
+	// many replicas have acknowledged it (WAIT), up to WaitTimeout
+	// (default 1s); if they do not, the call returns ErrNotReplicated.
+	// Needs a *redis.Client (standalone or failover) or
+	// *redis.ClusterClient. Redis only.
+	WaitReplicas int
+	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
+	WaitTimeout time.Duration
+}
+
+func (o MergeOptions) withDefaults() MergeOptions {
+	if o.Prefix == "" {
+		o.Prefix = "shopkit:merge"
+	}
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
+	}
+	if o.Retention <= 0 {
+		o.Retention = 7 * 24 * time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
 // MemoryMerge is a process-local MergeStore.
 type MemoryMerge struct {
-	window time.Duration
-	now    func() time.Time
+	opts MergeOptions
 
 	mu     sync.Mutex
 	groups map[string]*Group            // group ID → group
 	open   map[string]string            // key → open group ID
 	member map[string]map[string]string // key → order ID → group ID
 	seq    int
+	// created lists groups in the order they opened, which is the order
+	// they close in, so that the forgettable ones are at the front.
+	created []string
 }
 
-// NewMemoryMerge returns a store with the given window (0: DefaultWindow)
-// and clock (nil: time.Now).
-func NewMemoryMerge(window time.Duration, now func() time.Time) *MemoryMerge {
-	if window <= 0 {
-		window = DefaultWindow
+// NewMemoryMerge returns an empty store; opts.Prefix and the replica
+// options do not apply.
+func NewMemoryMerge(opts MergeOptions) *MemoryMerge {
+	return &MemoryMerge{opts: opts.withDefaults(), groups: map[string]*Group{}, open: map[string]string{}, member: map[string]map[string]string{}}
+}
+
+// forgetLocked drops the groups closed Retention ago or earlier, with
+// their members.
+func (m *MemoryMerge) forgetLocked(now time.Time) {
+	n := 0
+	for ; n < len(m.created); n++ {
+		g := m.groups[m.created[n]]
+		if now.Before(g.ClosesAt.Add(m.opts.Retention)) {
+			break
+		}
+		for _, o := range g.Orders {
+			if m.member[g.Key][o.ID] == g.ID {
+				delete(m.member[g.Key], o.ID)
+			}
+		}
+		if len(m.member[g.Key]) == 0 {
+			delete(m.member, g.Key)
+		}
+		if m.open[g.Key] == g.ID {
+			delete(m.open, g.Key)
+		}
+		delete(m.groups, g.ID)
 	}
-	if now == nil {
-		now = time.Now
+	if n > 0 {
+		m.created = append(m.created[:0:0], m.created[n:]...)
 	}
-	return &MemoryMerge{window: window, now: now, groups: map[string]*Group{}, open: map[string]string{}, member: map[string]map[string]string{}}
 }
 
 var _ MergeStore = (*MemoryMerge)(nil)
@@ -168,16 +242,18 @@ func (m *MemoryMerge) Add(_ context.Context, key, orderID string, grams int64) (
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	now := m.opts.Now()
+	m.forgetLocked(now)
 	if gid, ok := m.member[key][orderID]; ok {
 		return m.groups[gid].clone(), nil
 	}
-	now := m.now()
 	g := m.groups[m.open[key]]
 	if g == nil || !now.Before(g.ClosesAt) {
 		m.seq++
-		g = &Group{ID: "g" + strconv.Itoa(m.seq), Key: key, ClosesAt: now.Add(m.window).Truncate(time.Millisecond)}
+		g = &Group{ID: "g" + strconv.Itoa(m.seq), Key: key, ClosesAt: now.Add(m.opts.Window).Truncate(time.Millisecond)}
 		m.groups[g.ID] = g
 		m.open[key] = g.ID
+		m.created = append(m.created, g.ID)
 	}
 	g.Orders = append(g.Orders, MergedOrder{ID: orderID, Grams: grams})
 	g.Grams += grams
@@ -195,6 +271,7 @@ func (m *MemoryMerge) Remove(_ context.Context, key, orderID string) (Group, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.forgetLocked(m.opts.Now())
 	gid, ok := m.member[key][orderID]
 	if !ok {
 		return Group{}, ErrUnknownOrder
@@ -218,6 +295,7 @@ func (m *MemoryMerge) Group(_ context.Context, key, orderID string) (Group, erro
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.forgetLocked(m.opts.Now())
 	gid, ok := m.member[key][orderID]
 	if !ok {
 		return Group{}, ErrUnknownOrder

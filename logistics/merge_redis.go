@@ -3,6 +3,7 @@ package logistics
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shopkit/shopkit/internal/durable"
 	"github.com/shopkit/shopkit/internal/keyspace"
 	"github.com/shopkit/shopkit/internal/opscript"
 )
@@ -25,26 +27,33 @@ var (
 // recipient, so recipients spread over a Cluster and each merge is one
 // script on one node, deciding the window by the server's TIME.
 type RedisMerge struct {
-	client redis.Scripter
+	client MergeRedisClient
 	prefix string
-	window time.Duration
+	opts   MergeOptions
+	policy durable.Policy // replicas every write waits for
 }
+
+// MergeRedisClient is the part of go-redis RedisMerge uses.
+type MergeRedisClient interface {
+	redis.Scripter
+	Pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
+}
+
+var _ MergeRedisClient = redis.UniversalClient(nil)
 
 var _ MergeStore = (*RedisMerge)(nil)
 
-// NewRedisMerge returns a store under prefix (default "shopkit:merge")
-// with the given window (0: DefaultWindow).
-func NewRedisMerge(client redis.Scripter, prefix string, window time.Duration) (*RedisMerge, error) {
-	if prefix == "" {
-		prefix = "shopkit:merge"
-	}
-	if rule := keyspace.CheckPrefix(prefix); rule != "" {
+// NewRedisMerge returns a store on client; opts.Now does not apply.
+func NewRedisMerge(client MergeRedisClient, opts MergeOptions) (*RedisMerge, error) {
+	opts = opts.withDefaults()
+	if rule := keyspace.CheckPrefix(opts.Prefix); rule != "" {
 		return nil, &InputError{Field: "Prefix", Rule: rule}
 	}
-	if window <= 0 {
-		window = DefaultWindow
+	policy := durable.Policy{Replicas: opts.WaitReplicas, Timeout: opts.WaitTimeout}
+	if rule := durable.CheckClient(client, policy); rule != "" {
+		return nil, &InputError{Field: "WaitReplicas", Rule: rule}
 	}
-	return &RedisMerge{client: client, prefix: prefix, window: window}, nil
+	return &RedisMerge{client: client, prefix: opts.Prefix, opts: opts, policy: policy}, nil
 }
 
 // keys returns merge key K's groups, members and open-group keys.
@@ -54,8 +63,15 @@ func (r *RedisMerge) keys(key string) []string {
 }
 
 func (r *RedisMerge) run(ctx context.Context, op, key, orderID string, grams int64) (Group, error) {
-	res, err := mergeScript.Run(ctx, r.client, r.keys(key),
-		op, orderID, grams, r.window.Milliseconds()).StringSlice()
+	cmd, err := durable.Run(ctx, r.client, r.policy, mergeScript, r.keys(key),
+		op, orderID, grams, r.opts.Window.Milliseconds(), r.opts.Retention.Milliseconds())
+	if errors.Is(err, durable.ErrTimeout) {
+		return Group{}, fmt.Errorf("logistics: merge %s %s: %w (%w)", op, orderID, ErrNotReplicated, err)
+	}
+	var res []string
+	if err == nil {
+		res, err = cmd.StringSlice()
+	}
 	if err != nil {
 		return Group{}, fmt.Errorf("logistics: merge %s %s: %w", op, orderID, err)
 	}

@@ -1,6 +1,9 @@
 package logistics_test
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -13,13 +16,13 @@ import (
 
 func TestMemoryMerge(t *testing.T) {
 	logisticstest.Run(t, func(t *testing.T, window time.Duration) logistics.MergeStore {
-		return logistics.NewMemoryMerge(window, nil)
+		return logistics.NewMemoryMerge(logistics.MergeOptions{Window: window})
 	})
 }
 
 func newRedisMerge(client redis.UniversalClient) logisticstest.NewStore {
 	return func(t *testing.T, window time.Duration) logistics.MergeStore {
-		s, err := logistics.NewRedisMerge(client, redistest.Prefix(t, client), window)
+		s, err := logistics.NewRedisMerge(client, logistics.MergeOptions{Prefix: redistest.Prefix(t, client), Window: window})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,4 +73,57 @@ func FuzzNormalize(f *testing.F) {
 // every outcome the suite checks must survive the resend.
 func TestRedisResentMerge(t *testing.T) {
 	logisticstest.Run(t, newRedisMerge(redistest.Resending(t, redistest.Client(t))))
+}
+
+// testMergeRetention: a group is forgotten Retention after it closes, with
+// its members, while a group still in retention is kept.
+//
+// Regression: Redis merge keys never expired and the Memory store never
+// deleted a group.
+func testMergeRetention(t *testing.T, s logistics.MergeStore, wait func()) {
+	ctx := context.Background()
+	if _, err := s.Add(ctx, "alice", "o1", 100); err != nil {
+		t.Fatal(err)
+	}
+	wait() // the first group closes and its retention passes
+	if _, err := s.Add(ctx, "bob", "o2", 200); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Group(ctx, "alice", "o1"); !errors.Is(err, logistics.ErrUnknownOrder) {
+		t.Fatalf("order of a forgotten group: %v, want ErrUnknownOrder", err)
+	}
+	if g, err := s.Group(ctx, "bob", "o2"); err != nil || g.Grams != 200 {
+		t.Fatalf("group in retention: %+v, %v", g, err)
+	}
+}
+
+func TestMemoryMergeRetention(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	s := logistics.NewMemoryMerge(logistics.MergeOptions{Window: time.Minute, Retention: time.Hour, Now: func() time.Time { return now }})
+	testMergeRetention(t, s, func() { now = now.Add(time.Minute + time.Hour) })
+}
+
+func TestRedisMergeRetention(t *testing.T) {
+	c := redistest.Client(t)
+	prefix := redistest.Prefix(t, c)
+	s, err := logistics.NewRedisMerge(c, logistics.MergeOptions{Prefix: prefix, Window: 100 * time.Millisecond, Retention: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testMergeRetention(t, s, func() { time.Sleep(400 * time.Millisecond) })
+	if keys := redistest.KeysWithoutTTL(t, c, prefix); len(keys) > 0 {
+		t.Fatalf("keys that never expire: %v", keys)
+	}
+	// A recipient who keeps ordering keeps its keys alive, but not its old
+	// groups.
+	ctx := context.Background()
+	for i := range 4 {
+		if _, err := s.Add(ctx, "carol", fmt.Sprintf("c%d", i), 1); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(350 * time.Millisecond)
+	}
+	if n, err := c.HLen(ctx, "{"+prefix+":carol}:groups").Result(); err != nil || n > 4 {
+		t.Fatalf("carol's groups hash has %d fields, %v; want the live groups and counters only", n, err)
+	}
 }

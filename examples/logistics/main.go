@@ -150,10 +150,10 @@ func money(minor int64) string { return logistics.Money(minor).StringFixed(2) }
 func openStore(redisAddr, clusterAddrs string) (logistics.MergeStore, func(), error) {
 	client := exampleredis.Dial(redisAddr, clusterAddrs)
 	if client == nil {
-		return logistics.NewMemoryMerge(0, nil), func() {}, nil
+		return logistics.NewMemoryMerge(logistics.MergeOptions{}), func() {}, nil
 	}
 	prefix := fmt.Sprintf("example:merge:%d", os.Getpid())
-	s, err := logistics.NewRedisMerge(client, prefix, 0)
+	s, err := logistics.NewRedisMerge(client, logistics.MergeOptions{Prefix: prefix})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -52,7 +52,7 @@ func openMemory() *stores {
 	gate := seckill.NewMemoryGate(nil, seckill.GateOptions{Limiter: limiter, PerUser: perUserBuy})
 	return &stores{
 		stock: stock, coupons: pricing.NewMemoryRedemptions(pricing.RedemptionsOptions{}), ledger: ledger,
-		merges: logistics.NewMemoryMerge(0, nil), limiter: limiter, gate: gate,
+		merges: logistics.NewMemoryMerge(logistics.MergeOptions{}), limiter: limiter, gate: gate,
 		sticky: abtest.NewMemorySticky(), events: funnel.NewMemory(funnel.Options{}),
 		backend: "memory",
 		closeAll: func() {
@@ -89,7 +89,7 @@ func openRedis(client redis.UniversalClient, prefix string) (*stores, error) {
 	}
 	closers = append(closers, ledger.Close)
 	s.ledger = ledger
-	if s.merges, err = logistics.NewRedisMerge(client, p("merge"), 0); err != nil {
+	if s.merges, err = logistics.NewRedisMerge(client, logistics.MergeOptions{Prefix: p("merge")}); err != nil {
 		return fail("merge windows", err)
 	}
 	if s.limiter, err = seckill.NewRedisLimiter(client, p("ratelimit")); err != nil {

@@ -2,13 +2,17 @@
 -- one, or reads its group. All keys are under the merge key's hash tag.
 --
 -- KEYS[1]  groups: hash group ID -> "<closes ms>|<grams>|<order>:<grams>,..."
---          and field "#" (group sequence)
+--          and fields "#" (group sequence) and "#lo" (the oldest group
+--          not yet forgotten)
 -- KEYS[2]  members: hash order ID -> group ID
 -- KEYS[3]  open group: string group ID
 -- ARGV[1]  add | remove | get
 -- ARGV[2]  order ID
 -- ARGV[3]  grams (add)
 -- ARGV[4]  window (ms) (add)
+-- ARGV[5]  retention (ms): a group is forgotten that long after it
+--          closes, with its members; the three keys expire together that
+--          long after the newest group closes
 --
 -- Returns {group ID, record}, or {} if the order is in no group (remove,
 -- get).
@@ -17,6 +21,30 @@
 -- operation record off the end of KEYS first and answers a resent call
 -- with the first call's reply, so this body runs once per call.
 local op, oid = ARGV[1], ARGV[2]
+local retention = tonumber(ARGV[5])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+-- Forget a few groups, oldest first, whose retention has passed.
+local seq = tonumber(redis.call('HGET', KEYS[1], '#') or '0')
+local lo = tonumber(redis.call('HGET', KEYS[1], '#lo') or '1')
+local start = lo
+while lo <= seq and lo < start + 8 do
+  local g = 'g' .. string.format('%d', lo)
+  local r = redis.call('HGET', KEYS[1], g)
+  if r then
+    local closes, list = string.match(r, '^(%d+)|%d+|(.*)$')
+    if closes and tonumber(closes) + retention > now then break end
+    for entry in string.gmatch(list or '', '[^,]+') do
+      local id = string.match(entry, '^(.*):%d+$')
+      if id and redis.call('HGET', KEYS[2], id) == g then redis.call('HDEL', KEYS[2], id) end
+    end
+    redis.call('HDEL', KEYS[1], g)
+  end
+  lo = lo + 1
+end
+if lo ~= start then redis.call('HSET', KEYS[1], '#lo', string.format('%d', lo)) end
+
 local gid = redis.call('HGET', KEYS[2], oid)
 if op ~= 'add' or gid then
   if not gid then return {} end
@@ -34,8 +62,6 @@ if op ~= 'add' or gid then
   end
   return {gid, rec}
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local cur = redis.call('GET', KEYS[3])
 local rec = cur and redis.call('HGET', KEYS[1], cur)
 local entry = oid .. ':' .. ARGV[3]
@@ -50,8 +76,11 @@ if rec then
   end
 end
 gid = 'g' .. redis.call('HINCRBY', KEYS[1], '#', 1)
-rec = string.format('%d', now + tonumber(ARGV[4])) .. '|' .. ARGV[3] .. '|' .. entry
+local closes = now + tonumber(ARGV[4])
+rec = string.format('%d', closes) .. '|' .. ARGV[3] .. '|' .. entry
 redis.call('HSET', KEYS[1], gid, rec)
 redis.call('HSET', KEYS[2], oid, gid)
 redis.call('SET', KEYS[3], gid)
+-- The newest group closes last: the key's records go when it is forgotten.
+for i = 1, 3 do redis.call('PEXPIREAT', KEYS[i], closes + retention) end
 return {gid, rec}
