@@ -25,6 +25,16 @@
 // GrowthBook behaves the same here. Definitions that no SDK could run (no
 // key, fewer than two variations, an unknown hash version) are errors.
 //
+// # Sticky assignments
+//
+// A StickyStore keeps each user's assignments (GrowthBook's sticky
+// bucketing) so that a user keeps a variation when an experiment's weights
+// or coverage change. MemorySticky and RedisSticky take StickyOptions: a
+// user's document expires TTL (default 90 days) after the save that last
+// stored a variation in it; with WaitReplicas every Redis save waits for
+// that many replicas, or returns ErrNotReplicated. (The Memory constructor
+// took no options and the Redis one RedisStickyOptions before.)
+//
 // # Statistics
 //
 // SRM checks a traffic split against the weights with Pearson's chi-square

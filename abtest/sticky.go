@@ -5,11 +5,18 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"time"
 	"unicode/utf8"
 )
 
 // ErrClosed is returned by a sticky store after Close.
 var ErrClosed = errors.New("abtest: sticky store closed")
+
+// ErrNotReplicated means a Redis save was applied by the master but fewer
+// than StickyOptions.WaitReplicas replicas acknowledged it within
+// WaitTimeout, so a failover now could lose it: the outcome is unknown.
+// Save again to learn it.
+var ErrNotReplicated = errors.New("abtest: save not acknowledged by enough replicas; outcome unknown, save again")
 
 // StickyStore keeps users' variation assignments so they survive changes to
 // an experiment's weights or coverage: once assigned, a user keeps the
@@ -54,16 +61,84 @@ func checkSticky(attribute, value, key string, variation int) error {
 
 var _ StickyStore = (*MemorySticky)(nil)
 
-// MemorySticky is a process-local StickyStore.
-type MemorySticky struct {
-	mu     sync.Mutex
-	closed bool
-	docs   map[[2]string]map[string]int
+// StickyOptions configure a sticky store. The zero value means the
+// documented defaults.
+type StickyOptions struct {
+	// Prefix starts every Redis key. Default "shopkit:abtest". Redis only.
+	Prefix string
+	// TTL is how long a user's document lives after its last save: a user
+	// who sees no new experiment for that long is bucketed afresh. Zero or
+	// negative means the default, 90 days.
+	TTL time.Duration
+	// Now is the Memory store's clock. Default time.Now. Redis expires
+	// documents by its own clock.
+	Now func() time.Time
+	// WaitReplicas, if positive, makes every Redis save wait until that
+	// many replicas have acknowledged it (WAIT), up to WaitTimeout
+	// (default 1s); if they do not, Save returns ErrNotReplicated. Needs a
+	// *redis.Client (standalone or failover) or *redis.ClusterClient.
+	// Redis only.
+	WaitReplicas int
+	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
+	WaitTimeout time.Duration
 }
 
-// NewMemorySticky returns an empty in-memory sticky store.
-func NewMemorySticky() *MemorySticky {
-	return &MemorySticky{docs: make(map[[2]string]map[string]int)}
+// defaultStickyTTL is StickyOptions.TTL's default.
+const defaultStickyTTL = 90 * 24 * time.Hour
+
+func (o StickyOptions) withDefaults() StickyOptions {
+	if o.Prefix == "" {
+		o.Prefix = "shopkit:abtest"
+	}
+	if o.TTL <= 0 {
+		o.TTL = defaultStickyTTL
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// MemorySticky is a process-local StickyStore.
+type MemorySticky struct {
+	opts StickyOptions
+
+	mu     sync.Mutex
+	closed bool
+	docs   map[[2]string]*memDoc
+	// saves lists saves in time order, so that documents past their TTL
+	// are found at the front; an entry older than its document's last
+	// save is skipped.
+	saves []memSave
+}
+
+type memDoc struct {
+	vars  map[string]int
+	saved time.Time
+}
+
+type memSave struct {
+	id [2]string
+	at time.Time
+}
+
+// NewMemorySticky returns an empty in-memory sticky store; opts.Prefix and
+// the replica options do not apply.
+func NewMemorySticky(opts StickyOptions) *MemorySticky {
+	return &MemorySticky{opts: opts.withDefaults(), docs: make(map[[2]string]*memDoc)}
+}
+
+// forgetLocked drops the documents not saved to for TTL.
+func (m *MemorySticky) forgetLocked(now time.Time) {
+	n := 0
+	for ; n < len(m.saves) && !now.Before(m.saves[n].at.Add(m.opts.TTL)); n++ {
+		if d := m.docs[m.saves[n].id]; d != nil && d.saved.Equal(m.saves[n].at) {
+			delete(m.docs, m.saves[n].id)
+		}
+	}
+	if n > 0 {
+		m.saves = append(m.saves[:0:0], m.saves[n:]...)
+	}
 }
 
 // Load implements StickyStore.
@@ -76,14 +151,20 @@ func (m *MemorySticky) Load(ctx context.Context, attribute, value string) (map[s
 	if m.closed {
 		return nil, ErrClosed
 	}
-	out := make(map[string]int, len(m.docs[[2]string{attribute, value}]))
-	for k, v := range m.docs[[2]string{attribute, value}] {
+	m.forgetLocked(m.opts.Now())
+	d := m.docs[[2]string{attribute, value}]
+	if d == nil {
+		return map[string]int{}, nil
+	}
+	out := make(map[string]int, len(d.vars))
+	for k, v := range d.vars {
 		out[k] = v
 	}
 	return out, nil
 }
 
-// Save implements StickyStore.
+// Save implements StickyStore. A save that stores a variation restarts the
+// document's TTL, as on Redis.
 func (m *MemorySticky) Save(ctx context.Context, attribute, value, key string, variation int) (int, error) {
 	if err := checkSticky(attribute, value, key, variation); err != nil {
 		return 0, err
@@ -93,16 +174,20 @@ func (m *MemorySticky) Save(ctx context.Context, attribute, value, key string, v
 	if m.closed {
 		return 0, ErrClosed
 	}
+	now := m.opts.Now()
+	m.forgetLocked(now)
 	id := [2]string{attribute, value}
-	doc := m.docs[id]
-	if doc == nil {
-		doc = make(map[string]int)
-		m.docs[id] = doc
+	d := m.docs[id]
+	if d == nil {
+		d = &memDoc{vars: make(map[string]int)}
+		m.docs[id] = d
 	}
-	if v, ok := doc[key]; ok {
+	if v, ok := d.vars[key]; ok {
 		return v, nil
 	}
-	doc[key] = variation
+	d.vars[key] = variation
+	d.saved = now
+	m.saves = append(m.saves, memSave{id: id, at: now})
 	return variation, nil
 }
 

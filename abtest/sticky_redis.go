@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shopkit/shopkit/internal/durable"
 	"github.com/shopkit/shopkit/internal/keyspace"
 	"github.com/shopkit/shopkit/internal/opscript"
 )
@@ -23,6 +25,7 @@ var _ StickyStore = (*RedisSticky)(nil)
 type RedisClient interface {
 	redis.Scripter
 	HGetAll(ctx context.Context, key string) *redis.MapStringStringCmd
+	Pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
 }
 
 var _ RedisClient = redis.UniversalClient(nil)
@@ -33,40 +36,32 @@ var (
 	saveScript = opscript.New(saveLua)
 )
 
-// RedisStickyOptions configure a Redis sticky store. The zero value means
-// the defaults.
-type RedisStickyOptions struct {
-	// Prefix starts every key. Default "shopkit:abtest".
-	Prefix string
-	// TTL is how long a user's document lives after its last save; 0 keeps
-	// it forever.
-	TTL time.Duration
-}
-
 // RedisSticky is a StickyStore on Redis or Redis Cluster. Each user's
 // document is one hash, "{<prefix>:<attribute>:<hex of value>}", its own
 // hash tag, so users spread over a Cluster's slots and every operation
 // touches one key. Values are hex-encoded so no user ID can forge a key.
+// A document expires StickyOptions.TTL after the save that last stored a
+// variation in it.
 type RedisSticky struct {
 	client RedisClient
 	prefix string
 	ttl    time.Duration
+	policy durable.Policy // replicas every save waits for
 	closed atomic.Bool
 }
 
-// NewRedisSticky returns a sticky store on client. It fails only if
-// opts.Prefix is invalid.
-func NewRedisSticky(client RedisClient, opts RedisStickyOptions) (*RedisSticky, error) {
-	if opts.Prefix == "" {
-		opts.Prefix = "shopkit:abtest"
-	}
+// NewRedisSticky returns a sticky store on client; opts.Now does not
+// apply. It fails only if opts.Prefix or the replica options are invalid.
+func NewRedisSticky(client RedisClient, opts StickyOptions) (*RedisSticky, error) {
+	opts = opts.withDefaults()
 	if rule := keyspace.CheckPrefix(opts.Prefix); rule != "" {
 		return nil, &InputError{Field: "Prefix", Rule: rule}
 	}
-	if opts.TTL < 0 {
-		return nil, &InputError{Field: "TTL", Rule: "must be ≥ 0"}
+	policy := durable.Policy{Replicas: opts.WaitReplicas, Timeout: opts.WaitTimeout}
+	if rule := durable.CheckClient(client, policy); rule != "" {
+		return nil, &InputError{Field: "WaitReplicas", Rule: rule}
 	}
-	return &RedisSticky{client: client, prefix: opts.Prefix, ttl: opts.TTL}, nil
+	return &RedisSticky{client: client, prefix: opts.Prefix, ttl: opts.TTL, policy: policy}, nil
 }
 
 func (s *RedisSticky) key(attribute, value string) string {
@@ -104,7 +99,14 @@ func (s *RedisSticky) Save(ctx context.Context, attribute, value, key string, va
 	if s.closed.Load() {
 		return 0, ErrClosed
 	}
-	v, err := saveScript.Run(ctx, s.client, []string{s.key(attribute, value)}, key, variation, s.ttl.Milliseconds()).Int()
+	cmd, err := durable.Run(ctx, s.client, s.policy, saveScript, []string{s.key(attribute, value)}, key, variation, s.ttl.Milliseconds())
+	if errors.Is(err, durable.ErrTimeout) {
+		return 0, fmt.Errorf("abtest: save sticky assignment: %w (%w)", ErrNotReplicated, err)
+	}
+	var v int
+	if err == nil {
+		v, err = cmd.Int()
+	}
 	if err != nil {
 		return 0, fmt.Errorf("abtest: save sticky assignment: %w", err)
 	}

@@ -4,7 +4,7 @@
 //
 //	func TestMemorySticky(t *testing.T) {
 //		abtesttest.Run(t, func(t *testing.T) abtest.StickyStore {
-//			return abtest.NewMemorySticky()
+//			return abtest.NewMemorySticky(abtest.StickyOptions{})
 //		})
 //	}
 //

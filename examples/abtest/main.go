@@ -135,11 +135,11 @@ func verdict(mismatch bool) string {
 func open(redisAddr, clusterAddrs string) (abtest.StickyStore, func(), error) {
 	client := exampleredis.Dial(redisAddr, clusterAddrs)
 	if client == nil {
-		s := abtest.NewMemorySticky()
+		s := abtest.NewMemorySticky(abtest.StickyOptions{})
 		return s, func() { _ = s.Close() }, nil
 	}
 	prefix := fmt.Sprintf("example:abtest:%d", os.Getpid())
-	s, err := abtest.NewRedisSticky(client, abtest.RedisStickyOptions{Prefix: prefix})
+	s, err := abtest.NewRedisSticky(client, abtest.StickyOptions{Prefix: prefix})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -53,7 +53,7 @@ func openMemory() *stores {
 	return &stores{
 		stock: stock, coupons: pricing.NewMemoryRedemptions(pricing.RedemptionsOptions{}), ledger: ledger,
 		merges: logistics.NewMemoryMerge(logistics.MergeOptions{}), limiter: limiter, gate: gate,
-		sticky: abtest.NewMemorySticky(), events: funnel.NewMemory(funnel.Options{}),
+		sticky: abtest.NewMemorySticky(abtest.StickyOptions{}), events: funnel.NewMemory(funnel.Options{}),
 		backend: "memory",
 		closeAll: func() {
 			_ = gate.Close()
@@ -101,7 +101,7 @@ func openRedis(client redis.UniversalClient, prefix string) (*stores, error) {
 	}
 	closers = append(closers, gate.Close)
 	s.gate = gate
-	if s.sticky, err = abtest.NewRedisSticky(client, abtest.RedisStickyOptions{Prefix: p("abtest")}); err != nil {
+	if s.sticky, err = abtest.NewRedisSticky(client, abtest.StickyOptions{Prefix: p("abtest")}); err != nil {
 		return fail("sticky assignments", err)
 	}
 	if s.events, err = funnel.NewRedis(client, funnel.Options{Prefix: p("funnel")}); err != nil {
