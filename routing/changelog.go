@@ -2,6 +2,7 @@ package routing
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -27,6 +28,12 @@ type ChangeLog interface {
 	Close() error
 }
 
+// ErrNotReplicated means a Redis append was applied by the master but fewer
+// than LogOptions.WaitReplicas replicas acknowledged it within WaitTimeout,
+// so a failover now could lose it: the outcome is unknown. Append the same
+// ID again to learn it.
+var ErrNotReplicated = errors.New("routing: append not acknowledged by enough replicas; outcome unknown, append the same ID again")
+
 func checkBatch(id string, changes []Change) error {
 	if rule := keyspace.CheckID(id); rule != "" {
 		return &InputError{Field: "ID", Rule: rule}
@@ -37,17 +44,56 @@ func checkBatch(id string, changes []Change) error {
 	return nil
 }
 
-// MemoryLog is a process-local ChangeLog.
-type MemoryLog struct {
-	mu      sync.Mutex
-	batches [][]Change
-	ids     map[string]uint64
-	changed chan struct{}
+// LogOptions configure a change log. The zero value means the documented
+// defaults.
+type LogOptions struct {
+	// Prefix starts the Redis keys (see RedisLog). Default
+	// "shopkit:routing". Redis only.
+	Prefix string
+	// MaxBatches bounds the batches the log keeps whole (default 1,000).
+	// Past it, the older half is folded into a compacted base: the last
+	// change of each lane and of each location, which applies to the same
+	// network. A follower behind the base gets the base and every batch
+	// after it. A batch ID is remembered (Append is idempotent by it)
+	// while its batch is kept whole.
+	MaxBatches int
+	// WaitReplicas, if positive, makes every Redis append wait until that
+	// many replicas have acknowledged it (WAIT), up to WaitTimeout
+	// (default 1s); if they do not, Append returns ErrNotReplicated.
+	// Needs a *redis.Client (standalone or failover) or
+	// *redis.ClusterClient. Redis only.
+	WaitReplicas int
+	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
+	WaitTimeout time.Duration
 }
 
-// NewMemoryLog returns an empty log.
-func NewMemoryLog() *MemoryLog {
-	return &MemoryLog{ids: map[string]uint64{}, changed: make(chan struct{}, 1)}
+func (o LogOptions) withDefaults() LogOptions {
+	if o.Prefix == "" {
+		o.Prefix = "shopkit:routing"
+	}
+	if o.MaxBatches <= 0 {
+		o.MaxBatches = 1000
+	}
+	return o
+}
+
+// MemoryLog is a process-local ChangeLog.
+type MemoryLog struct {
+	opts LogOptions
+
+	mu          sync.Mutex
+	base        []Change // the compacted changes of versions 1..baseVersion
+	baseVersion uint64
+	batches     [][]Change // versions baseVersion+1.., in order
+	batchIDs    []string   // the ID of each batch in batches
+	ids         map[string]uint64
+	changed     chan struct{}
+}
+
+// NewMemoryLog returns an empty log; opts.Prefix and the replica options
+// do not apply.
+func NewMemoryLog(opts LogOptions) *MemoryLog {
+	return &MemoryLog{opts: opts.withDefaults(), ids: map[string]uint64{}, changed: make(chan struct{}, 1)}
 }
 
 var _ ChangeLog = (*MemoryLog)(nil)
@@ -63,8 +109,12 @@ func (m *MemoryLog) Append(_ context.Context, id string, changes []Change) (uint
 		return v, nil
 	}
 	m.batches = append(m.batches, append([]Change(nil), changes...))
-	v := uint64(len(m.batches))
+	m.batchIDs = append(m.batchIDs, id)
+	v := m.baseVersion + uint64(len(m.batches))
 	m.ids[id] = v
+	if len(m.batches) > m.opts.MaxBatches {
+		m.foldLocked(len(m.batches) / 2)
+	}
 	select {
 	case m.changed <- struct{}{}:
 	default:
@@ -72,15 +122,37 @@ func (m *MemoryLog) Append(_ context.Context, id string, changes []Change) (uint
 	return v, nil
 }
 
+// foldLocked folds the oldest k batches into the base.
+func (m *MemoryLog) foldLocked(k int) {
+	folded := m.base
+	for _, b := range m.batches[:k] {
+		folded = append(folded, b...)
+	}
+	m.base = compact(folded)
+	for _, id := range m.batchIDs[:k] {
+		delete(m.ids, id)
+	}
+	m.batches = append(m.batches[:0:0], m.batches[k:]...)
+	m.batchIDs = append(m.batchIDs[:0:0], m.batchIDs[k:]...)
+	m.baseVersion += uint64(k)
+}
+
 // Since implements ChangeLog.
 func (m *MemoryLog) Since(_ context.Context, v uint64) ([]Change, uint64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	cur := m.baseVersion + uint64(len(m.batches))
 	var out []Change
-	for _, b := range m.batches[min(v, uint64(len(m.batches))):] {
+	from := uint64(0)
+	if v < m.baseVersion {
+		out = append(out, m.base...)
+	} else {
+		from = min(v, cur) - m.baseVersion
+	}
+	for _, b := range m.batches[from:] {
 		out = append(out, b...)
 	}
-	return out, uint64(len(m.batches)), nil
+	return out, cur, nil
 }
 
 // Changed implements ChangeLog.

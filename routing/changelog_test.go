@@ -11,12 +11,12 @@ import (
 )
 
 func TestMemoryLog(t *testing.T) {
-	routingtest.Run(t, func(t *testing.T) routing.ChangeLog { return routing.NewMemoryLog() })
+	routingtest.Run(t, func(t *testing.T) routing.ChangeLog { return routing.NewMemoryLog(routing.LogOptions{}) })
 }
 
 func newRedisLog(client redis.UniversalClient) routingtest.NewLog {
 	return func(t *testing.T) routing.ChangeLog {
-		l, err := routing.NewRedisLog(client, redistest.Prefix(t, client))
+		l, err := routing.NewRedisLog(client, routing.LogOptions{Prefix: redistest.Prefix(t, client)})
 		if err != nil {
 			t.Fatal(err)
 		}

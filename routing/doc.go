@@ -54,7 +54,13 @@
 // what a network has not seen, and Network.Follow keeps it in sync,
 // woken by the log's change notification (Redis pub/sub) with a polling
 // fallback. RedisLog keeps its keys under one hash tag {<prefix>}, so it
-// runs on a Cluster.
+// runs on a Cluster. Both take LogOptions (the constructors took no
+// options, or a prefix, before): the log keeps MaxBatches batches whole
+// (default 1,000) and folds older ones into a compacted base — the last
+// change of each lane and each location, which applies to the same
+// network — so it stays bounded while a follower from version 0 still
+// reaches the current network. With WaitReplicas every Redis append waits
+// for that many replicas, or returns ErrNotReplicated.
 //
 // # Concurrency
 //

@@ -180,11 +180,11 @@ func locations(g *routing.Graph) []string {
 func openLog(redisAddr, clusterAddrs string) (routing.ChangeLog, func(), error) {
 	client := exampleredis.Dial(redisAddr, clusterAddrs)
 	if client == nil {
-		l := routing.NewMemoryLog()
+		l := routing.NewMemoryLog(routing.LogOptions{})
 		return l, func() { _ = l.Close() }, nil
 	}
 	prefix := fmt.Sprintf("example:routing:%d", os.Getpid())
-	l, err := routing.NewRedisLog(client, prefix)
+	l, err := routing.NewRedisLog(client, routing.LogOptions{Prefix: prefix})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,7 +1,7 @@
 // Package routingtest is the conformance suite for routing.ChangeLog.
 //
 //	func TestMemoryLog(t *testing.T) {
-//		routingtest.Run(t, func(t *testing.T) routing.ChangeLog { return routing.NewMemoryLog() })
+//		routingtest.Run(t, func(t *testing.T) routing.ChangeLog { return routing.NewMemoryLog(routing.LogOptions{}) })
 //	}
 package routingtest
 

@@ -1,0 +1,108 @@
+package routing
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/shopkit/shopkit/internal/redistest"
+)
+
+// testLogFolds appends 40 batches to a log keeping 6 whole, and checks
+// that followers from version 0, from a version inside the folded part and
+// from a recent one all end with the network that applied every change,
+// and that the log keeps no more than its bound.
+//
+// Regression: the log kept every batch forever.
+func testLogFolds(t *testing.T, log ChangeLog) {
+	ctx := context.Background()
+	locs := []string{"A", "B", "C"}
+	var locations []Location
+	var lanes []Lane
+	for i, f := range locs {
+		locations = append(locations, Location{ID: f})
+		for j, to := range locs {
+			if f != to {
+				lanes = append(lanes, Lane{From: f, To: to, Cost: float64(1 + i + 2*j)})
+			}
+		}
+	}
+	g, err := Build(locations, lanes, ByCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := NewNetwork(g)
+	early, late := NewNetwork(g), NewNetwork(g)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 40 {
+		var batch []Change
+		for range 1 + rng.IntN(3) {
+			l := lanes[rng.IntN(len(lanes))]
+			switch rng.IntN(4) {
+			case 0:
+				batch = append(batch, Change{Location: locs[rng.IntN(3)], Offline: rng.IntN(2) == 0, Online: false})
+				if !batch[len(batch)-1].Offline {
+					batch[len(batch)-1].Online = true
+				}
+			case 1:
+				batch = append(batch, Change{From: l.From, To: l.To, Close: true})
+			case 2:
+				batch = append(batch, Change{From: l.From, To: l.To, Open: true})
+			default:
+				batch = append(batch, Change{From: l.From, To: l.To, Factor: float64(1 + rng.IntN(3))})
+			}
+		}
+		if _, err := log.Append(ctx, fmt.Sprintf("b%d", i), batch); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := all.Apply(batch...); err != nil {
+			t.Fatal(err)
+		}
+		switch i {
+		case 3:
+			if err := early.Sync(ctx, log); err != nil {
+				t.Fatal(err)
+			}
+		case 35:
+			if err := late.Sync(ctx, log); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	fresh := NewNetwork(g)
+	for name, n := range map[string]*Network{"fresh": fresh, "early": early, "late": late} {
+		if err := n.Sync(ctx, log); err != nil {
+			t.Fatal(err)
+		}
+		for e, want := range all.Load().weights {
+			if got := n.Load().weights[e]; got != want {
+				t.Fatalf("%s follower: lane %d weighs %v, want %v", name, e, got, want)
+			}
+		}
+	}
+	if _, v, err := log.Since(ctx, 0); err != nil || v != 40 {
+		t.Fatalf("Since(0) version %d, %v; want 40", v, err)
+	}
+}
+
+func TestMemoryLogFolds(t *testing.T) {
+	testLogFolds(t, NewMemoryLog(LogOptions{MaxBatches: 6}))
+}
+
+func TestRedisLogFolds(t *testing.T) {
+	c := redistest.Client(t)
+	prefix := redistest.Prefix(t, c)
+	l, err := NewRedisLog(c, LogOptions{Prefix: prefix, MaxBatches: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	testLogFolds(t, l)
+	if n, err := c.LLen(context.Background(), "{"+prefix+"}:log").Result(); err != nil || n > 6 {
+		t.Fatalf("the log list keeps %d batches, %v; want at most 6", n, err)
+	}
+	if n, err := c.HLen(context.Background(), "{"+prefix+"}:ids").Result(); err != nil || n > 6 {
+		t.Fatalf("the ID hash keeps %d IDs, %v; want at most 6", n, err)
+	}
+}
