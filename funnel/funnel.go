@@ -20,6 +20,11 @@ var (
 	// ErrTooManyNames means a batch would take a Memory store past
 	// MaxMemoryNames distinct event names; nothing was stored.
 	ErrTooManyNames = errors.New("funnel: too many distinct event names")
+	// ErrNotReplicated means a Redis ingest was applied by the master but
+	// fewer than Options.WaitReplicas replicas acknowledged it within
+	// WaitTimeout, so a failover now could lose it: the outcome is
+	// unknown. Ingest the batch again (events stored count as duplicates).
+	ErrNotReplicated = errors.New("funnel: ingest not acknowledged by enough replicas; outcome unknown, ingest again")
 )
 
 // InputError reports input that breaks a rule; nothing was written.

@@ -36,6 +36,15 @@ type Options struct {
 	// replayed by clients, events arriving too late, failures). It runs
 	// on the caller's goroutine and must be quick.
 	OnIngest func(Ingested, error)
+	// WaitReplicas, if positive, makes every Redis ingest wait until that
+	// many replicas have acknowledged each shard's write (WAIT), up to
+	// WaitTimeout (default 1s); if they do not, Ingest returns
+	// ErrNotReplicated (replay the batch: stored events count as
+	// duplicates). Needs a *redis.Client (standalone or failover) or
+	// *redis.ClusterClient. Redis only.
+	WaitReplicas int
+	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
+	WaitTimeout time.Duration
 }
 
 func (o *Options) retention() int64 {

@@ -3,6 +3,7 @@ package funnel
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/shopspring/decimal"
 
+	"github.com/shopkit/shopkit/internal/durable"
 	"github.com/shopkit/shopkit/internal/keyspace"
 	"github.com/shopkit/shopkit/internal/opscript"
 )
@@ -50,6 +52,7 @@ type Redis struct {
 	hll       bool
 	retention int64 // milliseconds
 	onIngest  func(Ingested, error)
+	policy    durable.Policy // replicas every shard's write waits for
 }
 
 var _ Store = (*Redis)(nil)
@@ -70,8 +73,12 @@ func NewRedis(client redis.UniversalClient, opts Options) (*Redis, error) {
 	if shards < 1 || shards > MaxShards {
 		return nil, &InputError{Field: "Shards", Rule: "must be between 1 and " + strconv.Itoa(MaxShards)}
 	}
+	policy := durable.Policy{Replicas: opts.WaitReplicas, Timeout: opts.WaitTimeout}
+	if rule := durable.CheckClient(client, policy); rule != "" {
+		return nil, &InputError{Field: "WaitReplicas", Rule: rule}
+	}
 	return &Redis{client: client, prefix: prefix, shards: shards, hll: opts.HyperLogLog,
-		retention: opts.retention() / 1000, onIngest: opts.OnIngest}, nil
+		retention: opts.retention() / 1000, onIngest: opts.OnIngest, policy: policy}, nil
 }
 
 func (r *Redis) shardOf(userID string) int {
@@ -178,8 +185,24 @@ func (r *Redis) ingest(ctx context.Context, events []Event) (Ingested, error) {
 	return res, nil
 }
 
-// runAll sends every call in one pipeline (see opscript.RunPipelined).
+// runAll sends every call in one pipeline (see opscript.RunPipelined), or,
+// when replicas must acknowledge, each call with its own wait, since a
+// wait covers only the writes of the node and connection it runs on.
 func (r *Redis) runAll(ctx context.Context, calls []*batch) ([]*redis.Cmd, error) {
+	if r.policy.Replicas > 0 {
+		cmds := make([]*redis.Cmd, len(calls))
+		for i, b := range calls {
+			cmd, err := durable.Run(ctx, r.client, r.policy, ingestScript, b.keys, b.args...)
+			if errors.Is(err, durable.ErrTimeout) {
+				return nil, fmt.Errorf("%w (%w)", ErrNotReplicated, err)
+			}
+			if err != nil {
+				return nil, err
+			}
+			cmds[i] = cmd
+		}
+		return cmds, nil
+	}
 	pc := make([]opscript.Call, len(calls))
 	for i, b := range calls {
 		pc[i] = opscript.Call{Keys: b.keys, Args: b.args}

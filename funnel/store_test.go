@@ -1,8 +1,10 @@
 package funnel_test
 
 import (
+	"context"
 	"errors"
 	"math"
+	"net"
 	"os"
 	"strconv"
 	"testing"
@@ -130,4 +132,41 @@ func TestMemoryNameTableIsBounded(t *testing.T) {
 // every outcome the suite checks must survive the resend.
 func TestRedisResent(t *testing.T) {
 	funneltest.Run(t, newRedis(redistest.Resending(t, redistest.Client(t))))
+}
+
+// TestRedisWaitReplicas: with WaitReplicas an ingest is reported only once
+// a replica has it; without a replica in time it is ErrNotReplicated, and
+// ingesting the batch again once the replica is back stores each event
+// once.
+func TestRedisWaitReplicas(t *testing.T) {
+	master, replica := redistest.Replicated(t)
+	ctx := context.Background()
+	s, err := funnel.NewRedis(master, funnel.Options{Prefix: redistest.Prefix(t, master), Shards: 4, WaitReplicas: 1, WaitTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	batch := []funnel.Event{{ID: "e1", UserID: "u1", Name: "view", Time: now}, {ID: "e2", UserID: "u2", Name: "view", Time: now}}
+	if res, err := s.Ingest(ctx, batch[:1]); err != nil || res.Stored != 1 {
+		t.Fatalf("Ingest = %+v, %v", res, err)
+	}
+	if err := replica.ReplicaOf(ctx, "no", "one").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Ingest(ctx, batch); !errors.Is(err, funnel.ErrNotReplicated) {
+		t.Fatalf("Ingest without a replica: %v, want ErrNotReplicated", err)
+	}
+	host, port, _ := net.SplitHostPort(master.Options().Addr)
+	if err := replica.ReplicaOf(ctx, host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	redistest.WaitReplicaLinked(t, replica)
+	// The failed call may have stored some of the batch: the replay
+	// stores the rest, and a third call finds every event stored once.
+	if res, err := s.Ingest(ctx, batch); err != nil || res.Stored+res.Duplicates != 2 {
+		t.Fatalf("Ingest again = %+v, %v; want both events accounted for", res, err)
+	}
+	if res, err := s.Ingest(ctx, batch); err != nil || res.Stored != 0 || res.Duplicates != 2 {
+		t.Fatalf("Ingest a third time = %+v, %v; want both events duplicates", res, err)
+	}
 }
