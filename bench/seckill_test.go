@@ -40,7 +40,7 @@ func BenchmarkLock(b *testing.B) {
 	}
 	b.Run("shopkit", func(b *testing.B) {
 		c := client(b)
-		lk, err := seckill.NewRedisLocker(c, prefix(b, c))
+		lk, err := seckill.NewRedisLocker(c, seckill.LockerOptions{Prefix: prefix(b, c)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -104,7 +104,7 @@ func BenchmarkRateLimit(b *testing.B) {
 	}
 	b.Run("shopkit", func(b *testing.B) {
 		c := client(b)
-		l, err := seckill.NewRedisLimiter(c, prefix(b, c))
+		l, err := seckill.NewRedisLimiter(c, seckill.LimiterOptions{Prefix: prefix(b, c)})
 		if err != nil {
 			b.Fatal(err)
 		}

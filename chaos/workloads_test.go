@@ -559,11 +559,11 @@ type fencedWrite struct {
 }
 
 func newLockLoad(_ context.Context, e env) (*lockLoad, error) {
-	lk, err := seckill.NewRedisLocker(e.client, e.prefix+":lock")
+	lk, err := seckill.NewRedisLocker(e.client, seckill.LockerOptions{Prefix: e.prefix + ":lock"})
 	if err != nil {
 		return nil, err
 	}
-	f, err := seckill.NewRedisFence(e.client, e.prefix+":fence")
+	f, err := seckill.NewRedisFence(e.client, seckill.FenceOptions{Prefix: e.prefix + ":fence"})
 	if err != nil {
 		return nil, err
 	}
@@ -618,7 +618,7 @@ type limiterLoad struct {
 }
 
 func newLimiterLoad(_ context.Context, e env) (*limiterLoad, error) {
-	l, err := seckill.NewRedisLimiter(e.client, e.prefix+":rate")
+	l, err := seckill.NewRedisLimiter(e.client, seckill.LimiterOptions{Prefix: e.prefix + ":rate"})
 	if err != nil {
 		return nil, err
 	}

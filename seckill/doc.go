@@ -61,10 +61,11 @@
 // outcome. Expiry does not wait: one lost in a failover only makes the
 // ticket expire again. The deployment recipe (replicas,
 // min-replicas-to-write, AOF) is in the inventory package doc and the
-// README. Locks, fences and limiters do not wait for replicas yet: a
-// failover can hand a lock to a second holder and take the fencing
-// counter back, so resources that need fencing across failovers should
-// check tokens against their own durable store.
+// README. Lockers, limiters and fences take the same option
+// (LockerOptions, LimiterOptions, FenceOptions): without it a failover can
+// hand a lock to a second holder and take the fencing counter back. The
+// constructors took a clock or a prefix as positional arguments before;
+// the options structs carry them now.
 //
 // # Locks
 //

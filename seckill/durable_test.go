@@ -45,3 +45,28 @@ func TestWaitReplicas(t *testing.T) {
 		t.Fatalf("replay once the replica is back: %+v, %v; want admitted, replayed", a, err)
 	}
 }
+
+// TestLockWaitReplicas: with WaitReplicas a lock is granted only once a
+// replica has the grant (and its fencing token); without a replica in time
+// Obtain returns ErrNotReplicated.
+func TestLockWaitReplicas(t *testing.T) {
+	master, replica := redistest.Replicated(t)
+	ctx := context.Background()
+	lk, err := seckill.NewRedisLocker(master, seckill.LockerOptions{Prefix: redistest.Prefix(t, master), WaitReplicas: 1, WaitTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := lk.Obtain(ctx, "job", time.Minute, seckill.ObtainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := replica.ReplicaOf(ctx, "no", "one").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lk.Obtain(ctx, "job", time.Minute, seckill.ObtainOptions{}); !errors.Is(err, seckill.ErrNotReplicated) {
+		t.Fatalf("Obtain without a replica: %v, want ErrNotReplicated", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/shopkit/shopkit/internal/keyspace"
 )
@@ -44,20 +45,38 @@ func (f *Fence) Admit(resource string, token int64) error {
 // token check and the write are one script. Resource R uses the keys
 // "<prefix>{R}:value" and "<prefix>{R}:token".
 type RedisFence struct {
-	client RedisClient
+	runner
 	prefix string
 }
 
-// NewRedisFence returns a fenced writer on client. Prefix defaults to
-// "shopkit:fence".
-func NewRedisFence(client RedisClient, prefix string) (*RedisFence, error) {
-	if prefix == "" {
-		prefix = "shopkit:fence"
+// FenceOptions configure a RedisFence. The zero value means the defaults.
+type FenceOptions struct {
+	// Prefix starts every key. Default "shopkit:fence".
+	Prefix string
+	// WaitReplicas, if positive, makes every accepted write wait until
+	// that many replicas have acknowledged it (WAIT), up to WaitTimeout
+	// (default 1s); if they do not, Write returns ErrNotReplicated. Needs
+	// a *redis.Client (standalone or failover) or *redis.ClusterClient.
+	WaitReplicas int
+	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
+	WaitTimeout time.Duration
+}
+
+// NewRedisFence returns a fenced writer on client. A resource's value and
+// its largest token are kept for the life of the resource: the token must
+// never go back.
+func NewRedisFence(client RedisClient, opts FenceOptions) (*RedisFence, error) {
+	if opts.Prefix == "" {
+		opts.Prefix = "shopkit:fence"
 	}
-	if rule := keyspace.CheckPrefix(prefix); rule != "" {
+	if rule := keyspace.CheckPrefix(opts.Prefix); rule != "" {
 		return nil, &InputError{Field: "Prefix", Rule: rule}
 	}
-	return &RedisFence{client: client, prefix: prefix}, nil
+	run, err := newRunner(client, opts.WaitReplicas, opts.WaitTimeout)
+	if err != nil {
+		return nil, err
+	}
+	return &RedisFence{runner: run, prefix: opts.Prefix}, nil
 }
 
 // Key returns the Redis key holding resource's value.
@@ -72,7 +91,7 @@ func (f *RedisFence) Write(ctx context.Context, resource string, token int64, va
 		return &InputError{Field: "Resource", Rule: rule}
 	}
 	tag := keyspace.IDTag(f.prefix, resource)
-	ok, err := fencedWriteScript.Run(ctx, f.client, []string{tag + ":value", tag + ":token"}, token, value).Int()
+	ok, err := int64Reply(f.run(ctx, fencedWriteScript, []string{tag + ":value", tag + ":token"}, token, value))
 	if err != nil {
 		return fmt.Errorf("seckill: fenced write %s: %w", resource, err)
 	}

@@ -3,7 +3,6 @@ package seckill
 import (
 	"context"
 	_ "embed"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shopkit/shopkit/internal/batch"
-	"github.com/shopkit/shopkit/internal/durable"
 	"github.com/shopkit/shopkit/internal/keyspace"
 	"github.com/shopkit/shopkit/internal/opscript"
 )
@@ -67,11 +65,11 @@ func NewRedisGate(client GateRedisClient, prefix string, opts GateOptions) (*Gat
 	if rule := keyspace.CheckPrefix(prefix); rule != "" {
 		return nil, &InputError{Field: "Prefix", Rule: rule}
 	}
-	policy := durable.Policy{Replicas: opts.WaitReplicas, Timeout: opts.WaitTimeout}
-	if rule := durable.CheckClient(client, policy); rule != "" {
-		return nil, &InputError{Field: "WaitReplicas", Rule: rule}
+	run, err := newRunner(client, opts.WaitReplicas, opts.WaitTimeout)
+	if err != nil {
+		return nil, err
 	}
-	rg := &redisGate{client: client, prefix: prefix, channel: prefix + ":events", policy: policy, retention: retentionOf(opts)}
+	rg := &redisGate{client: client, prefix: prefix, channel: prefix + ":events", runner: run, retention: retentionOf(opts)}
 	g := newGate(rg, opts)
 	rg.listen(g)
 	return g, nil
@@ -81,7 +79,7 @@ type redisGate struct {
 	client  GateRedisClient
 	prefix  string
 	channel string
-	policy  durable.Policy // replicas every write waits for
+	runner  // mutating scripts: once per call, waiting for replicas
 	// retention is how long a sale's keys outlive its end and last
 	// payment deadline.
 	retention time.Duration
@@ -158,29 +156,6 @@ func (r *redisGate) give(ctx context.Context, saleID string, n int64, opID strin
 		return fmt.Errorf("seckill: rebalance %s: %w", saleID, err)
 	}
 	return nil
-}
-
-// run runs a mutating script and waits for the replicas the gate's options
-// ask for; a missing acknowledgement is ErrNotReplicated. Expiry (sweep)
-// does not wait: one lost in a failover only makes the ticket expire again.
-func (r *redisGate) run(ctx context.Context, script *opscript.Script, keys []string, args ...any) (*redis.Cmd, error) {
-	return r.runAs(ctx, "", script, keys, args...)
-}
-
-// runAs is run as operation opID ("" for a fresh one).
-func (r *redisGate) runAs(ctx context.Context, opID string, script *opscript.Script, keys []string, args ...any) (*redis.Cmd, error) {
-	cmd, err := durable.RunAs(ctx, r.client, r.policy, script, opID, keys, args...)
-	if errors.Is(err, durable.ErrTimeout) {
-		err = fmt.Errorf("%w (%w)", ErrNotReplicated, err)
-	}
-	return cmd, err
-}
-
-func int64Reply(cmd *redis.Cmd, err error) (int64, error) {
-	if err != nil {
-		return 0, err
-	}
-	return cmd.Int64()
 }
 
 func fingerprint(s Sale) string {

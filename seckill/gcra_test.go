@@ -27,7 +27,7 @@ func (c *clock) Add(d time.Duration) {
 // event is admitted while TAT + T − 5T ≤ now.
 func TestGCRAExact(t *testing.T) {
 	c := &clock{now: time.Unix(1_800_000_000, 0)}
-	r := seckill.NewMemoryLimiter(c.Now)
+	r := seckill.NewMemoryLimiter(seckill.LimiterOptions{Now: c.Now})
 	l := seckill.PerSecond(10, 5)
 	ctx := context.Background()
 	steps := []struct {

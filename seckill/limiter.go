@@ -135,7 +135,8 @@ func (r *Limiter) Peek(ctx context.Context, key string, l Limit) (RateResult, er
 
 // NewMemoryLimiter returns a Limiter whose state lives in this process.
 // now is its clock (nil for time.Now).
-func NewMemoryLimiter(now func() time.Time) *Limiter {
+func NewMemoryLimiter(opts LimiterOptions) *Limiter {
+	now := opts.Now
 	if now == nil {
 		now = time.Now
 	}

@@ -17,21 +17,44 @@ var (
 	gcraScript = opscript.New(gcraLua)
 )
 
+// LimiterOptions configure a Limiter. The zero value means the defaults.
+type LimiterOptions struct {
+	// Prefix starts every Redis key (see NewRedisLimiter). Default
+	// "shopkit:rate". Redis only.
+	Prefix string
+	// Now is the Memory limiter's clock. Default time.Now. Redis decides
+	// by its own clock.
+	Now func() time.Time
+	// WaitReplicas, if positive, makes every Redis decision that consumes
+	// events wait until that many replicas have acknowledged it (WAIT), up
+	// to WaitTimeout (default 1s); if they do not, the call returns
+	// ErrNotReplicated. Needs a *redis.Client (standalone or failover) or
+	// *redis.ClusterClient. Redis only.
+	WaitReplicas int
+	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
+	WaitTimeout time.Duration
+}
+
 // NewRedisLimiter returns a Limiter whose state lives in Redis, one key per
 // limited key, "<prefix>{K}", each its own hash tag so keys spread over a
-// Cluster. Prefix defaults to "shopkit:rate".
-func NewRedisLimiter(client RedisClient, prefix string) (*Limiter, error) {
-	if prefix == "" {
-		prefix = "shopkit:rate"
+// Cluster; a key expires once its burst is full again. opts.Now does not
+// apply.
+func NewRedisLimiter(client RedisClient, opts LimiterOptions) (*Limiter, error) {
+	if opts.Prefix == "" {
+		opts.Prefix = "shopkit:rate"
 	}
-	if rule := keyspace.CheckPrefix(prefix); rule != "" {
+	if rule := keyspace.CheckPrefix(opts.Prefix); rule != "" {
 		return nil, &InputError{Field: "Prefix", Rule: rule}
 	}
-	return &Limiter{backend: &redisLimits{client: client, prefix: prefix}}, nil
+	run, err := newRunner(client, opts.WaitReplicas, opts.WaitTimeout)
+	if err != nil {
+		return nil, err
+	}
+	return &Limiter{backend: &redisLimits{runner: run, prefix: opts.Prefix}}, nil
 }
 
 type redisLimits struct {
-	client RedisClient
+	runner
 	prefix string
 }
 
@@ -41,8 +64,11 @@ func (r *redisLimits) key(k string) string { return keyspace.IDTag(r.prefix, k) 
 
 func (r *redisLimits) allowN(ctx context.Context, key string, l Limit, n int) (RateResult, error) {
 	emission := float64(l.Period.Microseconds()) / l.Rate
-	v, err := gcraScript.Run(ctx, r.client, []string{r.key(key)},
-		strconv.FormatFloat(emission, 'f', -1, 64), l.Burst, n).StringSlice()
+	var v []string
+	cmd, err := r.run(ctx, gcraScript, []string{r.key(key)}, strconv.FormatFloat(emission, 'f', -1, 64), l.Burst, n)
+	if err == nil {
+		v, err = cmd.StringSlice()
+	}
 	if err != nil {
 		return RateResult{}, fmt.Errorf("seckill: rate limit %s: %w", key, err)
 	}

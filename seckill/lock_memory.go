@@ -9,7 +9,8 @@ import (
 // NewMemoryLocker returns a Locker whose locks live in this process. now
 // is its clock (nil for time.Now), so tests can expire leases without
 // sleeping.
-func NewMemoryLocker(now func() time.Time) *Locker {
+func NewMemoryLocker(opts LockerOptions) *Locker {
+	now := opts.Now
 	if now == nil {
 		now = time.Now
 	}

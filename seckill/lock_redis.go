@@ -17,6 +17,7 @@ import (
 // implement it.
 type RedisClient interface {
 	redis.Scripter
+	Pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
 }
 
 var _ RedisClient = redis.UniversalClient(nil)
@@ -35,22 +36,47 @@ var (
 	fencedWriteScript = opscript.New(fencedWriteLua)
 )
 
-// NewRedisLocker returns a Locker whose locks live in Redis. Lock name N
-// uses the keys "<prefix>{N}:lock" and "<prefix>{N}:fence": one hash tag
-// per lock, so lock and fence share a slot and different locks spread over
-// a Cluster. Prefix defaults to "shopkit:lock".
-func NewRedisLocker(client RedisClient, prefix string) (*Locker, error) {
-	if prefix == "" {
-		prefix = "shopkit:lock"
+// LockerOptions configure a Locker. The zero value means the defaults.
+type LockerOptions struct {
+	// Prefix starts every Redis key (see NewRedisLocker). Default
+	// "shopkit:lock". Redis only.
+	Prefix string
+	// Now is the Memory locker's clock. Default time.Now. Redis decides
+	// leases by its own clock.
+	Now func() time.Time
+	// WaitReplicas, if positive, makes every Redis grant, refresh and
+	// release wait until that many replicas have acknowledged it (WAIT),
+	// up to WaitTimeout (default 1s); if they do not, the call returns
+	// ErrNotReplicated. With it, a failover cannot hand a lock to a second
+	// holder or take the fencing counter back. Needs a *redis.Client
+	// (standalone or failover) or *redis.ClusterClient. Redis only.
+	WaitReplicas int
+	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
+	WaitTimeout time.Duration
+}
+
+// NewRedisLocker returns a Locker whose locks live in Redis; opts.Now does
+// not apply. Lock name N uses the keys "<prefix>{N}:lock", which expires
+// with the lease, and "<prefix>{N}:fence", the token counter, kept for the
+// life of the name so that tokens never go backwards: one hash tag per
+// lock, so lock and fence share a slot and different locks spread over a
+// Cluster.
+func NewRedisLocker(client RedisClient, opts LockerOptions) (*Locker, error) {
+	if opts.Prefix == "" {
+		opts.Prefix = "shopkit:lock"
 	}
-	if rule := keyspace.CheckPrefix(prefix); rule != "" {
+	if rule := keyspace.CheckPrefix(opts.Prefix); rule != "" {
 		return nil, &InputError{Field: "Prefix", Rule: rule}
 	}
-	return &Locker{backend: &redisLocks{client: client, prefix: prefix}}, nil
+	run, err := newRunner(client, opts.WaitReplicas, opts.WaitTimeout)
+	if err != nil {
+		return nil, err
+	}
+	return &Locker{backend: &redisLocks{runner: run, prefix: opts.Prefix}}, nil
 }
 
 type redisLocks struct {
-	client RedisClient
+	runner
 	prefix string
 }
 
@@ -61,7 +87,7 @@ func (r *redisLocks) keys(name string) (lock, fence string) {
 
 func (r *redisLocks) obtain(ctx context.Context, name, owner string, ttl time.Duration) (int64, bool, error) {
 	lock, fence := r.keys(name)
-	v, err := obtainScript.Run(ctx, r.client, []string{lock, fence}, owner+"|", ttl.Milliseconds()).Int64()
+	v, err := int64Reply(r.run(ctx, obtainScript, []string{lock, fence}, owner+"|", ttl.Milliseconds()))
 	if err != nil {
 		return 0, false, fmt.Errorf("seckill: obtain %s: %w", name, err)
 	}
@@ -70,7 +96,7 @@ func (r *redisLocks) obtain(ctx context.Context, name, owner string, ttl time.Du
 
 func (r *redisLocks) lease(ctx context.Context, name, owner, op string, ttl time.Duration) (int64, error) {
 	lock, _ := r.keys(name)
-	v, err := leaseScript.Run(ctx, r.client, []string{lock}, owner+"|", op, ttl.Milliseconds()).Int64()
+	v, err := int64Reply(r.run(ctx, leaseScript, []string{lock}, owner+"|", op, ttl.Milliseconds()))
 	if err != nil {
 		return 0, fmt.Errorf("seckill: %s %s: %w", op, name, err)
 	}

@@ -34,8 +34,8 @@ func (m *fencedMap) Write(_ context.Context, resource string, token int64, value
 
 func TestMemory(t *testing.T) {
 	seckilltest.Run(t, seckilltest.Harness{
-		NewLocker:  func(t *testing.T) *seckill.Locker { return seckill.NewMemoryLocker(nil) },
-		NewLimiter: func(t *testing.T) *seckill.Limiter { return seckill.NewMemoryLimiter(nil) },
+		NewLocker:  func(t *testing.T) *seckill.Locker { return seckill.NewMemoryLocker(seckill.LockerOptions{}) },
+		NewLimiter: func(t *testing.T) *seckill.Limiter { return seckill.NewMemoryLimiter(seckill.LimiterOptions{}) },
 		NewFenced:  func(t *testing.T) seckilltest.FencedWriter { return &fencedMap{} },
 		NewGate: func(t *testing.T, opts seckill.GateOptions) *seckill.Gate {
 			g := seckill.NewMemoryGate(nil, opts)
@@ -48,21 +48,21 @@ func TestMemory(t *testing.T) {
 func redisHarness(client redis.UniversalClient) seckilltest.Harness {
 	return seckilltest.Harness{
 		NewLocker: func(t *testing.T) *seckill.Locker {
-			lk, err := seckill.NewRedisLocker(client, redistest.Prefix(t, client))
+			lk, err := seckill.NewRedisLocker(client, seckill.LockerOptions{Prefix: redistest.Prefix(t, client)})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return lk
 		},
 		NewLimiter: func(t *testing.T) *seckill.Limiter {
-			l, err := seckill.NewRedisLimiter(client, redistest.Prefix(t, client))
+			l, err := seckill.NewRedisLimiter(client, seckill.LimiterOptions{Prefix: redistest.Prefix(t, client)})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return l
 		},
 		NewFenced: func(t *testing.T) seckilltest.FencedWriter {
-			f, err := seckill.NewRedisFence(client, redistest.Prefix(t, client))
+			f, err := seckill.NewRedisFence(client, seckill.FenceOptions{Prefix: redistest.Prefix(t, client)})
 			if err != nil {
 				t.Fatal(err)
 			}

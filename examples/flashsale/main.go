@@ -244,12 +244,12 @@ func open(redisAddr, clusterAddrs string, embedded bool) (*seckill.Gate, string,
 		client = redis.NewClient(&redis.Options{Addr: m.Addr(), PoolSize: concurrency})
 		name = "redis on embedded miniredis"
 	default:
-		opts.Limiter = seckill.NewMemoryLimiter(nil)
+		opts.Limiter = seckill.NewMemoryLimiter(seckill.LimiterOptions{})
 		g := seckill.NewMemoryGate(nil, opts)
 		return g, "memory", func() { _ = g.Close() }, nil
 	}
 	prefix := fmt.Sprintf("example:flashsale:%d", os.Getpid())
-	limiter, err := seckill.NewRedisLimiter(client, prefix+":rate")
+	limiter, err := seckill.NewRedisLimiter(client, seckill.LimiterOptions{Prefix: prefix + ":rate"})
 	if err != nil {
 		return nil, "", nil, err
 	}

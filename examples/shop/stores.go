@@ -46,7 +46,7 @@ var (
 const reservationSweep = time.Second
 
 func openMemory() *stores {
-	limiter := seckill.NewMemoryLimiter(nil)
+	limiter := seckill.NewMemoryLimiter(seckill.LimiterOptions{})
 	stock := inventory.NewMemory(inventory.Options{SweepInterval: reservationSweep})
 	ledger := payout.NewMemoryLedger(payout.LedgerOptions{})
 	gate := seckill.NewMemoryGate(nil, seckill.GateOptions{Limiter: limiter, PerUser: perUserBuy})
@@ -92,7 +92,7 @@ func openRedis(client redis.UniversalClient, prefix string) (*stores, error) {
 	if s.merges, err = logistics.NewRedisMerge(client, logistics.MergeOptions{Prefix: p("merge")}); err != nil {
 		return fail("merge windows", err)
 	}
-	if s.limiter, err = seckill.NewRedisLimiter(client, p("ratelimit")); err != nil {
+	if s.limiter, err = seckill.NewRedisLimiter(client, seckill.LimiterOptions{Prefix: p("ratelimit")}); err != nil {
 		return fail("rate limiter", err)
 	}
 	gate, err := seckill.NewRedisGate(client, p("sale"), seckill.GateOptions{Limiter: s.limiter, PerUser: perUserBuy})
