@@ -3,6 +3,7 @@ package pricing_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -44,12 +45,12 @@ func TestNewRedisRedemptionsPrefix(t *testing.T) {
 }
 
 func TestMemoryRuleSource(t *testing.T) {
-	pricingtest.RunRuleSource(t, func(t *testing.T) pricing.RuleSource { return pricing.NewMemoryRuleSource() })
+	pricingtest.RunRuleSource(t, func(t *testing.T) pricing.RuleSource { return pricing.NewMemoryRuleSource(pricing.RuleSourceOptions{}) })
 }
 
 func newRedisRuleSource(client redis.UniversalClient) pricingtest.NewRuleSource {
 	return func(t *testing.T) pricing.RuleSource {
-		s, err := pricing.NewRedisRuleSource(client, redistest.Prefix(t, client))
+		s, err := pricing.NewRedisRuleSource(client, pricing.RuleSourceOptions{Prefix: redistest.Prefix(t, client)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,5 +161,41 @@ func TestRedemptionsWaitReplicas(t *testing.T) {
 	}
 	if _, err := s.Reserve(ctx, "C", lim, "bob", "o2", time.Hour); !errors.Is(err, pricing.ErrNotReplicated) {
 		t.Fatalf("Reserve without a replica: %v, want ErrNotReplicated", err)
+	}
+}
+
+// testKeepPublishes: a rule source remembers its latest KeepPublishes
+// publish IDs, replays of those are idempotent, and nothing older is kept.
+//
+// Regression: every publish ID was kept forever.
+func testKeepPublishes(t *testing.T, s pricing.RuleSource) {
+	ctx := context.Background()
+	for i := range 8 {
+		if v, err := s.Publish(ctx, fmt.Sprintf("p%d", i), nil); err != nil || v != int64(i+1) {
+			t.Fatalf("Publish(p%d) = %d, %v", i, v, err)
+		}
+	}
+	if v, err := s.Publish(ctx, "p7", nil); err != nil || v != 8 {
+		t.Fatalf("replay of a recent publish = %d, %v; want 8", v, err)
+	}
+	if v, err := s.Publish(ctx, "p0", nil); err != nil || v != 9 {
+		t.Fatalf("a forgotten publish ID = %d, %v; want a new version, 9", v, err)
+	}
+}
+
+func TestMemoryKeepPublishes(t *testing.T) {
+	testKeepPublishes(t, pricing.NewMemoryRuleSource(pricing.RuleSourceOptions{KeepPublishes: 5}))
+}
+
+func TestRedisKeepPublishes(t *testing.T) {
+	c := redistest.Client(t)
+	prefix := redistest.Prefix(t, c)
+	s, err := pricing.NewRedisRuleSource(c, pricing.RuleSourceOptions{Prefix: prefix, KeepPublishes: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testKeepPublishes(t, s)
+	if n, err := c.HLen(context.Background(), "{"+prefix+"}:publishes").Result(); err != nil || n != 5 {
+		t.Fatalf("%d publish IDs kept, %v; want 5", n, err)
 	}
 }

@@ -54,5 +54,7 @@
 // a polling fallback) and quote through an Engine that Follows it: each
 // new version is validated, built and swapped in atomically, so a quote
 // runs entirely on the version it started with, and an older version
-// never replaces a newer one.
+// never replaces a newer one. Both sources take RuleSourceOptions: Publish
+// is idempotent by the latest KeepPublishes publish IDs (default 1,000);
+// older ones are forgotten.
 package pricing

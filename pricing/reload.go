@@ -48,18 +48,50 @@ func decodeRules(version int64, data []byte) (int64, []Promotion, error) {
 
 // MemoryRuleSource is a RuleSource in process memory.
 type MemoryRuleSource struct {
+	opts     RuleSourceOptions
 	mu       sync.Mutex
 	version  int64
 	data     []byte
 	byID     map[string]int64
+	ids      []string // the IDs in byID, oldest first
 	watchers map[chan int64]struct{}
+}
+
+// RuleSourceOptions configure a rule source. The zero value means the
+// documented defaults.
+type RuleSourceOptions struct {
+	// Prefix starts the Redis keys (see RedisRuleSource). Default
+	// "shopkit:pricing". Redis only.
+	Prefix string
+	// KeepPublishes is how many of the latest publish IDs are remembered,
+	// so that Publish is idempotent by them. Default 1,000.
+	KeepPublishes int
+	// WaitReplicas, if positive, makes every Redis publish wait until that
+	// many replicas have acknowledged it (WAIT), up to WaitTimeout
+	// (default 1s); if they do not, Publish returns ErrNotReplicated.
+	// Needs a *redis.Client (standalone or failover) or
+	// *redis.ClusterClient. Redis only.
+	WaitReplicas int
+	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
+	WaitTimeout time.Duration
+}
+
+func (o RuleSourceOptions) withDefaults() RuleSourceOptions {
+	if o.Prefix == "" {
+		o.Prefix = "shopkit:pricing"
+	}
+	if o.KeepPublishes <= 0 {
+		o.KeepPublishes = 1000
+	}
+	return o
 }
 
 var _ RuleSource = (*MemoryRuleSource)(nil)
 
-// NewMemoryRuleSource returns an empty source.
-func NewMemoryRuleSource() *MemoryRuleSource {
-	return &MemoryRuleSource{byID: map[string]int64{}, watchers: map[chan int64]struct{}{}}
+// NewMemoryRuleSource returns an empty source; opts.Prefix and the replica
+// options do not apply.
+func NewMemoryRuleSource(opts RuleSourceOptions) *MemoryRuleSource {
+	return &MemoryRuleSource{opts: opts.withDefaults(), byID: map[string]int64{}, watchers: map[chan int64]struct{}{}}
 }
 
 // Publish implements RuleSource.
@@ -75,6 +107,10 @@ func (m *MemoryRuleSource) Publish(_ context.Context, publishID string, promos [
 	}
 	m.version++
 	m.data, m.byID[publishID] = data, m.version
+	if m.ids = append(m.ids, publishID); len(m.ids) > m.opts.KeepPublishes {
+		delete(m.byID, m.ids[0])
+		m.ids = m.ids[1:]
+	}
 	for w := range m.watchers {
 		notify(w, m.version)
 	}

@@ -3,11 +3,13 @@ package pricing
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shopkit/shopkit/internal/durable"
 	"github.com/shopkit/shopkit/internal/keyspace"
 	"github.com/shopkit/shopkit/internal/opscript"
 )
@@ -19,28 +21,32 @@ var (
 )
 
 // RedisRuleSource is a RuleSource on Redis or Redis Cluster: the rule set
-// under "{<prefix>}:rules", the publish IDs under "{<prefix>}:publishes"
-// (one slot), and change notifications on the pub/sub channel
-// "{<prefix>}:rules:changed", which a Cluster delivers from any node.
+// under "{<prefix>}:rules", the last publish IDs under
+// "{<prefix>}:publishes" and "{<prefix>}:publog" (one slot), and change
+// notifications on the pub/sub channel "{<prefix>}:rules:changed", which a
+// Cluster delivers from any node.
 type RedisRuleSource struct {
 	client  redis.UniversalClient
+	opts    RuleSourceOptions
+	policy  durable.Policy // replicas every publish waits for
 	tag     string
 	channel string
 }
 
 var _ RuleSource = (*RedisRuleSource)(nil)
 
-// NewRedisRuleSource returns a source under prefix (default
-// "shopkit:pricing").
-func NewRedisRuleSource(client redis.UniversalClient, prefix string) (*RedisRuleSource, error) {
-	if prefix == "" {
-		prefix = "shopkit:pricing"
-	}
-	if rule := keyspace.CheckPrefix(prefix); rule != "" {
+// NewRedisRuleSource returns a source on client.
+func NewRedisRuleSource(client redis.UniversalClient, opts RuleSourceOptions) (*RedisRuleSource, error) {
+	opts = opts.withDefaults()
+	if rule := keyspace.CheckPrefix(opts.Prefix); rule != "" {
 		return nil, &InputError{Field: "Prefix", Rule: rule}
 	}
-	tag := "{" + prefix + "}"
-	return &RedisRuleSource{client: client, tag: tag, channel: tag + ":rules:changed"}, nil
+	policy := durable.Policy{Replicas: opts.WaitReplicas, Timeout: opts.WaitTimeout}
+	if rule := durable.CheckClient(client, policy); rule != "" {
+		return nil, &InputError{Field: "WaitReplicas", Rule: rule}
+	}
+	tag := keyspace.Tag(opts.Prefix)
+	return &RedisRuleSource{client: client, opts: opts, policy: policy, tag: tag, channel: tag + ":rules:changed"}, nil
 }
 
 // Publish implements RuleSource.
@@ -49,7 +55,15 @@ func (r *RedisRuleSource) Publish(ctx context.Context, publishID string, promos 
 	if err != nil {
 		return 0, err
 	}
-	v, err := publishScript.Run(ctx, r.client, []string{r.tag + ":rules", r.tag + ":publishes"}, publishID, data, r.channel).Int64()
+	cmd, err := durable.Run(ctx, r.client, r.policy, publishScript, []string{r.tag + ":rules", r.tag + ":publishes", r.tag + ":publog"},
+		publishID, data, r.channel, r.opts.KeepPublishes)
+	if errors.Is(err, durable.ErrTimeout) {
+		return 0, fmt.Errorf("pricing: publish rules: %w (%w)", ErrNotReplicated, err)
+	}
+	var v int64
+	if err == nil {
+		v, err = cmd.Int64()
+	}
 	if err != nil {
 		return 0, fmt.Errorf("pricing: publish rules: %w", err)
 	}

@@ -2,10 +2,13 @@
 -- and announces the version.
 --
 -- KEYS[1]  rules: hash version -> n, data -> JSON promotions
--- KEYS[2]  publishes: hash publish ID -> version it made
+-- KEYS[2]  publishes: hash publish ID -> version it made, for the last
+--          ARGV[4] publishes
+-- KEYS[3]  the IDs in KEYS[2], oldest first: list
 -- ARGV[1]  publish ID
 -- ARGV[2]  JSON promotions
 -- ARGV[3]  change channel
+-- ARGV[4]  how many publish IDs to remember
 --
 -- Returns the version.
 --
@@ -17,5 +20,8 @@ if v then return tonumber(v) end
 v = redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('HSET', KEYS[1], 'data', ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[1], v)
+if redis.call('RPUSH', KEYS[3], ARGV[1]) > tonumber(ARGV[4]) then
+  redis.call('HDEL', KEYS[2], redis.call('LPOP', KEYS[3]))
+end
 redis.call('PUBLISH', ARGV[3], v)
 return v
