@@ -33,7 +33,7 @@ var _ RedisClient = redis.UniversalClient(nil)
 var (
 	//go:embed lua/save.lua
 	saveLua    string
-	saveScript = opscript.New(saveLua)
+	saveScript = opscript.NewIdempotent(saveLua)
 )
 
 // RedisSticky is a StickyStore on Redis or Redis Cluster. Each user's

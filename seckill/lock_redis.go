@@ -25,11 +25,15 @@ var _ RedisClient = redis.UniversalClient(nil)
 var (
 	//go:embed lua/obtain.lua
 	obtainLua    string
-	obtainScript = opscript.New(obtainLua)
+	obtainScript = opscript.NewIdempotent(obtainLua)
 
 	//go:embed lua/lease.lua
 	leaseLua    string
-	leaseScript = opscript.New(leaseLua)
+	leaseScript = opscript.NewIdempotent(leaseLua)
+
+	//go:embed lua/release.lua
+	releaseLua    string
+	releaseScript = opscript.New(releaseLua)
 
 	//go:embed lua/fenced_write.lua
 	fencedWriteLua    string
@@ -109,8 +113,12 @@ func (r *redisLocks) refresh(ctx context.Context, name, owner string, ttl time.D
 }
 
 func (r *redisLocks) release(ctx context.Context, name, owner string) (bool, error) {
-	v, err := r.lease(ctx, name, owner, "release", 0)
-	return err == nil && v == 1, err
+	lock, _ := r.keys(name)
+	v, err := int64Reply(r.run(ctx, releaseScript, []string{lock}, owner+"|"))
+	if err != nil {
+		return false, fmt.Errorf("seckill: release %s: %w", name, err)
+	}
+	return v == 1, nil
 }
 
 func (r *redisLocks) ttl(ctx context.Context, name, owner string) (time.Duration, bool, error) {

@@ -8,9 +8,8 @@
 -- Returns the variation now stored: ARGV[2] if this call stored it, else
 -- the one an earlier call stored.
 --
--- Retry-safe: runs inside internal/opscript's wrapper, which takes its
--- operation record off the end of KEYS first and answers a resent call
--- with the first call's reply, so this body runs once per call.
+-- Retry-safe as it is (opscript.NewIdempotent): HSETNX stores once, and a
+-- resend returns the variation the first call stored.
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then
   return tonumber(redis.call('HGET', KEYS[1], ARGV[1]))
 end

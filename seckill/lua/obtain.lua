@@ -10,9 +10,10 @@
 -- its fence and extends the lease. The counter is bumped before the
 -- attempt, so a busy lock skips a number: tokens still only rise.
 --
--- Retry-safe: runs inside internal/opscript's wrapper, which takes its
--- operation record off the end of KEYS first and answers a resent call
--- with the first call's reply, so this body runs once per call.
+-- Retry-safe as it is (opscript.NewIdempotent): the owner token is the
+-- operation's ID. A resend finds the lock held by the same owner, extends
+-- it from now and returns the same fence; it bumps the counter once more,
+-- which tokens allow (they only rise).
 local prefix = ARGV[1]
 local fence = redis.call('INCR', KEYS[2])
 if redis.call('SET', KEYS[1], prefix .. fence, 'NX', 'PX', ARGV[2]) then
