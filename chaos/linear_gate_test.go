@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -132,50 +130,12 @@ func TestGateLinearizable(t *testing.T) {
 	if err := g.Open(ctx, seckill.Sale{ID: "lin", SKU: "x", Units: units, PerUserLimit: 1, Start: now.Add(-time.Minute), End: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	var mu sync.Mutex
-	var history []porcupine.Operation
-	var wg sync.WaitGroup
-	for c := range 5 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(c), uint64(start.UnixNano())))
-			for n := 0; n < 80; n++ {
-				time.Sleep(time.Duration(10+rng.IntN(20)) * time.Millisecond)
-				in := gateInput{op: "admit", user: fmt.Sprintf("u%d", rng.IntN(14)), req: fmt.Sprintf("q%d", rng.IntN(25))}
-				if rng.IntN(5) == 0 {
-					in = gateInput{op: "status"}
-				}
-				callCtx, cancel := context.WithTimeout(ctx, time.Second)
-				call := time.Since(start).Nanoseconds()
-				out := callGate(callCtx, g, in)
-				ret := time.Since(start).Nanoseconds()
-				cancel()
-				if out == unknown {
-					ret = math.MaxInt64
-				}
-				mu.Lock()
-				history = append(history, porcupine.Operation{ClientId: c, Input: in, Call: call, Output: out, Return: ret})
-				mu.Unlock()
+	checkLinearizable(t, px, "gate", gateModel(units), 80,
+		func(rng *rand.Rand) any {
+			if rng.IntN(5) == 0 {
+				return gateInput{op: "status"}
 			}
-		}()
-	}
-	time.Sleep(500 * time.Millisecond)
-	px.toxic(t, "reset", `{"type":"reset_peer","stream":"upstream","attributes":{"timeout":0}}`, 200*time.Millisecond)
-	px.toxic(t, "slow", `{"type":"latency","stream":"downstream","attributes":{"latency":3500}}`, time.Second)
-	wg.Wait()
-	res := porcupine.CheckOperationsTimeout(gateModel(units), history, time.Minute)
-	unknowns := 0
-	for _, op := range history {
-		if op.Output == unknown {
-			unknowns++
-		}
-	}
-	line := fmt.Sprintf("chaos: gate linearizability: %d operations (%d unknown outcomes) from 5 clients through resets and latency: %s", len(history), unknowns, res)
-	t.Log(line)
-	report(line)
-	if res != porcupine.Ok {
-		t.Fatalf("history is not linearizable against the model (%s)", res)
-	}
+			return gateInput{op: "admit", user: fmt.Sprintf("u%d", rng.IntN(14)), req: fmt.Sprintf("q%d", rng.IntN(25))}
+		},
+		func(ctx context.Context, in any) string { return callGate(ctx, g, in.(gateInput)) })
 }

@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -180,54 +178,10 @@ func TestInventoryLinearizable(t *testing.T) {
 	if _, err := s.Adjust(ctx, inventory.Adjustment{ID: "open", SKU: "hot", Location: "wh", Delta: stock, Reason: inventory.ReasonReceipt}); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	var mu sync.Mutex
-	var history []porcupine.Operation
-	deadline := start.Add(runFor())
-	var wg sync.WaitGroup
-	for c := range 5 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(c), uint64(start.UnixNano())))
-			// Paced, so that the history spans the faults.
-			for n := 0; time.Now().Before(deadline) && n < 100; n++ {
-				time.Sleep(time.Duration(10+rng.IntN(20)) * time.Millisecond)
-				in := invInput{op: []string{"reserve", "reserve", "commit", "release", "levels"}[rng.IntN(5)],
-					id: fmt.Sprintf("r%d", rng.IntN(15)), qty: 1 + rng.Int64N(3)}
-				// A deadline, as a request handler has: calls caught in the
-				// latency end unknown, and may still take effect later.
-				callCtx, cancel := context.WithTimeout(ctx, time.Second)
-				call := time.Since(start).Nanoseconds()
-				out := callInventory(callCtx, s, in)
-				ret := time.Since(start).Nanoseconds()
-				cancel()
-				if out == unknown {
-					ret = math.MaxInt64 // it may take effect at any later time
-				}
-				mu.Lock()
-				history = append(history, porcupine.Operation{ClientId: c, Input: in, Call: call, Output: out, Return: ret})
-				mu.Unlock()
-			}
-		}()
-	}
-	time.Sleep(500 * time.Millisecond)
-	{
-		px.toxic(t, "reset", `{"type":"reset_peer","stream":"upstream","attributes":{"timeout":0}}`, 200*time.Millisecond)
-		px.toxic(t, "slow", `{"type":"latency","stream":"downstream","attributes":{"latency":3500}}`, time.Second)
-	}
-	wg.Wait()
-	res := porcupine.CheckOperationsTimeout(inventoryModel(stock), history, time.Minute)
-	unknowns := 0
-	for _, op := range history {
-		if op.Output == unknown {
-			unknowns++
-		}
-	}
-	line := fmt.Sprintf("chaos: inventory linearizability: %d operations (%d unknown outcomes) from 5 clients through resets and latency: %s", len(history), unknowns, res)
-	t.Log(line)
-	report(line)
-	if res != porcupine.Ok {
-		t.Fatalf("history is not linearizable against the model (%s)", res)
-	}
+	checkLinearizable(t, px, "inventory", inventoryModel(stock), 100,
+		func(rng *rand.Rand) any {
+			return invInput{op: []string{"reserve", "reserve", "commit", "release", "levels"}[rng.IntN(5)],
+				id: fmt.Sprintf("r%d", rng.IntN(15)), qty: 1 + rng.Int64N(3)}
+		},
+		func(ctx context.Context, in any) string { return callInventory(ctx, s, in.(invInput)) })
 }

@@ -18,20 +18,7 @@ import (
 func testLogFolds(t *testing.T, log ChangeLog) {
 	ctx := context.Background()
 	locs := []string{"A", "B", "C"}
-	var locations []Location
-	var lanes []Lane
-	for i, f := range locs {
-		locations = append(locations, Location{ID: f})
-		for j, to := range locs {
-			if f != to {
-				lanes = append(lanes, Lane{From: f, To: to, Cost: float64(1 + i + 2*j)})
-			}
-		}
-	}
-	g, err := Build(locations, lanes, ByCost)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, lanes := completeGraph(t, locs)
 	all := NewNetwork(g)
 	early, late := NewNetwork(g), NewNetwork(g)
 	rng := rand.New(rand.NewPCG(3, 4))

@@ -9,20 +9,7 @@ import (
 // compaction to the same graph and compares every lane's weight.
 func TestCompactKeepsTheState(t *testing.T) {
 	locs := []string{"A", "B", "C", "D"}
-	var locations []Location
-	var lanes []Lane
-	for i, f := range locs {
-		locations = append(locations, Location{ID: f})
-		for j, to := range locs {
-			if f != to {
-				lanes = append(lanes, Lane{From: f, To: to, Cost: float64(1 + i + 2*j)})
-			}
-		}
-	}
-	g, err := Build(locations, lanes, ByCost)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, lanes := completeGraph(t, locs)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for round := range 2000 {
 		var changes []Change
@@ -57,4 +44,25 @@ func TestCompactKeepsTheState(t *testing.T) {
 			}
 		}
 	}
+}
+
+// completeGraph builds a graph with a lane between every two of locs, each
+// of its own cost.
+func completeGraph(t *testing.T, locs []string) (*Graph, []Lane) {
+	t.Helper()
+	var locations []Location
+	var lanes []Lane
+	for i, f := range locs {
+		locations = append(locations, Location{ID: f})
+		for j, to := range locs {
+			if f != to {
+				lanes = append(lanes, Lane{From: f, To: to, Cost: float64(1 + i + 2*j)})
+			}
+		}
+	}
+	g, err := Build(locations, lanes, ByCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, lanes
 }
