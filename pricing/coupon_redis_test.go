@@ -54,3 +54,22 @@ func TestMalformedRecordsDoNotBlockLapses(t *testing.T) {
 		t.Fatalf("%d index entries left, %v; want none", n, err)
 	}
 }
+
+// FuzzParseRedemption: every record redeem.lua can write — any state, any
+// expiry, any customer the validator accepts — parses back to exactly what
+// was written, so no customer ID can make a record ambiguous.
+func FuzzParseRedemption(f *testing.F) {
+	f.Add("held", int64(1700000000000), "a|b")
+	f.Add("committed", int64(0), "x|1|2")
+	f.Add("expired", int64(42), "|")
+	f.Fuzz(func(t *testing.T, state string, expires int64, customer string) {
+		if stateNames[state] == 0 || expires < 0 || checkUsage("C", customer) != nil {
+			return
+		}
+		rec := state + "|" + strconv.FormatInt(expires, 10) + "|" + customer
+		r, err := parseRedemption("C", "o", rec)
+		if err != nil || r.Customer != customer || r.State != stateNames[state] || r.ExpiresAt.UnixMilli() != expires {
+			t.Fatalf("parseRedemption(%q) = %+v, %v", rec, r, err)
+		}
+	})
+}
