@@ -160,7 +160,7 @@ func TestRedisWaitReplicas(t *testing.T) {
 	if err := replica.ReplicaOf(ctx, host, port).Err(); err != nil {
 		t.Fatal(err)
 	}
-	redistest.WaitReplicaLinked(t, replica)
+	redistest.WaitReplicaLinked(t, master, replica)
 	// The failed call may have stored some of the batch: the replay
 	// stores the rest, and a third call finds every event stored once.
 	if res, err := s.Ingest(ctx, batch); err != nil || res.Stored+res.Duplicates != 2 {

@@ -52,7 +52,7 @@ func TestWaitReplicas(t *testing.T) {
 	if err := replica.ReplicaOf(ctx, host, port).Err(); err != nil {
 		t.Fatal(err)
 	}
-	redistest.WaitReplicaLinked(t, replica)
+	redistest.WaitReplicaLinked(t, master, replica)
 	if r, err := s.Reserve(ctx, req2); err != nil || !r.Replayed {
 		t.Fatalf("replay once the replica is back: %+v, %v; want the reservation, replayed", r, err)
 	}

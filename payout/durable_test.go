@@ -42,7 +42,7 @@ func TestWaitReplicas(t *testing.T) {
 	if err := replica.ReplicaOf(ctx, host, port).Err(); err != nil {
 		t.Fatal(err)
 	}
-	redistest.WaitReplicaLinked(t, replica)
+	redistest.WaitReplicaLinked(t, master, replica)
 	if p, err := l.Post(ctx, tx("t2")); err != nil || !p.Replayed {
 		t.Fatalf("replay once the replica is back: %+v, %v; want the posting, replayed", p, err)
 	}

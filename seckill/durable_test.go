@@ -40,7 +40,7 @@ func TestWaitReplicas(t *testing.T) {
 	if err := replica.ReplicaOf(ctx, host, port).Err(); err != nil {
 		t.Fatal(err)
 	}
-	redistest.WaitReplicaLinked(t, replica)
+	redistest.WaitReplicaLinked(t, master, replica)
 	if a, err := g.Admit(ctx, "s", "u2", "r2", 1); err != nil || a.Outcome != seckill.Admitted || !a.Replayed {
 		t.Fatalf("replay once the replica is back: %+v, %v; want admitted, replayed", a, err)
 	}

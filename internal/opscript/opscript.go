@@ -68,6 +68,8 @@ type Script struct {
 const wrapper = `local op = table.remove(KEYS)
 local rec = redis.call('GET', op)
 if rec then
+  -- A write, so that a WAIT after this call covers the first call's write.
+  redis.call('PEXPIRE', op, RETENTION)
   if string.sub(rec, 1, 1) == 'm' then return cmsgpack.unpack(string.sub(rec, 2)) end
   local function dec(s, i)
     local c = string.sub(s, i, i)
@@ -140,10 +142,12 @@ func NewIdempotent(src string) *Script {
 
 // New wraps the script body src.
 func New(src string) *Script {
-	// Replace the placeholders once each, so that the body's own text is
-	// never rewritten.
+	// Replace the placeholders in the wrapper only, so that the body's own
+	// text is never rewritten.
+	ms := strconv.FormatInt(Retention.Milliseconds(), 10)
 	before, after, _ := strings.Cut(wrapper, "BODY")
-	after = strings.Replace(after, "RETENTION", strconv.FormatInt(Retention.Milliseconds(), 10), 1)
+	before = strings.ReplaceAll(before, "RETENTION", ms)
+	after = strings.ReplaceAll(after, "RETENTION", ms)
 	return &Script{s: redis.NewScript(before + src + after)}
 }
 

@@ -144,30 +144,38 @@ func Replicated(t testing.TB) (master, replica *redis.Client) {
 	t.Cleanup(func() {
 		host, port, _ := strings.Cut(addrs[0], ":")
 		_ = replica.ReplicaOf(ctx, host, port).Err()
-		WaitReplicaLinked(t, replica)
+		WaitReplicaLinked(t, master, replica)
 		_ = master.Del(ctx, replicationLock).Err()
 		_ = master.Close()
 		_ = replica.Close()
 	})
-	WaitReplicaLinked(t, replica)
+	WaitReplicaLinked(t, master, replica)
 	return master, replica
 }
 
 // replicationLock is the key that marks the replicated pair in use.
 const replicationLock = "redistest:replicated:lock"
 
-// WaitReplicaLinked waits (up to 10 s) until replica's link to its master
-// is up.
-func WaitReplicaLinked(t testing.TB, replica *redis.Client) {
+// WaitReplicaLinked waits (up to 20 s) until master's replica is linked
+// and acknowledging: the replica reports its link up, and a write on master
+// is acknowledged by it (WAIT). The replica's own view comes first; the
+// master counts it a little later, and a test that waits for replicas
+// right after a reattach must not race that.
+func WaitReplicaLinked(t testing.TB, master, replica *redis.Client) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	ctx := context.Background()
+	deadline := time.Now().Add(20 * time.Second)
 	for {
-		info, err := replica.Info(context.Background(), "replication").Result()
+		info, err := replica.Info(ctx, "replication").Result()
 		if err == nil && strings.Contains(info, "master_link_status:up") {
-			return
+			if err = master.Set(ctx, "redistest:replicated:probe", "1", time.Minute).Err(); err == nil {
+				if n, err := master.Wait(ctx, 1, 200*time.Millisecond).Result(); err == nil && n >= 1 {
+					return
+				}
+			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("redistest: replica link not up: %v\n%s", err, info)
+			t.Fatalf("redistest: replica not acknowledging: %v\n%s", err, info)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
