@@ -375,7 +375,9 @@ func (g *Gate) Pay(ctx context.Context, saleID, ticketID string) (Ticket, error)
 
 // Sweep returns the units of every unpaid ticket past its deadline to the
 // sale, exactly once each, and reopens a sold-out sale. It returns how
-// many tickets expired. Schedule it, e.g. every few seconds during a sale.
+// many tickets expired; a Redis gate expires at most 10,000 a bucket per
+// call, leaving the rest to the next. Schedule it, e.g. every few seconds
+// during a sale.
 func (g *Gate) Sweep(ctx context.Context, saleID string) (int, error) {
 	if rule := keyspace.CheckID(saleID); rule != "" {
 		return 0, &InputError{Field: "SaleID", Rule: rule}

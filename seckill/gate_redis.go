@@ -321,13 +321,18 @@ func (r *redisGate) pay(ctx context.Context, saleID, ticketID string) (Ticket, e
 	return Ticket{ID: ticketID, SaleID: saleID, UserID: user, Quantity: qty, Deadline: time.UnixMilli(deadline)}, nil
 }
 
-// sweepBatch is how many tickets one sweep script expires at most.
-const sweepBatch = 500
+// sweepBatch is how many tickets one sweep script expires at most, and
+// sweepPages how many scripts one Sweep runs per bucket: a call's work is
+// bounded (10,000 tickets a bucket), and the next call takes the rest.
+const (
+	sweepBatch = 500
+	sweepPages = 20
+)
 
 func (r *redisGate) sweep(ctx context.Context, saleID string) (int, error) {
 	k := r.keys(saleID)
 	total := 0
-	for {
+	for range sweepPages {
 		res, err := settleScript.Run(ctx, r.client, []string{k[0], k[1], k[3], k[4]}, "sweep", sweepBatch).Int64Slice()
 		if err != nil {
 			return total, fmt.Errorf("seckill: sweep %s: %w", saleID, err)

@@ -108,3 +108,20 @@ func TestNewIDUniqueAndValid(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestIdempotentScriptRunsBare: a script declared retry-safe as it is runs
+// without an operation record, and still answers a resend as its first
+// call did (here, HSETNX).
+func TestIdempotentScriptRunsBare(t *testing.T) {
+	setnx := opscript.NewIdempotent(`redis.call('HSETNX', KEYS[1], 'f', ARGV[1])
+return redis.call('HGET', KEYS[1], 'f')`)
+	c := redistest.Resending(t, redistest.Client(t))
+	ctx := context.Background()
+	key := "{" + redistest.Prefix(t, c) + "}:h"
+	if v, err := setnx.Run(ctx, c, []string{key}, "first").Text(); err != nil || v != "first" {
+		t.Fatalf("Run = %q, %v", v, err)
+	}
+	if keys, err := c.Keys(ctx, opscript.RecordKey(key, "*")).Result(); err != nil || len(keys) != 0 {
+		t.Fatalf("records %v, %v; want none", keys, err)
+	}
+}
