@@ -117,12 +117,14 @@ if taken > 0 then
   redis.call('HSET', KEYS[2], unpack(userValues))
   redis.call('HSET', KEYS[4], unpack(newTickets))
   redis.call('ZADD', KEYS[5], unpack(newUnpaid))
-  for _, k in ipairs({KEYS[2], KEYS[4], KEYS[5], KEYS[6]}) do
-    redis.call('PEXPIREAT', k, d[7])
+  if d[7] then -- a sale opened before sales had an expiry has none
+    for _, k in ipairs({KEYS[2], KEYS[4], KEYS[5], KEYS[6]}) do
+      redis.call('PEXPIREAT', k, d[7])
+    end
   end
 end
 if #newRequests > 0 then
   redis.call('HSET', KEYS[3], unpack(newRequests))
-  redis.call('PEXPIREAT', KEYS[3], d[7])
+  if d[7] then redis.call('PEXPIREAT', KEYS[3], d[7]) end
 end
 return table.concat(out, '\n')
