@@ -19,9 +19,10 @@
 // call gets a new one. The body sees KEYS and ARGV exactly as the caller
 // passed them.
 //
-// The record costs one GET and one SET with a TTL per call (a batch of
-// calls sent as one script call shares one) and about 100 bytes
-// until it expires.
+// The record costs a GET and a SET with a TTL per call (a batch of calls
+// sent as one script call shares one), about 4 µs of server time in all,
+// and about 100 bytes until it expires; scripts that are retry-safe as
+// they are skip it (NewIdempotent). BENCHMARKS.md has the figures.
 package opscript
 
 import (
@@ -56,7 +57,9 @@ type Script struct {
 // wrapper runs the body once per operation record (the last key, which it
 // removes from KEYS before the body sees them). A body that raises an error
 // records nothing: scripts check before their first write, so such a call
-// changed nothing and may run again.
+// changed nothing and may run again. A resend that finds the record
+// refreshes its TTL: a write, so that a WAIT after the resend covers the
+// first call's write too.
 //
 // The record encodes the reply exactly: with Redis' MessagePack library
 // (C, exact for every integer up to 2^53, the precision Lua numbers have)
