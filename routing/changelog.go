@@ -28,6 +28,10 @@ type ChangeLog interface {
 	Close() error
 }
 
+// DefaultFollowPoll is how often Follow polls the log when given no
+// interval.
+const DefaultFollowPoll = time.Second
+
 // ErrNotReplicated means a Redis append was applied by the master but fewer
 // than LogOptions.WaitReplicas replicas acknowledged it within WaitTimeout,
 // so a failover now could lose it: the outcome is unknown. Append the same
@@ -181,9 +185,13 @@ func (n *Network) Sync(ctx context.Context, log ChangeLog) error {
 
 // Follow keeps the network in sync with log until the returned stop is
 // called: it syncs whenever the log signals a change, and every poll
-// interval in case a signal was missed. Sync errors are passed to onError
-// (may be nil) and retried at the next signal or poll.
+// interval (DefaultFollowPoll if poll is not positive) in case a signal was
+// missed. Sync errors are passed to onError (may be nil) and retried at the
+// next signal or poll.
 func (n *Network) Follow(log ChangeLog, poll time.Duration, onError func(error)) (stop func()) {
+	if poll <= 0 {
+		poll = DefaultFollowPoll // time.NewTicker panics on a poll of 0
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/shopkit/shopkit/internal/redistest"
 )
@@ -92,4 +93,27 @@ func TestRedisLogFolds(t *testing.T) {
 	if n, err := c.HLen(context.Background(), "{"+prefix+"}:ids").Result(); err != nil || n > 6 {
 		t.Fatalf("the ID hash keeps %d IDs, %v; want at most 6", n, err)
 	}
+}
+
+// TestFollowWithoutPoll: Follow with no poll interval falls back to the
+// default instead of panicking, and still follows the log's signals.
+//
+// Regression: time.NewTicker(0) panicked in Follow's goroutine and took
+// the process down.
+func TestFollowWithoutPoll(t *testing.T) {
+	g, _ := completeGraph(t, []string{"A", "B"})
+	n := NewNetwork(g)
+	log := NewMemoryLog(LogOptions{})
+	stop := n.Follow(log, 0, nil)
+	defer stop()
+	if _, err := log.Append(context.Background(), "b1", []Change{{From: "A", To: "B", Close: true}}); err != nil {
+		t.Fatal(err)
+	}
+	for range 200 {
+		if n.Load().Version() > g.Version() {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("the network never followed the log")
 }
