@@ -69,7 +69,7 @@ func TestSweepDropsStaleEntriesCheaply(t *testing.T) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			id := fmt.Sprintf("r%d", i)
-			if _, err := s.Reserve(ctx, Request{ID: id, TTL: 200 * time.Millisecond, Lines: []Line{{SKU: "sku", Location: "wh", Quantity: 1}}}); err != nil {
+			if _, err := s.Reserve(ctx, Request{ID: id, TTL: time.Second, Lines: []Line{{SKU: "sku", Location: "wh", Quantity: 1}}}); err != nil {
 				t.Error(err)
 				return
 			}
@@ -79,7 +79,7 @@ func TestSweepDropsStaleEntriesCheaply(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(1200 * time.Millisecond) // every entry due
 	before := counter.n.Load()
 	expired, err := s.Sweep(ctx)
 	if err != nil || expired != 0 {
