@@ -3,7 +3,6 @@ package inventory_test
 import (
 	"context"
 	"errors"
-	"net"
 	"testing"
 	"time"
 
@@ -37,9 +36,7 @@ func TestWaitReplicas(t *testing.T) {
 		t.Fatalf("replica holds %d records, %v; want the acknowledged reservation", n, err)
 	}
 
-	if err := replica.ReplicaOf(ctx, "no", "one").Err(); err != nil {
-		t.Fatal(err)
-	}
+	reattach := redistest.Detach(t, master, replica)
 	req2 := inventory.Request{ID: "r2", TTL: time.Minute, Lines: []inventory.Line{{SKU: "tee", Location: "wh", Quantity: 2}}}
 	if _, err := s.Reserve(ctx, req2); !errors.Is(err, inventory.ErrNotReplicated) {
 		t.Fatalf("Reserve without a replica: %v, want ErrNotReplicated", err)
@@ -48,11 +45,7 @@ func TestWaitReplicas(t *testing.T) {
 		t.Fatalf("Commit without a replica: %v, want ErrNotReplicated", err)
 	}
 
-	host, port, _ := net.SplitHostPort(master.Options().Addr)
-	if err := replica.ReplicaOf(ctx, host, port).Err(); err != nil {
-		t.Fatal(err)
-	}
-	redistest.WaitReplicaLinked(t, master, replica)
+	reattach()
 	if r, err := s.Reserve(ctx, req2); err != nil || !r.Replayed {
 		t.Fatalf("replay once the replica is back: %+v, %v; want the reservation, replayed", r, err)
 	}

@@ -3,7 +3,6 @@ package seckill_test
 import (
 	"context"
 	"errors"
-	"net"
 	"testing"
 	"time"
 
@@ -30,17 +29,11 @@ func TestWaitReplicas(t *testing.T) {
 	if a, err := g.Admit(ctx, "s", "u1", "r1", 1); err != nil || a.Outcome != seckill.Admitted {
 		t.Fatalf("Admit: %+v, %v", a, err)
 	}
-	if err := replica.ReplicaOf(ctx, "no", "one").Err(); err != nil {
-		t.Fatal(err)
-	}
+	reattach := redistest.Detach(t, master, replica)
 	if _, err := g.Admit(ctx, "s", "u2", "r2", 1); !errors.Is(err, seckill.ErrNotReplicated) {
 		t.Fatalf("Admit without a replica: %v, want ErrNotReplicated", err)
 	}
-	host, port, _ := net.SplitHostPort(master.Options().Addr)
-	if err := replica.ReplicaOf(ctx, host, port).Err(); err != nil {
-		t.Fatal(err)
-	}
-	redistest.WaitReplicaLinked(t, master, replica)
+	reattach()
 	if a, err := g.Admit(ctx, "s", "u2", "r2", 1); err != nil || a.Outcome != seckill.Admitted || !a.Replayed {
 		t.Fatalf("replay once the replica is back: %+v, %v; want admitted, replayed", a, err)
 	}
@@ -63,9 +56,7 @@ func TestLockWaitReplicas(t *testing.T) {
 	if err := l.Release(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := replica.ReplicaOf(ctx, "no", "one").Err(); err != nil {
-		t.Fatal(err)
-	}
+	redistest.Detach(t, master, replica)
 	if _, err := lk.Obtain(ctx, "job", time.Minute, seckill.ObtainOptions{}); !errors.Is(err, seckill.ErrNotReplicated) {
 		t.Fatalf("Obtain without a replica: %v, want ErrNotReplicated", err)
 	}

@@ -30,9 +30,7 @@ func TestRunWaitsForReplicas(t *testing.T) {
 
 	// With the replica detached the write still happens on the master,
 	// but the caller hears that its outcome is not durable.
-	if err := replica.ReplicaOf(ctx, "no", "one").Err(); err != nil {
-		t.Fatal(err)
-	}
+	redistest.Detach(t, master, replica)
 	start := time.Now()
 	cmd, err = durable.Run(ctx, master, p, incr, []string{key})
 	if !errors.Is(err, durable.ErrTimeout) || cmd.Val() != int64(2) {

@@ -153,6 +153,25 @@ func Replicated(t testing.TB) (master, replica *redis.Client) {
 	return master, replica
 }
 
+// Detach takes replica off master, so that writes on master go
+// unacknowledged, and returns a function that attaches it again and waits
+// until it acknowledges. Replicated attaches it again when t ends anyway.
+func Detach(t testing.TB, master, replica *redis.Client) (reattach func()) {
+	t.Helper()
+	ctx := context.Background()
+	if err := replica.ReplicaOf(ctx, "no", "one").Err(); err != nil {
+		t.Fatalf("redistest: detach replica: %v", err)
+	}
+	return func() {
+		t.Helper()
+		host, port, _ := strings.Cut(master.Options().Addr, ":")
+		if err := replica.ReplicaOf(ctx, host, port).Err(); err != nil {
+			t.Fatalf("redistest: reattach replica: %v", err)
+		}
+		WaitReplicaLinked(t, master, replica)
+	}
+}
+
 // replicationLock is the key that marks the replicated pair in use.
 const replicationLock = "redistest:replicated:lock"
 
