@@ -321,11 +321,7 @@ func (g *Gate) Admit(ctx context.Context, saleID, userID, requestID string, qty 
 			g.backend.announce(ctx, saleID, true)
 		}
 	}
-	if a.Outcome == Admitted {
-		a.Ticket.SaleID = saleID
-		a.Ticket.ID = ticketID(b, a.Ticket.ID)
-	}
-	return a, nil
+	return inSale(a, saleID, b), nil
 }
 
 // admitSoldOut answers a request to a sale this gate knows is sold out:
@@ -344,11 +340,17 @@ func (g *Gate) admitSoldOut(ctx context.Context, saleID, userID, requestID strin
 	if !found {
 		return Admission{Outcome: SoldOut}, nil
 	}
+	return inSale(a, saleID, b), nil
+}
+
+// inSale turns bucket b's admission into the sale's: an admitted ticket
+// gets the sale's ID and an ID unique across its buckets.
+func inSale(a Admission, saleID string, b int) Admission {
 	if a.Outcome == Admitted {
 		a.Ticket.SaleID = saleID
 		a.Ticket.ID = ticketID(b, a.Ticket.ID)
 	}
-	return a, nil
+	return a
 }
 
 // Pay marks a ticket paid: its units are sold for good. Paying again is a
