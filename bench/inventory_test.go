@@ -16,8 +16,8 @@ import (
 // BenchmarkReserveHotSKU: 64 concurrent callers each reserve 1 unit of one
 // SKU, with stock that never runs out.
 //
-//   - shopkit-memory: inventory.Memory.
-//   - shopkit-redis: inventory.Redis; each reservation is an idempotent,
+//   - shopkit-memory: inventory.NewMemory.
+//   - shopkit-redis: inventory.NewRedis; each reservation is an idempotent,
 //     expiring, committable hold, coalesced with concurrent ones.
 //   - lua-per-call: the classic check-and-DECRBY script, one EVALSHA per
 //     request. It keeps no reservation record, so it cannot commit, release,
@@ -28,7 +28,7 @@ func BenchmarkReserveHotSKU(b *testing.B) {
 	ctx := context.Background()
 	line := []inventory.Line{{SKU: "hot", Location: "wh1", Quantity: 1}}
 
-	reserveAll := func(b *testing.B, s inventory.Store) {
+	reserveAll := func(b *testing.B, s *inventory.Store) {
 		if _, err := s.SetOnHand(ctx, inventory.Count{ID: "init", SKU: "hot", Location: "wh1", OnHand: stock, Reason: inventory.ReasonCount}); err != nil {
 			b.Fatal(err)
 		}

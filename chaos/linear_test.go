@@ -117,7 +117,7 @@ func inventoryModel(stock int64) porcupine.Model {
 
 // callInventory runs in against s and describes the answer as the model
 // does.
-func callInventory(ctx context.Context, s *inventory.Redis, in invInput) string {
+func callInventory(ctx context.Context, s *inventory.Store, in invInput) string {
 	switch in.op {
 	case "reserve":
 		r, err := s.Reserve(ctx, inventory.Request{ID: in.id, TTL: time.Hour,

@@ -75,7 +75,7 @@ func retry(ctx context.Context, f func() error) error {
 
 type inventoryLoad struct {
 	tally
-	s     *inventory.Redis
+	s     *inventory.Store
 	skus  []string
 	start int64
 

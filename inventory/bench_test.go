@@ -20,10 +20,10 @@ import (
 func BenchmarkReserve(b *testing.B) {
 	backends := []struct {
 		name string
-		new  func(b *testing.B) inventory.Store
+		new  func(b *testing.B) *inventory.Store
 	}{
-		{"memory", func(b *testing.B) inventory.Store { return inventory.NewMemory(inventory.Options{}) }},
-		{"redis", func(b *testing.B) inventory.Store {
+		{"memory", func(b *testing.B) *inventory.Store { return inventory.NewMemory(inventory.Options{}) }},
+		{"redis", func(b *testing.B) *inventory.Store {
 			c := redistest.Client(b)
 			s, err := inventory.NewRedis(c, inventory.Options{Prefix: redistest.Prefix(b, c)})
 			if err != nil {
@@ -90,7 +90,7 @@ func BenchmarkCommit(b *testing.B) {
 	ctx := context.Background()
 	for _, name := range []string{"memory", "redis"} {
 		b.Run(name, func(b *testing.B) {
-			var s inventory.Store = inventory.NewMemory(inventory.Options{})
+			var s *inventory.Store = inventory.NewMemory(inventory.Options{})
 			if name == "redis" {
 				c := redistest.Client(b)
 				var err error

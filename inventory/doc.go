@@ -54,12 +54,17 @@
 //
 // # Backends
 //
-// Memory keeps everything in process. Records are sharded by ID and every
+// A Store is one type over a small unexported backend, as database/sql is
+// over its drivers: validation, error mapping, the background sweeper and
+// the observer live in Store once, and NewMemory and NewRedis each supply a
+// backend of a few atomic primitives.
+//
+// NewMemory keeps everything in process. Records are sharded by ID and every
 // item has its own lock, taken in line order, so reservations of different
 // items run in parallel and a hot item is locked only for its check and
 // update. Time comes from Options.Now.
 //
-// Redis keeps everything in Redis, one Lua script per atomic operation, and
+// NewRedis keeps everything in Redis, one Lua script per atomic operation, and
 // decides expiry by the server's TIME. Concurrent Reserve calls are
 // coalesced: while one script call is in flight the next ones queue, and the
 // queue goes to Redis as one call (up to Options.MaxBatch reservations),
@@ -132,8 +137,11 @@
 //
 // # Concurrency and cost
 //
-// Stores are safe for concurrent use. Hooks run synchronously after the
-// change, outside locks. A Memory call costs a few map operations; a Redis
+// Stores are safe for concurrent use. Options.Observer receives an Event
+// for every call (its op, ID, error and wall time) and for every change the
+// store makes on its own (an expiry, a low-stock alert); it runs
+// synchronously after the change, outside locks, and the call's own event
+// comes before the changes it caused. A Memory call costs a few map operations; a Redis
 // Reserve costs a share of one round trip, Commit and Release two. See
 // BENCHMARKS.md at the repository root for measured figures.
 package inventory

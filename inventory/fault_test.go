@@ -18,7 +18,7 @@ import (
 // runLoad has workers reserve, commit and release against s until stop is
 // closed, and returns every ID it attempted and the errors that were neither
 // success nor shortage.
-func runLoad(t *testing.T, s inventory.Store, stop <-chan struct{}) (ids []string, failures []error) {
+func runLoad(t *testing.T, s *inventory.Store, stop <-chan struct{}) (ids []string, failures []error) {
 	t.Helper()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -65,7 +65,7 @@ func runLoad(t *testing.T, s inventory.Store, stop <-chan struct{}) (ids []strin
 // equals what held reservations hold and on hand equals initial minus what
 // committed ones took, counting IDs whose outcome was lost to the fault as
 // whatever the store now says they are.
-func checkBooks(t *testing.T, s inventory.Store, initial int64, ids []string) {
+func checkBooks(t *testing.T, s *inventory.Store, initial int64, ids []string) {
 	t.Helper()
 	ctx := context.Background()
 	var held, sold int64
@@ -96,7 +96,7 @@ func checkBooks(t *testing.T, s inventory.Store, initial int64, ids []string) {
 	t.Logf("%d IDs tried, %d sold, %d held after recovery", len(ids), sold, held)
 }
 
-func stockAB(t *testing.T, s inventory.Store, n int64) {
+func stockAB(t *testing.T, s *inventory.Store, n int64) {
 	t.Helper()
 	for _, sku := range []string{"a", "b"} {
 		if _, err := s.SetOnHand(context.Background(), inventory.Count{ID: "init-" + sku, SKU: sku, Location: "wh1", OnHand: n, Reason: inventory.ReasonCount}); err != nil {

@@ -1,7 +1,6 @@
 package inventory
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -245,54 +244,60 @@ type Count struct {
 	Reason   Reason
 }
 
-// Store holds stock levels and reservations. Memory and Redis implement it
-// and pass the same conformance suite (package inventorytest).
-//
-// Every mutation is idempotent by its ID: replaying it returns the first
-// outcome and applies nothing twice. Reusing an ID for a different request
-// returns ErrIDConflict. A request that fails (invalid input, insufficient
-// stock, on hand below reserved) writes nothing, so its ID may be used again.
-type Store interface {
-	// Adjust changes on hand by a.Delta and returns the level after it.
-	Adjust(ctx context.Context, a Adjustment) (Level, error)
-	// SetOnHand sets on hand to c.OnHand and returns the level after it.
-	SetOnHand(ctx context.Context, c Count) (Level, error)
-	// Reserve holds every line of r, or none. On shortage it returns a
-	// *StockError for the first line (in Reservation.Lines order) that
-	// could not be met.
-	Reserve(ctx context.Context, r Request) (Reservation, error)
-	// Extend moves a held reservation's deadline to now + ttl.
-	Extend(ctx context.Context, id string, ttl time.Duration) (Reservation, error)
-	// Commit turns a held reservation into a sale: on hand and reserved
-	// both drop by its quantities. Committing again is a no-op.
-	Commit(ctx context.Context, id string) (Reservation, error)
-	// Release returns a held reservation's stock to available. Releasing
-	// again, or releasing an expired reservation, is a no-op.
-	Release(ctx context.Context, id string) (Reservation, error)
-	// Reservation returns a reservation's current state.
-	Reservation(ctx context.Context, id string) (Reservation, error)
-	// Levels returns the level of each item, in order; an item never
-	// stocked has a zero level.
-	Levels(ctx context.Context, items ...Item) ([]Level, error)
-	// Sweep expires every held reservation whose deadline has passed and
-	// returns how many it expired.
-	Sweep(ctx context.Context) (int, error)
-	// Close stops the background sweeper, if any. Calls after Close
-	// return ErrClosed.
-	Close() error
+// Observer receives an Event for every call and every state change a
+// Store makes on its own (an expiry, a low-stock alert). It runs
+// synchronously after the change is durable, outside any lock, and must not
+// block for long; feed a metrics library or a log from it.
+type Observer func(Event)
+
+// Op names what an Event reports.
+type Op uint8
+
+// The calls and changes an Observer sees.
+const (
+	OpAdjust      Op = iota + 1 // a call to Adjust
+	OpSetOnHand                 // a call to SetOnHand
+	OpReserve                   // a call to Reserve
+	OpExtend                    // a call to Extend
+	OpCommit                    // a call to Commit
+	OpRelease                   // a call to Release
+	OpReservation               // a call to Reservation
+	OpLevels                    // a call to Levels
+	OpSweep                     // a call to Sweep (the background sweeper's too)
+	OpExpire                    // a held reservation passed its deadline and its stock returned
+	OpLowStock                  // an item's available units fell below its threshold
+)
+
+var opNames = [...]string{"", "adjust", "set_on_hand", "reserve", "extend", "commit", "release", "reservation", "levels", "sweep", "expire", "low_stock"}
+
+// String returns the op's name in snake case, as metric labels want it.
+func (o Op) String() string {
+	if int(o) < len(opNames) && o != 0 {
+		return opNames[o]
+	}
+	return "Op(" + strconv.Itoa(int(o)) + ")"
 }
 
-// Hooks are optional callbacks on store events, for metrics and logs. They
-// run synchronously after the change is durable, outside any lock, and must
-// not block for long. A nil field is skipped.
-type Hooks struct {
-	OnReserve func(Reservation)
-	OnCommit  func(Reservation)
-	OnRelease func(Reservation)
-	OnExpire  func(Reservation)
-	// OnLowStock is called when an item's available units fall from at or
-	// above its threshold (Options.LowStockThreshold) to below it.
-	OnLowStock func(Level)
+// Event is one call or change, as an Observer sees it.
+type Event struct {
+	Op Op
+	// ID is the call's reservation or adjustment ID, if it has one.
+	ID string
+	// Err is the call's error; nil on success and for changes.
+	Err error
+	// Took is the call's wall time; 0 for changes.
+	Took time.Duration
+	// Replayed is true when the call changed nothing because it repeated
+	// an earlier one: a Reserve replay, a second Commit or Release.
+	Replayed bool
+	// Reservation is the reservation a reservation call returned, or the
+	// one that expired. Its Replayed field tells a replay from a new
+	// reservation.
+	Reservation Reservation
+	// Level is the level after an adjustment, or the low level.
+	Level Level
+	// Expired is how many reservations a Sweep expired.
+	Expired int
 }
 
 // Options configure a store. The zero value means the documented defaults.
@@ -312,8 +317,8 @@ type Options struct {
 	// LowStockThreshold returns the threshold below which an item counts as
 	// low on stock; 0 disables the alert for it. Default: no alerts.
 	LowStockThreshold func(sku, location string) int64
-	// Hooks receive store events.
-	Hooks Hooks
+	// Observer, if set, receives an Event for every call and change.
+	Observer Observer
 	// Now is the Memory store's clock. Default time.Now. The Redis store
 	// always uses the server's TIME.
 	Now func() time.Time
@@ -481,22 +486,4 @@ func checkItems(items []Item) error {
 		}
 	}
 	return nil
-}
-
-// lowStock calls the low-stock hook when an item's available units fell from
-// availableBefore, at or above its threshold, to below it.
-func (o *Options) lowStock(availableBefore int64, after Level) {
-	if o.Hooks.OnLowStock == nil || o.LowStockThreshold == nil {
-		return
-	}
-	th := o.LowStockThreshold(after.SKU, after.Location)
-	if th > 0 && availableBefore >= th && after.Available() < th {
-		o.Hooks.OnLowStock(after)
-	}
-}
-
-func (o *Options) notify(f func(Reservation), r Reservation) {
-	if f != nil {
-		f(r)
-	}
 }

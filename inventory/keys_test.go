@@ -11,8 +11,8 @@ import (
 // (SKU, location), a receipt's or adjustment's record per ID, the store's
 // indexes — for two owners sharing a key.
 func TestKeysInjective(t *testing.T) {
-	store := func(p string) *Redis {
-		s := &Redis{tag: keyspace.Tag(p)}
+	store := func(p string) *redisBackend {
+		s := &redisBackend{tag: keyspace.Tag(p)}
 		s.expKey, s.resKey, s.finKey = s.tag+":x", s.tag+":res", s.tag+":fin"
 		return s
 	}

@@ -2,16 +2,14 @@ package inventory
 
 import (
 	"context"
-	"errors"
 	"hash/maphash"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
-var _ Store = (*Memory)(nil)
+var _ backend = (*memory)(nil)
 
-// Memory is a process-local Store. Time comes from Options.Now.
+// memory is the process-local backend. Time comes from Options.Now.
 //
 // Locking: reservation and adjustment records live in shards chosen by ID,
 // each with its own mutex, and every stock item has its own mutex. An
@@ -20,17 +18,17 @@ var _ Store = (*Memory)(nil)
 // same global order and none can deadlock), and changes record and stock
 // together. Concurrent reservations of different IDs therefore contend only
 // on the items they share, and there only for a few instructions.
-type Memory struct {
-	opts   Options
-	closed atomic.Bool
-	seed   maphash.Seed
+type memory struct {
+	opts Options
+	seed maphash.Seed
+	// wantLevels: report levels after each new reservation, for the
+	// low-stock check.
+	wantLevels bool
 
 	itemsMu sync.RWMutex
 	items   map[Item]*cell
 
 	shards [memShards]memShard
-
-	sweeper *sweeper
 }
 
 const memShards = 64
@@ -61,28 +59,38 @@ type memAdjustment struct {
 	forgetTime int64
 }
 
-// NewMemory returns an empty in-memory store. If opts.SweepInterval is
-// positive it starts a background sweeper; call Close to stop it.
-func NewMemory(opts Options) *Memory {
-	m := &Memory{opts: opts.withDefaults(), seed: maphash.MakeSeed(), items: make(map[Item]*cell)}
+// NewMemory returns an empty in-memory store. Time comes from opts.Now. If
+// opts.SweepInterval is positive it starts a background sweeper; call Close
+// to stop it.
+//
+// Locking: reservation and adjustment records live in shards chosen by ID,
+// each with its own mutex, and every stock item has its own mutex. An
+// operation locks its record's shard, then the items it touches in line
+// order (lines are sorted by SKU and location, so every caller locks items
+// in the same global order and none can deadlock), and changes record and
+// stock together. Concurrent reservations of different IDs therefore contend
+// only on the items they share, and there only for a few instructions.
+func NewMemory(opts Options) *Store {
+	opts = opts.withDefaults()
+	m := &memory{opts: opts, seed: maphash.MakeSeed(), items: make(map[Item]*cell)}
 	for i := range m.shards {
 		m.shards[i].adjs = make(map[string]*memAdjustment)
 	}
-	m.sweeper = startSweeper(m.opts.SweepInterval, m.Sweep)
-	return m
+	m.wantLevels = opts.Observer != nil && opts.LowStockThreshold != nil
+	return newStore(m, opts)
 }
 
 // shard returns the shard of id and id's hash, which also finds its
 // reservation record there.
-func (m *Memory) shard(id string) (*memShard, uint64) {
+func (m *memory) shard(id string) (*memShard, uint64) {
 	h := maphash.String(m.seed, id)
 	return &m.shards[h%memShards], h
 }
 
-func (m *Memory) now() int64 { return m.opts.Now().UnixNano() }
+func (m *memory) now() int64 { return m.opts.Now().UnixNano() }
 
 // item returns the cell of it, or nil if it was never stocked.
-func (m *Memory) item(it Item) *cell {
+func (m *memory) item(it Item) *cell {
 	m.itemsMu.RLock()
 	c := m.items[it]
 	m.itemsMu.RUnlock()
@@ -90,7 +98,7 @@ func (m *Memory) item(it Item) *cell {
 }
 
 // itemOrNew returns the cell of it, creating it if needed.
-func (m *Memory) itemOrNew(it Item) *cell {
+func (m *memory) itemOrNew(it Item) *cell {
 	if c := m.item(it); c != nil {
 		return c
 	}
@@ -104,40 +112,17 @@ func (m *Memory) itemOrNew(it Item) *cell {
 	return c
 }
 
-// Adjust implements Store.
-func (m *Memory) Adjust(ctx context.Context, a Adjustment) (Level, error) {
-	if err := checkAdjustment(a); err != nil {
-		return Level{}, err
-	}
-	return m.adjust(a.ID, Item{a.SKU, a.Location}, false, a.Delta, a.Reason)
-}
-
-// SetOnHand implements Store.
-func (m *Memory) SetOnHand(ctx context.Context, c Count) (Level, error) {
-	if err := checkCount(c); err != nil {
-		return Level{}, err
-	}
-	return m.adjust(c.ID, Item{c.SKU, c.Location}, true, c.OnHand, c.Reason)
-}
-
-func (m *Memory) adjust(id string, it Item, set bool, value int64, reason Reason) (Level, error) {
-	if m.closed.Load() {
-		return Level{}, ErrClosed
-	}
+func (m *memory) adjust(_ context.Context, id string, it Item, set bool, value int64, reason Reason) (Level, int64, error) {
 	sh, _ := m.shard(id)
 	sh.mu.Lock()
-	lvl, before, err := m.adjustLocked(sh, id, it, set, value, reason)
-	sh.mu.Unlock()
-	if err == nil && before >= 0 {
-		m.opts.lowStock(before-lvl.Reserved, lvl)
-	}
-	return lvl, err
+	defer sh.mu.Unlock()
+	return m.adjustLocked(sh, id, it, set, value, reason)
 }
 
 // adjustLocked applies an adjustment under its shard's lock and returns the
 // level after it and on hand before it (-1 for a replay, which changed
 // nothing).
-func (m *Memory) adjustLocked(sh *memShard, id string, it Item, set bool, value int64, reason Reason) (lvl Level, before int64, err error) {
+func (m *memory) adjustLocked(sh *memShard, id string, it Item, set bool, value int64, reason Reason) (lvl Level, before int64, err error) {
 	now := m.now()
 	m.forgetLocked(sh, now)
 	if prev, ok := sh.adjs[id]; ok {
@@ -172,28 +157,7 @@ func (m *Memory) adjustLocked(sh *memShard, id string, it Item, set bool, value 
 	return lvl, before, nil
 }
 
-// Reserve implements Store.
-func (m *Memory) Reserve(ctx context.Context, r Request) (Reservation, error) {
-	lines, err := normalize(r)
-	if err != nil {
-		return Reservation{}, err
-	}
-	out, err := m.reserve(r.ID, lines, r.TTL)
-	if !errors.Is(err, ErrInsufficientStock) || !m.hasDue() {
-		return out, err
-	}
-	// The shortage may be stock still held by reservations that are past
-	// their deadline but not yet swept: expire them and try once more.
-	if _, err := m.Sweep(ctx); err != nil {
-		return Reservation{}, err
-	}
-	return m.reserve(r.ID, lines, r.TTL)
-}
-
-func (m *Memory) reserve(id string, lines []Line, ttl time.Duration) (Reservation, error) {
-	if m.closed.Load() {
-		return Reservation{}, ErrClosed
-	}
+func (m *memory) reserve(_ context.Context, id string, lines []Line, ttl time.Duration) (reserved, error) {
 	sh, h := m.shard(id)
 	sh.mu.Lock()
 	now := m.now()
@@ -201,14 +165,13 @@ func (m *Memory) reserve(id string, lines []Line, ttl time.Duration) (Reservatio
 	if found {
 		if !sameLines(sh.res.lines(slot), lines) {
 			sh.mu.Unlock()
-			return Reservation{}, ErrIDConflict
+			return reserved{}, ErrIDConflict
 		}
 		expired := m.expireIfDueLocked(sh, slot, now)
 		out := sh.view(slot)
 		sh.mu.Unlock()
 		out.Replayed = true
-		m.afterExpire(expired, out)
-		return out, nil
+		return reserved{out: out, expired: expired}, nil
 	}
 
 	rec := memReservation{state: Held, deadline: now + int64(ttl)}
@@ -222,20 +185,20 @@ func (m *Memory) reserve(id string, lines []Line, ttl time.Duration) (Reservatio
 		if c == nil {
 			unlockLines(recLines[:i])
 			sh.mu.Unlock()
-			return Reservation{}, &StockError{SKU: l.SKU, Location: l.Location, Requested: l.Quantity}
+			return reserved{due: m.hasDue()}, &StockError{SKU: l.SKU, Location: l.Location, Requested: l.Quantity}
 		}
 		c.mu.Lock()
 		recLines[i] = memLine{cell: c, qty: l.Quantity}
 		if avail := c.onHand - c.reserved; avail < l.Quantity {
 			unlockLines(recLines[:i+1])
 			sh.mu.Unlock()
-			return Reservation{}, &StockError{SKU: l.SKU, Location: l.Location, Requested: l.Quantity, Available: avail}
+			return reserved{due: m.hasDue()}, &StockError{SKU: l.SKU, Location: l.Location, Requested: l.Quantity, Available: avail}
 		}
 	}
 	var low []Level
 	for _, l := range recLines {
 		l.cell.reserved += l.qty
-		if m.opts.Hooks.OnLowStock != nil {
+		if m.wantLevels {
 			low = append(low, Level{SKU: l.cell.item.SKU, Location: l.cell.item.Location, OnHand: l.cell.onHand, Reserved: l.cell.reserved})
 		}
 	}
@@ -247,11 +210,7 @@ func (m *Memory) reserve(id string, lines []Line, ttl time.Duration) (Reservatio
 	// lines is normalize's copy, the caller's to keep; the record holds
 	// its own.
 	out := Reservation{ID: id, Lines: lines, State: Held, Deadline: time.Unix(0, rec.deadline)}
-	m.opts.notify(m.opts.Hooks.OnReserve, out)
-	for i, l := range low {
-		m.opts.lowStock(l.Available()+lines[i].Quantity, l)
-	}
-	return out, nil
+	return reserved{out: out, levels: low}, nil
 }
 
 // sameLines reports whether a record's lines are lines.
@@ -283,7 +242,7 @@ func lockLines(lines []memLine) {
 }
 
 // hasDue reports whether any held reservation is past its deadline.
-func (m *Memory) hasDue() bool {
+func (m *memory) hasDue() bool {
 	now := m.now()
 	for i := range m.shards {
 		sh := &m.shards[i]
@@ -297,115 +256,42 @@ func (m *Memory) hasDue() bool {
 	return false
 }
 
-// Extend implements Store.
-func (m *Memory) Extend(ctx context.Context, id string, ttl time.Duration) (Reservation, error) {
-	if err := checkID("ID", id); err != nil {
-		return Reservation{}, err
-	}
-	if err := checkTTL(ttl); err != nil {
-		return Reservation{}, err
-	}
-	return m.transition(id, func(sh *memShard, slot uint32, now int64) (func(Reservation), error) {
-		rec := sh.res.rec(slot)
-		if rec.state != Held {
-			return nil, &StateError{ID: id, Op: "extend", State: rec.state}
-		}
-		rec.deadline = now + int64(ttl)
-		sh.expiry.push(slotEntry{at: rec.deadline, slot: slot, gen: rec.gen})
-		return nil, nil
-	})
-}
-
-// Commit implements Store.
-func (m *Memory) Commit(ctx context.Context, id string) (Reservation, error) {
-	if err := checkID("ID", id); err != nil {
-		return Reservation{}, err
-	}
-	return m.transition(id, func(sh *memShard, slot uint32, now int64) (func(Reservation), error) {
-		switch state := sh.res.rec(slot).state; state {
-		case Committed:
-			return nil, nil
-		case Held:
-		default:
-			return nil, &StateError{ID: id, Op: "commit", State: state}
-		}
-		lines := sh.res.lines(slot)
-		lockLines(lines)
-		for _, l := range lines {
-			l.cell.onHand -= l.qty
-			l.cell.reserved -= l.qty
-		}
-		unlockLines(lines)
-		m.finishLocked(sh, slot, Committed, now)
-		return m.opts.Hooks.OnCommit, nil
-	})
-}
-
-// Release implements Store.
-func (m *Memory) Release(ctx context.Context, id string) (Reservation, error) {
-	if err := checkID("ID", id); err != nil {
-		return Reservation{}, err
-	}
-	return m.transition(id, func(sh *memShard, slot uint32, now int64) (func(Reservation), error) {
-		switch state := sh.res.rec(slot).state; state {
-		case Released, Expired:
-			return nil, nil
-		case Held:
-		default:
-			return nil, &StateError{ID: id, Op: "release", State: state}
-		}
-		returnStock(sh.res.lines(slot))
-		m.finishLocked(sh, slot, Released, now)
-		return m.opts.Hooks.OnRelease, nil
-	})
-}
-
-// Reservation implements Store.
-func (m *Memory) Reservation(ctx context.Context, id string) (Reservation, error) {
-	if err := checkID("ID", id); err != nil {
-		return Reservation{}, err
-	}
-	return m.transition(id, func(*memShard, uint32, int64) (func(Reservation), error) {
-		return nil, nil
-	})
-}
-
-// transition runs apply on reservation id under its shard's lock, after
-// expiring it if it is due, and calls the returned hook (if any) after
-// unlocking.
-func (m *Memory) transition(id string, apply func(*memShard, uint32, int64) (func(Reservation), error)) (Reservation, error) {
-	if m.closed.Load() {
-		return Reservation{}, ErrClosed
-	}
+func (m *memory) transition(_ context.Context, op transitionOp, id string, ttl time.Duration) (transitioned, error) {
 	sh, h := m.shard(id)
 	sh.mu.Lock()
+	defer sh.mu.Unlock()
 	now := m.now()
 	m.forgetLocked(sh, now)
 	slot, ok, _ := sh.res.find(h, id)
 	if !ok {
-		sh.mu.Unlock()
-		return Reservation{}, ErrNotFound
+		return transitioned{}, ErrNotFound
 	}
-	expired := m.expireIfDueLocked(sh, slot, now)
-	hook, err := apply(sh, slot, now)
-	out := sh.view(slot)
-	sh.mu.Unlock()
-	m.afterExpire(expired, out)
-	if err != nil {
-		return Reservation{}, err
+	t := transitioned{expired: m.expireIfDueLocked(sh, slot, now)}
+	if rec := sh.res.rec(slot); rec.state == Held && op != opTouch {
+		t.changed = true
+		switch op {
+		case opExtend:
+			rec.deadline = now + int64(ttl)
+			sh.expiry.push(slotEntry{at: rec.deadline, slot: slot, gen: rec.gen})
+		case opCommit:
+			lines := sh.res.lines(slot)
+			lockLines(lines)
+			for _, l := range lines {
+				l.cell.onHand -= l.qty
+				l.cell.reserved -= l.qty
+			}
+			unlockLines(lines)
+			m.finishLocked(sh, slot, Committed, now)
+		case opRelease:
+			returnStock(sh.res.lines(slot))
+			m.finishLocked(sh, slot, Released, now)
+		}
 	}
-	m.opts.notify(hook, out)
-	return out, nil
+	t.out = sh.view(slot)
+	return t, nil
 }
 
-// Levels implements Store.
-func (m *Memory) Levels(ctx context.Context, items ...Item) ([]Level, error) {
-	if err := checkItems(items); err != nil {
-		return nil, err
-	}
-	if m.closed.Load() {
-		return nil, ErrClosed
-	}
+func (m *memory) levels(_ context.Context, items []Item) ([]Level, error) {
 	out := make([]Level, len(items))
 	for i, it := range items {
 		out[i] = Level{SKU: it.SKU, Location: it.Location}
@@ -418,12 +304,10 @@ func (m *Memory) Levels(ctx context.Context, items ...Item) ([]Level, error) {
 	return out, nil
 }
 
-// Sweep implements Store.
-func (m *Memory) Sweep(ctx context.Context) (int, error) {
-	if m.closed.Load() {
-		return 0, ErrClosed
-	}
-	n := 0
+// sweep expires everything due; the memory backend is fast enough not to
+// page.
+func (m *memory) sweep(_ context.Context, _ int) ([]Reservation, error) {
+	var all []Reservation
 	for i := range m.shards {
 		sh := &m.shards[i]
 		sh.mu.Lock()
@@ -441,22 +325,12 @@ func (m *Memory) Sweep(ctx context.Context) (int, error) {
 			expired = append(expired, sh.view(e.slot))
 		}
 		sh.mu.Unlock()
-		for _, r := range expired {
-			m.opts.notify(m.opts.Hooks.OnExpire, r)
-		}
-		n += len(expired)
+		all = append(all, expired...)
 	}
-	return n, nil
+	return all, nil
 }
 
-// Close implements Store.
-func (m *Memory) Close() error {
-	m.closed.Store(true)
-	m.sweeper.stop()
-	return nil
-}
-
-func (m *Memory) expireIfDueLocked(sh *memShard, slot uint32, now int64) bool {
+func (m *memory) expireIfDueLocked(sh *memShard, slot uint32, now int64) bool {
 	if rec := sh.res.rec(slot); rec.state != Held || rec.deadline > now {
 		return false
 	}
@@ -464,7 +338,7 @@ func (m *Memory) expireIfDueLocked(sh *memShard, slot uint32, now int64) bool {
 	return true
 }
 
-func (m *Memory) expireLocked(sh *memShard, slot uint32, now int64) {
+func (m *memory) expireLocked(sh *memShard, slot uint32, now int64) {
 	returnStock(sh.res.lines(slot))
 	m.finishLocked(sh, slot, Expired, now)
 }
@@ -480,7 +354,7 @@ func returnStock(lines []memLine) {
 
 // finishLocked moves a record to a final state and schedules it to be
 // forgotten after the retention period.
-func (m *Memory) finishLocked(sh *memShard, slot uint32, s State, now int64) {
+func (m *memory) finishLocked(sh *memShard, slot uint32, s State, now int64) {
 	rec := sh.res.rec(slot)
 	rec.state = s
 	rec.forget = now + int64(m.opts.Retention)
@@ -489,7 +363,7 @@ func (m *Memory) finishLocked(sh *memShard, slot uint32, s State, now int64) {
 
 // forgetLocked drops finished reservation records and adjustment records
 // whose retention has passed, so replay memory does not grow without bound.
-func (m *Memory) forgetLocked(sh *memShard, now int64) {
+func (m *memory) forgetLocked(sh *memShard, now int64) {
 	for sh.retired.headDue(now) {
 		e := sh.retired.pop()
 		if rec := sh.res.rec(e.slot); rec.gen == e.gen && rec.state != Held && rec.forget <= now {
@@ -501,12 +375,6 @@ func (m *Memory) forgetLocked(sh *memShard, now int64) {
 		if a, ok := sh.adjs[e.id]; ok && a.forgetTime <= now {
 			delete(sh.adjs, e.id)
 		}
-	}
-}
-
-func (m *Memory) afterExpire(expired bool, r Reservation) {
-	if expired {
-		m.opts.notify(m.opts.Hooks.OnExpire, r)
 	}
 }
 

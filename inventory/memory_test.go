@@ -8,7 +8,7 @@ import (
 )
 
 func TestMemory(t *testing.T) {
-	inventorytest.Run(t, func(t *testing.T, opts inventory.Options) inventory.Store {
+	inventorytest.Run(t, func(t *testing.T, opts inventory.Options) *inventory.Store {
 		s := inventory.NewMemory(opts)
 		t.Cleanup(func() { _ = s.Close() })
 		return s

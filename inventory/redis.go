@@ -8,11 +8,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/shopkit/shopkit/internal/batch"
 	"github.com/shopkit/shopkit/internal/durable"
@@ -20,7 +18,7 @@ import (
 	"github.com/shopkit/shopkit/internal/opscript"
 )
 
-var _ Store = (*Redis)(nil)
+var _ backend = (*redisBackend)(nil)
 
 // RedisClient is the part of go-redis the Redis store uses. *redis.Client,
 // *redis.ClusterClient, *redis.Ring and the failover clients implement it.
@@ -50,13 +48,8 @@ var (
 	dueScript = opscript.New(dueLua)
 )
 
-// Redis is a Store on Redis or Redis Cluster. Every mutation is one Lua
-// script; all keys of a store share the hash tag {Prefix}, so each script
-// runs on one Cluster node. Concurrent Reserve calls are coalesced into one
-// script call (up to Options.MaxBatch), which is what makes a hot SKU fast:
-// one round trip and one script dispatch carry many reservations, each still
-// all-or-nothing and idempotent.
-type Redis struct {
+// redisBackend keeps a store on Redis or Redis Cluster.
+type redisBackend struct {
 	client RedisClient
 	policy durable.Policy // replicas every write waits for
 	opts   Options
@@ -65,18 +58,21 @@ type Redis struct {
 	resKey string // records hash
 	finKey string // finished records by forget time
 
-	batcher batch.Batcher[*reserveCall]
-	sweeper *sweeper
-	sweeps  singleflight.Group // one Sweep at a time; concurrent callers share it
-
-	closeOnce sync.Once
-	closed    chan struct{}
+	batcher    batch.Batcher[*reserveCall]
+	wantLevels bool // report levels after each new reservation
 }
 
-// NewRedis returns a store on client. It fails only if opts.Prefix is
-// invalid. If opts.SweepInterval is positive it starts a background sweeper;
-// call Close to stop it.
-func NewRedis(client RedisClient, opts Options) (*Redis, error) {
+// NewRedis returns a store on Redis or Redis Cluster. Every mutation is one
+// Lua script; all keys of a store share the hash tag {Prefix}, so each
+// script runs on one Cluster node. Concurrent Reserve calls are coalesced
+// into one script call (up to Options.MaxBatch), which is what makes a hot
+// SKU fast: one round trip and one script dispatch carry many reservations,
+// each still all-or-nothing and idempotent.
+//
+// It fails only if opts.Prefix is invalid or opts.WaitReplicas needs a
+// client that cannot wait. If opts.SweepInterval is positive it starts a
+// background sweeper; call Close to stop it.
+func NewRedis(client RedisClient, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
 	if rule := keyspace.CheckPrefix(opts.Prefix); rule != "" {
 		return nil, &InputError{Field: "Prefix", Rule: rule}
@@ -85,74 +81,49 @@ func NewRedis(client RedisClient, opts Options) (*Redis, error) {
 	if rule := durable.CheckClient(client, policy); rule != "" {
 		return nil, &InputError{Field: "WaitReplicas", Rule: rule}
 	}
-	s := &Redis{
-		client: client,
-		policy: policy,
-		opts:   opts,
-		tag:    keyspace.Tag(opts.Prefix),
-		closed: make(chan struct{}),
+	s := &redisBackend{
+		client:     client,
+		policy:     policy,
+		opts:       opts,
+		tag:        keyspace.Tag(opts.Prefix),
+		wantLevels: opts.Observer != nil && opts.LowStockThreshold != nil,
 	}
 	s.expKey = s.tag + ":x"
 	s.resKey = s.tag + ":res"
 	s.finKey = s.tag + ":fin"
 	s.batcher.Max, s.batcher.Run = opts.MaxBatch, s.runReserveBatch
-	s.sweeper = startSweeper(opts.SweepInterval, s.Sweep)
-	return s, nil
+	return newStore(s, opts), nil
 }
 
-func (s *Redis) stockKey(sku, location string) string { return s.tag + ":s:" + sku + ":" + location }
-func (s *Redis) adjKey(id string) string              { return s.tag + ":a:" + id }
-
-func (s *Redis) isClosed() bool {
-	select {
-	case <-s.closed:
-		return true
-	default:
-		return false
-	}
+func (s *redisBackend) stockKey(sku, location string) string {
+	return s.tag + ":s:" + sku + ":" + location
 }
+func (s *redisBackend) adjKey(id string) string { return s.tag + ":a:" + id }
 
-// Adjust implements Store.
-func (s *Redis) Adjust(ctx context.Context, a Adjustment) (Level, error) {
-	if err := checkAdjustment(a); err != nil {
-		return Level{}, err
-	}
-	return s.adjust(ctx, a.ID, a.SKU, a.Location, "d", a.Delta, a.Reason)
-}
-
-// SetOnHand implements Store.
-func (s *Redis) SetOnHand(ctx context.Context, c Count) (Level, error) {
-	if err := checkCount(c); err != nil {
-		return Level{}, err
-	}
-	return s.adjust(ctx, c.ID, c.SKU, c.Location, "s", c.OnHand, c.Reason)
-}
-
-func (s *Redis) adjust(ctx context.Context, id, sku, loc, mode string, value int64, reason Reason) (Level, error) {
-	if s.isClosed() {
-		return Level{}, ErrClosed
+func (s *redisBackend) adjust(ctx context.Context, id string, it Item, set bool, value int64, reason Reason) (Level, int64, error) {
+	sku, loc, mode := it.SKU, it.Location, "d"
+	if set {
+		mode = "s"
 	}
 	fp := mode + "|" + sku + "|" + loc + "|" + strconv.FormatInt(value, 10) + "|" + string(reason)
 	res, err := int64s(s.run(ctx, adjustScript, []string{s.stockKey(sku, loc), s.adjKey(id)},
 		mode, value, fp, s.opts.Retention.Milliseconds(), MaxQuantity))
 	if err != nil {
-		return Level{}, fmt.Errorf("inventory: adjust %s: %w", id, err)
+		return Level{}, -1, fmt.Errorf("inventory: adjust %s: %w", id, err)
 	}
 	switch res[0] {
-	case 1, 2:
-		lvl := Level{SKU: sku, Location: loc, OnHand: res[1], Reserved: res[2]}
-		if res[0] == 1 {
-			s.opts.lowStock(res[3]-lvl.Reserved, lvl)
-		}
-		return lvl, nil
+	case 1:
+		return Level{SKU: sku, Location: loc, OnHand: res[1], Reserved: res[2]}, res[3], nil
+	case 2:
+		return Level{SKU: sku, Location: loc, OnHand: res[1], Reserved: res[2]}, -1, nil
 	case 3:
-		return Level{}, ErrIDConflict
+		return Level{}, -1, ErrIDConflict
 	case 4:
-		return Level{}, &ReservedError{SKU: sku, Location: loc, OnHand: res[1], Reserved: res[2]}
+		return Level{}, -1, &ReservedError{SKU: sku, Location: loc, OnHand: res[1], Reserved: res[2]}
 	case 5:
-		return Level{}, &InputError{Field: "Delta", Rule: "would take on hand above 2^53-1"}
+		return Level{}, -1, &InputError{Field: "Delta", Rule: "would take on hand above 2^53-1"}
 	}
-	return Level{}, fmt.Errorf("inventory: adjust %s: unexpected script reply %v", id, res)
+	return Level{}, -1, fmt.Errorf("inventory: adjust %s: unexpected script reply %v", id, res)
 }
 
 // reserveCall is one Reserve waiting in, or being served by, a batch.
@@ -176,30 +147,22 @@ type reserveCall struct {
 // Done is closed once the batch has served the call.
 func (c *reserveCall) Done() <-chan struct{} { return c.done }
 
-// Reserve implements Store.
-func (s *Redis) Reserve(ctx context.Context, r Request) (Reservation, error) {
-	lines, err := normalize(r)
+func (s *redisBackend) reserve(ctx context.Context, id string, lines []Line, ttl time.Duration) (reserved, error) {
+	call, err := s.reserveOnce(ctx, id, lines, ttl)
 	if err != nil {
-		return Reservation{}, err
+		return reserved{due: call.headDue}, err
 	}
-	if s.isClosed() {
-		return Reservation{}, ErrClosed
+	r := reserved{out: call.out, expired: call.expired}
+	if call.reserved && call.levels != nil {
+		r.levels = make([]Level, len(lines))
+		for i, l := range lines {
+			r.levels[i] = Level{SKU: l.SKU, Location: l.Location, OnHand: call.levels[2*i], Reserved: call.levels[2*i+1]}
+		}
 	}
-	call, err := s.reserveOnce(ctx, r.ID, lines, r.TTL)
-	if err == nil || !errors.Is(err, ErrInsufficientStock) || !call.headDue {
-		return s.afterReserve(call, err)
-	}
-	// The shortage may be stock still held by reservations that are past
-	// their deadline but not yet swept: expire one page of them and try
-	// once more. Concurrent callers share that page.
-	if _, err := s.sweepPage(ctx); err != nil {
-		return Reservation{}, err
-	}
-	call, err = s.reserveOnce(ctx, r.ID, lines, r.TTL)
-	return s.afterReserve(call, err)
+	return r, nil
 }
 
-func (s *Redis) reserveOnce(ctx context.Context, id string, lines []Line, ttl time.Duration) (*reserveCall, error) {
+func (s *redisBackend) reserveOnce(ctx context.Context, id string, lines []Line, ttl time.Duration) (*reserveCall, error) {
 	// Build everything that does not depend on the batch here, in the
 	// caller's goroutine, to keep the serial batch loop short.
 	call := &reserveCall{id: id, lines: lines, enc: encodeLines(lines), ttl: ttl,
@@ -218,30 +181,10 @@ func (s *Redis) reserveOnce(ctx context.Context, id string, lines []Line, ttl ti
 	}
 }
 
-func (s *Redis) afterReserve(call *reserveCall, err error) (Reservation, error) {
-	if err != nil {
-		return Reservation{}, err
-	}
-	out := call.out
-	if call.expired {
-		s.opts.notify(s.opts.Hooks.OnExpire, out)
-	}
-	if call.reserved {
-		s.opts.notify(s.opts.Hooks.OnReserve, out)
-		for i, l := range out.Lines {
-			if 2*i+1 < len(call.levels) {
-				after := Level{SKU: l.SKU, Location: l.Location, OnHand: call.levels[2*i], Reserved: call.levels[2*i+1]}
-				s.opts.lowStock(after.Available()+l.Quantity, after)
-			}
-		}
-	}
-	return out, nil
-}
-
 // runReserveBatch sends one reserve script call for calls and completes
 // each. A call whose ID already appears earlier in calls goes in a following
 // batch, so that it sees the first one's record as a replay would.
-func (s *Redis) runReserveBatch(calls []*reserveCall) {
+func (s *redisBackend) runReserveBatch(calls []*reserveCall) {
 	seen := make(map[string]struct{}, len(calls))
 	var later []*reserveCall
 	batch := calls[:0:0]
@@ -260,14 +203,14 @@ func (s *Redis) runReserveBatch(calls []*reserveCall) {
 }
 
 // sendReserveBatch runs reserve.lua for calls, whose IDs are distinct.
-func (s *Redis) sendReserveBatch(calls []*reserveCall) {
+func (s *redisBackend) sendReserveBatch(calls []*reserveCall) {
 	// KEYS: expiry index, records, finished records, then distinct stock
 	// keys. ARGV: see reserve.lua.
 	keys := make([]string, 3, 4+len(calls))
 	keys[0], keys[1], keys[2] = s.expKey, s.resKey, s.finKey
 	index := make(map[string]int, 4)
 	wantLevels := 0
-	if s.opts.Hooks.OnLowStock != nil && s.opts.LowStockThreshold != nil {
+	if s.wantLevels {
 		wantLevels = 1
 	}
 	// Group IDs by TTL; usually every call in a batch has the same TTL.
@@ -337,7 +280,7 @@ func (s *Redis) sendReserveBatch(calls []*reserveCall) {
 	}
 }
 
-func (s *Redis) completeReserve(c *reserveCall, row string, now int64, headDue bool) {
+func (s *redisBackend) completeReserve(c *reserveCall, row string, now int64, headDue bool) {
 	if row == "1" { // the hot path: reserved, no levels asked for
 		c.reserved = true
 		c.out = Reservation{ID: c.id, Lines: c.lines, State: Held, Deadline: time.UnixMilli(now + c.ttl.Milliseconds())}
@@ -367,45 +310,6 @@ func (s *Redis) completeReserve(c *reserveCall, row string, now int64, headDue b
 	}
 }
 
-// Extend implements Store.
-func (s *Redis) Extend(ctx context.Context, id string, ttl time.Duration) (Reservation, error) {
-	if err := checkID("ID", id); err != nil {
-		return Reservation{}, err
-	}
-	if err := checkTTL(ttl); err != nil {
-		return Reservation{}, err
-	}
-	r, _, err := s.apply(ctx, "extend", id, ttl)
-	return r, err
-}
-
-// Commit implements Store.
-func (s *Redis) Commit(ctx context.Context, id string) (Reservation, error) {
-	if err := checkID("ID", id); err != nil {
-		return Reservation{}, err
-	}
-	r, _, err := s.apply(ctx, "commit", id, 0)
-	return r, err
-}
-
-// Release implements Store.
-func (s *Redis) Release(ctx context.Context, id string) (Reservation, error) {
-	if err := checkID("ID", id); err != nil {
-		return Reservation{}, err
-	}
-	r, _, err := s.apply(ctx, "release", id, 0)
-	return r, err
-}
-
-// Reservation implements Store.
-func (s *Redis) Reservation(ctx context.Context, id string) (Reservation, error) {
-	if err := checkID("ID", id); err != nil {
-		return Reservation{}, err
-	}
-	r, _, err := s.apply(ctx, "touch", id, 0)
-	return r, err
-}
-
 // maxTransitionTries bounds retries when a record is replaced between the
 // read of its lines and the script; that needs an ID to be forgotten and
 // reused in between, so a second try practically always succeeds.
@@ -414,25 +318,23 @@ const maxTransitionTries = 3
 // apply reads the reservation's lines (to name its stock keys in KEYS), then
 // runs the transition script, which checks the lines are unchanged. It
 // reports whether this call expired the reservation.
-func (s *Redis) apply(ctx context.Context, op, id string, ttl time.Duration) (r Reservation, expiredNow bool, err error) {
-	if s.isClosed() {
-		return Reservation{}, false, ErrClosed
-	}
+func (s *redisBackend) transition(ctx context.Context, top transitionOp, id string, ttl time.Duration) (transitioned, error) {
+	op := transitionNames[top]
 	for try := 0; try < maxTransitionTries; try++ {
 		rec, err := s.client.HGet(ctx, s.resKey, id).Result()
 		if errors.Is(err, redis.Nil) {
-			return Reservation{}, false, ErrNotFound
+			return transitioned{}, ErrNotFound
 		}
 		if err != nil {
-			return Reservation{}, false, fmt.Errorf("inventory: %s %s: %w", op, id, err)
+			return transitioned{}, fmt.Errorf("inventory: %s %s: %w", op, id, err)
 		}
 		enc, ok := recordLines(rec)
 		if !ok {
-			return Reservation{}, false, fmt.Errorf("inventory: %s %s: malformed reservation record", op, id)
+			return transitioned{}, fmt.Errorf("inventory: %s %s: malformed reservation record", op, id)
 		}
 		lines, err := decodeLines(enc)
 		if err != nil {
-			return Reservation{}, false, fmt.Errorf("inventory: %s %s: %w", op, id, err)
+			return transitioned{}, fmt.Errorf("inventory: %s %s: %w", op, id, err)
 		}
 		keys := make([]string, 0, 3+len(lines))
 		keys = append(keys, s.expKey, s.resKey, s.finKey)
@@ -444,56 +346,30 @@ func (s *Redis) apply(ctx context.Context, op, id string, ttl time.Duration) (r 
 		}
 		res, err := int64s(s.run(ctx, transitionScript, keys, args...))
 		if err != nil {
-			return Reservation{}, false, fmt.Errorf("inventory: %s %s: %w", op, id, err)
+			return transitioned{}, fmt.Errorf("inventory: %s %s: %w", op, id, err)
 		}
 		if len(res) != 5 {
-			return Reservation{}, false, fmt.Errorf("inventory: %s %s: unexpected script reply %v", op, id, res)
+			return transitioned{}, fmt.Errorf("inventory: %s %s: unexpected script reply %v", op, id, res)
 		}
 		switch res[0] {
 		case 0:
-			return Reservation{}, false, ErrNotFound
+			return transitioned{}, ErrNotFound
 		case 1:
 			continue
 		}
-		out := Reservation{ID: id, Lines: lines, State: State(res[1]), Deadline: time.UnixMilli(res[2])}
-		expiredNow = res[3] == 1
-		if expiredNow {
-			s.opts.notify(s.opts.Hooks.OnExpire, out)
-		}
-		changed := res[4] == 1
-		switch op {
-		case "commit":
-			if out.State != Committed {
-				return Reservation{}, false, &StateError{ID: id, Op: op, State: out.State}
-			}
-			if changed {
-				s.opts.notify(s.opts.Hooks.OnCommit, out)
-			}
-		case "release":
-			if out.State == Committed {
-				return Reservation{}, false, &StateError{ID: id, Op: op, State: out.State}
-			}
-			if changed {
-				s.opts.notify(s.opts.Hooks.OnRelease, out)
-			}
-		case "extend":
-			if out.State != Held {
-				return Reservation{}, false, &StateError{ID: id, Op: op, State: out.State}
-			}
-		}
-		return out, expiredNow, nil
+		return transitioned{
+			out:     Reservation{ID: id, Lines: lines, State: State(res[1]), Deadline: time.UnixMilli(res[2])},
+			expired: res[3] == 1,
+			changed: res[4] == 1,
+		}, nil
 	}
-	return Reservation{}, false, fmt.Errorf("inventory: %s %s: record kept changing; retry", op, id)
+	return transitioned{}, fmt.Errorf("inventory: %s %s: record kept changing; retry", op, id)
 }
 
-// Levels implements Store.
-func (s *Redis) Levels(ctx context.Context, items ...Item) ([]Level, error) {
-	if err := checkItems(items); err != nil {
-		return nil, err
-	}
-	if s.isClosed() {
-		return nil, ErrClosed
-	}
+// transitionNames are transition.lua's names of the ops.
+var transitionNames = [...]string{opTouch: "touch", opExtend: "extend", opCommit: "commit", opRelease: "release"}
+
+func (s *redisBackend) levels(ctx context.Context, items []Item) ([]Level, error) {
 	cmds := make([]*redis.SliceCmd, len(items))
 	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, it := range items {
@@ -520,60 +396,41 @@ func (s *Redis) Levels(ctx context.Context, items ...Item) ([]Level, error) {
 const (
 	sweepEntries = 100
 	sweepIDs     = 1000
-	sweepPages   = 20
 )
 
-// Sweep implements Store. Each page is one script call that drops the
-// index entries with nothing left to do (their reservations finished,
-// were extended or forgotten) and returns the held reservations past
-// their deadline by the server's clock; those are expired in one pipeline
-// of transition scripts, each of which re-checks the deadline, so a
-// reservation committed or extended meanwhile is left alone. Concurrent
-// Sweeps of one store share one run (and its count): a shortage seen by
-// many Reserve calls at once costs one sweep, not one each.
-func (s *Redis) Sweep(ctx context.Context) (int, error) {
-	if s.isClosed() {
-		return 0, ErrClosed
-	}
-	// The shared run must not end with the first caller's context; the
-	// client's timeouts and the page bound still limit it.
-	v, err, _ := s.sweeps.Do("sweep", func() (any, error) { return s.sweep(context.WithoutCancel(ctx), sweepPages) })
-	return v.(int), err
-}
-
-// sweepPage sweeps one page, shared by concurrent callers.
-func (s *Redis) sweepPage(ctx context.Context) (int, error) {
-	v, err, _ := s.sweeps.Do("page", func() (any, error) { return s.sweep(context.WithoutCancel(ctx), 1) })
-	return v.(int), err
-}
-
-func (s *Redis) sweep(ctx context.Context, pages int) (int, error) {
-	n := 0
+// sweep reads a page of the expiry index per script call, which drops the
+// entries with nothing left to do (their reservations finished, were
+// extended or forgotten) and returns the held reservations past their
+// deadline by the server's clock; those are expired in one pipeline of
+// transition scripts, each of which re-checks the deadline, so a
+// reservation committed or extended meanwhile is left alone.
+func (s *redisBackend) sweep(ctx context.Context, pages int) ([]Reservation, error) {
+	var all []Reservation
 	for range pages {
 		res, err := dueScript.Run(ctx, s.client, []string{s.expKey, s.resKey}, sweepEntries, sweepIDs).Slice()
 		if err != nil {
-			return n, fmt.Errorf("inventory: sweep: %w", err)
+			return all, fmt.Errorf("inventory: sweep: %w", err)
 		}
 		more, _ := res[0].(int64)
 		due := res[1:]
 		if len(due) > 0 {
 			expired, err := s.expireDue(ctx, due)
-			n += expired
+			all = append(all, expired...)
 			if err != nil {
-				return n, err
+				return all, err
 			}
 		}
 		if more == 0 && len(due) == 0 {
 			break
 		}
 	}
-	return n, nil
+	return all, nil
 }
 
 // expireDue runs the transition script's "touch" for each (ID, encoded
-// lines) pair due.lua returned, all in one pipeline, and reports how many
-// it expired.
-func (s *Redis) expireDue(ctx context.Context, due []any) (int, error) {
+// lines) pair due.lua returned, all in one pipeline, and returns those it
+// expired.
+func (s *redisBackend) expireDue(ctx context.Context, due []any) ([]Reservation, error) {
 	calls := make([]opscript.Call, 0, len(due)/2)
 	var ids []string
 	var lines [][]Line
@@ -598,26 +455,25 @@ func (s *Redis) expireDue(ctx context.Context, due []any) (int, error) {
 	}
 	cmds, err := transitionScript.RunPipelined(ctx, s.client, calls)
 	if err != nil {
-		return 0, fmt.Errorf("inventory: sweep: %w", err)
+		return nil, fmt.Errorf("inventory: sweep: %w", err)
 	}
-	n := 0
+	var expired []Reservation
 	for i, cmd := range cmds {
 		res, err := cmd.Int64Slice()
 		if err != nil {
-			return n, fmt.Errorf("inventory: sweep %s: %w", ids[i], err)
+			return expired, fmt.Errorf("inventory: sweep %s: %w", ids[i], err)
 		}
 		if len(res) == 5 && res[0] == 2 && res[3] == 1 {
-			n++
-			s.opts.notify(s.opts.Hooks.OnExpire, Reservation{ID: ids[i], Lines: lines[i], State: State(res[1]), Deadline: time.UnixMilli(res[2])})
+			expired = append(expired, Reservation{ID: ids[i], Lines: lines[i], State: State(res[1]), Deadline: time.UnixMilli(res[2])})
 		}
 	}
-	return n, nil
+	return expired, nil
 }
 
 // run runs a mutating script and waits for the replicas the store's
 // options ask for. A missing acknowledgement is ErrNotReplicated, so the
 // caller learns nothing of an outcome a failover might undo.
-func (s *Redis) run(ctx context.Context, script *opscript.Script, keys []string, args ...any) (*redis.Cmd, error) {
+func (s *redisBackend) run(ctx context.Context, script *opscript.Script, keys []string, args ...any) (*redis.Cmd, error) {
 	cmd, err := durable.Run(ctx, s.client, s.policy, script, keys, args...)
 	if errors.Is(err, durable.ErrTimeout) {
 		err = fmt.Errorf("%w (%w)", ErrNotReplicated, err)
@@ -637,13 +493,6 @@ func text(cmd *redis.Cmd, err error) (string, error) {
 		return "", err
 	}
 	return cmd.Text()
-}
-
-// Close implements Store.
-func (s *Redis) Close() error {
-	s.closeOnce.Do(func() { close(s.closed) })
-	s.sweeper.stop()
-	return nil
 }
 
 // encodeLines is the canonical text of normalized lines, stored with the

@@ -11,7 +11,7 @@ import (
 )
 
 func newRedisStore(client redis.UniversalClient) inventorytest.NewStore {
-	return func(t *testing.T, opts inventory.Options) inventory.Store {
+	return func(t *testing.T, opts inventory.Options) *inventory.Store {
 		opts.Prefix = redistest.Prefix(t, client)
 		s, err := inventory.NewRedis(client, opts)
 		if err != nil {

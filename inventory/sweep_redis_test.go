@@ -88,7 +88,7 @@ func TestSweepDropsStaleEntriesCheaply(t *testing.T) {
 	if cmds := counter.n.Load() - before; cmds > 10 {
 		t.Fatalf("Sweep of %d committed reservations sent %d commands, want a few pages", n, cmds)
 	}
-	if left, err := base.ZCard(ctx, s.expKey).Result(); err != nil || left != 0 {
+	if left, err := base.ZCard(ctx, s.b.(*redisBackend).expKey).Result(); err != nil || left != 0 {
 		t.Fatalf("%d index entries left, %v; want none", left, err)
 	}
 }
@@ -134,12 +134,12 @@ func TestSweepRacingIdenticalBatchKeepsHoldsIndexed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hook.id = s.expKey // the sweep's first command that reads the index
+	hook.id = s.b.(*redisBackend).expKey // the sweep's first command that reads the index
 	defer s.Close()
 	if _, err := s.Adjust(ctx, Adjustment{ID: "in", SKU: "sku", Location: "wh", Delta: 5, Reason: ReasonReceipt}); err != nil {
 		t.Fatal(err)
 	}
-	if err := base.ZAdd(ctx, s.expKey, redis.Z{Score: 1, Member: "race-x race-y"}).Err(); err != nil {
+	if err := base.ZAdd(ctx, s.b.(*redisBackend).expKey, redis.Z{Score: 1, Member: "race-x race-y"}).Err(); err != nil {
 		t.Fatal(err)
 	}
 	hook.do = func() {
@@ -153,9 +153,9 @@ func TestSweepRacingIdenticalBatchKeepsHoldsIndexed(t *testing.T) {
 				return
 			}
 			deadline = r.Deadline.UnixMilli()
-			base.ZRem(ctx, s.expKey, id)
+			base.ZRem(ctx, s.b.(*redisBackend).expKey, id)
 		}
-		base.ZAdd(ctx, s.expKey, redis.Z{Score: float64(deadline), Member: "race-x race-y"})
+		base.ZAdd(ctx, s.b.(*redisBackend).expKey, redis.Z{Score: float64(deadline), Member: "race-x race-y"})
 	}
 	hook.armed.Store(true)
 	if _, err := s.Sweep(ctx); err != nil {

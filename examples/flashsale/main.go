@@ -198,7 +198,7 @@ func report(ctx context.Context, g *seckill.Gate, name string, sale seckill.Sale
 // reserves up to the asked units under the sale's ID, so asking again
 // returns the same reservation.
 type inventorySource struct {
-	store    inventory.Store
+	store    *inventory.Store
 	location string
 }
 

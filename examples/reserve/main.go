@@ -134,7 +134,7 @@ func run(backend, redisAddr, clusterAddrs string, shoppers, visits int, units in
 
 // check verifies that every unit is accounted for: on hand is the opening
 // stock less what committed reservations took, and nothing is still reserved.
-func check(ctx context.Context, store inventory.Store, units int64, ids []string) error {
+func check(ctx context.Context, store *inventory.Store, units int64, ids []string) error {
 	soldUnits := map[string]int64{}
 	for _, id := range ids {
 		r, err := store.Reservation(ctx, id)
@@ -168,7 +168,7 @@ func check(ctx context.Context, store inventory.Store, units int64, ids []string
 	return nil
 }
 
-func open(backend, redisAddr, clusterAddrs string) (inventory.Store, string, func(), error) {
+func open(backend, redisAddr, clusterAddrs string) (*inventory.Store, string, func(), error) {
 	opts := inventory.Options{Prefix: fmt.Sprintf("example:reserve:%d", os.Getpid())}
 	var client redis.UniversalClient
 	var name string

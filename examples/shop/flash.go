@@ -14,7 +14,7 @@ import (
 // inventory, so the teapots on sale cannot also be sold at full price. It
 // is the seckill.StockSource the gate asks, adapted to inventory.
 type stockForSale struct {
-	stock     inventory.Store
+	stock     *inventory.Store
 	warehouse string
 	hold      time.Duration
 }

@@ -21,7 +21,7 @@ import (
 // Redis (or Cluster). Each store gets its own key prefix under the shop's,
 // so one Redis can host several shops.
 type stores struct {
-	stock    inventory.Store
+	stock    *inventory.Store
 	coupons  pricing.Redemptions
 	ledger   payout.Ledger
 	merges   logistics.MergeStore

@@ -1,9 +1,9 @@
-// Package inventorytest is the conformance suite for inventory.Store.
+// Package inventorytest is the conformance suite for *inventory.Store.
 //
 // Every backend runs it from its own test file:
 //
 //	func TestMemory(t *testing.T) {
-//		inventorytest.Run(t, func(t *testing.T, opts inventory.Options) inventory.Store {
+//		inventorytest.Run(t, func(t *testing.T, opts inventory.Options) *inventory.Store {
 //			return inventory.NewMemory(opts)
 //		})
 //	}
@@ -26,7 +26,7 @@ import (
 // NewStore returns an empty store for one test, configured with opts plus
 // whatever the backend needs (a client, a unique prefix). It should register
 // Close with t.Cleanup.
-type NewStore func(t *testing.T, opts inventory.Options) inventory.Store
+type NewStore func(t *testing.T, opts inventory.Options) *inventory.Store
 
 // Run runs the conformance suite against stores made by newStore.
 func Run(t *testing.T, newStore NewStore) {
@@ -44,10 +44,11 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Extend", testExtend},
 		{"UnknownID", testUnknownID},
 		{"LazyExpiry", testLazyExpiry},
+		{"ConflictingReplayOfDueHold", testConflictingReplayOfDueHold},
 		{"Sweep", testSweep},
 		{"ShortageSweepsDueHolds", testShortageSweeps},
 		{"BackgroundSweeper", testBackgroundSweeper},
-		{"Hooks", testHooks},
+		{"Observer", testObserver},
 		{"InvalidInputWritesNothing", testInvalidInput},
 		{"RacingForScarceStock", testRacingForScarceStock},
 		{"RacingMultiLine", testRacingMultiLine},
@@ -57,8 +58,8 @@ func Run(t *testing.T, newStore NewStore) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var stores []inventory.Store
-			tracked := func(t *testing.T, opts inventory.Options) inventory.Store {
+			var stores []*inventory.Store
+			tracked := func(t *testing.T, opts inventory.Options) *inventory.Store {
 				s := newStore(t, opts)
 				stores = append(stores, s)
 				return s
@@ -84,7 +85,7 @@ var suiteItems = func() []inventory.Item {
 
 // checkLevels verifies, after every test, that no level of a store that is
 // still open is negative or has more reserved than on hand.
-func checkLevels(t *testing.T, s inventory.Store) {
+func checkLevels(t *testing.T, s *inventory.Store) {
 	t.Helper()
 	levels, err := s.Levels(ctx, suiteItems...)
 	if errors.Is(err, inventory.ErrClosed) {
@@ -102,14 +103,14 @@ func checkLevels(t *testing.T, s inventory.Store) {
 
 var ctx = context.Background()
 
-func stock(t *testing.T, s inventory.Store, sku, loc string, onHand int64) {
+func stock(t *testing.T, s *inventory.Store, sku, loc string, onHand int64) {
 	t.Helper()
 	if _, err := s.SetOnHand(ctx, inventory.Count{ID: "init-" + sku + "-" + loc, SKU: sku, Location: loc, OnHand: onHand, Reason: inventory.ReasonCount}); err != nil {
 		t.Fatalf("SetOnHand(%s@%s, %d): %v", sku, loc, onHand, err)
 	}
 }
 
-func level(t testing.TB, s inventory.Store, sku, loc string) inventory.Level {
+func level(t testing.TB, s *inventory.Store, sku, loc string) inventory.Level {
 	t.Helper()
 	lv, err := s.Levels(ctx, inventory.Item{SKU: sku, Location: loc})
 	if err != nil {
@@ -118,7 +119,7 @@ func level(t testing.TB, s inventory.Store, sku, loc string) inventory.Level {
 	return lv[0]
 }
 
-func wantLevel(t *testing.T, s inventory.Store, sku, loc string, onHand, reserved int64) {
+func wantLevel(t *testing.T, s *inventory.Store, sku, loc string, onHand, reserved int64) {
 	t.Helper()
 	got := level(t, s, sku, loc)
 	if got.OnHand != onHand || got.Reserved != reserved {
@@ -126,7 +127,7 @@ func wantLevel(t *testing.T, s inventory.Store, sku, loc string, onHand, reserve
 	}
 }
 
-func reserve(t *testing.T, s inventory.Store, id string, ttl time.Duration, lines ...inventory.Line) inventory.Reservation {
+func reserve(t *testing.T, s *inventory.Store, id string, ttl time.Duration, lines ...inventory.Line) inventory.Reservation {
 	t.Helper()
 	r, err := s.Reserve(ctx, inventory.Request{ID: id, Lines: lines, TTL: ttl})
 	if err != nil {
@@ -146,7 +147,7 @@ func wantErr(t *testing.T, err, target error) {
 	}
 }
 
-func wantState(t *testing.T, s inventory.Store, id string, want inventory.State) {
+func wantState(t *testing.T, s *inventory.Store, id string, want inventory.State) {
 	t.Helper()
 	r, err := s.Reservation(ctx, id)
 	if err != nil {

@@ -131,7 +131,7 @@ func pastShortTTL() { time.Sleep(3 * shortTTL) }
 
 func testLazyExpiry(t *testing.T, newStore NewStore) {
 	var expired atomic.Int64
-	s := newStore(t, inventory.Options{Hooks: inventory.Hooks{OnExpire: func(inventory.Reservation) { expired.Add(1) }}})
+	s := newStore(t, inventory.Options{Observer: onExpire(func(inventory.Reservation) { expired.Add(1) })})
 	stock(t, s, "apple", "wh1", 10)
 	for _, id := range []string{"read", "commit", "release", "extend", "replay"} {
 		reserve(t, s, id, shortTTL, line("apple", "wh1", 1))
@@ -170,9 +170,37 @@ func testLazyExpiry(t *testing.T, newStore NewStore) {
 	}
 }
 
+// testConflictingReplayOfDueHold pins one rule across backends: a Reserve
+// whose ID is taken by a different request fails with ErrIDConflict and
+// changes nothing — not even the due hold under that ID, whose expiry is
+// reported exactly once, by whoever expires it later. (The backends once
+// differed: one expired the hold and reported it, one did neither.)
+func testConflictingReplayOfDueHold(t *testing.T, newStore NewStore) {
+	var expired atomic.Int64
+	s := newStore(t, inventory.Options{Observer: onExpire(func(inventory.Reservation) { expired.Add(1) })})
+	stock(t, s, "apple", "wh1", 10)
+	reserve(t, s, "due", shortTTL, line("apple", "wh1", 2))
+	reserve(t, s, "other", shortTTL, line("apple", "wh1", 3))
+	pastShortTTL()
+	_, err := s.Reserve(ctx, inventory.Request{ID: "due", TTL: time.Minute, Lines: []inventory.Line{line("apple", "wh1", 1)}})
+	wantErr(t, err, inventory.ErrIDConflict)
+	wantLevel(t, s, "apple", "wh1", 10, 5)
+	if got := expired.Load(); got != 0 {
+		t.Fatalf("%d expiries reported by a failed Reserve, want 0", got)
+	}
+	if n, err := s.Sweep(ctx); err != nil || n != 2 {
+		t.Fatalf("Sweep = %d, %v; want 2", n, err)
+	}
+	wantLevel(t, s, "apple", "wh1", 10, 0)
+	wantState(t, s, "due", inventory.Expired)
+	if got := expired.Load(); got != 2 {
+		t.Fatalf("%d expiries reported, want 2 (one per hold)", got)
+	}
+}
+
 func testSweep(t *testing.T, newStore NewStore) {
 	var expired atomic.Int64
-	s := newStore(t, inventory.Options{Hooks: inventory.Hooks{OnExpire: func(inventory.Reservation) { expired.Add(1) }}})
+	s := newStore(t, inventory.Options{Observer: onExpire(func(inventory.Reservation) { expired.Add(1) })})
 	stock(t, s, "apple", "wh1", 10)
 	stock(t, s, "pear", "wh1", 10)
 	reserve(t, s, "a", shortTTL, line("apple", "wh1", 1))
@@ -219,7 +247,7 @@ func testBackgroundSweeper(t *testing.T, newStore NewStore) {
 	done := make(chan inventory.Reservation, 1)
 	s := newStore(t, inventory.Options{
 		SweepInterval: 10 * time.Millisecond,
-		Hooks:         inventory.Hooks{OnExpire: func(r inventory.Reservation) { done <- r }},
+		Observer:      onExpire(func(r inventory.Reservation) { done <- r }),
 	})
 	stock(t, s, "apple", "wh1", 3)
 	reserve(t, s, "r1", shortTTL, line("apple", "wh1", 2))
@@ -237,16 +265,9 @@ func testBackgroundSweeper(t *testing.T, newStore NewStore) {
 	}
 }
 
-func testHooks(t *testing.T, newStore NewStore) {
+func testObserver(t *testing.T, newStore NewStore) {
 	var mu sync.Mutex
 	var events []string
-	record := func(kind string) func(inventory.Reservation) {
-		return func(r inventory.Reservation) {
-			mu.Lock()
-			events = append(events, kind+":"+r.ID)
-			mu.Unlock()
-		}
-	}
 	s := newStore(t, inventory.Options{
 		LowStockThreshold: func(sku, loc string) int64 {
 			if sku == "apple" {
@@ -254,15 +275,18 @@ func testHooks(t *testing.T, newStore NewStore) {
 			}
 			return 0
 		},
-		Hooks: inventory.Hooks{
-			OnReserve: record("reserve"),
-			OnCommit:  record("commit"),
-			OnRelease: record("release"),
-			OnLowStock: func(l inventory.Level) {
-				mu.Lock()
-				events = append(events, "low:"+l.SKU)
-				mu.Unlock()
-			},
+		// Record the changes: new reservations, commits and releases that
+		// changed something (not replays), and low-stock alerts.
+		Observer: func(e inventory.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case e.Op == inventory.OpLowStock:
+				events = append(events, "low:"+e.Level.SKU)
+			case e.Err != nil || e.Replayed:
+			case e.Op == inventory.OpReserve, e.Op == inventory.OpCommit, e.Op == inventory.OpRelease:
+				events = append(events, e.Op.String()+":"+e.ID)
+			}
 		},
 	})
 	stock(t, s, "apple", "wh1", 10)                           // 10 available: not low
@@ -285,6 +309,15 @@ func testHooks(t *testing.T, newStore NewStore) {
 	for i := range want {
 		if events[i] != want[i] {
 			t.Fatalf("events = %v, want %v", events, want)
+		}
+	}
+}
+
+// onExpire returns an observer that calls f with each expired reservation.
+func onExpire(f func(inventory.Reservation)) inventory.Observer {
+	return func(e inventory.Event) {
+		if e.Op == inventory.OpExpire {
+			f(e.Reservation)
 		}
 	}
 }

@@ -218,7 +218,7 @@ func testRacingMultiLine(t *testing.T, newStore NewStore) {
 // hand and changed only through the reservations in ids, that for every item
 // reserved equals the held quantities, on hand equals initial minus the
 // committed quantities, and 0 ≤ reserved ≤ on hand.
-func CheckInvariants(t testing.TB, s inventory.Store, skus, locations []string, initial int64, ids []string) {
+func CheckInvariants(t testing.TB, s *inventory.Store, skus, locations []string, initial int64, ids []string) {
 	t.Helper()
 	held := map[inventory.Item]int64{}
 	sold := map[inventory.Item]int64{}
