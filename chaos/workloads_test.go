@@ -371,7 +371,7 @@ func (w *gateLoad) check(ctx context.Context, durable bool) []string {
 
 type ledgerLoad struct {
 	tally
-	l        *payout.RedisLedger
+	l        *payout.Ledger
 	accounts []string
 
 	mu       sync.Mutex
@@ -400,7 +400,7 @@ func (w *ledgerLoad) step(ctx context.Context, rng *rand.Rand) {
 		}
 		id := w.ids[rng.IntN(len(w.ids))]
 		w.mu.Unlock()
-		_, err := w.l.Reverse(ctx, id, "rev-"+id)
+		_, err := w.l.Reverse(ctx, payout.ReverseRequest{ID: "rev-"+id, Transaction: id})
 		if w.done(ignore(err, payout.ErrAlreadyReversed, payout.ErrNotFound, payout.ErrInvalidInput)) && err == nil {
 			w.mu.Lock()
 			w.reversed[id] = "rev-" + id

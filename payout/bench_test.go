@@ -20,7 +20,7 @@ func BenchmarkPost(b *testing.B) {
 	ctx := context.Background()
 	for _, name := range []string{"memory", "redis"} {
 		b.Run(name, func(b *testing.B) {
-			var l payout.Ledger = payout.NewMemoryLedger(payout.LedgerOptions{})
+			var l *payout.Ledger = payout.NewMemoryLedger(payout.LedgerOptions{})
 			if name == "redis" {
 				c := redistest.Client(b)
 				var err error

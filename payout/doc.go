@@ -46,12 +46,22 @@
 // up to ±MaxAmount (a *BalanceLimitError otherwise; towards zero is always
 // allowed): within that range every backend adds exactly, and the check
 // comes before the first write, so a refused posting changes nothing.
-// MemoryLedger keeps it in process; RedisLedger keeps it in Redis with one
-// script per posting, deciding availability by the server's TIME. All keys
-// of a Redis ledger share the hash tag {Prefix}, so each posting, however
-// many accounts it touches, runs on one Cluster node; shard by giving
-// independent books (per region, per currency) their own prefix. The key
-// schema is on RedisLedger.
+// Ledger is one type over a small unexported backend: NewMemoryLedger keeps
+// the books in process; NewRedisLedger keeps them in Redis with one script
+// per posting, deciding availability by the server's TIME. All keys of a
+// Redis ledger share the hash tag {Prefix}, so each posting, however many
+// accounts it touches, runs on one Cluster node; shard by giving
+// independent books (per region, per currency) their own prefix.
+//
+// Keys, under the tag {P}:
+//
+//	{P}:tx:<id>     hash  f = request fingerprint, p = postings, at = posted
+//	                      ms, av = available ms, rv = ID reversed, rb = ID
+//	                      of the reversal
+//	{P}:b:<account> hash  a = available, p = pending
+//	{P}:d:<account> zset  pending postings "<tx ID> <amount>" by available ms
+//	{P}:h:<account> list  history "<tx ID> <amount> <posted ms> <available ms>",
+//	                      newest first
 //
 // # Retention
 //
@@ -77,6 +87,8 @@
 // # Concurrency and errors
 //
 // Ledgers are safe for concurrent use; a Reversal is a value and is not.
+// LedgerOptions.Observer receives an Event for every call (its op, ID,
+// error, wall time and whether it was a replay).
 // Bad input returns an *InputError naming the field and the rule and writes
 // nothing; backend failures are wrapped with %w.
 package payout

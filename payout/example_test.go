@@ -43,7 +43,7 @@ func ExampleReversal() {
 
 func ExampleLedger() {
 	ctx := context.Background()
-	var l payout.Ledger = payout.NewMemoryLedger(payout.LedgerOptions{})
+	var l *payout.Ledger = payout.NewMemoryLedger(payout.LedgerOptions{})
 	defer l.Close()
 	_, err := l.Post(ctx, payout.Transaction{ID: "order-1", Postings: []payout.Posting{
 		{Account: "buyer", Amount: -10000},

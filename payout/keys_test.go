@@ -11,7 +11,7 @@ import (
 // an account's balance, pending and history keys — for two owners sharing
 // a key.
 func TestKeysInjective(t *testing.T) {
-	ledger := func(p string) *RedisLedger { return &RedisLedger{tag: keyspace.Tag(p)} }
+	ledger := func(p string) *redisLedger { return &redisLedger{tag: keyspace.Tag(p)} }
 	keyspacetest.Injective(t,
 		keyspacetest.Builder{Name: "transaction", Arity: 1, Keys: func(p string, ids []string) []string {
 			return []string{ledger(p).txKey(ids[0])}

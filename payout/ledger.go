@@ -1,7 +1,6 @@
 package payout
 
 import (
-	"context"
 	"errors"
 	"slices"
 	"strconv"
@@ -93,32 +92,6 @@ type Entry struct {
 	AvailableAt   time.Time
 }
 
-// Ledger is a double-entry settlement ledger. Memory and Redis implement it
-// and pass the same conformance suite (package payouttest).
-//
-// Every transaction sums to zero, so the balances of all accounts always
-// sum to zero. Posting is atomic and idempotent by transaction ID.
-type Ledger interface {
-	// Post records t. Replaying an ID returns the first result; the same ID
-	// with different postings or availability is ErrIDConflict.
-	Post(ctx context.Context, t Transaction) (Posted, error)
-	// Reverse posts the opposite of transaction id under reversalID, with
-	// the original's availability date, so pending money is cancelled
-	// while pending and available money is taken back at once. A
-	// transaction is reversed at most once (*ReversedError). For a partial
-	// refund post a new transaction with amounts from a Reversal.
-	Reverse(ctx context.Context, id, reversalID string) (Posted, error)
-	// Transaction returns a posted transaction.
-	Transaction(ctx context.Context, id string) (Posted, error)
-	// Balances returns each account's balance, in order; an account never
-	// posted to has a zero balance.
-	Balances(ctx context.Context, accounts ...string) ([]Balance, error)
-	// History returns up to limit of an account's entries, newest first.
-	History(ctx context.Context, account string, limit int) ([]Entry, error)
-	// Close releases the ledger; calls after it return ErrClosed.
-	Close() error
-}
-
 // LedgerOptions configure a ledger. The zero value means the defaults.
 type LedgerOptions struct {
 	// Prefix starts every Redis key, as the hash tag "{Prefix}", so all keys
@@ -140,6 +113,8 @@ type LedgerOptions struct {
 	// newest; older ones are dropped as new ones come. Default 10,000.
 	// Balances are kept whole whatever the length.
 	HistoryLength int
+	// Observer, if set, receives an Event for every call.
+	Observer Observer
 	// Retention is how long a transaction's record is kept after it is
 	// posted, to answer replays, Transaction and Reverse; after that its
 	// ID is unknown (ErrNotFound) and may be posted anew. Default 400

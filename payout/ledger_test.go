@@ -11,16 +11,17 @@ import (
 )
 
 func TestMemoryLedger(t *testing.T) {
-	payouttest.Run(t, func(t *testing.T) payout.Ledger {
-		l := payout.NewMemoryLedger(payout.LedgerOptions{})
+	payouttest.Run(t, func(t *testing.T, opts payout.LedgerOptions) *payout.Ledger {
+		l := payout.NewMemoryLedger(opts)
 		t.Cleanup(func() { _ = l.Close() })
 		return l
 	})
 }
 
 func newRedisLedger(client redis.UniversalClient) payouttest.NewLedger {
-	return func(t *testing.T) payout.Ledger {
-		l, err := payout.NewRedisLedger(client, payout.LedgerOptions{Prefix: redistest.Prefix(t, client)})
+	return func(t *testing.T, opts payout.LedgerOptions) *payout.Ledger {
+		opts.Prefix = redistest.Prefix(t, client)
+		l, err := payout.NewRedisLedger(client, opts)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,16 +7,13 @@ import (
 	"time"
 )
 
-var _ Ledger = (*MemoryLedger)(nil)
+var _ ledgerBackend = (*memoryLedger)(nil)
 
-// MemoryLedger is a process-local Ledger. One mutex guards it; a posting
-// holds it for a few map operations per account. Times are kept to the
-// millisecond, as in Redis, and come from LedgerOptions.Now.
-type MemoryLedger struct {
+// memoryLedger is the process-local backend.
+type memoryLedger struct {
 	opts LedgerOptions
 
 	mu       sync.Mutex
-	closed   bool
 	txs      map[string]*Posted
 	accounts map[string]*memAccount
 	// posted lists transactions in posting order, so that records past
@@ -41,30 +38,25 @@ type pendingEntry struct {
 	amount int64
 }
 
-// NewMemoryLedger returns an empty in-memory ledger.
-func NewMemoryLedger(opts LedgerOptions) *MemoryLedger {
-	return &MemoryLedger{opts: opts.withDefaults(), txs: make(map[string]*Posted), accounts: make(map[string]*memAccount)}
+// NewMemoryLedger returns an empty in-memory ledger. One mutex guards it; a
+// posting holds it for a few map operations per account. Times are kept to
+// the millisecond, as in Redis, and come from opts.Now.
+func NewMemoryLedger(opts LedgerOptions) *Ledger {
+	opts = opts.withDefaults()
+	return newLedger(&memoryLedger{opts: opts, txs: make(map[string]*Posted), accounts: make(map[string]*memAccount)}, opts)
 }
 
-func (m *MemoryLedger) nowMillis() int64 { return m.opts.Now().UnixMilli() }
+func (m *memoryLedger) nowMillis() int64 { return m.opts.Now().UnixMilli() }
 
-// Post implements Ledger.
-func (m *MemoryLedger) Post(ctx context.Context, t Transaction) (Posted, error) {
-	postings, err := normalizePostings(t)
-	if err != nil {
-		return Posted{}, err
-	}
+func (m *memoryLedger) post(_ context.Context, id string, postings []Posting, avail int64) (Posted, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.closed {
-		return Posted{}, ErrClosed
-	}
-	return m.postLocked(t.ID, postings, availableMillis(t.AvailableAt), "")
+	return m.postLocked(id, postings, avail, "")
 }
 
 // forgetLocked drops the records of transactions posted Retention ago or
 // earlier.
-func (m *MemoryLedger) forgetLocked(now int64) {
+func (m *memoryLedger) forgetLocked(now int64) {
 	keep := m.opts.Retention.Milliseconds()
 	n := 0
 	for n < len(m.posted) && m.posted[n].at+keep <= now {
@@ -78,7 +70,7 @@ func (m *MemoryLedger) forgetLocked(now int64) {
 	}
 }
 
-func (m *MemoryLedger) postLocked(id string, postings []Posting, avail int64, reverses string) (Posted, error) {
+func (m *memoryLedger) postLocked(id string, postings []Posting, avail int64, reverses string) (Posted, error) {
 	m.forgetLocked(m.nowMillis())
 	fp := fingerprint(postings, avail, reverses)
 	if prev, ok := m.txs[id]; ok {
@@ -129,7 +121,7 @@ func (m *MemoryLedger) postLocked(id string, postings []Posting, avail int64, re
 	return p.clone(), nil
 }
 
-func (m *MemoryLedger) account(name string) *memAccount {
+func (m *memoryLedger) account(name string) *memAccount {
 	a := m.accounts[name]
 	if a == nil {
 		a = &memAccount{}
@@ -138,22 +130,10 @@ func (m *MemoryLedger) account(name string) *memAccount {
 	return a
 }
 
-// Reverse implements Ledger.
-func (m *MemoryLedger) Reverse(ctx context.Context, id, reversalID string) (Posted, error) {
-	if err := checkID("ID", id); err != nil {
-		return Posted{}, err
-	}
-	if err := checkID("ReversalID", reversalID); err != nil {
-		return Posted{}, err
-	}
-	if id == reversalID {
-		return Posted{}, &InputError{Field: "ReversalID", Rule: "must differ from ID"}
-	}
+func (m *memoryLedger) reverse(_ context.Context, r ReverseRequest) (Posted, error) {
+	id, reversalID := r.Transaction, r.ID
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.closed {
-		return Posted{}, ErrClosed
-	}
 	m.forgetLocked(m.nowMillis())
 	orig, ok := m.txs[id]
 	if !ok {
@@ -163,7 +143,7 @@ func (m *MemoryLedger) Reverse(ctx context.Context, id, reversalID string) (Post
 		return Posted{}, &ReversedError{ID: id, ReversedBy: orig.ReversedBy}
 	}
 	if orig.Reverses != "" {
-		return Posted{}, &InputError{Field: "ID", Rule: "must not name a reversal"}
+		return Posted{}, &InputError{Field: "Transaction", Rule: "must not name a reversal"}
 	}
 	out, err := m.postLocked(reversalID, negate(orig.Postings), orig.AvailableAt.UnixMilli(), id)
 	if err != nil {
@@ -173,16 +153,9 @@ func (m *MemoryLedger) Reverse(ctx context.Context, id, reversalID string) (Post
 	return out, nil
 }
 
-// Transaction implements Ledger.
-func (m *MemoryLedger) Transaction(ctx context.Context, id string) (Posted, error) {
-	if err := checkID("ID", id); err != nil {
-		return Posted{}, err
-	}
+func (m *memoryLedger) transaction(_ context.Context, id string) (Posted, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.closed {
-		return Posted{}, ErrClosed
-	}
 	m.forgetLocked(m.nowMillis())
 	p, ok := m.txs[id]
 	if !ok {
@@ -191,16 +164,9 @@ func (m *MemoryLedger) Transaction(ctx context.Context, id string) (Posted, erro
 	return p.clone(), nil
 }
 
-// Balances implements Ledger.
-func (m *MemoryLedger) Balances(ctx context.Context, accounts ...string) ([]Balance, error) {
-	if err := checkAccounts(accounts); err != nil {
-		return nil, err
-	}
+func (m *memoryLedger) balances(_ context.Context, accounts []string) ([]Balance, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.closed {
-		return nil, ErrClosed
-	}
 	now := m.nowMillis()
 	out := make([]Balance, len(accounts))
 	for i, name := range accounts {
@@ -222,19 +188,9 @@ func (m *MemoryLedger) Balances(ctx context.Context, accounts ...string) ([]Bala
 	return out, nil
 }
 
-// History implements Ledger.
-func (m *MemoryLedger) History(ctx context.Context, account string, limit int) ([]Entry, error) {
-	if err := checkID("Account", account); err != nil {
-		return nil, err
-	}
-	if limit <= 0 {
-		return nil, &InputError{Field: "Limit", Rule: "must be > 0"}
-	}
+func (m *memoryLedger) history(_ context.Context, account string, limit int) ([]Entry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.closed {
-		return nil, ErrClosed
-	}
 	a := m.accounts[account]
 	if a == nil {
 		return nil, nil
@@ -245,14 +201,6 @@ func (m *MemoryLedger) History(ctx context.Context, account string, limit int) (
 		out = append(out, a.history[i])
 	}
 	return out, nil
-}
-
-// Close implements Ledger.
-func (m *MemoryLedger) Close() error {
-	m.mu.Lock()
-	m.closed = true
-	m.mu.Unlock()
-	return nil
 }
 
 func (p *Posted) clone() Posted {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -17,18 +16,19 @@ import (
 	"github.com/shopkit/shopkit/internal/opscript"
 )
 
-var _ Ledger = (*RedisLedger)(nil)
+var _ ledgerBackend = (*redisLedger)(nil)
 
-// RedisClient is the part of go-redis the Redis ledger uses. *redis.Client,
-// *redis.ClusterClient, *redis.Ring and the failover clients implement it.
-type RedisClient interface {
+// LedgerRedisClient is the part of go-redis the Redis ledger uses.
+// *redis.Client, *redis.ClusterClient, *redis.Ring and the failover clients
+// implement it.
+type LedgerRedisClient interface {
 	redis.Scripter
 	HMGet(ctx context.Context, key string, fields ...string) *redis.SliceCmd
 	LRange(ctx context.Context, key string, start, stop int64) *redis.StringSliceCmd
 	Pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
 }
 
-var _ RedisClient = redis.UniversalClient(nil)
+var _ LedgerRedisClient = redis.UniversalClient(nil)
 
 var (
 	//go:embed lua/post.lua
@@ -40,12 +40,7 @@ var (
 	balancesScript = redis.NewScript(balancesLua)
 )
 
-// RedisLedger is a Ledger on Redis or Redis Cluster: one Lua script per
-// posting, decisions about availability by the server's TIME. All keys of a
-// ledger share the hash tag {Prefix}, so a transaction touching many
-// accounts is one atomic script on one Cluster node.
-//
-// Keys:
+// redisLedger keeps a ledger in Redis. Keys:
 //
 //	{P}:tx:<id>     hash  f = request fingerprint, p = postings, at = posted
 //	                      ms, av = available ms, rv = ID reversed, rb = ID
@@ -54,17 +49,20 @@ var (
 //	{P}:d:<account> zset  pending postings "<tx ID> <amount>" by available ms
 //	{P}:h:<account> list  history "<tx ID> <amount> <posted ms> <available ms>",
 //	                      newest first
-type RedisLedger struct {
-	client RedisClient
+type redisLedger struct {
+	client LedgerRedisClient
 	opts   LedgerOptions
 	policy durable.Policy // replicas every posting waits for
 	tag    string
-	closed atomic.Bool
 }
 
-// NewRedisLedger returns a ledger on client. It fails only if opts.Prefix is
-// invalid.
-func NewRedisLedger(client RedisClient, opts LedgerOptions) (*RedisLedger, error) {
+// NewRedisLedger returns a ledger on Redis or Redis Cluster: one Lua script
+// per posting, decisions about availability by the server's TIME. All keys
+// of a ledger share the hash tag {Prefix}, so a transaction touching many
+// accounts is one atomic script on one Cluster node. It fails only if
+// opts.Prefix is invalid or opts.WaitReplicas needs a client that cannot
+// wait.
+func NewRedisLedger(client LedgerRedisClient, opts LedgerOptions) (*Ledger, error) {
 	opts = opts.withDefaults()
 	if rule := keyspace.CheckPrefix(opts.Prefix); rule != "" {
 		return nil, &InputError{Field: "Prefix", Rule: rule}
@@ -73,30 +71,22 @@ func NewRedisLedger(client RedisClient, opts LedgerOptions) (*RedisLedger, error
 	if rule := durable.CheckClient(client, policy); rule != "" {
 		return nil, &InputError{Field: "WaitReplicas", Rule: rule}
 	}
-	return &RedisLedger{client: client, opts: opts, policy: policy, tag: keyspace.Tag(opts.Prefix)}, nil
+	return newLedger(&redisLedger{client: client, opts: opts, policy: policy, tag: keyspace.Tag(opts.Prefix)}, opts), nil
 }
 
-func (l *RedisLedger) txKey(id string) string { return l.tag + ":tx:" + id }
+func (l *redisLedger) txKey(id string) string { return l.tag + ":tx:" + id }
 
-func (l *RedisLedger) accountKeys(account string) (balance, pending, history string) {
+func (l *redisLedger) accountKeys(account string) (balance, pending, history string) {
 	return l.tag + ":b:" + account, l.tag + ":d:" + account, l.tag + ":h:" + account
 }
 
-// Post implements Ledger.
-func (l *RedisLedger) Post(ctx context.Context, t Transaction) (Posted, error) {
-	postings, err := normalizePostings(t)
-	if err != nil {
-		return Posted{}, err
-	}
-	if l.closed.Load() {
-		return Posted{}, ErrClosed
-	}
-	return l.post(ctx, t.ID, postings, availableMillis(t.AvailableAt), "", "")
+func (l *redisLedger) post(ctx context.Context, id string, postings []Posting, avail int64) (Posted, error) {
+	return l.run(ctx, id, postings, avail, "", "")
 }
 
-// post runs post.lua; for a reversal, reverses and origEnc name the
+// run runs post.lua; for a reversal, reverses and origEnc name the
 // original and its postings as read.
-func (l *RedisLedger) post(ctx context.Context, id string, postings []Posting, avail int64, reverses, origEnc string) (Posted, error) {
+func (l *redisLedger) run(ctx context.Context, id string, postings []Posting, avail int64, reverses, origEnc string) (Posted, error) {
 	enc := encodePostings(postings)
 	fp := fingerprint(postings, avail, reverses)
 	keys := make([]string, 0, 2+3*len(postings))
@@ -134,7 +124,7 @@ func (l *RedisLedger) post(ctx context.Context, id string, postings []Posting, a
 			Reverses: reverses, Replayed: code == 1, fingerprint: fp}
 		if code == 1 {
 			// A replay reports the stored record, including any reversal.
-			p, err := l.Transaction(ctx, id)
+			p, err := l.transaction(ctx, id)
 			p.Replayed = err == nil
 			return p, err
 		}
@@ -149,7 +139,7 @@ func (l *RedisLedger) post(ctx context.Context, id string, postings []Posting, a
 		by, _ := res[1].(string)
 		return Posted{}, &ReversedError{ID: reverses, ReversedBy: by}
 	case 6:
-		return Posted{}, &InputError{Field: "ID", Rule: "must not name a reversal"}
+		return Posted{}, &InputError{Field: "Transaction", Rule: "must not name a reversal"}
 	case 7:
 		if i, _ := res[1].(int64); len(res) == 2 && i >= 0 && int(i) < len(postings) {
 			return Posted{}, &BalanceLimitError{TransactionID: id, Account: postings[i].Account}
@@ -162,41 +152,22 @@ func (l *RedisLedger) post(ctx context.Context, id string, postings []Posting, a
 // relied on it.
 var errRetry = errors.New("payout: record changed; retry")
 
-// Reverse implements Ledger.
-func (l *RedisLedger) Reverse(ctx context.Context, id, reversalID string) (Posted, error) {
-	if err := checkID("ID", id); err != nil {
-		return Posted{}, err
-	}
-	if err := checkID("ReversalID", reversalID); err != nil {
-		return Posted{}, err
-	}
-	if id == reversalID {
-		return Posted{}, &InputError{Field: "ReversalID", Rule: "must differ from ID"}
-	}
-	if l.closed.Load() {
-		return Posted{}, ErrClosed
-	}
+func (l *redisLedger) reverse(ctx context.Context, r ReverseRequest) (Posted, error) {
+	id, reversalID := r.Transaction, r.ID
 	// Transactions never change their postings, so the read cannot go
 	// stale; the script checks it anyway.
-	orig, err := l.Transaction(ctx, id)
+	orig, err := l.transaction(ctx, id)
 	if err != nil {
 		return Posted{}, err
 	}
-	out, err := l.post(ctx, reversalID, negate(orig.Postings), orig.AvailableAt.UnixMilli(), id, encodePostings(orig.Postings))
+	out, err := l.run(ctx, reversalID, negate(orig.Postings), orig.AvailableAt.UnixMilli(), id, encodePostings(orig.Postings))
 	if errors.Is(err, errRetry) {
 		return Posted{}, fmt.Errorf("payout: reverse %s: %w", id, err)
 	}
 	return out, err
 }
 
-// Transaction implements Ledger.
-func (l *RedisLedger) Transaction(ctx context.Context, id string) (Posted, error) {
-	if err := checkID("ID", id); err != nil {
-		return Posted{}, err
-	}
-	if l.closed.Load() {
-		return Posted{}, ErrClosed
-	}
+func (l *redisLedger) transaction(ctx context.Context, id string) (Posted, error) {
 	v, err := l.client.HMGet(ctx, l.txKey(id), "f", "p", "at", "av", "rv", "rb").Result()
 	if err != nil {
 		return Posted{}, fmt.Errorf("payout: transaction %s: %w", id, err)
@@ -215,14 +186,7 @@ func (l *RedisLedger) Transaction(ctx context.Context, id string) (Posted, error
 		Reverses: str(4), ReversedBy: str(5), fingerprint: str(0)}, nil
 }
 
-// Balances implements Ledger.
-func (l *RedisLedger) Balances(ctx context.Context, accounts ...string) ([]Balance, error) {
-	if err := checkAccounts(accounts); err != nil {
-		return nil, err
-	}
-	if l.closed.Load() {
-		return nil, ErrClosed
-	}
+func (l *redisLedger) balances(ctx context.Context, accounts []string) ([]Balance, error) {
 	out := make([]Balance, len(accounts))
 	if len(accounts) == 0 {
 		return out, nil
@@ -247,17 +211,7 @@ func (l *RedisLedger) Balances(ctx context.Context, accounts ...string) ([]Balan
 	return out, nil
 }
 
-// History implements Ledger.
-func (l *RedisLedger) History(ctx context.Context, account string, limit int) ([]Entry, error) {
-	if err := checkID("Account", account); err != nil {
-		return nil, err
-	}
-	if limit <= 0 {
-		return nil, &InputError{Field: "Limit", Rule: "must be > 0"}
-	}
-	if l.closed.Load() {
-		return nil, ErrClosed
-	}
+func (l *redisLedger) history(ctx context.Context, account string, limit int) ([]Entry, error) {
 	_, _, h := l.accountKeys(account)
 	rows, err := l.client.LRange(ctx, h, 0, int64(limit)-1).Result()
 	if err != nil {
@@ -275,10 +229,4 @@ func (l *RedisLedger) History(ctx context.Context, account string, limit int) ([
 		out = append(out, Entry{TransactionID: f[0], Amount: amt, PostedAt: time.UnixMilli(at), AvailableAt: time.UnixMilli(av)})
 	}
 	return out, nil
-}
-
-// Close implements Ledger.
-func (l *RedisLedger) Close() error {
-	l.closed.Store(true)
-	return nil
 }

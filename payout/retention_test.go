@@ -17,7 +17,7 @@ import (
 //
 // Regression: history lists were never trimmed and transaction records
 // never forgotten, on Memory and Redis.
-func testRetention(t *testing.T, l payout.Ledger, wait func()) {
+func testRetention(t *testing.T, l *payout.Ledger, wait func()) {
 	ctx := context.Background()
 	for i := range 12 {
 		tx := payout.Transaction{ID: fmt.Sprintf("t%d", i), Postings: []payout.Posting{{Account: "a", Amount: -10}, {Account: "b", Amount: 10}}}

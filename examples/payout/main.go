@@ -137,7 +137,7 @@ func run(redisAddr, clusterAddrs string) error {
 
 func money(minor int64) string { return payout.FromMinor(minor, scale).StringFixed(scale) }
 
-func open(redisAddr, clusterAddrs string) (payout.Ledger, func(), error) {
+func open(redisAddr, clusterAddrs string) (*payout.Ledger, func(), error) {
 	client := exampleredis.Dial(redisAddr, clusterAddrs)
 	if client == nil {
 		l := payout.NewMemoryLedger(payout.LedgerOptions{})

@@ -23,7 +23,7 @@ import (
 type stores struct {
 	stock    *inventory.Store
 	coupons  pricing.Redemptions
-	ledger   payout.Ledger
+	ledger   *payout.Ledger
 	merges   logistics.MergeStore
 	limiter  *seckill.Limiter
 	gate     *seckill.Gate

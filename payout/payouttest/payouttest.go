@@ -1,10 +1,10 @@
-// Package payouttest is the conformance suite for payout.Ledger.
+// Package payouttest is the conformance suite for *payout.Ledger.
 //
 // Every backend runs it from its own test file:
 //
 //	func TestMemoryLedger(t *testing.T) {
-//		payouttest.Run(t, func(t *testing.T) payout.Ledger {
-//			return payout.NewMemoryLedger(payout.LedgerOptions{})
+//		payouttest.Run(t, func(t *testing.T, opts payout.LedgerOptions) *payout.Ledger {
+//			return payout.NewMemoryLedger(opts)
 //		})
 //	}
 //
@@ -25,9 +25,10 @@ import (
 	"github.com/shopkit/shopkit/payout"
 )
 
-// NewLedger returns an empty ledger for one test. It should register Close
-// with t.Cleanup.
-type NewLedger func(t *testing.T) payout.Ledger
+// NewLedger returns an empty ledger for one test, configured with opts plus
+// whatever the backend needs (a client, a unique prefix). It should register
+// Close with t.Cleanup.
+type NewLedger func(t *testing.T, opts payout.LedgerOptions) *payout.Ledger
 
 var ctx = context.Background()
 
@@ -35,7 +36,7 @@ var ctx = context.Background()
 func Run(t *testing.T, newLedger NewLedger) {
 	tests := []struct {
 		name string
-		fn   func(*testing.T, payout.Ledger)
+		fn   func(*testing.T, *payout.Ledger)
 	}{
 		{"PostAndBalances", testPost},
 		{"Replay", testReplay},
@@ -49,11 +50,47 @@ func Run(t *testing.T, newLedger NewLedger) {
 		{"Closed", testClosed},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newLedger(t)) })
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newLedger(t, payout.LedgerOptions{})) })
+	}
+	t.Run("Observer", func(t *testing.T) { testObserver(t, newLedger) })
+}
+
+// testObserver checks that every call reaches the observer once, with its
+// op, ID, outcome and whether it was a replay.
+func testObserver(t *testing.T, newLedger NewLedger) {
+	var mu sync.Mutex
+	var got []string
+	l := newLedger(t, payout.LedgerOptions{Observer: func(e payout.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		s := e.Op.String() + ":" + e.ID
+		if e.Replayed {
+			s += ":replay"
+		}
+		if e.Err != nil {
+			s += ":" + e.Err.Error()
+		}
+		got = append(got, s)
+	}})
+	pay := []payout.Posting{{Account: "buyer", Amount: -100}, {Account: "shop", Amount: 100}}
+	post(t, l, "order-1", time.Time{}, pay...)
+	post(t, l, "order-1", time.Time{}, pay...)
+	if _, err := l.Reverse(ctx, payout.ReverseRequest{ID: "refund-1", Transaction: "order-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Transaction(ctx, "nope"); !errors.Is(err, payout.ErrNotFound) {
+		t.Fatalf("Transaction(nope) = %v, want ErrNotFound", err)
+	}
+	wantBalances(t, l, "shop", 0, 0)
+	want := []string{"post:order-1", "post:order-1:replay", "reverse:refund-1", "transaction:nope:" + payout.ErrNotFound.Error(), "balances:"}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(got, want) {
+		t.Fatalf("events = %q, want %q", got, want)
 	}
 }
 
-func post(t *testing.T, l payout.Ledger, id string, avail time.Time, ps ...payout.Posting) payout.Posted {
+func post(t *testing.T, l *payout.Ledger, id string, avail time.Time, ps ...payout.Posting) payout.Posted {
 	t.Helper()
 	p, err := l.Post(ctx, payout.Transaction{ID: id, Postings: ps, AvailableAt: avail})
 	if err != nil {
@@ -68,7 +105,7 @@ func pp(account string, amount int64) payout.Posting {
 
 // wantBalances checks each account's available and pending amounts, given
 // as account, available, pending triples.
-func wantBalances(t *testing.T, l payout.Ledger, want ...any) {
+func wantBalances(t *testing.T, l *payout.Ledger, want ...any) {
 	t.Helper()
 	var accounts []string
 	for i := 0; i < len(want); i += 3 {
@@ -92,7 +129,7 @@ func split() []payout.Posting {
 	return []payout.Posting{pp("buyer", -10000), pp("platform", 500), pp("provider", 1000), pp("merchant", 8500)}
 }
 
-func testPost(t *testing.T, l payout.Ledger) {
+func testPost(t *testing.T, l *payout.Ledger) {
 	wantBalances(t, l, "buyer", 0, 0) // never posted to
 	p := post(t, l, "order-1", time.Time{}, split()...)
 	if p.ID != "order-1" || p.Replayed || len(p.Postings) != 4 || p.Postings[0].Account != "buyer" {
@@ -117,7 +154,7 @@ func testPost(t *testing.T, l payout.Ledger) {
 	}
 }
 
-func testReplay(t *testing.T, l payout.Ledger) {
+func testReplay(t *testing.T, l *payout.Ledger) {
 	first := post(t, l, "order-1", time.Time{}, split()...)
 	for i := 0; i < 3; i++ {
 		again := post(t, l, "order-1", time.Time{}, split()...)
@@ -137,7 +174,7 @@ func testReplay(t *testing.T, l payout.Ledger) {
 	wantBalances(t, l, "buyer", -10000, 0, "merchant", 8500, 0)
 }
 
-func testPending(t *testing.T, l payout.Ledger) {
+func testPending(t *testing.T, l *payout.Ledger) {
 	avail := time.Now().Add(80 * time.Millisecond).Truncate(time.Millisecond)
 	p := post(t, l, "order-1", avail, split()...)
 	if !p.AvailableAt.Equal(avail) {
@@ -153,9 +190,9 @@ func testPending(t *testing.T, l payout.Ledger) {
 	}
 }
 
-func testReverse(t *testing.T, l payout.Ledger) {
+func testReverse(t *testing.T, l *payout.Ledger) {
 	post(t, l, "order-1", time.Time{}, split()...)
-	r, err := l.Reverse(ctx, "order-1", "refund-1")
+	r, err := l.Reverse(ctx, payout.ReverseRequest{ID: "refund-1", Transaction: "order-1"})
 	if err != nil || r.Reverses != "order-1" || r.Replayed {
 		t.Fatalf("Reverse = %+v, %v", r, err)
 	}
@@ -164,13 +201,13 @@ func testReverse(t *testing.T, l payout.Ledger) {
 	}
 	wantBalances(t, l, "buyer", 0, 0, "platform", 0, 0, "provider", 0, 0, "merchant", 0, 0)
 	// Replaying the reversal changes nothing.
-	again, err := l.Reverse(ctx, "order-1", "refund-1")
+	again, err := l.Reverse(ctx, payout.ReverseRequest{ID: "refund-1", Transaction: "order-1"})
 	if err != nil || !again.Replayed {
 		t.Fatalf("replayed Reverse = %+v, %v", again, err)
 	}
 	wantBalances(t, l, "buyer", 0, 0, "merchant", 0, 0)
 	// A second reversal under another ID is refused.
-	_, err = l.Reverse(ctx, "order-1", "refund-2")
+	_, err = l.Reverse(ctx, payout.ReverseRequest{ID: "refund-2", Transaction: "order-1"})
 	var re *payout.ReversedError
 	if !errors.As(err, &re) || re.ReversedBy != "refund-1" || !errors.Is(err, payout.ErrAlreadyReversed) {
 		t.Fatalf("second reversal: err = %v", err)
@@ -179,21 +216,21 @@ func testReverse(t *testing.T, l payout.Ledger) {
 	if err != nil || orig.ReversedBy != "refund-1" {
 		t.Fatalf("original after reversal = %+v, %v", orig, err)
 	}
-	_, err = l.Reverse(ctx, "refund-1", "refund-3")
+	_, err = l.Reverse(ctx, payout.ReverseRequest{ID: "refund-3", Transaction: "refund-1"})
 	if !errors.Is(err, payout.ErrInvalidInput) {
 		t.Fatalf("reversing a reversal: err = %v", err)
 	}
-	_, err = l.Reverse(ctx, "nope", "refund-4")
+	_, err = l.Reverse(ctx, payout.ReverseRequest{ID: "refund-4", Transaction: "nope"})
 	if !errors.Is(err, payout.ErrNotFound) {
 		t.Fatalf("reversing an unknown ID: err = %v", err)
 	}
 	wantBalances(t, l, "buyer", 0, 0, "merchant", 0, 0)
 }
 
-func testReversePending(t *testing.T, l payout.Ledger) {
+func testReversePending(t *testing.T, l *payout.Ledger) {
 	avail := time.Now().Add(80 * time.Millisecond)
 	post(t, l, "order-1", avail, split()...)
-	if _, err := l.Reverse(ctx, "order-1", "refund-1"); err != nil {
+	if _, err := l.Reverse(ctx, payout.ReverseRequest{ID: "refund-1", Transaction: "order-1"}); err != nil {
 		t.Fatal(err)
 	}
 	// The reversal is pending with the original, so nothing ever becomes
@@ -203,7 +240,7 @@ func testReversePending(t *testing.T, l payout.Ledger) {
 	wantBalances(t, l, "merchant", 0, 0, "buyer", 0, 0)
 }
 
-func testHistory(t *testing.T, l payout.Ledger) {
+func testHistory(t *testing.T, l *payout.Ledger) {
 	post(t, l, "t1", time.Time{}, pp("a", -1), pp("b", 1))
 	post(t, l, "t2", time.Time{}, pp("a", -2), pp("c", 2))
 	post(t, l, "t3", time.Time{}, pp("b", -3), pp("a", 3))
@@ -227,7 +264,7 @@ func testHistory(t *testing.T, l payout.Ledger) {
 	}
 }
 
-func testInvalid(t *testing.T, l payout.Ledger) {
+func testInvalid(t *testing.T, l *payout.Ledger) {
 	post(t, l, "ok", time.Time{}, pp("a", -1), pp("b", 1))
 	tooMany := make([]payout.Posting, payout.MaxPostings+1)
 	for i := range tooMany {
@@ -262,7 +299,7 @@ func testInvalid(t *testing.T, l payout.Ledger) {
 	if _, err := l.History(ctx, "a", 0); !errors.Is(err, payout.ErrInvalidInput) {
 		t.Errorf("History limit 0: err = %v", err)
 	}
-	if _, err := l.Reverse(ctx, "ok", "ok"); !errors.Is(err, payout.ErrInvalidInput) {
+	if _, err := l.Reverse(ctx, payout.ReverseRequest{ID: "ok", Transaction: "ok"}); !errors.Is(err, payout.ErrInvalidInput) {
 		t.Errorf("Reverse onto itself: err = %v", err)
 	}
 	if _, err := l.Transaction(ctx, "t"); !errors.Is(err, payout.ErrNotFound) {
@@ -274,7 +311,7 @@ func testInvalid(t *testing.T, l payout.Ledger) {
 // testConcurrent: goroutines post random transfers among a few accounts,
 // replaying some IDs; afterwards every balance equals the sum of the
 // postings that succeeded, and all balances sum to zero.
-func testConcurrent(t *testing.T, l payout.Ledger) {
+func testConcurrent(t *testing.T, l *payout.Ledger) {
 	accounts := []string{"a", "b", "c", "d", "e"}
 	const workers, each = 16, 25
 	var mu sync.Mutex
@@ -334,7 +371,7 @@ func testConcurrent(t *testing.T, l payout.Ledger) {
 	}
 }
 
-func testClosed(t *testing.T, l payout.Ledger) {
+func testClosed(t *testing.T, l *payout.Ledger) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +391,7 @@ func testClosed(t *testing.T, l payout.Ledger) {
 // Regression: post.lua incremented balances before it wrote the
 // transaction, so an overflow left a partial posting on Redis; Memory
 // silently wrapped.
-func testBalanceLimit(t *testing.T, l payout.Ledger) {
+func testBalanceLimit(t *testing.T, l *payout.Ledger) {
 	const max = payout.MaxAmount
 	post(t, l, "fill", time.Time{}, pp("big", max), pp("sink", -max))
 	for _, tx := range []payout.Transaction{
