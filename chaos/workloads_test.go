@@ -467,7 +467,7 @@ func (w *ledgerLoad) check(ctx context.Context, durable bool) []string {
 
 type couponLoad struct {
 	tally
-	r      *pricing.RedisRedemptions
+	r      *pricing.Redemptions
 	limits pricing.CouponLimits
 
 	mu     sync.Mutex
@@ -494,12 +494,12 @@ func (w *couponLoad) step(ctx context.Context, rng *rand.Rand) {
 			ttl = 300 * time.Millisecond
 		}
 		cust := fmt.Sprintf("c%d", rng.IntN(40))
-		_, err := w.r.Reserve(ctx, "SALE", w.limits, cust, order, ttl)
+		_, err := w.r.Reserve(ctx, pricing.HoldRequest{Coupon: "SALE", Limits: w.limits, Customer: cust, OrderID: order, TTL: ttl})
 		if w.done(ignore(err, pricing.ErrGlobalLimit, pricing.ErrCustomerLimit)) && err == nil {
 			w.mu.Lock()
 			w.orders = append(w.orders, order)
 			w.mu.Unlock()
-			if u, err := w.r.Usage(ctx, "SALE", cust); err == nil && (u.Global > w.limits.Global || u.Customer > w.limits.PerCustomer) {
+			if u, err := w.r.Usage(ctx, pricing.UsageQuery{Coupon: "SALE", Customer: cust}); err == nil && (u.Global > w.limits.Global || u.Customer > w.limits.PerCustomer) {
 				w.mu.Lock()
 				w.over = append(w.over, fmt.Sprintf("usage %+v over the limits", u))
 				w.mu.Unlock()
@@ -515,11 +515,11 @@ func (w *couponLoad) step(ctx context.Context, rng *rand.Rand) {
 		w.mu.Unlock()
 		var err error
 		if p < 80 {
-			_, err = w.r.Commit(ctx, "SALE", order)
+			_, err = w.r.Commit(ctx, pricing.RedemptionRef{Coupon: "SALE", OrderID: order})
 		} else {
-			_, err = w.r.Release(ctx, "SALE", order)
+			_, err = w.r.Release(ctx, pricing.RedemptionRef{Coupon: "SALE", OrderID: order})
 		}
-		w.done(ignore(err, pricing.ErrNotHeld, pricing.ErrUnknownRedemption))
+		w.done(ignore(err, pricing.ErrNotHeld, pricing.ErrNotFound))
 	}
 }
 
@@ -531,7 +531,7 @@ func (w *couponLoad) check(ctx context.Context, _ bool) []string {
 	var u pricing.CouponUsage
 	if err := retry(ctx, func() error {
 		var err error
-		u, err = w.r.Usage(ctx, "SALE", "c0")
+		u, err = w.r.Usage(ctx, pricing.UsageQuery{Coupon: "SALE", Customer: "c0"})
 		return err
 	}); err != nil {
 		return append(bad, "usage: "+err.Error())

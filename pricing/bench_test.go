@@ -59,7 +59,7 @@ func BenchmarkQuote(b *testing.B) {
 func BenchmarkRedeem(b *testing.B) {
 	for _, name := range []string{"memory", "redis"} {
 		b.Run(name, func(b *testing.B) {
-			var s pricing.Redemptions = pricing.NewMemoryRedemptions(pricing.RedemptionsOptions{})
+			var s *pricing.Redemptions = pricing.NewMemoryRedemptions(pricing.RedemptionsOptions{})
 			if name == "redis" {
 				c := redistest.Client(b)
 				var err error
@@ -77,11 +77,11 @@ func BenchmarkRedeem(b *testing.B) {
 				for pb.Next() {
 					i := seq.Add(1)
 					coupon, order := "C"+strconv.FormatInt(i%100, 10), "o"+strconv.FormatInt(i, 10)
-					if _, err := s.Reserve(ctx, coupon, limits, "u"+strconv.FormatInt(i%5000, 10), order, time.Minute); err != nil {
+					if _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: coupon, Limits: limits, Customer: "u"+strconv.FormatInt(i%5000, 10), OrderID: order, TTL: time.Minute}); err != nil {
 						b.Error(err)
 						return
 					}
-					if _, err := s.Commit(ctx, coupon, order); err != nil {
+					if _, err := s.Commit(ctx, pricing.RedemptionRef{Coupon: coupon, OrderID: order}); err != nil {
 						b.Error(err)
 						return
 					}

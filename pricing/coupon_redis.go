@@ -22,20 +22,17 @@ var (
 	redeemScript = opscript.New(redeemLua)
 )
 
-// RedisRedemptions is Redemptions on Redis or Redis Cluster. Coupon C
-// uses "{<prefix>:C}:orders", ":holds", ":used", ":customers" and ":fin":
-// one hash tag per coupon, so coupons spread over a Cluster while each
-// coupon's limits are decided by one script on one node, timed by the
-// server's TIME. A redemption's record is forgotten Retention after it
-// last changed state; the use counts (":used", ":customers") are kept.
-type RedisRedemptions struct {
+// redisRedemptions is the Redis backend.
+type redisRedemptions struct {
 	client RedemptionsRedisClient
 	prefix string
 	opts   RedemptionsOptions
 	policy durable.Policy // replicas every write waits for
 }
 
-// RedemptionsRedisClient is the part of go-redis RedisRedemptions uses.
+// RedemptionsRedisClient is the part of go-redis the Redis redemption store
+// uses. *redis.Client, *redis.ClusterClient, *redis.Ring and the failover
+// clients implement it.
 type RedemptionsRedisClient interface {
 	redis.Scripter
 	Pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
@@ -43,10 +40,16 @@ type RedemptionsRedisClient interface {
 
 var _ RedemptionsRedisClient = redis.UniversalClient(nil)
 
-var _ Redemptions = (*RedisRedemptions)(nil)
+var _ redemptionsBackend = (*redisRedemptions)(nil)
 
-// NewRedisRedemptions returns a store on client; opts.Now does not apply.
-func NewRedisRedemptions(client RedemptionsRedisClient, opts RedemptionsOptions) (*RedisRedemptions, error) {
+// NewRedisRedemptions returns a store on Redis or Redis Cluster. Coupon C
+// uses "{<prefix>:C}:orders", ":holds", ":used", ":customers" and ":fin":
+// one hash tag per coupon, so coupons spread over a Cluster while each
+// coupon's limits are decided by one script on one node, timed by the
+// server's TIME (opts.Now does not apply). A redemption's record is
+// forgotten Retention after it last changed state; the use counts
+// (":used", ":customers") are kept.
+func NewRedisRedemptions(client RedemptionsRedisClient, opts RedemptionsOptions) (*Redemptions, error) {
 	opts = opts.withDefaults()
 	if rule := keyspace.CheckPrefix(opts.Prefix); rule != "" {
 		return nil, &InputError{Field: "Prefix", Rule: rule}
@@ -55,18 +58,18 @@ func NewRedisRedemptions(client RedemptionsRedisClient, opts RedemptionsOptions)
 	if rule := durable.CheckClient(client, policy); rule != "" {
 		return nil, &InputError{Field: "WaitReplicas", Rule: rule}
 	}
-	return &RedisRedemptions{client: client, prefix: opts.Prefix, opts: opts, policy: policy}, nil
+	return newRedemptions(&redisRedemptions{client: client, prefix: opts.Prefix, opts: opts, policy: policy}, opts), nil
 }
 
 // keys returns coupon C's orders, holds, used, customers and finished
 // keys.
-func (r *RedisRedemptions) keys(coupon string) []string {
+func (r *redisRedemptions) keys(coupon string) []string {
 	tag := "{" + r.prefix + ":" + coupon + "}"
 	return []string{tag + ":orders", tag + ":holds", tag + ":used", tag + ":customers", tag + ":fin"}
 }
 
 // run runs redeem.lua: op, then the retention, then the op's arguments.
-func (r *RedisRedemptions) run(ctx context.Context, coupon, op string, args ...any) ([]any, error) {
+func (r *redisRedemptions) run(ctx context.Context, coupon, op string, args ...any) ([]any, error) {
 	all := append([]any{op, r.opts.Retention.Milliseconds()}, args...)
 	cmd, err := durable.Run(ctx, r.client, r.policy, redeemScript, r.keys(coupon), all...)
 	if errors.Is(err, durable.ErrTimeout) {
@@ -82,7 +85,7 @@ func (r *RedisRedemptions) run(ctx context.Context, coupon, op string, args ...a
 	return res, nil
 }
 
-func (r *RedisRedemptions) redeem(ctx context.Context, coupon, orderID, op string, args ...any) (Redemption, error) {
+func (r *redisRedemptions) redeem(ctx context.Context, coupon, orderID, op string, args ...any) (Redemption, error) {
 	res, err := r.run(ctx, coupon, op, args...)
 	if err != nil {
 		return Redemption{}, err
@@ -96,21 +99,35 @@ func (r *RedisRedemptions) redeem(ctx context.Context, coupon, orderID, op strin
 		}
 	}
 	switch status {
-	case "ok":
+	case replyOK:
 		return red, nil
-	case "conflict":
-		return Redemption{}, ErrOrderConflict
-	case "global":
+	case replyReplay:
+		red.Replayed = true
+		return red, nil
+	case replyConflict:
+		return Redemption{}, ErrIDConflict
+	case replyGlobal:
 		return Redemption{}, ErrGlobalLimit
-	case "customer":
+	case replyCustomer:
 		return Redemption{}, ErrCustomerLimit
-	case "unknown":
-		return Redemption{}, ErrUnknownRedemption
-	case "notheld":
+	case replyUnknown:
+		return Redemption{}, ErrNotFound
+	case replyNotHeld:
 		return red, ErrNotHeld
 	}
 	return Redemption{}, fmt.Errorf("pricing: coupon %s: unexpected reply %q", coupon, status)
 }
+
+// redeem.lua's statuses, as its header lists them.
+const (
+	replyOK       = "ok"
+	replyReplay   = "replay"
+	replyConflict = "conflict"
+	replyGlobal   = "global"
+	replyCustomer = "customer"
+	replyUnknown  = "unknown"
+	replyNotHeld  = "notheld"
+)
 
 var stateNames = map[string]RedemptionState{"held": Held, "committed": Committed, "released": Released, "expired": Expired}
 
@@ -129,37 +146,20 @@ func parseRedemption(coupon, orderID, rec string) (Redemption, error) {
 	return Redemption{Coupon: coupon, OrderID: orderID, Customer: f[2], State: stateNames[f[0]], ExpiresAt: time.UnixMilli(ms)}, nil
 }
 
-// Reserve implements Redemptions.
-func (r *RedisRedemptions) Reserve(ctx context.Context, coupon string, limits CouponLimits, customer, orderID string, ttl time.Duration) (Redemption, error) {
-	if err := checkReserve(coupon, limits, customer, orderID, ttl); err != nil {
-		return Redemption{}, err
-	}
-	return r.redeem(ctx, coupon, orderID, "reserve", orderID, customer, limits.Global, limits.PerCustomer, ttl.Milliseconds())
+func (r *redisRedemptions) reserve(ctx context.Context, h HoldRequest) (Redemption, error) {
+	return r.redeem(ctx, h.Coupon, h.OrderID, "reserve", h.OrderID, h.Customer, h.Limits.Global, h.Limits.PerCustomer, h.TTL.Milliseconds())
 }
 
-// Commit implements Redemptions.
-func (r *RedisRedemptions) Commit(ctx context.Context, coupon, orderID string) (Redemption, error) {
-	if err := checkRedemption(coupon, orderID); err != nil {
-		return Redemption{}, err
-	}
-	return r.redeem(ctx, coupon, orderID, "commit", orderID)
+func (r *redisRedemptions) commit(ctx context.Context, ref RedemptionRef) (Redemption, error) {
+	return r.redeem(ctx, ref.Coupon, ref.OrderID, "commit", ref.OrderID)
 }
 
-// Release implements Redemptions. A committed redemption may be released
-// too (the order was cancelled after payment): its use returns.
-func (r *RedisRedemptions) Release(ctx context.Context, coupon, orderID string) (Redemption, error) {
-	if err := checkRedemption(coupon, orderID); err != nil {
-		return Redemption{}, err
-	}
-	return r.redeem(ctx, coupon, orderID, "release", orderID)
+func (r *redisRedemptions) release(ctx context.Context, ref RedemptionRef) (Redemption, error) {
+	return r.redeem(ctx, ref.Coupon, ref.OrderID, "release", ref.OrderID)
 }
 
-// Usage implements Redemptions.
-func (r *RedisRedemptions) Usage(ctx context.Context, coupon, customer string) (CouponUsage, error) {
-	if err := checkUsage(coupon, customer); err != nil {
-		return CouponUsage{}, err
-	}
-	res, err := r.run(ctx, coupon, "usage", customer)
+func (r *redisRedemptions) usage(ctx context.Context, q UsageQuery) (CouponUsage, error) {
+	res, err := r.run(ctx, q.Coupon, "usage", q.Customer)
 	if err != nil {
 		return CouponUsage{}, err
 	}

@@ -26,7 +26,7 @@ func TestMalformedRecordsDoNotBlockLapses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := s.keys("BLOCK")
+	k := s.b.(*redisRedemptions).keys("BLOCK")
 	for i := range 150 {
 		oid := "junk" + strconv.Itoa(i)
 		if i%2 == 0 {
@@ -38,16 +38,16 @@ func TestMalformedRecordsDoNotBlockLapses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.Reserve(ctx, "BLOCK", CouponLimits{Global: 1}, "alice", "real", 50*time.Millisecond); err != nil {
+	if _, err := s.Reserve(ctx, HoldRequest{Coupon: "BLOCK", Limits: CouponLimits{Global: 1}, Customer: "alice", OrderID: "real", TTL: 50*time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(200 * time.Millisecond)
 	for range 3 { // each call lapses at most 100 entries
-		if _, err := s.Usage(ctx, "BLOCK", "alice"); err != nil {
+		if _, err := s.Usage(ctx, UsageQuery{Coupon: "BLOCK", Customer: "alice"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if u, err := s.Usage(ctx, "BLOCK", "alice"); err != nil || u != (CouponUsage{}) {
+	if u, err := s.Usage(ctx, UsageQuery{Coupon: "BLOCK", Customer: "alice"}); err != nil || u != (CouponUsage{}) {
 		t.Fatalf("usage = %+v, %v; want the real hold lapsed", u, err)
 	}
 	if n, err := client.ZCard(ctx, k[1]).Result(); err != nil || n != 0 {
@@ -63,7 +63,7 @@ func FuzzParseRedemption(f *testing.F) {
 	f.Add("committed", int64(0), "x|1|2")
 	f.Add("expired", int64(42), "|")
 	f.Fuzz(func(t *testing.T, state string, expires int64, customer string) {
-		if stateNames[state] == 0 || expires < 0 || checkUsage("C", customer) != nil {
+		if stateNames[state] == 0 || expires < 0 || checkUsage(UsageQuery{"C", customer}) != nil {
 			return
 		}
 		rec := state + "|" + strconv.FormatInt(expires, 10) + "|" + customer

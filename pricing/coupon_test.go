@@ -15,13 +15,13 @@ import (
 )
 
 func TestMemoryRedemptions(t *testing.T) {
-	pricingtest.Run(t, func(t *testing.T) pricing.Redemptions {
+	pricingtest.Run(t, func(t *testing.T) *pricing.Redemptions {
 		return pricing.NewMemoryRedemptions(pricing.RedemptionsOptions{})
 	})
 }
 
 func newRedisRedemptions(client redis.UniversalClient) pricingtest.NewStore {
-	return func(t *testing.T) pricing.Redemptions {
+	return func(t *testing.T) *pricing.Redemptions {
 		s, err := pricing.NewRedisRedemptions(client, pricing.RedemptionsOptions{Prefix: redistest.Prefix(t, client)})
 		if err != nil {
 			t.Fatal(err)
@@ -45,11 +45,11 @@ func TestNewRedisRedemptionsPrefix(t *testing.T) {
 }
 
 func TestMemoryRuleSource(t *testing.T) {
-	pricingtest.RunRuleSource(t, func(t *testing.T) pricing.RuleSource { return pricing.NewMemoryRuleSource(pricing.RuleSourceOptions{}) })
+	pricingtest.RunRuleSource(t, func(t *testing.T) *pricing.RuleSource { return pricing.NewMemoryRuleSource(pricing.RuleSourceOptions{}) })
 }
 
 func newRedisRuleSource(client redis.UniversalClient) pricingtest.NewRuleSource {
-	return func(t *testing.T) pricing.RuleSource {
+	return func(t *testing.T) *pricing.RuleSource {
 		s, err := pricing.NewRedisRuleSource(client, pricing.RuleSourceOptions{Prefix: redistest.Prefix(t, client)})
 		if err != nil {
 			t.Fatal(err)
@@ -87,33 +87,33 @@ func TestRedisResentRuleSource(t *testing.T) {
 //
 // Regression: Memory kept every redemption record forever, and Redis kept
 // every order in the coupon's hash and every customer ever seen.
-func testRetention(t *testing.T, s pricing.Redemptions, wait func()) {
+func testRetention(t *testing.T, s *pricing.Redemptions, wait func()) {
 	ctx := context.Background()
 	lim := pricing.CouponLimits{Global: 10}
 	for _, o := range []string{"o1", "o2"} {
-		if _, err := s.Reserve(ctx, "KEEP", lim, "c-"+o, o, time.Hour); err != nil {
+		if _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "KEEP", Limits: lim, Customer: "c-"+o, OrderID: o, TTL: time.Hour}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.Commit(ctx, "KEEP", "o1"); err != nil {
+	if _, err := s.Commit(ctx, pricing.RedemptionRef{Coupon: "KEEP", OrderID: "o1"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Release(ctx, "KEEP", "o2"); err != nil {
+	if _, err := s.Release(ctx, pricing.RedemptionRef{Coupon: "KEEP", OrderID: "o2"}); err != nil {
 		t.Fatal(err)
 	}
-	if u, err := s.Usage(ctx, "KEEP", "c-o2"); err != nil || u != (pricing.CouponUsage{Global: 1}) {
+	if u, err := s.Usage(ctx, pricing.UsageQuery{Coupon: "KEEP", Customer: "c-o2"}); err != nil || u != (pricing.CouponUsage{Global: 1}) {
 		t.Fatalf("usage %+v, %v; want the committed use only", u, err)
 	}
 	wait()
-	if _, err := s.Usage(ctx, "KEEP", "c-o1"); err != nil { // any call forgets what is due
+	if _, err := s.Usage(ctx, pricing.UsageQuery{Coupon: "KEEP", Customer: "c-o1"}); err != nil { // any call forgets what is due
 		t.Fatal(err)
 	}
 	for _, o := range []string{"o1", "o2"} {
-		if _, err := s.Release(ctx, "KEEP", o); !errors.Is(err, pricing.ErrUnknownRedemption) {
-			t.Fatalf("Release(%s) after the retention: %v, want ErrUnknownRedemption", o, err)
+		if _, err := s.Release(ctx, pricing.RedemptionRef{Coupon: "KEEP", OrderID: o}); !errors.Is(err, pricing.ErrNotFound) {
+			t.Fatalf("Release(%s) after the retention: %v, want ErrNotFound", o, err)
 		}
 	}
-	if u, err := s.Usage(ctx, "KEEP", "c-o1"); err != nil || u != (pricing.CouponUsage{Global: 1, Customer: 1}) {
+	if u, err := s.Usage(ctx, pricing.UsageQuery{Coupon: "KEEP", Customer: "c-o1"}); err != nil || u != (pricing.CouponUsage{Global: 1, Customer: 1}) {
 		t.Fatalf("usage after the retention %+v, %v; want the committed use still counted", u, err)
 	}
 }
@@ -153,11 +153,11 @@ func TestRedemptionsWaitReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	lim := pricing.CouponLimits{Global: 5}
-	if _, err := s.Reserve(ctx, "C", lim, "alice", "o1", time.Hour); err != nil {
+	if _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: lim, Customer: "alice", OrderID: "o1", TTL: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
 	redistest.Detach(t, master, replica)
-	if _, err := s.Reserve(ctx, "C", lim, "bob", "o2", time.Hour); !errors.Is(err, pricing.ErrNotReplicated) {
+	if _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: lim, Customer: "bob", OrderID: "o2", TTL: time.Hour}); !errors.Is(err, pricing.ErrNotReplicated) {
 		t.Fatalf("Reserve without a replica: %v, want ErrNotReplicated", err)
 	}
 }
@@ -166,7 +166,7 @@ func TestRedemptionsWaitReplicas(t *testing.T) {
 // publish IDs, replays of those are idempotent, and nothing older is kept.
 //
 // Regression: every publish ID was kept forever.
-func testKeepPublishes(t *testing.T, s pricing.RuleSource) {
+func testKeepPublishes(t *testing.T, s *pricing.RuleSource) {
 	ctx := context.Background()
 	for i := range 8 {
 		if v, err := s.Publish(ctx, fmt.Sprintf("p%d", i), nil); err != nil || v != int64(i+1) {

@@ -34,10 +34,13 @@
 // code; MinSpend and a validity window (Starts, Ends, judged at Cart.At)
 // make any promotion conditional. A coupon's uses are held against its
 // global and per-customer limits by Redemptions: Reserve at checkout,
-// Commit on payment, Release on cancel, each idempotent by order ID, with
-// holds that expire after their TTL and return their use exactly once.
-// MemoryRedemptions and RedisRedemptions (one Lua script per call, one
-// hash tag per coupon, Cluster-safe) pass the same suite in pricingtest,
+// Commit on payment, Release on cancel, each idempotent by order ID (a
+// repeat returns the redemption with Replayed set; the order ID for another
+// customer is ErrIDConflict), with holds that expire after their TTL and
+// return their use exactly once. Redemptions is one type over a small
+// backend: NewMemoryRedemptions and NewRedisRedemptions (one Lua script per
+// call, one hash tag per coupon, Cluster-safe) pass the same suite in
+// pricingtest,
 // including races of hundreds of shoppers for a few uses. Both take
 // RedemptionsOptions: a redemption's record is forgotten Retention
 // (default 90 days) after it last changed state, so a committed use can be
@@ -45,16 +48,20 @@
 // use counts themselves are kept, one small record per coupon and per
 // customer holding uses. With WaitReplicas every Redis write waits for
 // that many replicas to acknowledge it, or returns ErrNotReplicated (see
-// the README on failover). The constructors took positional arguments
-// before RedemptionsOptions; the options carry everything now.
+// the README on failover).
 //
 // A RuleSet is immutable and safe for concurrent quoting. To change rules
-// while serving, Publish them to a RuleSource (MemoryRuleSource, or
-// RedisRuleSource shared by every process, with pub/sub notification and
-// a polling fallback) and quote through an Engine that Follows it: each
+// while serving, Publish them to a RuleSource (NewMemoryRuleSource, or
+// NewRedisRuleSource shared by every process, with pub/sub notification and
+// a polling fallback) and quote through an Engine that Follows it
+// (Follow blocks until its context ends; run it in a goroutine): each
 // new version is validated, built and swapped in atomically, so a quote
 // runs entirely on the version it started with, and an older version
 // never replaces a newer one. Both sources take RuleSourceOptions: Publish
-// is idempotent by the latest KeepPublishes publish IDs (default 1,000);
-// older ones are forgotten.
+// is idempotent by the latest KeepPublishes publish IDs (default 1,000;
+// older ones are forgotten), and the same ID with other promotions is
+// ErrIDConflict.
+//
+// Every store takes an Observer in its options, which receives an Event for
+// every call: its op, ID, error, wall time and whether it was a replay.
 package pricing

@@ -12,7 +12,7 @@ import (
 func TestKeysInjective(t *testing.T) {
 	keyspacetest.Injective(t,
 		keyspacetest.Builder{Name: "coupon", Arity: 1, Keys: func(p string, ids []string) []string {
-			return (&RedisRedemptions{prefix: p}).keys(ids[0])
+			return (&redisRedemptions{prefix: p}).keys(ids[0])
 		}},
 		keyspacetest.Builder{Name: "rules", Arity: 0, Keys: func(p string, _ []string) []string {
 			tag := keyspace.Tag(p)

@@ -15,6 +15,8 @@ import (
 var (
 	// ErrInvalidInput is matched by every *InputError.
 	ErrInvalidInput = errors.New("pricing: invalid input")
+	// ErrClosed is returned by calls on a store after Close.
+	ErrClosed = errors.New("pricing: store closed")
 )
 
 // InputError reports a rule or cart that breaks a rule, naming the

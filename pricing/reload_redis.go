@@ -20,23 +20,35 @@ var (
 	publishScript = opscript.New(publishLua)
 )
 
-// RedisRuleSource is a RuleSource on Redis or Redis Cluster: the rule set
-// under "{<prefix>}:rules", the last publish IDs under
-// "{<prefix>}:publishes" and "{<prefix>}:publog" (one slot), and change
-// notifications on the pub/sub channel "{<prefix>}:rules:changed", which a
-// Cluster delivers from any node.
-type RedisRuleSource struct {
-	client  redis.UniversalClient
+// RuleSourceRedisClient is the part of go-redis the Redis rule source uses.
+// *redis.Client, *redis.ClusterClient, *redis.Ring and the failover clients
+// implement it.
+type RuleSourceRedisClient interface {
+	redis.Scripter
+	HMGet(ctx context.Context, key string, fields ...string) *redis.SliceCmd
+	Pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
+	Subscribe(ctx context.Context, channels ...string) *redis.PubSub
+}
+
+var _ RuleSourceRedisClient = redis.UniversalClient(nil)
+
+// redisRuleSource is the Redis backend.
+type redisRuleSource struct {
+	client  RuleSourceRedisClient
 	opts    RuleSourceOptions
 	policy  durable.Policy // replicas every publish waits for
 	tag     string
 	channel string
 }
 
-var _ RuleSource = (*RedisRuleSource)(nil)
+var _ ruleSourceBackend = (*redisRuleSource)(nil)
 
-// NewRedisRuleSource returns a source on client.
-func NewRedisRuleSource(client redis.UniversalClient, opts RuleSourceOptions) (*RedisRuleSource, error) {
+// NewRedisRuleSource returns a source on Redis or Redis Cluster: the rule
+// set under "{<prefix>}:rules", the last publish IDs under
+// "{<prefix>}:publishes" and "{<prefix>}:publog" (one slot), and change
+// notifications on the pub/sub channel "{<prefix>}:rules:changed", which a
+// Cluster delivers from any node.
+func NewRedisRuleSource(client RuleSourceRedisClient, opts RuleSourceOptions) (*RuleSource, error) {
 	opts = opts.withDefaults()
 	if rule := keyspace.CheckPrefix(opts.Prefix); rule != "" {
 		return nil, &InputError{Field: "Prefix", Rule: rule}
@@ -46,32 +58,41 @@ func NewRedisRuleSource(client redis.UniversalClient, opts RuleSourceOptions) (*
 		return nil, &InputError{Field: "WaitReplicas", Rule: rule}
 	}
 	tag := keyspace.Tag(opts.Prefix)
-	return &RedisRuleSource{client: client, opts: opts, policy: policy, tag: tag, channel: tag + ":rules:changed"}, nil
+	return newRuleSource(&redisRuleSource{client: client, opts: opts, policy: policy, tag: tag, channel: tag + ":rules:changed"}, opts), nil
 }
 
-// Publish implements RuleSource.
-func (r *RedisRuleSource) Publish(ctx context.Context, publishID string, promos []Promotion) (int64, error) {
-	data, err := encodeRules(publishID, promos)
-	if err != nil {
-		return 0, err
-	}
+// publish.lua's statuses, as its header lists them.
+const (
+	publishDone     = 1
+	publishReplayed = 2
+	publishConflict = 3
+)
+
+func (r *redisRuleSource) publish(ctx context.Context, publishID string, data []byte, fp string) (int64, bool, error) {
 	cmd, err := durable.Run(ctx, r.client, r.policy, publishScript, []string{r.tag + ":rules", r.tag + ":publishes", r.tag + ":publog"},
-		publishID, data, r.channel, r.opts.KeepPublishes)
+		publishID, data, r.channel, r.opts.KeepPublishes, fp)
 	if errors.Is(err, durable.ErrTimeout) {
-		return 0, fmt.Errorf("pricing: publish rules: %w (%w)", ErrNotReplicated, err)
+		return 0, false, fmt.Errorf("pricing: publish rules: %w (%w)", ErrNotReplicated, err)
 	}
-	var v int64
+	var res []int64
 	if err == nil {
-		v, err = cmd.Int64()
+		res, err = cmd.Int64Slice()
 	}
 	if err != nil {
-		return 0, fmt.Errorf("pricing: publish rules: %w", err)
+		return 0, false, fmt.Errorf("pricing: publish rules: %w", err)
 	}
-	return v, nil
+	if len(res) == 2 {
+		switch res[0] {
+		case publishDone, publishReplayed:
+			return res[1], res[0] == publishReplayed, nil
+		case publishConflict:
+			return 0, false, ErrIDConflict
+		}
+	}
+	return 0, false, fmt.Errorf("pricing: publish rules: unexpected script reply %v", res)
 }
 
-// Load implements RuleSource.
-func (r *RedisRuleSource) Load(ctx context.Context) (int64, []Promotion, error) {
+func (r *redisRuleSource) load(ctx context.Context) (int64, []byte, error) {
 	res, err := r.client.HMGet(ctx, r.tag+":rules", "version", "data").Result()
 	if err != nil {
 		return 0, nil, fmt.Errorf("pricing: load rules: %w", err)
@@ -85,12 +106,12 @@ func (r *RedisRuleSource) Load(ctx context.Context) (int64, []Promotion, error) 
 	if err != nil {
 		return 0, nil, fmt.Errorf("pricing: load rules: bad version %q", vs)
 	}
-	return decodeRules(v, []byte(data))
+	return v, []byte(data), nil
 }
 
-// Changed implements RuleSource. It returns once the subscription is in
-// place, so a version published after it returns is not missed.
-func (r *RedisRuleSource) Changed(ctx context.Context) (<-chan int64, error) {
+// changed returns once the subscription is in place, so a version
+// published after it returns is not missed.
+func (r *redisRuleSource) changed(ctx context.Context) (<-chan int64, error) {
 	ps := r.client.Subscribe(ctx, r.channel)
 	if _, err := ps.Receive(ctx); err != nil {
 		_ = ps.Close()

@@ -84,7 +84,7 @@ func main() {
 
 // race has 500 shoppers redeem a coupon limited to 100 uses, one per
 // customer; a fifth of them cancel, and their uses go to later shoppers.
-func race(store pricing.Redemptions) {
+func race(store *pricing.Redemptions) {
 	ctx := context.Background()
 	limits := pricing.CouponLimits{Global: 100, PerCustomer: 1}
 	var held, refused, cancelled atomic.Int64
@@ -94,7 +94,7 @@ func race(store pricing.Redemptions) {
 		go func() {
 			defer wg.Done()
 			order := fmt.Sprintf("order-%d", i)
-			_, err := store.Reserve(ctx, "SAVE20", limits, fmt.Sprintf("shopper-%d", i), order, time.Minute)
+			_, err := store.Reserve(ctx, pricing.HoldRequest{Coupon: "SAVE20", Limits: limits, Customer: fmt.Sprintf("shopper-%d", i), OrderID: order, TTL: time.Minute})
 			switch {
 			case errors.Is(err, pricing.ErrGlobalLimit):
 				refused.Add(1)
@@ -104,19 +104,19 @@ func race(store pricing.Redemptions) {
 			}
 			held.Add(1)
 			if i%5 == 0 {
-				if _, err := store.Release(ctx, "SAVE20", order); err != nil {
+				if _, err := store.Release(ctx, pricing.RedemptionRef{Coupon: "SAVE20", OrderID: order}); err != nil {
 					log.Fatal(err)
 				}
 				cancelled.Add(1)
 				return
 			}
-			if _, err := store.Commit(ctx, "SAVE20", order); err != nil {
+			if _, err := store.Commit(ctx, pricing.RedemptionRef{Coupon: "SAVE20", OrderID: order}); err != nil {
 				log.Fatal(err)
 			}
 		}()
 	}
 	wg.Wait()
-	u, err := store.Usage(ctx, "SAVE20", "shopper-1")
+	u, err := store.Usage(ctx, pricing.UsageQuery{Coupon: "SAVE20", Customer: "shopper-1"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func race(store pricing.Redemptions) {
 	}
 }
 
-func openStore(redisAddr, clusterAddrs string) (pricing.Redemptions, func(), error) {
+func openStore(redisAddr, clusterAddrs string) (*pricing.Redemptions, func(), error) {
 	client := exampleredis.Dial(redisAddr, clusterAddrs)
 	if client == nil {
 		return pricing.NewMemoryRedemptions(pricing.RedemptionsOptions{}), func() {}, nil

@@ -211,7 +211,7 @@ func (s *shop) checkout(ctx context.Context, user, variant, orderID string, req 
 	if req.Coupon != "" {
 		// The coupon hold outlives the stock hold, so an order paid just
 		// before its stock deadline still finds its coupon held.
-		_, err := s.st.coupons.Reserve(ctx, req.Coupon, coupons[req.Coupon], user, orderID, s.holdFor+5*time.Minute)
+		_, err := s.st.coupons.Reserve(ctx, pricing.HoldRequest{Coupon: req.Coupon, Limits: coupons[req.Coupon], Customer: user, OrderID: orderID, TTL: s.holdFor+5*time.Minute})
 		if err != nil {
 			if _, rerr := s.st.stock.Release(ctx, orderID); rerr != nil {
 				s.logf("release %s after coupon failure: %v", orderID, rerr)
@@ -331,7 +331,7 @@ func (s *shop) pay(ctx context.Context, o *order) error {
 		return err
 	}
 	if o.Coupon != "" {
-		if _, err := s.st.coupons.Commit(ctx, o.Coupon, o.ID); err != nil {
+		if _, err := s.st.coupons.Commit(ctx, pricing.RedemptionRef{Coupon: o.Coupon, OrderID: o.ID}); err != nil {
 			return err
 		}
 	}
@@ -485,7 +485,7 @@ func (s *shop) releaseCoupon(ctx context.Context, o *order) error {
 	if o.Coupon == "" {
 		return nil
 	}
-	_, err := s.st.coupons.Release(ctx, o.Coupon, o.ID)
+	_, err := s.st.coupons.Release(ctx, pricing.RedemptionRef{Coupon: o.Coupon, OrderID: o.ID})
 	return err
 }
 

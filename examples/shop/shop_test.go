@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shopkit/shopkit/internal/redistest"
+	"github.com/shopkit/shopkit/pricing"
 	"github.com/shopkit/shopkit/seckill"
 )
 
@@ -268,7 +269,7 @@ func testExpiry(t *testing.T, h *harness) {
 	if got := h.available("tea-longjing", "wh-hangzhou"); got != before {
 		t.Fatalf("available after expiry = %d, want %d back", got, before)
 	}
-	use, err := h.shop.st.coupons.Usage(context.Background(), "WELCOME20", "cy")
+	use, err := h.shop.st.coupons.Usage(context.Background(), pricing.UsageQuery{Coupon: "WELCOME20", Customer: "cy"})
 	if err != nil || use.Customer != 0 {
 		t.Fatalf("coupon use after expiry = %+v, %v", use, err)
 	}

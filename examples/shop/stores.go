@@ -22,7 +22,7 @@ import (
 // so one Redis can host several shops.
 type stores struct {
 	stock    *inventory.Store
-	coupons  pricing.Redemptions
+	coupons  *pricing.Redemptions
 	ledger   *payout.Ledger
 	merges   logistics.MergeStore
 	limiter  *seckill.Limiter

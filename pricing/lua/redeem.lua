@@ -17,8 +17,17 @@
 -- ARGV[3]  order ID (customer ID for usage)
 -- ARGV[4..7] reserve: customer, global limit, per-customer limit, TTL ms
 --
--- Returns {status, record}; status is ok, conflict, global, customer,
--- unknown or notheld. usage returns {used, customer uses}.
+-- Returns {status, record}; status is
+--   ok        the call changed the redemption (record after it)
+--   replay    the call changed nothing: reserve of an order already
+--             recorded, commit of a committed one, release of a released
+--             or expired one (record as it is)
+--   conflict  reserve: the order is recorded for another customer
+--   global    reserve: the coupon has no uses left
+--   customer  reserve: the customer has no uses left
+--   unknown   commit, release: no record of the order
+--   notheld   commit: the redemption was released or expired
+-- usage returns {used, customer uses}.
 --
 -- Retry-safe: runs inside internal/opscript's wrapper, which takes its
 -- operation record off the end of KEYS first and answers a resent call
@@ -82,7 +91,7 @@ if op == 'reserve' then
   local cust = ARGV[4]
   if rec then
     if string.match(rec, '^[a-z]+|%d+|(.*)$') ~= cust then return {'conflict', rec} end
-    return {'ok', rec}
+    return {'replay', rec}
   end
   local glimit, climit = tonumber(ARGV[5]), tonumber(ARGV[6])
   if glimit > 0 and tonumber(redis.call('GET', KEYS[3]) or '0') >= glimit then return {'global', ''} end
@@ -101,21 +110,18 @@ local state, exp, cust = string.match(rec, '^([a-z]+)|(%d+)|(.*)$')
 if not state then return {'malformed', rec} end
 
 if op == 'commit' then
-  if state == 'held' then
-    rec = 'committed|' .. exp .. '|' .. cust
-    finish(oid, rec)
-  elseif state ~= 'committed' then
-    return {'notheld', rec}
-  end
+  if state == 'committed' then return {'replay', rec} end
+  if state ~= 'held' then return {'notheld', rec} end
+  rec = 'committed|' .. exp .. '|' .. cust
+  finish(oid, rec)
   return {'ok', rec}
 end
 
 if op == 'release' then
-  if state == 'held' or state == 'committed' then
-    rec = 'released|' .. exp .. '|' .. cust
-    finish(oid, rec)
-    unuse(cust)
-  end
+  if state ~= 'held' and state ~= 'committed' then return {'replay', rec} end
+  rec = 'released|' .. exp .. '|' .. cust
+  finish(oid, rec)
+  unuse(cust)
   return {'ok', rec}
 end
 return redis.error_reply('redeem.lua: unknown op ' .. op)

@@ -1,4 +1,4 @@
-// Package pricingtest is the conformance suite for pricing.Redemptions.
+// Package pricingtest is the conformance suite for *pricing.Redemptions.
 package pricingtest
 
 import (
@@ -14,7 +14,7 @@ import (
 )
 
 // NewStore returns an empty store.
-type NewStore func(t *testing.T) pricing.Redemptions
+type NewStore func(t *testing.T) *pricing.Redemptions
 
 var ctx = context.Background()
 
@@ -37,9 +37,9 @@ func Run(t *testing.T, newStore NewStore) {
 	}
 }
 
-func usage(t *testing.T, s pricing.Redemptions, coupon, customer string) pricing.CouponUsage {
+func usage(t *testing.T, s *pricing.Redemptions, coupon, customer string) pricing.CouponUsage {
 	t.Helper()
-	u, err := s.Usage(ctx, coupon, customer)
+	u, err := s.Usage(ctx, pricing.UsageQuery{Coupon: coupon, Customer: customer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,49 +49,49 @@ func usage(t *testing.T, s pricing.Redemptions, coupon, customer string) pricing
 func testLifecycle(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	lim := pricing.CouponLimits{Global: 2, PerCustomer: 1}
-	r, err := s.Reserve(ctx, "SAVE10", lim, "alice", "o1", time.Minute)
+	r, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "SAVE10", Limits: lim, Customer: "alice", OrderID: "o1", TTL: time.Minute})
 	if err != nil || r.State != pricing.Held || r.Customer != "alice" || r.OrderID != "o1" || r.Coupon != "SAVE10" {
 		t.Fatalf("reserve: %+v, %v", r, err)
 	}
 	if time.Until(r.ExpiresAt) < 50*time.Second || time.Until(r.ExpiresAt) > 61*time.Second {
 		t.Fatalf("expires at %v, want about a minute from now", r.ExpiresAt)
 	}
-	if _, err := s.Reserve(ctx, "SAVE10", lim, "alice", "o2", time.Minute); !errors.Is(err, pricing.ErrCustomerLimit) {
+	if _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "SAVE10", Limits: lim, Customer: "alice", OrderID: "o2", TTL: time.Minute}); !errors.Is(err, pricing.ErrCustomerLimit) {
 		t.Fatalf("second use by alice: %v, want ErrCustomerLimit", err)
 	}
-	if _, err := s.Reserve(ctx, "SAVE10", lim, "bob", "o3", time.Minute); err != nil {
+	if _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "SAVE10", Limits: lim, Customer: "bob", OrderID: "o3", TTL: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Reserve(ctx, "SAVE10", lim, "carol", "o4", time.Minute); !errors.Is(err, pricing.ErrGlobalLimit) {
+	if _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "SAVE10", Limits: lim, Customer: "carol", OrderID: "o4", TTL: time.Minute}); !errors.Is(err, pricing.ErrGlobalLimit) {
 		t.Fatalf("third use: %v, want ErrGlobalLimit", err)
 	}
 	if u := usage(t, s, "SAVE10", "alice"); u != (pricing.CouponUsage{Global: 2, Customer: 1}) {
 		t.Fatalf("usage %+v", u)
 	}
-	if r, err := s.Commit(ctx, "SAVE10", "o1"); err != nil || r.State != pricing.Committed {
+	if r, err := s.Commit(ctx, pricing.RedemptionRef{Coupon: "SAVE10", OrderID: "o1"}); err != nil || r.State != pricing.Committed {
 		t.Fatalf("commit: %+v, %v", r, err)
 	}
 	// Bob cancels: his use returns and carol gets it.
-	if r, err := s.Release(ctx, "SAVE10", "o3"); err != nil || r.State != pricing.Released {
+	if r, err := s.Release(ctx, pricing.RedemptionRef{Coupon: "SAVE10", OrderID: "o3"}); err != nil || r.State != pricing.Released {
 		t.Fatalf("release: %+v, %v", r, err)
 	}
-	if _, err := s.Commit(ctx, "SAVE10", "o3"); !errors.Is(err, pricing.ErrNotHeld) {
+	if _, err := s.Commit(ctx, pricing.RedemptionRef{Coupon: "SAVE10", OrderID: "o3"}); !errors.Is(err, pricing.ErrNotHeld) {
 		t.Fatalf("commit after release: %v, want ErrNotHeld", err)
 	}
-	if _, err := s.Reserve(ctx, "SAVE10", lim, "carol", "o4", time.Minute); err != nil {
+	if _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "SAVE10", Limits: lim, Customer: "carol", OrderID: "o4", TTL: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	// A paid order cancelled later gives its use back too.
-	if r, err := s.Release(ctx, "SAVE10", "o1"); err != nil || r.State != pricing.Released {
+	if r, err := s.Release(ctx, pricing.RedemptionRef{Coupon: "SAVE10", OrderID: "o1"}); err != nil || r.State != pricing.Released {
 		t.Fatalf("release committed: %+v, %v", r, err)
 	}
 	if u := usage(t, s, "SAVE10", "alice"); u != (pricing.CouponUsage{Global: 1, Customer: 0}) {
 		t.Fatalf("usage after releases %+v", u)
 	}
-	if _, err := s.Commit(ctx, "SAVE10", "nope"); !errors.Is(err, pricing.ErrUnknownRedemption) {
+	if _, err := s.Commit(ctx, pricing.RedemptionRef{Coupon: "SAVE10", OrderID: "nope"}); !errors.Is(err, pricing.ErrNotFound) {
 		t.Fatalf("commit unknown: %v", err)
 	}
-	if _, err := s.Release(ctx, "OTHER", "o1"); !errors.Is(err, pricing.ErrUnknownRedemption) {
+	if _, err := s.Release(ctx, pricing.RedemptionRef{Coupon: "OTHER", OrderID: "o1"}); !errors.Is(err, pricing.ErrNotFound) {
 		t.Fatalf("release under another coupon: %v", err)
 	}
 	if u := usage(t, s, "UNUSED", "alice"); u != (pricing.CouponUsage{}) {
@@ -102,24 +102,26 @@ func testLifecycle(t *testing.T, newStore NewStore) {
 func testIdempotent(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	lim := pricing.CouponLimits{Global: 5, PerCustomer: 1}
-	first, err := s.Reserve(ctx, "C", lim, "alice", "o1", time.Minute)
+	first, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: lim, Customer: "alice", OrderID: "o1", TTL: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := s.Reserve(ctx, "C", lim, "alice", "o1", time.Minute)
-	if err != nil || again != first {
-		t.Fatalf("repeated reserve: %+v, %v; want %+v", again, err, first)
+	again, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: lim, Customer: "alice", OrderID: "o1", TTL: time.Minute})
+	want := first
+	want.Replayed = true
+	if err != nil || first.Replayed || again != want {
+		t.Fatalf("repeated reserve: %+v, %v; want %+v, replayed", again, err, first)
 	}
-	if _, err := s.Reserve(ctx, "C", lim, "bob", "o1", time.Minute); !errors.Is(err, pricing.ErrOrderConflict) {
-		t.Fatalf("same order, other customer: %v, want ErrOrderConflict", err)
+	if _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: lim, Customer: "bob", OrderID: "o1", TTL: time.Minute}); !errors.Is(err, pricing.ErrIDConflict) {
+		t.Fatalf("same order, other customer: %v, want ErrIDConflict", err)
 	}
 	for i := 0; i < 2; i++ {
-		if r, err := s.Commit(ctx, "C", "o1"); err != nil || r.State != pricing.Committed {
+		if r, err := s.Commit(ctx, pricing.RedemptionRef{Coupon: "C", OrderID: "o1"}); err != nil || r.State != pricing.Committed || r.Replayed != (i == 1) {
 			t.Fatalf("commit #%d: %+v, %v", i, r, err)
 		}
 	}
 	for i := 0; i < 2; i++ {
-		if r, err := s.Release(ctx, "C", "o1"); err != nil || r.State != pricing.Released {
+		if r, err := s.Release(ctx, pricing.RedemptionRef{Coupon: "C", OrderID: "o1"}); err != nil || r.State != pricing.Released || r.Replayed != (i == 1) {
 			t.Fatalf("release #%d: %+v, %v", i, r, err)
 		}
 	}
@@ -138,7 +140,7 @@ func testGlobalRace(t *testing.T, newStore NewStore) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := s.Reserve(ctx, "FLASH", lim, fmt.Sprintf("c%d", i), fmt.Sprintf("o%d", i), time.Minute)
+			_, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "FLASH", Limits: lim, Customer: fmt.Sprintf("c%d", i), OrderID: fmt.Sprintf("o%d", i), TTL: time.Minute})
 			switch {
 			case err == nil:
 				won.Add(1)
@@ -169,7 +171,7 @@ func testCustomerRace(t *testing.T, newStore NewStore) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := s.Reserve(ctx, "NEWUSER", lim, "mallory", fmt.Sprintf("o%d", i), time.Minute)
+			_, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "NEWUSER", Limits: lim, Customer: "mallory", OrderID: fmt.Sprintf("o%d", i), TTL: time.Minute})
 			if err == nil {
 				won.Add(1)
 			} else if !errors.Is(err, pricing.ErrCustomerLimit) {
@@ -186,24 +188,24 @@ func testCustomerRace(t *testing.T, newStore NewStore) {
 func testExpiry(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	lim := pricing.CouponLimits{Global: 1}
-	if _, err := s.Reserve(ctx, "ONE", lim, "alice", "o1", 100*time.Millisecond); err != nil {
+	if _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "ONE", Limits: lim, Customer: "alice", OrderID: "o1", TTL: 100*time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Reserve(ctx, "ONE", lim, "bob", "o2", time.Minute); !errors.Is(err, pricing.ErrGlobalLimit) {
+	if _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "ONE", Limits: lim, Customer: "bob", OrderID: "o2", TTL: time.Minute}); !errors.Is(err, pricing.ErrGlobalLimit) {
 		t.Fatalf("while held: %v, want ErrGlobalLimit", err)
 	}
 	time.Sleep(300 * time.Millisecond)
-	if r, err := s.Commit(ctx, "ONE", "o1"); !errors.Is(err, pricing.ErrNotHeld) || r.State != pricing.Expired {
+	if r, err := s.Commit(ctx, pricing.RedemptionRef{Coupon: "ONE", OrderID: "o1"}); !errors.Is(err, pricing.ErrNotHeld) || r.State != pricing.Expired {
 		t.Fatalf("commit after expiry: %+v, %v; want Expired, ErrNotHeld", r, err)
 	}
 	// Release after expiry returns nothing more: the use came back once.
-	if r, err := s.Release(ctx, "ONE", "o1"); err != nil || r.State != pricing.Expired {
+	if r, err := s.Release(ctx, pricing.RedemptionRef{Coupon: "ONE", OrderID: "o1"}); err != nil || r.State != pricing.Expired {
 		t.Fatalf("release after expiry: %+v, %v", r, err)
 	}
 	if u := usage(t, s, "ONE", "alice"); u != (pricing.CouponUsage{}) {
 		t.Fatalf("usage after expiry %+v", u)
 	}
-	if _, err := s.Reserve(ctx, "ONE", lim, "bob", "o2", time.Minute); err != nil {
+	if _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "ONE", Limits: lim, Customer: "bob", OrderID: "o2", TTL: time.Minute}); err != nil {
 		t.Fatalf("after expiry: %v", err)
 	}
 	if u := usage(t, s, "ONE", "bob"); u != (pricing.CouponUsage{Global: 1, Customer: 1}) {
@@ -218,23 +220,23 @@ func testInvalid(t *testing.T, newStore NewStore) {
 		field string
 		call  func() error
 	}{
-		{"Coupon", func() error { _, err := s.Reserve(ctx, "", ok, "a", "o", time.Minute); return err }},
-		{"Coupon", func() error { _, err := s.Reserve(ctx, "x{y}", ok, "a", "o", time.Minute); return err }},
-		{"Customer", func() error { _, err := s.Reserve(ctx, "C", ok, "a:b", "o", time.Minute); return err }},
-		{"OrderID", func() error { _, err := s.Reserve(ctx, "C", ok, "a", "o 1", time.Minute); return err }},
+		{"Coupon", func() error { _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "", Limits: ok, Customer: "a", OrderID: "o", TTL: time.Minute}); return err }},
+		{"Coupon", func() error { _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "x{y}", Limits: ok, Customer: "a", OrderID: "o", TTL: time.Minute}); return err }},
+		{"Customer", func() error { _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: ok, Customer: "a:b", OrderID: "o", TTL: time.Minute}); return err }},
+		{"OrderID", func() error { _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: ok, Customer: "a", OrderID: "o 1", TTL: time.Minute}); return err }},
 		{"Limits.Global", func() error {
-			_, err := s.Reserve(ctx, "C", pricing.CouponLimits{Global: -1}, "a", "o", time.Minute)
+			_, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: pricing.CouponLimits{Global: -1}, Customer: "a", OrderID: "o", TTL: time.Minute})
 			return err
 		}},
 		{"Limits.PerCustomer", func() error {
-			_, err := s.Reserve(ctx, "C", pricing.CouponLimits{PerCustomer: -1}, "a", "o", time.Minute)
+			_, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: pricing.CouponLimits{PerCustomer: -1}, Customer: "a", OrderID: "o", TTL: time.Minute})
 			return err
 		}},
-		{"TTL", func() error { _, err := s.Reserve(ctx, "C", ok, "a", "o", 0); return err }},
-		{"TTL", func() error { _, err := s.Reserve(ctx, "C", ok, "a", "o", 25*time.Hour); return err }},
-		{"OrderID", func() error { _, err := s.Commit(ctx, "C", ""); return err }},
-		{"Coupon", func() error { _, err := s.Release(ctx, "", "o"); return err }},
-		{"Customer", func() error { _, err := s.Usage(ctx, "C", ""); return err }},
+		{"TTL", func() error { _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: ok, Customer: "a", OrderID: "o", TTL: 0}); return err }},
+		{"TTL", func() error { _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: ok, Customer: "a", OrderID: "o", TTL: 25*time.Hour}); return err }},
+		{"OrderID", func() error { _, err := s.Commit(ctx, pricing.RedemptionRef{Coupon: "C", OrderID: ""}); return err }},
+		{"Coupon", func() error { _, err := s.Release(ctx, pricing.RedemptionRef{Coupon: "", OrderID: "o"}); return err }},
+		{"Customer", func() error { _, err := s.Usage(ctx, pricing.UsageQuery{Coupon: "C", Customer: ""}); return err }},
 	}
 	for i, tt := range tests {
 		var ie *pricing.InputError
@@ -245,7 +247,7 @@ func testInvalid(t *testing.T, newStore NewStore) {
 	if u := usage(t, s, "C", "a"); u != (pricing.CouponUsage{}) {
 		t.Fatalf("invalid calls wrote: usage %+v", u)
 	}
-	if _, err := s.Commit(ctx, "C", "o"); !errors.Is(err, pricing.ErrUnknownRedemption) {
+	if _, err := s.Commit(ctx, pricing.RedemptionRef{Coupon: "C", OrderID: "o"}); !errors.Is(err, pricing.ErrNotFound) {
 		t.Fatalf("invalid reserve left a redemption: %v", err)
 	}
 }
@@ -263,7 +265,7 @@ func testSeparators(t *testing.T, newStore NewStore) {
 	lim := pricing.CouponLimits{Global: 3, PerCustomer: 1}
 	customers := []string{"a|b", "x|1|2", "|", "held|9|z", "c.d-e_f/g"}
 	for i, c := range customers {
-		r, err := s.Reserve(ctx, "SEP", pricing.CouponLimits{}, c, fmt.Sprintf("o|%d|", i), 100*time.Millisecond)
+		r, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "SEP", Limits: pricing.CouponLimits{}, Customer: c, OrderID: fmt.Sprintf("o|%d|", i), TTL: 100*time.Millisecond})
 		if err != nil || r.Customer != c || r.State != pricing.Held {
 			t.Fatalf("Reserve for %q = %+v, %v", c, r, err)
 		}
@@ -276,21 +278,21 @@ func testSeparators(t *testing.T, newStore NewStore) {
 		if u := usage(t, s, "SEP", c); u != (pricing.CouponUsage{}) {
 			t.Fatalf("after the holds lapsed, usage of %q = %+v, want none", c, u)
 		}
-		if r, err := s.Commit(ctx, "SEP", fmt.Sprintf("o|%d|", i)); !errors.Is(err, pricing.ErrNotHeld) || r.State != pricing.Expired || r.Customer != c {
+		if r, err := s.Commit(ctx, pricing.RedemptionRef{Coupon: "SEP", OrderID: fmt.Sprintf("o|%d|", i)}); !errors.Is(err, pricing.ErrNotHeld) || r.State != pricing.Expired || r.Customer != c {
 			t.Fatalf("commit after lapse for %q = %+v, %v; want Expired, ErrNotHeld", c, r, err)
 		}
 	}
-	r, err := s.Reserve(ctx, "SEP", lim, "a|b", "fresh", time.Minute)
+	r, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "SEP", Limits: lim, Customer: "a|b", OrderID: "fresh", TTL: time.Minute})
 	if err != nil || r.Customer != "a|b" {
 		t.Fatalf("Reserve after lapse = %+v, %v", r, err)
 	}
-	if _, err := s.Reserve(ctx, "SEP", lim, "a", "fresh", time.Minute); !errors.Is(err, pricing.ErrOrderConflict) {
-		t.Fatalf("same order, customer \"a\" instead of \"a|b\": %v, want ErrOrderConflict", err)
+	if _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "SEP", Limits: lim, Customer: "a", OrderID: "fresh", TTL: time.Minute}); !errors.Is(err, pricing.ErrIDConflict) {
+		t.Fatalf("same order, customer \"a\" instead of \"a|b\": %v, want ErrIDConflict", err)
 	}
-	if _, err := s.Commit(ctx, "SEP", "fresh"); err != nil {
+	if _, err := s.Commit(ctx, pricing.RedemptionRef{Coupon: "SEP", OrderID: "fresh"}); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := s.Release(ctx, "SEP", "fresh"); err != nil || r.State != pricing.Released || r.Customer != "a|b" {
+	if r, err := s.Release(ctx, pricing.RedemptionRef{Coupon: "SEP", OrderID: "fresh"}); err != nil || r.State != pricing.Released || r.Customer != "a|b" {
 		t.Fatalf("Release = %+v, %v", r, err)
 	}
 }

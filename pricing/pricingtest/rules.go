@@ -12,9 +12,9 @@ import (
 )
 
 // NewRuleSource returns an empty rule source.
-type NewRuleSource func(t *testing.T) pricing.RuleSource
+type NewRuleSource func(t *testing.T) *pricing.RuleSource
 
-// RunRuleSource runs the suite for pricing.RuleSource, with an Engine
+// RunRuleSource runs the suite for *pricing.RuleSource, with an Engine
 // following the source.
 func RunRuleSource(t *testing.T, newSource NewRuleSource) {
 	tests := []struct {
@@ -89,12 +89,19 @@ func testRoundTrip(t *testing.T, newSource NewRuleSource) {
 	}
 }
 
+// testPublishIdempotent: a repeated publish answers with the first one's
+// version; the same publish ID with other promotions is ErrIDConflict (it
+// was once answered as a replay, silently dropping the new rules). Neither
+// writes.
 func testPublishIdempotent(t *testing.T, newSource NewRuleSource) {
 	src := newSource(t)
 	v1, _ := src.Publish(ctx, "deploy-41", rulesV1())
-	again, err := src.Publish(ctx, "deploy-41", rulesV1()[:1])
+	again, err := src.Publish(ctx, "deploy-41", rulesV1())
 	if err != nil || again != v1 {
 		t.Fatalf("repeated publish: %d, %v; want %d", again, err, v1)
+	}
+	if _, err := src.Publish(ctx, "deploy-41", rulesV1()[:1]); !errors.Is(err, pricing.ErrIDConflict) {
+		t.Fatalf("same publish ID, other rules: %v, want ErrIDConflict", err)
 	}
 	if v, promos, _ := src.Load(ctx); v != v1 || len(promos) != len(rulesV1()) {
 		t.Fatalf("repeated publish wrote: version %d, %d promos", v, len(promos))
@@ -126,11 +133,24 @@ func testEngineFollows(t *testing.T, newSource NewRuleSource) {
 		t.Fatalf("quote before any rules: %v", err)
 	}
 	fctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	// A long poll: the change notification must do the work.
-	if err := e.Follow(fctx, src, time.Hour, func(err error) { t.Error(err) }); err != nil {
-		t.Fatal(err)
-	}
+	followed := make(chan error, 1)
+	// A long poll: the change notification (or the first load, for a
+	// publish that beats the subscription) must do the work.
+	go func() {
+		followed <- e.Follow(fctx, src, pricing.FollowOptions{Poll: time.Hour, OnError: func(err error) { t.Error(err) }})
+	}()
+	// Follow blocks until its context ends, then returns nil.
+	defer func() {
+		cancel()
+		select {
+		case err := <-followed:
+			if err != nil {
+				t.Errorf("Follow returned %v after its context ended, want nil", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("Follow did not return after its context ended")
+		}
+	}()
 	waitVersion := func(want int64) {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
