@@ -145,7 +145,7 @@ func (c *Compiled) passesFilters(attrs Attributes, value string) bool {
 // an assignment found only under the fallback is copied to the hash
 // attribute once the user has one, as GrowthBook does. Forced variations
 // are never stored.
-func (a *Assigner) AssignSticky(ctx context.Context, c *Compiled, attrs Attributes, store StickyStore) (Result, error) {
+func (a *Assigner) AssignSticky(ctx context.Context, c *Compiled, attrs Attributes, store *Sticky) (Result, error) {
 	if c.noSticky || store == nil || a.Disabled {
 		return a.Assign(c, attrs), nil
 	}
@@ -171,7 +171,7 @@ func (a *Assigner) AssignSticky(ctx context.Context, c *Compiled, attrs Attribut
 	}
 	if stored, ok := docs.merged[key]; ok && stored < len(c.ranges) {
 		if _, inHashDoc := docs.hash[key]; !inHashDoc && attrs[c.hashAttribute] != "" {
-			if _, err := store.Save(ctx, c.hashAttribute, attrs[c.hashAttribute], key, stored); err != nil {
+			if _, err := store.Save(ctx, StickyAssignment{Attribute: c.hashAttribute, Value: attrs[c.hashAttribute], Key: key, Variation: stored}); err != nil {
 				return Result{}, err
 			}
 		}
@@ -186,7 +186,7 @@ func (a *Assigner) AssignSticky(ctx context.Context, c *Compiled, attrs Attribut
 	var r Result
 	a.assign(&r, c, attrs)
 	if r.InExperiment && r.HashUsed {
-		stored, err := store.Save(ctx, attr, value, key, r.Variation)
+		stored, err := store.Save(ctx, StickyAssignment{Attribute: attr, Value: value, Key: key, Variation: r.Variation})
 		if err != nil {
 			return Result{}, err
 		}
@@ -210,12 +210,12 @@ type stickyDocs struct {
 	merged map[string]int // fallback's, overridden by the hash attribute's
 }
 
-func (a *Assigner) loadSticky(ctx context.Context, c *Compiled, attrs Attributes, store StickyStore) (stickyDocs, error) {
+func (a *Assigner) loadSticky(ctx context.Context, c *Compiled, attrs Attributes, store *Sticky) (stickyDocs, error) {
 	var d stickyDocs
 	d.merged = map[string]int{}
 	if c.fallback != "" {
 		if v := attrs[c.fallback]; v != "" {
-			fb, err := store.Load(ctx, c.fallback, v)
+			fb, err := store.Load(ctx, StickyUser{Attribute: c.fallback, Value: v})
 			if err != nil {
 				return d, err
 			}
@@ -225,7 +225,7 @@ func (a *Assigner) loadSticky(ctx context.Context, c *Compiled, attrs Attributes
 		}
 	}
 	if v := attrs[c.hashAttribute]; v != "" {
-		h, err := store.Load(ctx, c.hashAttribute, v)
+		h, err := store.Load(ctx, StickyUser{Attribute: c.hashAttribute, Value: v})
 		if err != nil {
 			return d, err
 		}

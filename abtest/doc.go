@@ -27,13 +27,16 @@
 //
 // # Sticky assignments
 //
-// A StickyStore keeps each user's assignments (GrowthBook's sticky
+// A Sticky store keeps each user's assignments (GrowthBook's sticky
 // bucketing) so that a user keeps a variation when an experiment's weights
-// or coverage change. MemorySticky and RedisSticky take StickyOptions: a
-// user's document expires TTL (default 90 days) after the save that last
-// stored a variation in it; with WaitReplicas every Redis save waits for
-// that many replicas, or returns ErrNotReplicated. (The Memory constructor
-// took no options and the Redis one RedisStickyOptions before.)
+// or coverage change. It is one type over a small backend:
+// NewMemorySticky and NewRedisSticky both take StickyOptions: a user's
+// document expires TTL (default 90 days) after the save that last stored a
+// variation in it; with WaitReplicas every Redis save waits for that many
+// replicas, or returns ErrNotReplicated. StickyOptions.Observer receives an
+// Event for every Load and Save. (Options.OnExposure is not an observer
+// but GrowthBook's tracking callback: it reports who saw which variation,
+// for analysis.)
 //
 // # Statistics
 //

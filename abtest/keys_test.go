@@ -12,7 +12,7 @@ import (
 // separators they might hold.
 func TestKeysInjective(t *testing.T) {
 	keyspacetest.Injective(t, keyspacetest.Builder{Name: "document", Arity: 2, Keys: func(p string, ids []string) []string {
-		s := &RedisSticky{prefix: p}
+		s := &redisSticky{prefix: p}
 		return []string{s.key(ids[0], ids[1]), s.key(ids[0]+":"+ids[1], ""), s.key(ids[0], ids[1]+"}")}
 	}})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -18,25 +19,138 @@ var ErrClosed = errors.New("abtest: sticky store closed")
 // Save again to learn it.
 var ErrNotReplicated = errors.New("abtest: save not acknowledged by enough replicas; outcome unknown, save again")
 
-// StickyStore keeps users' variation assignments so they survive changes to
-// an experiment's weights or coverage: once assigned, a user keeps the
-// variation until the experiment's bucket version is bumped. Memory and
-// Redis implement it and pass the same conformance suite (package
-// abtesttest).
+// Sticky keeps users' variation assignments so they survive changes to an
+// experiment's weights or coverage: once assigned, a user keeps the
+// variation until the experiment's bucket version is bumped.
+// NewMemorySticky and NewRedisSticky return one; both backends pass the
+// same conformance suite (package abtesttest). Sticky validates input,
+// checks Close and reports to the observer once, for every backend.
 //
 // Assignments are kept per identifying attribute (the hash attribute or the
 // fallback attribute) and value, under "<experiment key>__<bucket version>",
-// as GrowthBook's sticky bucket documents are.
-type StickyStore interface {
-	// Load returns the stored assignments of the user whose attribute has
-	// value: assignment key → variation. A user with none gets an empty map.
-	Load(ctx context.Context, attribute, value string) (map[string]int, error)
-	// Save stores variation under key for the user unless a variation is
-	// already stored there, and returns the one that is stored: the first
-	// writer wins, so concurrent requests agree.
-	Save(ctx context.Context, attribute, value, key string, variation int) (int, error)
-	// Close releases the store.
-	Close() error
+// as GrowthBook's sticky bucket documents are. A Sticky is safe for
+// concurrent use.
+type Sticky struct {
+	b       stickyBackend
+	observe Observer
+	closed  atomic.Bool
+}
+
+// stickyBackend is the storage under a Sticky, on validated input.
+type stickyBackend interface {
+	load(ctx context.Context, u StickyUser) (map[string]int, error)
+	save(ctx context.Context, a StickyAssignment) (int, error)
+}
+
+// StickyUser names the user whose identifying attribute has Value.
+type StickyUser struct {
+	Attribute string // e.g. "id" or "deviceId": 1–128 bytes of UTF-8
+	Value     string // 1–1024 bytes
+}
+
+// StickyAssignment is one user's variation of one experiment.
+type StickyAssignment struct {
+	Attribute string // as in StickyUser
+	Value     string // as in StickyUser
+	Key       string // AssignmentKey(experiment, bucket version): 1–256 bytes
+	Variation int    // ≥ 0
+}
+
+// Observer receives an Event for every call on a Sticky. It runs
+// synchronously after the call and must not block for long; feed a metrics
+// library or a log from it.
+type Observer func(Event)
+
+// Op names the call an Event reports.
+type Op uint8
+
+// The calls an Observer sees.
+const (
+	OpLoad Op = iota + 1 // Sticky.Load
+	OpSave               // Sticky.Save
+)
+
+// String returns the op's name, as metric labels want it.
+func (o Op) String() string {
+	switch o {
+	case OpLoad:
+		return "load"
+	case OpSave:
+		return "save"
+	}
+	return "Op(" + strconv.Itoa(int(o)) + ")"
+}
+
+// Event is one call, as an Observer sees it.
+type Event struct {
+	Op Op
+	// Err is the call's error; nil on success.
+	Err error
+	// Took is the call's wall time.
+	Took time.Duration
+	// Key is the assignment key a Save stored under.
+	Key string
+	// Variation is the variation a Save returned: the one stored, which
+	// is an earlier writer's when one came first.
+	Variation int
+}
+
+func newSticky(b stickyBackend, opts StickyOptions) *Sticky {
+	return &Sticky{b: b, observe: opts.Observer}
+}
+
+// Load returns the stored assignments of user u: assignment key →
+// variation. A user with none gets an empty map.
+func (s *Sticky) Load(ctx context.Context, u StickyUser) (map[string]int, error) {
+	start := s.start()
+	var out map[string]int
+	err := checkSticky(u.Attribute, u.Value, "-", 0)
+	if err == nil && s.closed.Load() {
+		err = ErrClosed
+	}
+	if err == nil {
+		out, err = s.b.load(ctx, u)
+	}
+	if s.observe != nil {
+		s.observe(Event{Op: OpLoad, Err: err, Took: time.Since(start)})
+	}
+	return out, err
+}
+
+// Save stores a.Variation under a.Key for the user unless a variation is
+// already stored there, and returns the one that is stored: the first
+// writer wins, so concurrent requests agree. A save that stores a variation
+// restarts the document's TTL.
+func (s *Sticky) Save(ctx context.Context, a StickyAssignment) (int, error) {
+	start := s.start()
+	var v int
+	err := checkSticky(a.Attribute, a.Value, a.Key, a.Variation)
+	if err == nil && s.closed.Load() {
+		err = ErrClosed
+	}
+	if err == nil {
+		v, err = s.b.save(ctx, a)
+	}
+	if s.observe != nil {
+		s.observe(Event{Op: OpSave, Err: err, Took: time.Since(start), Key: a.Key, Variation: v})
+	}
+	return v, err
+}
+
+// Close makes later calls return ErrClosed. It does not close the Redis
+// client, which the caller owns.
+func (s *Sticky) Close() error {
+	s.closed.Store(true)
+	return nil
+}
+
+// start returns when a call started, or the zero time when nobody
+// observes.
+func (s *Sticky) start() time.Time {
+	if s.observe == nil {
+		return time.Time{}
+	}
+	return time.Now()
 }
 
 // AssignmentKey is the key of an experiment's assignment at a bucket
@@ -59,7 +173,7 @@ func checkSticky(attribute, value, key string, variation int) error {
 	return nil
 }
 
-var _ StickyStore = (*MemorySticky)(nil)
+var _ stickyBackend = (*memorySticky)(nil)
 
 // StickyOptions configure a sticky store. The zero value means the
 // documented defaults.
@@ -81,6 +195,8 @@ type StickyOptions struct {
 	WaitReplicas int
 	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
 	WaitTimeout time.Duration
+	// Observer, if set, receives an Event for every call.
+	Observer Observer
 }
 
 // defaultStickyTTL is StickyOptions.TTL's default.
@@ -99,13 +215,12 @@ func (o StickyOptions) withDefaults() StickyOptions {
 	return o
 }
 
-// MemorySticky is a process-local StickyStore.
-type MemorySticky struct {
+// memorySticky is the process-local backend.
+type memorySticky struct {
 	opts StickyOptions
 
-	mu     sync.Mutex
-	closed bool
-	docs   map[[2]string]*memDoc
+	mu   sync.Mutex
+	docs map[[2]string]*memDoc
 	// saves lists saves in time order, so that documents past their TTL
 	// are found at the front; an entry older than its document's last
 	// save is skipped.
@@ -122,14 +237,15 @@ type memSave struct {
 	at time.Time
 }
 
-// NewMemorySticky returns an empty in-memory sticky store; opts.Prefix and
-// the replica options do not apply.
-func NewMemorySticky(opts StickyOptions) *MemorySticky {
-	return &MemorySticky{opts: opts.withDefaults(), docs: make(map[[2]string]*memDoc)}
+// NewMemorySticky returns an empty in-memory sticky store; time comes from
+// opts.Now, and opts.Prefix and the replica options do not apply.
+func NewMemorySticky(opts StickyOptions) *Sticky {
+	opts = opts.withDefaults()
+	return newSticky(&memorySticky{opts: opts, docs: make(map[[2]string]*memDoc)}, opts)
 }
 
 // forgetLocked drops the documents not saved to for TTL.
-func (m *MemorySticky) forgetLocked(now time.Time) {
+func (m *memorySticky) forgetLocked(now time.Time) {
 	n := 0
 	for ; n < len(m.saves) && !now.Before(m.saves[n].at.Add(m.opts.TTL)); n++ {
 		if d := m.docs[m.saves[n].id]; d != nil && d.saved.Equal(m.saves[n].at) {
@@ -141,18 +257,11 @@ func (m *MemorySticky) forgetLocked(now time.Time) {
 	}
 }
 
-// Load implements StickyStore.
-func (m *MemorySticky) Load(ctx context.Context, attribute, value string) (map[string]int, error) {
-	if err := checkSticky(attribute, value, "-", 0); err != nil {
-		return nil, err
-	}
+func (m *memorySticky) load(_ context.Context, u StickyUser) (map[string]int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.closed {
-		return nil, ErrClosed
-	}
 	m.forgetLocked(m.opts.Now())
-	d := m.docs[[2]string{attribute, value}]
+	d := m.docs[[2]string{u.Attribute, u.Value}]
 	if d == nil {
 		return map[string]int{}, nil
 	}
@@ -163,20 +272,13 @@ func (m *MemorySticky) Load(ctx context.Context, attribute, value string) (map[s
 	return out, nil
 }
 
-// Save implements StickyStore. A save that stores a variation restarts the
-// document's TTL, as on Redis.
-func (m *MemorySticky) Save(ctx context.Context, attribute, value, key string, variation int) (int, error) {
-	if err := checkSticky(attribute, value, key, variation); err != nil {
-		return 0, err
-	}
+func (m *memorySticky) save(_ context.Context, a StickyAssignment) (int, error) {
+	key, variation := a.Key, a.Variation
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.closed {
-		return 0, ErrClosed
-	}
 	now := m.opts.Now()
 	m.forgetLocked(now)
-	id := [2]string{attribute, value}
+	id := [2]string{a.Attribute, a.Value}
 	d := m.docs[id]
 	if d == nil {
 		d = &memDoc{vars: make(map[string]int)}
@@ -189,12 +291,4 @@ func (m *MemorySticky) Save(ctx context.Context, attribute, value, key string, v
 	d.saved = now
 	m.saves = append(m.saves, memSave{id: id, at: now})
 	return variation, nil
-}
-
-// Close implements StickyStore.
-func (m *MemorySticky) Close() error {
-	m.mu.Lock()
-	m.closed = true
-	m.mu.Unlock()
-	return nil
 }

@@ -13,7 +13,7 @@ import (
 )
 
 func TestMemorySticky(t *testing.T) {
-	abtesttest.Run(t, func(t *testing.T) abtest.StickyStore {
+	abtesttest.Run(t, func(t *testing.T) *abtest.Sticky {
 		s := abtest.NewMemorySticky(abtest.StickyOptions{})
 		t.Cleanup(func() { _ = s.Close() })
 		return s
@@ -21,7 +21,7 @@ func TestMemorySticky(t *testing.T) {
 }
 
 func newRedisSticky(client redis.UniversalClient) abtesttest.NewStore {
-	return func(t *testing.T) abtest.StickyStore {
+	return func(t *testing.T) *abtest.Sticky {
 		s, err := abtest.NewRedisSticky(client, abtest.StickyOptions{Prefix: redistest.Prefix(t, client)})
 		if err != nil {
 			t.Fatal(err)
@@ -51,16 +51,16 @@ func TestRedisResentSticky(t *testing.T) {
 //
 // Regression: sticky assignments defaulted to no TTL on Redis, and the
 // Memory store kept every document forever.
-func testStickyTTL(t *testing.T, s abtest.StickyStore, wait func()) {
+func testStickyTTL(t *testing.T, s *abtest.Sticky, wait func()) {
 	ctx := context.Background()
-	if _, err := s.Save(ctx, "id", "u1", "exp__0", 1); err != nil {
+	if _, err := s.Save(ctx, abtest.StickyAssignment{Attribute: "id", Value: "u1", Key: "exp__0", Variation: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.Load(ctx, "id", "u1"); err != nil || got["exp__0"] != 1 {
+	if got, err := s.Load(ctx, abtest.StickyUser{Attribute: "id", Value: "u1"}); err != nil || got["exp__0"] != 1 {
 		t.Fatalf("Load = %v, %v", got, err)
 	}
 	wait()
-	if got, err := s.Load(ctx, "id", "u1"); err != nil || len(got) != 0 {
+	if got, err := s.Load(ctx, abtest.StickyUser{Attribute: "id", Value: "u1"}); err != nil || len(got) != 0 {
 		t.Fatalf("Load after the TTL = %v, %v; want nothing", got, err)
 	}
 }
@@ -84,7 +84,7 @@ func TestRedisStickyTTL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.Save(context.Background(), "id", "u2", "exp__0", 0); err != nil {
+	if _, err := d.Save(context.Background(), abtest.StickyAssignment{Attribute: "id", Value: "u2", Key: "exp__0", Variation: 0}); err != nil {
 		t.Fatal(err)
 	}
 	if keys := redistest.KeysWithoutTTL(t, c, prefix); len(keys) > 0 {

@@ -1,9 +1,9 @@
-// Package abtesttest is the conformance suite for abtest.StickyStore.
+// Package abtesttest is the conformance suite for *abtest.Sticky.
 //
 // Every backend runs it from its own test file:
 //
 //	func TestMemorySticky(t *testing.T) {
-//		abtesttest.Run(t, func(t *testing.T) abtest.StickyStore {
+//		abtesttest.Run(t, func(t *testing.T) *abtest.Sticky {
 //			return abtest.NewMemorySticky(abtest.StickyOptions{})
 //		})
 //	}
@@ -26,7 +26,7 @@ import (
 
 // NewStore returns an empty store for one test; it should register Close
 // with t.Cleanup.
-type NewStore func(t *testing.T) abtest.StickyStore
+type NewStore func(t *testing.T) *abtest.Sticky
 
 var ctx = context.Background()
 
@@ -34,7 +34,7 @@ var ctx = context.Background()
 func Run(t *testing.T, newStore NewStore) {
 	tests := []struct {
 		name string
-		fn   func(*testing.T, abtest.StickyStore)
+		fn   func(*testing.T, *abtest.Sticky)
 	}{
 		{"SaveAndLoad", testSaveLoad},
 		{"FirstWriteWins", testFirstWriteWins},
@@ -50,39 +50,39 @@ func Run(t *testing.T, newStore NewStore) {
 	}
 }
 
-func testSaveLoad(t *testing.T, s abtest.StickyStore) {
-	got, err := s.Load(ctx, "id", "u1")
+func testSaveLoad(t *testing.T, s *abtest.Sticky) {
+	got, err := s.Load(ctx, abtest.StickyUser{Attribute: "id", Value: "u1"})
 	if err != nil || len(got) != 0 {
 		t.Fatalf("Load of a new user = %v, %v; want empty", got, err)
 	}
-	if v, err := s.Save(ctx, "id", "u1", "exp__0", 2); err != nil || v != 2 {
+	if v, err := s.Save(ctx, abtest.StickyAssignment{Attribute: "id", Value: "u1", Key: "exp__0", Variation: 2}); err != nil || v != 2 {
 		t.Fatalf("Save = %d, %v", v, err)
 	}
-	if v, err := s.Save(ctx, "id", "u1", "other__1", 0); err != nil || v != 0 {
+	if v, err := s.Save(ctx, abtest.StickyAssignment{Attribute: "id", Value: "u1", Key: "other__1", Variation: 0}); err != nil || v != 0 {
 		t.Fatalf("Save = %d, %v", v, err)
 	}
-	got, err = s.Load(ctx, "id", "u1")
+	got, err = s.Load(ctx, abtest.StickyUser{Attribute: "id", Value: "u1"})
 	if err != nil || len(got) != 2 || got["exp__0"] != 2 || got["other__1"] != 0 {
 		t.Fatalf("Load = %v, %v", got, err)
 	}
 	// Other users and other attributes are separate documents.
 	for _, k := range [][2]string{{"id", "u2"}, {"deviceId", "u1"}} {
-		if got, err := s.Load(ctx, k[0], k[1]); err != nil || len(got) != 0 {
+		if got, err := s.Load(ctx, abtest.StickyUser{Attribute: k[0], Value: k[1]}); err != nil || len(got) != 0 {
 			t.Fatalf("Load(%s=%s) = %v, %v; want empty", k[0], k[1], got, err)
 		}
 	}
 }
 
-func testFirstWriteWins(t *testing.T, s abtest.StickyStore) {
-	if v, _ := s.Save(ctx, "id", "u1", "exp__0", 1); v != 1 {
+func testFirstWriteWins(t *testing.T, s *abtest.Sticky) {
+	if v, _ := s.Save(ctx, abtest.StickyAssignment{Attribute: "id", Value: "u1", Key: "exp__0", Variation: 1}); v != 1 {
 		t.Fatalf("first Save = %d", v)
 	}
-	if v, err := s.Save(ctx, "id", "u1", "exp__0", 0); err != nil || v != 1 {
+	if v, err := s.Save(ctx, abtest.StickyAssignment{Attribute: "id", Value: "u1", Key: "exp__0", Variation: 0}); err != nil || v != 1 {
 		t.Fatalf("second Save = %d, %v; want the first variation, 1", v, err)
 	}
 }
 
-func testConcurrent(t *testing.T, s abtest.StickyStore) {
+func testConcurrent(t *testing.T, s *abtest.Sticky) {
 	const workers = 32
 	results := make([]int, workers)
 	var wg sync.WaitGroup
@@ -90,7 +90,7 @@ func testConcurrent(t *testing.T, s abtest.StickyStore) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			v, err := s.Save(ctx, "id", "racer", "exp__0", w%4)
+			v, err := s.Save(ctx, abtest.StickyAssignment{Attribute: "id", Value: "racer", Key: "exp__0", Variation: w%4})
 			if err != nil {
 				t.Error(err)
 			}
@@ -103,38 +103,38 @@ func testConcurrent(t *testing.T, s abtest.StickyStore) {
 			t.Fatalf("concurrent saves disagree: %v", results)
 		}
 	}
-	got, _ := s.Load(ctx, "id", "racer")
+	got, _ := s.Load(ctx, abtest.StickyUser{Attribute: "id", Value: "racer"})
 	if got["exp__0"] != results[0] {
 		t.Fatalf("stored %v, saves returned %d", got, results[0])
 	}
 }
 
-func testForging(t *testing.T, s abtest.StickyStore) {
+func testForging(t *testing.T, s *abtest.Sticky) {
 	values := []string{"a:b", "a}{b", "{a}", "a b", "用户", "a\x00b", "a"}
 	for i, v := range values {
-		if _, err := s.Save(ctx, "id", v, "exp__0", i); err != nil {
+		if _, err := s.Save(ctx, abtest.StickyAssignment{Attribute: "id", Value: v, Key: "exp__0", Variation: i}); err != nil {
 			t.Fatalf("Save(%q): %v", v, err)
 		}
 	}
 	for i, v := range values {
-		got, err := s.Load(ctx, "id", v)
+		got, err := s.Load(ctx, abtest.StickyUser{Attribute: "id", Value: v})
 		if err != nil || len(got) != 1 || got["exp__0"] != i {
 			t.Fatalf("Load(%q) = %v, %v; want only variation %d", v, got, err, i)
 		}
 	}
 }
 
-func testInvalid(t *testing.T, s abtest.StickyStore) {
+func testInvalid(t *testing.T, s *abtest.Sticky) {
 	tests := []struct {
 		name      string
 		err       error
 		wantField string
 	}{
-		{"empty attribute", second(s.Save(ctx, "", "u", "k", 0)), "Attribute"},
-		{"empty value", second(s.Save(ctx, "id", "", "k", 0)), "Value"},
-		{"empty key", second(s.Save(ctx, "id", "u", "", 0)), "Key"},
-		{"negative variation", second(s.Save(ctx, "id", "u", "k", -1)), "Variation"},
-		{"load empty value", second(s.Load(ctx, "id", "")), "Value"},
+		{"empty attribute", second(s.Save(ctx, abtest.StickyAssignment{Attribute: "", Value: "u", Key: "k", Variation: 0})), "Attribute"},
+		{"empty value", second(s.Save(ctx, abtest.StickyAssignment{Attribute: "id", Value: "", Key: "k", Variation: 0})), "Value"},
+		{"empty key", second(s.Save(ctx, abtest.StickyAssignment{Attribute: "id", Value: "u", Key: "", Variation: 0})), "Key"},
+		{"negative variation", second(s.Save(ctx, abtest.StickyAssignment{Attribute: "id", Value: "u", Key: "k", Variation: -1})), "Variation"},
+		{"load empty value", second(s.Load(ctx, abtest.StickyUser{Attribute: "id", Value: ""})), "Value"},
 	}
 	for _, tt := range tests {
 		var ie *abtest.InputError
@@ -142,7 +142,7 @@ func testInvalid(t *testing.T, s abtest.StickyStore) {
 			t.Errorf("%s: err = %v, want InputError on %s", tt.name, tt.err, tt.wantField)
 		}
 	}
-	if got, _ := s.Load(ctx, "id", "u"); len(got) != 0 {
+	if got, _ := s.Load(ctx, abtest.StickyUser{Attribute: "id", Value: "u"}); len(got) != 0 {
 		t.Fatalf("a refused save was stored: %v", got)
 	}
 }
@@ -158,7 +158,7 @@ func featureExp(bucketVersion, minBucketVersion int, disable bool) abtest.Experi
 		BucketVersion: bucketVersion, MinBucketVersion: minBucketVersion, DisableSticky: disable}
 }
 
-func testGrowthBookCases(t *testing.T, s abtest.StickyStore) {
+func testGrowthBookCases(t *testing.T, s *abtest.Sticky) {
 	var a abtest.Assigner
 	run := func(name string, e abtest.Experiment, attrs abtest.Attributes) abtest.Result {
 		t.Helper()
@@ -180,7 +180,7 @@ func testGrowthBookCases(t *testing.T, s abtest.StickyStore) {
 	}
 	wantDoc := func(name, attr, value string, doc map[string]int) {
 		t.Helper()
-		got, err := s.Load(ctx, attr, value)
+		got, err := s.Load(ctx, abtest.StickyUser{Attribute: attr, Value: value})
 		if err != nil || fmt.Sprint(got) != fmt.Sprint(doc) {
 			t.Fatalf("%s: document %s=%s is %v, %v; want %v", name, attr, value, got, err, doc)
 		}
@@ -198,17 +198,17 @@ func testGrowthBookCases(t *testing.T, s abtest.StickyStore) {
 	wantDoc("performs evaluation without sticky bucket", "deviceId", "d123", map[string]int{"feature-exp__0": 1})
 
 	// "evaluates based on stored sticky bucket": d124 stored 2 beforehand.
-	if _, err := s.Save(ctx, "deviceId", "d124", "feature-exp__0", 2); err != nil {
+	if _, err := s.Save(ctx, abtest.StickyAssignment{Attribute: "deviceId", Value: "d124", Key: "feature-exp__0", Variation: 2}); err != nil {
 		t.Fatal(err)
 	}
 	r = run("stored", featureExp(0, 0, false), abtest.Attributes{"deviceId": "d124"})
 	want("evaluates based on stored sticky bucket", r, 2, true)
 
 	// "favors a sticky bucket doc based on hashAttribute over fallbackAttribute"
-	if _, err := s.Save(ctx, "deviceId", "d125", "feature-exp__0", 2); err != nil {
+	if _, err := s.Save(ctx, abtest.StickyAssignment{Attribute: "deviceId", Value: "d125", Key: "feature-exp__0", Variation: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Save(ctx, "id", "i125", "feature-exp__0", 1); err != nil {
+	if _, err := s.Save(ctx, abtest.StickyAssignment{Attribute: "id", Value: "i125", Key: "feature-exp__0", Variation: 1}); err != nil {
 		t.Fatal(err)
 	}
 	r = run("favors", featureExp(0, 0, false), abtest.Attributes{"id": "i125", "deviceId": "d125"})
@@ -222,7 +222,7 @@ func testGrowthBookCases(t *testing.T, s abtest.StickyStore) {
 
 	// "resets sticky bucketing when the bucketVersion changes": i123 held 1
 	// at version 0; at version 3 it is hashed again (bucket 0.9943 → 2).
-	if _, err := s.Save(ctx, "id", "i123", "feature-exp__0", 1); err != nil {
+	if _, err := s.Save(ctx, abtest.StickyAssignment{Attribute: "id", Value: "i123", Key: "feature-exp__0", Variation: 1}); err != nil {
 		t.Fatal(err)
 	}
 	r = run("reset", featureExp(3, 0, false), abtest.Attributes{"id": "i123"})
@@ -230,7 +230,7 @@ func testGrowthBookCases(t *testing.T, s abtest.StickyStore) {
 	wantDoc("reset", "id", "i123", map[string]int{"feature-exp__0": 1, "feature-exp__3": 2})
 
 	// "stops test enrollment when and existing sticky bucket is blocked by version"
-	if _, err := s.Save(ctx, "id", "i126", "feature-exp__0", 1); err != nil {
+	if _, err := s.Save(ctx, abtest.StickyAssignment{Attribute: "id", Value: "i126", Key: "feature-exp__0", Variation: 1}); err != nil {
 		t.Fatal(err)
 	}
 	c, _ := abtest.Compile(featureExp(3, 3, false))
@@ -239,7 +239,7 @@ func testGrowthBookCases(t *testing.T, s abtest.StickyStore) {
 	}
 
 	// "disables sticky bucketing when disabled by experiment"
-	if _, err := s.Save(ctx, "id", "i127", "feature-exp__1", 1); err != nil {
+	if _, err := s.Save(ctx, abtest.StickyAssignment{Attribute: "id", Value: "i127", Key: "feature-exp__1", Variation: 1}); err != nil {
 		t.Fatal(err)
 	}
 	r = run("disabled", featureExp(1, 0, true), abtest.Attributes{"id": "i127"})
@@ -251,7 +251,7 @@ func testGrowthBookCases(t *testing.T, s abtest.StickyStore) {
 
 // testWeightChange: users keep their variation when the weights change
 // under the same bucket version, and only then.
-func testWeightChange(t *testing.T, s abtest.StickyStore) {
+func testWeightChange(t *testing.T, s *abtest.Sticky) {
 	before, _ := abtest.Compile(abtest.Experiment{Key: "price", Variations: 2, Weights: []float64{0.5, 0.5}})
 	after, _ := abtest.Compile(abtest.Experiment{Key: "price", Variations: 2, Weights: []float64{0.1, 0.9}})
 	var a abtest.Assigner
@@ -282,14 +282,14 @@ func testWeightChange(t *testing.T, s abtest.StickyStore) {
 	}
 }
 
-func testClosed(t *testing.T, s abtest.StickyStore) {
+func testClosed(t *testing.T, s *abtest.Sticky) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Save(ctx, "id", "u", "k", 0); !errors.Is(err, abtest.ErrClosed) {
+	if _, err := s.Save(ctx, abtest.StickyAssignment{Attribute: "id", Value: "u", Key: "k", Variation: 0}); !errors.Is(err, abtest.ErrClosed) {
 		t.Fatalf("Save after Close: %v", err)
 	}
-	if _, err := s.Load(ctx, "id", "u"); !errors.Is(err, abtest.ErrClosed) {
+	if _, err := s.Load(ctx, abtest.StickyUser{Attribute: "id", Value: "u"}); !errors.Is(err, abtest.ErrClosed) {
 		t.Fatalf("Load after Close: %v", err)
 	}
 }

@@ -132,7 +132,7 @@ func verdict(mismatch bool) string {
 	return "split matches the weights"
 }
 
-func open(redisAddr, clusterAddrs string) (abtest.StickyStore, func(), error) {
+func open(redisAddr, clusterAddrs string) (*abtest.Sticky, func(), error) {
 	client := exampleredis.Dial(redisAddr, clusterAddrs)
 	if client == nil {
 		s := abtest.NewMemorySticky(abtest.StickyOptions{})

@@ -27,7 +27,7 @@ type stores struct {
 	merges   logistics.MergeStore
 	limiter  *seckill.Limiter
 	gate     *seckill.Gate
-	sticky   abtest.StickyStore
+	sticky   *abtest.Sticky
 	events   funnel.Store
 	backend  string
 	redis    redis.UniversalClient // nil in memory
