@@ -651,7 +651,7 @@ func (w *limiterLoad) check(_ context.Context, durable bool) []string {
 
 type mergeLoad struct {
 	tally
-	m *logistics.RedisMerge
+	m *logistics.Merge
 
 	mu    sync.Mutex
 	added map[string]string // acknowledged order → key
@@ -672,7 +672,7 @@ func (w *mergeLoad) step(ctx context.Context, rng *rand.Rand) {
 	key := fmt.Sprintf("k%d", rng.IntN(20))
 	order := fmt.Sprintf("m%d", rng.Int64())
 	grams := 1 + rng.Int64N(5000)
-	_, err := w.m.Add(ctx, key, order, grams)
+	_, err := w.m.Add(ctx, logistics.MergeOrder{Key: key, OrderID: order, Grams: grams})
 	if w.done(err) {
 		w.mu.Lock()
 		w.added[order], w.grams[order] = key, grams
@@ -690,8 +690,8 @@ func (w *mergeLoad) check(ctx context.Context, durable bool) []string {
 		var g logistics.Group
 		err := retry(ctx, func() error {
 			var err error
-			g, err = w.m.Group(ctx, key, order)
-			return ignore(err, logistics.ErrUnknownOrder)
+			g, err = w.m.Group(ctx, logistics.MergeRef{Key: key, OrderID: order})
+			return ignore(err, logistics.ErrNotFound)
 		})
 		if err != nil || g.ID == "" {
 			if durable {

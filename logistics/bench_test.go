@@ -45,7 +45,7 @@ func BenchmarkShop(b *testing.B) {
 func BenchmarkMergeIngest(b *testing.B) {
 	for _, name := range []string{"memory", "redis"} {
 		b.Run(name, func(b *testing.B) {
-			var s logistics.MergeStore = logistics.NewMemoryMerge(logistics.MergeOptions{})
+			var s *logistics.Merge = logistics.NewMemoryMerge(logistics.MergeOptions{})
 			if name == "redis" {
 				c := redistest.Client(b)
 				var err error
@@ -65,7 +65,7 @@ func BenchmarkMergeIngest(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					i := seq.Add(1)
-					if _, err := s.Add(ctx, keys[i%1000], "o"+strconv.FormatInt(i, 10), 500); err != nil {
+					if _, err := s.Add(ctx, logistics.MergeOrder{Key: keys[i%1000], OrderID: "o"+strconv.FormatInt(i, 10), Grams: 500}); err != nil {
 						b.Error(err)
 						return
 					}

@@ -25,17 +25,19 @@
 // MergeKey identifies orders that may ship as one parcel: same shop and
 // warehouse, same recipient once name, phone and address are normalised
 // (whitespace, case, full-width characters, common abbreviations, the +86
-// prefix). A MergeStore groups paid orders per key within a window
+// prefix). A Merge store groups paid orders per key within a window
 // (default 15 minutes from the group's first order): weights add, the
 // caller re-rates the merged parcel, and an edited or cancelled order
 // leaves its group. Joining is atomic under concurrent arrivals and
-// idempotent by order ID. MemoryMerge and RedisMerge (one hash tag per
-// recipient, window by the server's TIME) pass one conformance suite.
-// Both take MergeOptions (the constructors took positional arguments
-// before): a group is forgotten Retention (default 7 days) after it
+// idempotent by order ID (the same order with another weight is
+// ErrIDConflict). Merge is one type over a small backend: NewMemoryMerge
+// and NewRedisMerge (one hash tag per recipient, window by the server's
+// TIME) pass one conformance suite. Both take MergeOptions: a group is
+// forgotten Retention (default 7 days) after it
 // closes, with its members, and a recipient's Redis keys expire together
 // that long after its newest group closes. With WaitReplicas every Redis
-// write waits for that many replicas, or returns ErrNotReplicated.
+// write waits for that many replicas, or returns ErrNotReplicated, and
+// MergeOptions.Observer receives an Event for every call.
 //
 // # Waybills
 //

@@ -10,6 +10,6 @@ import (
 // keys, or two prefixes, sharing a key.
 func TestKeysInjective(t *testing.T) {
 	keyspacetest.Injective(t, keyspacetest.Builder{Name: "merge key", Arity: 1, Keys: func(p string, ids []string) []string {
-		return (&RedisMerge{prefix: p}).keys(ids[0])
+		return (&redisMerge{prefix: p}).keys(ids[0])
 	}})
 }

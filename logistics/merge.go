@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -16,9 +17,14 @@ import (
 
 // Merge store errors.
 var (
-	// ErrUnknownOrder means the order is in no merge group (never added,
+	// ErrNotFound means the order is in no merge group (never added,
 	// removed, or its group outlived MergeOptions.Retention).
-	ErrUnknownOrder = errors.New("logistics: order not in any merge group")
+	ErrNotFound = errors.New("logistics: order not in any merge group")
+	// ErrIDConflict means an order already in a group was added again with
+	// another weight; nothing changed. Remove it first to change it.
+	ErrIDConflict = errors.New("logistics: order ID already merged with another weight")
+	// ErrClosed is returned by calls on a merge store after Close.
+	ErrClosed = errors.New("logistics: merge store closed")
 	// ErrNotReplicated means a Redis write was applied by the master but
 	// fewer than MergeOptions.WaitReplicas replicas acknowledged it within
 	// WaitTimeout, so a failover now could lose it: the outcome is
@@ -102,6 +108,8 @@ type Group struct {
 	Grams  int64         // weights add
 	// ClosesAt is when the window stops accepting orders.
 	ClosesAt time.Time
+	// Replayed is true when Add found the order already in this group.
+	Replayed bool
 }
 
 // MergedOrder is one order in a group.
@@ -110,19 +118,155 @@ type MergedOrder struct {
 	Grams int64
 }
 
-// MergeStore keeps merge windows. A paid order joins the open group of its
-// key if that group's window (opened by its first order) has not closed,
-// or opens a new group; joining is atomic under concurrent arrivals, and
-// idempotent by order ID. Memory and Redis implement it and pass the same
-// conformance suite (package logisticstest).
-type MergeStore interface {
-	// Add puts an order into a group and returns the group.
-	Add(ctx context.Context, key, orderID string, grams int64) (Group, error)
-	// Remove takes an edited or cancelled order out of its group and
-	// returns what is left of the group.
-	Remove(ctx context.Context, key, orderID string) (Group, error)
-	// Group returns the group an order is in.
-	Group(ctx context.Context, key, orderID string) (Group, error)
+// Merge keeps merge windows. A paid order joins the open group of its key
+// if that group's window (opened by its first order) has not closed, or
+// opens a new group; joining is atomic under concurrent arrivals, and
+// idempotent by order ID: adding an order again returns its group with
+// Replayed set, and adding it with another weight is ErrIDConflict.
+// NewMemoryMerge and NewRedisMerge return one; both backends pass the same
+// conformance suite (package logisticstest). A Merge is safe for
+// concurrent use.
+type Merge struct {
+	b       mergeBackend
+	observe Observer
+	closed  atomic.Bool
+}
+
+// mergeBackend is the storage under a Merge, on validated input.
+type mergeBackend interface {
+	add(ctx context.Context, o MergeOrder) (Group, error)
+	remove(ctx context.Context, ref MergeRef) (Group, error)
+	group(ctx context.Context, ref MergeRef) (Group, error)
+}
+
+// MergeOrder asks to merge one order.
+type MergeOrder struct {
+	// Key is the order's MergeKey.
+	Key string
+	// OrderID identifies the order and makes Add idempotent.
+	OrderID string
+	// Grams is the order's weight: 0..10^9.
+	Grams int64
+}
+
+// MergeRef names an order under its merge key.
+type MergeRef struct {
+	Key     string
+	OrderID string
+}
+
+// Observer receives an Event for every call on a Merge. It runs
+// synchronously after the call and must not block for long; feed a metrics
+// library or a log from it.
+type Observer func(Event)
+
+// Op names the call an Event reports.
+type Op uint8
+
+// The calls an Observer sees.
+const (
+	OpAdd    Op = iota + 1 // Merge.Add
+	OpRemove               // Merge.Remove
+	OpGroup                // Merge.Group
+)
+
+// String returns the op's name, as metric labels want it.
+func (o Op) String() string {
+	switch o {
+	case OpAdd:
+		return "add"
+	case OpRemove:
+		return "remove"
+	case OpGroup:
+		return "group"
+	}
+	return "Op(" + strconv.Itoa(int(o)) + ")"
+}
+
+// Event is one call, as an Observer sees it.
+type Event struct {
+	Op Op
+	// ID is the call's order ID.
+	ID string
+	// Err is the call's error; nil on success.
+	Err error
+	// Took is the call's wall time.
+	Took time.Duration
+	// Replayed is true when Add found the order already merged.
+	Replayed bool
+	// Group is the group the call returned.
+	Group Group
+}
+
+func newMerge(b mergeBackend, opts MergeOptions) *Merge {
+	return &Merge{b: b, observe: opts.Observer}
+}
+
+// Add puts an order into a group and returns the group.
+func (m *Merge) Add(ctx context.Context, o MergeOrder) (Group, error) {
+	start := m.start()
+	var g Group
+	err := checkMerge(o.Key, o.OrderID, o.Grams)
+	if err == nil {
+		err = m.checkOpen()
+	}
+	if err == nil {
+		g, err = m.b.add(ctx, o)
+	}
+	m.report(OpAdd, o.OrderID, start, g, err)
+	return g, err
+}
+
+// Remove takes an edited or cancelled order out of its group and returns
+// what is left of the group.
+func (m *Merge) Remove(ctx context.Context, ref MergeRef) (Group, error) {
+	return m.read(ctx, OpRemove, ref, m.b.remove)
+}
+
+// Group returns the group an order is in.
+func (m *Merge) Group(ctx context.Context, ref MergeRef) (Group, error) {
+	return m.read(ctx, OpGroup, ref, m.b.group)
+}
+
+func (m *Merge) read(ctx context.Context, op Op, ref MergeRef, f func(context.Context, MergeRef) (Group, error)) (Group, error) {
+	start := m.start()
+	var g Group
+	err := checkMerge(ref.Key, ref.OrderID, 0)
+	if err == nil {
+		err = m.checkOpen()
+	}
+	if err == nil {
+		g, err = f(ctx, ref)
+	}
+	m.report(op, ref.OrderID, start, g, err)
+	return g, err
+}
+
+// Close makes later calls return ErrClosed. It does not close the Redis
+// client, which the caller owns.
+func (m *Merge) Close() error {
+	m.closed.Store(true)
+	return nil
+}
+
+func (m *Merge) checkOpen() error {
+	if m.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}
+
+func (m *Merge) start() time.Time {
+	if m.observe == nil {
+		return time.Time{}
+	}
+	return time.Now()
+}
+
+func (m *Merge) report(op Op, id string, start time.Time, g Group, err error) {
+	if m.observe != nil {
+		m.observe(Event{Op: op, ID: id, Err: err, Took: time.Since(start), Replayed: g.Replayed, Group: g})
+	}
 }
 
 func checkMerge(key, orderID string, grams int64) error {
@@ -147,7 +291,7 @@ const DefaultWindow = 15 * time.Minute
 // MergeOptions configure a merge store. The zero value means the
 // documented defaults.
 type MergeOptions struct {
-	// Prefix starts the Redis keys of every merge key (see RedisMerge).
+	// Prefix starts the Redis keys of every merge key (see NewRedisMerge).
 	// Default "shopkit:merge". Redis only.
 	Prefix string
 	// Window is how long a group stays open after its first order.
@@ -155,7 +299,7 @@ type MergeOptions struct {
 	Window time.Duration
 	// Retention is how long a group (and which group each of its orders
 	// is in) is kept after it closes; then it is forgotten and its orders
-	// are unknown (ErrUnknownOrder). Default 7 days.
+	// are unknown (ErrNotFound). Default 7 days.
 	Retention time.Duration
 	// Now is the Memory store's clock. Default time.Now. The Redis store
 	// uses the server's TIME.
@@ -168,6 +312,8 @@ type MergeOptions struct {
 	WaitReplicas int
 	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
 	WaitTimeout time.Duration
+	// Observer, if set, receives an Event for every call.
+	Observer Observer
 }
 
 func (o MergeOptions) withDefaults() MergeOptions {
@@ -186,8 +332,8 @@ func (o MergeOptions) withDefaults() MergeOptions {
 	return o
 }
 
-// MemoryMerge is a process-local MergeStore.
-type MemoryMerge struct {
+// memoryMerge is the process-local backend.
+type memoryMerge struct {
 	opts MergeOptions
 
 	mu     sync.Mutex
@@ -200,15 +346,16 @@ type MemoryMerge struct {
 	created []string
 }
 
-// NewMemoryMerge returns an empty store; opts.Prefix and the replica
-// options do not apply.
-func NewMemoryMerge(opts MergeOptions) *MemoryMerge {
-	return &MemoryMerge{opts: opts.withDefaults(), groups: map[string]*Group{}, open: map[string]string{}, member: map[string]map[string]string{}}
+// NewMemoryMerge returns an empty store in process memory; time comes from
+// opts.Now, and opts.Prefix and the replica options do not apply.
+func NewMemoryMerge(opts MergeOptions) *Merge {
+	opts = opts.withDefaults()
+	return newMerge(&memoryMerge{opts: opts, groups: map[string]*Group{}, open: map[string]string{}, member: map[string]map[string]string{}}, opts)
 }
 
 // forgetLocked drops the groups closed Retention ago or earlier, with
 // their members.
-func (m *MemoryMerge) forgetLocked(now time.Time) {
+func (m *memoryMerge) forgetLocked(now time.Time) {
 	n := 0
 	for ; n < len(m.created); n++ {
 		g := m.groups[m.created[n]]
@@ -233,19 +380,23 @@ func (m *MemoryMerge) forgetLocked(now time.Time) {
 	}
 }
 
-var _ MergeStore = (*MemoryMerge)(nil)
+var _ mergeBackend = (*memoryMerge)(nil)
 
-// Add implements MergeStore.
-func (m *MemoryMerge) Add(_ context.Context, key, orderID string, grams int64) (Group, error) {
-	if err := checkMerge(key, orderID, grams); err != nil {
-		return Group{}, err
-	}
+func (m *memoryMerge) add(_ context.Context, o MergeOrder) (Group, error) {
+	key, orderID, grams := o.Key, o.OrderID, o.Grams
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.opts.Now()
 	m.forgetLocked(now)
 	if gid, ok := m.member[key][orderID]; ok {
-		return m.groups[gid].clone(), nil
+		g := m.groups[gid].clone()
+		for _, in := range g.Orders {
+			if in.ID == orderID && in.Grams != grams {
+				return Group{}, ErrIDConflict
+			}
+		}
+		g.Replayed = true
+		return g, nil
 	}
 	g := m.groups[m.open[key]]
 	if g == nil || !now.Before(g.ClosesAt) {
@@ -264,17 +415,14 @@ func (m *MemoryMerge) Add(_ context.Context, key, orderID string, grams int64) (
 	return g.clone(), nil
 }
 
-// Remove implements MergeStore.
-func (m *MemoryMerge) Remove(_ context.Context, key, orderID string) (Group, error) {
-	if err := checkMerge(key, orderID, 0); err != nil {
-		return Group{}, err
-	}
+func (m *memoryMerge) remove(_ context.Context, ref MergeRef) (Group, error) {
+	key, orderID := ref.Key, ref.OrderID
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.forgetLocked(m.opts.Now())
 	gid, ok := m.member[key][orderID]
 	if !ok {
-		return Group{}, ErrUnknownOrder
+		return Group{}, ErrNotFound
 	}
 	g := m.groups[gid]
 	for i, o := range g.Orders {
@@ -288,17 +436,14 @@ func (m *MemoryMerge) Remove(_ context.Context, key, orderID string) (Group, err
 	return g.clone(), nil
 }
 
-// Group implements MergeStore.
-func (m *MemoryMerge) Group(_ context.Context, key, orderID string) (Group, error) {
-	if err := checkMerge(key, orderID, 0); err != nil {
-		return Group{}, err
-	}
+func (m *memoryMerge) group(_ context.Context, ref MergeRef) (Group, error) {
+	key, orderID := ref.Key, ref.OrderID
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.forgetLocked(m.opts.Now())
 	gid, ok := m.member[key][orderID]
 	if !ok {
-		return Group{}, ErrUnknownOrder
+		return Group{}, ErrNotFound
 	}
 	return m.groups[gid].clone(), nil
 }

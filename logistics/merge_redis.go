@@ -22,18 +22,17 @@ var (
 	mergeScript = opscript.New(mergeLua)
 )
 
-// RedisMerge is a MergeStore on Redis or Redis Cluster. Merge key K uses
-// "{<prefix>:K}:groups", ":members" and ":open", one hash tag per
-// recipient, so recipients spread over a Cluster and each merge is one
-// script on one node, deciding the window by the server's TIME.
-type RedisMerge struct {
+// redisMerge is the Redis backend.
+type redisMerge struct {
 	client MergeRedisClient
 	prefix string
 	opts   MergeOptions
 	policy durable.Policy // replicas every write waits for
 }
 
-// MergeRedisClient is the part of go-redis RedisMerge uses.
+// MergeRedisClient is the part of go-redis the Redis merge store uses.
+// *redis.Client, *redis.ClusterClient, *redis.Ring and the failover clients
+// implement it.
 type MergeRedisClient interface {
 	redis.Scripter
 	Pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
@@ -41,10 +40,14 @@ type MergeRedisClient interface {
 
 var _ MergeRedisClient = redis.UniversalClient(nil)
 
-var _ MergeStore = (*RedisMerge)(nil)
+var _ mergeBackend = (*redisMerge)(nil)
 
-// NewRedisMerge returns a store on client; opts.Now does not apply.
-func NewRedisMerge(client MergeRedisClient, opts MergeOptions) (*RedisMerge, error) {
+// NewRedisMerge returns a store on Redis or Redis Cluster. Merge key K uses
+// "{<prefix>:K}:groups", ":members" and ":open", one hash tag per
+// recipient, so recipients spread over a Cluster and each merge is one
+// script on one node, deciding the window by the server's TIME (opts.Now
+// does not apply).
+func NewRedisMerge(client MergeRedisClient, opts MergeOptions) (*Merge, error) {
 	opts = opts.withDefaults()
 	if rule := keyspace.CheckPrefix(opts.Prefix); rule != "" {
 		return nil, &InputError{Field: "Prefix", Rule: rule}
@@ -53,16 +56,16 @@ func NewRedisMerge(client MergeRedisClient, opts MergeOptions) (*RedisMerge, err
 	if rule := durable.CheckClient(client, policy); rule != "" {
 		return nil, &InputError{Field: "WaitReplicas", Rule: rule}
 	}
-	return &RedisMerge{client: client, prefix: opts.Prefix, opts: opts, policy: policy}, nil
+	return newMerge(&redisMerge{client: client, prefix: opts.Prefix, opts: opts, policy: policy}, opts), nil
 }
 
 // keys returns merge key K's groups, members and open-group keys.
-func (r *RedisMerge) keys(key string) []string {
+func (r *redisMerge) keys(key string) []string {
 	tag := "{" + r.prefix + ":" + key + "}"
 	return []string{tag + ":groups", tag + ":members", tag + ":open"}
 }
 
-func (r *RedisMerge) run(ctx context.Context, op, key, orderID string, grams int64) (Group, error) {
+func (r *redisMerge) run(ctx context.Context, op, key, orderID string, grams int64) (Group, error) {
 	cmd, err := durable.Run(ctx, r.client, r.policy, mergeScript, r.keys(key),
 		op, orderID, grams, r.opts.Window.Milliseconds(), r.opts.Retention.Milliseconds())
 	if errors.Is(err, durable.ErrTimeout) {
@@ -75,11 +78,32 @@ func (r *RedisMerge) run(ctx context.Context, op, key, orderID string, grams int
 	if err != nil {
 		return Group{}, fmt.Errorf("logistics: merge %s %s: %w", op, orderID, err)
 	}
-	if len(res) == 0 {
-		return Group{}, ErrUnknownOrder
+	if len(res) == 3 {
+		switch res[0] {
+		case mergeOK, mergeReplay:
+			g, err := parseGroup(key, res[1], res[2])
+			g.Replayed = res[0] == mergeReplay
+			return g, err
+		}
 	}
-	return parseGroup(key, res[0], res[1])
+	if len(res) == 1 {
+		switch res[0] {
+		case mergeUnknown:
+			return Group{}, ErrNotFound
+		case mergeConflict:
+			return Group{}, ErrIDConflict
+		}
+	}
+	return Group{}, fmt.Errorf("logistics: merge %s %s: unexpected script reply %q", op, orderID, res)
 }
+
+// merge.lua's statuses, as its header lists them.
+const (
+	mergeOK       = "ok"
+	mergeReplay   = "replay"
+	mergeUnknown  = "unknown"
+	mergeConflict = "conflict"
+)
 
 func parseGroup(key, id, rec string) (Group, error) {
 	f := strings.SplitN(rec, "|", 3)
@@ -99,26 +123,14 @@ func parseGroup(key, id, rec string) (Group, error) {
 	return g, nil
 }
 
-// Add implements MergeStore.
-func (r *RedisMerge) Add(ctx context.Context, key, orderID string, grams int64) (Group, error) {
-	if err := checkMerge(key, orderID, grams); err != nil {
-		return Group{}, err
-	}
-	return r.run(ctx, "add", key, orderID, grams)
+func (r *redisMerge) add(ctx context.Context, o MergeOrder) (Group, error) {
+	return r.run(ctx, "add", o.Key, o.OrderID, o.Grams)
 }
 
-// Remove implements MergeStore.
-func (r *RedisMerge) Remove(ctx context.Context, key, orderID string) (Group, error) {
-	if err := checkMerge(key, orderID, 0); err != nil {
-		return Group{}, err
-	}
-	return r.run(ctx, "remove", key, orderID, 0)
+func (r *redisMerge) remove(ctx context.Context, ref MergeRef) (Group, error) {
+	return r.run(ctx, "remove", ref.Key, ref.OrderID, 0)
 }
 
-// Group implements MergeStore.
-func (r *RedisMerge) Group(ctx context.Context, key, orderID string) (Group, error) {
-	if err := checkMerge(key, orderID, 0); err != nil {
-		return Group{}, err
-	}
-	return r.run(ctx, "get", key, orderID, 0)
+func (r *redisMerge) group(ctx context.Context, ref MergeRef) (Group, error) {
+	return r.run(ctx, "get", ref.Key, ref.OrderID, 0)
 }

@@ -15,13 +15,13 @@ import (
 )
 
 func TestMemoryMerge(t *testing.T) {
-	logisticstest.Run(t, func(t *testing.T, window time.Duration) logistics.MergeStore {
+	logisticstest.Run(t, func(t *testing.T, window time.Duration) *logistics.Merge {
 		return logistics.NewMemoryMerge(logistics.MergeOptions{Window: window})
 	})
 }
 
 func newRedisMerge(client redis.UniversalClient) logisticstest.NewStore {
-	return func(t *testing.T, window time.Duration) logistics.MergeStore {
+	return func(t *testing.T, window time.Duration) *logistics.Merge {
 		s, err := logistics.NewRedisMerge(client, logistics.MergeOptions{Prefix: redistest.Prefix(t, client), Window: window})
 		if err != nil {
 			t.Fatal(err)
@@ -80,19 +80,19 @@ func TestRedisResentMerge(t *testing.T) {
 //
 // Regression: Redis merge keys never expired and the Memory store never
 // deleted a group.
-func testMergeRetention(t *testing.T, s logistics.MergeStore, wait func()) {
+func testMergeRetention(t *testing.T, s *logistics.Merge, wait func()) {
 	ctx := context.Background()
-	if _, err := s.Add(ctx, "alice", "o1", 100); err != nil {
+	if _, err := s.Add(ctx, logistics.MergeOrder{Key: "alice", OrderID: "o1", Grams: 100}); err != nil {
 		t.Fatal(err)
 	}
 	wait() // the first group closes and its retention passes
-	if _, err := s.Add(ctx, "bob", "o2", 200); err != nil {
+	if _, err := s.Add(ctx, logistics.MergeOrder{Key: "bob", OrderID: "o2", Grams: 200}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Group(ctx, "alice", "o1"); !errors.Is(err, logistics.ErrUnknownOrder) {
-		t.Fatalf("order of a forgotten group: %v, want ErrUnknownOrder", err)
+	if _, err := s.Group(ctx, logistics.MergeRef{Key: "alice", OrderID: "o1"}); !errors.Is(err, logistics.ErrNotFound) {
+		t.Fatalf("order of a forgotten group: %v, want ErrNotFound", err)
 	}
-	if g, err := s.Group(ctx, "bob", "o2"); err != nil || g.Grams != 200 {
+	if g, err := s.Group(ctx, logistics.MergeRef{Key: "bob", OrderID: "o2"}); err != nil || g.Grams != 200 {
 		t.Fatalf("group in retention: %+v, %v", g, err)
 	}
 }
@@ -118,7 +118,7 @@ func TestRedisMergeRetention(t *testing.T) {
 	// groups.
 	ctx := context.Background()
 	for i := range 4 {
-		if _, err := s.Add(ctx, "carol", fmt.Sprintf("c%d", i), 1); err != nil {
+		if _, err := s.Add(ctx, logistics.MergeOrder{Key: "carol", OrderID: fmt.Sprintf("c%d", i), Grams: 1}); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(350 * time.Millisecond)

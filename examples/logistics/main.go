@@ -85,7 +85,7 @@ func run(redisAddr, clusterAddrs string) error {
 	var keys []string
 	for _, o := range orders {
 		key := logistics.MergeKey("shop-1", "wh-hz", o.recipient)
-		g, err := store.Add(ctx, key, o.code, o.grams)
+		g, err := store.Add(ctx, logistics.MergeOrder{Key: key, OrderID: o.code, Grams: o.grams})
 		if err != nil {
 			return err
 		}
@@ -147,7 +147,7 @@ func run(redisAddr, clusterAddrs string) error {
 
 func money(minor int64) string { return logistics.Money(minor).StringFixed(2) }
 
-func openStore(redisAddr, clusterAddrs string) (logistics.MergeStore, func(), error) {
+func openStore(redisAddr, clusterAddrs string) (*logistics.Merge, func(), error) {
 	client := exampleredis.Dial(redisAddr, clusterAddrs)
 	if client == nil {
 		return logistics.NewMemoryMerge(logistics.MergeOptions{}), func() {}, nil

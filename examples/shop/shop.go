@@ -386,7 +386,7 @@ func (s *shop) ship(ctx context.Context, o *order) error {
 			p, _ := productBySKU(l.SKU)
 			grams += p.Grams * l.Quantity
 		}
-		g, err := s.st.merges.Add(ctx, logistics.MergeKey("shop", f.Warehouse, r), o.ID, grams)
+		g, err := s.st.merges.Add(ctx, logistics.MergeOrder{Key: logistics.MergeKey("shop", f.Warehouse, r), OrderID: o.ID, Grams: grams})
 		if err != nil {
 			return err
 		}

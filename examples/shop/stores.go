@@ -24,7 +24,7 @@ type stores struct {
 	stock    *inventory.Store
 	coupons  *pricing.Redemptions
 	ledger   *payout.Ledger
-	merges   logistics.MergeStore
+	merges   *logistics.Merge
 	limiter  *seckill.Limiter
 	gate     *seckill.Gate
 	sticky   *abtest.Sticky

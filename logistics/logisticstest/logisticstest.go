@@ -1,4 +1,4 @@
-// Package logisticstest is the conformance suite for logistics.MergeStore.
+// Package logisticstest is the conformance suite for *logistics.Merge.
 package logisticstest
 
 import (
@@ -14,7 +14,7 @@ import (
 )
 
 // NewStore returns an empty store with the given merge window.
-type NewStore func(t *testing.T, window time.Duration) logistics.MergeStore
+type NewStore func(t *testing.T, window time.Duration) *logistics.Merge
 
 var ctx = context.Background()
 
@@ -50,34 +50,42 @@ func testMerge(t *testing.T, newStore NewStore) {
 	if key != same {
 		t.Fatal("the same recipient written differently got different merge keys")
 	}
-	g1, err := s.Add(ctx, key, "o1", 400)
+	g1, err := s.Add(ctx, logistics.MergeOrder{Key: key, OrderID: "o1", Grams: 400})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g2, _ := s.Add(ctx, same, "o2", 800)
-	g3, _ := s.Add(ctx, key, "o3", 300)
+	g2, _ := s.Add(ctx, logistics.MergeOrder{Key: same, OrderID: "o2", Grams: 800})
+	g3, _ := s.Add(ctx, logistics.MergeOrder{Key: key, OrderID: "o3", Grams: 300})
 	if g1.ID != g2.ID || g2.ID != g3.ID || g3.Grams != 1500 || fmt.Sprint(ids(g3)) != "[o1 o2 o3]" {
 		t.Fatalf("groups %+v %+v %+v; want one group of 1,500 g", g1, g2, g3)
 	}
 	// Replaying an order changes nothing.
-	if again, _ := s.Add(ctx, key, "o2", 800); again.Grams != 1500 || len(again.Orders) != 3 {
+	if again, _ := s.Add(ctx, logistics.MergeOrder{Key: key, OrderID: "o2", Grams: 800}); again.Grams != 1500 || len(again.Orders) != 3 || !again.Replayed || g3.Replayed {
 		t.Fatalf("replay: %+v", again)
+	}
+	// The same order with another weight is a conflict, not a replay (it
+	// was once answered with the group, the new weight dropped).
+	if _, err := s.Add(ctx, logistics.MergeOrder{Key: key, OrderID: "o2", Grams: 900}); !errors.Is(err, logistics.ErrIDConflict) {
+		t.Fatalf("same order, other grams: %v, want ErrIDConflict", err)
+	}
+	if g, _ := s.Group(ctx, logistics.MergeRef{Key: key, OrderID: "o2"}); g.Grams != 1500 {
+		t.Fatalf("a conflicting add wrote: %+v", g)
 	}
 	// Another recipient, another group.
 	other := logistics.MergeKey("shop1", "wh1", logistics.Recipient{Name: "Han Meimei", Phone: "139", Address: "1 Road"})
-	if g, _ := s.Add(ctx, other, "o4", 100); g.ID == g1.ID && g.Key == g1.Key {
+	if g, _ := s.Add(ctx, logistics.MergeOrder{Key: other, OrderID: "o4", Grams: 100}); g.ID == g1.ID && g.Key == g1.Key {
 		t.Fatalf("different recipients merged: %+v", g)
 	}
-	if g, err := s.Group(ctx, key, "o3"); err != nil || g.ID != g1.ID {
+	if g, err := s.Group(ctx, logistics.MergeRef{Key: key, OrderID: "o3"}); err != nil || g.ID != g1.ID {
 		t.Fatalf("Group(o3) = %+v, %v", g, err)
 	}
 }
 
 func testWindow(t *testing.T, newStore NewStore) {
 	s := newStore(t, 50*time.Millisecond)
-	g1, _ := s.Add(ctx, "k", "a", 100)
+	g1, _ := s.Add(ctx, logistics.MergeOrder{Key: "k", OrderID: "a", Grams: 100})
 	time.Sleep(100 * time.Millisecond)
-	g2, _ := s.Add(ctx, "k", "b", 100)
+	g2, _ := s.Add(ctx, logistics.MergeOrder{Key: "k", OrderID: "b", Grams: 100})
 	if g1.ID == g2.ID || len(g2.Orders) != 1 {
 		t.Fatalf("an order after the window joined the old group: %+v, %+v", g1, g2)
 	}
@@ -91,7 +99,7 @@ func testConcurrent(t *testing.T, newStore NewStore) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			g, err := s.Add(ctx, "busy", fmt.Sprintf("o%02d", i), 100)
+			g, err := s.Add(ctx, logistics.MergeOrder{Key: "busy", OrderID: fmt.Sprintf("o%02d", i), Grams: 100})
 			if err != nil {
 				t.Error(err)
 				return
@@ -104,7 +112,7 @@ func testConcurrent(t *testing.T, newStore NewStore) {
 	if groups[0] != groups[len(groups)-1] {
 		t.Fatalf("concurrent arrivals opened several groups: %v", groups)
 	}
-	g, _ := s.Group(ctx, "busy", "o00")
+	g, _ := s.Group(ctx, logistics.MergeRef{Key: "busy", OrderID: "o00"})
 	if len(g.Orders) != 20 || g.Grams != 2000 {
 		t.Fatalf("group %+v, want 20 orders of 2,000 g", g)
 	}
@@ -112,20 +120,20 @@ func testConcurrent(t *testing.T, newStore NewStore) {
 
 func testRemove(t *testing.T, newStore NewStore) {
 	s := newStore(t, time.Minute)
-	s.Add(ctx, "k", "a", 400)
-	s.Add(ctx, "k", "b", 800)
-	g, err := s.Remove(ctx, "k", "a")
+	s.Add(ctx, logistics.MergeOrder{Key: "k", OrderID: "a", Grams: 400})
+	s.Add(ctx, logistics.MergeOrder{Key: "k", OrderID: "b", Grams: 800})
+	g, err := s.Remove(ctx, logistics.MergeRef{Key: "k", OrderID: "a"})
 	if err != nil || g.Grams != 800 || fmt.Sprint(ids(g)) != "[b]" {
 		t.Fatalf("after removing a: %+v, %v", g, err)
 	}
-	if _, err := s.Group(ctx, "k", "a"); !errors.Is(err, logistics.ErrUnknownOrder) {
+	if _, err := s.Group(ctx, logistics.MergeRef{Key: "k", OrderID: "a"}); !errors.Is(err, logistics.ErrNotFound) {
 		t.Fatalf("removed order still grouped: %v", err)
 	}
-	if _, err := s.Remove(ctx, "k", "a"); !errors.Is(err, logistics.ErrUnknownOrder) {
+	if _, err := s.Remove(ctx, logistics.MergeRef{Key: "k", OrderID: "a"}); !errors.Is(err, logistics.ErrNotFound) {
 		t.Fatalf("second remove: %v", err)
 	}
 	// A removed order that comes back (edited) joins the open group again.
-	if g, _ := s.Add(ctx, "k", "a", 500); g.Grams != 1300 {
+	if g, _ := s.Add(ctx, logistics.MergeOrder{Key: "k", OrderID: "a", Grams: 500}); g.Grams != 1300 {
 		t.Fatalf("re-added: %+v", g)
 	}
 }
@@ -138,7 +146,7 @@ func testInvalid(t *testing.T, newStore NewStore) {
 		field      string
 	}{{"", "o", 1, "Key"}, {"k", "", 1, "OrderID"}, {"k", "a,b", 1, "OrderID"}, {"k", "o", -1, "Grams"}} {
 		var ie *logistics.InputError
-		if _, err := s.Add(ctx, c.key, c.order, c.grams); !errors.As(err, &ie) || ie.Field != c.field {
+		if _, err := s.Add(ctx, logistics.MergeOrder{Key: c.key, OrderID: c.order, Grams: c.grams}); !errors.As(err, &ie) || ie.Field != c.field {
 			t.Errorf("Add(%q, %q, %d): err = %v, want InputError on %s", c.key, c.order, c.grams, err, c.field)
 		}
 	}
