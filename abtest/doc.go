@@ -34,7 +34,7 @@
 // document expires TTL (default 90 days) after the save that last stored a
 // variation in it; with WaitReplicas every Redis save waits for that many
 // replicas, or returns ErrNotReplicated. StickyOptions.Observer receives an
-// Event for every Load and Save. (Options.OnExposure is not an observer
+// Observation for every Load and Save. (Options.OnExposure is not an observer
 // but GrowthBook's tracking callback: it reports who saw which variation,
 // for analysis.)
 //

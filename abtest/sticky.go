@@ -56,12 +56,12 @@ type StickyAssignment struct {
 	Variation int    // ≥ 0
 }
 
-// Observer receives an Event for every call on a Sticky. It runs
+// Observer receives an Observation of every call on a Sticky. It runs
 // synchronously after the call and must not block for long; feed a metrics
 // library or a log from it.
-type Observer func(Event)
+type Observer func(Observation)
 
-// Op names the call an Event reports.
+// Op names the call an Observation reports.
 type Op uint8
 
 // The calls an Observer sees.
@@ -81,8 +81,8 @@ func (o Op) String() string {
 	return "Op(" + strconv.Itoa(int(o)) + ")"
 }
 
-// Event is one call, as an Observer sees it.
-type Event struct {
+// Observation is one call, as an Observer sees it.
+type Observation struct {
 	Op Op
 	// Err is the call's error; nil on success.
 	Err error
@@ -112,7 +112,7 @@ func (s *Sticky) Load(ctx context.Context, u StickyUser) (map[string]int, error)
 		out, err = s.b.load(ctx, u)
 	}
 	if s.observe != nil {
-		s.observe(Event{Op: OpLoad, Err: err, Took: time.Since(start)})
+		s.observe(Observation{Op: OpLoad, Err: err, Took: time.Since(start)})
 	}
 	return out, err
 }
@@ -132,7 +132,7 @@ func (s *Sticky) Save(ctx context.Context, a StickyAssignment) (int, error) {
 		v, err = s.b.save(ctx, a)
 	}
 	if s.observe != nil {
-		s.observe(Event{Op: OpSave, Err: err, Took: time.Since(start), Key: a.Key, Variation: v})
+		s.observe(Observation{Op: OpSave, Err: err, Took: time.Since(start), Key: a.Key, Variation: v})
 	}
 	return v, err
 }
@@ -195,7 +195,7 @@ type StickyOptions struct {
 	WaitReplicas int
 	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
 	WaitTimeout time.Duration
-	// Observer, if set, receives an Event for every call.
+	// Observer, if set, receives an Observation of every call.
 	Observer Observer
 }
 

@@ -714,7 +714,7 @@ func (w *mergeLoad) check(ctx context.Context, durable bool) []string {
 
 type funnelLoad struct {
 	tally
-	s    *funnel.Redis
+	s    *funnel.Store
 	from time.Time
 
 	mu    sync.Mutex

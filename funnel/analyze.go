@@ -222,7 +222,7 @@ func (d Durations) Percentile(p float64) time.Duration {
 func (d Durations) Median() time.Duration { return d.Percentile(50) }
 
 // Analyze evaluates funnel f over the events in s for query q.
-func Analyze(ctx context.Context, s Store, f Funnel, q Query) (*Report, error) {
+func Analyze(ctx context.Context, s *Store, f Funnel, q Query) (*Report, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
@@ -231,8 +231,8 @@ func Analyze(ctx context.Context, s Store, f Funnel, q Query) (*Report, error) {
 	}
 	ev := newEvaluator(&f, &q)
 	w := f.window()
-	req := ScanRequest{Names: ev.names, From: q.From.Add(-w), To: q.To.Add(w + time.Microsecond), withoutAmounts: true}
-	if err := s.Scan(ctx, req, func(_ string, events []Event) error {
+	req := scanQuery{ScanRequest{Names: ev.names, From: q.From.Add(-w), To: q.To.Add(w + time.Microsecond)}, true}
+	if err := s.scan(ctx, req, func(_ string, events []Event) error {
 		ev.user(events)
 		return nil
 	}); err != nil {

@@ -52,7 +52,7 @@ func traffic(n int, seed int64) []funnel.Event {
 
 const ingestBatch = 1000
 
-func benchIngest(b *testing.B, s funnel.Store) {
+func benchIngest(b *testing.B, s *funnel.Store) {
 	events := traffic(ingestBatch*64, 1)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -92,7 +92,7 @@ func BenchmarkFunnel5Steps(b *testing.B) {
 	events := traffic(1_000_000, 2)
 	f := funnel.Funnel{Steps: steps(benchSteps...), Window: time.Hour}
 	q := funnel.Query{From: benchDay, To: benchDay.Add(7 * 24 * time.Hour), Breakdown: funnel.Variant}
-	run := func(b *testing.B, s funnel.Store) {
+	run := func(b *testing.B, s *funnel.Store) {
 		for i := 0; i < len(events); i += 10_000 {
 			if _, err := s.Ingest(ctx, events[i:min(i+10_000, len(events))]); err != nil {
 				b.Fatal(err)

@@ -10,14 +10,16 @@
 // a few dimensions, and the caller's event ID, which makes ingest
 // idempotent: an ID already stored for the same UTC day is a duplicate.
 // A Store ingests batches (validated whole before anything is written)
-// and hands events back per user, in time order. Memory keeps them in
-// process; Redis keeps them in Redis or a Redis Cluster. Both pass one
+// and hands events back per user, in time order. Store is one type over a
+// small backend: NewMemory keeps the events in process, NewRedis in Redis
+// or a Redis Cluster. Both pass one
 // conformance suite (package funneltest) whose cases are the funnel
 // semantics below, because the answers are computed by one pure evaluator
 // (Analyze, Measure) over whatever the store hands back.
 //
-// Options.OnIngest reports every Ingest call (stored, duplicates, expired,
-// error) for metrics, without a metrics library in the package.
+// Options.Observer receives an Observation of every call (for Ingest: how
+// many events were stored, duplicates and expired, and the error), for
+// metrics, without a metrics library in the package.
 //
 // Times are kept to the microsecond. Events are kept for Options.Retention
 // (default 90 days) after the end of their UTC day; older ones are

@@ -1,7 +1,6 @@
 package funnel
 
 import (
-	"context"
 	"errors"
 	"strconv"
 	"time"
@@ -110,39 +109,6 @@ type Ingested struct {
 	Stored     int // newly stored
 	Duplicates int // an event with the same ID and UTC day was already stored
 	Expired    int // older than the store's retention; not stored
-}
-
-// ScanRequest selects events for Store.Scan.
-type ScanRequest struct {
-	// Names lists the event names to return; nil returns every name.
-	Names []string
-	// From (inclusive) and To (exclusive) bound the events' times.
-	From, To time.Time
-	// withoutAmounts lets a store leave Amount zero: funnels never read
-	// it, and decoding amounts is a good part of a scan's cost.
-	withoutAmounts bool
-}
-
-// Store keeps events and hands them back per user. Memory and Redis
-// implement it and pass one conformance suite (package funneltest);
-// Analyze and Measure evaluate funnels and KPIs over any Store, so the
-// answers cannot differ between backends.
-type Store interface {
-	// Ingest stores a batch of events. The batch is validated first: an
-	// invalid event fails the whole call with an *InputError naming its
-	// index and field, and nothing is stored. Replaying events is safe:
-	// an ID already stored for the same UTC day is a duplicate.
-	Ingest(ctx context.Context, events []Event) (Ingested, error)
-	// Scan calls fn once per user that has a selected event, with that
-	// user's selected events ordered by Time and then ID. The slice is only valid
-	// during the call; fn must not call the store. An error from fn
-	// stops the scan and is returned.
-	Scan(ctx context.Context, req ScanRequest, fn func(userID string, events []Event) error) error
-	// Uniques counts the distinct users with an event named name in
-	// [from, to). With approximate set, a store may answer from a
-	// HyperLogLog (standard error 0.81%) covering the whole UTC days the
-	// range touches; Memory always answers exactly.
-	Uniques(ctx context.Context, name string, from, to time.Time, approximate bool) (int64, error)
 }
 
 // Day numbers: events are laid out and deduplicated per UTC day.

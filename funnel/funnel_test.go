@@ -74,7 +74,7 @@ func TestRedisOptions(t *testing.T) {
 	}
 	s := redisStore(t, client, funnel.Options{})
 	now := time.Now()
-	if _, err := s.Uniques(ctx, "view", now.Add(-time.Hour), now, true); !errors.Is(err, funnel.ErrNoApproximation) {
+	if _, err := s.Uniques(ctx, funnel.UniquesQuery{Name: "view", From: now.Add(-time.Hour), To: now, Approximate: true}); !errors.Is(err, funnel.ErrNoApproximation) {
 		t.Errorf("approximate without HyperLogLog: err = %v", err)
 	}
 }

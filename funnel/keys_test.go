@@ -8,7 +8,7 @@ import (
 
 // shardDays calls f with the key prefix of a spread of shards' days.
 func shardDays(p string, f func(dayKey string)) {
-	r := &Redis{prefix: p}
+	r := &redisBackend{prefix: p}
 	for shard := range 12 {
 		for _, day := range []int64{0, 1, 20000} {
 			f(r.dayKey(shard, day))

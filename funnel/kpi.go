@@ -122,7 +122,7 @@ func (q *KPIQuery) validate() error {
 
 // Measure computes KPIs over the events in s, one entry per bucket and
 // breakdown value with any event, ordered by Start and then Key.
-func Measure(ctx context.Context, s Store, q KPIQuery) ([]KPIs, error) {
+func Measure(ctx context.Context, s *Store, q KPIQuery) ([]KPIs, error) {
 	if err := q.validate(); err != nil {
 		return nil, err
 	}

@@ -31,11 +31,10 @@ type Options struct {
 	// HyperLogLog makes a Redis store keep a HyperLogLog of users per day
 	// and event name, for approximate Uniques.
 	HyperLogLog bool
-	// OnIngest, if set, is called after every Ingest call with what it
-	// did and its error, to feed metrics (events stored, duplicates
-	// replayed by clients, events arriving too late, failures). It runs
-	// on the caller's goroutine and must be quick.
-	OnIngest func(Ingested, error)
+	// Observer, if set, receives an Observation of every call: for Ingest,
+	// what it did (events stored, duplicates replayed by clients, events
+	// arriving too late) and its error.
+	Observer Observer
 	// WaitReplicas, if positive, makes every Redis ingest wait until that
 	// many replicas have acknowledged each shard's write (WAIT), up to
 	// WaitTimeout (default 1s); if they do not, Ingest returns
@@ -54,11 +53,8 @@ func (o *Options) retention() int64 {
 	return int64(o.Retention / time.Microsecond)
 }
 
-// Memory is a Store in process memory. Each UTC day keeps its events in
-// arrival order in a memDay (pointer-free, so the garbage collector skips
-// it); each user keeps references to their events in time order. A day is
-// dropped whole once its retention has passed.
-type Memory struct {
+// memory is the process-local backend.
+type memory struct {
 	mu        sync.RWMutex
 	days      map[int64]*memDay
 	users     map[string]*userLog
@@ -67,7 +63,6 @@ type Memory struct {
 	now       func() time.Time
 	pruned    int64 // days before this one have been dropped
 	daySize   int   // events in the largest day so far
-	onIngest  func(Ingested, error)
 	// Event names, numbered: records hold the number, so filtering by
 	// name never reads the text arena.
 	names     []string
@@ -78,7 +73,7 @@ type Memory struct {
 // MaxMemoryNames is how many distinct event names a Memory store holds.
 const MaxMemoryNames = 1 << 16
 
-var _ Store = (*Memory)(nil)
+var _ backend = (*memory)(nil)
 
 // ref locates an event: its day and position in the day.
 type ref struct {
@@ -94,25 +89,28 @@ type userLog struct {
 	lastID     string
 }
 
-// NewMemory returns an empty Memory store.
-func NewMemory(opts Options) *Memory {
+// NewMemory returns an empty store in process memory. Each UTC day keeps
+// its events in arrival order in a pointer-free arena (so the garbage
+// collector skips it); each user keeps references to their events in time
+// order. A day is dropped whole once its retention has passed. Time comes
+// from opts.Now.
+func NewMemory(opts Options) *Store {
 	now := opts.Now
 	if now == nil {
 		now = time.Now
 	}
-	return &Memory{
+	return newStore(&memory{
 		days:      make(map[int64]*memDay),
 		users:     make(map[string]*userLog),
 		nameIndex: make(map[string]uint16),
 		seed:      maphash.MakeSeed(),
 		retention: opts.retention(),
 		now:       now,
-		onIngest:  opts.OnIngest,
-	}
+	}, opts)
 }
 
 // firstLiveDay is the earliest UTC day whose events are still kept.
-func (m *Memory) firstLiveDay() int64 {
+func (m *memory) firstLiveDay() int64 {
 	return dayOf(m.now().UnixMicro() - m.retention)
 }
 
@@ -131,18 +129,7 @@ func (rv *resolver) resolve(r ref) (*memDay, *record) {
 	return rv.d, rv.d.record(r.pos)
 }
 
-// Ingest implements Store.
-func (m *Memory) Ingest(ctx context.Context, events []Event) (res Ingested, err error) {
-	if m.onIngest != nil {
-		defer func() { m.onIngest(res, err) }()
-	}
-	return m.ingest(ctx, events)
-}
-
-func (m *Memory) ingest(ctx context.Context, events []Event) (Ingested, error) {
-	if err := checkEvents(events); err != nil {
-		return Ingested{}, err
-	}
+func (m *memory) ingest(ctx context.Context, events []Event) (Ingested, error) {
 	if err := ctx.Err(); err != nil {
 		return Ingested{}, err
 	}
@@ -216,7 +203,7 @@ func (m *Memory) ingest(ctx context.Context, events []Event) (Ingested, error) {
 
 // insert adds r (an event at micros with ID id) to u in order; events
 // mostly arrive in order, so it usually goes at the end.
-func (m *Memory) insert(u *userLog, r ref, micros int64, id string) {
+func (m *memory) insert(u *userLog, r ref, micros int64, id string) {
 	n := len(u.refs)
 	if n == 0 || micros > u.lastMicros || micros == u.lastMicros && id > u.lastID {
 		u.refs = append(u.refs, r)
@@ -234,7 +221,7 @@ func (m *Memory) insert(u *userLog, r ref, micros int64, id string) {
 }
 
 // prune drops every day before live.
-func (m *Memory) prune(live int64) {
+func (m *memory) prune(live int64) {
 	for d := range m.days {
 		if d < live {
 			delete(m.days, d)
@@ -254,11 +241,8 @@ func (m *Memory) prune(live int64) {
 	m.pruned = live
 }
 
-// Scan implements Store. fn runs under the store's read lock.
-func (m *Memory) Scan(ctx context.Context, req ScanRequest, fn func(string, []Event) error) error {
-	if err := checkScan(&req); err != nil {
-		return err
-	}
+// scan runs fn under the store's read lock.
+func (m *memory) scan(ctx context.Context, req scanQuery, fn func(string, []Event) error) error {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var want []bool // by name number; nil selects every name
@@ -306,12 +290,7 @@ func (m *Memory) Scan(ctx context.Context, req ScanRequest, fn func(string, []Ev
 	return nil
 }
 
-// Uniques implements Store; Memory always counts exactly.
-func (m *Memory) Uniques(ctx context.Context, name string, from, to time.Time, _ bool) (int64, error) {
-	var n int64
-	err := m.Scan(ctx, ScanRequest{Names: []string{name}, From: from, To: to}, func(string, []Event) error {
-		n++
-		return nil
-	})
-	return n, err
+// approxUniques counts exactly: a memory store has every event at hand.
+func (m *memory) approxUniques(ctx context.Context, q UniquesQuery) (int64, error) {
+	return exactUniques(ctx, m, ScanRequest{Names: []string{q.Name}, From: q.From, To: q.To})
 }

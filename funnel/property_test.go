@@ -190,7 +190,7 @@ func TestBackendsAgree(t *testing.T) {
 		events := randomStream(r)
 		mem := funnel.NewMemory(funnel.Options{})
 		red := newRedis(client)(t, funnel.Options{})
-		for _, s := range []funnel.Store{mem, red} {
+		for _, s := range []*funnel.Store{mem, red} {
 			if _, err := s.Ingest(ctx, events); err != nil {
 				t.Fatal(err)
 			}

@@ -40,25 +40,35 @@ const maxScriptEvents = 512
 // cannot contain it (control characters are refused).
 const fieldSep = "\x1f"
 
-// Redis is a Store on Redis or Redis Cluster. Users are spread over
-// Options.Shards hash tags by a hash of their ID, so one user's events
-// always share a slot and a batch is one script call per shard, all sent
-// in one pipeline. Within a shard, events are laid out per UTC day and
-// event name, so a query reads only the days and names it needs.
-type Redis struct {
-	client    redis.UniversalClient
+// RedisClient is the part of go-redis the Redis store uses.
+// *redis.Client, *redis.ClusterClient, *redis.Ring and the failover clients
+// implement it.
+type RedisClient interface {
+	redis.Scripter
+	Pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
+}
+
+var _ RedisClient = redis.UniversalClient(nil)
+
+// redisBackend keeps a store in Redis.
+type redisBackend struct {
+	client    RedisClient
 	prefix    string
 	shards    int
 	hll       bool
-	retention int64 // milliseconds
-	onIngest  func(Ingested, error)
+	retention int64          // milliseconds
 	policy    durable.Policy // replicas every shard's write waits for
 }
 
-var _ Store = (*Redis)(nil)
+var _ backend = (*redisBackend)(nil)
 
-// NewRedis returns a store on client; see Options for the defaults.
-func NewRedis(client redis.UniversalClient, opts Options) (*Redis, error) {
+// NewRedis returns a store on Redis or Redis Cluster; see Options for the
+// defaults. Users are spread over Options.Shards hash tags by a hash of
+// their ID, so one user's events always share a slot and a batch is one
+// script call per shard, all sent in one pipeline. Within a shard, events
+// are laid out per UTC day and event name, so a query reads only the days
+// and names it needs.
+func NewRedis(client RedisClient, opts Options) (*Store, error) {
 	prefix := opts.Prefix
 	if prefix == "" {
 		prefix = "shopkit:funnel"
@@ -77,18 +87,18 @@ func NewRedis(client redis.UniversalClient, opts Options) (*Redis, error) {
 	if rule := durable.CheckClient(client, policy); rule != "" {
 		return nil, &InputError{Field: "WaitReplicas", Rule: rule}
 	}
-	return &Redis{client: client, prefix: prefix, shards: shards, hll: opts.HyperLogLog,
-		retention: opts.retention() / 1000, onIngest: opts.OnIngest, policy: policy}, nil
+	return newStore(&redisBackend{client: client, prefix: prefix, shards: shards, hll: opts.HyperLogLog,
+		retention: opts.retention() / 1000, policy: policy}, opts), nil
 }
 
-func (r *Redis) shardOf(userID string) int {
+func (r *redisBackend) shardOf(userID string) int {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(userID))
 	return int(h.Sum32() % uint32(r.shards))
 }
 
 // dayKey returns the key prefix of a shard's day: "{prefix:s}:d:YYYYMMDD".
-func (r *Redis) dayKey(shard int, day int64) string {
+func (r *redisBackend) dayKey(shard int, day int64) string {
 	t := time.UnixMicro(day * dayMicros).UTC()
 	return "{" + r.prefix + ":" + strconv.Itoa(shard) + "}:d:" + t.Format("20060102")
 }
@@ -111,7 +121,7 @@ type slot struct {
 // positions returns the KEYS positions for events of day and name in
 // shard, adding the keys on first use: the day's key prefix is formatted
 // once per batch, not once per event.
-func (r *Redis) positions(b *batch, shard int, day int64, name string) [4]int {
+func (r *redisBackend) positions(b *batch, shard int, day int64, name string) [4]int {
 	sl := slot{day, name}
 	if p, ok := b.slots[sl]; ok {
 		return p
@@ -133,20 +143,10 @@ func (r *Redis) positions(b *batch, shard int, day int64, name string) [4]int {
 	return p
 }
 
-// Ingest implements Store. Each shard's events are stored atomically; a
-// failure part-way may leave some shards written, and replaying the batch
-// completes it without doubling anything.
-func (r *Redis) Ingest(ctx context.Context, events []Event) (res Ingested, err error) {
-	if r.onIngest != nil {
-		defer func() { r.onIngest(res, err) }()
-	}
-	return r.ingest(ctx, events)
-}
-
-func (r *Redis) ingest(ctx context.Context, events []Event) (Ingested, error) {
-	if err := checkEvents(events); err != nil {
-		return Ingested{}, err
-	}
+// ingest stores each shard's events atomically; a failure part-way may
+// leave some shards written, and replaying the batch completes it without
+// doubling anything.
+func (r *redisBackend) ingest(ctx context.Context, events []Event) (Ingested, error) {
 	open := make(map[int]*batch)
 	var calls []*batch
 	var sb strings.Builder
@@ -188,7 +188,7 @@ func (r *Redis) ingest(ctx context.Context, events []Event) (Ingested, error) {
 // runAll sends every call in one pipeline (see opscript.RunPipelined), or,
 // when replicas must acknowledge, each call with its own wait, since a
 // wait covers only the writes of the node and connection it runs on.
-func (r *Redis) runAll(ctx context.Context, calls []*batch) ([]*redis.Cmd, error) {
+func (r *redisBackend) runAll(ctx context.Context, calls []*batch) ([]*redis.Cmd, error) {
 	if r.policy.Replicas > 0 {
 		cmds := make([]*redis.Cmd, len(calls))
 		for i, b := range calls {
@@ -280,13 +280,10 @@ func days(from, to time.Time) []int64 {
 	return out
 }
 
-// Scan implements Store. It reads one shard at a time, the next one
-// while the current one is decoded and handed out, so memory grows with a
-// shard's share of the range, not with the whole range.
-func (r *Redis) Scan(ctx context.Context, req ScanRequest, fn func(string, []Event) error) error {
-	if err := checkScan(&req); err != nil {
-		return err
-	}
+// scan reads one shard at a time, the next one while the current one is
+// decoded and handed out, so memory grows with a shard's share of the
+// range, not with the whole range.
+func (r *redisBackend) scan(ctx context.Context, req scanQuery, fn func(string, []Event) error) error {
 	ds := days(req.From, req.To)
 	from, to := req.From.UnixMicro(), req.To.UnixMicro()
 	readCtx, cancel := context.WithCancel(ctx)
@@ -380,7 +377,7 @@ type shardRead struct {
 	err   error
 }
 
-func (r *Redis) read(ctx context.Context, shard int, ds []int64, names []string) shardRead {
+func (r *redisBackend) read(ctx context.Context, shard int, ds []int64, names []string) shardRead {
 	lists, err := r.lists(ctx, shard, ds, names)
 	if err != nil || len(lists) == 0 {
 		return shardRead{err: err}
@@ -401,7 +398,7 @@ type list struct{ key, name string }
 
 // lists returns the event lists of a shard to read: the named ones, or
 // every name recorded for each day when names is nil.
-func (r *Redis) lists(ctx context.Context, shard int, ds []int64, names []string) ([]list, error) {
+func (r *redisBackend) lists(ctx context.Context, shard int, ds []int64, names []string) ([]list, error) {
 	var out []list
 	if names != nil {
 		for _, d := range ds {
@@ -430,22 +427,11 @@ func (r *Redis) lists(ctx context.Context, shard int, ds []int64, names []string
 	return out, nil
 }
 
-// Uniques implements Store. Exact counts scan the events; approximate ones
-// add up, over shards (which hold disjoint users), the PFCOUNT of each
-// shard's daily HyperLogLogs for the days the range touches.
-func (r *Redis) Uniques(ctx context.Context, name string, from, to time.Time, approximate bool) (int64, error) {
-	req := ScanRequest{Names: []string{name}, From: from, To: to}
-	if err := checkScan(&req); err != nil {
-		return 0, err
-	}
-	if !approximate {
-		var n int64
-		err := r.Scan(ctx, req, func(string, []Event) error {
-			n++
-			return nil
-		})
-		return n, err
-	}
+// approxUniques adds up, over shards (which hold disjoint users), the
+// PFCOUNT of each shard's daily HyperLogLogs for the days the range
+// touches.
+func (r *redisBackend) approxUniques(ctx context.Context, q UniquesQuery) (int64, error) {
+	name, from, to := q.Name, q.From, q.To
 	if !r.hll {
 		return 0, ErrNoApproximation
 	}

@@ -17,16 +17,16 @@ import (
 )
 
 func TestMemory(t *testing.T) {
-	funneltest.Run(t, func(t *testing.T, opts funnel.Options) funnel.Store {
+	funneltest.Run(t, func(t *testing.T, opts funnel.Options) *funnel.Store {
 		return funnel.NewMemory(opts)
 	})
 }
 
 func newRedis(client redis.UniversalClient) funneltest.NewStore {
-	return func(t *testing.T, opts funnel.Options) funnel.Store { return redisStore(t, client, opts) }
+	return func(t *testing.T, opts funnel.Options) *funnel.Store { return redisStore(t, client, opts) }
 }
 
-func redisStore(tb testing.TB, client redis.UniversalClient, opts funnel.Options) *funnel.Redis {
+func redisStore(tb testing.TB, client redis.UniversalClient, opts funnel.Options) *funnel.Store {
 	opts.Prefix = redistest.Prefix(tb, client)
 	s, err := funnel.NewRedis(client, opts)
 	if err != nil {
@@ -54,7 +54,7 @@ func TestMemoryPrunesExpiredDays(t *testing.T) {
 	if res, _ := m.Ingest(ctx, []funnel.Event{ev}); res.Expired != 1 {
 		t.Fatalf("replay after retention = %+v, want expired", res)
 	}
-	n, _ := m.Uniques(ctx, "view", now.Add(-72*time.Hour), now, false)
+	n, _ := m.Uniques(ctx, funnel.UniquesQuery{Name: "view", From: now.Add(-72*time.Hour), To: now, Approximate: false})
 	if n != 0 {
 		t.Fatalf("uniques after retention = %d, want 0", n)
 	}
@@ -85,7 +85,7 @@ func TestRedisApproximateUniquesAcrossDays(t *testing.T) {
 			if _, err := s.Ingest(ctx, events); err != nil {
 				t.Fatal(err)
 			}
-			n, err := s.Uniques(ctx, "view", day, day.Add(48*time.Hour), true)
+			n, err := s.Uniques(ctx, funnel.UniquesQuery{Name: "view", From: day, To: day.Add(48*time.Hour), Approximate: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -121,7 +121,7 @@ func TestMemoryNameTableIsBounded(t *testing.T) {
 	if _, err := m.Ingest(ctx, over); !errors.Is(err, funnel.ErrTooManyNames) {
 		t.Fatalf("err = %v, want ErrTooManyNames", err)
 	}
-	if n, _ := m.Uniques(ctx, "n1", at.Add(-time.Hour), at.Add(time.Hour), false); n != 1 {
+	if n, _ := m.Uniques(ctx, funnel.UniquesQuery{Name: "n1", From: at.Add(-time.Hour), To: at.Add(time.Hour), Approximate: false}); n != 1 {
 		t.Fatalf("the refused batch wrote something: %d users did n1", n)
 	}
 }

@@ -137,7 +137,7 @@
 //
 // # Concurrency and cost
 //
-// Stores are safe for concurrent use. Options.Observer receives an Event
+// Stores are safe for concurrent use. Options.Observer receives an Observation
 // for every call (its op, ID, error and wall time) and for every change the
 // store makes on its own (an expiry, a low-stock alert); it runs
 // synchronously after the change, outside locks, and the call's own event

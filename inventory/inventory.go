@@ -244,13 +244,13 @@ type Count struct {
 	Reason   Reason
 }
 
-// Observer receives an Event for every call and every state change a
+// Observer receives an Observation of every call and every state change a
 // Store makes on its own (an expiry, a low-stock alert). It runs
 // synchronously after the change is durable, outside any lock, and must not
 // block for long; feed a metrics library or a log from it.
-type Observer func(Event)
+type Observer func(Observation)
 
-// Op names what an Event reports.
+// Op names what an Observation reports.
 type Op uint8
 
 // The calls and changes an Observer sees.
@@ -278,8 +278,8 @@ func (o Op) String() string {
 	return "Op(" + strconv.Itoa(int(o)) + ")"
 }
 
-// Event is one call or change, as an Observer sees it.
-type Event struct {
+// Observation is one call or change, as an Observer sees it.
+type Observation struct {
 	Op Op
 	// ID is the call's reservation or adjustment ID, if it has one.
 	ID string
@@ -317,7 +317,7 @@ type Options struct {
 	// LowStockThreshold returns the threshold below which an item counts as
 	// low on stock; 0 disables the alert for it. Default: no alerts.
 	LowStockThreshold func(sku, location string) int64
-	// Observer, if set, receives an Event for every call and change.
+	// Observer, if set, receives an Observation of every call and change.
 	Observer Observer
 	// Now is the Memory store's clock. Default time.Now. The Redis store
 	// always uses the server's TIME.

@@ -99,7 +99,7 @@ func newStore(b backend, opts Options) *Store {
 func (s *Store) Adjust(ctx context.Context, a Adjustment) (Level, error) {
 	start := s.start()
 	lvl, err := s.adjust(ctx, checkAdjustment(a), a.ID, Item{a.SKU, a.Location}, false, a.Delta, a.Reason)
-	s.observe(Event{Op: OpAdjust, ID: a.ID, Err: err, Took: s.since(start), Level: lvl})
+	s.observe(Observation{Op: OpAdjust, ID: a.ID, Err: err, Took: s.since(start), Level: lvl})
 	return lvl, err
 }
 
@@ -108,7 +108,7 @@ func (s *Store) Adjust(ctx context.Context, a Adjustment) (Level, error) {
 func (s *Store) SetOnHand(ctx context.Context, c Count) (Level, error) {
 	start := s.start()
 	lvl, err := s.adjust(ctx, checkCount(c), c.ID, Item{c.SKU, c.Location}, true, c.OnHand, c.Reason)
-	s.observe(Event{Op: OpSetOnHand, ID: c.ID, Err: err, Took: s.since(start), Level: lvl})
+	s.observe(Observation{Op: OpSetOnHand, ID: c.ID, Err: err, Took: s.since(start), Level: lvl})
 	return lvl, err
 }
 
@@ -135,9 +135,9 @@ func (s *Store) Reserve(ctx context.Context, r Request) (Reservation, error) {
 	start := s.start()
 	res, err := s.reserve(ctx, r)
 	if s.opts.Observer != nil {
-		s.observe(Event{Op: OpReserve, ID: r.ID, Err: err, Took: s.since(start), Replayed: res.out.Replayed, Reservation: res.out})
+		s.observe(Observation{Op: OpReserve, ID: r.ID, Err: err, Took: s.since(start), Replayed: res.out.Replayed, Reservation: res.out})
 		if res.expired {
-			s.observe(Event{Op: OpExpire, ID: r.ID, Reservation: res.out})
+			s.observe(Observation{Op: OpExpire, ID: r.ID, Reservation: res.out})
 		}
 		for i, after := range res.levels {
 			s.lowStock(after.Available()+res.out.Lines[i].Quantity, after)
@@ -175,7 +175,7 @@ func (s *Store) Extend(ctx context.Context, id string, ttl time.Duration) (Reser
 		err = checkTTL(ttl)
 	}
 	t, err := s.transition(ctx, err, opExtend, id, ttl)
-	s.observeTransition(Event{Op: OpExtend, ID: id, Err: err, Took: s.since(start)}, t)
+	s.observeTransition(Observation{Op: OpExtend, ID: id, Err: err, Took: s.since(start)}, t)
 	return t.out, err
 }
 
@@ -184,7 +184,7 @@ func (s *Store) Extend(ctx context.Context, id string, ttl time.Duration) (Reser
 func (s *Store) Commit(ctx context.Context, id string) (Reservation, error) {
 	start := s.start()
 	t, err := s.transition(ctx, checkID("ID", id), opCommit, id, 0)
-	s.observeTransition(Event{Op: OpCommit, ID: id, Err: err, Took: s.since(start)}, t)
+	s.observeTransition(Observation{Op: OpCommit, ID: id, Err: err, Took: s.since(start)}, t)
 	return t.out, err
 }
 
@@ -193,7 +193,7 @@ func (s *Store) Commit(ctx context.Context, id string) (Reservation, error) {
 func (s *Store) Release(ctx context.Context, id string) (Reservation, error) {
 	start := s.start()
 	t, err := s.transition(ctx, checkID("ID", id), opRelease, id, 0)
-	s.observeTransition(Event{Op: OpRelease, ID: id, Err: err, Took: s.since(start)}, t)
+	s.observeTransition(Observation{Op: OpRelease, ID: id, Err: err, Took: s.since(start)}, t)
 	return t.out, err
 }
 
@@ -202,7 +202,7 @@ func (s *Store) Release(ctx context.Context, id string) (Reservation, error) {
 func (s *Store) Reservation(ctx context.Context, id string) (Reservation, error) {
 	start := s.start()
 	t, err := s.transition(ctx, checkID("ID", id), opTouch, id, 0)
-	s.observeTransition(Event{Op: OpReservation, ID: id, Err: err, Took: s.since(start)}, t)
+	s.observeTransition(Observation{Op: OpReservation, ID: id, Err: err, Took: s.since(start)}, t)
 	return t.out, err
 }
 
@@ -238,7 +238,7 @@ func (s *Store) transition(ctx context.Context, invalid error, op transitionOp, 
 
 // observeTransition reports a transition call, then the expiry it caused,
 // if any.
-func (s *Store) observeTransition(call Event, t transitioned) {
+func (s *Store) observeTransition(call Observation, t transitioned) {
 	if s.opts.Observer == nil {
 		return
 	}
@@ -250,7 +250,7 @@ func (s *Store) observeTransition(call Event, t transitioned) {
 		if call.Err != nil {
 			r = t.expiredOut
 		}
-		s.observe(Event{Op: OpExpire, ID: r.ID, Reservation: r})
+		s.observe(Observation{Op: OpExpire, ID: r.ID, Reservation: r})
 	}
 }
 
@@ -259,7 +259,7 @@ func (s *Store) observeTransition(call Event, t transitioned) {
 func (s *Store) Levels(ctx context.Context, items ...Item) ([]Level, error) {
 	start := s.start()
 	out, err := s.levels(ctx, items)
-	s.observe(Event{Op: OpLevels, Err: err, Took: s.since(start)})
+	s.observe(Observation{Op: OpLevels, Err: err, Took: s.since(start)})
 	return out, err
 }
 
@@ -281,7 +281,7 @@ func (s *Store) levels(ctx context.Context, items []Item) ([]Level, error) {
 func (s *Store) Sweep(ctx context.Context) (int, error) {
 	start := s.start()
 	n, err := s.sweep(ctx, "all", sweepPages)
-	s.observe(Event{Op: OpSweep, Err: err, Took: s.since(start), Expired: n})
+	s.observe(Observation{Op: OpSweep, Err: err, Took: s.since(start), Expired: n})
 	return n, err
 }
 
@@ -297,7 +297,7 @@ func (s *Store) sweep(ctx context.Context, key string, pages int) (int, error) {
 	v, err, _ := s.sweeps.Do(key, func() (any, error) {
 		expired, err := s.b.sweep(context.WithoutCancel(ctx), pages)
 		for _, r := range expired {
-			s.observe(Event{Op: OpExpire, ID: r.ID, Reservation: r})
+			s.observe(Observation{Op: OpExpire, ID: r.ID, Reservation: r})
 		}
 		return len(expired), err
 	})
@@ -320,7 +320,7 @@ func (s *Store) lowStock(availableBefore int64, after Level) {
 	}
 	th := s.opts.LowStockThreshold(after.SKU, after.Location)
 	if th > 0 && availableBefore >= th && after.Available() < th {
-		s.observe(Event{Op: OpLowStock, Level: after})
+		s.observe(Observation{Op: OpLowStock, Level: after})
 	}
 }
 
@@ -340,7 +340,7 @@ func (s *Store) since(start time.Time) time.Duration {
 	return time.Since(start)
 }
 
-func (s *Store) observe(e Event) {
+func (s *Store) observe(e Observation) {
 	if s.opts.Observer != nil {
 		s.opts.Observer(e)
 	}

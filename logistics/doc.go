@@ -37,7 +37,7 @@
 // closes, with its members, and a recipient's Redis keys expire together
 // that long after its newest group closes. With WaitReplicas every Redis
 // write waits for that many replicas, or returns ErrNotReplicated, and
-// MergeOptions.Observer receives an Event for every call.
+// MergeOptions.Observer receives an Observation of every call.
 //
 // # Waybills
 //

@@ -155,12 +155,12 @@ type MergeRef struct {
 	OrderID string
 }
 
-// Observer receives an Event for every call on a Merge. It runs
+// Observer receives an Observation of every call on a Merge. It runs
 // synchronously after the call and must not block for long; feed a metrics
 // library or a log from it.
-type Observer func(Event)
+type Observer func(Observation)
 
-// Op names the call an Event reports.
+// Op names the call an Observation reports.
 type Op uint8
 
 // The calls an Observer sees.
@@ -183,8 +183,8 @@ func (o Op) String() string {
 	return "Op(" + strconv.Itoa(int(o)) + ")"
 }
 
-// Event is one call, as an Observer sees it.
-type Event struct {
+// Observation is one call, as an Observer sees it.
+type Observation struct {
 	Op Op
 	// ID is the call's order ID.
 	ID string
@@ -265,7 +265,7 @@ func (m *Merge) start() time.Time {
 
 func (m *Merge) report(op Op, id string, start time.Time, g Group, err error) {
 	if m.observe != nil {
-		m.observe(Event{Op: op, ID: id, Err: err, Took: time.Since(start), Replayed: g.Replayed, Group: g})
+		m.observe(Observation{Op: op, ID: id, Err: err, Took: time.Since(start), Replayed: g.Replayed, Group: g})
 	}
 }
 
@@ -312,7 +312,7 @@ type MergeOptions struct {
 	WaitReplicas int
 	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
 	WaitTimeout time.Duration
-	// Observer, if set, receives an Event for every call.
+	// Observer, if set, receives an Observation of every call.
 	Observer Observer
 }
 

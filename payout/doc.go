@@ -87,7 +87,7 @@
 // # Concurrency and errors
 //
 // Ledgers are safe for concurrent use; a Reversal is a value and is not.
-// LedgerOptions.Observer receives an Event for every call (its op, ID,
+// LedgerOptions.Observer receives an Observation of every call (its op, ID,
 // error, wall time and whether it was a replay).
 // Bad input returns an *InputError naming the field and the rule and writes
 // nothing; backend failures are wrapped with %w.

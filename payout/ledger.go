@@ -113,7 +113,7 @@ type LedgerOptions struct {
 	// newest; older ones are dropped as new ones come. Default 10,000.
 	// Balances are kept whole whatever the length.
 	HistoryLength int
-	// Observer, if set, receives an Event for every call.
+	// Observer, if set, receives an Observation of every call.
 	Observer Observer
 	// Retention is how long a transaction's record is kept after it is
 	// posted, to answer replays, Transaction and Reverse; after that its

@@ -43,12 +43,12 @@ type ReverseRequest struct {
 	Transaction string
 }
 
-// Observer receives an Event for every call on a Ledger. It runs
+// Observer receives an Observation of every call on a Ledger. It runs
 // synchronously after the call, and must not block for long; feed a metrics
 // library or a log from it.
-type Observer func(Event)
+type Observer func(Observation)
 
-// Op names the call an Event reports.
+// Op names the call an Observation reports.
 type Op uint8
 
 // The calls an Observer sees.
@@ -70,8 +70,8 @@ func (o Op) String() string {
 	return "Op(" + strconv.Itoa(int(o)) + ")"
 }
 
-// Event is one call, as an Observer sees it.
-type Event struct {
+// Observation is one call, as an Observer sees it.
+type Observation struct {
 	Op Op
 	// ID is the call's transaction ID, if it has one (for Reverse, the
 	// reversal's).
@@ -95,7 +95,7 @@ func newLedger(b ledgerBackend, opts LedgerOptions) *Ledger {
 func (l *Ledger) Post(ctx context.Context, t Transaction) (Posted, error) {
 	start := l.start()
 	p, err := l.post(ctx, t)
-	l.report(Event{Op: OpPost, ID: t.ID, Err: err, Took: since(start), Replayed: p.Replayed, Posted: p})
+	l.report(Observation{Op: OpPost, ID: t.ID, Err: err, Took: since(start), Replayed: p.Replayed, Posted: p})
 	return p, err
 }
 
@@ -118,7 +118,7 @@ func (l *Ledger) post(ctx context.Context, t Transaction) (Posted, error) {
 func (l *Ledger) Reverse(ctx context.Context, r ReverseRequest) (Posted, error) {
 	start := l.start()
 	p, err := l.reverse(ctx, r)
-	l.report(Event{Op: OpReverse, ID: r.ID, Err: err, Took: since(start), Replayed: p.Replayed, Posted: p})
+	l.report(Observation{Op: OpReverse, ID: r.ID, Err: err, Took: since(start), Replayed: p.Replayed, Posted: p})
 	return p, err
 }
 
@@ -142,7 +142,7 @@ func (l *Ledger) reverse(ctx context.Context, r ReverseRequest) (Posted, error) 
 func (l *Ledger) Transaction(ctx context.Context, id string) (Posted, error) {
 	start := l.start()
 	p, err := l.transaction(ctx, id)
-	l.report(Event{Op: OpTransaction, ID: id, Err: err, Took: since(start), Posted: p})
+	l.report(Observation{Op: OpTransaction, ID: id, Err: err, Took: since(start), Posted: p})
 	return p, err
 }
 
@@ -161,7 +161,7 @@ func (l *Ledger) transaction(ctx context.Context, id string) (Posted, error) {
 func (l *Ledger) Balances(ctx context.Context, accounts ...string) ([]Balance, error) {
 	start := l.start()
 	out, err := l.balances(ctx, accounts)
-	l.report(Event{Op: OpBalances, Err: err, Took: since(start)})
+	l.report(Observation{Op: OpBalances, Err: err, Took: since(start)})
 	return out, err
 }
 
@@ -179,7 +179,7 @@ func (l *Ledger) balances(ctx context.Context, accounts []string) ([]Balance, er
 func (l *Ledger) History(ctx context.Context, account string, limit int) ([]Entry, error) {
 	start := l.start()
 	out, err := l.history(ctx, account, limit)
-	l.report(Event{Op: OpHistory, Err: err, Took: since(start)})
+	l.report(Observation{Op: OpHistory, Err: err, Took: since(start)})
 	return out, err
 }
 
@@ -218,7 +218,7 @@ func since(start time.Time) time.Duration {
 	return time.Since(start)
 }
 
-func (l *Ledger) report(e Event) {
+func (l *Ledger) report(e Observation) {
 	if l.observe != nil {
 		l.observe(e)
 	}

@@ -177,7 +177,7 @@ type RedemptionsOptions struct {
 	WaitReplicas int
 	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
 	WaitTimeout time.Duration
-	// Observer, if set, receives an Event for every call.
+	// Observer, if set, receives an Observation of every call.
 	Observer Observer
 }
 

@@ -62,6 +62,6 @@
 // older ones are forgotten), and the same ID with other promotions is
 // ErrIDConflict.
 //
-// Every store takes an Observer in its options, which receives an Event for
+// Every store takes an Observer in its options, which receives an Observation of
 // every call: its op, ID, error, wall time and whether it was a replay.
 package pricing

@@ -35,12 +35,12 @@ type redemptionsBackend interface {
 	usage(ctx context.Context, q UsageQuery) (CouponUsage, error)
 }
 
-// Observer receives an Event for every call on a store of this package. It
+// Observer receives an Observation of every call on a store of this package. It
 // runs synchronously after the call and must not block for long; feed a
 // metrics library or a log from it.
-type Observer func(Event)
+type Observer func(Observation)
 
-// Op names the call an Event reports.
+// Op names the call an Observation reports.
 type Op uint8
 
 // The calls an Observer sees.
@@ -63,8 +63,8 @@ func (o Op) String() string {
 	return "Op(" + strconv.Itoa(int(o)) + ")"
 }
 
-// Event is one call, as an Observer sees it.
-type Event struct {
+// Observation is one call, as an Observer sees it.
+type Observation struct {
 	Op Op
 	// ID is the call's order ID or publish ID.
 	ID string
@@ -160,7 +160,7 @@ func (s *Redemptions) checkOpen() error {
 
 func (s *Redemptions) report(op Op, id string, start time.Time, r Redemption, err error) {
 	if s.observe != nil {
-		s.observe(Event{Op: op, ID: id, Err: err, Took: since(start), Replayed: r.Replayed, Redemption: r})
+		s.observe(Observation{Op: op, ID: id, Err: err, Took: since(start), Replayed: r.Replayed, Redemption: r})
 	}
 }
 

@@ -58,7 +58,7 @@ type RuleSourceOptions struct {
 	WaitReplicas int
 	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
 	WaitTimeout time.Duration
-	// Observer, if set, receives an Event for every Publish and Load.
+	// Observer, if set, receives an Observation of every Publish and Load.
 	Observer Observer
 }
 
@@ -94,7 +94,7 @@ func (s *RuleSource) Publish(ctx context.Context, publishID string, promos []Pro
 		v, replayed, err = s.b.publish(ctx, publishID, data, fingerprintRules(data))
 	}
 	if s.observe != nil {
-		s.observe(Event{Op: OpPublish, ID: publishID, Err: err, Took: since(start), Replayed: replayed, Version: v})
+		s.observe(Observation{Op: OpPublish, ID: publishID, Err: err, Took: since(start), Replayed: replayed, Version: v})
 	}
 	return v, err
 }
@@ -104,7 +104,7 @@ func (s *RuleSource) Load(ctx context.Context) (int64, []Promotion, error) {
 	start := startTimer(s.observe)
 	v, promos, err := s.loadRules(ctx)
 	if s.observe != nil {
-		s.observe(Event{Op: OpLoad, Err: err, Took: since(start), Version: v})
+		s.observe(Observation{Op: OpLoad, Err: err, Took: since(start), Version: v})
 	}
 	return v, promos, err
 }

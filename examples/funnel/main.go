@@ -202,7 +202,7 @@ func simulate(r *rand.Rand, users int, from time.Time) []funnel.Event {
 	return out
 }
 
-func openStore(redisAddr, clusterAddrs string) (funnel.Store, func(), error) {
+func openStore(redisAddr, clusterAddrs string) (*funnel.Store, func(), error) {
 	client := exampleredis.Dial(redisAddr, clusterAddrs)
 	if client == nil {
 		return funnel.NewMemory(funnel.Options{}), func() {}, nil
@@ -216,7 +216,7 @@ func openStore(redisAddr, clusterAddrs string) (funnel.Store, func(), error) {
 }
 
 // serve answers /metrics until SIGINT, then shuts down gracefully.
-func serve(ctx context.Context, addr string, store funnel.Store, from, to time.Time) error {
+func serve(ctx context.Context, addr string, store *funnel.Store, from, to time.Time) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		var sb strings.Builder

@@ -12,7 +12,7 @@ import (
 // writeMetrics renders the funnel and the KPIs in the Prometheus text
 // exposition format, from the store, without a metrics library: the
 // library stays dependency-free and any scraper reads the result.
-func writeMetrics(ctx context.Context, sb *strings.Builder, store funnel.Store, from, to time.Time) error {
+func writeMetrics(ctx context.Context, sb *strings.Builder, store *funnel.Store, from, to time.Time) error {
 	rep, err := funnel.Analyze(ctx, store, funnel.Funnel{Steps: steps, Window: time.Hour},
 		funnel.Query{From: from, To: to, Breakdown: funnel.Variant})
 	if err != nil {

@@ -28,7 +28,7 @@ type stores struct {
 	limiter  *seckill.Limiter
 	gate     *seckill.Gate
 	sticky   *abtest.Sticky
-	events   funnel.Store
+	events   *funnel.Store
 	backend  string
 	redis    redis.UniversalClient // nil in memory
 	closeAll func()

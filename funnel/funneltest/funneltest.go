@@ -1,4 +1,4 @@
-// Package funneltest is the conformance suite for funnel.Store. Its cases
+// Package funneltest is the conformance suite for *funnel.Store. Its cases
 // are the funnel semantics themselves, evaluated by funnel.Analyze and
 // funnel.Measure over the store, so every backend answers every question
 // the same way.
@@ -22,7 +22,7 @@ import (
 
 // NewStore returns an empty store configured by opts (Retention and
 // HyperLogLog); the backend chooses its own prefix and clock.
-type NewStore func(t *testing.T, opts funnel.Options) funnel.Store
+type NewStore func(t *testing.T, opts funnel.Options) *funnel.Store
 
 var ctx = context.Background()
 
@@ -33,7 +33,7 @@ func Run(t *testing.T, newStore NewStore) {
 		fn   func(*testing.T, NewStore)
 	}{
 		{"IngestIsIdempotent", testIdempotent},
-		{"OnIngestReports", testOnIngest},
+		{"ObserverSeesIngests", testObserver},
 		{"InvalidBatchWritesNothing", testInvalid},
 		{"ScanSelectsAndOrders", testScan},
 		{"ScanStopsOnError", testScanError},
@@ -92,7 +92,7 @@ func order(id, amount string) func(*funnel.Event) {
 	return func(e *funnel.Event) { e.OrderID, e.Amount = id, decimal.RequireFromString(amount) }
 }
 
-func ingest(t *testing.T, s funnel.Store, events []funnel.Event) funnel.Ingested {
+func ingest(t *testing.T, s *funnel.Store, events []funnel.Event) funnel.Ingested {
 	t.Helper()
 	res, err := s.Ingest(ctx, events)
 	if err != nil {
@@ -102,7 +102,7 @@ func ingest(t *testing.T, s funnel.Store, events []funnel.Event) funnel.Ingested
 }
 
 // store returns a store holding b's events.
-func (b *builder) store(t *testing.T, newStore NewStore) funnel.Store {
+func (b *builder) store(t *testing.T, newStore NewStore) *funnel.Store {
 	t.Helper()
 	s := newStore(t, funnel.Options{})
 	if res := ingest(t, s, b.events); res.Stored != len(b.events) {
@@ -125,7 +125,7 @@ func wholeDay() funnel.Query {
 	return funnel.Query{From: b, To: b.Add(48 * time.Hour)}
 }
 
-func analyze(t *testing.T, s funnel.Store, f funnel.Funnel, q funnel.Query) *funnel.Report {
+func analyze(t *testing.T, s *funnel.Store, f funnel.Funnel, q funnel.Query) *funnel.Report {
 	t.Helper()
 	rep, err := funnel.Analyze(ctx, s, f, q)
 	if err != nil {
@@ -152,14 +152,14 @@ func counts(t *testing.T, rep *funnel.Report) []int64 {
 	return out
 }
 
-func wantCounts(t *testing.T, s funnel.Store, f funnel.Funnel, want ...int64) {
+func wantCounts(t *testing.T, s *funnel.Store, f funnel.Funnel, want ...int64) {
 	t.Helper()
 	if got := counts(t, analyze(t, s, f, wholeDay())); !reflect.DeepEqual(got, want) {
 		t.Errorf("counts = %v, want %v", got, want)
 	}
 }
 
-func scanAll(t *testing.T, s funnel.Store, req funnel.ScanRequest) map[string][]funnel.Event {
+func scanAll(t *testing.T, s *funnel.Store, req funnel.ScanRequest) map[string][]funnel.Event {
 	t.Helper()
 	out := make(map[string][]funnel.Event)
 	if err := s.Scan(ctx, req, func(user string, events []funnel.Event) error {
@@ -628,17 +628,17 @@ func testUniques(t *testing.T, newStore NewStore) {
 		ingest(t, s, b.events[i:min(i+1000, len(b.events))])
 	}
 	q := wholeDay()
-	exact, err := s.Uniques(ctx, "view", q.From, q.To, false)
+	exact, err := s.Uniques(ctx, funnel.UniquesQuery{Name: "view", From: q.From, To: q.To, Approximate: false})
 	if err != nil || exact != users {
 		t.Fatalf("exact = %d, %v; want %d", exact, err, users)
 	}
-	if n, _ := s.Uniques(ctx, "pay", q.From, q.To, false); n != users/3 {
+	if n, _ := s.Uniques(ctx, funnel.UniquesQuery{Name: "pay", From: q.From, To: q.To, Approximate: false}); n != users/3 {
 		t.Errorf("exact pay = %d, want %d", n, users/3)
 	}
 	// One day: the first views. (Ranges over several days are checked
 	// against a real Redis only; see the Redis tests.)
 	day := base().Truncate(24 * time.Hour)
-	approx, err := s.Uniques(ctx, "view", day, day.Add(24*time.Hour), true)
+	approx, err := s.Uniques(ctx, funnel.UniquesQuery{Name: "view", From: day, To: day.Add(24*time.Hour), Approximate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -648,13 +648,15 @@ func testUniques(t *testing.T, newStore NewStore) {
 	}
 }
 
-func testOnIngest(t *testing.T, newStore NewStore) {
+func testObserver(t *testing.T, newStore NewStore) {
 	var mu sync.Mutex
 	var seen []string
-	s := newStore(t, funnel.Options{OnIngest: func(res funnel.Ingested, err error) {
+	s := newStore(t, funnel.Options{Observer: func(o funnel.Observation) {
 		mu.Lock()
 		defer mu.Unlock()
-		seen = append(seen, fmt.Sprintf("%+v %v", res, err != nil))
+		if o.Op == funnel.OpIngest {
+			seen = append(seen, fmt.Sprintf("%+v %v", o.Ingested, o.Err != nil))
+		}
 	}})
 	b := newBuilder().add("u1", "view", 0).add("u2", "view", 0)
 	ingest(t, s, b.events)
@@ -663,6 +665,6 @@ func testOnIngest(t *testing.T, newStore NewStore) {
 	want := []string{"{Stored:2 Duplicates:0 Expired:0} false", "{Stored:0 Duplicates:1 Expired:0} false",
 		"{Stored:0 Duplicates:0 Expired:0} true"}
 	if !reflect.DeepEqual(seen, want) {
-		t.Fatalf("OnIngest saw %q, want %q", seen, want)
+		t.Fatalf("Observer saw %q, want %q", seen, want)
 	}
 }

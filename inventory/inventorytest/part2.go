@@ -277,7 +277,7 @@ func testObserver(t *testing.T, newStore NewStore) {
 		},
 		// Record the changes: new reservations, commits and releases that
 		// changed something (not replays), and low-stock alerts.
-		Observer: func(e inventory.Event) {
+		Observer: func(e inventory.Observation) {
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -315,7 +315,7 @@ func testObserver(t *testing.T, newStore NewStore) {
 
 // onExpire returns an observer that calls f with each expired reservation.
 func onExpire(f func(inventory.Reservation)) inventory.Observer {
-	return func(e inventory.Event) {
+	return func(e inventory.Observation) {
 		if e.Op == inventory.OpExpire {
 			f(e.Reservation)
 		}

@@ -60,7 +60,7 @@ func Run(t *testing.T, newLedger NewLedger) {
 func testObserver(t *testing.T, newLedger NewLedger) {
 	var mu sync.Mutex
 	var got []string
-	l := newLedger(t, payout.LedgerOptions{Observer: func(e payout.Event) {
+	l := newLedger(t, payout.LedgerOptions{Observer: func(e payout.Observation) {
 		mu.Lock()
 		defer mu.Unlock()
 		s := e.Op.String() + ":" + e.ID
