@@ -16,7 +16,7 @@ import (
 // and that the log keeps no more than its bound.
 //
 // Regression: the log kept every batch forever.
-func testLogFolds(t *testing.T, log ChangeLog) {
+func testLogFolds(t *testing.T, log *Log) {
 	ctx := context.Background()
 	locs := []string{"A", "B", "C"}
 	g, lanes := completeGraph(t, locs)
@@ -29,16 +29,17 @@ func testLogFolds(t *testing.T, log ChangeLog) {
 			l := lanes[rng.IntN(len(lanes))]
 			switch rng.IntN(4) {
 			case 0:
-				batch = append(batch, Change{Location: locs[rng.IntN(3)], Offline: rng.IntN(2) == 0, Online: false})
-				if !batch[len(batch)-1].Offline {
-					batch[len(batch)-1].Online = true
+				c := LocationOffline(locs[rng.IntN(3)])
+				if rng.IntN(2) == 0 {
+					c.Kind = BringOnline
 				}
+				batch = append(batch, c)
 			case 1:
-				batch = append(batch, Change{From: l.From, To: l.To, Close: true})
+				batch = append(batch, LaneClosed(l.From, l.To))
 			case 2:
-				batch = append(batch, Change{From: l.From, To: l.To, Open: true})
+				batch = append(batch, LaneOpened(l.From, l.To))
 			default:
-				batch = append(batch, Change{From: l.From, To: l.To, Factor: float64(1 + rng.IntN(3))})
+				batch = append(batch, LaneFactor(l.From, l.To, float64(1+rng.IntN(3))))
 			}
 		}
 		if _, err := log.Append(ctx, fmt.Sprintf("b%d", i), batch); err != nil {
@@ -96,7 +97,8 @@ func TestRedisLogFolds(t *testing.T) {
 }
 
 // TestFollowWithoutPoll: Follow with no poll interval falls back to the
-// default instead of panicking, and still follows the log's signals.
+// default instead of panicking, follows the log's signals, and returns nil
+// once its context ends.
 //
 // Regression: time.NewTicker(0) panicked in Follow's goroutine and took
 // the process down.
@@ -104,16 +106,24 @@ func TestFollowWithoutPoll(t *testing.T) {
 	g, _ := completeGraph(t, []string{"A", "B"})
 	n := NewNetwork(g)
 	log := NewMemoryLog(LogOptions{})
-	stop := n.Follow(log, 0, nil)
-	defer stop()
-	if _, err := log.Append(context.Background(), "b1", []Change{{From: "A", To: "B", Close: true}}); err != nil {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Follow(ctx, log, FollowOptions{}) }()
+	if _, err := log.Append(context.Background(), "b1", []Change{LaneClosed("A", "B")}); err != nil {
 		t.Fatal(err)
 	}
+	followed := false
 	for range 200 {
-		if n.Load().Version() > g.Version() {
-			return
+		if followed = n.Load().Version() > g.Version(); followed {
+			break
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	t.Fatal("the network never followed the log")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Follow = %v after its context ended, want nil", err)
+	}
+	if !followed {
+		t.Fatal("the network never followed the log")
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 
 	"github.com/redis/go-redis/v9"
 
@@ -30,38 +29,34 @@ var (
 	sinceScript = redis.NewScript(sinceLua) // read-only: safe to run twice as it is
 )
 
-// RedisClient is the part of go-redis the Redis change log uses.
-type RedisClient interface {
+// LogRedisClient is the part of go-redis the Redis change log uses.
+// *redis.Client, *redis.ClusterClient, *redis.Ring and the failover clients
+// implement it.
+type LogRedisClient interface {
 	redis.Scripter
 	Subscribe(ctx context.Context, channels ...string) *redis.PubSub
 	Pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
 }
 
-var _ RedisClient = redis.UniversalClient(nil)
+var _ LogRedisClient = redis.UniversalClient(nil)
 
-// RedisLog is a ChangeLog in Redis: the batches kept whole are a list
-// "{<prefix>}:log", their IDs a hash "{<prefix>}:ids" and a list
-// "{<prefix>}:idlog", and the compacted base (LogOptions.MaxBatches) a
-// hash "{<prefix>}:base"; one hash tag, so every script runs on one
-// Cluster node. Appends are announced on the channel "<prefix>:changed".
-type RedisLog struct {
-	client  RedisClient
+// redisLog is the Redis backend.
+type redisLog struct {
+	client  LogRedisClient
 	opts    LogOptions
 	policy  durable.Policy // replicas every append waits for
 	keys    []string       // log, ids, idlog, base
 	channel string
-
-	sub     *redis.PubSub
-	changed chan struct{}
-	wg      sync.WaitGroup
-	once    sync.Once
 }
 
-var _ ChangeLog = (*RedisLog)(nil)
+var _ logBackend = (*redisLog)(nil)
 
-// NewRedisLog returns the change log on client and starts listening for
-// appends; Close stops.
-func NewRedisLog(client RedisClient, opts LogOptions) (*RedisLog, error) {
+// NewRedisLog returns a change log in Redis: the batches kept whole are a
+// list "{<prefix>}:log", their IDs a hash "{<prefix>}:ids" and a list
+// "{<prefix>}:idlog", and the compacted base (LogOptions.MaxBatches) a
+// hash "{<prefix>}:base"; one hash tag, so every script runs on one
+// Cluster node. Appends are announced on the channel "<prefix>:changed".
+func NewRedisLog(client LogRedisClient, opts LogOptions) (*Log, error) {
 	opts = opts.withDefaults()
 	if rule := keyspace.CheckPrefix(opts.Prefix); rule != "" {
 		return nil, &InputError{Field: "Prefix", Rule: rule}
@@ -71,56 +66,49 @@ func NewRedisLog(client RedisClient, opts LogOptions) (*RedisLog, error) {
 		return nil, &InputError{Field: "WaitReplicas", Rule: rule}
 	}
 	tag := keyspace.Tag(opts.Prefix)
-	l := &RedisLog{client: client, opts: opts, policy: policy, channel: opts.Prefix + ":changed",
-		keys: []string{tag + ":log", tag + ":ids", tag + ":idlog", tag + ":base"}, changed: make(chan struct{}, 1)}
-	l.sub = client.Subscribe(context.Background(), l.channel)
-	ch := l.sub.Channel()
-	l.wg.Add(1)
-	go func() {
-		defer l.wg.Done()
-		for range ch {
-			select {
-			case l.changed <- struct{}{}:
-			default:
-			}
-		}
-	}()
-	return l, nil
+	return newLog(&redisLog{client: client, opts: opts, policy: policy, channel: opts.Prefix + ":changed",
+		keys: []string{tag + ":log", tag + ":ids", tag + ":idlog", tag + ":base"}}, opts), nil
 }
 
-// Append implements ChangeLog.
-func (l *RedisLog) Append(ctx context.Context, id string, changes []Change) (uint64, error) {
-	if err := checkBatch(id, changes); err != nil {
-		return 0, err
-	}
-	body, err := json.Marshal(changes)
-	if err != nil {
-		return 0, fmt.Errorf("routing: append %s: %w", id, err)
-	}
-	cmd, err := durable.Run(ctx, l.client, l.policy, appendScript, l.keys, id, body, l.channel)
+// append.lua's statuses, as its header lists them.
+const (
+	appendDone     = 1
+	appendReplayed = 2
+	appendConflict = 3
+)
+
+func (l *redisLog) append(ctx context.Context, id string, _ []Change, body []byte, fp string) (int64, bool, error) {
+	cmd, err := durable.Run(ctx, l.client, l.policy, appendScript, l.keys, id, body, l.channel, fp)
 	if errors.Is(err, durable.ErrTimeout) {
-		return 0, fmt.Errorf("routing: append %s: %w (%w)", id, ErrNotReplicated, err)
+		return 0, false, fmt.Errorf("routing: append %s: %w (%w)", id, ErrNotReplicated, err)
 	}
 	var res []int64
 	if err == nil {
 		res, err = cmd.Int64Slice()
 	}
-	if err == nil && len(res) != 2 {
+	if err == nil && len(res) != 3 {
 		err = fmt.Errorf("unexpected script reply %v", res)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("routing: append %s: %w", id, err)
+		return 0, false, fmt.Errorf("routing: append %s: %w", id, err)
 	}
-	if res[1] > int64(l.opts.MaxBatches) {
+	switch res[0] {
+	case appendConflict:
+		return 0, false, ErrIDConflict
+	case appendDone, appendReplayed:
+	default:
+		return 0, false, fmt.Errorf("routing: append %s: unexpected script reply %v", id, res)
+	}
+	if res[2] > int64(l.opts.MaxBatches) {
 		// Best effort: a fold that fails or loses a race is tried again by
-		// the next append, and Since reads correctly either way.
-		_ = l.fold(ctx, int(res[1])/2)
+		// the next append, and since reads correctly either way.
+		_ = l.fold(ctx, int(res[2])/2)
 	}
-	return uint64(res[0]), nil
+	return res[1], res[0] == appendReplayed, nil
 }
 
 // fold replaces the oldest k batches with a new compacted base.
-func (l *RedisLog) fold(ctx context.Context, k int) error {
+func (l *redisLog) fold(ctx context.Context, k int) error {
 	base, changes, rows, err := l.read(ctx, 0)
 	if err != nil || len(rows) < k {
 		return err
@@ -142,7 +130,7 @@ func (l *RedisLog) fold(ctx context.Context, k int) error {
 
 // read runs since.lua: the base version, the base's changes if v is
 // behind it, and the batches after max(v, base).
-func (l *RedisLog) read(ctx context.Context, v uint64) (base uint64, changes []Change, rows []string, err error) {
+func (l *redisLog) read(ctx context.Context, v int64) (base int64, changes []Change, rows []string, err error) {
 	res, err := sinceScript.Run(ctx, l.client, l.keys, v).StringSlice()
 	if err != nil {
 		return 0, nil, nil, err
@@ -150,7 +138,7 @@ func (l *RedisLog) read(ctx context.Context, v uint64) (base uint64, changes []C
 	if len(res) < 2 {
 		return 0, nil, nil, fmt.Errorf("unexpected script reply %v", res)
 	}
-	if base, err = strconv.ParseUint(res[0], 10, 64); err != nil {
+	if base, err = strconv.ParseInt(res[0], 10, 64); err != nil {
 		return 0, nil, nil, fmt.Errorf("unexpected script reply %v", res)
 	}
 	if res[1] != "" {
@@ -161,16 +149,7 @@ func (l *RedisLog) read(ctx context.Context, v uint64) (base uint64, changes []C
 	return base, changes, res[2:], nil
 }
 
-func decodeBatch(row string) ([]Change, error) {
-	var batch []Change
-	if err := json.Unmarshal([]byte(row), &batch); err != nil {
-		return nil, err
-	}
-	return batch, nil
-}
-
-// Since implements ChangeLog.
-func (l *RedisLog) Since(ctx context.Context, v uint64) ([]Change, uint64, error) {
+func (l *redisLog) since(ctx context.Context, v int64) ([]Change, int64, error) {
 	base, out, rows, err := l.read(ctx, v)
 	if err != nil {
 		return nil, 0, fmt.Errorf("routing: read change log: %w", err)
@@ -183,18 +162,36 @@ func (l *RedisLog) Since(ctx context.Context, v uint64) ([]Change, uint64, error
 		out = append(out, batch...)
 	}
 	// The rows are every batch after max(v, base), read in one snapshot.
-	return out, max(v, base) + uint64(len(rows)), nil
+	return out, max(v, base) + int64(len(rows)), nil
 }
 
-// Changed implements ChangeLog.
-func (l *RedisLog) Changed() <-chan struct{} { return l.changed }
-
-// Close implements ChangeLog.
-func (l *RedisLog) Close() error {
-	var err error
-	l.once.Do(func() {
-		err = l.sub.Close()
-		l.wg.Wait()
-	})
-	return err
+// changed returns once the subscription is in place, so a version
+// appended after it returns is not missed.
+func (l *redisLog) changed(ctx context.Context) (<-chan int64, error) {
+	ps := l.client.Subscribe(ctx, l.channel)
+	if _, err := ps.Receive(ctx); err != nil {
+		_ = ps.Close()
+		return nil, fmt.Errorf("routing: subscribe to log changes: %w", err)
+	}
+	w := make(chan int64, 1)
+	go func() {
+		defer ps.Close()
+		msgs := ps.Channel()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case m, ok := <-msgs:
+				if !ok {
+					return
+				}
+				if v, err := strconv.ParseInt(m.Payload, 10, 64); err == nil {
+					notify(w, v)
+				}
+			}
+		}
+	}()
+	return w, nil
 }
+
+func (l *redisLog) close() error { return nil }

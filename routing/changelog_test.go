@@ -11,11 +11,11 @@ import (
 )
 
 func TestMemoryLog(t *testing.T) {
-	routingtest.Run(t, func(t *testing.T) routing.ChangeLog { return routing.NewMemoryLog(routing.LogOptions{}) })
+	routingtest.Run(t, func(t *testing.T) *routing.Log { return routing.NewMemoryLog(routing.LogOptions{}) })
 }
 
 func newRedisLog(client redis.UniversalClient) routingtest.NewLog {
-	return func(t *testing.T) routing.ChangeLog {
+	return func(t *testing.T) *routing.Log {
 		l, err := routing.NewRedisLog(client, routing.LogOptions{Prefix: redistest.Prefix(t, client)})
 		if err != nil {
 			t.Fatal(err)

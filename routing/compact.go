@@ -6,14 +6,12 @@ import "slices"
 // in their original order: the last change of each lane and the last
 // change of each location.
 //
-// Every change sets weights outright: a lane change sets that lane's
-// weight, a location change sets the weight of every lane at the location.
-// So a lane's final weight comes from the last change that touches it,
-// which is either the last change of the lane or the last change of one of
-// its two locations — never a change that a later change of the same lane
-// or location follows. Keeping exactly those, in order, applies to the
-// same graph; a change that names no lane or location of a graph fails on
-// it either way.
+// Every change sets one piece of live state outright: SetFactor a lane's
+// factor, CloseLane and OpenLane whether a lane is closed, TakeOffline and
+// BringOnline whether a location is offline; a lane's weight derives from
+// its pieces. So the final state is decided by the last change of each
+// piece, and keeping exactly those, in order, applies to the same graph; a
+// change that names no lane or location of a graph fails on it either way.
 func compact(changes []Change) []Change {
 	last := make(map[[3]string]int, len(changes)) // (kind, a, b) → index of its last change
 	for i, c := range changes {
@@ -31,10 +29,13 @@ func compact(changes []Change) []Change {
 	return out
 }
 
-// changeTarget is what a change sets: a location, or a lane.
+// changeTarget is the piece of state a change sets.
 func changeTarget(c Change) [3]string {
-	if c.Location != "" {
-		return [3]string{"location", c.Location, ""}
+	switch c.Kind {
+	case TakeOffline, BringOnline:
+		return [3]string{"offline", c.Location, ""}
+	case SetFactor:
+		return [3]string{"factor", c.From, c.To}
 	}
-	return [3]string{"lane", c.From, c.To}
+	return [3]string{"closed", c.From, c.To}
 }

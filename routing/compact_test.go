@@ -16,21 +16,19 @@ func TestCompactKeepsTheState(t *testing.T) {
 		for range rng.IntN(12) {
 			switch rng.IntN(5) {
 			case 0:
-				changes = append(changes, Change{Location: locs[rng.IntN(4)], Offline: true})
+				changes = append(changes, LocationOffline(locs[rng.IntN(4)]))
 			case 1:
-				changes = append(changes, Change{Location: locs[rng.IntN(4)], Online: true})
+				changes = append(changes, LocationOnline(locs[rng.IntN(4)]))
 			default:
 				l := lanes[rng.IntN(len(lanes))]
-				c := Change{From: l.From, To: l.To}
 				switch rng.IntN(3) {
 				case 0:
-					c.Close = true
+					changes = append(changes, LaneClosed(l.From, l.To))
 				case 1:
-					c.Open = true
+					changes = append(changes, LaneOpened(l.From, l.To))
 				default:
-					c.Factor = float64(1 + rng.IntN(4))
+					changes = append(changes, LaneFactor(l.From, l.To, float64(1+rng.IntN(4))))
 				}
-				changes = append(changes, c)
 			}
 		}
 		full, err1 := g.With(changes...)

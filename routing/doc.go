@@ -47,20 +47,33 @@
 // alternative, and insufficient stock everywhere is a *ShortfallError
 // listing what is missing.
 //
+// # Live changes
+//
+// A Change is one operation (Kind) on a lane or a location: SetFactor
+// (traffic: the lane's base weight × Factor), CloseLane, OpenLane,
+// TakeOffline, BringOnline; LaneFactor, LaneClosed and the other helpers
+// build each. A Graph keeps a lane's factor, whether it is closed and
+// whether each location is offline apart, and derives a lane's weight from
+// all three, so no change undoes another: a reopened lane keeps its
+// factor, and a lane closed on its own stays closed while its location goes
+// offline and comes back. Graph.With and Network.Apply apply changes as a
+// new snapshot, all or none.
+//
 // # Shared changes
 //
-// A ChangeLog (MemoryLog, or RedisLog for many instances) records batches
-// of live changes with versions and idempotent IDs; Network.Sync applies
-// what a network has not seen, and Network.Follow keeps it in sync,
-// woken by the log's change notification (Redis pub/sub) with a polling
-// fallback. RedisLog keeps its keys under one hash tag {<prefix>}, so it
-// runs on a Cluster. Both take LogOptions (the constructors took no
-// options, or a prefix, before): the log keeps MaxBatches batches whole
-// (default 1,000) and folds older ones into a compacted base — the last
-// change of each lane and each location, which applies to the same
+// A Log (NewMemoryLog, or NewRedisLog for many instances) records batches
+// of live changes with versions and idempotent IDs (the same ID with other
+// changes is ErrIDConflict); Network.Sync applies what a network has not
+// seen, and Network.Follow keeps it in sync until its context ends, woken
+// by the log's change notification (Redis pub/sub) with a polling
+// fallback. The Redis log keeps its keys under one hash tag {<prefix>}, so
+// it runs on a Cluster. Both take LogOptions: the log keeps MaxBatches
+// batches whole (default 1,000) and folds older ones into a compacted base
+// — the last change of each piece of live state, which applies to the same
 // network — so it stays bounded while a follower from version 0 still
 // reaches the current network. With WaitReplicas every Redis append waits
-// for that many replicas, or returns ErrNotReplicated.
+// for that many replicas, or returns ErrNotReplicated; LogOptions.Observer
+// receives an Observation of every Append and Since.
 //
 // # Concurrency
 //

@@ -67,10 +67,16 @@ type Graph struct {
 	offsets   []int32 // lanes out of node i: offsets[i]..offsets[i+1]
 	targets   []int32
 	sources   []int32
-	weights   []float64 // +Inf: closed
+	weights   []float64 // derived from the three below; +Inf: closed
 	lanes     []Lane    // as given, for explanations and reweighting
 	weight    WeightFunc
-	version   uint64
+	version   int64
+	// Live state, kept apart so that no change undoes another's: a lane's
+	// weight is its base weight × its factor, or +Inf while the lane is
+	// closed or either of its locations is offline.
+	factors []float64 // per lane; 1 unless SetFactor
+	closed  []bool    // per lane
+	offline []bool    // per location
 }
 
 // Build validates locations and lanes and compiles them. weight defaults to
@@ -142,12 +148,16 @@ func Build(locations []Location, lanes []Lane, weight WeightFunc) (*Graph, error
 	g.sources = make([]int32, len(edges))
 	g.weights = make([]float64, len(edges))
 	g.lanes = make([]Lane, len(edges))
+	g.factors = make([]float64, len(edges))
+	g.closed = make([]bool, len(edges))
+	g.offline = make([]bool, n)
 	for i, e := range edges {
 		g.offsets[e.from+1]++
 		g.targets[i] = e.to
 		g.sources[i] = e.from
 		g.lanes[i] = lanes[e.lane]
 		g.weights[i] = weight(lanes[e.lane])
+		g.factors[i] = 1
 	}
 	for i := 0; i < n; i++ {
 		g.offsets[i+1] += g.offsets[i]
@@ -159,7 +169,7 @@ func Build(locations []Location, lanes []Lane, weight WeightFunc) (*Graph, error
 func (g *Graph) Len() int { return len(g.ids) }
 
 // Version increases with every change applied.
-func (g *Graph) Version() uint64 { return g.version }
+func (g *Graph) Version() int64 { return g.version }
 
 // Index returns the index of location id.
 func (g *Graph) Index(id string) (int, bool) {
@@ -173,62 +183,172 @@ func (g *Graph) ID(i int) string { return g.ids[i] }
 // Location returns the location with index i.
 func (g *Graph) Location(i int) Location { return g.locations[i] }
 
-// Change is a live change to a graph: a lane reweighted, closed or
-// reopened, or a location taken offline or back.
-type Change struct {
-	// Lane changes: From and To name the lane.
-	From, To string
-	// Factor multiplies the lane's base weight (traffic: 1.5 is 50% worse);
-	// 0 leaves it. Close removes the lane; Open restores it.
-	Factor      float64
-	Close, Open bool
-	// Offline takes location Location out of every path (its lanes close);
-	// Online brings it back.
-	Location        string
-	Offline, Online bool
+// ChangeKind says what a Change does. It is stored by name (see
+// MarshalText), so a shared log stays readable.
+type ChangeKind uint8
+
+// The changes a graph takes. Each sets one piece of live state outright:
+// a lane's factor, whether a lane is closed, whether a location is offline.
+// They are independent: reopening a lane restores its factor, and a lane
+// closed on its own stays closed while its location goes offline and comes
+// back.
+const (
+	// SetFactor multiplies lane From→To's base weight by Factor (traffic:
+	// 1.5 is 50% worse; 1 restores it).
+	SetFactor ChangeKind = iota + 1
+	// CloseLane takes lane From→To out of every path.
+	CloseLane
+	// OpenLane restores lane From→To.
+	OpenLane
+	// TakeOffline takes location Location, and every lane at it, out of
+	// every path.
+	TakeOffline
+	// BringOnline brings location Location back.
+	BringOnline
+)
+
+var changeKindNames = [...]string{"", "set_factor", "close_lane", "open_lane", "take_offline", "bring_online"}
+
+// String returns the kind's name.
+func (k ChangeKind) String() string {
+	if k != 0 && int(k) < len(changeKindNames) {
+		return changeKindNames[k]
+	}
+	return "ChangeKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-// With returns a new snapshot with changes applied, sharing everything but
-// the lane weights with g, which is left as it was: readers of g are never
-// blocked or disturbed. Changes apply in order.
+// MarshalText returns the kind's name.
+func (k ChangeKind) MarshalText() ([]byte, error) {
+	if k == 0 || int(k) >= len(changeKindNames) {
+		return nil, &InputError{Field: "Kind", Rule: "must be a known change kind"}
+	}
+	return []byte(changeKindNames[k]), nil
+}
+
+// UnmarshalText reads a kind's name.
+func (k *ChangeKind) UnmarshalText(b []byte) error {
+	for i, n := range changeKindNames {
+		if i > 0 && n == string(b) {
+			*k = ChangeKind(i)
+			return nil
+		}
+	}
+	return &InputError{Field: "Kind", Rule: "must be a known change kind, not " + strconv.Quote(string(b))}
+}
+
+// Change is a live change to a graph: one operation, Kind, on a lane (From,
+// To) or a location. The helpers LaneFactor, LaneClosed, LaneOpened,
+// LocationOffline and LocationOnline build each.
+type Change struct {
+	Kind ChangeKind `json:"kind"`
+	// From and To name the lane of a lane change.
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+	// Factor is SetFactor's multiplier: a finite number > 0.
+	Factor float64 `json:"factor,omitempty"`
+	// Location names the location of TakeOffline and BringOnline.
+	Location string `json:"location,omitempty"`
+}
+
+// LaneFactor returns the change that sets lane from→to's factor.
+func LaneFactor(from, to string, factor float64) Change {
+	return Change{Kind: SetFactor, From: from, To: to, Factor: factor}
+}
+
+// LaneClosed returns the change that closes lane from→to.
+func LaneClosed(from, to string) Change { return Change{Kind: CloseLane, From: from, To: to} }
+
+// LaneOpened returns the change that reopens lane from→to.
+func LaneOpened(from, to string) Change { return Change{Kind: OpenLane, From: from, To: to} }
+
+// LocationOffline returns the change that takes location id offline.
+func LocationOffline(id string) Change { return Change{Kind: TakeOffline, Location: id} }
+
+// LocationOnline returns the change that brings location id back.
+func LocationOnline(id string) Change { return Change{Kind: BringOnline, Location: id} }
+
+// check validates a change's shape, without a graph: a known kind, the
+// fields it uses set and the others empty.
+func (c Change) check(field string) error {
+	lane := c.Kind == SetFactor || c.Kind == CloseLane || c.Kind == OpenLane
+	switch {
+	case c.Kind == 0 || int(c.Kind) >= len(changeKindNames):
+		return &InputError{Field: field + ".Kind", Rule: "must be a known change kind"}
+	case lane && (c.From == "" || c.To == ""):
+		return &InputError{Field: field, Rule: "must name a lane (From and To) for " + c.Kind.String()}
+	case lane && c.Location != "":
+		return &InputError{Field: field + ".Location", Rule: "must be empty for " + c.Kind.String()}
+	case !lane && c.Location == "":
+		return &InputError{Field: field + ".Location", Rule: "must be set for " + c.Kind.String()}
+	case !lane && (c.From != "" || c.To != ""):
+		return &InputError{Field: field, Rule: "must not name a lane for " + c.Kind.String()}
+	case c.Kind == SetFactor && !(c.Factor > 0 && !math.IsInf(c.Factor, 0)):
+		return &InputError{Field: field + ".Factor", Rule: "must be a finite number > 0"}
+	case c.Kind != SetFactor && c.Factor != 0:
+		return &InputError{Field: field + ".Factor", Rule: "must be 0 for " + c.Kind.String()}
+	}
+	return nil
+}
+
+// With returns a new snapshot with changes applied, sharing the structure
+// with g, which is left as it was: readers of g are never blocked or
+// disturbed. Changes apply in order, all or none.
 func (g *Graph) With(changes ...Change) (*Graph, error) {
 	next := *g
 	next.weights = slices.Clone(g.weights)
+	next.factors = slices.Clone(g.factors)
+	next.closed = slices.Clone(g.closed)
+	next.offline = slices.Clone(g.offline)
 	next.version = g.version + 1
 	for i, c := range changes {
-		field := "Changes[" + strconv.Itoa(i) + "]"
-		if c.Location != "" {
-			v, ok := g.index[c.Location]
-			if !ok || c.Offline == c.Online {
-				return nil, &InputError{Field: field, Rule: "must name a known location and one of Offline or Online"}
-			}
-			for e := range next.weights {
-				if g.targets[e] == v || g.sources[e] == v {
-					if c.Offline {
-						next.weights[e] = math.Inf(1)
-					} else {
-						next.weights[e] = g.weight(g.lanes[e])
-					}
-				}
-			}
-			continue
-		}
-		e, ok := g.lane(c.From, c.To)
-		if !ok {
-			return nil, &InputError{Field: field, Rule: "must name an existing lane (" + c.From + "→" + c.To + ")"}
-		}
-		switch {
-		case c.Close:
-			next.weights[e] = math.Inf(1)
-		case c.Open:
-			next.weights[e] = g.weight(g.lanes[e])
-		case c.Factor > 0 && !math.IsInf(c.Factor, 0):
-			next.weights[e] = g.weight(g.lanes[e]) * c.Factor
-		default:
-			return nil, &InputError{Field: field + ".Factor", Rule: "must be a finite number > 0 (or set Close or Open)"}
+		if err := next.apply(c, "Changes["+strconv.Itoa(i)+"]"); err != nil {
+			return nil, err
 		}
 	}
 	return &next, nil
+}
+
+// apply applies one change to a graph being built by With.
+func (g *Graph) apply(c Change, field string) error {
+	if err := c.check(field); err != nil {
+		return err
+	}
+	if c.Kind == TakeOffline || c.Kind == BringOnline {
+		v, ok := g.index[c.Location]
+		if !ok {
+			return &InputError{Field: field + ".Location", Rule: "must name a known location (" + strconv.Quote(c.Location) + " is unknown)"}
+		}
+		g.offline[v] = c.Kind == TakeOffline
+		for e := range g.weights {
+			if g.targets[e] == v || g.sources[e] == v {
+				g.reweigh(e)
+			}
+		}
+		return nil
+	}
+	e, ok := g.lane(c.From, c.To)
+	if !ok {
+		return &InputError{Field: field, Rule: "must name an existing lane (" + c.From + "→" + c.To + ")"}
+	}
+	switch c.Kind {
+	case SetFactor:
+		g.factors[e] = c.Factor
+	case CloseLane:
+		g.closed[e] = true
+	case OpenLane:
+		g.closed[e] = false
+	}
+	g.reweigh(e)
+	return nil
+}
+
+// reweigh derives lane e's weight from its base weight and live state.
+func (g *Graph) reweigh(e int) {
+	if g.closed[e] || g.offline[g.sources[e]] || g.offline[g.targets[e]] {
+		g.weights[e] = math.Inf(1)
+		return
+	}
+	g.weights[e] = g.weight(g.lanes[e]) * g.factors[e]
 }
 
 // lane returns the index of lane from→to.
@@ -252,7 +372,7 @@ type Network struct {
 	cur atomic.Pointer[Graph]
 
 	syncMu     sync.Mutex
-	logVersion uint64 // the ChangeLog version Sync last brought it to
+	logVersion int64 // the Log version Sync last brought it to
 }
 
 // NewNetwork returns a Network serving g.

@@ -117,7 +117,7 @@ func TestLiveChanges(t *testing.T) {
 		t.Fatal(p)
 	}
 	// Close A→B: the route moves to C; the old snapshot is untouched.
-	after, err := net.Apply(routing.Change{From: "A", To: "B", Close: true})
+	after, err := net.Apply(routing.LaneClosed("A", "B"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,21 +131,25 @@ func TestLiveChanges(t *testing.T) {
 		t.Fatal("version or current snapshot not advanced")
 	}
 	// Reopen, then slow B→D by traffic: 1 × 5 = 5 > 4.
-	g2, _ := net.Apply(routing.Change{From: "A", To: "B", Open: true}, routing.Change{From: "B", To: "D", Factor: 5})
+	g2, _ := net.Apply(routing.LaneOpened("A", "B"), routing.LaneFactor("B", "D", 5))
 	if p, _ := g2.Route("A", "D"); !slices.Equal(p.Locations, []string{"A", "C", "D"}) {
 		t.Fatalf("with traffic on B→D: %+v", p)
 	}
 	// C offline: back through B despite the traffic; D offline: no route.
-	g3, _ := net.Apply(routing.Change{Location: "C", Offline: true})
+	g3, _ := net.Apply(routing.LocationOffline("C"))
 	if p, _ := g3.Route("A", "D"); !slices.Equal(p.Locations, []string{"A", "B", "D"}) || p.Cost != 6 {
 		t.Fatalf("with C offline: %+v", p)
 	}
-	g4, _ := net.Apply(routing.Change{Location: "D", Offline: true})
+	g4, _ := net.Apply(routing.LocationOffline("D"))
 	if _, err := g4.Route("A", "D"); !errors.Is(err, routing.ErrNoPath) {
 		t.Fatalf("with D offline: err = %v", err)
 	}
-	if _, err := net.Apply(routing.Change{From: "A", To: "D", Close: true}); !errors.Is(err, routing.ErrInvalidInput) {
+	if _, err := net.Apply(routing.LaneClosed("A", "D")); !errors.Is(err, routing.ErrInvalidInput) {
 		t.Fatalf("closing a lane that does not exist: err = %v", err)
+	}
+	// Close and Open at once is not a change: a Change is one operation.
+	if _, err := net.Apply(routing.Change{Kind: routing.CloseLane, From: "A", To: "B", Location: "C"}); !errors.Is(err, routing.ErrInvalidInput) {
+		t.Fatalf("a lane change naming a location: err = %v", err)
 	}
 	// A weight function that values time: 1 per cost unit + 1 per hour.
 	gt, _ := routing.Build(locs("A", "B", "C", "D"), lanes, routing.Blend(1))
@@ -268,4 +272,49 @@ func FuzzBuild(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestChangesKeepStateApart: a lane's factor, its closure and its
+// locations' availability are separate state, and no change undoes
+// another's.
+//
+// Regression: changes set the lane's weight outright, so a lane closed on
+// its own reopened when its location went offline and came back, and a
+// reopened lane lost its traffic factor.
+func TestChangesKeepStateApart(t *testing.T) {
+	lanes := []routing.Lane{{From: "A", To: "B", Cost: 1}, {From: "B", To: "D", Cost: 1}, {From: "A", To: "C", Cost: 2}, {From: "C", To: "D", Cost: 2}}
+	g, err := routing.Build(locs("A", "B", "C", "D"), lanes, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	route := func(g *routing.Graph) string {
+		p, err := g.Route("A", "D")
+		if err != nil {
+			return err.Error()
+		}
+		return fmt.Sprint(p.Locations, p.Cost)
+	}
+	tests := []struct {
+		give []routing.Change
+		want string
+	}{
+		// A→B closed on its own, then B offline and back: A→B stays closed.
+		{[]routing.Change{routing.LaneClosed("A", "B"), routing.LocationOffline("B"), routing.LocationOnline("B")}, "[A C D] 4"},
+		// Traffic on B→D (×5), closed and reopened: the factor stays.
+		{[]routing.Change{routing.LaneFactor("B", "D", 5), routing.LaneClosed("B", "D"), routing.LaneOpened("B", "D")}, "[A C D] 4"},
+		// Traffic set while the lane is closed applies once it reopens:
+		// 1 + 1×1.5 = 2.5 < 4.
+		{[]routing.Change{routing.LaneClosed("B", "D"), routing.LaneFactor("B", "D", 1.5), routing.LaneOpened("B", "D")}, "[A B D] 2.5"},
+		// A factor of 1 restores the base weight.
+		{[]routing.Change{routing.LaneFactor("A", "B", 9), routing.LaneFactor("A", "B", 1)}, "[A B D] 2"},
+	}
+	for _, tt := range tests {
+		next, err := g.With(tt.give...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := route(next); got != tt.want {
+			t.Errorf("after %v: route %s, want %s", tt.give, got, tt.want)
+		}
+	}
 }

@@ -80,8 +80,19 @@ func run(redisAddr, clusterAddrs string, n int) error {
 	}
 	defer closeLog()
 	network := routing.NewNetwork(g)
-	stop := network.Follow(changes, 100*time.Millisecond, func(err error) { log.Print(err) })
-	defer stop()
+	// Follow blocks until its context ends: run it beside the work, and
+	// wait for it on the way out.
+	followCtx, stopFollowing := context.WithCancel(ctx)
+	followed := make(chan error, 1)
+	go func() {
+		followed <- network.Follow(followCtx, changes, routing.FollowOptions{Poll: 100 * time.Millisecond, OnError: func(err error) { log.Print(err) }})
+	}()
+	defer func() {
+		stopFollowing()
+		if err := <-followed; err != nil {
+			log.Print(err)
+		}
+	}()
 
 	rng := rand.New(rand.NewPCG(11, 23))
 	stock := routing.Stock{}
@@ -120,7 +131,7 @@ func run(redisAddr, clusterAddrs string, n int) error {
 			continue
 		}
 		path := p.Shipments[0].Path.Locations
-		closed = routing.Change{From: path[0], To: path[1], Close: true}
+		closed = routing.LaneClosed(path[0], path[1])
 		fmt.Printf("\nclosing lane %s→%s (used by order %d)\n", closed.From, closed.To, i+1)
 		if _, err := changes.Append(ctx, "storm-1", []routing.Change{closed}); err != nil {
 			return err
@@ -177,7 +188,7 @@ func locations(g *routing.Graph) []string {
 	return out
 }
 
-func openLog(redisAddr, clusterAddrs string) (routing.ChangeLog, func(), error) {
+func openLog(redisAddr, clusterAddrs string) (*routing.Log, func(), error) {
 	client := exampleredis.Dial(redisAddr, clusterAddrs)
 	if client == nil {
 		l := routing.NewMemoryLog(routing.LogOptions{})

@@ -1,7 +1,7 @@
-// Package routingtest is the conformance suite for routing.ChangeLog.
+// Package routingtest is the conformance suite for routing.Log.
 //
 //	func TestMemoryLog(t *testing.T) {
-//		routingtest.Run(t, func(t *testing.T) routing.ChangeLog { return routing.NewMemoryLog(routing.LogOptions{}) })
+//		routingtest.Run(t, func(t *testing.T) *routing.Log { return routing.NewMemoryLog(routing.LogOptions{}) })
 //	}
 package routingtest
 
@@ -18,7 +18,7 @@ import (
 )
 
 // NewLog returns an empty log for one test; it should register Close.
-type NewLog func(t *testing.T) routing.ChangeLog
+type NewLog func(t *testing.T) *routing.Log
 
 var ctx = context.Background()
 
@@ -26,7 +26,7 @@ var ctx = context.Background()
 func Run(t *testing.T, newLog NewLog) {
 	tests := []struct {
 		name string
-		fn   func(*testing.T, routing.ChangeLog)
+		fn   func(*testing.T, *routing.Log)
 	}{
 		{"AppendAndSince", testAppendSince},
 		{"IdempotentAppend", testIdempotent},
@@ -39,10 +39,10 @@ func Run(t *testing.T, newLog NewLog) {
 	}
 }
 
-func closeAB() routing.Change   { return routing.Change{From: "A", To: "B", Close: true} }
-func trafficBD() routing.Change { return routing.Change{From: "B", To: "D", Factor: 3} }
+func closeAB() routing.Change   { return routing.LaneClosed("A", "B") }
+func trafficBD() routing.Change { return routing.LaneFactor("B", "D", 3) }
 
-func testAppendSince(t *testing.T, l routing.ChangeLog) {
+func testAppendSince(t *testing.T, l *routing.Log) {
 	if ch, v, err := l.Since(ctx, 0); err != nil || len(ch) != 0 || v != 0 {
 		t.Fatalf("empty log: %v, %d, %v", ch, v, err)
 	}
@@ -50,7 +50,7 @@ func testAppendSince(t *testing.T, l routing.ChangeLog) {
 	if err != nil || v1 != 1 {
 		t.Fatalf("Append = %d, %v", v1, err)
 	}
-	v2, err := l.Append(ctx, "b2", []routing.Change{trafficBD(), {Location: "C", Offline: true}})
+	v2, err := l.Append(ctx, "b2", []routing.Change{trafficBD(), routing.LocationOffline("C")})
 	if err != nil || v2 != 2 {
 		t.Fatalf("Append = %d, %v", v2, err)
 	}
@@ -67,25 +67,30 @@ func testAppendSince(t *testing.T, l routing.ChangeLog) {
 	}
 }
 
-func testIdempotent(t *testing.T, l routing.ChangeLog) {
+func testIdempotent(t *testing.T, l *routing.Log) {
 	for i := 0; i < 3; i++ {
 		if v, err := l.Append(ctx, "same", []routing.Change{closeAB()}); err != nil || v != 1 {
 			t.Fatalf("Append #%d = %d, %v; want version 1", i, v, err)
 		}
+	}
+	// The same ID with other changes is a conflict, not a replay (it was
+	// once answered with the first version, the new changes dropped).
+	if _, err := l.Append(ctx, "same", []routing.Change{trafficBD()}); !errors.Is(err, routing.ErrIDConflict) {
+		t.Fatalf("same ID, other changes: %v, want ErrIDConflict", err)
 	}
 	if ch, v, _ := l.Since(ctx, 0); len(ch) != 1 || v != 1 {
 		t.Fatalf("replays were recorded: %+v, %d", ch, v)
 	}
 }
 
-func testConcurrent(t *testing.T, l routing.ChangeLog) {
+func testConcurrent(t *testing.T, l *routing.Log) {
 	var wg sync.WaitGroup
-	versions := make([]uint64, 20)
+	versions := make([]int64, 20)
 	for i := range versions {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			v, err := l.Append(ctx, fmt.Sprintf("c%d", i), []routing.Change{{From: "A", To: "B", Factor: float64(i + 1)}})
+			v, err := l.Append(ctx, fmt.Sprintf("c%d", i), []routing.Change{routing.LaneFactor("A", "B", float64(i+1))})
 			if err != nil {
 				t.Error(err)
 			}
@@ -95,7 +100,7 @@ func testConcurrent(t *testing.T, l routing.ChangeLog) {
 	wg.Wait()
 	slices.Sort(versions)
 	for i, v := range versions {
-		if v != uint64(i+1) {
+		if v != int64(i+1) {
 			t.Fatalf("versions %v: want 1..20 once each", versions)
 		}
 	}
@@ -103,7 +108,7 @@ func testConcurrent(t *testing.T, l routing.ChangeLog) {
 
 // testConverge: two instances following one log reach the same snapshot
 // after changes appended through either.
-func testConverge(t *testing.T, l routing.ChangeLog) {
+func testConverge(t *testing.T, l *routing.Log) {
 	build := func() *routing.Network {
 		g, err := routing.Build([]routing.Location{{ID: "A"}, {ID: "B"}, {ID: "C"}, {ID: "D"}}, []routing.Lane{
 			{From: "A", To: "B", Cost: 1}, {From: "B", To: "D", Cost: 1}, {From: "A", To: "C", Cost: 2}, {From: "C", To: "D", Cost: 2},
@@ -114,10 +119,18 @@ func testConverge(t *testing.T, l routing.ChangeLog) {
 		return routing.NewNetwork(g)
 	}
 	n1, n2 := build(), build()
-	stop1 := n1.Follow(l, 20*time.Millisecond, func(err error) { t.Error(err) })
-	defer stop1()
-	stop2 := n2.Follow(l, 20*time.Millisecond, func(err error) { t.Error(err) })
-	defer stop2()
+	fctx, cancel := context.WithCancel(ctx)
+	var followers sync.WaitGroup
+	for _, n := range []*routing.Network{n1, n2} {
+		followers.Go(func() {
+			// Follow blocks until its context ends, then returns nil.
+			if err := n.Follow(fctx, l, routing.FollowOptions{Poll: 20 * time.Millisecond, OnError: func(err error) { t.Error(err) }}); err != nil {
+				t.Errorf("Follow = %v, want nil after its context ended", err)
+			}
+		})
+	}
+	defer followers.Wait()
+	defer cancel()
 	if _, err := l.Append(ctx, "close-ab", []routing.Change{closeAB()}); err != nil {
 		t.Fatal(err)
 	}
@@ -141,12 +154,22 @@ func testConverge(t *testing.T, l routing.ChangeLog) {
 	}
 }
 
-func testInvalid(t *testing.T, l routing.ChangeLog) {
+func testInvalid(t *testing.T, l *routing.Log) {
 	for _, c := range []struct {
 		id      string
 		changes []routing.Change
 		field   string
-	}{{"", []routing.Change{closeAB()}, "ID"}, {"a:b", []routing.Change{closeAB()}, "ID"}, {"ok", nil, "Changes"}} {
+	}{
+		{"", []routing.Change{closeAB()}, "ID"},
+		{"a:b", []routing.Change{closeAB()}, "ID"},
+		{"ok", nil, "Changes"},
+		{"ok", []routing.Change{{From: "A", To: "B"}}, "Changes[0].Kind"},
+		{"ok", []routing.Change{{Kind: routing.SetFactor, From: "A", To: "B"}}, "Changes[0].Factor"},
+		{"ok", []routing.Change{{Kind: routing.CloseLane, From: "A", To: "B", Factor: 2}}, "Changes[0].Factor"},
+		{"ok", []routing.Change{{Kind: routing.CloseLane, From: "A"}}, "Changes[0]"},
+		{"ok", []routing.Change{{Kind: routing.TakeOffline, From: "A", To: "B", Location: "C"}}, "Changes[0]"},
+		{"ok", []routing.Change{closeAB(), {Kind: routing.BringOnline}}, "Changes[1].Location"},
+	} {
 		var ie *routing.InputError
 		if _, err := l.Append(ctx, c.id, c.changes); !errors.As(err, &ie) || ie.Field != c.field {
 			t.Errorf("Append(%q, %v): err = %v, want InputError on %s", c.id, c.changes, err, c.field)
