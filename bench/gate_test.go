@@ -25,7 +25,7 @@ func BenchmarkAdmit(b *testing.B) {
 	ctx := context.Background()
 	b.Run("shopkit-redis", func(b *testing.B) {
 		c := client(b)
-		g, err := seckill.NewRedisGate(c, prefix(b, c), seckill.GateOptions{})
+		g, err := seckill.NewRedisGate(c, seckill.GateOptions{Prefix: prefix(b, c)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -41,7 +41,7 @@ func BenchmarkAdmit(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				id := "u" + strconv.FormatInt(seq.Add(1), 10)
-				a, err := g.Admit(ctx, "hot", id, id, 1)
+				a, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "hot", UserID: id, RequestID: id, Quantity: 1})
 				if err != nil || a.Outcome != seckill.Admitted {
 					b.Error(a.Outcome, err)
 					return
@@ -79,21 +79,21 @@ return redis.call('DECR', KEYS[1])`)
 // from the gate's memory.
 func BenchmarkSoldOut(b *testing.B) {
 	ctx := context.Background()
-	g := seckill.NewMemoryGate(nil, seckill.GateOptions{})
+	g := seckill.NewMemoryGate(seckill.GateOptions{})
 	now := time.Now()
 	if err := g.Open(ctx, seckill.Sale{ID: "gone", SKU: "x", Units: 1, Start: now.Add(-time.Minute), End: now.Add(time.Hour), PerUserLimit: 1}); err != nil {
 		b.Fatal(err)
 	}
-	if a, _ := g.Admit(ctx, "gone", "first", "first", 1); a.Outcome != seckill.Admitted {
+	if a, _ := g.Admit(ctx, seckill.AdmitRequest{SaleID: "gone", UserID: "first", RequestID: "first", Quantity: 1}); a.Outcome != seckill.Admitted {
 		b.Fatal(a)
 	}
-	if a, _ := g.Admit(ctx, "gone", "second", "second", 1); a.Outcome != seckill.SoldOut {
+	if a, _ := g.Admit(ctx, seckill.AdmitRequest{SaleID: "gone", UserID: "second", RequestID: "second", Quantity: 1}); a.Outcome != seckill.SoldOut {
 		b.Fatal(a)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if a, _ := g.Admit(ctx, "gone", "late", "late-1", 1); a.Outcome != seckill.SoldOut {
+		if a, _ := g.Admit(ctx, seckill.AdmitRequest{SaleID: "gone", UserID: "late", RequestID: "late-1", Quantity: 1}); a.Outcome != seckill.SoldOut {
 			b.Fatal(a)
 		}
 	}

@@ -98,7 +98,7 @@ func callGate(ctx context.Context, g *seckill.Gate, in gateInput) string {
 		}
 		return fmt.Sprintf("%d/%d", st.Remaining, st.Held)
 	}
-	a, err := g.Admit(ctx, "lin", in.user, in.req, 1)
+	a, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "lin", UserID: in.user, RequestID: in.req, Quantity: 1})
 	switch {
 	case errors.Is(err, seckill.ErrRequestConflict):
 		return "conflict"
@@ -121,7 +121,7 @@ func TestGateLinearizable(t *testing.T) {
 	ctx := context.Background()
 	const units = 10
 	// Recheck at once: the sold-out flag is a cache, and the model has none.
-	g, err := seckill.NewRedisGate(client, prefix()+":lin", seckill.GateOptions{SoldOutRecheck: time.Nanosecond})
+	g, err := seckill.NewRedisGate(client, seckill.GateOptions{SoldOutRecheck: time.Nanosecond, Prefix: prefix()+":lin"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -265,7 +265,7 @@ type gateLoad struct {
 }
 
 func newGateLoad(ctx context.Context, e env) (*gateLoad, error) {
-	g, err := seckill.NewRedisGate(e.client, e.prefix+":sale", seckill.GateOptions{WaitReplicas: e.replicas})
+	g, err := seckill.NewRedisGate(e.client, seckill.GateOptions{WaitReplicas: e.replicas, Prefix: e.prefix+":sale"})
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +286,7 @@ func (w *gateLoad) step(ctx context.Context, rng *rand.Rand) {
 	case p < 70:
 		user := fmt.Sprintf("u%d", rng.IntN(400))
 		req := fmt.Sprintf("q%d", rng.Int64())
-		a, err := w.g.Admit(ctx, "flash", user, req, 1)
+		a, err := w.g.Admit(ctx, seckill.AdmitRequest{SaleID: "flash", UserID: user, RequestID: req, Quantity: 1})
 		if w.done(err) {
 			w.mu.Lock()
 			w.firsts[req], w.users[req] = a, user
@@ -307,7 +307,7 @@ func (w *gateLoad) step(ctx context.Context, rng *rand.Rand) {
 		if req == "" {
 			return
 		}
-		a, err := w.g.Admit(ctx, "flash", user, req, 1)
+		a, err := w.g.Admit(ctx, seckill.AdmitRequest{SaleID: "flash", UserID: user, RequestID: req, Quantity: 1})
 		// "Sold out" is an answer, not a remembered outcome: a replay of
 		// it may be admitted once stock returns. Every other outcome
 		// must come back as first given.
@@ -324,7 +324,7 @@ func (w *gateLoad) step(ctx context.Context, rng *rand.Rand) {
 		}
 		t := w.tickets[rng.IntN(len(w.tickets))]
 		w.mu.Unlock()
-		_, err := w.g.Pay(ctx, "flash", t)
+		_, err := w.g.Pay(ctx, seckill.TicketRef{SaleID: "flash", TicketID: t})
 		if w.done(ignore(err, seckill.ErrTicketExpired)) && err == nil {
 			w.mu.Lock()
 			w.paid[t] = true
@@ -345,7 +345,7 @@ func (w *gateLoad) check(ctx context.Context, durable bool) []string {
 	bad := append([]string(nil), w.broken...)
 	if durable {
 		for t := range w.paid {
-			if err := retry(ctx, func() error { _, err := w.g.Pay(ctx, "flash", t); return err }); err != nil {
+			if err := retry(ctx, func() error { _, err := w.g.Pay(ctx, seckill.TicketRef{SaleID: "flash", TicketID: t}); return err }); err != nil {
 				bad = append(bad, "acknowledged payment of "+t+" lost: "+err.Error())
 			}
 		}
@@ -547,7 +547,7 @@ func (w *couponLoad) check(ctx context.Context, _ bool) []string {
 type lockLoad struct {
 	tally
 	lk    *seckill.Locker
-	fence *seckill.RedisFence
+	fence *seckill.FencedStore
 
 	mu     sync.Mutex
 	writes []fencedWrite // accepted writes
@@ -563,7 +563,7 @@ func newLockLoad(_ context.Context, e env) (*lockLoad, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := seckill.NewRedisFence(e.client, seckill.FenceOptions{Prefix: e.prefix + ":fence"})
+	f, err := seckill.NewRedisFencedStore(e.client, seckill.FencedStoreOptions{Prefix: e.prefix + ":fence"})
 	if err != nil {
 		return nil, err
 	}
@@ -578,7 +578,7 @@ func (w *lockLoad) step(ctx context.Context, rng *rand.Rand) {
 		return
 	}
 	start := time.Now()
-	err = w.fence.Write(ctx, "stock-count", l.Token(), fmt.Sprint(rng.Int()))
+	err = w.fence.Write(ctx, seckill.FencedWrite{Resource: "stock-count", Token: l.Token(), Value: fmt.Sprint(rng.Int())})
 	end := time.Now()
 	if w.done(ignore(err, seckill.ErrStaleToken)) && err == nil {
 		w.mu.Lock()

@@ -81,9 +81,10 @@
 // a slow disk), and then two holders believe they hold the lock. Every
 // grant therefore carries a fencing token, larger than any earlier grant
 // of the same name; a resource that remembers the largest token it has
-// accepted refuses the stale holder's late write. Fence does that check
-// for in-process resources; RedisFence does the check and the write in one
-// Redis script.
+// accepted refuses the stale holder's late write. Fence is that check for
+// any resource of your own; a FencedStore keeps values behind it, in
+// memory (NewMemoryFencedStore) or in Redis (NewRedisFencedStore, the check
+// and the write in one script).
 //
 // In Redis, lock N is "<prefix>{N}:lock" (value "<owner>|<token>") and its
 // token counter "<prefix>{N}:fence", one hash tag per lock: the two share
@@ -102,6 +103,19 @@
 // nothing. Key K is "<prefix>{K}"; the Gate's per-buyer limit uses
 // "<prefix>{S:U}" for sale S and user U.
 //
-// Lockers and Limiters are safe for concurrent use; a Lock's methods are
-// too.
+// # The shape of the package
+//
+// Gate, Locker, Limiter and FencedStore are each one type over a small
+// backend: NewMemoryX(XOptions) keeps state in process (time from
+// XOptions.Now) and NewRedisX(client, XOptions) in Redis (keys under
+// XOptions.Prefix, time from the server). Calls that name several IDs
+// take a request struct (AdmitRequest, TicketRef, ConsumeRequest,
+// AckRequest, FencedWrite). Errors callers branch on share the module's
+// kinds: ErrUnknownSale and ErrUnknownTicket match ErrNotFound,
+// ErrSaleConflict and ErrRequestConflict match ErrIDConflict. Each options
+// struct takes an Observer, which receives an Observation of every call:
+// its op, ID, error and wall time, and for Admit the admission.
+//
+// Gates, Lockers, Limiters and FencedStores are safe for concurrent use; a
+// Lock's methods are too.
 package seckill

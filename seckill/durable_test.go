@@ -17,7 +17,7 @@ import (
 func TestWaitReplicas(t *testing.T) {
 	master, replica := redistest.Replicated(t)
 	ctx := context.Background()
-	g, err := seckill.NewRedisGate(master, redistest.Prefix(t, master), seckill.GateOptions{WaitReplicas: 1, WaitTimeout: 300 * time.Millisecond})
+	g, err := seckill.NewRedisGate(master, seckill.GateOptions{WaitReplicas: 1, WaitTimeout: 300 * time.Millisecond, Prefix: redistest.Prefix(t, master)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,15 +26,15 @@ func TestWaitReplicas(t *testing.T) {
 	if err := g.Open(ctx, seckill.Sale{ID: "s", SKU: "x", Units: 5, PerUserLimit: 1, Start: now.Add(-time.Minute), End: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if a, err := g.Admit(ctx, "s", "u1", "r1", 1); err != nil || a.Outcome != seckill.Admitted {
+	if a, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "s", UserID: "u1", RequestID: "r1", Quantity: 1}); err != nil || a.Outcome != seckill.Admitted {
 		t.Fatalf("Admit: %+v, %v", a, err)
 	}
 	reattach := redistest.Detach(t, master, replica)
-	if _, err := g.Admit(ctx, "s", "u2", "r2", 1); !errors.Is(err, seckill.ErrNotReplicated) {
+	if _, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "s", UserID: "u2", RequestID: "r2", Quantity: 1}); !errors.Is(err, seckill.ErrNotReplicated) {
 		t.Fatalf("Admit without a replica: %v, want ErrNotReplicated", err)
 	}
 	reattach()
-	if a, err := g.Admit(ctx, "s", "u2", "r2", 1); err != nil || a.Outcome != seckill.Admitted || !a.Replayed {
+	if a, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "s", UserID: "u2", RequestID: "r2", Quantity: 1}); err != nil || a.Outcome != seckill.Admitted || !a.Replayed {
 		t.Fatalf("replay once the replica is back: %+v, %v; want admitted, replayed", a, err)
 	}
 }

@@ -11,18 +11,26 @@ import (
 	"github.com/shopkit/shopkit/internal/keyspace"
 )
 
-// Gate errors.
+// Gate errors. ErrNotFound and ErrIDConflict are the kinds every package
+// of the module shares; the errors below them say which ID.
 var (
-	// ErrUnknownSale means no sale has the given ID.
-	ErrUnknownSale = errors.New("seckill: unknown sale")
+	// ErrNotFound is matched by ErrUnknownSale and ErrUnknownTicket.
+	ErrNotFound = errors.New("seckill: not found")
+	// ErrIDConflict is matched by ErrSaleConflict and ErrRequestConflict:
+	// an ID was used again for something different.
+	ErrIDConflict = errors.New("seckill: ID already used for something different")
+	// ErrUnknownSale means no sale has the given ID. It matches
+	// ErrNotFound.
+	ErrUnknownSale error = &kindError{"seckill: unknown sale", ErrNotFound}
 	// ErrSaleConflict means a sale ID was opened again with a different
-	// definition.
-	ErrSaleConflict = errors.New("seckill: sale ID already used for a different sale")
+	// definition. It matches ErrIDConflict.
+	ErrSaleConflict error = &kindError{"seckill: sale ID already used for a different sale", ErrIDConflict}
 	// ErrRequestConflict means a request ID was reused with different
-	// parameters.
-	ErrRequestConflict = errors.New("seckill: request ID already used for a different request")
-	// ErrUnknownTicket means no ticket has the given ID.
-	ErrUnknownTicket = errors.New("seckill: unknown ticket")
+	// parameters. It matches ErrIDConflict.
+	ErrRequestConflict error = &kindError{"seckill: request ID already used for a different request", ErrIDConflict}
+	// ErrUnknownTicket means no ticket has the given ID. It matches
+	// ErrNotFound.
+	ErrUnknownTicket error = &kindError{"seckill: unknown ticket", ErrNotFound}
 	// ErrTicketExpired means a ticket's payment deadline passed and its
 	// units went back to the sale.
 	ErrTicketExpired = errors.New("seckill: ticket expired")
@@ -32,6 +40,31 @@ var (
 	// Replay the same request (or pay the same ticket) to learn it.
 	ErrNotReplicated = errors.New("seckill: write not acknowledged by enough replicas; outcome unknown, replay the request")
 )
+
+// kindError is a sentinel that also matches a broader kind with errors.Is.
+type kindError struct {
+	msg  string
+	kind error
+}
+
+func (e *kindError) Error() string        { return e.msg }
+func (e *kindError) Is(target error) bool { return target == e.kind }
+
+// AdmitRequest asks for units of a sale.
+type AdmitRequest struct {
+	SaleID string
+	UserID string
+	// RequestID makes Admit idempotent.
+	RequestID string
+	// Quantity is how many units: > 0.
+	Quantity int64
+}
+
+// TicketRef names a ticket of a sale.
+type TicketRef struct {
+	SaleID   string
+	TicketID string
+}
 
 // Sale defines a flash sale.
 type Sale struct {
@@ -153,6 +186,7 @@ type Gate struct {
 	backend gateBackend
 	limiter *Limiter
 	limit   Limit
+	observe Observer
 
 	// soldOut maps the sales this gate believes sold out to when it stops
 	// believing it (unix ns): a map that is replaced, never changed, so
@@ -165,8 +199,15 @@ type Gate struct {
 }
 
 // GateOptions configure a Gate. The zero value means no rate limit and the
-// default sold-out recheck.
+// documented defaults.
 type GateOptions struct {
+	// Prefix starts every Redis key. Default "shopkit:sale". Redis only.
+	Prefix string
+	// Now is the Memory gate's clock. Default time.Now. A Redis gate
+	// uses the server's TIME.
+	Now func() time.Time
+	// Observer, if set, receives an Observation of every call.
+	Observer Observer
 	// Limiter, if set, limits each user's admission attempts to PerUser;
 	// refused attempts return RateLimited without touching the sale.
 	Limiter *Limiter
@@ -211,7 +252,7 @@ func retentionOf(opts GateOptions) time.Duration {
 const defaultSoldOutRecheck = time.Second
 
 func newGate(b gateBackend, opts GateOptions) *Gate {
-	g := &Gate{backend: b, limiter: opts.Limiter, limit: opts.PerUser, recheck: opts.SoldOutRecheck}
+	g := &Gate{backend: b, limiter: opts.Limiter, limit: opts.PerUser, recheck: opts.SoldOutRecheck, observe: opts.Observer}
 	if g.recheck <= 0 {
 		g.recheck = defaultSoldOutRecheck
 	}
@@ -255,6 +296,13 @@ func checkSale(s *Sale) error {
 // Open starts accepting a sale. Opening the same sale again is a no-op;
 // the same ID with another definition is ErrSaleConflict.
 func (g *Gate) Open(ctx context.Context, s Sale) error {
+	start := startTimer(g.observe)
+	err := g.open(ctx, s)
+	g.report(Observation{Op: OpOpen, ID: s.ID, Err: err, Took: since(start)})
+	return err
+}
+
+func (g *Gate) open(ctx context.Context, s Sale) error {
 	if err := checkSale(&s); err != nil {
 		return err
 	}
@@ -280,7 +328,14 @@ func (g *Gate) Open(ctx context.Context, s Sale) error {
 // running the admission: it only reads the request's record (a map lookup
 // in memory, one HGET in Redis), so a buyer whose first reply was lost
 // still gets the ticket it holds.
-func (g *Gate) Admit(ctx context.Context, saleID, userID, requestID string, qty int64) (Admission, error) {
+func (g *Gate) Admit(ctx context.Context, r AdmitRequest) (Admission, error) {
+	start := startTimer(g.observe)
+	a, err := g.admit(ctx, r.SaleID, r.UserID, r.RequestID, r.Quantity)
+	g.report(Observation{Op: OpAdmit, ID: r.RequestID, Err: err, Took: since(start), Replayed: a.Replayed, Admission: a})
+	return a, err
+}
+
+func (g *Gate) admit(ctx context.Context, saleID, userID, requestID string, qty int64) (Admission, error) {
 	for _, f := range [...]struct{ name, v string }{{"SaleID", saleID}, {"UserID", userID}, {"RequestID", requestID}} {
 		if rule := keyspace.CheckID(f.v); rule != "" {
 			return Admission{}, &InputError{Field: f.name, Rule: rule}
@@ -316,7 +371,7 @@ func (g *Gate) Admit(ctx context.Context, saleID, userID, requestID string, qty 
 	if a.Outcome == SoldOut && !a.Replayed {
 		// Sold out for this quantity; the fast path only takes over once
 		// nothing at all is left.
-		if st, err := g.Status(ctx, saleID); err == nil && st.Remaining == 0 {
+		if st, err := g.status(ctx, saleID); err == nil && st.Remaining == 0 {
 			g.markSoldOut(saleID, true)
 			g.backend.announce(ctx, saleID, true)
 		}
@@ -355,7 +410,14 @@ func inSale(a Admission, saleID string, b int) Admission {
 
 // Pay marks a ticket paid: its units are sold for good. Paying again is a
 // no-op; paying after the deadline is ErrTicketExpired.
-func (g *Gate) Pay(ctx context.Context, saleID, ticketID string) (Ticket, error) {
+func (g *Gate) Pay(ctx context.Context, r TicketRef) (Ticket, error) {
+	start := startTimer(g.observe)
+	t, err := g.pay(ctx, r.SaleID, r.TicketID)
+	g.report(Observation{Op: OpPay, ID: r.TicketID, Err: err, Took: since(start)})
+	return t, err
+}
+
+func (g *Gate) pay(ctx context.Context, saleID, ticketID string) (Ticket, error) {
 	if rule := keyspace.CheckID(saleID); rule != "" {
 		return Ticket{}, &InputError{Field: "SaleID", Rule: rule}
 	}
@@ -381,6 +443,13 @@ func (g *Gate) Pay(ctx context.Context, saleID, ticketID string) (Ticket, error)
 // call, leaving the rest to the next. Schedule it, e.g. every few seconds
 // during a sale.
 func (g *Gate) Sweep(ctx context.Context, saleID string) (int, error) {
+	start := startTimer(g.observe)
+	n, err := g.sweep(ctx, saleID)
+	g.report(Observation{Op: OpSweep, ID: saleID, Err: err, Took: since(start), Expired: n})
+	return n, err
+}
+
+func (g *Gate) sweep(ctx context.Context, saleID string) (int, error) {
 	if rule := keyspace.CheckID(saleID); rule != "" {
 		return 0, &InputError{Field: "SaleID", Rule: rule}
 	}
@@ -409,6 +478,13 @@ func (g *Gate) Sweep(ctx context.Context, saleID string) (int, error) {
 // high), so Remaining + Held + Paid ≤ Units, with equality whenever no
 // move is under way.
 func (g *Gate) Status(ctx context.Context, saleID string) (SaleStatus, error) {
+	start := startTimer(g.observe)
+	st, err := g.status(ctx, saleID)
+	g.report(Observation{Op: OpStatus, ID: saleID, Err: err, Took: since(start)})
+	return st, err
+}
+
+func (g *Gate) status(ctx context.Context, saleID string) (SaleStatus, error) {
 	if rule := keyspace.CheckID(saleID); rule != "" {
 		return SaleStatus{}, &InputError{Field: "SaleID", Rule: rule}
 	}

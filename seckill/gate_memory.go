@@ -7,9 +7,10 @@ import (
 	"time"
 )
 
-// NewMemoryGate returns a Gate whose sales live in this process. now is its
-// clock (nil for time.Now).
-func NewMemoryGate(now func() time.Time, opts GateOptions) *Gate {
+// NewMemoryGate returns a Gate whose sales live in this process; time comes
+// from opts.Now (default time.Now).
+func NewMemoryGate(opts GateOptions) *Gate {
+	now := opts.Now
 	if now == nil {
 		now = time.Now
 	}

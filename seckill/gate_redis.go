@@ -57,8 +57,9 @@ var _ GateRedisClient = redis.UniversalClient(nil)
 // and the order queue stream ":queue". Gates sharing a prefix tell each
 // other when a sale sells out or reopens over the channel
 // "<prefix>:events", so every instance's fast path stays right; Close
-// stops listening. Prefix defaults to "shopkit:sale".
-func NewRedisGate(client GateRedisClient, prefix string, opts GateOptions) (*Gate, error) {
+// stops listening. opts.Prefix defaults to "shopkit:sale".
+func NewRedisGate(client GateRedisClient, opts GateOptions) (*Gate, error) {
+	prefix := opts.Prefix
 	if prefix == "" {
 		prefix = "shopkit:sale"
 	}

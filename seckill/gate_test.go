@@ -18,12 +18,12 @@ import (
 func TestSoldOutSpreadsToOtherInstances(t *testing.T) {
 	client := redistest.Client(t)
 	prefix := redistest.Prefix(t, client)
-	a, err := seckill.NewRedisGate(client, prefix, seckill.GateOptions{})
+	a, err := seckill.NewRedisGate(client, seckill.GateOptions{Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	b, err := seckill.NewRedisGate(client, prefix, seckill.GateOptions{})
+	b, err := seckill.NewRedisGate(client, seckill.GateOptions{Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,17 +34,17 @@ func TestSoldOutSpreadsToOtherInstances(t *testing.T) {
 	if err := a.Open(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	if adm, _ := a.Admit(ctx, "spread", "u1", "r1", 1); adm.Outcome != seckill.Admitted {
+	if adm, _ := a.Admit(ctx, seckill.AdmitRequest{SaleID: "spread", UserID: "u1", RequestID: "r1", Quantity: 1}); adm.Outcome != seckill.Admitted {
 		t.Fatal(adm)
 	}
-	if adm, _ := a.Admit(ctx, "spread", "u2", "r2", 1); adm.Outcome != seckill.SoldOut {
+	if adm, _ := a.Admit(ctx, seckill.AdmitRequest{SaleID: "spread", UserID: "u2", RequestID: "r2", Quantity: 1}); adm.Outcome != seckill.SoldOut {
 		t.Fatal(adm)
 	}
 	// b learns it without asking Redis: its answer is sold out even for a
 	// request that would otherwise be an error (an unknown user format is
 	// not checked on the fast path).
 	waitFor(t, func() bool {
-		adm, err := b.Admit(ctx, "spread", "u3", "r3", 1)
+		adm, err := b.Admit(ctx, seckill.AdmitRequest{SaleID: "spread", UserID: "u3", RequestID: "r3", Quantity: 1})
 		return err == nil && adm.Outcome == seckill.SoldOut && !adm.Replayed
 	})
 	time.Sleep(100 * time.Millisecond)
@@ -52,7 +52,7 @@ func TestSoldOutSpreadsToOtherInstances(t *testing.T) {
 		t.Fatalf("Sweep = %d, %v", n, err)
 	}
 	waitFor(t, func() bool {
-		adm, err := b.Admit(ctx, "spread", "u4", fmt.Sprintf("r4-%d", time.Now().UnixNano()), 1)
+		adm, err := b.Admit(ctx, seckill.AdmitRequest{SaleID: "spread", UserID: "u4", RequestID: fmt.Sprintf("r4-%d", time.Now().UnixNano()), Quantity: 1})
 		return err == nil && adm.Outcome == seckill.Admitted
 	})
 }
@@ -75,7 +75,7 @@ func TestGateRedisRestart(t *testing.T) {
 	// No retries, so each call during the outage fails fast.
 	client := redis.NewClient(&redis.Options{Addr: m.Addr(), MaxRetries: -1})
 	defer client.Close()
-	g, err := seckill.NewRedisGate(client, "restart", seckill.GateOptions{})
+	g, err := seckill.NewRedisGate(client, seckill.GateOptions{Prefix: "restart"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestGateRedisRestart(t *testing.T) {
 			waitReachable(t, client)
 		}
 		user := fmt.Sprintf("u%d", i)
-		if _, err := g.Admit(ctx, "s", user, user, 1); err != nil {
+		if _, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "s", UserID: user, RequestID: user, Quantity: 1}); err != nil {
 			failures++
 		}
 	}
@@ -136,7 +136,7 @@ func (f *fixedSource) Allocate(_ context.Context, saleID, _ string, units int64)
 }
 
 func TestOpenFrom(t *testing.T) {
-	g := seckill.NewMemoryGate(nil, seckill.GateOptions{})
+	g := seckill.NewMemoryGate(seckill.GateOptions{})
 	src := &fixedSource{stock: 60, given: map[string]int64{}}
 	now := time.Now()
 	s := seckill.Sale{ID: "warm", SKU: "x", Units: 100, Start: now.Add(-time.Minute), End: now.Add(time.Hour), PerUserLimit: 1}

@@ -34,7 +34,7 @@ func TestKeysInjective(t *testing.T) {
 			return []string{l, f}
 		}},
 		keyspacetest.Builder{Name: "fence", Arity: 1, Keys: func(p string, ids []string) []string {
-			return []string{(&RedisFence{prefix: p}).Key(ids[0])}
+			return (&redisFenced{prefix: p}).keys(ids[0])
 		}},
 	)
 }
@@ -45,12 +45,12 @@ func TestTenantsDoNotShareSales(t *testing.T) {
 	client := redistest.Client(t)
 	base := redistest.Prefix(t, client)
 	ctx := context.Background()
-	a, err := NewRedisGate(client, base, GateOptions{})
+	a, err := NewRedisGate(client, GateOptions{Prefix: base})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	b, err := NewRedisGate(client, base+":S", GateOptions{})
+	b, err := NewRedisGate(client, GateOptions{Prefix: base + ":S"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestTenantsDoNotShareSales(t *testing.T) {
 	// bucket 1 of sale S.
 	for i := range 4 {
 		u := "u" + strconv.Itoa(i)
-		if _, err := b.Admit(ctx, "1", u, u, 1); err != ErrUnknownSale {
+		if _, err := b.Admit(ctx, AdmitRequest{SaleID: "1", UserID: u, RequestID: u, Quantity: 1}); err != ErrUnknownSale {
 			t.Fatalf("tenant b admitted to a sale it never opened: err = %v, want ErrUnknownSale", err)
 		}
 	}

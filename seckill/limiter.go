@@ -102,6 +102,7 @@ type limiterBackend interface {
 // is safe for concurrent use.
 type Limiter struct {
 	backend limiterBackend
+	observe Observer
 }
 
 // Allow admits one event for key under l.
@@ -111,10 +112,16 @@ func (r *Limiter) Allow(ctx context.Context, key string, l Limit) (RateResult, e
 
 // AllowN admits n events for key under l, all or none.
 func (r *Limiter) AllowN(ctx context.Context, key string, l Limit, n int) (RateResult, error) {
-	if err := checkLimit(key, &l, n); err != nil {
-		return RateResult{}, err
+	start := startTimer(r.observe)
+	var res RateResult
+	err := checkLimit(key, &l, n)
+	if err == nil {
+		res, err = r.backend.allowN(ctx, key, l, n)
 	}
-	return r.backend.allowN(ctx, key, l, n)
+	if r.observe != nil {
+		r.observe(Observation{Op: OpAllow, ID: key, Err: err, Took: since(start), Allowed: res.Allowed})
+	}
+	return res, err
 }
 
 // allowPair admits one event for the pair of IDs (a, b), each already
@@ -140,7 +147,7 @@ func NewMemoryLimiter(opts LimiterOptions) *Limiter {
 	if now == nil {
 		now = time.Now
 	}
-	return &Limiter{backend: &memoryLimits{now: now, tats: map[string]float64{}}}
+	return &Limiter{backend: &memoryLimits{now: now, tats: map[string]float64{}}, observe: opts.Observer}
 }
 
 type memoryLimits struct {

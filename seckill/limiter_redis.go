@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/shopkit/shopkit/internal/keyspace"
 	"github.com/shopkit/shopkit/internal/opscript"
 )
@@ -33,13 +34,25 @@ type LimiterOptions struct {
 	WaitReplicas int
 	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
 	WaitTimeout time.Duration
+	// Observer, if set, receives an Observation of every Allow and
+	// AllowN.
+	Observer Observer
 }
+
+// LimiterRedisClient is the part of go-redis the Redis limiter uses.
+// *redis.Client, *redis.ClusterClient, *redis.Ring and the failover clients
+// implement it.
+type LimiterRedisClient interface {
+	scriptClient
+}
+
+var _ LimiterRedisClient = redis.UniversalClient(nil)
 
 // NewRedisLimiter returns a Limiter whose state lives in Redis, one key per
 // limited key, "<prefix>{K}", each its own hash tag so keys spread over a
 // Cluster; a key expires once its burst is full again. opts.Now does not
 // apply.
-func NewRedisLimiter(client RedisClient, opts LimiterOptions) (*Limiter, error) {
+func NewRedisLimiter(client LimiterRedisClient, opts LimiterOptions) (*Limiter, error) {
 	if opts.Prefix == "" {
 		opts.Prefix = "shopkit:rate"
 	}
@@ -50,7 +63,7 @@ func NewRedisLimiter(client RedisClient, opts LimiterOptions) (*Limiter, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &Limiter{backend: &redisLimits{runner: run, prefix: opts.Prefix}}, nil
+	return &Limiter{backend: &redisLimits{runner: run, prefix: opts.Prefix}, observe: opts.Observer}, nil
 }
 
 type redisLimits struct {

@@ -58,9 +58,10 @@ type lockBackend interface {
 // lock name carries a token larger than any earlier grant of that name, so
 // a resource that remembers the largest token it has seen can refuse a
 // write from a holder whose lease already passed to someone else (see
-// Fence and RedisFence). A Locker is safe for concurrent use.
+// Fence and FencedStore). A Locker is safe for concurrent use.
 type Locker struct {
 	backend lockBackend
+	observe Observer
 }
 
 // RetryStrategy says how long to wait before the next attempt to obtain a
@@ -137,6 +138,15 @@ func checkLock(name string, ttl time.Duration) error {
 // says, bounded by ctx; it returns ErrNotObtained when the strategy gives
 // up and the context's error, wrapped, when ctx ends first.
 func (lk *Locker) Obtain(ctx context.Context, name string, ttl time.Duration, opts ObtainOptions) (*Lock, error) {
+	start := startTimer(lk.observe)
+	l, err := lk.obtain(ctx, name, ttl, opts)
+	if lk.observe != nil {
+		lk.observe(Observation{Op: OpObtain, ID: name, Err: err, Took: since(start)})
+	}
+	return l, err
+}
+
+func (lk *Locker) obtain(ctx context.Context, name string, ttl time.Duration, opts ObtainOptions) (*Lock, error) {
 	if err := checkLock(name, ttl); err != nil {
 		return nil, err
 	}
@@ -194,14 +204,15 @@ func (l *Lock) Refresh(ctx context.Context, ttl time.Duration) (int64, error) {
 
 // Release frees the lock. ErrNotHeld means it had already been lost.
 func (l *Lock) Release(ctx context.Context) error {
+	start := startTimer(l.locker.observe)
 	ok, err := l.locker.backend.release(ctx, l.name, l.owner)
-	if err != nil {
-		return err
+	if err == nil && !ok {
+		err = ErrNotHeld
 	}
-	if !ok {
-		return ErrNotHeld
+	if l.locker.observe != nil {
+		l.locker.observe(Observation{Op: OpRelease, ID: l.name, Err: err, Took: since(start)})
 	}
-	return nil
+	return err
 }
 
 // TTL returns the time left on the lease, or ErrNotHeld.

@@ -14,7 +14,7 @@ func NewMemoryLocker(opts LockerOptions) *Locker {
 	if now == nil {
 		now = time.Now
 	}
-	return &Locker{backend: &memoryLocks{now: now, locks: map[string]*memGrant{}, fences: map[string]int64{}}}
+	return &Locker{backend: &memoryLocks{now: now, locks: map[string]*memGrant{}, fences: map[string]int64{}}, observe: opts.Observer}
 }
 
 type memoryLocks struct {

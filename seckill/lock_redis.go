@@ -12,15 +12,21 @@ import (
 	"github.com/shopkit/shopkit/internal/opscript"
 )
 
-// RedisClient is the part of go-redis the Redis backends use.
-// *redis.Client, *redis.ClusterClient, *redis.Ring and the failover clients
-// implement it.
-type RedisClient interface {
+// scriptClient is what every Redis backend of the package needs: scripts,
+// and pipelines for waiting on replicas.
+type scriptClient interface {
 	redis.Scripter
 	Pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
 }
 
-var _ RedisClient = redis.UniversalClient(nil)
+// LockerRedisClient is the part of go-redis the Redis locker uses.
+// *redis.Client, *redis.ClusterClient, *redis.Ring and the failover clients
+// implement it.
+type LockerRedisClient interface {
+	scriptClient
+}
+
+var _ LockerRedisClient = redis.UniversalClient(nil)
 
 var (
 	//go:embed lua/obtain.lua
@@ -57,6 +63,9 @@ type LockerOptions struct {
 	WaitReplicas int
 	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
 	WaitTimeout time.Duration
+	// Observer, if set, receives an Observation of every Obtain and
+	// Release.
+	Observer Observer
 }
 
 // NewRedisLocker returns a Locker whose locks live in Redis; opts.Now does
@@ -65,7 +74,7 @@ type LockerOptions struct {
 // life of the name so that tokens never go backwards: one hash tag per
 // lock, so lock and fence share a slot and different locks spread over a
 // Cluster.
-func NewRedisLocker(client RedisClient, opts LockerOptions) (*Locker, error) {
+func NewRedisLocker(client LockerRedisClient, opts LockerOptions) (*Locker, error) {
 	if opts.Prefix == "" {
 		opts.Prefix = "shopkit:lock"
 	}
@@ -76,7 +85,7 @@ func NewRedisLocker(client RedisClient, opts LockerOptions) (*Locker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Locker{backend: &redisLocks{runner: run, prefix: opts.Prefix}}, nil
+	return &Locker{backend: &redisLocks{runner: run, prefix: opts.Prefix}, observe: opts.Observer}, nil
 }
 
 type redisLocks struct {

@@ -68,7 +68,7 @@ func testFailedMove(t *testing.T, hook *failOnce) {
 	client.AddHook(hook)
 	defer client.Close()
 	ctx := context.Background()
-	g, err := NewRedisGate(client, redistest.Prefix(t, base), GateOptions{})
+	g, err := NewRedisGate(client, GateOptions{Prefix: redistest.Prefix(t, base)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func testFailedMove(t *testing.T, hook *failOnce) {
 		}
 	}
 	for _, u := range users {
-		if a, err := g.Admit(ctx, "s", u, u, 1); err != nil || a.Outcome != Admitted {
+		if a, err := g.Admit(ctx, AdmitRequest{SaleID: "s", UserID: u, RequestID: u, Quantity: 1}); err != nil || a.Outcome != Admitted {
 			t.Fatalf("Admit(%s) = %+v, %v; want admitted", u, a, err)
 		}
 	}

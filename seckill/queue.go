@@ -9,6 +9,25 @@ import (
 	"github.com/shopkit/shopkit/internal/keyspace"
 )
 
+// ConsumeRequest asks for tickets from a sale's order queue.
+type ConsumeRequest struct {
+	SaleID   string
+	Group    string // the consumer group; created on first use
+	Consumer string // this consumer, unique in its group
+	// Count is the most tickets to return: > 0.
+	Count int
+	// MinIdle is how long a ticket delivered to another consumer of the
+	// group goes unacknowledged before it is reclaimed: > 0.
+	MinIdle time.Duration
+}
+
+// AckRequest acknowledges processed tickets of a sale's order queue.
+type AckRequest struct {
+	SaleID     string
+	Group      string
+	MessageIDs []string // QueuedTicket.MessageID of each
+}
+
 // QueuedTicket is an admitted ticket read from a sale's order queue.
 type QueuedTicket struct {
 	// MessageID identifies the delivery; pass it to Ack once the order is
@@ -17,14 +36,21 @@ type QueuedTicket struct {
 	Ticket    Ticket
 }
 
-// Consume reads up to count tickets from the sale's order queue for a
-// consumer of group, in admission order. Tickets delivered to another
-// consumer of the group more than minIdle ago and never acknowledged (its
-// process died, say) are reclaimed first, so no ticket is lost; every
+// Consume reads up to r.Count tickets from the sale's order queue for a
+// consumer of a group, in admission order. Tickets delivered to another
+// consumer of the group more than r.MinIdle ago and never acknowledged
+// (its process died, say) are reclaimed first, so no ticket is lost; every
 // ticket is delivered to each group at least once. It does not block: poll
 // it, or wait between empty reads. Groups are created on first use and
 // start at the beginning of the queue.
-func (g *Gate) Consume(ctx context.Context, saleID, group, consumer string, count int, minIdle time.Duration) ([]QueuedTicket, error) {
+func (g *Gate) Consume(ctx context.Context, r ConsumeRequest) ([]QueuedTicket, error) {
+	start := startTimer(g.observe)
+	out, err := g.consume(ctx, r.SaleID, r.Group, r.Consumer, r.Count, r.MinIdle)
+	g.report(Observation{Op: OpConsume, ID: r.SaleID, Err: err, Took: since(start)})
+	return out, err
+}
+
+func (g *Gate) consume(ctx context.Context, saleID, group, consumer string, count int, minIdle time.Duration) ([]QueuedTicket, error) {
 	for _, f := range [...]struct{ name, v string }{{"SaleID", saleID}, {"Group", group}, {"Consumer", consumer}} {
 		if rule := keyspace.CheckID(f.v); rule != "" {
 			return nil, &InputError{Field: f.name, Rule: rule}
@@ -66,8 +92,15 @@ func messageID(b int, id string) string {
 }
 
 // Ack acknowledges processed tickets so they are never redelivered to
-// group.
-func (g *Gate) Ack(ctx context.Context, saleID, group string, messageIDs ...string) error {
+// their group.
+func (g *Gate) Ack(ctx context.Context, r AckRequest) error {
+	start := startTimer(g.observe)
+	err := g.ack(ctx, r.SaleID, r.Group, r.MessageIDs)
+	g.report(Observation{Op: OpAck, ID: r.SaleID, Err: err, Took: since(start)})
+	return err
+}
+
+func (g *Gate) ack(ctx context.Context, saleID, group string, messageIDs []string) error {
 	if rule := keyspace.CheckID(saleID); rule != "" {
 		return &InputError{Field: "SaleID", Rule: rule}
 	}

@@ -20,7 +20,7 @@ func TestRedisSaleKeysExpire(t *testing.T) {
 	client := redistest.Client(t)
 	prefix := redistest.Prefix(t, client)
 	ctx := context.Background()
-	g, err := seckill.NewRedisGate(client, prefix, seckill.GateOptions{Retention: time.Hour})
+	g, err := seckill.NewRedisGate(client, seckill.GateOptions{Retention: time.Hour, Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestRedisSaleKeysExpire(t *testing.T) {
 	}
 	var tickets []seckill.Ticket
 	for _, u := range []string{"a", "b", "c", "d", "e"} {
-		a, err := g.Admit(ctx, "s", u, u, 1)
+		a, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "s", UserID: u, RequestID: u, Quantity: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -40,14 +40,14 @@ func TestRedisSaleKeysExpire(t *testing.T) {
 			tickets = append(tickets, a.Ticket)
 		}
 	}
-	if _, err := g.Pay(ctx, "s", tickets[0].ID); err != nil {
+	if _, err := g.Pay(ctx, seckill.TicketRef{SaleID: "s", TicketID: tickets[0].ID}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(100 * time.Millisecond)
 	if _, err := g.Sweep(ctx, "s"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := g.Consume(ctx, "s", "orders", "c1", 10, time.Minute); err != nil {
+	if _, err := g.Consume(ctx, seckill.ConsumeRequest{SaleID: "s", Group: "orders", Consumer: "c1", Count: 10, MinIdle: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	if keys := redistest.KeysWithoutTTL(t, client, prefix); len(keys) > 0 {
@@ -64,7 +64,7 @@ func TestRedisSaleKeysExpire(t *testing.T) {
 func TestMemorySalesForgotten(t *testing.T) {
 	ctx := context.Background()
 	now := time.Unix(1_800_000_000, 0)
-	g := seckill.NewMemoryGate(func() time.Time { return now }, seckill.GateOptions{Retention: time.Hour})
+	g := seckill.NewMemoryGate(seckill.GateOptions{Retention: time.Hour, Now: func() time.Time { return now }})
 	defer g.Close()
 	s := seckill.Sale{ID: "s", SKU: "x", Units: 4, PerUserLimit: 1, Start: now.Add(-time.Minute), End: now.Add(time.Hour), PayWithin: time.Minute}
 	if err := g.Open(ctx, s); err != nil {

@@ -1,8 +1,6 @@
 package seckill_test
 
 import (
-	"context"
-	"sync"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -12,33 +10,15 @@ import (
 	"github.com/shopkit/shopkit/seckill/seckilltest"
 )
 
-// fencedMap is an in-process resource guarded by seckill.Fence.
-type fencedMap struct {
-	fence  seckill.Fence
-	mu     sync.Mutex
-	values map[string]string
-}
-
-func (m *fencedMap) Write(_ context.Context, resource string, token int64, value string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.fence.Admit(resource, token); err != nil {
-		return err
-	}
-	if m.values == nil {
-		m.values = map[string]string{}
-	}
-	m.values[resource] = value
-	return nil
-}
-
 func TestMemory(t *testing.T) {
 	seckilltest.Run(t, seckilltest.Harness{
 		NewLocker:  func(t *testing.T) *seckill.Locker { return seckill.NewMemoryLocker(seckill.LockerOptions{}) },
 		NewLimiter: func(t *testing.T) *seckill.Limiter { return seckill.NewMemoryLimiter(seckill.LimiterOptions{}) },
-		NewFenced:  func(t *testing.T) seckilltest.FencedWriter { return &fencedMap{} },
+		NewFenced: func(t *testing.T) *seckill.FencedStore {
+			return seckill.NewMemoryFencedStore(seckill.FencedStoreOptions{})
+		},
 		NewGate: func(t *testing.T, opts seckill.GateOptions) *seckill.Gate {
-			g := seckill.NewMemoryGate(nil, opts)
+			g := seckill.NewMemoryGate(opts)
 			t.Cleanup(func() { _ = g.Close() })
 			return g
 		},
@@ -61,15 +41,16 @@ func redisHarness(client redis.UniversalClient) seckilltest.Harness {
 			}
 			return l
 		},
-		NewFenced: func(t *testing.T) seckilltest.FencedWriter {
-			f, err := seckill.NewRedisFence(client, seckill.FenceOptions{Prefix: redistest.Prefix(t, client)})
+		NewFenced: func(t *testing.T) *seckill.FencedStore {
+			f, err := seckill.NewRedisFencedStore(client, seckill.FencedStoreOptions{Prefix: redistest.Prefix(t, client)})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return f
 		},
 		NewGate: func(t *testing.T, opts seckill.GateOptions) *seckill.Gate {
-			g, err := seckill.NewRedisGate(client, redistest.Prefix(t, client), opts)
+			opts.Prefix = redistest.Prefix(t, client)
+			g, err := seckill.NewRedisGate(client, opts)
 			if err != nil {
 				t.Fatal(err)
 			}

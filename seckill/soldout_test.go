@@ -19,7 +19,7 @@ func TestMissedReopenRecovers(t *testing.T) {
 	client := redistest.Client(t)
 	prefix := redistest.Prefix(t, client)
 	ctx := context.Background()
-	b, err := NewRedisGate(client, prefix, GateOptions{})
+	b, err := NewRedisGate(client, GateOptions{Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,10 +36,10 @@ func TestMissedReopenRecovers(t *testing.T) {
 	if err := b.Open(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	if adm, err := b.Admit(ctx, "s", "u1", "r1", 1); err != nil || adm.Outcome != Admitted {
+	if adm, err := b.Admit(ctx, AdmitRequest{SaleID: "s", UserID: "u1", RequestID: "r1", Quantity: 1}); err != nil || adm.Outcome != Admitted {
 		t.Fatalf("first buyer: %+v, %v", adm, err)
 	}
-	if adm, err := b.Admit(ctx, "s", "u2", "r2", 1); err != nil || adm.Outcome != SoldOut {
+	if adm, err := b.Admit(ctx, AdmitRequest{SaleID: "s", UserID: "u2", RequestID: "r2", Quantity: 1}); err != nil || adm.Outcome != SoldOut {
 		t.Fatalf("second buyer: %+v, %v; want sold out", adm, err)
 	}
 	time.Sleep(100 * time.Millisecond)
@@ -48,7 +48,7 @@ func TestMissedReopenRecovers(t *testing.T) {
 	}
 	start := time.Now()
 	for {
-		adm, err := b.Admit(ctx, "s", "u3", "r3", 1)
+		adm, err := b.Admit(ctx, AdmitRequest{SaleID: "s", UserID: "u3", RequestID: "r3", Quantity: 1})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -134,7 +134,7 @@ func shop(ctx context.Context, g *seckill.Gate, saleID string, i int, rng *rand.
 	}
 	for _, rq := range requests {
 		begin := time.Now()
-		a, err := g.Admit(ctx, saleID, user, rq.id, rq.qty)
+		a, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: saleID, UserID: user, RequestID: rq.id, Quantity: rq.qty})
 		took := time.Since(begin)
 		t.mu.Lock()
 		t.latencies = append(t.latencies, took)
@@ -245,7 +245,7 @@ func open(redisAddr, clusterAddrs string, embedded bool) (*seckill.Gate, string,
 		name = "redis on embedded miniredis"
 	default:
 		opts.Limiter = seckill.NewMemoryLimiter(seckill.LimiterOptions{})
-		g := seckill.NewMemoryGate(nil, opts)
+		g := seckill.NewMemoryGate(opts)
 		return g, "memory", func() { _ = g.Close() }, nil
 	}
 	prefix := fmt.Sprintf("example:flashsale:%d", os.Getpid())
@@ -254,7 +254,8 @@ func open(redisAddr, clusterAddrs string, embedded bool) (*seckill.Gate, string,
 		return nil, "", nil, err
 	}
 	opts.Limiter = limiter
-	g, err := seckill.NewRedisGate(client, prefix, opts)
+	opts.Prefix = prefix
+	g, err := seckill.NewRedisGate(client, opts)
 	if err != nil {
 		return nil, "", nil, err
 	}

@@ -50,7 +50,7 @@ func (s *shop) openFlashSale(ctx context.Context) (seckill.Sale, error) {
 
 // admit is one buyer's try for the sale: the gate decides atomically.
 func (s *shop) admit(ctx context.Context, user, variant, requestID string) (seckill.Admission, error) {
-	a, err := s.st.gate.Admit(ctx, flashSaleID, user, requestID, 1)
+	a, err := s.st.gate.Admit(ctx, seckill.AdmitRequest{SaleID: flashSaleID, UserID: user, RequestID: requestID, Quantity: 1})
 	if err == nil && a.Outcome == seckill.Admitted && !a.Replayed {
 		s.track(ctx, "admit-"+a.Ticket.ID, user, variant, funnel.DefaultOrderEvent, flashPrice, "flash-"+a.Ticket.ID)
 	}
@@ -81,7 +81,7 @@ func (s *shop) payFlash(ctx context.Context, o *order) error {
 	if o.State != stateAwaitingPayment {
 		return errNotPayable(o.State)
 	}
-	if _, err := s.st.gate.Pay(ctx, flashSaleID, o.FlashTicket); err != nil {
+	if _, err := s.st.gate.Pay(ctx, seckill.TicketRef{SaleID: flashSaleID, TicketID: o.FlashTicket}); err != nil {
 		if errors.Is(err, seckill.ErrTicketExpired) {
 			o.State = stateExpired
 			return errNotPayable(o.State)
@@ -102,7 +102,7 @@ func (s *shop) payFlash(ctx context.Context, o *order) error {
 // orders awaiting payment; a ticket is acknowledged once its order exists,
 // so a crash in between redelivers it (and the order is created once).
 func (s *shop) consumeTickets(ctx context.Context) error {
-	tickets, err := s.st.gate.Consume(ctx, flashSaleID, "orders", "shop", 100, time.Minute)
+	tickets, err := s.st.gate.Consume(ctx, seckill.ConsumeRequest{SaleID: flashSaleID, Group: "orders", Consumer: "shop", Count: 100, MinIdle: time.Minute})
 	if err != nil {
 		return err
 	}
@@ -118,5 +118,5 @@ func (s *shop) consumeTickets(ctx context.Context) error {
 	if len(acks) == 0 {
 		return nil
 	}
-	return s.st.gate.Ack(ctx, flashSaleID, "orders", acks...)
+	return s.st.gate.Ack(ctx, seckill.AckRequest{SaleID: flashSaleID, Group: "orders", MessageIDs: acks})
 }

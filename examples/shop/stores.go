@@ -49,7 +49,7 @@ func openMemory() *stores {
 	limiter := seckill.NewMemoryLimiter(seckill.LimiterOptions{})
 	stock := inventory.NewMemory(inventory.Options{SweepInterval: reservationSweep})
 	ledger := payout.NewMemoryLedger(payout.LedgerOptions{})
-	gate := seckill.NewMemoryGate(nil, seckill.GateOptions{Limiter: limiter, PerUser: perUserBuy})
+	gate := seckill.NewMemoryGate(seckill.GateOptions{Limiter: limiter, PerUser: perUserBuy})
 	return &stores{
 		stock: stock, coupons: pricing.NewMemoryRedemptions(pricing.RedemptionsOptions{}), ledger: ledger,
 		merges: logistics.NewMemoryMerge(logistics.MergeOptions{}), limiter: limiter, gate: gate,
@@ -95,7 +95,7 @@ func openRedis(client redis.UniversalClient, prefix string) (*stores, error) {
 	if s.limiter, err = seckill.NewRedisLimiter(client, seckill.LimiterOptions{Prefix: p("ratelimit")}); err != nil {
 		return fail("rate limiter", err)
 	}
-	gate, err := seckill.NewRedisGate(client, p("sale"), seckill.GateOptions{Limiter: s.limiter, PerUser: perUserBuy})
+	gate, err := seckill.NewRedisGate(client, seckill.GateOptions{Limiter: s.limiter, PerUser: perUserBuy, Prefix: p("sale")})
 	if err != nil {
 		return fail("sale gate", err)
 	}

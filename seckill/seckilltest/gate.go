@@ -71,7 +71,7 @@ func testAdmitPay(t *testing.T, h Harness) {
 	if err := g.Open(ctx, other); !errors.Is(err, seckill.ErrSaleConflict) {
 		t.Fatalf("reopening with other units: err = %v", err)
 	}
-	a, err := g.Admit(ctx, "s1", "alice", "r1", 2)
+	a, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "s1", UserID: "alice", RequestID: "r1", Quantity: 2})
 	if err != nil || a.Outcome != seckill.Admitted || a.Ticket.ID == "" || a.Ticket.Quantity != 2 || a.Ticket.UserID != "alice" {
 		t.Fatalf("Admit = %+v, %v", a, err)
 	}
@@ -80,15 +80,15 @@ func testAdmitPay(t *testing.T, h Harness) {
 	}
 	wantBooks(t, g, "s1", 8, 2, 0)
 	for i := 0; i < 2; i++ { // paying again is a no-op
-		if _, err := g.Pay(ctx, "s1", a.Ticket.ID); err != nil {
+		if _, err := g.Pay(ctx, seckill.TicketRef{SaleID: "s1", TicketID: a.Ticket.ID}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	wantBooks(t, g, "s1", 8, 0, 2)
-	if _, err := g.Pay(ctx, "s1", "t999"); !errors.Is(err, seckill.ErrUnknownTicket) {
+	if _, err := g.Pay(ctx, seckill.TicketRef{SaleID: "s1", TicketID: "t999"}); !errors.Is(err, seckill.ErrUnknownTicket) {
 		t.Fatalf("unknown ticket: err = %v", err)
 	}
-	if _, err := g.Admit(ctx, "nope", "alice", "r2", 1); !errors.Is(err, seckill.ErrUnknownSale) {
+	if _, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "nope", UserID: "alice", RequestID: "r2", Quantity: 1}); !errors.Is(err, seckill.ErrUnknownSale) {
 		t.Fatalf("unknown sale: err = %v", err)
 	}
 }
@@ -108,7 +108,7 @@ func testThousandBuyers(t *testing.T, h Harness) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			user := fmt.Sprintf("buyer-%d", i)
-			a, err := g.Admit(ctx, "hot", user, user+"-req", 1)
+			a, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "hot", UserID: user, RequestID: user + "-req", Quantity: 1})
 			if err != nil {
 				t.Error(err)
 				return
@@ -128,7 +128,7 @@ func testThousandBuyers(t *testing.T, h Harness) {
 		t.Fatalf("admitted %d, sold out %d; want exactly 100 and 900", admitted.Load(), soldOut.Load())
 	}
 	wantBooks(t, g, "hot", 0, 100, 0)
-	if a, _ := g.Admit(ctx, "hot", "late", "late-req", 1); a.Outcome != seckill.SoldOut {
+	if a, _ := g.Admit(ctx, seckill.AdmitRequest{SaleID: "hot", UserID: "late", RequestID: "late-req", Quantity: 1}); a.Outcome != seckill.SoldOut {
 		t.Fatalf("after sell-out: %v", a.Outcome)
 	}
 }
@@ -142,7 +142,7 @@ func testUserLimit(t *testing.T, h Harness) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			a, err := g.Admit(ctx, "lim", "greedy", fmt.Sprintf("req-%d", i), 1)
+			a, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "lim", UserID: "greedy", RequestID: fmt.Sprintf("req-%d", i), Quantity: 1})
 			if err != nil {
 				t.Error(err)
 				return
@@ -158,7 +158,7 @@ func testUserLimit(t *testing.T, h Harness) {
 	if admitted.Load() != 3 {
 		t.Fatalf("one user admitted %d times, limit 3", admitted.Load())
 	}
-	if a, _ := g.Admit(ctx, "lim", "greedy", "big", 2); a.Outcome != seckill.LimitReached {
+	if a, _ := g.Admit(ctx, seckill.AdmitRequest{SaleID: "lim", UserID: "greedy", RequestID: "big", Quantity: 2}); a.Outcome != seckill.LimitReached {
 		t.Fatalf("over the limit in one request: %v", a.Outcome)
 	}
 	wantBooks(t, g, "lim", 97, 3, 0)
@@ -167,17 +167,17 @@ func testUserLimit(t *testing.T, h Harness) {
 func testGateReplay(t *testing.T, h Harness) {
 	g := h.NewGate(t, seckill.GateOptions{})
 	openSale(t, g, sale("rp", 10, 5))
-	first, err := g.Admit(ctx, "rp", "bob", "req-1", 2)
+	first, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "rp", UserID: "bob", RequestID: "req-1", Quantity: 2})
 	if err != nil || first.Outcome != seckill.Admitted {
 		t.Fatal(first, err)
 	}
 	for i := 0; i < 5; i++ {
-		again, err := g.Admit(ctx, "rp", "bob", "req-1", 2)
+		again, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "rp", UserID: "bob", RequestID: "req-1", Quantity: 2})
 		if err != nil || !again.Replayed || again.Ticket.ID != first.Ticket.ID || !again.Ticket.Deadline.Equal(first.Ticket.Deadline) {
 			t.Fatalf("replay %d = %+v, %v; want %+v", i, again, err, first)
 		}
 	}
-	if _, err := g.Admit(ctx, "rp", "bob", "req-1", 3); !errors.Is(err, seckill.ErrRequestConflict) {
+	if _, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "rp", UserID: "bob", RequestID: "req-1", Quantity: 3}); !errors.Is(err, seckill.ErrRequestConflict) {
 		t.Fatalf("same request, other quantity: err = %v", err)
 	}
 	wantBooks(t, g, "rp", 8, 2, 0)
@@ -190,10 +190,10 @@ func testWindow(t *testing.T, h Harness) {
 	late := seckill.Sale{ID: "late", SKU: "x", Units: 5, Start: now.Add(-2 * time.Hour), End: now.Add(-time.Hour), PerUserLimit: 1}
 	openSale(t, g, early)
 	openSale(t, g, late)
-	if a, _ := g.Admit(ctx, "early", "u", "r", 1); a.Outcome != seckill.NotStarted {
+	if a, _ := g.Admit(ctx, seckill.AdmitRequest{SaleID: "early", UserID: "u", RequestID: "r", Quantity: 1}); a.Outcome != seckill.NotStarted {
 		t.Fatalf("before start: %v", a.Outcome)
 	}
-	if a, _ := g.Admit(ctx, "late", "u", "r", 1); a.Outcome != seckill.Ended {
+	if a, _ := g.Admit(ctx, seckill.AdmitRequest{SaleID: "late", UserID: "u", RequestID: "r", Quantity: 1}); a.Outcome != seckill.Ended {
 		t.Fatalf("after end: %v", a.Outcome)
 	}
 	wantBooks(t, g, "early", 5, 0, 0)
@@ -206,15 +206,15 @@ func testTicketExpiry(t *testing.T, h Harness) {
 	s := sale("exp", 2, 2)
 	s.PayWithin = 40 * time.Millisecond
 	openSale(t, g, s)
-	a, _ := g.Admit(ctx, "exp", "u1", "r1", 1)
-	paid, _ := g.Admit(ctx, "exp", "u2", "r2", 1)
+	a, _ := g.Admit(ctx, seckill.AdmitRequest{SaleID: "exp", UserID: "u1", RequestID: "r1", Quantity: 1})
+	paid, _ := g.Admit(ctx, seckill.AdmitRequest{SaleID: "exp", UserID: "u2", RequestID: "r2", Quantity: 1})
 	if a.Outcome != seckill.Admitted || paid.Outcome != seckill.Admitted {
 		t.Fatal(a, paid)
 	}
-	if _, err := g.Pay(ctx, "exp", paid.Ticket.ID); err != nil {
+	if _, err := g.Pay(ctx, seckill.TicketRef{SaleID: "exp", TicketID: paid.Ticket.ID}); err != nil {
 		t.Fatal(err)
 	}
-	if out, _ := g.Admit(ctx, "exp", "u3", "r3", 1); out.Outcome != seckill.SoldOut {
+	if out, _ := g.Admit(ctx, seckill.AdmitRequest{SaleID: "exp", UserID: "u3", RequestID: "r3", Quantity: 1}); out.Outcome != seckill.SoldOut {
 		t.Fatalf("third buyer: %v, want sold out", out.Outcome)
 	}
 	time.Sleep(100 * time.Millisecond)
@@ -225,11 +225,11 @@ func testTicketExpiry(t *testing.T, h Harness) {
 		}
 	}
 	wantBooks(t, g, "exp", 1, 0, 1)
-	if _, err := g.Pay(ctx, "exp", a.Ticket.ID); !errors.Is(err, seckill.ErrTicketExpired) {
+	if _, err := g.Pay(ctx, seckill.TicketRef{SaleID: "exp", TicketID: a.Ticket.ID}); !errors.Is(err, seckill.ErrTicketExpired) {
 		t.Fatalf("paying an expired ticket: err = %v", err)
 	}
 	wantBooks(t, g, "exp", 1, 0, 1)
-	if out, _ := g.Admit(ctx, "exp", "u4", "r4", 1); out.Outcome != seckill.Admitted {
+	if out, _ := g.Admit(ctx, seckill.AdmitRequest{SaleID: "exp", UserID: "u4", RequestID: "r4", Quantity: 1}); out.Outcome != seckill.Admitted {
 		t.Fatalf("after the unit returned: %v, want admitted", out.Outcome)
 	}
 	wantBooks(t, g, "exp", 0, 1, 1)
@@ -240,7 +240,7 @@ func testGateRateLimit(t *testing.T, h Harness) {
 	openSale(t, g, sale("rl", 100, 100))
 	var outcomes []seckill.Outcome
 	for i := 0; i < 4; i++ {
-		a, err := g.Admit(ctx, "rl", "bot", fmt.Sprintf("r%d", i), 1)
+		a, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "rl", UserID: "bot", RequestID: fmt.Sprintf("r%d", i), Quantity: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -277,7 +277,7 @@ func testGateInvalid(t *testing.T, h Harness) {
 		want            string
 	}{{"", "u", "r", 1, "SaleID"}, {"ok", "u:x", "r", 1, "UserID"}, {"ok", "u", "", 1, "RequestID"}, {"ok", "u", "r", 0, "Quantity"}} {
 		var ie *seckill.InputError
-		if _, err := g.Admit(ctx, c.sale, c.user, c.req, c.qty); !errors.As(err, &ie) || ie.Field != c.want {
+		if _, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: c.sale, UserID: c.user, RequestID: c.req, Quantity: c.qty}); !errors.As(err, &ie) || ie.Field != c.want {
 			t.Errorf("Admit(%q, %q, %q, %d): err = %v, want InputError on %s", c.sale, c.user, c.req, c.qty, err, c.want)
 		}
 	}
@@ -292,7 +292,7 @@ func testQueue(t *testing.T, h Harness) {
 	openSale(t, g, sale("q", 10, 1))
 	var ids []string
 	for i := 0; i < 5; i++ {
-		a, err := g.Admit(ctx, "q", fmt.Sprintf("u%d", i), fmt.Sprintf("r%d", i), 1)
+		a, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "q", UserID: fmt.Sprintf("u%d", i), RequestID: fmt.Sprintf("r%d", i), Quantity: 1})
 		if err != nil || a.Outcome != seckill.Admitted {
 			t.Fatal(a, err)
 		}
@@ -300,7 +300,7 @@ func testQueue(t *testing.T, h Harness) {
 	}
 	consume := func(consumer string, n int, idle time.Duration) []seckill.QueuedTicket {
 		t.Helper()
-		got, err := g.Consume(ctx, "q", "orders", consumer, n, idle)
+		got, err := g.Consume(ctx, seckill.ConsumeRequest{SaleID: "q", Group: "orders", Consumer: consumer, Count: n, MinIdle: idle})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -325,7 +325,7 @@ func testQueue(t *testing.T, h Harness) {
 	for _, q := range first {
 		acks = append(acks, q.MessageID)
 	}
-	if err := g.Ack(ctx, "q", "orders", acks...); err != nil {
+	if err := g.Ack(ctx, seckill.AckRequest{SaleID: "q", Group: "orders", MessageIDs: acks}); err != nil {
 		t.Fatal(err)
 	}
 	if got := consume("c3", 10, time.Minute); len(got) != 0 {
@@ -341,7 +341,7 @@ func testQueue(t *testing.T, h Harness) {
 	for _, q := range reclaimed {
 		acks = append(acks, q.MessageID)
 	}
-	if err := g.Ack(ctx, "q", "orders", acks...); err != nil {
+	if err := g.Ack(ctx, seckill.AckRequest{SaleID: "q", Group: "orders", MessageIDs: acks}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(60 * time.Millisecond)
@@ -349,11 +349,11 @@ func testQueue(t *testing.T, h Harness) {
 		t.Fatalf("acknowledged tickets came back: %v", ticketIDs(got))
 	}
 	// Another group reads everything from the start.
-	all, err := g.Consume(ctx, "q", "audit", "a1", 10, time.Minute)
+	all, err := g.Consume(ctx, seckill.ConsumeRequest{SaleID: "q", Group: "audit", Consumer: "a1", Count: 10, MinIdle: time.Minute})
 	if err != nil || len(all) != 5 {
 		t.Fatalf("audit group got %d tickets, %v; want 5", len(all), err)
 	}
-	if _, err := g.Consume(ctx, "nope", "orders", "c1", 1, time.Minute); !errors.Is(err, seckill.ErrUnknownSale) {
+	if _, err := g.Consume(ctx, seckill.ConsumeRequest{SaleID: "nope", Group: "orders", Consumer: "c1", Count: 1, MinIdle: time.Minute}); !errors.Is(err, seckill.ErrUnknownSale) {
 		t.Fatalf("unknown sale: err = %v", err)
 	}
 }
@@ -363,16 +363,16 @@ func testQueue(t *testing.T, h Harness) {
 func testSoldOutWhenEmpty(t *testing.T, h Harness) {
 	g := h.NewGate(t, seckill.GateOptions{})
 	openSale(t, g, sale("last", 3, 5))
-	if a, _ := g.Admit(ctx, "last", "a", "a", 2); a.Outcome != seckill.Admitted {
+	if a, _ := g.Admit(ctx, seckill.AdmitRequest{SaleID: "last", UserID: "a", RequestID: "a", Quantity: 2}); a.Outcome != seckill.Admitted {
 		t.Fatal(a)
 	}
-	if a, _ := g.Admit(ctx, "last", "b", "b", 2); a.Outcome != seckill.SoldOut {
+	if a, _ := g.Admit(ctx, seckill.AdmitRequest{SaleID: "last", UserID: "b", RequestID: "b", Quantity: 2}); a.Outcome != seckill.SoldOut {
 		t.Fatalf("2 of 1 left: %v", a.Outcome)
 	}
-	if a, _ := g.Admit(ctx, "last", "c", "c", 1); a.Outcome != seckill.Admitted {
+	if a, _ := g.Admit(ctx, seckill.AdmitRequest{SaleID: "last", UserID: "c", RequestID: "c", Quantity: 1}); a.Outcome != seckill.Admitted {
 		t.Fatalf("the last unit: %v, want admitted", a.Outcome)
 	}
-	if a, _ := g.Admit(ctx, "last", "d", "d", 1); a.Outcome != seckill.SoldOut {
+	if a, _ := g.Admit(ctx, seckill.AdmitRequest{SaleID: "last", UserID: "d", RequestID: "d", Quantity: 1}); a.Outcome != seckill.SoldOut {
 		t.Fatalf("after the last unit: %v", a.Outcome)
 	}
 	wantBooks(t, g, "last", 0, 3, 0)
@@ -398,7 +398,7 @@ func testBuckets(t *testing.T, h Harness) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			u := fmt.Sprintf("b%d", i)
-			a, err := g.Admit(ctx, "spread", u, u, 1)
+			a, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "spread", UserID: u, RequestID: u, Quantity: 1})
 			if err != nil {
 				t.Error(err)
 				return
@@ -419,7 +419,7 @@ func testBuckets(t *testing.T, h Harness) {
 	wantBooks(t, g, "spread", 0, 101, 0)
 	paid := 0
 	for id, tk := range tickets {
-		if got, err := g.Pay(ctx, "spread", id); err != nil || got.ID != id || got.UserID != tk.UserID {
+		if got, err := g.Pay(ctx, seckill.TicketRef{SaleID: "spread", TicketID: id}); err != nil || got.ID != id || got.UserID != tk.UserID {
 			t.Fatalf("Pay(%s) = %+v, %v", id, got, err)
 		}
 		if paid++; paid == 10 {
@@ -427,7 +427,7 @@ func testBuckets(t *testing.T, h Harness) {
 		}
 	}
 	wantBooks(t, g, "spread", 0, 91, 10)
-	queued, err := g.Consume(ctx, "spread", "orders", "c1", 500, time.Minute)
+	queued, err := g.Consume(ctx, seckill.ConsumeRequest{SaleID: "spread", Group: "orders", Consumer: "c1", Count: 500, MinIdle: time.Minute})
 	if err != nil || len(queued) != 101 {
 		t.Fatalf("queue holds %d tickets, %v; want 101", len(queued), err)
 	}
@@ -438,11 +438,11 @@ func testBuckets(t *testing.T, h Harness) {
 		}
 		acks = append(acks, q.MessageID)
 	}
-	if err := g.Ack(ctx, "spread", "orders", acks...); err != nil {
+	if err := g.Ack(ctx, seckill.AckRequest{SaleID: "spread", Group: "orders", MessageIDs: acks}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(20 * time.Millisecond)
-	if again, _ := g.Consume(ctx, "spread", "orders", "c2", 500, 10*time.Millisecond); len(again) != 0 {
+	if again, _ := g.Consume(ctx, seckill.ConsumeRequest{SaleID: "spread", Group: "orders", Consumer: "c2", Count: 500, MinIdle: 10 * time.Millisecond}); len(again) != 0 {
 		t.Fatalf("%d acknowledged tickets came back", len(again))
 	}
 }
@@ -466,7 +466,7 @@ func testBucketTransfers(t *testing.T, h Harness) {
 		admitted := int64(0)
 		for u := range 40 {
 			user := fmt.Sprintf("u%d-%d", s, u)
-			a, err := g.Admit(ctx, id, user, user, 1)
+			a, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: id, UserID: user, RequestID: user, Quantity: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -505,7 +505,7 @@ func testReplayAfterSoldOut(t *testing.T, h Harness) {
 		won := map[string]seckill.Admission{}
 		for u := 0; len(won) < 3; u++ {
 			user := fmt.Sprintf("w%d", u)
-			a, err := g.Admit(ctx, id, user, "req-"+user, 1)
+			a, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: id, UserID: user, RequestID: "req-" + user, Quantity: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -513,16 +513,16 @@ func testReplayAfterSoldOut(t *testing.T, h Harness) {
 				won[user] = a
 			}
 		}
-		if a, err := g.Admit(ctx, id, "late", "req-late", 1); err != nil || a.Outcome != seckill.SoldOut {
+		if a, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: id, UserID: "late", RequestID: "req-late", Quantity: 1}); err != nil || a.Outcome != seckill.SoldOut {
 			t.Fatalf("%s: late buyer: %+v, %v; want sold out", id, a, err)
 		}
 		for user, first := range won {
-			again, err := g.Admit(ctx, id, user, "req-"+user, 1)
+			again, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: id, UserID: user, RequestID: "req-" + user, Quantity: 1})
 			if err != nil || again.Outcome != seckill.Admitted || !again.Replayed ||
 				again.Ticket.ID != first.Ticket.ID || !again.Ticket.Deadline.Equal(first.Ticket.Deadline) {
 				t.Fatalf("%s: replay after sold out = %+v, %v; want %+v replayed", id, again, err, first.Ticket)
 			}
-			if _, err := g.Admit(ctx, id, user, "req-"+user, 2); !errors.Is(err, seckill.ErrRequestConflict) {
+			if _, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: id, UserID: user, RequestID: "req-" + user, Quantity: 2}); !errors.Is(err, seckill.ErrRequestConflict) {
 				t.Fatalf("%s: conflicting replay after sold out: err = %v, want ErrRequestConflict", id, err)
 			}
 		}
@@ -579,7 +579,7 @@ func testStatusWhileStockMoves(t *testing.T, h Harness) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			u := fmt.Sprintf("big-%d", i%2)
-			if _, err := g.Admit(ctx, "moving", u, fmt.Sprintf("req-%d", i), 1); err != nil {
+			if _, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "moving", UserID: u, RequestID: fmt.Sprintf("req-%d", i), Quantity: 1}); err != nil {
 				t.Error(err)
 			}
 		}(i)
@@ -615,7 +615,7 @@ func testSoldOutNotRemembered(t *testing.T, h Harness) {
 		s.PayWithin = 30 * time.Millisecond
 		openSale(t, g, s)
 		for u := 0; ; u++ {
-			a, err := g.Admit(ctx, id, fmt.Sprintf("w%d", u), fmt.Sprintf("w%d", u), 1)
+			a, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: id, UserID: fmt.Sprintf("w%d", u), RequestID: fmt.Sprintf("w%d", u), Quantity: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -624,7 +624,7 @@ func testSoldOutNotRemembered(t *testing.T, h Harness) {
 			}
 		}
 		time.Sleep(5 * time.Millisecond) // past the recheck: the backend answers
-		if a, err := g.Admit(ctx, id, "late", "late-req", 1); err != nil || a.Outcome != seckill.SoldOut {
+		if a, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: id, UserID: "late", RequestID: "late-req", Quantity: 1}); err != nil || a.Outcome != seckill.SoldOut {
 			t.Fatalf("%s: late buyer: %+v, %v; want sold out", id, a, err)
 		}
 		time.Sleep(60 * time.Millisecond)
@@ -632,7 +632,7 @@ func testSoldOutNotRemembered(t *testing.T, h Harness) {
 			t.Fatalf("%s: Sweep = %d, %v; want %d tickets expired", id, n, err, buckets)
 		}
 		time.Sleep(5 * time.Millisecond) // past the sold-out recheck
-		if a, err := g.Admit(ctx, id, "late", "late-req", 1); err != nil || a.Outcome != seckill.Admitted || a.Replayed {
+		if a, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: id, UserID: "late", RequestID: "late-req", Quantity: 1}); err != nil || a.Outcome != seckill.Admitted || a.Replayed {
 			t.Fatalf("%s: the same request once stock returned: %+v, %v; want admitted", id, a, err)
 		}
 	}

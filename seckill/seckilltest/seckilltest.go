@@ -15,17 +15,11 @@ import (
 	"github.com/shopkit/shopkit/seckill"
 )
 
-// FencedWriter is a resource that refuses writes with stale fencing tokens:
-// seckill.RedisFence, or a store guarded by seckill.Fence.
-type FencedWriter interface {
-	Write(ctx context.Context, resource string, token int64, value string) error
-}
-
 // Harness makes fresh backends for one test each.
 type Harness struct {
 	NewLocker  func(t *testing.T) *seckill.Locker
 	NewLimiter func(t *testing.T) *seckill.Limiter
-	NewFenced  func(t *testing.T) FencedWriter
+	NewFenced  func(t *testing.T) *seckill.FencedStore
 	// NewGate returns a gate with opts; it should register Close.
 	NewGate func(t *testing.T, opts seckill.GateOptions) *seckill.Gate
 }
@@ -170,14 +164,20 @@ func testFencing(t *testing.T, h Harness) {
 	a := obtain(t, lk, "stock-sync", 40*time.Millisecond)
 	time.Sleep(100 * time.Millisecond) // A pauses past its TTL
 	b := obtain(t, lk, "stock-sync", time.Minute)
-	if err := res.Write(ctx, "sku-1", b.Token(), "from B"); err != nil {
+	if err := res.Write(ctx, seckill.FencedWrite{Resource: "sku-1", Token: b.Token(), Value: "from B"}); err != nil {
 		t.Fatalf("B's write: %v", err)
 	}
-	if err := res.Write(ctx, "sku-1", a.Token(), "from A, late"); !errors.Is(err, seckill.ErrStaleToken) {
+	if err := res.Write(ctx, seckill.FencedWrite{Resource: "sku-1", Token: a.Token(), Value: "from A, late"}); !errors.Is(err, seckill.ErrStaleToken) {
 		t.Fatalf("A's late write: err = %v, want ErrStaleToken", err)
 	}
-	if err := res.Write(ctx, "sku-1", b.Token(), "from B again"); err != nil {
+	if v, err := res.Read(ctx, "sku-1"); err != nil || v != "from B" {
+		t.Fatalf("after A's refused write: %q, %v; want B's value", v, err)
+	}
+	if err := res.Write(ctx, seckill.FencedWrite{Resource: "sku-1", Token: b.Token(), Value: "from B again"}); err != nil {
 		t.Fatalf("B's second write: %v", err)
+	}
+	if v, err := res.Read(ctx, "sku-1"); err != nil || v != "from B again" {
+		t.Fatalf("after B's second write: %q, %v", v, err)
 	}
 }
 
