@@ -121,7 +121,7 @@ func TestGateLinearizable(t *testing.T) {
 	ctx := context.Background()
 	const units = 10
 	// Recheck at once: the sold-out flag is a cache, and the model has none.
-	g, err := seckill.NewRedisGate(client, seckill.GateOptions{SoldOutRecheck: time.Nanosecond, Prefix: prefix()+":lin"})
+	g, err := seckill.NewRedisGate(client, seckill.GateOptions{SoldOutRecheck: time.Nanosecond, Prefix: prefix() + ":lin"})
 	if err != nil {
 		t.Fatal(err)
 	}

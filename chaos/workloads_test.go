@@ -265,7 +265,7 @@ type gateLoad struct {
 }
 
 func newGateLoad(ctx context.Context, e env) (*gateLoad, error) {
-	g, err := seckill.NewRedisGate(e.client, seckill.GateOptions{WaitReplicas: e.replicas, Prefix: e.prefix+":sale"})
+	g, err := seckill.NewRedisGate(e.client, seckill.GateOptions{WaitReplicas: e.replicas, Prefix: e.prefix + ":sale"})
 	if err != nil {
 		return nil, err
 	}
@@ -400,7 +400,7 @@ func (w *ledgerLoad) step(ctx context.Context, rng *rand.Rand) {
 		}
 		id := w.ids[rng.IntN(len(w.ids))]
 		w.mu.Unlock()
-		_, err := w.l.Reverse(ctx, payout.ReverseRequest{ID: "rev-"+id, Transaction: id})
+		_, err := w.l.Reverse(ctx, payout.ReverseRequest{ID: "rev-" + id, Transaction: id})
 		if w.done(ignore(err, payout.ErrAlreadyReversed, payout.ErrNotFound, payout.ErrInvalidInput)) && err == nil {
 			w.mu.Lock()
 			w.reversed[id] = "rev-" + id

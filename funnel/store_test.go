@@ -54,7 +54,7 @@ func TestMemoryPrunesExpiredDays(t *testing.T) {
 	if res, _ := m.Ingest(ctx, []funnel.Event{ev}); res.Expired != 1 {
 		t.Fatalf("replay after retention = %+v, want expired", res)
 	}
-	n, _ := m.Uniques(ctx, funnel.UniquesQuery{Name: "view", From: now.Add(-72*time.Hour), To: now, Approximate: false})
+	n, _ := m.Uniques(ctx, funnel.UniquesQuery{Name: "view", From: now.Add(-72 * time.Hour), To: now, Approximate: false})
 	if n != 0 {
 		t.Fatalf("uniques after retention = %d, want 0", n)
 	}
@@ -85,7 +85,7 @@ func TestRedisApproximateUniquesAcrossDays(t *testing.T) {
 			if _, err := s.Ingest(ctx, events); err != nil {
 				t.Fatal(err)
 			}
-			n, err := s.Uniques(ctx, funnel.UniquesQuery{Name: "view", From: day, To: day.Add(48*time.Hour), Approximate: true})
+			n, err := s.Uniques(ctx, funnel.UniquesQuery{Name: "view", From: day, To: day.Add(48 * time.Hour), Approximate: true})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -65,7 +65,7 @@ func BenchmarkMergeIngest(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					i := seq.Add(1)
-					if _, err := s.Add(ctx, logistics.MergeOrder{Key: keys[i%1000], OrderID: "o"+strconv.FormatInt(i, 10), Grams: 500}); err != nil {
+					if _, err := s.Add(ctx, logistics.MergeOrder{Key: keys[i%1000], OrderID: "o" + strconv.FormatInt(i, 10), Grams: 500}); err != nil {
 						b.Error(err)
 						return
 					}

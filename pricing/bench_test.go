@@ -77,7 +77,7 @@ func BenchmarkRedeem(b *testing.B) {
 				for pb.Next() {
 					i := seq.Add(1)
 					coupon, order := "C"+strconv.FormatInt(i%100, 10), "o"+strconv.FormatInt(i, 10)
-					if _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: coupon, Limits: limits, Customer: "u"+strconv.FormatInt(i%5000, 10), OrderID: order, TTL: time.Minute}); err != nil {
+					if _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: coupon, Limits: limits, Customer: "u" + strconv.FormatInt(i%5000, 10), OrderID: order, TTL: time.Minute}); err != nil {
 						b.Error(err)
 						return
 					}

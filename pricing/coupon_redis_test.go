@@ -38,7 +38,7 @@ func TestMalformedRecordsDoNotBlockLapses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.Reserve(ctx, HoldRequest{Coupon: "BLOCK", Limits: CouponLimits{Global: 1}, Customer: "alice", OrderID: "real", TTL: 50*time.Millisecond}); err != nil {
+	if _, err := s.Reserve(ctx, HoldRequest{Coupon: "BLOCK", Limits: CouponLimits{Global: 1}, Customer: "alice", OrderID: "real", TTL: 50 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(200 * time.Millisecond)

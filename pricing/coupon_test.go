@@ -45,7 +45,9 @@ func TestNewRedisRedemptionsPrefix(t *testing.T) {
 }
 
 func TestMemoryRuleSource(t *testing.T) {
-	pricingtest.RunRuleSource(t, func(t *testing.T) *pricing.RuleSource { return pricing.NewMemoryRuleSource(pricing.RuleSourceOptions{}) })
+	pricingtest.RunRuleSource(t, func(t *testing.T) *pricing.RuleSource {
+		return pricing.NewMemoryRuleSource(pricing.RuleSourceOptions{})
+	})
 }
 
 func newRedisRuleSource(client redis.UniversalClient) pricingtest.NewRuleSource {
@@ -91,7 +93,7 @@ func testRetention(t *testing.T, s *pricing.Redemptions, wait func()) {
 	ctx := context.Background()
 	lim := pricing.CouponLimits{Global: 10}
 	for _, o := range []string{"o1", "o2"} {
-		if _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "KEEP", Limits: lim, Customer: "c-"+o, OrderID: o, TTL: time.Hour}); err != nil {
+		if _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "KEEP", Limits: lim, Customer: "c-" + o, OrderID: o, TTL: time.Hour}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -62,7 +62,6 @@ type RuleSourceOptions struct {
 	Observer Observer
 }
 
-
 func (o RuleSourceOptions) withDefaults() RuleSourceOptions {
 	if o.Prefix == "" {
 		o.Prefix = "shopkit:pricing"

@@ -90,7 +90,7 @@ func testConcurrent(t *testing.T, s *abtest.Sticky) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			v, err := s.Save(ctx, abtest.StickyAssignment{Attribute: "id", Value: "racer", Key: "exp__0", Variation: w%4})
+			v, err := s.Save(ctx, abtest.StickyAssignment{Attribute: "id", Value: "racer", Key: "exp__0", Variation: w % 4})
 			if err != nil {
 				t.Error(err)
 			}

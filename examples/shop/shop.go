@@ -211,7 +211,7 @@ func (s *shop) checkout(ctx context.Context, user, variant, orderID string, req 
 	if req.Coupon != "" {
 		// The coupon hold outlives the stock hold, so an order paid just
 		// before its stock deadline still finds its coupon held.
-		_, err := s.st.coupons.Reserve(ctx, pricing.HoldRequest{Coupon: req.Coupon, Limits: coupons[req.Coupon], Customer: user, OrderID: orderID, TTL: s.holdFor+5*time.Minute})
+		_, err := s.st.coupons.Reserve(ctx, pricing.HoldRequest{Coupon: req.Coupon, Limits: coupons[req.Coupon], Customer: user, OrderID: orderID, TTL: s.holdFor + 5*time.Minute})
 		if err != nil {
 			if _, rerr := s.st.stock.Release(ctx, orderID); rerr != nil {
 				s.logf("release %s after coupon failure: %v", orderID, rerr)

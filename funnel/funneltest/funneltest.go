@@ -638,7 +638,7 @@ func testUniques(t *testing.T, newStore NewStore) {
 	// One day: the first views. (Ranges over several days are checked
 	// against a real Redis only; see the Redis tests.)
 	day := base().Truncate(24 * time.Hour)
-	approx, err := s.Uniques(ctx, funnel.UniquesQuery{Name: "view", From: day, To: day.Add(24*time.Hour), Approximate: true})
+	approx, err := s.Uniques(ctx, funnel.UniquesQuery{Name: "view", From: day, To: day.Add(24 * time.Hour), Approximate: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -188,7 +188,7 @@ func testCustomerRace(t *testing.T, newStore NewStore) {
 func testExpiry(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	lim := pricing.CouponLimits{Global: 1}
-	if _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "ONE", Limits: lim, Customer: "alice", OrderID: "o1", TTL: 100*time.Millisecond}); err != nil {
+	if _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "ONE", Limits: lim, Customer: "alice", OrderID: "o1", TTL: 100 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "ONE", Limits: lim, Customer: "bob", OrderID: "o2", TTL: time.Minute}); !errors.Is(err, pricing.ErrGlobalLimit) {
@@ -220,10 +220,22 @@ func testInvalid(t *testing.T, newStore NewStore) {
 		field string
 		call  func() error
 	}{
-		{"Coupon", func() error { _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "", Limits: ok, Customer: "a", OrderID: "o", TTL: time.Minute}); return err }},
-		{"Coupon", func() error { _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "x{y}", Limits: ok, Customer: "a", OrderID: "o", TTL: time.Minute}); return err }},
-		{"Customer", func() error { _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: ok, Customer: "a:b", OrderID: "o", TTL: time.Minute}); return err }},
-		{"OrderID", func() error { _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: ok, Customer: "a", OrderID: "o 1", TTL: time.Minute}); return err }},
+		{"Coupon", func() error {
+			_, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "", Limits: ok, Customer: "a", OrderID: "o", TTL: time.Minute})
+			return err
+		}},
+		{"Coupon", func() error {
+			_, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "x{y}", Limits: ok, Customer: "a", OrderID: "o", TTL: time.Minute})
+			return err
+		}},
+		{"Customer", func() error {
+			_, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: ok, Customer: "a:b", OrderID: "o", TTL: time.Minute})
+			return err
+		}},
+		{"OrderID", func() error {
+			_, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: ok, Customer: "a", OrderID: "o 1", TTL: time.Minute})
+			return err
+		}},
 		{"Limits.Global", func() error {
 			_, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: pricing.CouponLimits{Global: -1}, Customer: "a", OrderID: "o", TTL: time.Minute})
 			return err
@@ -232,8 +244,14 @@ func testInvalid(t *testing.T, newStore NewStore) {
 			_, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: pricing.CouponLimits{PerCustomer: -1}, Customer: "a", OrderID: "o", TTL: time.Minute})
 			return err
 		}},
-		{"TTL", func() error { _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: ok, Customer: "a", OrderID: "o", TTL: 0}); return err }},
-		{"TTL", func() error { _, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: ok, Customer: "a", OrderID: "o", TTL: 25*time.Hour}); return err }},
+		{"TTL", func() error {
+			_, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: ok, Customer: "a", OrderID: "o", TTL: 0})
+			return err
+		}},
+		{"TTL", func() error {
+			_, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: ok, Customer: "a", OrderID: "o", TTL: 25 * time.Hour})
+			return err
+		}},
 		{"OrderID", func() error { _, err := s.Commit(ctx, pricing.RedemptionRef{Coupon: "C", OrderID: ""}); return err }},
 		{"Coupon", func() error { _, err := s.Release(ctx, pricing.RedemptionRef{Coupon: "", OrderID: "o"}); return err }},
 		{"Customer", func() error { _, err := s.Usage(ctx, pricing.UsageQuery{Coupon: "C", Customer: ""}); return err }},
@@ -265,7 +283,7 @@ func testSeparators(t *testing.T, newStore NewStore) {
 	lim := pricing.CouponLimits{Global: 3, PerCustomer: 1}
 	customers := []string{"a|b", "x|1|2", "|", "held|9|z", "c.d-e_f/g"}
 	for i, c := range customers {
-		r, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "SEP", Limits: pricing.CouponLimits{}, Customer: c, OrderID: fmt.Sprintf("o|%d|", i), TTL: 100*time.Millisecond})
+		r, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "SEP", Limits: pricing.CouponLimits{}, Customer: c, OrderID: fmt.Sprintf("o|%d|", i), TTL: 100 * time.Millisecond})
 		if err != nil || r.Customer != c || r.State != pricing.Held {
 			t.Fatalf("Reserve for %q = %+v, %v", c, r, err)
 		}
