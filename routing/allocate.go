@@ -128,57 +128,82 @@ type AllocateOptions struct {
 // and the path costs in g, and explains each decision. Insufficient stock
 // everywhere is a *ShortfallError.
 func Allocate(g *Graph, order Order, stock Stock, opts AllocateOptions) (Plan, error) {
-	dest, ok := g.index[order.Destination]
-	if !ok {
-		return Plan{}, &InputError{Field: "Destination", Rule: "must be a location in the graph"}
-	}
-	need, err := mergeLines(order.Lines)
+	a, err := newAllocation(g, order, stock, opts)
 	if err != nil {
 		return Plan{}, err
 	}
-	rules := opts.Rules
-	if rules == nil {
-		rules = DefaultRules()
-	}
-	maxShip := opts.MaxShipments
-	if maxShip <= 0 {
-		maxShip = 3
-	}
-	// Candidate locations: in the graph, with some stock of the order, and
-	// a path to the destination (or the destination itself).
-	var w Workspace
-	region := g.locations[dest].Region
-	type loc struct {
-		idx  int
-		cost float64
-	}
-	var locsWithStock []loc
-	total := map[string]int64{}
-	for id, skus := range stock {
-		i, ok := g.index[id]
-		if !ok {
-			return Plan{}, &InputError{Field: "Stock", Rule: "must name locations in the graph (" + strconv.Quote(id) + " is not)"}
-		}
-		has := false
-		for sku, n := range skus {
-			if n < 0 {
-				return Plan{}, &InputError{Field: "Stock[" + id + "][" + sku + "]", Rule: "must be ≥ 0"}
-			}
-			if _, wanted := need[sku]; wanted && n > 0 {
-				has = true
-				total[sku] += n
+	var plan Plan
+	if opts.Consolidate {
+		// Every site that can gather the whole order, with transfers along
+		// existing paths, is a candidate to ship it all.
+		for k, li := range a.graphIndex {
+			if canGather(g, &a.w, li, a.graphIndex, a.need, stock) {
+				a.consider(a.candidate([]int{k}))
 			}
 		}
-		if !has {
-			continue
+		if a.best == nil {
+			return Plan{}, &ShortfallError{Missing: a.need}
 		}
-		cost, reachable := 0.0, true
-		if int32(i) != dest {
-			cost, reachable = g.ShortestPath(&w, int(i), int(dest))
-		}
-		if reachable {
-			locsWithStock = append(locsWithStock, loc{int(i), cost})
-		}
+	} else if !a.searchExhaustively(a.maxShipments()) {
+		a.best = a.candidate(greedyCover(g, a.graphIndex, a.need, stock))
+		plan.Decisions = append(plan.Decisions, Decision{Rule: "fewest shipments",
+			Detail: fmt.Sprintf("no %d locations can ship everything; chose %d greedily, best-covering first", a.maxShipments(), len(a.best.Locations))})
+	}
+	plan.Decisions = append(plan.Decisions, a.explain(len(plan.Decisions) > 0)...)
+	ranked := a.ranked()
+	if opts.Consolidate {
+		return consolidate(g, &a.w, plan, ranked[0], a.need, stock, a.graphIndex, int(a.dest))
+	}
+	plan.Shipments = a.ship(ranked, order.Destination)
+	return plan, nil
+}
+
+// allocation is one Allocate call: the order, the candidate sites and the
+// best candidates so far. Sites are numbered 0..n−1 in graph-index order;
+// every slice below is indexed by site number, and graphIndex maps a site
+// to its location in the graph.
+type allocation struct {
+	g      *Graph
+	w      Workspace
+	opts   AllocateOptions
+	rules  []Rule
+	dest   int32
+	region string
+	need   map[string]int64 // SKU → units still to place
+	stock  Stock
+
+	graphIndex []int          // site → graph index
+	pathCost   []float64      // site → path cost to the destination
+	siteOf     map[string]int // location ID → site
+
+	// A dense site × SKU matrix, so the exhaustive search adds integers
+	// instead of looking up maps.
+	want []int64   // SKU number → units ordered
+	have [][]int64 // site → SKU number → units on hand
+
+	best, runnerUp *Candidate
+}
+
+// newAllocation validates the order and stock and finds the candidate
+// sites: locations in the graph with some stock of the order and a path to
+// the destination (or the destination itself).
+func newAllocation(g *Graph, order Order, stock Stock, opts AllocateOptions) (*allocation, error) {
+	dest, ok := g.index[order.Destination]
+	if !ok {
+		return nil, &InputError{Field: "Destination", Rule: "must be a location in the graph"}
+	}
+	need, err := mergeLines(order.Lines)
+	if err != nil {
+		return nil, err
+	}
+	a := &allocation{g: g, opts: opts, rules: opts.Rules, dest: dest, region: g.locations[dest].Region,
+		need: need, stock: stock, siteOf: map[string]int{}}
+	if a.rules == nil {
+		a.rules = DefaultRules()
+	}
+	total, err := a.findSites()
+	if err != nil {
+		return nil, err
 	}
 	missing := map[string]int64{}
 	for sku, q := range need {
@@ -187,142 +212,191 @@ func Allocate(g *Graph, order Order, stock Stock, opts AllocateOptions) (Plan, e
 		}
 	}
 	if len(missing) > 0 {
-		return Plan{}, &ShortfallError{Missing: missing}
-	}
-	slices.SortFunc(locsWithStock, func(a, b loc) int { return cmp.Compare(a.idx, b.idx) })
-	locIdx := make([]int, len(locsWithStock))
-	posByID := make(map[string]int, len(locsWithStock))
-	for k, l := range locsWithStock {
-		locIdx[k] = l.idx
-		posByID[g.ids[l.idx]] = k
-	}
-
-	makeCand := func(set []int) *Candidate {
-		c := &Candidate{}
-		for _, k := range set {
-			l := locsWithStock[k]
-			c.Locations = append(c.Locations, g.ids[l.idx])
-			c.Costs = append(c.Costs, l.cost)
-			c.Cost += l.cost
-			c.Priority += g.locations[l.idx].Priority
-			if region != "" && g.locations[l.idx].Region == region {
-				c.InRegion++
-			}
-		}
-		return c
-	}
-	// A dense location × SKU matrix, so the exhaustive search adds
-	// integers instead of looking up maps.
-	skuList := sortedKeys(need)
-	want := make([]int64, len(skuList))
-	for j, sku := range skuList {
-		want[j] = need[sku]
-	}
-	have := make([][]int64, len(locsWithStock))
-	for k, l := range locsWithStock {
-		have[k] = make([]int64, len(skuList))
-		for j, sku := range skuList {
-			have[k][j] = stock[g.ids[l.idx]][sku]
-		}
-	}
-	covers := func(set []int) bool {
-		for j, q := range want {
-			var sum int64
-			for _, k := range set {
-				sum += have[k][j]
-			}
-			if sum < q {
-				return false
-			}
-		}
-		return true
-	}
-	better := func(a, b *Candidate) (int, string) {
-		for _, r := range rules {
-			if c := r.Compare(a, b); c != 0 {
-				return c, r.Name
-			}
-		}
-		return slices.Compare(a.Locations, b.Locations), "location ID (a final, deterministic tie-break)"
-	}
-
-	var plan Plan
-	var best *Candidate
-	var runnerUp *Candidate
-	consider := func(c *Candidate) {
-		if best == nil {
-			best = c
-			return
-		}
-		if r, _ := better(c, best); r < 0 {
-			runnerUp, best = best, c
-		} else if runnerUp == nil {
-			runnerUp = c
-		} else if r2, _ := better(c, runnerUp); r2 < 0 {
-			runnerUp = c
-		}
-	}
-	if opts.Consolidate {
-		// Every location that can gather the whole order, with transfers
-		// along existing paths, is a candidate to ship it all.
-		for k, li := range locIdx {
-			if canGather(g, &w, li, locIdx, need, stock) {
-				consider(makeCand([]int{k}))
-			}
-		}
-		if best == nil {
-			return Plan{}, &ShortfallError{Missing: need}
-		}
-	} else {
-		n := len(locsWithStock)
-		for size := 1; size <= min(maxShip, n) && best == nil; size++ {
-			forEachCombination(n, size, func(set []int) {
-				if covers(set) {
-					consider(makeCand(slices.Clone(set)))
-				}
-			})
-		}
-		if best == nil {
-			best = makeCand(greedyCover(g, locIdx, need, stock))
-			plan.Decisions = append(plan.Decisions, Decision{Rule: "fewest shipments",
-				Detail: fmt.Sprintf("no %d locations can ship everything; chose %d greedily, best-covering first", maxShip, len(best.Locations))})
-		}
-	}
-	if runnerUp != nil {
-		_, rule := better(best, runnerUp)
-		plan.Decisions = append(plan.Decisions, Decision{Rule: rule,
-			Detail: fmt.Sprintf("chose %s over %s", strings.Join(best.Locations, "+"), strings.Join(runnerUp.Locations, "+"))})
-	} else if len(plan.Decisions) == 0 {
-		plan.Decisions = append(plan.Decisions, Decision{Rule: "fewest shipments",
-			Detail: fmt.Sprintf("only %s can ship everything in %d shipment(s)", strings.Join(best.Locations, "+"), len(best.Locations))})
-	}
-
-	// Order the chosen locations by the rules, best first, and fill each
-	// line from them in that order.
-	order2 := slices.Clone(best.Locations)
-	slices.SortStableFunc(order2, func(a, b string) int {
-		r, _ := better(makeCand([]int{posByID[a]}), makeCand([]int{posByID[b]}))
-		return r
-	})
-	if opts.Consolidate {
-		return consolidate(g, &w, plan, order2[0], need, stock, locIdx, int(dest))
+		return nil, &ShortfallError{Missing: missing}
 	}
 	skus := sortedKeys(need)
-	for _, id := range order2 {
+	a.want = make([]int64, len(skus))
+	for j, sku := range skus {
+		a.want[j] = need[sku]
+	}
+	a.have = make([][]int64, len(a.graphIndex))
+	for k, li := range a.graphIndex {
+		a.have[k] = make([]int64, len(skus))
+		for j, sku := range skus {
+			a.have[k][j] = stock[g.ids[li]][sku]
+		}
+	}
+	return a, nil
+}
+
+// findSites fills the site tables and returns the units of each ordered
+// SKU across all sites.
+func (a *allocation) findSites() (map[string]int64, error) {
+	total := map[string]int64{}
+	type site struct {
+		idx  int
+		cost float64
+	}
+	var sites []site
+	for id, skus := range a.stock {
+		i, ok := a.g.index[id]
+		if !ok {
+			return nil, &InputError{Field: "Stock", Rule: "must name locations in the graph (" + strconv.Quote(id) + " is not)"}
+		}
+		has := false
+		for sku, n := range skus {
+			if n < 0 {
+				return nil, &InputError{Field: "Stock[" + id + "][" + sku + "]", Rule: "must be ≥ 0"}
+			}
+			if _, wanted := a.need[sku]; wanted && n > 0 {
+				has = true
+				total[sku] += n
+			}
+		}
+		if !has {
+			continue
+		}
+		cost, reachable := 0.0, true
+		if i != a.dest {
+			cost, reachable = a.g.ShortestPath(&a.w, int(i), int(a.dest))
+		}
+		if reachable {
+			sites = append(sites, site{int(i), cost})
+		}
+	}
+	slices.SortFunc(sites, func(x, y site) int { return cmp.Compare(x.idx, y.idx) })
+	for k, s := range sites {
+		a.graphIndex = append(a.graphIndex, s.idx)
+		a.pathCost = append(a.pathCost, s.cost)
+		a.siteOf[a.g.ids[s.idx]] = k
+	}
+	return total, nil
+}
+
+func (a *allocation) maxShipments() int {
+	if a.opts.MaxShipments <= 0 {
+		return 3
+	}
+	return a.opts.MaxShipments
+}
+
+// candidate describes shipping from a set of sites.
+func (a *allocation) candidate(set []int) *Candidate {
+	c := &Candidate{}
+	for _, k := range set {
+		loc := a.g.locations[a.graphIndex[k]]
+		c.Locations = append(c.Locations, loc.ID)
+		c.Costs = append(c.Costs, a.pathCost[k])
+		c.Cost += a.pathCost[k]
+		c.Priority += loc.Priority
+		if a.region != "" && loc.Region == a.region {
+			c.InRegion++
+		}
+	}
+	return c
+}
+
+// covers reports whether a set of sites holds every ordered unit.
+func (a *allocation) covers(set []int) bool {
+	for j, q := range a.want {
+		var sum int64
+		for _, k := range set {
+			sum += a.have[k][j]
+		}
+		if sum < q {
+			return false
+		}
+	}
+	return true
+}
+
+// compare orders two candidates by the rules and names the rule that
+// decided, falling back to location IDs so the choice is deterministic.
+func (a *allocation) compare(x, y *Candidate) (int, string) {
+	for _, r := range a.rules {
+		if c := r.Compare(x, y); c != 0 {
+			return c, r.Name
+		}
+	}
+	return slices.Compare(x.Locations, y.Locations), "location ID (a final, deterministic tie-break)"
+}
+
+// consider keeps c if it is the best or second best so far.
+func (a *allocation) consider(c *Candidate) {
+	switch {
+	case a.best == nil:
+		a.best = c
+	case a.better(c, a.best):
+		a.runnerUp, a.best = a.best, c
+	case a.runnerUp == nil || a.better(c, a.runnerUp):
+		a.runnerUp = c
+	}
+}
+
+func (a *allocation) better(x, y *Candidate) bool {
+	r, _ := a.compare(x, y)
+	return r < 0
+}
+
+// searchExhaustively compares every set of up to limit sites, smallest sets
+// first, and reports whether any covers the order.
+func (a *allocation) searchExhaustively(limit int) bool {
+	n := len(a.graphIndex)
+	for size := 1; size <= min(limit, n) && a.best == nil; size++ {
+		forEachCombination(n, size, func(set []int) {
+			if a.covers(set) {
+				a.consider(a.candidate(slices.Clone(set)))
+			}
+		})
+	}
+	return a.best != nil
+}
+
+// explain records why the best candidate won: the rule that put it ahead
+// of the runner-up, or, without one, that nothing else could ship the
+// order (unless an earlier decision already said how it was chosen).
+func (a *allocation) explain(decided bool) []Decision {
+	if a.runnerUp != nil {
+		_, rule := a.compare(a.best, a.runnerUp)
+		return []Decision{{Rule: rule,
+			Detail: fmt.Sprintf("chose %s over %s", strings.Join(a.best.Locations, "+"), strings.Join(a.runnerUp.Locations, "+"))}}
+	}
+	if decided {
+		return nil
+	}
+	return []Decision{{Rule: "fewest shipments",
+		Detail: fmt.Sprintf("only %s can ship everything in %d shipment(s)", strings.Join(a.best.Locations, "+"), len(a.best.Locations))}}
+}
+
+// ranked orders the chosen locations by the rules, best first.
+func (a *allocation) ranked() []string {
+	out := slices.Clone(a.best.Locations)
+	slices.SortStableFunc(out, func(x, y string) int {
+		r, _ := a.compare(a.candidate([]int{a.siteOf[x]}), a.candidate([]int{a.siteOf[y]}))
+		return r
+	})
+	return out
+}
+
+// ship fills each line from the ranked locations in order.
+func (a *allocation) ship(ranked []string, destination string) []Shipment {
+	var out []Shipment
+	skus := sortedKeys(a.need)
+	for _, id := range ranked {
 		var lines []OrderLine
 		for _, sku := range skus {
-			take := min(need[sku], stock[id][sku])
+			take := min(a.need[sku], a.stock[id][sku])
 			if take > 0 {
 				lines = append(lines, OrderLine{SKU: sku, Quantity: take})
-				need[sku] -= take
+				a.need[sku] -= take
 			}
 		}
 		if len(lines) > 0 {
-			p, _ := g.pathBetween(&w, id, order.Destination)
-			plan.Shipments = append(plan.Shipments, Shipment{From: id, Lines: lines, Path: p})
+			p, _ := a.g.pathBetween(&a.w, id, destination)
+			out = append(out, Shipment{From: id, Lines: lines, Path: p})
 		}
 	}
-	return plan, nil
+	return out
 }
 
 // consolidate ships everything from one location, transferring what it
