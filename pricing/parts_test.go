@@ -59,14 +59,12 @@ func TestPartsMatchWholeEvaluation(t *testing.T) {
 		if base, err := newState(cart); err == nil && splitOf(rs, cart, base) {
 			split++
 		}
-		splitParts = true
 		got, err := rs.Quote(cart)
 		if err != nil {
 			t.Fatal(err)
 		}
-		splitParts = false
+		rs.wholeOnly = true
 		want, err := rs.Quote(cart)
-		splitParts = true
 		if err != nil {
 			t.Fatal(err)
 		}

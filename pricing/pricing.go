@@ -172,6 +172,9 @@ type RuleSet struct {
 	// targets finds the promotions that target a line from its SKU and
 	// tags, rather than testing every promotion against every line.
 	targets targetIndex
+	// wholeOnly turns the part-by-part search off, so tests can check it
+	// against whole evaluations.
+	wholeOnly bool
 }
 
 // targetIndex maps what a line is to the promotions (positions in
@@ -249,7 +252,6 @@ func NewRuleSet(promos []Promotion) (*RuleSet, error) {
 
 func (p *Promotion) validate() error {
 	bad := func(field, rule string) error { return &InputError{Promotion: p.ID, Field: field, Rule: rule} }
-	hundred := decimal.NewFromInt(100)
 	if p.Coupon != "" {
 		if rule := keyspace.CheckID(p.Coupon); rule != "" {
 			return bad("Coupon", rule)
@@ -264,70 +266,12 @@ func (p *Promotion) validate() error {
 	if !p.Starts.IsZero() && !p.Ends.IsZero() && !p.Ends.After(p.Starts) {
 		return bad("Ends", "must be after Starts")
 	}
-	switch p.Kind {
-	case PercentOff:
-		if !p.Percent.IsPositive() || p.Percent.GreaterThan(hundred) || !p.Percent.Shift(4).IsInteger() {
-			return bad("Percent", "must be in (0, 100] with at most 4 decimals")
-		}
-	case FixedOff:
-		if !p.Amount.IsPositive() {
-			return bad("Amount", "must be > 0")
-		}
-	case Threshold:
-		if !p.Threshold.IsPositive() {
-			return bad("Threshold", "must be > 0")
-		}
-		if !p.Off.IsPositive() {
-			return bad("Off", "must be > 0")
-		}
-		if p.Cap.IsNegative() {
-			return bad("Cap", "must be ≥ 0")
-		}
-	case Tiered:
-		if len(p.Tiers) == 0 {
-			return bad("Tiers", "must not be empty")
-		}
-		for i, t := range p.Tiers {
-			f := "Tiers[" + strconv.Itoa(i) + "]"
-			if !t.Threshold.IsPositive() || !t.Off.IsPositive() {
-				return bad(f, "must have Threshold and Off > 0")
-			}
-			if i > 0 && !t.Threshold.GreaterThan(p.Tiers[i-1].Threshold) {
-				return bad(f+".Threshold", "must rise")
-			}
-		}
-	case BuyXGetY:
-		if p.Buy <= 0 || p.Get <= 0 {
-			return bad("Buy", "and Get must be > 0")
-		}
-		if p.DiscountPercent.IsNegative() || p.DiscountPercent.GreaterThan(hundred) || !p.DiscountPercent.Shift(4).IsInteger() {
-			return bad("DiscountPercent", "must be in [0, 100] with at most 4 decimals")
-		}
-	case MemberPrice:
-		if p.MemberTier == "" {
-			return bad("MemberTier", "must not be empty")
-		}
-		if len(p.Prices) == 0 {
-			return bad("Prices", "must not be empty")
-		}
-		for sku, price := range p.Prices {
-			if price.IsNegative() {
-				return bad("Prices["+sku+"]", "must be ≥ 0")
-			}
-		}
-	case BundlePrice:
-		if p.Buy < 2 {
-			return bad("Buy", "must be ≥ 2 units per bundle")
-		}
-		if !p.Amount.IsPositive() {
-			return bad("Amount", "must be > 0")
-		}
-	case ShippingOff:
-		if p.Amount.IsNegative() {
-			return bad("Amount", "must be ≥ 0 (0: free shipping)")
-		}
-	default:
+	k := kindOf(p.Kind)
+	if k == nil {
 		return bad("Kind", "must be a known kind")
+	}
+	if field, rule := k.check(p); field != "" {
+		return bad(field, rule)
 	}
 	return nil
 }

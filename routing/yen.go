@@ -30,79 +30,114 @@ func (g *Graph) KShortest(from, to string, k int, maxCost float64) ([]Path, erro
 	if cost > maxCost {
 		return nil, nil
 	}
-	type cand struct {
-		nodes []int
-		cost  float64
-	}
-	accepted := []cand{{w.AppendPath(g, nil, int(d)), cost}}
-	var pending []cand
-	known := func(nodes []int) bool {
-		for _, a := range accepted {
-			if slices.Equal(a.nodes, nodes) {
-				return true
-			}
-		}
-		for _, p := range pending {
-			if slices.Equal(p.nodes, nodes) {
-				return true
-			}
-		}
-		return false
-	}
-	for len(accepted) < k {
-		last := accepted[len(accepted)-1].nodes
-		rootCost := 0.0
-		for j := 0; j < len(last)-1; j++ {
-			spur, root := last[j], last[:j+1]
-			w.prepare(g)                 // sizes the masks
-			if w.block++; w.block == 0 { // wrapped: old marks would alias
-				clear(w.blockedLane)
-				clear(w.blockedNode)
-				w.block = 1
-			}
-			for _, a := range accepted {
-				if len(a.nodes) > j+1 && slices.Equal(a.nodes[:j+1], root) {
-					if e, ok := g.laneIndex(int32(a.nodes[j]), int32(a.nodes[j+1])); ok {
-						w.blockedLane[e] = w.block
-					}
-				}
-			}
-			for _, v := range root[:j] {
-				w.blockedNode[v] = w.block
-			}
-			g.dijkstra(&w, int32(spur), int32(d), true)
-			if w.done[d] == w.query {
-				nodes := append(slices.Clone(root[:j]), w.AppendPath(g, nil, int(d))...)
-				if !known(nodes) {
-					pending = append(pending, cand{nodes, rootCost + w.dist[d]})
-				}
-			}
-			if e, ok := g.laneIndex(int32(last[j]), int32(last[j+1])); ok {
-				rootCost += g.weights[e]
-			}
-		}
-		if len(pending) == 0 {
+	y := yen{g: g, w: &w, dest: int(d), accepted: []yenPath{{w.AppendPath(g, nil, int(d)), cost}}}
+	for len(y.accepted) < k {
+		y.addSpurPaths(y.accepted[len(y.accepted)-1].nodes)
+		next, ok := y.popCheapest()
+		if !ok || next.cost > maxCost {
 			break
 		}
-		best := 0
-		for i, p := range pending[1:] {
-			b := pending[best]
-			if p.cost < b.cost || (p.cost == b.cost && slices.Compare(p.nodes, b.nodes) < 0) {
-				best = i + 1
-			}
-		}
-		next := pending[best]
-		pending = slices.Delete(pending, best, best+1)
-		if next.cost > maxCost {
-			break
-		}
-		accepted = append(accepted, next)
+		y.accepted = append(y.accepted, next)
 	}
-	out := make([]Path, len(accepted))
-	for i, a := range accepted {
+	out := make([]Path, len(y.accepted))
+	for i, a := range y.accepted {
 		out[i] = Path{Locations: g.names(a.nodes), Cost: a.cost}
 	}
 	return out, nil
+}
+
+// yen is one run of Yen's algorithm: the paths accepted so far, in cost
+// order, and the candidates found but not yet accepted.
+type yen struct {
+	g        *Graph
+	w        *Workspace
+	dest     int
+	accepted []yenPath
+	pending  []yenPath
+}
+
+type yenPath struct {
+	nodes []int
+	cost  float64
+}
+
+// addSpurPaths adds, for each node of last but the destination, the
+// cheapest path that follows last up to that node (the root) and then
+// leaves it by a lane no accepted path with the same root took.
+func (y *yen) addSpurPaths(last []int) {
+	g, w := y.g, y.w
+	rootCost := 0.0
+	for j := 0; j < len(last)-1; j++ {
+		spur, root := last[j], last[:j+1]
+		y.block(root)
+		g.dijkstra(w, int32(spur), int32(y.dest), true)
+		if w.done[y.dest] == w.query {
+			nodes := append(slices.Clone(root[:j]), w.AppendPath(g, nil, y.dest)...)
+			if !y.known(nodes) {
+				y.pending = append(y.pending, yenPath{nodes, rootCost + w.dist[y.dest]})
+			}
+		}
+		if e, ok := g.laneIndex(int32(last[j]), int32(last[j+1])); ok {
+			rootCost += g.weights[e]
+		}
+	}
+}
+
+// block marks, for the next search, the lanes accepted paths sharing root
+// take out of its last node, and root's other nodes, so the spur path
+// neither repeats a path nor loops back through the root.
+func (y *yen) block(root []int) {
+	g, w := y.g, y.w
+	j := len(root) - 1
+	w.prepare(g)                 // sizes the masks
+	if w.block++; w.block == 0 { // wrapped: old marks would alias
+		clear(w.blockedLane)
+		clear(w.blockedNode)
+		w.block = 1
+	}
+	for _, a := range y.accepted {
+		if len(a.nodes) > j+1 && slices.Equal(a.nodes[:j+1], root) {
+			if e, ok := g.laneIndex(int32(a.nodes[j]), int32(a.nodes[j+1])); ok {
+				w.blockedLane[e] = w.block
+			}
+		}
+	}
+	for _, v := range root[:j] {
+		w.blockedNode[v] = w.block
+	}
+}
+
+// known reports whether nodes is already accepted or pending.
+func (y *yen) known(nodes []int) bool {
+	for _, a := range y.accepted {
+		if slices.Equal(a.nodes, nodes) {
+			return true
+		}
+	}
+	for _, p := range y.pending {
+		if slices.Equal(p.nodes, nodes) {
+			return true
+		}
+	}
+	return false
+}
+
+// popCheapest removes and returns the cheapest pending path, ties going
+// to the smaller location indexes.
+func (y *yen) popCheapest() (yenPath, bool) {
+	if len(y.pending) == 0 {
+		return yenPath{}, false
+	}
+	best := 0
+	for i, p := range y.pending[1:] {
+		b := y.pending[best]
+		if p.cost < b.cost || (p.cost == b.cost && slices.Compare(p.nodes, b.nodes) < 0) {
+			best = i + 1
+		}
+	}
+	next := y.pending[best]
+	y.pending = slices.Delete(y.pending, best, best+1)
+	return next, true
 }
 
 // laneIndex returns the open lane u→v.

@@ -1,0 +1,401 @@
+package pricing
+
+import (
+	"cmp"
+	"math"
+	"math/bits"
+	"slices"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// prepared is a promotion with its amounts in the cart's minor units and
+// its targeted lines found, once per quote rather than per combination.
+type prepared struct {
+	p *Promotion
+	*scaledPromo
+	texts  *promoTexts
+	lines  []int
+	member map[int]int64 // line → member unit price
+	// ineligible says why the promotion cannot apply to this cart at all
+	// (coupon not presented, outside its window); "" when it can.
+	ineligible string
+}
+
+// maxScale is the largest Cart.Scale.
+const maxScale = 6
+
+// scaledPromo is a promotion's amounts in one scale's minor units.
+type scaledPromo struct {
+	amount, threshold, off int64
+	cap                    int64
+	tiers                  [][2]int64 // threshold, off
+	pctE6, dpctE6          int64      // percentages × 10^4, as parts of 10^6
+	memberPrices           map[string]int64
+	minSpend               int64
+}
+
+// scale converts p's amounts to minor units of scale sc.
+func scale(p *Promotion, sc int32) scaledPromo {
+	m := func(v decimal.Decimal) int64 {
+		x, err := minor(v.RoundFloor(sc), sc)
+		if err != nil {
+			// Validation rules out negatives, so this is an amount
+			// beyond any cart: it saturates (no cart reaches such a
+			// threshold; such a discount takes the whole target).
+			return math.MaxInt64 / 4
+		}
+		return x
+	}
+	pct := func(v decimal.Decimal) int64 { return v.Shift(4).IntPart() }
+	sp := scaledPromo{amount: m(p.Amount), threshold: m(p.Threshold), off: m(p.Off), cap: m(p.Cap),
+		pctE6: pct(p.Percent), dpctE6: pct(p.DiscountPercent), minSpend: m(p.MinSpend)}
+	if sp.dpctE6 == 0 {
+		sp.dpctE6 = 1_000_000
+	}
+	for _, t := range p.Tiers {
+		sp.tiers = append(sp.tiers, [2]int64{m(t.Threshold), m(t.Off)})
+	}
+	if len(p.Prices) > 0 {
+		sp.memberPrices = make(map[string]int64, len(p.Prices))
+		for sku, price := range p.Prices {
+			sp.memberPrices[sku] = m(price)
+		}
+	}
+	return sp
+}
+
+func (rs *RuleSet) prepare(cart Cart) []prepared {
+	at := cart.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	scaled := rs.scaled[cart.Scale]
+	out := make([]prepared, len(rs.promos))
+	// Every promotion's targeted lines, found through the rule set's
+	// index line by line (so each list is in line order), in one backing
+	// array: a first pass counts them, a second places them.
+	count := make([]int, len(rs.promos)+1)
+	last := make([]int, len(rs.promos)) // 1 + the last line found for each
+	visit := func(place func(i, j int)) {
+		clear(last)
+		for j := range cart.Lines {
+			l := &cart.Lines[j]
+			add := func(promos []int) {
+				for _, i := range promos {
+					// A line matching a promotion twice (SKU and tag)
+					// counts once.
+					if last[i] != j+1 {
+						last[i] = j + 1
+						place(i, j)
+					}
+				}
+			}
+			add(rs.targets.everyLine)
+			add(rs.targets.bySKU[l.SKU])
+			for _, tag := range l.Tags {
+				add(rs.targets.byTag[tag])
+			}
+		}
+	}
+	visit(func(i, _ int) { count[i+1]++ })
+	for i := range rs.promos {
+		count[i+1] += count[i] // count[i] is now where promotion i's lines start
+	}
+	slab := make([]int, count[len(rs.promos)])
+	next := slices.Clone(count[:len(rs.promos)])
+	visit(func(i, j int) { slab[next[i]] = j; next[i]++ })
+	for i := range rs.promos {
+		p := &rs.promos[i]
+		sp := &scaled[i]
+		pp := prepared{p: p, scaledPromo: sp, texts: &rs.texts[i]}
+		switch {
+		case p.Coupon != "" && !slices.Contains(cart.Coupons, p.Coupon):
+			pp.ineligible = "not eligible: coupon " + p.Coupon + " not presented"
+		case !p.Starts.IsZero() && at.Before(p.Starts):
+			pp.ineligible = "not eligible: starts " + p.Starts.UTC().Format(time.RFC3339)
+		case !p.Ends.IsZero() && !at.Before(p.Ends):
+			pp.ineligible = "not eligible: ended " + p.Ends.UTC().Format(time.RFC3339)
+		}
+		if count[i] < count[i+1] {
+			pp.lines = slab[count[i]:count[i+1]:count[i+1]]
+		}
+		if p.Kind == MemberPrice {
+			for _, j := range pp.lines {
+				if mp, ok := sp.memberPrices[cart.Lines[j].SKU]; ok {
+					if pp.member == nil {
+						pp.member = map[int]int64{}
+					}
+					pp.member[j] = mp
+				}
+			}
+		}
+		out[i] = pp
+	}
+	return out
+}
+
+// evaluate applies the rule set in priority order with choice fixing
+// which member of each exclusive group may apply ("" for none), and with
+// alone, when set, the only promotion that may apply. Reasons are written
+// only when explain is set: the search compares numbers.
+func (rs *RuleSet) evaluate(cart Cart, plan []prepared, base *cartState, choice map[string]string, alone string, explain bool) *evaluation {
+	e := evaluator{cart: cart, plan: plan, choice: choice, alone: alone, explain: explain}
+	return e.run(nil, base.clone())
+}
+
+// evaluatePart is evaluate over the plan entries at the indexes in only
+// (in plan order), working on scratch reset to base. It records the plan
+// positions of what it applies rather than IDs, for parts to merge.
+func (rs *RuleSet) evaluatePart(cart Cart, plan []prepared, only []int, base, scratch *cartState, choice map[string]string) *evaluation {
+	scratch.resetTo(base)
+	e := evaluator{cart: cart, plan: plan, choice: choice}
+	return e.run(only, scratch)
+}
+
+// evaluator is one evaluation's fixed inputs: the cart, the plan, the
+// exclusive-group choice and the promotion applying alone, if any.
+type evaluator struct {
+	cart    Cart
+	plan    []prepared
+	choice  map[string]string
+	alone   string
+	explain bool
+}
+
+// run applies the plan entries at the indexes in only, or the whole plan
+// when only is nil, to s.
+func (e *evaluator) run(only []int, s *cartState) *evaluation {
+	n := len(e.plan)
+	if only != nil {
+		n = len(only)
+	}
+	ev := &evaluation{state: s}
+	if only == nil {
+		ev.ids = make([]string, 0, n)
+	} else {
+		ev.at = make([]int, 0, n)
+	}
+	s.record = e.explain
+	if e.explain {
+		ev.explain = make([]Explanation, 0, n)
+		s.applied = make([]share, 0, e.shares())
+	}
+	stoppedBy := ""
+	for k := 0; k < n; k++ {
+		i := k
+		if only != nil {
+			i = only[k]
+		}
+		pp := &e.plan[i]
+		if cause, spent := e.skip(pp, s, stoppedBy); cause != applies {
+			if e.explain {
+				ev.explain = append(ev.explain, Explanation{Promotion: pp.p.ID, Reason: e.skipReason(pp, cause, spent, stoppedBy)})
+			}
+			continue
+		}
+		total := pp.total(s)
+		off := e.apply(pp, s, i, total)
+		if off <= 0 {
+			if e.explain {
+				ev.explain = append(ev.explain, Explanation{Promotion: pp.p.ID, Reason: kinds[pp.p.Kind].reason(pp, e.cart, s, total, 0)})
+			}
+			continue
+		}
+		ev.discount += off
+		ev.appliedCount++
+		if only != nil { // a part: its sums need the plan positions
+			ev.at = append(ev.at, i)
+		} else {
+			ev.ids = append(ev.ids, pp.p.ID)
+		}
+		if e.explain {
+			ev.explain = append(ev.explain, Explanation{Promotion: pp.p.ID, Applied: true,
+				Amount: amount(off, e.cart.Scale), Reason: kinds[pp.p.Kind].reason(pp, e.cart, s, total, off)})
+		}
+		if pp.p.Stop {
+			stoppedBy = pp.p.ID
+		}
+	}
+	return ev
+}
+
+// shares bounds the discount shares the winning evaluation logs: one per
+// line a promotion that may apply targets (counted over the whole plan:
+// only the whole rule set explains).
+func (e *evaluator) shares() int {
+	n := 0
+	for i := range e.plan {
+		if pp := &e.plan[i]; pp.ineligible == "" && (pp.p.Group == "" || e.choice[pp.p.Group] == pp.p.ID) {
+			n += len(pp.lines)
+		}
+	}
+	return n
+}
+
+// skipCause is why a promotion does not get to apply in an evaluation.
+type skipCause uint8
+
+const (
+	applies    skipCause = iota
+	ineligible           // coupon not presented, outside its window
+	noLine               // no line matches its target
+	stopped              // an earlier promotion stops further ones
+	notAlone             // another promotion applies alone
+	onlyAlone            // an Exclusive promotion, outside its own evaluation
+	otherPick            // another member of its group is chosen, or none
+	belowMin             // the targeted total is below MinSpend
+)
+
+// skip says whether pp gets to apply here, and for belowMin the targeted
+// total. It builds no text: the search, which writes no reasons, calls it
+// for every promotion of every combination.
+func (e *evaluator) skip(pp *prepared, s *cartState, stoppedBy string) (skipCause, int64) {
+	p := pp.p
+	switch {
+	case pp.ineligible != "":
+		return ineligible, 0
+	case len(pp.lines) == 0:
+		return noLine, 0
+	case stoppedBy != "":
+		return stopped, 0
+	case e.alone != "" && p.ID != e.alone:
+		return notAlone, 0
+	case e.alone == "" && p.Exclusive:
+		return onlyAlone, 0
+	case p.Group != "" && e.choice[p.Group] != p.ID:
+		return otherPick, 0
+	}
+	if pp.minSpend > 0 {
+		if t := pp.total(s); t < pp.minSpend {
+			return belowMin, t
+		}
+	}
+	return applies, 0
+}
+
+// skipReason explains a skip.
+func (e *evaluator) skipReason(pp *prepared, cause skipCause, total int64, stoppedBy string) string {
+	p := pp.p
+	switch cause {
+	case ineligible:
+		return pp.ineligible
+	case noLine:
+		return "not eligible: no line matches its target"
+	case stopped:
+		return "not applied: " + stoppedBy + " stops further promotions"
+	case notAlone:
+		return "not applied: exclusive " + e.alone + " applies alone and saves more"
+	case onlyAlone:
+		return "not applied: it applies only alone, and the others together save at least as much"
+	case otherPick:
+		if c := e.choice[p.Group]; c != "" {
+			return "excluded by group " + p.Group + ": " + c + " applies instead"
+		}
+		return "excluded by group " + p.Group + ": the customer is better off without any of it"
+	case belowMin:
+		return "below minimum spend: " + formatMinor(total, e.cart.Scale) + " of " + p.MinSpend.String()
+	}
+	return ""
+}
+
+// apply takes pp's discount off s and returns it: through the kind's own
+// apply, or its off apportioned over pp's lines (which come to total).
+func (e *evaluator) apply(pp *prepared, s *cartState, at int, total int64) int64 {
+	k := &kinds[pp.p.Kind]
+	if k.apply != nil {
+		return k.apply(pp, e.cart, s, at)
+	}
+	off := k.off(pp, s, total)
+	if off > 0 {
+		off = s.apportion(at, pp.lines, off, total)
+	}
+	return off
+}
+
+func (pp *prepared) total(s *cartState) int64 {
+	var t int64
+	for _, j := range pp.lines {
+		t += s.amount[j]
+	}
+	return t
+}
+
+// mulDivFloor returns ⌊a·b/c⌋ for a, b, c ≥ 0 in 128 bits.
+func mulDivFloor(a, b, c int64) int64 {
+	hi, lo := bits.Mul64(uint64(a), uint64(b))
+	if hi >= uint64(c) {
+		return math.MaxInt64
+	}
+	q, _ := bits.Div64(hi, lo, uint64(c))
+	return int64(q)
+}
+
+// freeUnits returns the value of the units BuyXGetY discounts and how many.
+func (pp *prepared) freeUnits(s *cartState) (value, free int64) {
+	p := pp.p
+	free = pp.units(s) / (p.Buy + p.Get) * p.Get
+	return pp.unitsValue(s, free, p.MostExpensive), free
+}
+
+// units counts the targeted units.
+func (pp *prepared) units(s *cartState) int64 {
+	var n int64
+	for _, j := range pp.lines {
+		n += s.qty[j]
+	}
+	return n
+}
+
+// unitsValue is the current value of count targeted units, the dearest
+// first or the cheapest first.
+func (pp *prepared) unitsValue(s *cartState, count int64, dearest bool) int64 {
+	if count <= 0 {
+		return 0
+	}
+	groups := s.units[:0]
+	for _, j := range pp.lines {
+		groups = append(groups, unitGroup{s.amount[j] / s.qty[j], s.qty[j]})
+	}
+	slices.SortStableFunc(groups, func(a, b unitGroup) int {
+		if dearest {
+			return cmp.Compare(b.price, a.price)
+		}
+		return cmp.Compare(a.price, b.price)
+	})
+	var value int64
+	for _, g := range groups {
+		take := min(count, g.n)
+		value += take * g.price
+		if count -= take; count == 0 {
+			break
+		}
+	}
+	return value
+}
+
+// memberPrices lowers each listed line to its member unit price for the
+// customer's tier, applying the saving to that line.
+func (pp *prepared) memberPrices(cart Cart, s *cartState, at int) int64 {
+	if cart.Customer.Tier != pp.p.MemberTier {
+		return 0
+	}
+	var total int64
+	for _, j := range pp.lines {
+		m, ok := pp.member[j]
+		if !ok || m >= s.unit[j] {
+			continue
+		}
+		off := min((s.unit[j]-m)*s.qty[j], s.amount[j])
+		if off <= 0 {
+			continue
+		}
+		s.amount[j] -= off
+		if s.record {
+			s.applied = append(s.applied, share{line: int32(j), plan: int32(at), amount: off})
+		}
+		total += off
+	}
+	return total
+}
