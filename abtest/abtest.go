@@ -184,25 +184,9 @@ func Compile(e Experiment) (*Compiled, error) {
 		}
 		c.force = *e.Force
 	}
-	if e.Ranges != nil {
-		if len(e.Ranges) != e.Variations {
-			return nil, &InputError{Field: "Ranges", Rule: "must have one range per variation"}
-		}
-		for i, r := range e.Ranges {
-			if !validRange(r) {
-				return nil, &InputError{Field: "Ranges[" + strconv.Itoa(i) + "]", Rule: "must satisfy 0 ≤ Start ≤ End ≤ 1"}
-			}
-		}
-		c.ranges = append([]Range(nil), e.Ranges...)
-	} else {
-		coverage := 1.0
-		if e.Coverage != nil {
-			coverage = *e.Coverage
-			if math.IsNaN(coverage) {
-				return nil, &InputError{Field: "Coverage", Rule: "must be a number"}
-			}
-		}
-		c.ranges = BucketRanges(e.Variations, coverage, e.Weights)
+	var err error
+	if c.ranges, err = compileRanges(e); err != nil {
+		return nil, err
 	}
 	if ns := e.Namespace; ns != nil {
 		if ns.ID == "" || !validRange(Range{ns.Start, ns.End}) {
@@ -212,7 +196,40 @@ func Compile(e Experiment) (*Compiled, error) {
 		c.namespace = &cp
 		c.namespaceHash = newSeededHash("__"+ns.ID, 1)
 	}
-	for i, f := range e.Filters {
+	if c.filters, err = compileFilters(e.Filters); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// compileRanges returns the variations' bucket ranges: e.Ranges as given,
+// or worked out from the coverage and weights.
+func compileRanges(e Experiment) ([]Range, error) {
+	if e.Ranges == nil {
+		coverage := 1.0
+		if e.Coverage != nil {
+			coverage = *e.Coverage
+			if math.IsNaN(coverage) {
+				return nil, &InputError{Field: "Coverage", Rule: "must be a number"}
+			}
+		}
+		return BucketRanges(e.Variations, coverage, e.Weights), nil
+	}
+	if len(e.Ranges) != e.Variations {
+		return nil, &InputError{Field: "Ranges", Rule: "must have one range per variation"}
+	}
+	for i, r := range e.Ranges {
+		if !validRange(r) {
+			return nil, &InputError{Field: "Ranges[" + strconv.Itoa(i) + "]", Rule: "must satisfy 0 ≤ Start ≤ End ≤ 1"}
+		}
+	}
+	return append([]Range(nil), e.Ranges...), nil
+}
+
+// compileFilters validates filters and seeds their hashes.
+func compileFilters(filters []Filter) ([]compiledFilter, error) {
+	var out []compiledFilter
+	for i, f := range filters {
 		if f.HashVersion == 0 {
 			f.HashVersion = 2
 		}
@@ -225,9 +242,9 @@ func Compile(e Experiment) (*Compiled, error) {
 			}
 		}
 		f.Ranges = append([]Range(nil), f.Ranges...)
-		c.filters = append(c.filters, compiledFilter{Filter: f, hash: newSeededHash(f.Seed, f.HashVersion)})
+		out = append(out, compiledFilter{Filter: f, hash: newSeededHash(f.Seed, f.HashVersion)})
 	}
-	return c, nil
+	return out, nil
 }
 
 func validRange(r Range) bool {

@@ -56,6 +56,29 @@ func Allocate(amount int64, ratios []int64, policy Policy) ([]int64, error) {
 	return dst, nil
 }
 
+// floorSharesLarge writes each party's floor share Q·r + ⌊R·r/total⌋ and
+// its remainder for a total beyond floorSharesSmall's range, and returns
+// the sum of the shares.
+func floorSharesLarge(dst []int64, rems []uint64, ratios []int64, quot, rest, total uint64) uint64 {
+	var given uint64
+	inv := 1 / float64(total)
+	for i, r := range ratios {
+		ur := uint64(r)
+		hi, x := bits.Mul64(rest, ur)
+		var q, rem uint64
+		if hi == 0 && x < 1<<52 {
+			q, rem = divByReciprocal(x, total, inv)
+		} else {
+			q, rem = bits.Div64(hi, x, total) // R·r/total < r: cannot overflow
+		}
+		q += quot * ur // ≤ abs·r/total ≤ abs: cannot overflow
+		dst[i] = int64(q)
+		rems[i] = rem
+		given += q
+	}
+	return given
+}
+
 // AllocateInto is Allocate writing into dst, which must have len(ratios)
 // elements. It does not allocate unless the ratios sum beyond 2^64−1, where
 // it falls back to big-integer arithmetic. On error dst is left unchanged.
@@ -116,21 +139,7 @@ func AllocateInto(dst []int64, amount int64, ratios []int64, policy Policy) erro
 	case total <= 1<<26:
 		given = floorSharesSmall(dst, rems, ratios, quot, rest, total, 1/float64(total))
 	default:
-		inv := 1 / float64(total)
-		for i, r := range ratios {
-			ur := uint64(r)
-			hi, x := bits.Mul64(rest, ur)
-			var q, rem uint64
-			if hi == 0 && x < 1<<52 {
-				q, rem = divByReciprocal(x, total, inv)
-			} else {
-				q, rem = bits.Div64(hi, x, total) // R·r/total < r: cannot overflow
-			}
-			q += quot * ur // ≤ abs·r/total ≤ abs: cannot overflow
-			dst[i] = int64(q)
-			rems[i] = rem
-			given += q
-		}
+		given = floorSharesLarge(dst, rems, ratios, quot, rest, total)
 	}
 	// left < the number of parties with a non-zero remainder, since each
 	// remainder is below total and they sum to left·total.
