@@ -52,7 +52,8 @@ func (f *Fence) Admit(resource string, token int64) error {
 // resource: the token must never go back. A FencedStore is safe for
 // concurrent use.
 type FencedStore struct {
-	b fencedBackend
+	b       fencedBackend
+	observe Observer
 }
 
 // fencedBackend is the storage under a FencedStore, on validated input.
@@ -82,19 +83,28 @@ type FencedStoreOptions struct {
 	WaitReplicas int
 	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
 	WaitTimeout time.Duration
+	// Observer, if set, receives an Observation of every Write.
+	Observer Observer
 }
 
 // Write sets w.Resource to w.Value if w.Token is at least the largest
 // token seen for it, else returns ErrStaleToken and writes nothing. Equal
 // tokens are accepted: one lease may write many times.
 func (f *FencedStore) Write(ctx context.Context, w FencedWrite) error {
-	if rule := keyspace.CheckID(w.Resource); rule != "" {
-		return &InputError{Field: "Resource", Rule: rule}
+	start := startTimer(f.observe)
+	var err error
+	switch rule := keyspace.CheckID(w.Resource); {
+	case rule != "":
+		err = &InputError{Field: "Resource", Rule: rule}
+	case w.Token <= 0:
+		err = &InputError{Field: "Token", Rule: "must be > 0 (a Lock's Token)"}
+	default:
+		err = f.b.write(ctx, w)
 	}
-	if w.Token <= 0 {
-		return &InputError{Field: "Token", Rule: "must be > 0 (a Lock's Token)"}
+	if f.observe != nil {
+		f.observe(Observation{Op: OpWrite, ID: w.Resource, Err: err, Took: since(start)})
 	}
-	return f.b.write(ctx, w)
+	return err
 }
 
 // Read returns resource's value, "" if it was never written.
@@ -106,9 +116,9 @@ func (f *FencedStore) Read(ctx context.Context, resource string) (string, error)
 }
 
 // NewMemoryFencedStore returns an empty FencedStore in process memory;
-// the options do not apply.
-func NewMemoryFencedStore(FencedStoreOptions) *FencedStore {
-	return &FencedStore{b: &memoryFenced{values: map[string]string{}}}
+// only opts.Observer applies.
+func NewMemoryFencedStore(opts FencedStoreOptions) *FencedStore {
+	return &FencedStore{b: &memoryFenced{values: map[string]string{}}, observe: opts.Observer}
 }
 
 // memoryFenced is the process-local backend: a Fence and the values it
@@ -159,7 +169,7 @@ func NewRedisFencedStore(client FencedStoreRedisClient, opts FencedStoreOptions)
 	if err != nil {
 		return nil, err
 	}
-	return &FencedStore{b: &redisFenced{runner: run, client: client, prefix: opts.Prefix}}, nil
+	return &FencedStore{b: &redisFenced{runner: run, client: client, prefix: opts.Prefix}, observe: opts.Observer}, nil
 }
 
 // redisFenced is the Redis backend.

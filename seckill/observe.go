@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// Observer receives an Observation of every call on a Gate, Limiter or
-// Locker whose options set it. It runs synchronously after the call and
+// Observer receives an Observation of every call on a Gate, Limiter,
+// Locker or FencedStore whose options set it. It runs synchronously after the call and
 // must not block for long; feed a metrics library or a log from it.
 type Observer func(Observation)
 
@@ -25,9 +25,10 @@ const (
 	OpAllow                 // Limiter.Allow and AllowN
 	OpObtain                // Locker.Obtain
 	OpRelease               // Lock.Release
+	OpWrite                 // FencedStore.Write
 )
 
-var opNames = [...]string{"", "open", "admit", "pay", "sweep", "status", "consume", "ack", "allow", "obtain", "release"}
+var opNames = [...]string{"", "open", "admit", "pay", "sweep", "status", "consume", "ack", "allow", "obtain", "release", "write"}
 
 // String returns the op's name, as metric labels want it.
 func (o Op) String() string {
