@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/shopkit/shopkit/abtest"
-	"github.com/shopkit/shopkit/internal/exampleredis"
+	"github.com/shopkit/shopkit/examples/exampleredis"
 )
 
 func main() {

@@ -28,7 +28,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/shopkit/shopkit/internal/rediskeys"
+	"github.com/shopkit/shopkit/examples/exampleredis"
 	"github.com/shopkit/shopkit/inventory"
 	"github.com/shopkit/shopkit/seckill"
 )
@@ -261,8 +261,7 @@ func open(redisAddr, clusterAddrs string, embedded bool) (*seckill.Gate, string,
 	}
 	return g, name, func() {
 		_ = g.Close()
-		_ = rediskeys.DeleteMatching(context.Background(), client, prefix+"*")
-		_ = client.Close()
+		exampleredis.Close(client, prefix+"*")
 		for _, c := range closers {
 			c()
 		}

@@ -29,8 +29,8 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/shopkit/shopkit/abtest"
+	"github.com/shopkit/shopkit/examples/exampleredis"
 	"github.com/shopkit/shopkit/funnel"
-	"github.com/shopkit/shopkit/internal/exampleredis"
 )
 
 var steps = []funnel.Step{{Event: "view"}, {Event: "click"}, {Event: "cart"}, {Event: "order"}, {Event: "pay"}}

@@ -22,7 +22,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/shopkit/shopkit/internal/exampleredis"
+	"github.com/shopkit/shopkit/examples/exampleredis"
 	"github.com/shopkit/shopkit/pricing"
 )
 

@@ -25,7 +25,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/shopkit/shopkit/internal/rediskeys"
+	"github.com/shopkit/shopkit/examples/exampleredis"
 	"github.com/shopkit/shopkit/inventory"
 )
 
@@ -203,8 +203,7 @@ func open(backend, redisAddr, clusterAddrs string) (*inventory.Store, string, fu
 	}
 	closeAll := func() {
 		_ = s.Close()
-		_ = rediskeys.DeleteMatching(context.Background(), client, "{"+opts.Prefix+"}*")
-		_ = client.Close()
+		exampleredis.Close(client, "{"+opts.Prefix+"}*")
 		for _, c := range closers {
 			c()
 		}

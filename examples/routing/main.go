@@ -21,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shopkit/shopkit/internal/exampleredis"
+	"github.com/shopkit/shopkit/examples/exampleredis"
 	"github.com/shopkit/shopkit/routing"
 )
 

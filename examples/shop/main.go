@@ -29,7 +29,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/shopkit/shopkit/internal/exampleredis"
+	"github.com/shopkit/shopkit/examples/exampleredis"
 )
 
 func main() {

@@ -275,3 +275,28 @@ func hasField(ty *doc.Type, name string) bool {
 	}
 	return false
 }
+
+// TestExamplesImportNoInternal: a program copied out of examples/ must
+// build outside this module, so it imports no internal package (only
+// examples/exampleredis, which is public, may use them).
+func TestExamplesImportNoInternal(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "examples", "*", "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no example files found: %v", err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") || filepath.Base(filepath.Dir(name)) == "exampleredis" {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			if strings.Contains(imp.Path.Value, "/internal/") {
+				t.Errorf("%s imports %s", name, imp.Path.Value)
+			}
+		}
+	}
+}

@@ -1,6 +1,7 @@
 // Package exampleredis opens the Redis that an example's -redis and
 // -cluster flags name, so that each example's main reads as the domain
-// walk-through it is.
+// walk-through it is. It is a public package, so an example copied out of
+// this repository still builds.
 package exampleredis
 
 import (
