@@ -1,0 +1,141 @@
+package seckill_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shopkit/shopkit/seckill"
+)
+
+// A flash sale of 2 units, at most 1 per buyer: the third buyer finds it
+// sold out, and a buyer retrying the same request gets the same ticket.
+func Example() {
+	ctx := context.Background()
+	start := time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)
+	gate := seckill.NewMemoryGate(seckill.GateOptions{Now: func() time.Time { return start.Add(time.Second) }})
+	defer gate.Close()
+
+	err := gate.Open(ctx, seckill.Sale{ID: "1111", SKU: "phone", Units: 2, PerUserLimit: 1,
+		Start: start, End: start.Add(time.Hour), PayWithin: 10 * time.Minute})
+	if err != nil {
+		panic(err)
+	}
+	for _, user := range []string{"ann", "bob", "cy"} {
+		a, err := gate.Admit(ctx, seckill.AdmitRequest{SaleID: "1111", UserID: user, RequestID: "req-" + user, Quantity: 1})
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(user, a.Outcome)
+	}
+	again, _ := gate.Admit(ctx, seckill.AdmitRequest{SaleID: "1111", UserID: "ann", RequestID: "req-ann", Quantity: 1})
+	fmt.Println("ann again:", again.Outcome, "replayed:", again.Replayed)
+
+	paid, err := gate.Pay(ctx, seckill.TicketRef{SaleID: "1111", TicketID: again.Ticket.ID})
+	if err != nil {
+		panic(err)
+	}
+	st, _ := gate.Status(ctx, "1111")
+	fmt.Printf("paid %d; units %d, held %d, paid %d, remaining %d\n", paid.Quantity, st.Units, st.Held, st.Paid, st.Remaining)
+	// Output:
+	// ann admitted
+	// bob admitted
+	// cy sold out
+	// ann again: admitted replayed: true
+	// paid 1; units 2, held 1, paid 1, remaining 0
+}
+
+// The same sale on Redis (here an embedded miniredis): every admission is
+// one Lua script, so any number of gate instances share the stock.
+func ExampleNewRedisGate() {
+	ctx := context.Background()
+	srv := miniredis.NewMiniRedis()
+	if err := srv.Start(); err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+	client := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer client.Close()
+
+	gate, err := seckill.NewRedisGate(client, seckill.GateOptions{Prefix: "shop:sale"})
+	if err != nil {
+		panic(err)
+	}
+	defer gate.Close()
+	// Redis decides the window by its own clock.
+	now := time.Now()
+	if err := gate.Open(ctx, seckill.Sale{ID: "1111", SKU: "phone", Units: 1, PerUserLimit: 1,
+		Start: now.Add(-time.Minute), End: now.Add(time.Hour)}); err != nil {
+		panic(err)
+	}
+	for _, user := range []string{"ann", "bob"} {
+		a, err := gate.Admit(ctx, seckill.AdmitRequest{SaleID: "1111", UserID: user, RequestID: "req-" + user, Quantity: 1})
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(user, a.Outcome)
+	}
+	_, err = gate.Admit(ctx, seckill.AdmitRequest{SaleID: "9999", UserID: "cy", RequestID: "req-cy", Quantity: 1})
+	fmt.Println("unknown sale:", errors.Is(err, seckill.ErrNotFound))
+	// Output:
+	// ann admitted
+	// bob sold out
+	// unknown sale: true
+}
+
+// A lock with a fencing token: the holder whose lease lapsed is refused by
+// the store even though it still believes it holds the lock.
+func ExampleLocker() {
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	locker := seckill.NewMemoryLocker(seckill.LockerOptions{Now: clock})
+	store := seckill.NewMemoryFencedStore(seckill.FencedStoreOptions{})
+
+	a, err := locker.Obtain(ctx, "stock-sync", 10*time.Second, seckill.ObtainOptions{})
+	if err != nil {
+		panic(err)
+	}
+	now = now.Add(11 * time.Second) // A stalls past its lease
+	b, err := locker.Obtain(ctx, "stock-sync", 10*time.Second, seckill.ObtainOptions{})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("tokens:", a.Token(), b.Token())
+	fmt.Println("B writes:", store.Write(ctx, seckill.FencedWrite{Resource: "sku-1", Token: b.Token(), Value: "42"}))
+	err = store.Write(ctx, seckill.FencedWrite{Resource: "sku-1", Token: a.Token(), Value: "41"})
+	fmt.Println("A writes late:", errors.Is(err, seckill.ErrStaleToken))
+	v, _ := store.Read(ctx, "sku-1")
+	fmt.Println("value:", v)
+	// Output:
+	// tokens: 1 2
+	// B writes: <nil>
+	// A writes late: true
+	// value: 42
+}
+
+// A GCRA limit of 2 requests a second with a burst of 2: the third request
+// at once is refused and told when to retry.
+func ExampleLimiter() {
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	limiter := seckill.NewMemoryLimiter(seckill.LimiterOptions{Now: func() time.Time { return now }})
+	limit := seckill.PerSecond(2, 2)
+	for i := 0; i < 3; i++ {
+		r, err := limiter.Allow(ctx, "ip-203.0.113.7", limit)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("allowed %d, retry after %v\n", r.Allowed, r.RetryAfter)
+	}
+	// One request every 500ms refills the burst, so the third, at once,
+	// waits 500ms.
+	// Output:
+	// allowed 1, retry after 0s
+	// allowed 1, retry after 0s
+	// allowed 0, retry after 500ms
+}
