@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/shopkit/shopkit/internal/minor"
 	"github.com/shopspring/decimal"
 )
 
@@ -192,15 +193,16 @@ type Quote struct {
 }
 
 // Money converts minor units (cents) to a decimal amount.
-func Money(minor int64) decimal.Decimal { return decimal.New(minor, -2) }
+func Money(cents int64) decimal.Decimal { return minor.ToDecimal(cents, 2) }
 
-// toMinor converts a price to cents, refusing fractions of a cent.
+// toMinor converts a price to cents, refusing fractions of a cent and
+// amounts beyond 10^15 cents, which keeps every sum of a quote in int64.
 func toMinor(field string, v decimal.Decimal) (int64, error) {
-	c := v.Shift(2)
-	if !c.IsInteger() || c.IsNegative() || c.GreaterThan(decimal.NewFromInt(1e15)) {
+	c, whole, fits := minor.FromDecimal(v, 2)
+	if !whole || !fits || c < 0 || c > 1e15 {
 		return 0, &InputError{Field: field, Rule: "must be a non-negative amount in whole cents"}
 	}
-	return c.IntPart(), nil
+	return c, nil
 }
 
 // Rate prices s on table t: billable weight = max(actual, volumetric)
@@ -284,20 +286,9 @@ func (t *Table) compile() (*compiledTable, error) {
 		}
 	}
 	if i := t.Insurance; i != nil {
-		if i.RateBP < 0 || i.RateBP > 10000 {
-			return nil, &InputError{Field: "Insurance.RateBP", Rule: "must be in 0..10000"}
-		}
-		mi := &minorInsurance{bp: i.RateBP}
-		if mi.floor, err = toMinor("Insurance.Floor", i.Floor); err != nil {
+		if c.ins, err = i.compile("Insurance."); err != nil {
 			return nil, err
 		}
-		if mi.minimum, err = toMinor("Insurance.MinimumPremium", i.MinimumPremium); err != nil {
-			return nil, err
-		}
-		if mi.cap, err = toMinor("Insurance.Cap", i.Cap); err != nil {
-			return nil, err
-		}
-		c.ins = mi
 	}
 	return c, nil
 }
@@ -331,23 +322,45 @@ func (c *compiledTable) rate(s Shipment, vol, value int64) (Quote, error) {
 		q.Surcharges += c.oversize
 	}
 	if c.ins != nil {
-		q.Insurance = c.ins.premium(value)
+		q.Insurance, _ = c.ins.premium(value)
 	}
 	q.Total = q.Freight + q.Surcharges + q.Insurance
 	return q, nil
 }
 
-// premium is Insurance.Premium in cents: the rate on the insured value,
-// rounded up to the cent.
-func (i *minorInsurance) premium(value int64) int64 {
+// premium returns the premium and the insured value, in cents, for a
+// declared value in cents: nothing below the floor; above it the rate on
+// the insured value (capped), rounded up to the cent, at least the
+// minimum. Insurance.Premium and every rated quote use it.
+func (i *minorInsurance) premium(value int64) (premium, insured int64) {
 	if value == 0 || value < i.floor {
-		return 0
+		return 0, 0
 	}
-	insured := value
+	insured = value
 	if i.cap > 0 {
 		insured = min(insured, i.cap)
 	}
-	return max(ceilDiv(insured*i.bp, 10000), i.minimum)
+	return max(ceilDiv(insured*i.bp, 10000), i.minimum), insured
+}
+
+// compile checks the insurance terms and converts them to cents; field
+// prefixes the names of the fields in errors.
+func (i *Insurance) compile(field string) (*minorInsurance, error) {
+	if i.RateBP < 0 || i.RateBP > 10000 {
+		return nil, &InputError{Field: field + "RateBP", Rule: "must be in 0..10000"}
+	}
+	mi := &minorInsurance{bp: i.RateBP}
+	var err error
+	if mi.floor, err = toMinor(field+"Floor", i.Floor); err != nil {
+		return nil, err
+	}
+	if mi.minimum, err = toMinor(field+"MinimumPremium", i.MinimumPremium); err != nil {
+		return nil, err
+	}
+	if mi.cap, err = toMinor(field+"Cap", i.Cap); err != nil {
+		return nil, err
+	}
+	return mi, nil
 }
 
 // Policy chooses among quotes.
@@ -489,24 +502,18 @@ type Insurance struct {
 	Cap            decimal.Decimal // zero: no cap
 }
 
-// Premium returns the premium and the value insured for a declared value.
+// Premium returns the premium and the value insured for a declared value,
+// in whole cents (a fraction of a cent is an *InputError), computed as a
+// rated quote computes it.
 func (i *Insurance) Premium(declared decimal.Decimal) (premium, insured decimal.Decimal, err error) {
-	if declared.IsNegative() {
-		return decimal.Zero, decimal.Zero, &InputError{Field: "Value", Rule: "must be ≥ 0"}
+	mi, err := i.compile("")
+	if err != nil {
+		return decimal.Zero, decimal.Zero, err
 	}
-	if i.RateBP < 0 || i.RateBP > 10000 {
-		return decimal.Zero, decimal.Zero, &InputError{Field: "RateBP", Rule: "must be in 0..10000"}
+	value, err := toMinor("Value", declared)
+	if err != nil {
+		return decimal.Zero, decimal.Zero, err
 	}
-	if declared.LessThan(i.Floor) || declared.IsZero() {
-		return decimal.Zero, decimal.Zero, nil
-	}
-	insured = declared
-	if !i.Cap.IsZero() && insured.GreaterThan(i.Cap) {
-		insured = i.Cap
-	}
-	premium = insured.Mul(decimal.NewFromInt(i.RateBP)).Div(decimal.NewFromInt(10000)).RoundCeil(2)
-	if premium.LessThan(i.MinimumPremium) {
-		premium = i.MinimumPremium
-	}
-	return premium, insured, nil
+	p, ins := mi.premium(value)
+	return Money(p), Money(ins), nil
 }

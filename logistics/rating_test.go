@@ -160,6 +160,13 @@ func TestInsurance(t *testing.T) {
 			t.Errorf("Premium(%s) = %s, %s, %v; want %s, %s", tt.declared, p, i, err, tt.premium, tt.insured)
 		}
 	}
+	// A declared value is money: whole cents, not negative.
+	for _, bad := range []string{"-1", "100.005"} {
+		var ie *logistics.InputError
+		if _, _, err := ins.Premium(d(bad)); !errors.As(err, &ie) || ie.Field != "Value" {
+			t.Errorf("Premium(%s): err = %v, want an InputError on Value", bad, err)
+		}
+	}
 }
 
 // TestRateMonotone: a heavier parcel never costs less.

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/shopkit/shopkit/internal/minor"
 	"github.com/shopspring/decimal"
 )
 
@@ -38,20 +39,19 @@ func ToMinor(amount decimal.Decimal, scale int32) (int64, error) {
 	if scale < 0 || scale > 18 {
 		return 0, &InputError{Field: "Scale", Rule: "must be in 0..18"}
 	}
-	shifted := amount.Shift(scale)
-	if !shifted.IsInteger() {
+	m, whole, fits := minor.FromDecimal(amount, scale)
+	switch {
+	case !whole:
 		return 0, &InputError{Field: "Amount", Rule: "must have at most " + strconv.Itoa(int(scale)) + " decimal places"}
-	}
-	bi := shifted.BigInt()
-	if !bi.IsInt64() {
+	case !fits:
 		return 0, &InputError{Field: "Amount", Rule: "must fit in int64 minor units"}
 	}
-	return bi.Int64(), nil
+	return m, nil
 }
 
 // FromMinor converts minor units at scale back to a decimal amount.
-func FromMinor(minor int64, scale int32) decimal.Decimal {
-	return decimal.New(minor, -scale)
+func FromMinor(m int64, scale int32) decimal.Decimal {
+	return minor.ToDecimal(m, scale)
 }
 
 // integerRatios scales decimal ratios by a common power of ten so they

@@ -39,7 +39,7 @@ type scaledPromo struct {
 // scale converts p's amounts to minor units of scale sc.
 func scale(p *Promotion, sc int32) scaledPromo {
 	m := func(v decimal.Decimal) int64 {
-		x, err := minor(v.RoundFloor(sc), sc)
+		x, err := toMinor(v.RoundFloor(sc), sc)
 		if err != nil {
 			// Validation rules out negatives, so this is an amount
 			// beyond any cart: it saturates (no cart reaches such a

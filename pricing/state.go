@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/shopkit/shopkit/internal/minor"
 	"github.com/shopspring/decimal"
 )
 
@@ -22,10 +23,9 @@ type cartState struct {
 	record  bool // whether to log shares: only the winning evaluation does
 	// scratch space for apportion, sized to the cart once and shared by
 	// every clone: the evaluations of one quote run one after another.
-	shares []int64
-	rems   []uint64
-	order  []int
-	units  []unitGroup
+	shares  []int64
+	weights []int64
+	units   []unitGroup
 }
 
 // unitGroup is a line's units at one unit price, for BuyXGetY.
@@ -46,7 +46,7 @@ func newState(cart Cart) (*cartState, error) {
 	}
 	n := len(cart.Lines)
 	s := &cartState{unit: make([]int64, 0, n), qty: make([]int64, 0, n), amount: make([]int64, 0, n)}
-	ship, err := minor(cart.Shipping, cart.Scale)
+	ship, err := toMinor(cart.Shipping, cart.Scale)
 	if err != nil {
 		return nil, &InputError{Field: "Shipping", Rule: err.Error()}
 	}
@@ -60,7 +60,7 @@ func newState(cart Cart) (*cartState, error) {
 		if l.Quantity <= 0 || l.Quantity > 1e9 {
 			return nil, &InputError{Field: field(".Quantity"), Rule: "must be in 1..10^9"}
 		}
-		u, err := minor(l.UnitPrice, cart.Scale)
+		u, err := toMinor(l.UnitPrice, cart.Scale)
 		if err != nil {
 			return nil, &InputError{Field: field(".UnitPrice"), Rule: err.Error()}
 		}
@@ -74,23 +74,26 @@ func newState(cart Cart) (*cartState, error) {
 			return nil, &InputError{Field: "Lines", Rule: "cart subtotal must fit in int64 minor units"}
 		}
 	}
-	s.shares, s.rems, s.order, s.units = make([]int64, n), make([]uint64, n), make([]int, n), make([]unitGroup, 0, n)
+	s.shares, s.weights, s.units = make([]int64, n), make([]int64, n), make([]unitGroup, 0, n)
 	return s, nil
 }
 
-func minor(v decimal.Decimal, scale int32) (int64, error) {
-	m := v.Shift(scale)
-	if !m.IsInteger() || m.IsNegative() || m.GreaterThan(decimal.NewFromInt(math.MaxInt64/4)) {
+// toMinor converts a price to minor units of scale: non-negative, whole
+// at that scale, and at most a quarter of int64, which keeps every sum of a
+// quote in int64.
+func toMinor(v decimal.Decimal, scale int32) (int64, error) {
+	m, whole, fits := minor.FromDecimal(v, scale)
+	if !whole || !fits || m < 0 || m > math.MaxInt64/4 {
 		return 0, fmt.Errorf("must be a non-negative amount with at most %d decimals", scale)
 	}
-	return m.IntPart(), nil
+	return m, nil
 }
 
 func (s *cartState) clone() *cartState {
 	// unit and qty never change during an evaluation: they are shared.
 	return &cartState{unit: s.unit, qty: s.qty, amount: slices.Clone(s.amount), applied: slices.Clone(s.applied),
 		shipping: s.shipping, baseShipping: s.baseShipping,
-		shares: s.shares, rems: s.rems, order: s.order, units: s.units}
+		shares: s.shares, weights: s.weights, units: s.units}
 }
 
 // resetTo makes s the state base is, reusing s's storage.

@@ -1,4 +1,4 @@
-package payout
+package apportion
 
 import (
 	"math/rand/v2"
