@@ -112,19 +112,43 @@ func (s *redisBackend) adjust(ctx context.Context, id string, it Item, set bool,
 		return Level{}, -1, fmt.Errorf("inventory: adjust %s: %w", id, err)
 	}
 	switch res[0] {
-	case 1:
+	case adjustApplied:
 		return Level{SKU: sku, Location: loc, OnHand: res[1], Reserved: res[2]}, res[3], nil
-	case 2:
+	case adjustReplayed:
 		return Level{SKU: sku, Location: loc, OnHand: res[1], Reserved: res[2]}, -1, nil
-	case 3:
+	case adjustConflict:
 		return Level{}, -1, ErrIDConflict
-	case 4:
+	case adjustBelowReserved:
 		return Level{}, -1, &ReservedError{SKU: sku, Location: loc, OnHand: res[1], Reserved: res[2]}
-	case 5:
+	case adjustTooLarge:
 		return Level{}, -1, &InputError{Field: "Delta", Rule: "would take on hand above 2^53-1"}
 	}
 	return Level{}, -1, fmt.Errorf("inventory: adjust %s: unexpected script reply %v", id, res)
 }
+
+// adjust.lua's statuses, as its header lists them.
+const (
+	adjustApplied       = 1
+	adjustReplayed      = 2
+	adjustConflict      = 3
+	adjustBelowReserved = 4
+	adjustTooLarge      = 5
+)
+
+// reserve.lua's row statuses, as its header lists them.
+const (
+	reserveDone     = 1
+	reserveReplayed = 2
+	reserveConflict = 3
+	reserveShort    = 4
+)
+
+// transition.lua's statuses, as its header lists them.
+const (
+	transitionNotFound = 0
+	transitionStale    = 1
+	transitionDone     = 2
+)
 
 // reserveCall is one Reserve waiting in, or being served by, a batch.
 type reserveCall struct {
@@ -292,16 +316,16 @@ func (s *redisBackend) completeReserve(c *reserveCall, row string, now int64, he
 		return
 	}
 	switch {
-	case r[0] == 1 && len(r) == 1+2*len(c.lines):
+	case r[0] == reserveDone && len(r) == 1+2*len(c.lines):
 		c.reserved = true
 		c.levels = r[1:]
 		c.out = Reservation{ID: c.id, Lines: c.lines, State: Held, Deadline: time.UnixMilli(now + c.ttl.Milliseconds())}
-	case r[0] == 2 && len(r) == 4:
+	case r[0] == reserveReplayed && len(r) == 4:
 		c.expired = r[3] == 1
 		c.out = Reservation{ID: c.id, Lines: c.lines, State: State(r[1]), Deadline: time.UnixMilli(r[2]), Replayed: true}
-	case r[0] == 3:
+	case r[0] == reserveConflict:
 		c.err = ErrIDConflict
-	case r[0] == 4 && len(r) == 3 && r[1] >= 1 && int(r[1]) <= len(c.lines):
+	case r[0] == reserveShort && len(r) == 3 && r[1] >= 1 && int(r[1]) <= len(c.lines):
 		l := c.lines[r[1]-1]
 		c.err = &StockError{SKU: l.SKU, Location: l.Location, Requested: l.Quantity, Available: r[2]}
 		c.headDue = headDue
@@ -352,9 +376,9 @@ func (s *redisBackend) transition(ctx context.Context, top transitionOp, id stri
 			return transitioned{}, fmt.Errorf("inventory: %s %s: unexpected script reply %v", op, id, res)
 		}
 		switch res[0] {
-		case 0:
+		case transitionNotFound:
 			return transitioned{}, ErrNotFound
-		case 1:
+		case transitionStale:
 			continue
 		}
 		return transitioned{
@@ -463,7 +487,7 @@ func (s *redisBackend) expireDue(ctx context.Context, due []any) ([]Reservation,
 		if err != nil {
 			return expired, fmt.Errorf("inventory: sweep %s: %w", ids[i], err)
 		}
-		if len(res) == 5 && res[0] == 2 && res[3] == 1 {
+		if len(res) == 5 && res[0] == transitionDone && res[3] == 1 {
 			expired = append(expired, Reservation{ID: ids[i], Lines: lines[i], State: State(res[1]), Deadline: time.UnixMilli(res[2])})
 		}
 	}

@@ -71,38 +71,35 @@ func (r *redisMerge) run(ctx context.Context, op, key, orderID string, grams int
 	if errors.Is(err, durable.ErrTimeout) {
 		return Group{}, fmt.Errorf("logistics: merge %s %s: %w (%w)", op, orderID, ErrNotReplicated, err)
 	}
-	var res []string
+	var res []any
 	if err == nil {
-		res, err = cmd.StringSlice()
+		res, err = cmd.Slice()
 	}
 	if err != nil {
 		return Group{}, fmt.Errorf("logistics: merge %s %s: %w", op, orderID, err)
 	}
-	if len(res) == 3 {
-		switch res[0] {
-		case mergeOK, mergeReplay:
-			g, err := parseGroup(key, res[1], res[2])
-			g.Replayed = res[0] == mergeReplay
-			return g, err
-		}
+	status, _ := res[0].(int64)
+	switch {
+	case len(res) == 3 && (status == mergeOK || status == mergeReplay):
+		id, _ := res[1].(string)
+		rec, _ := res[2].(string)
+		g, err := parseGroup(key, id, rec)
+		g.Replayed = status == mergeReplay
+		return g, err
+	case len(res) == 1 && status == mergeUnknown:
+		return Group{}, ErrNotFound
+	case len(res) == 1 && status == mergeConflict:
+		return Group{}, ErrIDConflict
 	}
-	if len(res) == 1 {
-		switch res[0] {
-		case mergeUnknown:
-			return Group{}, ErrNotFound
-		case mergeConflict:
-			return Group{}, ErrIDConflict
-		}
-	}
-	return Group{}, fmt.Errorf("logistics: merge %s %s: unexpected script reply %q", op, orderID, res)
+	return Group{}, fmt.Errorf("logistics: merge %s %s: unexpected script reply %v", op, orderID, res)
 }
 
 // merge.lua's statuses, as its header lists them.
 const (
-	mergeOK       = "ok"
-	mergeReplay   = "replay"
-	mergeUnknown  = "unknown"
-	mergeConflict = "conflict"
+	mergeOK       = 1
+	mergeReplay   = 2
+	mergeConflict = 3
+	mergeUnknown  = 4
 )
 
 func parseGroup(key, id, rec string) (Group, error) {

@@ -114,39 +114,51 @@ func (l *redisLedger) run(ctx context.Context, id string, postings []Posting, av
 	}
 	code, _ := res[0].(int64)
 	switch code {
-	case 0, 1:
+	case postDone, postReplayed:
 		if len(res) != 3 {
 			break
 		}
 		at, _ := res[1].(int64)
 		av, _ := res[2].(int64)
 		out := Posted{ID: id, Postings: postings, PostedAt: time.UnixMilli(at), AvailableAt: time.UnixMilli(av),
-			Reverses: reverses, Replayed: code == 1, fingerprint: fp}
-		if code == 1 {
+			Reverses: reverses, Replayed: code == postReplayed, fingerprint: fp}
+		if code == postReplayed {
 			// A replay reports the stored record, including any reversal.
 			p, err := l.transaction(ctx, id)
 			p.Replayed = err == nil
 			return p, err
 		}
 		return out, nil
-	case 2:
+	case postConflict:
 		return Posted{}, ErrIDConflict
-	case 3:
+	case postNoOriginal:
 		return Posted{}, ErrNotFound
-	case 4:
+	case postStale:
 		return Posted{}, errRetry
-	case 5:
+	case postReversed:
 		by, _ := res[1].(string)
 		return Posted{}, &ReversedError{ID: reverses, ReversedBy: by}
-	case 6:
+	case postOfReversal:
 		return Posted{}, &InputError{Field: "Transaction", Rule: "must not name a reversal"}
-	case 7:
+	case postBeyondLimit:
 		if i, _ := res[1].(int64); len(res) == 2 && i >= 0 && int(i) < len(postings) {
 			return Posted{}, &BalanceLimitError{TransactionID: id, Account: postings[i].Account}
 		}
 	}
 	return Posted{}, fmt.Errorf("payout: post %s: unexpected script reply %v", id, res)
 }
+
+// post.lua's statuses, as its header lists them.
+const (
+	postDone        = 0
+	postReplayed    = 1
+	postConflict    = 2
+	postNoOriginal  = 3
+	postStale       = 4
+	postReversed    = 5
+	postOfReversal  = 6
+	postBeyondLimit = 7
+)
 
 // errRetry means a record changed between a read and the script that
 // relied on it.

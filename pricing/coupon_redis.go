@@ -90,7 +90,7 @@ func (r *redisRedemptions) redeem(ctx context.Context, coupon, orderID, op strin
 	if err != nil {
 		return Redemption{}, err
 	}
-	status, _ := res[0].(string)
+	status, _ := res[0].(int64)
 	rec, _ := res[1].(string)
 	var red Redemption
 	if rec != "" {
@@ -115,18 +115,18 @@ func (r *redisRedemptions) redeem(ctx context.Context, coupon, orderID, op strin
 	case replyNotHeld:
 		return red, ErrNotHeld
 	}
-	return Redemption{}, fmt.Errorf("pricing: coupon %s: unexpected reply %q", coupon, status)
+	return Redemption{}, fmt.Errorf("pricing: coupon %s: unexpected script reply %v", coupon, res)
 }
 
 // redeem.lua's statuses, as its header lists them.
 const (
-	replyOK       = "ok"
-	replyReplay   = "replay"
-	replyConflict = "conflict"
-	replyGlobal   = "global"
-	replyCustomer = "customer"
-	replyUnknown  = "unknown"
-	replyNotHeld  = "notheld"
+	replyOK       = 1
+	replyReplay   = 2
+	replyConflict = 3
+	replyGlobal   = 4
+	replyCustomer = 5
+	replyUnknown  = 6
+	replyNotHeld  = 7
 )
 
 var stateNames = map[string]RedemptionState{"held": Held, "committed": Committed, "released": Released, "expired": Expired}

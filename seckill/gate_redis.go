@@ -260,9 +260,9 @@ func parseAdmission(saleID string, c *admitCall, row string) (Admission, error) 
 		return Admission{}, fmt.Errorf("seckill: admit %s: unexpected script reply %q", saleID, row)
 	}
 	switch code {
-	case -1:
+	case admitUnknownSale:
 		return Admission{}, ErrUnknownSale
-	case -2:
+	case admitConflict:
 		return Admission{}, ErrRequestConflict
 	}
 	a := Admission{Outcome: Outcome(code), Replayed: f[3] == "1"}
@@ -314,13 +314,27 @@ func (r *redisGate) pay(ctx context.Context, saleID, ticketID string) (Ticket, e
 	qty, _ := res[2].(int64)
 	deadline, _ := res[3].(int64)
 	switch state {
-	case 0:
+	case payUnknown:
 		return Ticket{}, ErrUnknownTicket
-	case 2:
+	case payExpired:
 		return Ticket{}, ErrTicketExpired
 	}
 	return Ticket{ID: ticketID, SaleID: saleID, UserID: user, Quantity: qty, Deadline: time.UnixMilli(deadline)}, nil
 }
+
+// admit.lua's negative outcomes, as its header lists them; the positive
+// ones are the Outcome values.
+const (
+	admitUnknownSale = -1
+	admitConflict    = -2
+)
+
+// settle.lua's pay states, as its header lists them.
+const (
+	payUnknown = 0
+	payPaid    = 1
+	payExpired = 2
+)
 
 // sweepBatch is how many tickets one sweep script expires at most, and
 // sweepPages how many scripts one Sweep runs per bucket: a call's work is

@@ -23,6 +23,18 @@
 // sent as one script call shares one), about 4 µs of server time in all,
 // and about 100 bytes until it expires; scripts that are retry-safe as
 // they are skip it (NewIdempotent). BENCHMARKS.md has the figures.
+//
+// # Reply convention
+//
+// Every script of the module replies the same way: an array whose first
+// element is an integer status, followed by that status's values, and the
+// Go side names each status with a constant that mirrors the script's
+// header (adjustApplied, postReplayed, mergeConflict …), never a bare
+// number. The batch scripts (inventory's reserve.lua, seckill's admit.lua)
+// pack one status row per call into a single string instead, because a
+// batch of hundreds of small arrays costs more to encode than the work it
+// reports; their rows start with the status too.
+
 package opscript
 
 import (

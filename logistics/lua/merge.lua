@@ -15,12 +15,12 @@
 --          long after the newest group closes
 --
 -- Returns {status, group ID, record} or {status}; status is
---   ok        the group after the call (add, remove) or as it is (get)
---   replay    add of an order already in its group with the same grams:
---             the group, unchanged
---   conflict  add of an order already in a group with other grams;
---             nothing written
---   unknown   remove, get: the order is in no group
+--   1  ok: the group after the call (add, remove) or as it is (get)
+--   2  replay: add of an order already in its group with the same grams;
+--      the group, unchanged
+--   3  conflict: add of an order already in a group with other grams;
+--      nothing written
+--   4  unknown: remove, get; the order is in no group
 --
 -- Retry-safe: runs inside internal/opscript's wrapper, which takes its
 -- operation record off the end of KEYS first and answers a resent call
@@ -52,15 +52,15 @@ if lo ~= start then redis.call('HSET', KEYS[1], '#lo', string.format('%d', lo)) 
 
 local gid = redis.call('HGET', KEYS[2], oid)
 if op ~= 'add' or gid then
-  if not gid then return {'unknown'} end
+  if not gid then return {4} end
   local rec = redis.call('HGET', KEYS[1], gid)
   if op == 'add' then
     local list = string.match(rec, '^%d+|%d+|(.*)$')
     for entry in string.gmatch(list, '[^,]+') do
       local id, w = string.match(entry, '^(.*):(%d+)$')
-      if id == oid and w ~= ARGV[3] then return {'conflict'} end
+      if id == oid and w ~= ARGV[3] then return {3} end
     end
-    return {'replay', gid, rec}
+    return {2, gid, rec}
   end
   if op == 'remove' then
     local closes, grams, list = string.match(rec, '^(%d+)|(%d+)|(.*)$')
@@ -73,7 +73,7 @@ if op ~= 'add' or gid then
     redis.call('HSET', KEYS[1], gid, rec)
     redis.call('HDEL', KEYS[2], oid)
   end
-  return {'ok', gid, rec}
+  return {1, gid, rec}
 end
 local cur = redis.call('GET', KEYS[3])
 local rec = cur and redis.call('HGET', KEYS[1], cur)
@@ -85,7 +85,7 @@ if rec then
     rec = closes .. '|' .. string.format('%d', tonumber(grams) + tonumber(ARGV[3])) .. '|' .. list .. entry
     redis.call('HSET', KEYS[1], cur, rec)
     redis.call('HSET', KEYS[2], oid, cur)
-    return {'ok', cur, rec}
+    return {1, cur, rec}
   end
 end
 gid = 'g' .. redis.call('HINCRBY', KEYS[1], '#', 1)
@@ -96,4 +96,4 @@ redis.call('HSET', KEYS[2], oid, gid)
 redis.call('SET', KEYS[3], gid)
 -- The newest group closes last: the key's records go when it is forgotten.
 for i = 1, 3 do redis.call('PEXPIREAT', KEYS[i], closes + retention) end
-return {'ok', gid, rec}
+return {1, gid, rec}

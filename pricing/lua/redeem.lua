@@ -18,15 +18,16 @@
 -- ARGV[4..7] reserve: customer, global limit, per-customer limit, TTL ms
 --
 -- Returns {status, record}; status is
---   ok        the call changed the redemption (record after it)
---   replay    the call changed nothing: reserve of an order already
---             recorded, commit of a committed one, release of a released
---             or expired one (record as it is)
---   conflict  reserve: the order is recorded for another customer
---   global    reserve: the coupon has no uses left
---   customer  reserve: the customer has no uses left
---   unknown   commit, release: no record of the order
---   notheld   commit: the redemption was released or expired
+--   1  ok: the call changed the redemption (record after it)
+--   2  replay: the call changed nothing: reserve of an order already
+--      recorded, commit of a committed one, release of a released or
+--      expired one (record as it is)
+--   3  conflict: reserve of an order recorded for another customer
+--   4  global: reserve, the coupon has no uses left
+--   5  customer: reserve, the customer has no uses left
+--   6  unknown: commit, release, no record of the order
+--   7  notheld: commit of a released or expired redemption
+--   8  malformed: the record does not parse
 -- usage returns {used, customer uses}.
 --
 -- Retry-safe: runs inside internal/opscript's wrapper, which takes its
@@ -90,38 +91,38 @@ if rec then rec = lapse(oid, rec) end
 if op == 'reserve' then
   local cust = ARGV[4]
   if rec then
-    if string.match(rec, '^[a-z]+|%d+|(.*)$') ~= cust then return {'conflict', rec} end
-    return {'replay', rec}
+    if string.match(rec, '^[a-z]+|%d+|(.*)$') ~= cust then return {3, rec} end
+    return {2, rec}
   end
   local glimit, climit = tonumber(ARGV[5]), tonumber(ARGV[6])
-  if glimit > 0 and tonumber(redis.call('GET', KEYS[3]) or '0') >= glimit then return {'global', ''} end
-  if climit > 0 and tonumber(redis.call('HGET', KEYS[4], cust) or '0') >= climit then return {'customer', ''} end
+  if glimit > 0 and tonumber(redis.call('GET', KEYS[3]) or '0') >= glimit then return {4, ''} end
+  if climit > 0 and tonumber(redis.call('HGET', KEYS[4], cust) or '0') >= climit then return {5, ''} end
   local exp = string.format('%d', now + tonumber(ARGV[7]))
   rec = 'held|' .. exp .. '|' .. cust
   redis.call('HSET', KEYS[1], oid, rec)
   redis.call('ZADD', KEYS[2], exp, oid)
   redis.call('INCR', KEYS[3])
   redis.call('HINCRBY', KEYS[4], cust, 1)
-  return {'ok', rec}
+  return {1, rec}
 end
 
-if not rec then return {'unknown', ''} end
+if not rec then return {6, ''} end
 local state, exp, cust = string.match(rec, '^([a-z]+)|(%d+)|(.*)$')
-if not state then return {'malformed', rec} end
+if not state then return {8, rec} end
 
 if op == 'commit' then
-  if state == 'committed' then return {'replay', rec} end
-  if state ~= 'held' then return {'notheld', rec} end
+  if state == 'committed' then return {2, rec} end
+  if state ~= 'held' then return {7, rec} end
   rec = 'committed|' .. exp .. '|' .. cust
   finish(oid, rec)
-  return {'ok', rec}
+  return {1, rec}
 end
 
 if op == 'release' then
-  if state ~= 'held' and state ~= 'committed' then return {'replay', rec} end
+  if state ~= 'held' and state ~= 'committed' then return {2, rec} end
   rec = 'released|' .. exp .. '|' .. cust
   finish(oid, rec)
   unuse(cust)
-  return {'ok', rec}
+  return {1, rec}
 end
 return redis.error_reply('redeem.lua: unknown op ' .. op)
