@@ -26,15 +26,15 @@
 //
 // # Reply convention
 //
-// Every script of the module replies the same way: an array whose first
-// element is an integer status, followed by that status's values, and the
+// A script of the module with several outcomes replies with an array
+// whose first element is an integer status, followed by that status's values, and the
 // Go side names each status with a constant that mirrors the script's
 // header (adjustApplied, postReplayed, mergeConflict …), never a bare
 // number. The batch scripts (inventory's reserve.lua, seckill's admit.lua)
 // pack one status row per call into a single string instead, because a
 // batch of hundreds of small arrays costs more to encode than the work it
-// reports; their rows start with the status too.
-
+// reports; their rows start with the status too. A script with one
+// outcome replies with its value alone (a fence, a count).
 package opscript
 
 import (
