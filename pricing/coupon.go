@@ -158,7 +158,7 @@ func checkHold(h HoldRequest) error {
 // RedemptionsOptions configure a redemption store. The zero value means
 // the documented defaults.
 type RedemptionsOptions struct {
-	// Prefix starts the Redis keys of every coupon (see RedisRedemptions).
+	// Prefix starts the Redis keys of every coupon (see NewRedisRedemptions).
 	// Default "shopkit:coupon". Redis only.
 	Prefix string
 	// Now is the Memory store's clock. Default time.Now. The Redis store

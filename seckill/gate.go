@@ -148,7 +148,7 @@ type SaleStatus struct {
 	Paid      int64
 }
 
-// gateBackend is the state of sales: MemoryGate and RedisGate implement it.
+// gateBackend is the state of sales: memoryGate and redisGate implement it.
 type gateBackend interface {
 	// open opens one bucket; s.ID is the bucket's ID and s.Units its share.
 	open(ctx context.Context, s Sale) error

@@ -39,7 +39,7 @@ func (e *InputError) Error() string { return "seckill: " + e.Field + " " + e.Rul
 // Is makes errors.Is(err, ErrInvalidInput) true.
 func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
 
-// lockBackend is what a lock store does; MemoryLocks and RedisLocks
+// lockBackend is what a lock store does; memoryLocks and redisLocks
 // implement it. A grant is identified by the owner token the Locker made.
 type lockBackend interface {
 	// obtain grants the lock to owner if it is free (or already owner's)
