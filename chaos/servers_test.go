@@ -78,6 +78,10 @@ func (s *server) start() {
 			"--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log")}
 	}
 	s.cmd = exec.Command(redisServerPath(s.t), args...)
+	// Its own process group, so kill reaches the children it forks (an
+	// AOF rewrite, a replica's snapshot) too: a child left running keeps
+	// writing into the test's directory while the test removes it.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
@@ -93,12 +97,13 @@ func (s *server) start() {
 	}
 }
 
-// kill sends SIGKILL and waits for the process to end.
+// kill sends SIGKILL to the server and every process it forked, and
+// waits for the server to end.
 func (s *server) kill() {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGKILL)
+	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 	_, _ = s.cmd.Process.Wait()
 	s.cmd = nil
 }
