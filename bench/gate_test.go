@@ -37,6 +37,7 @@ func BenchmarkAdmit(b *testing.B) {
 		var seq atomic.Int64
 		setCallers(b)
 		b.ReportAllocs()
+		cpu := startCPU(b)
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
@@ -48,6 +49,7 @@ func BenchmarkAdmit(b *testing.B) {
 				}
 			}
 		})
+		cpu.Report(b)
 	})
 	b.Run("lua-per-call", func(b *testing.B) {
 		c := client(b)
@@ -62,6 +64,7 @@ return redis.call('DECR', KEYS[1])`)
 		var seq atomic.Int64
 		setCallers(b)
 		b.ReportAllocs()
+		cpu := startCPU(b)
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
@@ -72,6 +75,7 @@ return redis.call('DECR', KEYS[1])`)
 				}
 			}
 		})
+		cpu.Report(b)
 	})
 }
 
@@ -91,10 +95,12 @@ func BenchmarkSoldOut(b *testing.B) {
 		b.Fatal(a)
 	}
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	b.ResetTimer()
 	for b.Loop() {
 		if a, _ := g.Admit(ctx, seckill.AdmitRequest{SaleID: "gone", UserID: "late", RequestID: "late-1", Quantity: 1}); a.Outcome != seckill.SoldOut {
 			b.Fatal(a)
 		}
 	}
+	cpu.Report(b)
 }

@@ -35,6 +35,7 @@ func BenchmarkReserveHotSKU(b *testing.B) {
 		var seq atomic.Int64
 		setCallers(b)
 		b.ReportAllocs()
+		cpu := startCPU(b)
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
@@ -45,6 +46,7 @@ func BenchmarkReserveHotSKU(b *testing.B) {
 				}
 			}
 		})
+		cpu.Report(b)
 	}
 
 	b.Run("shopkit-memory", func(b *testing.B) {
@@ -74,6 +76,7 @@ if v < q then return -1 end
 return redis.call('DECRBY', KEYS[1], q)`)
 		setCallers(b)
 		b.ReportAllocs()
+		cpu := startCPU(b)
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
@@ -83,6 +86,7 @@ return redis.call('DECRBY', KEYS[1], q)`)
 				}
 			}
 		})
+		cpu.Report(b)
 	})
 
 	b.Run("lock-then-write", func(b *testing.B) {
@@ -94,6 +98,7 @@ return redis.call('DECRBY', KEYS[1], q)`)
 		opts := &redislock.Options{RetryStrategy: redislock.LinearBackoff(time.Millisecond)}
 		setCallers(b)
 		b.ReportAllocs()
+		cpu := startCPU(b)
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
@@ -115,5 +120,6 @@ return redis.call('DECRBY', KEYS[1], q)`)
 				}
 			}
 		})
+		cpu.Report(b)
 	})
 }

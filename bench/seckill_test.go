@@ -27,6 +27,7 @@ func BenchmarkLock(b *testing.B) {
 		var seq atomic.Int64
 		setCallers(b)
 		b.ReportAllocs()
+		cpu := startCPU(b)
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			name := "lock-" + strconv.FormatInt(seq.Add(1), 10)
@@ -37,6 +38,7 @@ func BenchmarkLock(b *testing.B) {
 				}
 			}
 		})
+		cpu.Report(b)
 	}
 	b.Run("shopkit", func(b *testing.B) {
 		c := client(b)
@@ -90,6 +92,7 @@ func BenchmarkRateLimit(b *testing.B) {
 		var seq atomic.Int64
 		setCallers(b)
 		b.ReportAllocs()
+		cpu := startCPU(b)
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			key := "user-" + strconv.FormatInt(seq.Add(1), 10)
@@ -101,6 +104,7 @@ func BenchmarkRateLimit(b *testing.B) {
 				}
 			}
 		})
+		cpu.Report(b)
 	}
 	b.Run("shopkit", func(b *testing.B) {
 		c := client(b)
