@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/shopkit/shopkit/internal/redistest"
 	"github.com/shopkit/shopkit/inventory"
 )
@@ -20,16 +21,18 @@ import (
 func BenchmarkReserve(b *testing.B) {
 	backends := []struct {
 		name string
-		new  func(b *testing.B) *inventory.Store
+		new  func(b *testing.B) (*inventory.Store, redis.UniversalClient)
 	}{
-		{"memory", func(b *testing.B) *inventory.Store { return inventory.NewMemory(inventory.Options{}) }},
-		{"redis", func(b *testing.B) *inventory.Store {
+		{"memory", func(b *testing.B) (*inventory.Store, redis.UniversalClient) {
+			return inventory.NewMemory(inventory.Options{}), nil
+		}},
+		{"redis", func(b *testing.B) (*inventory.Store, redis.UniversalClient) {
 			c := redistest.Client(b)
 			s, err := inventory.NewRedis(c, inventory.Options{Prefix: redistest.Prefix(b, c)})
 			if err != nil {
 				b.Fatal(err)
 			}
-			return s
+			return s, c
 		}},
 	}
 	// Each shape draws the lines of reservation i.
@@ -56,7 +59,7 @@ func BenchmarkReserve(b *testing.B) {
 	for _, be := range backends {
 		for _, sh := range shapes {
 			b.Run(be.name+"/"+sh.name, func(b *testing.B) {
-				s := be.new(b)
+				s, client := be.new(b)
 				defer s.Close()
 				for i := int64(0); i <= skus; i++ {
 					sku := "sku" + strconv.FormatInt(i, 10)
@@ -70,6 +73,7 @@ func BenchmarkReserve(b *testing.B) {
 				var seq atomic.Int64
 				setCallers(b)
 				b.ReportAllocs()
+				cpu := redistest.StartCPU(b, client)
 				b.ResetTimer()
 				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
@@ -80,6 +84,7 @@ func BenchmarkReserve(b *testing.B) {
 						}
 					}
 				})
+				cpu.Report(b)
 			})
 		}
 	}
@@ -91,8 +96,9 @@ func BenchmarkCommit(b *testing.B) {
 	for _, name := range []string{"memory", "redis"} {
 		b.Run(name, func(b *testing.B) {
 			var s *inventory.Store = inventory.NewMemory(inventory.Options{})
+			var c redis.UniversalClient
 			if name == "redis" {
-				c := redistest.Client(b)
+				c = redistest.Client(b)
 				var err error
 				if s, err = inventory.NewRedis(c, inventory.Options{Prefix: redistest.Prefix(b, c)}); err != nil {
 					b.Fatal(err)
@@ -106,6 +112,7 @@ func BenchmarkCommit(b *testing.B) {
 			line := []inventory.Line{{SKU: "hot", Location: "wh1", Quantity: 1}}
 			setCallers(b)
 			b.ReportAllocs()
+			cpu := redistest.StartCPU(b, c)
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -120,6 +127,7 @@ func BenchmarkCommit(b *testing.B) {
 					}
 				}
 			})
+			cpu.Report(b)
 		})
 	}
 }

@@ -60,6 +60,11 @@ type redisBackend struct {
 
 	batcher    batch.Batcher[*reserveCall]
 	wantLevels bool // report levels after each new reservation
+	// held remembers the lines of reservations this process made, so a
+	// Commit, Release or Extend of one is a single round trip: the script
+	// needs the stock keys in KEYS, and without the lines at hand the
+	// record must be read first.
+	held lineCache
 }
 
 // NewRedis returns a store on Redis or Redis Cluster. Every mutation is one
@@ -175,6 +180,9 @@ func (s *redisBackend) reserve(ctx context.Context, id string, lines []Line, ttl
 	call, err := s.reserveOnce(ctx, id, lines, ttl)
 	if err != nil {
 		return reserved{due: call.headDue}, err
+	}
+	if call.out.State == Held {
+		s.held.put(id, call.enc, lines)
 	}
 	r := reserved{out: call.out, expired: call.expired}
 	if call.reserved && call.levels != nil {
@@ -339,26 +347,21 @@ func (s *redisBackend) completeReserve(c *reserveCall, row string, now int64, he
 // reused in between, so a second try practically always succeeds.
 const maxTransitionTries = 3
 
-// apply reads the reservation's lines (to name its stock keys in KEYS), then
-// runs the transition script, which checks the lines are unchanged. It
-// reports whether this call expired the reservation.
+// transition runs the transition script on reservation id. The script
+// needs the reservation's stock keys in KEYS: it takes its lines from held
+// when this process made the reservation (one round trip), else reads the
+// record first (two). The script checks the lines it is given are the
+// record's, so a stale cache entry or a record replaced in between costs a
+// retry, never a wrong transition.
 func (s *redisBackend) transition(ctx context.Context, top transitionOp, id string, ttl time.Duration) (transitioned, error) {
 	op := transitionNames[top]
+	enc, lines, cached := s.held.get(id)
 	for try := 0; try < maxTransitionTries; try++ {
-		rec, err := s.client.HGet(ctx, s.resKey, id).Result()
-		if errors.Is(err, redis.Nil) {
-			return transitioned{}, ErrNotFound
-		}
-		if err != nil {
-			return transitioned{}, fmt.Errorf("inventory: %s %s: %w", op, id, err)
-		}
-		enc, ok := recordLines(rec)
-		if !ok {
-			return transitioned{}, fmt.Errorf("inventory: %s %s: malformed reservation record", op, id)
-		}
-		lines, err := decodeLines(enc)
-		if err != nil {
-			return transitioned{}, fmt.Errorf("inventory: %s %s: %w", op, id, err)
+		if !cached {
+			var err error
+			if enc, lines, err = s.readLines(ctx, op, id); err != nil {
+				return transitioned{}, err
+			}
 		}
 		keys := make([]string, 0, 3+len(lines))
 		keys = append(keys, s.expKey, s.resKey, s.finKey)
@@ -377,17 +380,44 @@ func (s *redisBackend) transition(ctx context.Context, top transitionOp, id stri
 		}
 		switch res[0] {
 		case transitionNotFound:
+			s.held.drop(id)
 			return transitioned{}, ErrNotFound
 		case transitionStale:
+			s.held.drop(id)
+			cached = false
 			continue
 		}
-		return transitioned{
+		t := transitioned{
 			out:     Reservation{ID: id, Lines: lines, State: State(res[1]), Deadline: time.UnixMilli(res[2])},
 			expired: res[3] == 1,
 			changed: res[4] == 1,
-		}, nil
+		}
+		if t.out.State != Held {
+			s.held.drop(id) // finished: no further transition needs its lines
+		}
+		return t, nil
 	}
 	return transitioned{}, fmt.Errorf("inventory: %s %s: record kept changing; retry", op, id)
+}
+
+// readLines reads reservation id's encoded lines from its record.
+func (s *redisBackend) readLines(ctx context.Context, op, id string) (string, []Line, error) {
+	rec, err := s.client.HGet(ctx, s.resKey, id).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil, ErrNotFound
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("inventory: %s %s: %w", op, id, err)
+	}
+	enc, ok := recordLines(rec)
+	if !ok {
+		return "", nil, fmt.Errorf("inventory: %s %s: malformed reservation record", op, id)
+	}
+	lines, err := decodeLines(enc)
+	if err != nil {
+		return "", nil, fmt.Errorf("inventory: %s %s: %w", op, id, err)
+	}
+	return enc, lines, nil
 }
 
 // transitionNames are transition.lua's names of the ops.
