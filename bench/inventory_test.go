@@ -123,3 +123,129 @@ return redis.call('DECRBY', KEYS[1], q)`)
 		cpu.Report(b)
 	})
 }
+
+// BenchmarkReserveManySKUs: 64 concurrent callers each reserve 1 unit of
+// one of 10,000 SKUs, round robin, so a batch touches many stock keys.
+// Sub-benchmarks as in BenchmarkReserveHotSKU.
+func BenchmarkReserveManySKUs(b *testing.B) {
+	const skus = 10_000
+	ctx := context.Background()
+	sku := func(i int64) string { return "sku" + strconv.FormatInt(i%skus, 10) }
+
+	reserveAll := func(b *testing.B, s *inventory.Store) {
+		for i := int64(0); i < skus; i++ {
+			if _, err := s.SetOnHand(ctx, inventory.Count{ID: "init-" + sku(i), SKU: sku(i), Location: "wh1", OnHand: inventory.MaxQuantity, Reason: inventory.ReasonCount}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		var seq atomic.Int64
+		setCallers(b)
+		b.ReportAllocs()
+		cpu := startCPU(b)
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				i := seq.Add(1)
+				req := inventory.Request{ID: "r" + strconv.FormatInt(i, 10), TTL: time.Hour,
+					Lines: []inventory.Line{{SKU: sku(i), Location: "wh1", Quantity: 1}}}
+				if _, err := s.Reserve(ctx, req); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		cpu.Report(b)
+	}
+
+	b.Run("shopkit-memory", func(b *testing.B) {
+		s := inventory.NewMemory(inventory.Options{})
+		defer s.Close()
+		reserveAll(b, s)
+	})
+
+	b.Run("shopkit-redis", func(b *testing.B) {
+		c := client(b)
+		s, err := inventory.NewRedis(c, inventory.Options{Prefix: prefix(b, c)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		reserveAll(b, s)
+	})
+
+	b.Run("lua-per-call", func(b *testing.B) {
+		c := client(b)
+		tag := "{" + prefix(b, c) + "}"
+		pipe := c.Pipeline()
+		for i := int64(0); i < skus; i++ {
+			pipe.Set(ctx, tag+":stock:"+sku(i), inventory.MaxQuantity, 0)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			b.Fatal(err)
+		}
+		script := redis.NewScript(`
+local v = tonumber(redis.call('GET', KEYS[1]) or '0')
+local q = tonumber(ARGV[1])
+if v < q then return -1 end
+return redis.call('DECRBY', KEYS[1], q)`)
+		var seq atomic.Int64
+		setCallers(b)
+		b.ReportAllocs()
+		cpu := startCPU(b)
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if n, err := script.Run(ctx, c, []string{tag + ":stock:" + sku(seq.Add(1))}, 1).Int64(); err != nil || n < 0 {
+					b.Error(n, err)
+					return
+				}
+			}
+		})
+		cpu.Report(b)
+	})
+}
+
+// BenchmarkReserveThenCommit: the life of a paid order on a hot SKU,
+// reserve and then commit, against a reserve alone (BenchmarkReserveHotSKU).
+func BenchmarkReserveThenCommit(b *testing.B) {
+	ctx := context.Background()
+	line := []inventory.Line{{SKU: "hot", Location: "wh1", Quantity: 1}}
+	run := func(b *testing.B, s *inventory.Store) {
+		if _, err := s.SetOnHand(ctx, inventory.Count{ID: "init", SKU: "hot", Location: "wh1", OnHand: inventory.MaxQuantity, Reason: inventory.ReasonCount}); err != nil {
+			b.Fatal(err)
+		}
+		var seq atomic.Int64
+		setCallers(b)
+		b.ReportAllocs()
+		cpu := startCPU(b)
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				id := "o" + strconv.FormatInt(seq.Add(1), 10)
+				if _, err := s.Reserve(ctx, inventory.Request{ID: id, Lines: line, TTL: time.Hour}); err != nil {
+					b.Error(err)
+					return
+				}
+				if _, err := s.Commit(ctx, id); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		cpu.Report(b)
+	}
+	b.Run("shopkit-memory", func(b *testing.B) {
+		s := inventory.NewMemory(inventory.Options{})
+		defer s.Close()
+		run(b, s)
+	})
+	b.Run("shopkit-redis", func(b *testing.B) {
+		c := client(b)
+		s, err := inventory.NewRedis(c, inventory.Options{Prefix: prefix(b, c)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		run(b, s)
+	})
+}

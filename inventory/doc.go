@@ -70,9 +70,13 @@
 // queue goes to Redis as one call (up to Options.MaxBatch reservations),
 // each reservation in it still all-or-nothing, idempotent and applied in
 // order. Under light load a batch is a single reservation, so nothing waits
-// for company. Commit, Release, Extend and Reservation read the record, then
-// run one script (two round trips), because a script may only touch the
-// keys it is given.
+// for company. Commit, Release, Extend and Reservation are coalesced the same
+// way, into one transitions.lua call per batch, each call's stock changes
+// summed per item. A script may only touch the keys it is given, so a
+// transition needs the reservation's lines: the store remembers them for the
+// reservations it made (the latest 64 Ki), which makes a Commit after a
+// Reserve in the same process one round trip; any other reads the record
+// first (two).
 //
 // If a call's context ends or the connection fails while a script is in
 // flight, the outcome is unknown to the caller: the reservation may have
@@ -142,6 +146,7 @@
 // store makes on its own (an expiry, a low-stock alert); it runs
 // synchronously after the change, outside locks, and the call's own event
 // comes before the changes it caused. A Memory call costs a few map operations; a Redis
-// Reserve costs a share of one round trip, Commit and Release two. See
+// Reserve costs a share of one round trip, and so do Commit and Release of
+// a reservation the same store made. See
 // BENCHMARKS.md at the repository root for measured figures.
 package inventory

@@ -35,9 +35,9 @@ var (
 	reserveLua    string
 	reserveScript = opscript.New(reserveLua)
 
-	//go:embed lua/transition.lua
-	transitionLua    string
-	transitionScript = opscript.New(transitionLua)
+	//go:embed lua/transitions.lua
+	transitionsLua    string
+	transitionsScript = opscript.New(transitionsLua)
 
 	//go:embed lua/adjust.lua
 	adjustLua    string
@@ -59,7 +59,8 @@ type redisBackend struct {
 	finKey string // finished records by forget time
 
 	batcher    batch.Batcher[*reserveCall]
-	wantLevels bool // report levels after each new reservation
+	moves      batch.Batcher[*transitionCall] // Commit, Release, Extend, touches
+	wantLevels bool                           // report levels after each new reservation
 	// held remembers the lines of reservations this process made, so a
 	// Commit, Release or Extend of one is a single round trip: the script
 	// needs the stock keys in KEYS, and without the lines at hand the
@@ -97,6 +98,7 @@ func NewRedis(client RedisClient, opts Options) (*Store, error) {
 	s.resKey = s.tag + ":res"
 	s.finKey = s.tag + ":fin"
 	s.batcher.Max, s.batcher.Run = opts.MaxBatch, s.runReserveBatch
+	s.moves.Max, s.moves.Run = opts.MaxBatch, s.runTransitions
 	return newStore(s, opts), nil
 }
 
@@ -148,7 +150,7 @@ const (
 	reserveShort    = 4
 )
 
-// transition.lua's statuses, as its header lists them.
+// transitions.lua's statuses, as its header lists them.
 const (
 	transitionNotFound = 0
 	transitionStale    = 1
@@ -363,21 +365,19 @@ func (s *redisBackend) transition(ctx context.Context, top transitionOp, id stri
 				return transitioned{}, err
 			}
 		}
-		keys := make([]string, 0, 3+len(lines))
-		keys = append(keys, s.expKey, s.resKey, s.finKey)
-		args := make([]any, 0, 5+len(lines))
-		args = append(args, op, id, enc, s.opts.Retention.Milliseconds(), ttl.Milliseconds())
-		for _, l := range lines {
-			keys = append(keys, s.stockKey(l.SKU, l.Location))
-			args = append(args, l.Quantity)
+		call := s.newTransitionCall(op, id, enc, lines, ttl)
+		s.moves.Submit(call)
+		select {
+		case <-call.done:
+		case <-ctx.Done():
+			// The batch may still apply it; repeating the call learns the
+			// outcome.
+			return transitioned{}, ctx.Err()
 		}
-		res, err := int64s(s.run(ctx, transitionScript, keys, args...))
-		if err != nil {
-			return transitioned{}, fmt.Errorf("inventory: %s %s: %w", op, id, err)
+		if call.err != nil {
+			return transitioned{}, fmt.Errorf("inventory: %s %s: %w", op, id, call.err)
 		}
-		if len(res) != 5 {
-			return transitioned{}, fmt.Errorf("inventory: %s %s: unexpected script reply %v", op, id, res)
-		}
+		res := call.res
 		switch res[0] {
 		case transitionNotFound:
 			s.held.drop(id)
@@ -400,6 +400,87 @@ func (s *redisBackend) transition(ctx context.Context, top transitionOp, id stri
 	return transitioned{}, fmt.Errorf("inventory: %s %s: record kept changing; retry", op, id)
 }
 
+// transitionCall is one transition waiting in, or served by, a batch of
+// transitions.lua.
+type transitionCall struct {
+	op, id, enc string
+	ttl         time.Duration
+	quantities  []int64
+	stockKey    []string // per line
+	done        chan struct{}
+
+	// Set by the batch before done is closed.
+	res [5]int64 // code, state, deadline, expired, changed
+	err error
+}
+
+// Done is closed once the batch has served the call.
+func (c *transitionCall) Done() <-chan struct{} { return c.done }
+
+func (s *redisBackend) newTransitionCall(op, id, enc string, lines []Line, ttl time.Duration) *transitionCall {
+	c := &transitionCall{op: op, id: id, enc: enc, ttl: ttl, quantities: make([]int64, len(lines)),
+		stockKey: make([]string, len(lines)), done: make(chan struct{})}
+	for i, l := range lines {
+		c.quantities[i], c.stockKey[i] = l.Quantity, s.stockKey(l.SKU, l.Location)
+	}
+	return c
+}
+
+// runTransitions runs one transitions.lua call for calls and completes
+// each. Calls on the same ID apply in order, each seeing the one before.
+func (s *redisBackend) runTransitions(calls []*transitionCall) {
+	// One caller's cancellation must not fail the others in the batch; the
+	// client's read and write timeouts still bound the call.
+	rows, err := s.transitions(context.Background(), calls)
+	for i, c := range calls {
+		if err != nil {
+			c.err = err
+		} else {
+			c.res = rows[i]
+		}
+		close(c.done)
+	}
+}
+
+// transitions runs transitions.lua for calls and returns each call's
+// reply row.
+func (s *redisBackend) transitions(ctx context.Context, calls []*transitionCall) ([][5]int64, error) {
+	keys := make([]string, 3, 4+len(calls))
+	keys[0], keys[1], keys[2] = s.expKey, s.resKey, s.finKey
+	index := make(map[string]int, 4)
+	args := make([]any, 0, 2+len(calls)*7)
+	args = append(args, s.opts.Retention.Milliseconds(), len(calls))
+	for _, c := range calls {
+		args = append(args, c.op, c.id, c.enc, c.ttl.Milliseconds(), len(c.quantities))
+		for j, k := range c.stockKey {
+			ki, ok := index[k]
+			if !ok {
+				keys = append(keys, k)
+				ki = len(keys)
+				index[k] = ki
+			}
+			args = append(args, ki, c.quantities[j])
+		}
+	}
+	reply, err := text(s.run(ctx, transitionsScript, keys, args...))
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(reply, "\n")
+	if len(lines) != len(calls) {
+		return nil, fmt.Errorf("unexpected script reply %q", reply)
+	}
+	out := make([][5]int64, len(calls))
+	for i, row := range lines {
+		v, ok := parseInts(row)
+		if !ok || len(v) != 5 {
+			return nil, fmt.Errorf("unexpected script reply %q", reply)
+		}
+		copy(out[i][:], v)
+	}
+	return out, nil
+}
+
 // readLines reads reservation id's encoded lines from its record.
 func (s *redisBackend) readLines(ctx context.Context, op, id string) (string, []Line, error) {
 	rec, err := s.client.HGet(ctx, s.resKey, id).Result()
@@ -420,7 +501,7 @@ func (s *redisBackend) readLines(ctx context.Context, op, id string) (string, []
 	return enc, lines, nil
 }
 
-// transitionNames are transition.lua's names of the ops.
+// transitionNames are transitions.lua's names of the ops.
 var transitionNames = [...]string{opTouch: "touch", opExtend: "extend", opCommit: "commit", opRelease: "release"}
 
 func (s *redisBackend) levels(ctx context.Context, items []Item) ([]Level, error) {
@@ -485,8 +566,7 @@ func (s *redisBackend) sweep(ctx context.Context, pages int) ([]Reservation, err
 // lines) pair due.lua returned, all in one pipeline, and returns those it
 // expired.
 func (s *redisBackend) expireDue(ctx context.Context, due []any) ([]Reservation, error) {
-	calls := make([]opscript.Call, 0, len(due)/2)
-	var ids []string
+	calls := make([]*transitionCall, 0, len(due)/2)
 	var lines [][]Line
 	for i := 0; i+1 < len(due); i += 2 {
 		id, _ := due[i].(string)
@@ -495,30 +575,21 @@ func (s *redisBackend) expireDue(ctx context.Context, due []any) ([]Reservation,
 		if err != nil {
 			continue // a malformed record never blocks the sweep
 		}
-		keys := make([]string, 0, 3+len(ls))
-		keys = append(keys, s.expKey, s.resKey, s.finKey)
-		args := make([]any, 0, 5+len(ls))
-		args = append(args, "touch", id, enc, s.opts.Retention.Milliseconds(), 0)
-		for _, l := range ls {
-			keys = append(keys, s.stockKey(l.SKU, l.Location))
-			args = append(args, l.Quantity)
-		}
-		calls = append(calls, opscript.Call{Keys: keys, Args: args})
-		ids = append(ids, id)
+		calls = append(calls, s.newTransitionCall("touch", id, enc, ls, 0))
 		lines = append(lines, ls)
 	}
-	cmds, err := transitionScript.RunPipelined(ctx, s.client, calls)
+	if len(calls) == 0 {
+		return nil, nil
+	}
+	rows, err := s.transitions(ctx, calls)
 	if err != nil {
 		return nil, fmt.Errorf("inventory: sweep: %w", err)
 	}
 	var expired []Reservation
-	for i, cmd := range cmds {
-		res, err := cmd.Int64Slice()
-		if err != nil {
-			return expired, fmt.Errorf("inventory: sweep %s: %w", ids[i], err)
-		}
-		if len(res) == 5 && res[0] == transitionDone && res[3] == 1 {
-			expired = append(expired, Reservation{ID: ids[i], Lines: lines[i], State: State(res[1]), Deadline: time.UnixMilli(res[2])})
+	for i, res := range rows {
+		if res[0] == transitionDone && res[3] == 1 {
+			expired = append(expired, Reservation{ID: calls[i].id, Lines: lines[i], State: State(res[1]), Deadline: time.UnixMilli(res[2])})
+			s.held.drop(calls[i].id)
 		}
 	}
 	return expired, nil

@@ -1,0 +1,118 @@
+-- transitions.lua: moves a batch of reservations through their life cycle,
+-- one after another: a held reservation
+-- whose deadline has passed is expired first (its stock returns exactly
+-- once), then the operation applies to the resulting state. Concurrent
+-- Commit, Release and Extend calls are coalesced into one batch, so a
+-- paid order costs a share of one script call rather than a call of its
+-- own.
+--
+-- KEYS[1]   expiry index (see reserve.lua)
+-- KEYS[2]   records hash, ID -> "<state>|<deadline ms>|<encoded lines>"
+-- KEYS[3]   finished records: sorted set, ID -> when to forget it (ms)
+-- KEYS[4..] the distinct stock hashes of the batch, referred to by index
+-- ARGV[1]   retention (ms) of a finished record
+-- ARGV[2]   n, the number of calls
+-- then, per call: operation (commit | release | extend | touch), ID,
+--           encoded lines the caller holds, TTL ms (extend), line count m,
+--           then m pairs (stock key index, quantity)
+--
+-- Returns one string, a line per call ("\n"-separated), each
+-- "<code> <state> <deadline> <expired now 0|1> <changed 0|1>":
+--   code 0  no such reservation (a stale expiry-index entry is removed)
+--   code 1  the record's lines differ from the caller's (the ID was
+--           reused after its record was forgotten): read again and retry
+--   code 2  done; state is the state after the call, changed says whether
+--           this call performed the operation. A commit of a non-held
+--           reservation, a release of a committed one and an extend of a
+--           non-held one change nothing; the caller reports the state.
+--
+-- Retry-safe: runs inside internal/opscript's wrapper, which takes its
+-- operation record off the end of KEYS first and answers a resent call
+-- with the first call's reply, so this body runs once per call.
+local exp, recs, fin = KEYS[1], KEYS[2], KEYS[3]
+local retention = tonumber(ARGV[1])
+local n = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+-- Forget a few finished records whose retention has passed.
+local gone = redis.call('ZRANGEBYSCORE', fin, '-inf', now, 'LIMIT', 0, 16)
+if #gone > 0 then
+  redis.call('HDEL', recs, unpack(gone))
+  redis.call('ZREM', fin, unpack(gone))
+end
+
+local out = {}
+local finished = {} -- when to forget it, ID, …: one ZADD for the batch
+-- Stock changes add up per key and go out once per key at the end: a hot
+-- SKU's batch of commits is two HINCRBYs, not two per commit. Nothing
+-- below reads stock, so deferring the writes changes no decision.
+local dr, dh = {}, {} -- key index -> change of reserved, of on hand
+local a = 3
+for i = 1, n do
+  local op, id, enc, ttl, m = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], tonumber(ARGV[a + 4])
+  local p = a + 5
+  a = p + 2 * m
+  local rec = redis.call('HGET', recs, id)
+  if not rec then
+    redis.call('ZREM', exp, id)
+    out[i] = '0 0 0 0 0'
+  else
+    local s, d, l = string.match(rec, '^(%d)|(%d+)|(.*)$')
+    if l ~= enc then
+      out[i] = '1 0 0 0 0'
+    else
+      s = tonumber(s)
+      local expired, changed = 0, 0
+      -- A finished reservation's expiry-index entry is left to go
+      -- stale: due.lua drops it when it comes due.
+      local function finish(state)
+        redis.call('HSET', recs, id, state .. '|' .. d .. '|' .. l)
+        finished[#finished + 1] = now + retention
+        finished[#finished + 1] = id
+        s = state
+      end
+      local function returnStock(onHandToo)
+        for j = 0, m - 1 do
+          local ki = tonumber(ARGV[p + 2 * j])
+          local q = tonumber(ARGV[p + 2 * j + 1])
+          dr[ki] = (dr[ki] or 0) - q
+          if onHandToo then dh[ki] = (dh[ki] or 0) - q end
+        end
+      end
+      if s == 1 and tonumber(d) <= now then
+        returnStock(false)
+        finish(4)
+        expired = 1
+      end
+      if s == 1 then
+        if op == 'commit' then
+          returnStock(true)
+          finish(2)
+          changed = 1
+        elseif op == 'release' then
+          returnStock(false)
+          finish(3)
+          changed = 1
+        elseif op == 'extend' then
+          d = string.format('%d', now + tonumber(ttl))
+          redis.call('HSET', recs, id, '1|' .. d .. '|' .. l)
+          redis.call('ZADD', exp, d, id)
+          changed = 1
+        end
+      end
+      out[i] = '2 ' .. s .. ' ' .. d .. ' ' .. expired .. ' ' .. changed
+    end
+  end
+end
+for ki, q in pairs(dr) do
+  if q ~= 0 then redis.call('HINCRBY', KEYS[ki], 'r', string.format('%d', q)) end
+end
+for ki, q in pairs(dh) do
+  if q ~= 0 then redis.call('HINCRBY', KEYS[ki], 'h', string.format('%d', q)) end
+end
+-- Lua's unpack has a stack limit, so the ZADD goes in slices.
+for i = 1, #finished, 1000 do
+  redis.call('ZADD', fin, unpack(finished, i, math.min(i + 999, #finished)))
+end
+return table.concat(out, '\n')
