@@ -336,9 +336,10 @@ const (
 	payExpired = 2
 )
 
-// sweepBatch is how many tickets one sweep script expires at most, and
-// sweepPages how many scripts one Sweep runs per bucket: a call's work is
-// bounded (10,000 tickets a bucket), and the next call takes the rest.
+// sweepBatch is how many tickets one sweep script reads (whole unpaid
+// index entries, so up to one admitted batch more), and sweepPages how
+// many scripts one Sweep runs per bucket: a call's work is bounded (about
+// 10,000 tickets a bucket), and the next call takes the rest.
 const (
 	sweepBatch = 500
 	sweepPages = 20
@@ -352,8 +353,11 @@ func (r *redisGate) sweep(ctx context.Context, saleID string) (int, error) {
 		if err != nil {
 			return total, fmt.Errorf("seckill: sweep %s: %w", saleID, err)
 		}
+		if len(res) != 2 {
+			return total, fmt.Errorf("seckill: sweep %s: unexpected script reply %v", saleID, res)
+		}
 		total += int(res[0])
-		if res[0] < sweepBatch {
+		if res[1] == 0 { // nothing due is left
 			break
 		}
 	}

@@ -9,7 +9,11 @@
 -- KEYS[2]  users: hash user -> units admitted
 -- KEYS[3]  requests: hash request ID -> "<user>|<qty>|<outcome>|<ticket>|<deadline>"
 -- KEYS[4]  tickets: hash ticket ID -> "<user>|<qty>|<deadline>|<state h/p/e>"
--- KEYS[5]  unpaid tickets by deadline: sorted set
+-- KEYS[5]  unpaid tickets by deadline: sorted set; a member is the
+--          space-separated tickets one batch admitted (they share a
+--          deadline), so a batch adds one member, not one per ticket.
+--          Members go stale as tickets are paid; settle.lua's sweep skips
+--          those tickets when the member comes due
 -- KEYS[6]  order queue: stream of admitted tickets
 -- ARGV     per call, three: user, request ID, quantity
 --
@@ -21,9 +25,10 @@
 -- reading.
 --
 -- The batch reads what it needs in one command per hash, decides every
--- call in Lua, and writes back one command per hash (plus one XADD per
--- ticket): a command from Lua costs about a microsecond, and one command
--- per call per hash was most of an admission's cost.
+-- call in Lua, and writes back one command per hash, one unpaid-index
+-- entry per batch (plus one XADD per ticket): a command from Lua costs
+-- about a microsecond, and one command per call per hash was most of an
+-- admission's cost.
 --
 -- Retry-safe: runs inside internal/opscript's wrapper, which takes its
 -- operation record off the end of KEYS first and answers a resent call
@@ -85,7 +90,6 @@ local function admit(user, req, qty, qtyText)
     deadline = due
     newTickets[#newTickets + 1] = ticket
     newTickets[#newTickets + 1] = user .. '|' .. qtyText .. '|' .. deadline .. '|h'
-    newUnpaid[#newUnpaid + 1] = deadline
     newUnpaid[#newUnpaid + 1] = ticket
     redis.call('XADD', KEYS[6], '*', 'ticket', ticket, 'user', user, 'qty', qtyText, 'deadline', deadline)
   end
@@ -116,7 +120,7 @@ if taken > 0 then
   end
   redis.call('HSET', KEYS[2], unpack(userValues))
   redis.call('HSET', KEYS[4], unpack(newTickets))
-  redis.call('ZADD', KEYS[5], unpack(newUnpaid))
+  redis.call('ZADD', KEYS[5], due, table.concat(newUnpaid, ' '))
   if d[7] then -- a sale opened before sales had an expiry has none
     for _, k in ipairs({KEYS[2], KEYS[4], KEYS[5], KEYS[6]}) do
       redis.call('PEXPIREAT', k, d[7])

@@ -7,7 +7,11 @@
 -- ARGV[2]  ticket ID (pay) or the most tickets to expire (sweep)
 --
 -- pay returns {state, user, qty, deadline}: state 0 unknown ticket,
--- 1 paid (now or before), 2 expired. sweep returns {expired count}.
+-- 1 paid (now or before), 2 expired. sweep returns {expired count, more}:
+-- more is 1 when due index entries are left for the next call. The unpaid
+-- index holds one member per admitted batch (see admit.lua): a sweep reads
+-- whole members, at least ARGV[2] tickets' worth when that many are due,
+-- expires the tickets still held and drops the members.
 --
 -- Retry-safe: runs inside internal/opscript's wrapper, which takes its
 -- operation record off the end of KEYS first and answers a resent call
@@ -15,21 +19,36 @@
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
+-- expire returns a held ticket's units and marks it expired; the unpaid
+-- index entry it came from is left to the sweep, which skips a ticket no
+-- longer held.
 local function expire(id, rec)
   local u, q, d = string.match(rec, '^(.*)|(%d+)|(%d+)|h$')
   redis.call('HINCRBY', KEYS[1], 'h', -tonumber(q))
   redis.call('HINCRBY', KEYS[1], 'r', tonumber(q))
   redis.call('HINCRBY', KEYS[2], u, -tonumber(q))
   redis.call('HSET', KEYS[3], id, u .. '|' .. q .. '|' .. d .. '|e')
-  redis.call('ZREM', KEYS[4], id)
 end
 
 if ARGV[1] == 'sweep' then
-  local due = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
-  for _, id in ipairs(due) do
-    expire(id, redis.call('HGET', KEYS[3], id))
+  local limit = tonumber(ARGV[2])
+  local seen, expired = 0, 0
+  while seen < limit do
+    local due = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 16)
+    if #due == 0 then return {expired, 0} end
+    for _, member in ipairs(due) do
+      for id in string.gmatch(member, '%S+') do
+        seen = seen + 1
+        local rec = redis.call('HGET', KEYS[3], id)
+        if rec and string.sub(rec, -2) == '|h' then
+          expire(id, rec)
+          expired = expired + 1
+        end
+      end
+      redis.call('ZREM', KEYS[4], member)
+    end
   end
-  return {#due}
+  return {expired, 1}
 end
 
 local id = ARGV[2]
@@ -45,6 +64,5 @@ if st == 'h' then
   redis.call('HINCRBY', KEYS[1], 'h', -tonumber(q))
   redis.call('HINCRBY', KEYS[1], 'p', tonumber(q))
   redis.call('HSET', KEYS[3], id, u .. '|' .. q .. '|' .. d .. '|p')
-  redis.call('ZREM', KEYS[4], id)
 end
 return {1, u, tonumber(q), tonumber(d)}

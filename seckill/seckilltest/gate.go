@@ -24,6 +24,7 @@ func runGate(t *testing.T, h Harness) {
 		{"SoldOutIsNotRemembered", testSoldOutNotRemembered},
 		{"Window", testWindow},
 		{"UnpaidTicketsReturnOnce", testTicketExpiry},
+		{"BatchedTicketsExpireOnce", testBatchedExpiry},
 		{"RateLimitedBuyers", testGateRateLimit},
 		{"OrderQueue", testQueue},
 		{"SoldOutOnlyWhenEmpty", testSoldOutWhenEmpty},
@@ -233,6 +234,42 @@ func testTicketExpiry(t *testing.T, h Harness) {
 		t.Fatalf("after the unit returned: %v, want admitted", out.Outcome)
 	}
 	wantBooks(t, g, "exp", 0, 1, 1)
+}
+
+// testBatchedExpiry: tickets admitted together (a Redis gate coalesces
+// concurrent admissions into one batch, which shares one unpaid-index
+// entry), half of them paid: the sweep expires exactly the unpaid half,
+// once, and the books balance.
+func testBatchedExpiry(t *testing.T, h Harness) {
+	g := h.NewGate(t, seckill.GateOptions{})
+	s := sale("batch", 40, 1)
+	s.PayWithin = 60 * time.Millisecond
+	openSale(t, g, s)
+	tickets := make([]seckill.Ticket, 40)
+	var wg sync.WaitGroup
+	for i := range tickets {
+		wg.Go(func() {
+			a, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "batch", UserID: fmt.Sprint("u", i), RequestID: fmt.Sprint("r", i), Quantity: 1})
+			if err != nil || a.Outcome != seckill.Admitted {
+				t.Errorf("buyer %d: %v, %v", i, a.Outcome, err)
+			}
+			tickets[i] = a.Ticket
+		})
+	}
+	wg.Wait()
+	for i := 0; i < len(tickets); i += 2 {
+		if _, err := g.Pay(ctx, seckill.TicketRef{SaleID: "batch", TicketID: tickets[i].ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(150 * time.Millisecond)
+	if n, err := g.Sweep(ctx, "batch"); err != nil || n != 20 {
+		t.Fatalf("Sweep = %d, %v; want the 20 unpaid tickets", n, err)
+	}
+	if n, err := g.Sweep(ctx, "batch"); err != nil || n != 0 {
+		t.Fatalf("second Sweep = %d, %v; want 0", n, err)
+	}
+	wantBooks(t, g, "batch", 20, 0, 20)
 }
 
 func testGateRateLimit(t *testing.T, h Harness) {
