@@ -249,3 +249,78 @@ func BenchmarkReserveThenCommit(b *testing.B) {
 		run(b, s)
 	})
 }
+
+// BenchmarkReserveRetained: BenchmarkReserveHotSKU's shopkit-redis with a
+// store already holding finished records (committed reservations within
+// their retention), to show how Redis cost per reservation grows with
+// them; and with that many records due to be forgotten, to show what
+// forgetting costs (each script call forgets up to 16, so the cost is
+// spread over the calls that follow). The records are written straight
+// into the store's keys (the key schema is in the inventory package doc).
+func BenchmarkReserveRetained(b *testing.B) {
+	ctx := context.Background()
+	line := []inventory.Line{{SKU: "hot", Location: "wh1", Quantity: 1}}
+	for _, tc := range []struct {
+		name    string
+		records int
+		due     bool // forget time in the past
+	}{
+		{"retained-20k", 20_000, false},
+		{"retained-1M", 1_000_000, false},
+		{"forgetting-200k", 200_000, true},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			c := client(b)
+			p := prefix(b, c)
+			s, err := inventory.NewRedis(c, inventory.Options{Prefix: p})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			tag := "{" + p + "}"
+			forget := time.Now().Add(time.Hour).UnixMilli()
+			if tc.due {
+				forget = time.Now().Add(-time.Hour).UnixMilli()
+			}
+			const chunk = 10_000
+			for start := 0; start < tc.records; start += chunk {
+				fields := make([]any, 0, 2*chunk)
+				members := make([]redis.Z, 0, chunk)
+				for i := start; i < min(start+chunk, tc.records); i++ {
+					id := "old" + strconv.Itoa(i)
+					fields = append(fields, id, "2|0|hot\twh1\t1\n")
+					members = append(members, redis.Z{Score: float64(forget), Member: id})
+				}
+				if err := c.HSet(ctx, tag+":res", fields...).Err(); err != nil {
+					b.Fatal(err)
+				}
+				if err := c.ZAdd(ctx, tag+":fin", members...).Err(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if _, err := s.SetOnHand(ctx, inventory.Count{ID: "init", SKU: "hot", Location: "wh1", OnHand: inventory.MaxQuantity, Reason: inventory.ReasonCount}); err != nil {
+				b.Fatal(err)
+			}
+			var seq atomic.Int64
+			setCallers(b)
+			b.ReportAllocs()
+			cpu := startCPU(b)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					id := "r" + strconv.FormatInt(seq.Add(1), 10)
+					if _, err := s.Reserve(ctx, inventory.Request{ID: id, Lines: line, TTL: time.Hour}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			cpu.Report(b)
+			b.StopTimer()
+			if tc.due {
+				left, _ := c.ZCard(ctx, tag+":fin").Result()
+				b.ReportMetric(float64(int64(tc.records)-left)/float64(b.N), "forgotten/op")
+			}
+		})
+	}
+}

@@ -144,12 +144,14 @@ for ki, c in pairs(cells) do
     redis.call('HSET', KEYS[ki], 'r', string.format('%d', c[2]))
   end
 end
--- Forget a few finished records whose retention has passed; every call does
--- its share, so the records hash stays bounded under steady traffic.
-local gone = redis.call('ZRANGEBYSCORE', fin, '-inf', now, 'LIMIT', 0, 16)
-if #gone > 0 then
-  redis.call('HDEL', recs, unpack(gone))
-  redis.call('ZREM', fin, unpack(gone))
+-- Forget finished records whose retention has passed: up to two for each
+-- reservation of the batch (and at least 16), so forgetting outpaces new
+-- records under any load and the records hash stays bounded.
+local gone = redis.call('ZRANGEBYSCORE', fin, '-inf', now, 'LIMIT', 0, math.max(16, 2 * n))
+for i = 1, #gone, 1000 do -- unpack has a stack limit
+  local part = {unpack(gone, i, math.min(i + 999, #gone))}
+  redis.call('HDEL', recs, unpack(part))
+  redis.call('ZREM', fin, unpack(part))
 end
 local head = '-1'
 if short then

@@ -35,11 +35,13 @@ local n = tonumber(ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
--- Forget a few finished records whose retention has passed.
-local gone = redis.call('ZRANGEBYSCORE', fin, '-inf', now, 'LIMIT', 0, 16)
-if #gone > 0 then
-  redis.call('HDEL', recs, unpack(gone))
-  redis.call('ZREM', fin, unpack(gone))
+-- Forget finished records whose retention has passed, two for each call
+-- of the batch (and at least 16), as reserve.lua does.
+local gone = redis.call('ZRANGEBYSCORE', fin, '-inf', now, 'LIMIT', 0, math.max(16, 2 * n))
+for i = 1, #gone, 1000 do -- unpack has a stack limit
+  local part = {unpack(gone, i, math.min(i + 999, #gone))}
+  redis.call('HDEL', recs, unpack(part))
+  redis.call('ZREM', fin, unpack(part))
 end
 
 local out = {}
