@@ -271,7 +271,26 @@ func (s *redisBackend) sendReserveBatch(calls []*reserveCall) {
 	for _, c := range calls {
 		args = append(args, c.id)
 	}
+	// Shapes: the distinct (TTL, lines) of the batch, each sent once.
+	type shape struct {
+		ttl int
+		enc string
+	}
+	shapeNum := make(map[shape]int, 1)
+	var shapeCalls []int // per shape, the first call with it
 	for i, c := range calls {
+		sh := shape{ttlIndex[i], c.enc}
+		num, ok := shapeNum[sh]
+		if !ok {
+			shapeCalls = append(shapeCalls, i)
+			num = len(shapeCalls)
+			shapeNum[sh] = num
+		}
+		args = append(args, num)
+	}
+	args = append(args, len(shapeCalls))
+	for _, i := range shapeCalls {
+		c := calls[i]
 		args = append(args, ttlIndex[i], c.enc, len(c.lines))
 		for j, l := range c.lines {
 			k := c.stockKey[j]
