@@ -44,6 +44,23 @@ for i = 1, #gone, 1000 do -- unpack has a stack limit
   redis.call('ZREM', fin, unpack(part))
 end
 
+-- Every record of the batch is read with one HMGET and written back with
+-- one HSET; records holds what the batch has made of them so far, so a
+-- call on an ID the batch already changed sees the change.
+local ids = {}
+do
+  local a = 3
+  for i = 1, n do
+    ids[i] = ARGV[a + 1]
+    a = a + 5 + 2 * tonumber(ARGV[a + 4])
+  end
+end
+local stored = redis.call('HMGET', recs, unpack(ids))
+local records, dirty = {}, {}
+for i = 1, n do
+  if stored[i] and records[ids[i]] == nil then records[ids[i]] = stored[i] end
+end
+
 local out = {}
 local finished = {} -- when to forget it, ID, …: one ZADD for the batch
 -- Stock changes add up per key and go out once per key at the end: a hot
@@ -55,7 +72,7 @@ for i = 1, n do
   local op, id, enc, ttl, m = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], tonumber(ARGV[a + 4])
   local p = a + 5
   a = p + 2 * m
-  local rec = redis.call('HGET', recs, id)
+  local rec = records[id]
   if not rec then
     redis.call('ZREM', exp, id)
     out[i] = '0 0 0 0 0'
@@ -69,7 +86,8 @@ for i = 1, n do
       -- A finished reservation's expiry-index entry is left to go
       -- stale: due.lua drops it when it comes due.
       local function finish(state)
-        redis.call('HSET', recs, id, state .. '|' .. d .. '|' .. l)
+        records[id] = state .. '|' .. d .. '|' .. l
+        dirty[id] = true
         finished[#finished + 1] = now + retention
         finished[#finished + 1] = id
         s = state
@@ -98,7 +116,8 @@ for i = 1, n do
           changed = 1
         elseif op == 'extend' then
           d = string.format('%d', now + tonumber(ttl))
-          redis.call('HSET', recs, id, '1|' .. d .. '|' .. l)
+          records[id] = '1|' .. d .. '|' .. l
+          dirty[id] = true
           redis.call('ZADD', exp, d, id)
           changed = 1
         end
@@ -106,6 +125,14 @@ for i = 1, n do
       out[i] = '2 ' .. s .. ' ' .. d .. ' ' .. expired .. ' ' .. changed
     end
   end
+end
+local hset = {}
+for id in pairs(dirty) do
+  hset[#hset + 1] = id
+  hset[#hset + 1] = records[id]
+end
+for i = 1, #hset, 1000 do -- unpack has a stack limit
+  redis.call('HSET', recs, unpack(hset, i, math.min(i + 999, #hset)))
 end
 for ki, q in pairs(dr) do
   if q ~= 0 then redis.call('HINCRBY', KEYS[ki], 'r', string.format('%d', q)) end
