@@ -88,7 +88,10 @@ func (s *shop) payFlash(ctx context.Context, o *order) error {
 		}
 		return err
 	}
-	p, err := s.book(ctx, "pay-"+o.ID, o.Total.Decimal)
+	if o.paymentTaken.IsZero() {
+		o.paymentTaken = s.now()
+	}
+	p, err := s.book(ctx, "pay-"+o.ID, o.Total.Decimal, o.paymentTaken)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,11 @@ const (
 type order struct {
 	mu sync.Mutex // held while the order changes state
 	orderRecord
+	// paymentTaken is when the first attempt to pay took the stock (or the
+	// ticket): from then on the order is being paid, never expired, and
+	// every retry books the same transaction, its availability counted
+	// from this moment.
+	paymentTaken time.Time
 }
 
 // orderRecord is an order's data, as the API shows it.

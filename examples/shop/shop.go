@@ -208,6 +208,12 @@ func (s *shop) checkout(ctx context.Context, user, variant, orderID string, req 
 	if err != nil {
 		return nil, err
 	}
+	// Hold the coupon only when the quote applies it: a cart below the
+	// coupon's minimum spend (or outside its window) pays full price and
+	// spends no use.
+	if !couponApplied(q, req.Coupon) {
+		req.Coupon = ""
+	}
 	if req.Coupon != "" {
 		// The coupon hold outlives the stock hold, so an order paid just
 		// before its stock deadline still finds its coupon held.
@@ -236,6 +242,25 @@ func (s *shop) checkout(ctx context.Context, user, variant, orderID string, req 
 	o, _ = s.orders.add(o)
 	s.track(ctx, "order-"+orderID, user, variant, funnel.DefaultOrderEvent, o.Total.Decimal, orderID)
 	return o, nil
+}
+
+// couponApplied reports whether q applied a promotion of coupon code.
+func couponApplied(q pricing.Quote, code string) bool {
+	if code == "" {
+		return false
+	}
+	byID := map[string]bool{}
+	for _, p := range promotions() {
+		if p.Coupon == code {
+			byID[p.ID] = true
+		}
+	}
+	for _, e := range q.Promotions {
+		if e.Applied && byID[e.Promotion] {
+			return true
+		}
+	}
+	return false
 }
 
 type reservedPlan struct {
@@ -330,12 +355,23 @@ func (s *shop) pay(ctx context.Context, o *order) error {
 		}
 		return err
 	}
+	// The stock is sold: from here the payment only moves forward. A step
+	// below that fails leaves the order awaiting payment, and the next
+	// attempt repeats every step under the same IDs.
+	if o.paymentTaken.IsZero() {
+		o.paymentTaken = s.now()
+	}
 	if o.Coupon != "" {
-		if _, err := s.st.coupons.Commit(ctx, pricing.RedemptionRef{Coupon: o.Coupon, OrderID: o.ID}); err != nil {
+		_, err := s.st.coupons.Commit(ctx, pricing.RedemptionRef{Coupon: o.Coupon, OrderID: o.ID})
+		if errors.Is(err, pricing.ErrNotHeld) {
+			// A payment retried after the coupon's hold lapsed: the price
+			// it was quoted stands; the use is no longer counted.
+			s.logf("pay %s: coupon %s hold lapsed before the payment finished", o.ID, o.Coupon)
+		} else if err != nil {
 			return err
 		}
 	}
-	p, err := s.book(ctx, "pay-"+o.ID, o.Total.Decimal)
+	p, err := s.book(ctx, "pay-"+o.ID, o.Total.Decimal, o.paymentTaken)
 	if err != nil {
 		return err
 	}
@@ -349,8 +385,10 @@ func (s *shop) pay(ctx context.Context, o *order) error {
 }
 
 // book splits amount into commission, processor fee and the merchant's
-// remainder, and posts it to the ledger as one transaction.
-func (s *shop) book(ctx context.Context, txID string, amount decimal.Decimal) (*payment, error) {
+// remainder, and posts it to the ledger as one transaction, available
+// settleAfter from paidAt. Everything in it derives from its arguments, so
+// booking again after a failure is a replay of the same transaction.
+func (s *shop) book(ctx context.Context, txID string, amount decimal.Decimal, paidAt time.Time) (*payment, error) {
 	total, err := payout.ToMinor(amount, scale)
 	if err != nil {
 		return nil, err
@@ -364,7 +402,7 @@ func (s *shop) book(ctx context.Context, txID string, amount decimal.Decimal) (*
 		return nil, err
 	}
 	m := total - c - f
-	posted, err := s.st.ledger.Post(ctx, payout.Transaction{ID: txID, AvailableAt: s.now().Add(settleAfter),
+	posted, err := s.st.ledger.Post(ctx, payout.Transaction{ID: txID, AvailableAt: paidAt.Add(settleAfter),
 		Postings: []payout.Posting{{Account: accountClearing, Amount: -total}, {Account: accountPlatform, Amount: c},
 			{Account: accountProcessor, Amount: f}, {Account: accountMerchant, Amount: m}}})
 	if err != nil {
@@ -493,11 +531,21 @@ func (s *shop) releaseCoupon(ctx context.Context, o *order) error {
 // (the store returned the stock), and its coupon goes back too. A flash
 // order's unit goes back to the sale when the gate sweeps its ticket.
 func (s *shop) expireLocked(ctx context.Context, o *order) {
+	if !o.paymentTaken.IsZero() {
+		return // being paid: a retry of the payment finishes it
+	}
 	if o.FlashTicket != "" {
 		o.State = stateExpired
 		return
 	}
-	if _, err := s.st.stock.Release(ctx, o.ID); err != nil && !errors.Is(err, inventory.ErrNotHeld) {
+	_, err := s.st.stock.Release(ctx, o.ID)
+	if errors.Is(err, inventory.ErrCommitted) {
+		// Another instance, or an attempt this one forgot, took the stock
+		// for a payment: the order is paid, not lapsed.
+		s.logf("expire %s: its stock was sold; leaving it to the payment", o.ID)
+		return
+	}
+	if err != nil && !errors.Is(err, inventory.ErrNotHeld) {
 		s.logf("expire %s: release stock: %v", o.ID, err)
 		return
 	}

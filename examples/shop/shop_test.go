@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shopkit/shopkit/internal/redistest"
+	"github.com/shopkit/shopkit/logistics"
 	"github.com/shopkit/shopkit/pricing"
 	"github.com/shopkit/shopkit/seckill"
 )
@@ -52,6 +53,8 @@ func runShop(t *testing.T, open func(*testing.T) *stores) {
 		{"Checkout", testCheckout, time.Minute},
 		{"PartialRefunds", testRefunds, time.Minute},
 		{"AbandonedCartExpires", testExpiry, 300 * time.Millisecond},
+		{"PaymentResumesAfterAFailedStep", testPaymentResumes, time.Minute},
+		{"CouponBelowMinimumSpendIsNotHeld", testCouponBelowMinimum, time.Minute},
 		{"CancelReleases", testCancel, time.Minute},
 		{"FlashSaleConcurrentBuyers", testFlashSale, time.Minute},
 		{"Replays", testReplays, time.Minute},
@@ -249,6 +252,68 @@ func testRefunds(t *testing.T, h *harness) {
 	res = h.call("POST", "/orders/"+o2.ID+"/refunds", "bea", "big", map[string]string{"amount": "311.41"})
 	if res.status != 422 || res.errorCode(t) != "refund_exceeds_payment" {
 		t.Fatalf("refund above the payment: %d %s", res.status, res.body)
+	}
+}
+
+// testPaymentResumes: a payment whose stock is sold but a later step
+// fails (here the merge store) is neither expired nor booked twice; the
+// next attempt, hours later, finishes it.
+//
+// Regression: the retry posted a ledger transaction "different" from the
+// first (its availability counted from the retry), got 500 for ever, and
+// the expiry loop then released nothing (the stock was sold), returned the
+// coupon and marked the paid order expired.
+func testPaymentResumes(t *testing.T, h *harness) {
+	o := h.checkout("ann", "co-1")
+	working := h.shop.st.merges
+	broken := logistics.NewMemoryMerge(logistics.MergeOptions{})
+	_ = broken.Close() // every call now fails
+	h.shop.st.merges = broken
+	if res := h.call("POST", "/orders/"+o.ID+"/pay", "ann", "pay-1", nil); res.status < 500 {
+		t.Fatalf("pay with the merge store down: %d %s, want a 5xx", res.status, res.body)
+	}
+	// Hours pass: the stock hold's deadline too.
+	later := time.Now().Add(3 * time.Hour)
+	h.shop.now = func() time.Time { return later }
+	h.shop.expireDue(context.Background())
+	var got orderRecord
+	h.call("GET", "/orders/"+o.ID, "ann", "", nil).must(t, 200, &got)
+	if got.State != stateAwaitingPayment {
+		t.Fatalf("a payment under way became %s", got.State)
+	}
+	h.shop.st.merges = working
+	h.call("POST", "/orders/"+o.ID+"/pay", "ann", "pay-2", nil).must(t, 200, &got)
+	if got.State != statePaid || got.Payment == nil {
+		t.Fatalf("after the retry: %+v", got)
+	}
+	use, err := h.shop.st.coupons.Usage(context.Background(), pricing.UsageQuery{Coupon: "WELCOME20", Customer: "ann"})
+	if err != nil || use.Customer != 1 {
+		t.Fatalf("coupon use after the payment: %+v, %v", use, err)
+	}
+	b := h.balances()
+	if b[accountClearing] != -(b[accountPlatform]+b[accountProcessor]+b[accountMerchant]) || b[accountClearing] == 0 {
+		t.Fatalf("ledger after one payment: %v", b)
+	}
+}
+
+// testCouponBelowMinimumSpend: a coupon the quote does not apply (the
+// cart is below its minimum spend) is not held at checkout, nor used at
+// payment.
+//
+// Regression: checkout held every coupon presented, and payment committed
+// it, spending a use the customer never got.
+func testCouponBelowMinimum(t *testing.T, h *harness) {
+	cart := map[string]any{"lines": []map[string]any{{"sku": "cup-celadon", "quantity": 1}}, // 59 < 100
+		"coupon": "WELCOME20", "zone": "east", "recipient": testCart["recipient"]}
+	var o orderRecord
+	h.call("POST", "/checkout", "bo", "co-1", cart).must(t, 201, &o)
+	if o.Coupon != "" || o.Discount.Decimal.IsPositive() {
+		t.Fatalf("order %+v: want no coupon and no discount", o)
+	}
+	h.call("POST", "/orders/"+o.ID+"/pay", "bo", "pay-1", nil).must(t, 200, &o)
+	use, err := h.shop.st.coupons.Usage(context.Background(), pricing.UsageQuery{Coupon: "WELCOME20", Customer: "bo"})
+	if err != nil || use.Customer != 0 {
+		t.Fatalf("coupon use: %+v, %v; want none", use, err)
 	}
 }
 
