@@ -61,8 +61,16 @@ func newShop(st *stores, holdFor time.Duration) (*shop, error) {
 		idem: newIdempotency(), holdFor: holdFor, perIP: perIP, now: time.Now, logf: log.Printf}, nil
 }
 
-// receiveOpeningStock puts the opening stock into the warehouses, once.
+// receiveOpeningStock puts the opening stock into the warehouses, once:
+// the stores remember that it was received, since the receipts' own
+// idempotency records are forgotten after a day. Instances starting
+// together may both receive it; the receipts' IDs make the second a replay.
 func (s *shop) receiveOpeningStock(ctx context.Context) error {
+	if done, err := s.st.openingReceived(ctx); err != nil {
+		return fmt.Errorf("receive opening stock: %w", err)
+	} else if done {
+		return nil
+	}
 	for _, wh := range warehouses {
 		for sku, units := range openingStock[wh] {
 			_, err := s.st.stock.Adjust(ctx, inventory.Adjustment{ID: "opening-" + wh + "-" + sku,
@@ -72,7 +80,7 @@ func (s *shop) receiveOpeningStock(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
+	return s.st.markOpeningReceived(ctx)
 }
 
 // variant assigns the user to the experiment (sticky, so a user keeps

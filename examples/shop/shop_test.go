@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shopkit/shopkit/internal/rediskeys"
 	"github.com/shopkit/shopkit/internal/redistest"
 	"github.com/shopkit/shopkit/logistics"
 	"github.com/shopkit/shopkit/pricing"
@@ -55,6 +56,7 @@ func runShop(t *testing.T, open func(*testing.T) *stores) {
 		{"AbandonedCartExpires", testExpiry, 300 * time.Millisecond},
 		{"PaymentResumesAfterAFailedStep", testPaymentResumes, time.Minute},
 		{"CouponBelowMinimumSpendIsNotHeld", testCouponBelowMinimum, time.Minute},
+		{"OpeningStockReceivedOnce", testOpeningStockOnce, time.Minute},
 		{"CancelReleases", testCancel, time.Minute},
 		{"FlashSaleConcurrentBuyers", testFlashSale, time.Minute},
 		{"Replays", testReplays, time.Minute},
@@ -293,6 +295,29 @@ func testPaymentResumes(t *testing.T, h *harness) {
 	b := h.balances()
 	if b[accountClearing] != -(b[accountPlatform]+b[accountProcessor]+b[accountMerchant]) || b[accountClearing] == 0 {
 		t.Fatalf("ledger after one payment: %v", b)
+	}
+}
+
+// testOpeningStockOnce: a restart after the receipts' idempotency records
+// were forgotten (the inventory store keeps them a day) receives nothing
+// again.
+//
+// Regression: opening stock was received again on every restart a day
+// after the first, adding the whole opening stock each time.
+func testOpeningStockOnce(t *testing.T, h *harness) {
+	before := h.available("tea-longjing", "wh-hangzhou")
+	if c := h.shop.st.redis; c != nil {
+		// What a day's retention does: the receipts' records are gone.
+		ctx := context.Background()
+		if err := rediskeys.DeleteMatching(ctx, c, "{"+h.shop.st.prefix+":inventory}:a:*"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.shop.receiveOpeningStock(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if after := h.available("tea-longjing", "wh-hangzhou"); after != before {
+		t.Fatalf("available %d after a restart, want %d", after, before)
 	}
 }
 

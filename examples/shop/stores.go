@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -31,8 +32,34 @@ type stores struct {
 	events   *funnel.Store
 	backend  string
 	redis    redis.UniversalClient // nil in memory
+	prefix   string                // the shop's key prefix (Redis)
 	closeAll func()
+
+	openingInMemory atomic.Bool // the opening stock was received (memory)
 }
+
+// openingReceived reports whether the opening stock was received into
+// these stores. On Redis it is a key of its own, without expiry: the
+// receipts' idempotency records are forgotten after the inventory
+// store's retention, and the stock they made lives on.
+func (s *stores) openingReceived(ctx context.Context) (bool, error) {
+	if s.redis == nil {
+		return s.openingInMemory.Load(), nil
+	}
+	n, err := s.redis.Exists(ctx, s.openingKey()).Result()
+	return n == 1, err
+}
+
+// markOpeningReceived records that the opening stock is in.
+func (s *stores) markOpeningReceived(ctx context.Context) error {
+	if s.redis == nil {
+		s.openingInMemory.Store(true)
+		return nil
+	}
+	return s.redis.Set(ctx, s.openingKey(), time.Now().UTC().Format(time.RFC3339), 0).Err()
+}
+
+func (s *stores) openingKey() string { return "{" + s.prefix + ":shop}:opening-stock" }
 
 // Rate limits: per client IP on every request, per user on flash-sale
 // admissions (enforced by the gate itself).
@@ -65,7 +92,7 @@ func openMemory() *stores {
 
 // openRedis builds every store on client under prefix.
 func openRedis(client redis.UniversalClient, prefix string) (*stores, error) {
-	s := &stores{backend: "redis", redis: client}
+	s := &stores{backend: "redis", redis: client, prefix: prefix}
 	var closers []func() error
 	fail := func(what string, err error) (*stores, error) {
 		for _, c := range closers {
