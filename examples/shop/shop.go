@@ -311,12 +311,40 @@ func (s *shop) reserve(ctx context.Context, orderID string, req checkoutRequest)
 		if errors.Is(err, inventory.ErrInsufficientStock) && attempt < 3 {
 			continue
 		}
+		if errors.Is(err, inventory.ErrIDConflict) {
+			// A replay of a checkout whose order this process does not
+			// know (it restarted, or another instance took it): the stock
+			// moved since, so the plan came out different. The order's
+			// reservation holds the plan it was checked out with.
+			return s.planOf(ctx, orderID)
+		}
 		if err != nil {
 			return reservedPlan{}, err
 		}
 		out.deadline = r.Deadline
 		return out, nil
 	}
+}
+
+// planOf rebuilds the plan an order was checked out with from its
+// reservation: its lines per warehouse.
+func (s *shop) planOf(ctx context.Context, orderID string) (reservedPlan, error) {
+	r, err := s.st.stock.Reservation(ctx, orderID)
+	if err != nil {
+		return reservedPlan{}, err
+	}
+	out := reservedPlan{deadline: r.Deadline, decisions: []string{"replayed: the plan this order was checked out with"}}
+	at := map[string]int{} // warehouse → index in out.fulfilment
+	for _, l := range r.Lines {
+		i, ok := at[l.Location]
+		if !ok {
+			i = len(out.fulfilment)
+			at[l.Location] = i
+			out.fulfilment = append(out.fulfilment, fulfilment{Warehouse: l.Location})
+		}
+		out.fulfilment[i].Lines = append(out.fulfilment[i].Lines, lineQty{SKU: l.SKU, Quantity: l.Quantity})
+	}
+	return out, nil
 }
 
 func (s *shop) availableStock(ctx context.Context) (routing.Stock, error) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/shopkit/shopkit/internal/rediskeys"
 	"github.com/shopkit/shopkit/internal/redistest"
+	"github.com/shopkit/shopkit/inventory"
 	"github.com/shopkit/shopkit/logistics"
 	"github.com/shopkit/shopkit/pricing"
 	"github.com/shopkit/shopkit/seckill"
@@ -57,6 +58,7 @@ func runShop(t *testing.T, open func(*testing.T) *stores) {
 		{"PaymentResumesAfterAFailedStep", testPaymentResumes, time.Minute},
 		{"CouponBelowMinimumSpendIsNotHeld", testCouponBelowMinimum, time.Minute},
 		{"OpeningStockReceivedOnce", testOpeningStockOnce, time.Minute},
+		{"CheckoutReplayAfterRestartKeepsItsPlan", testCheckoutReplayAfterRestart, time.Minute},
 		{"CancelReleases", testCancel, time.Minute},
 		{"FlashSaleConcurrentBuyers", testFlashSale, time.Minute},
 		{"Replays", testReplays, time.Minute},
@@ -295,6 +297,39 @@ func testPaymentResumes(t *testing.T, h *harness) {
 	b := h.balances()
 	if b[accountClearing] != -(b[accountPlatform]+b[accountProcessor]+b[accountMerchant]) || b[accountClearing] == 0 {
 		t.Fatalf("ledger after one payment: %v", b)
+	}
+}
+
+// testCheckoutReplayAfterRestart: a checkout replayed after the shop
+// restarted (its orders and idempotency table were in the process) gets
+// the order it was placed with, though the stock moved and planning anew
+// would pick other warehouses.
+//
+// Regression: the replay planned again on current stock, asked the
+// inventory for other lines under the same order ID and got 500 "ID
+// already used for a different request".
+func testCheckoutReplayAfterRestart(t *testing.T, h *harness) {
+	first := h.checkout("ann", "co-restart")
+	// The stock moves: the first order's warehouses run dry for others.
+	ctx := context.Background()
+	for _, f := range first.Fulfilment {
+		for _, l := range f.Lines {
+			lv, err := h.shop.st.stock.Levels(ctx, inventory.Item{SKU: l.SKU, Location: f.Warehouse})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.shop.st.stock.SetOnHand(ctx, inventory.Count{ID: "drain-" + f.Warehouse + "-" + l.SKU,
+				SKU: l.SKU, Location: f.Warehouse, OnHand: lv[0].Reserved, Reason: inventory.ReasonCount}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// A new process on the same stores.
+	restarted := newHarness(t, h.shop.st, time.Minute)
+	var again orderRecord
+	restarted.call("POST", "/checkout", "ann", "co-restart", testCart).must(t, 201, &again)
+	if again.ID != first.ID || fmt.Sprint(again.Fulfilment) != fmt.Sprint(first.Fulfilment) {
+		t.Fatalf("replayed checkout: %s %v, want %s %v", again.ID, again.Fulfilment, first.ID, first.Fulfilment)
 	}
 }
 
