@@ -223,9 +223,27 @@ func (s *shop) idempotent(w http.ResponseWriter, r *http.Request, user string, b
 		writeError(w, errNoKey)
 		return
 	}
-	sum := sha256.Sum256(body)
+	sum := sha256.Sum256(canonicalJSON(body))
 	fingerprint := r.Method + " " + r.URL.Path + " " + hex.EncodeToString(sum[:])
 	s.idem.do(w, user+" "+r.Pattern, key, fingerprint, func() (int, []byte) { return fn(key) })
+}
+
+// canonicalJSON is body with its insignificant differences taken out —
+// whitespace and the order of object keys — so a retry that encodes the
+// same request differently is still the same request. Numbers keep their
+// text. A body that is not JSON stays as it is.
+func canonicalJSON(body []byte) []byte {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil || dec.More() {
+		return body
+	}
+	out, err := json.Marshal(v) // maps marshal with sorted keys
+	if err != nil {
+		return body
+	}
+	return out
 }
 
 // limitPerIP refuses clients over the per-IP rate, with Retry-After.

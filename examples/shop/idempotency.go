@@ -12,13 +12,24 @@ import (
 // that retries a request (a timeout, a double click) gets the first answer
 // instead of a second order. Keys are scoped per user and route. A request
 // with a key already used for a different request is refused; one still in
-// progress is waited for. Server errors are not remembered, so a retry
-// after one runs again — which is safe, because every package call below
-// is idempotent by an ID derived from the key.
+// progress is waited for. Only final answers are remembered: a server
+// error, or a request refused before it did anything (a 400: bad JSON, a
+// field that breaks a rule; a 429), is not, so a retry — with the body
+// fixed — runs again, which is safe, because every package call below is
+// idempotent by an ID derived from the key.
+//
+// It keeps at most maxIdemEntries answers, forgetting the oldest first, and
+// none past a day (purge): memory stays bounded whatever keys clients send.
 type idempotency struct {
 	mu      sync.Mutex
 	entries map[string]*idemEntry
+	order   []string // entry IDs, oldest first, as a ring of maxIdemEntries
+	next    int
 }
+
+// maxIdemEntries bounds the remembered answers: about 2 KB each with its
+// body, so some 100 MB at most.
+const maxIdemEntries = 50_000
 
 type idemEntry struct {
 	at          time.Time
@@ -28,7 +39,37 @@ type idemEntry struct {
 	body        []byte
 }
 
-func newIdempotency() *idempotency { return &idempotency{entries: make(map[string]*idemEntry)} }
+func newIdempotency() *idempotency {
+	return &idempotency{entries: make(map[string]*idemEntry), order: make([]string, maxIdemEntries)}
+}
+
+// remember adds an entry, forgetting the oldest one whose slot it takes
+// if that one is finished (one still running keeps its place: its caller
+// holds it).
+func (s *idempotency) rememberLocked(id string, e *idemEntry) {
+	if old := s.order[s.next]; old != "" {
+		if oe := s.entries[old]; oe != nil && oe.finished() {
+			delete(s.entries, old)
+		}
+	}
+	s.order[s.next] = id
+	s.next = (s.next + 1) % maxIdemEntries
+	s.entries[id] = e
+}
+
+func (e *idemEntry) finished() bool {
+	select {
+	case <-e.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// final reports whether a response is a final answer worth remembering.
+func final(status int) bool {
+	return status < 500 && status != http.StatusBadRequest && status != http.StatusTooManyRequests
+}
 
 // derive turns a user's key into an ID for the packages: the same key
 // always gives the same order, reservation and ledger IDs.
@@ -44,7 +85,7 @@ func (s *idempotency) do(w http.ResponseWriter, scope, key, fingerprint string, 
 	e, seen := s.entries[id]
 	if !seen {
 		e = &idemEntry{at: time.Now(), fingerprint: fingerprint, done: make(chan struct{})}
-		s.entries[id] = e
+		s.rememberLocked(id, e)
 	}
 	s.mu.Unlock()
 	if seen {
@@ -63,8 +104,10 @@ func (s *idempotency) do(w http.ResponseWriter, scope, key, fingerprint string, 
 	}
 	status, body := fn()
 	s.mu.Lock()
-	if status >= 500 {
-		delete(s.entries, id)
+	if !final(status) {
+		if s.entries[id] == e {
+			delete(s.entries, id)
+		}
 	} else {
 		e.status, e.body = status, body
 	}

@@ -59,6 +59,7 @@ func runShop(t *testing.T, open func(*testing.T) *stores) {
 		{"CouponBelowMinimumSpendIsNotHeld", testCouponBelowMinimum, time.Minute},
 		{"OpeningStockReceivedOnce", testOpeningStockOnce, time.Minute},
 		{"CheckoutReplayAfterRestartKeepsItsPlan", testCheckoutReplayAfterRestart, time.Minute},
+		{"IdempotencyKeysFinalAnswersOnly", testIdempotencyFinalAnswers, time.Minute},
 		{"CancelReleases", testCancel, time.Minute},
 		{"FlashSaleConcurrentBuyers", testFlashSale, time.Minute},
 		{"Replays", testReplays, time.Minute},
@@ -298,6 +299,30 @@ func testPaymentResumes(t *testing.T, h *harness) {
 	if b[accountClearing] != -(b[accountPlatform]+b[accountProcessor]+b[accountMerchant]) || b[accountClearing] == 0 {
 		t.Fatalf("ledger after one payment: %v", b)
 	}
+}
+
+// testIdempotencyFinalAnswers: the same request encoded differently
+// (whitespace, key order) is a replay, and a request refused as invalid
+// is not remembered, so the client can fix it under the same key.
+//
+// Regression: the fingerprint was the body's bytes (other whitespace gave
+// 422 idempotency_key_reused), and a 400 was remembered (the fixed body
+// then gave 422 too).
+func testIdempotencyFinalAnswers(t *testing.T, h *harness) {
+	body := `{"zone":"east","coupon":"WELCOME20",
+	  "recipient":{"address":"12 Main Street","phone":"13800001111","name":"Ann Li"},
+	  "lines":[{"quantity":2,"sku":"tea-longjing"},{"sku":"cup-celadon","quantity":1}]}`
+	first := h.call("POST", "/checkout", "gus", "k1", testCart)
+	again := h.call("POST", "/checkout", "gus", "k1", body)
+	if first.status != 201 || again.status != 201 || !bytes.Equal(first.body, again.body) || again.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("the same request re-encoded: %d / %d %s", first.status, again.status, again.body)
+	}
+	bad := map[string]any{"lines": []map[string]any{{"sku": "tea-longjing", "quantity": 0}}, "zone": "east", "recipient": testCart["recipient"]}
+	if res := h.call("POST", "/checkout", "gus", "k2", bad); res.status != 400 {
+		t.Fatalf("invalid cart: %d %s", res.status, res.body)
+	}
+	fixed := map[string]any{"lines": []map[string]any{{"sku": "tea-longjing", "quantity": 1}}, "zone": "east", "recipient": testCart["recipient"]}
+	h.call("POST", "/checkout", "gus", "k2", fixed).must(t, 201, nil)
 }
 
 // testCheckoutReplayAfterRestart: a checkout replayed after the shop
