@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -12,12 +13,32 @@ import (
 
 // Handlers decode, call one shop method and encode; nothing else.
 
+// handleHealth is liveness: the process serves. A load balancer that
+// restarted the shop whenever Redis blinked would only add to an outage.
 func (s *shop) handleHealth(w http.ResponseWriter, r *http.Request) {
-	if err := s.st.health(r.Context()); err != nil {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "backend": s.st.backend})
+}
+
+// handleReady is readiness: every store answers and the flash sale
+// exists, so requests can succeed. It is 503 during an outage and until
+// the background loop has restored what a store lost.
+func (s *shop) handleReady(w http.ResponseWriter, r *http.Request) {
+	err := s.st.health(r.Context())
+	if err == nil {
+		_, err = s.st.gate.Status(r.Context(), flashSaleID)
+	}
+	if err == nil {
+		var done bool
+		if done, err = s.st.openingReceived(r.Context()); err == nil && !done {
+			err = errors.New("the opening stock is not received yet")
+		}
+	}
+	if err != nil {
+		w.Header().Set("Retry-After", "1")
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "backend": s.st.backend, "error": err.Error()})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "backend": s.st.backend})
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "backend": s.st.backend})
 }
 
 func (s *shop) handleProducts(w http.ResponseWriter, r *http.Request) {

@@ -12,11 +12,15 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/shopkit/shopkit/inventory"
+	"github.com/shopkit/shopkit/payout"
 	"github.com/shopkit/shopkit/pricing"
 	"github.com/shopkit/shopkit/routing"
+	"github.com/shopkit/shopkit/seckill"
 )
 
 // maxBody bounds every request body.
@@ -26,6 +30,7 @@ const maxBody = 64 << 10
 func (s *shop) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.HandleFunc("GET /readyz", s.handleReady)
 	mux.HandleFunc("GET /metrics", s.handleMetrics)
 	mux.HandleFunc("GET /products", s.handleProducts)
 	mux.HandleFunc("POST /cart/quote", s.handleQuote)
@@ -98,6 +103,8 @@ func toAPIError(err error) *apiError {
 		return &apiError{status: http.StatusConflict, Code: "coupon_unavailable", Field: "coupon", Message: err.Error()}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return &apiError{status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the request took too long; retry with the same Idempotency-Key"}
+	case storeUnreachable(err):
+		return &apiError{status: http.StatusServiceUnavailable, Code: "unavailable", Message: "a store is unreachable; retry with the same Idempotency-Key"}
 	}
 	return &apiError{status: http.StatusInternalServerError, Code: "internal_error", Message: "something went wrong; retry with the same Idempotency-Key"}
 }
@@ -114,6 +121,18 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	writeRaw(w, e.status, e.body())
 }
 
+// storeUnreachable reports whether err says a store could not be reached
+// (as opposed to a store answering with an error): the request may
+// succeed once it is back, so it is a 503, not a 500.
+func storeUnreachable(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout) ||
+		errors.Is(err, inventory.ErrNotReplicated) || errors.Is(err, payout.ErrNotReplicated) ||
+		errors.Is(err, seckill.ErrNotReplicated) || errors.Is(err, pricing.ErrNotReplicated)
+}
+
 // body is the error as the API sends it: {"error": {...}}.
 func (e *apiError) body() []byte {
 	body, _ := json.Marshal(struct {
@@ -124,6 +143,9 @@ func (e *apiError) body() []byte {
 
 func writeRaw(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "1") // a store is back within seconds, or a retry waits again
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 	_, _ = w.Write([]byte("\n"))
@@ -249,7 +271,7 @@ func canonicalJSON(body []byte) []byte {
 // limitPerIP refuses clients over the per-IP rate, with Retry-After.
 func (s *shop) limitPerIP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" || r.URL.Path == "/metrics" {
+		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -259,7 +281,10 @@ func (s *shop) limitPerIP(next http.Handler) http.Handler {
 		}
 		res, err := s.st.limiter.Allow(r.Context(), "ip-"+ip, s.perIP)
 		if err != nil {
-			s.fail(w, r, err)
+			// The limiter protects the shop; it must not take it down:
+			// without it, requests go through.
+			s.warn("limiter", "rate limiter unavailable, letting requests through: %v", err)
+			next.ServeHTTP(w, r)
 			return
 		}
 		if res.Allowed == 0 {

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/shopkit/shopkit/examples/exampleredis"
+	"github.com/shopkit/shopkit/seckill"
 )
 
 func main() {
@@ -111,6 +112,25 @@ func open(redisAddr, clusterAddrs, prefix string, smoke bool) (*stores, error) {
 
 // start receives the opening stock, opens the flash sale and starts the
 // background loop.
+// ensure restores what the shop starts with when a store lost it — a
+// Redis restarted without persistence: the opening stock (its marker went
+// with it) and the flash sale. Both steps are idempotent, so it runs on
+// every background tick.
+func (s *shop) ensure(ctx context.Context) error {
+	if err := s.receiveOpeningStock(ctx); err != nil {
+		return err
+	}
+	if _, err := s.st.gate.Status(ctx, flashSaleID); errors.Is(err, seckill.ErrUnknownSale) {
+		s.logf("the flash sale is gone from its store; opening it again")
+		if _, err := s.openFlashSale(ctx); err != nil {
+			return fmt.Errorf("open flash sale: %w", err)
+		}
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
 func (s *shop) start(ctx context.Context) error {
 	if err := s.receiveOpeningStock(ctx); err != nil {
 		return err
@@ -165,6 +185,9 @@ func (s *shop) background(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if err := s.ensure(ctx); err != nil && ctx.Err() == nil {
+			s.warn("ensure", "restoring the opening stock and the flash sale: %v", err)
 		}
 		s.expireDue(ctx)
 		if err := s.consumeTickets(ctx); err != nil && ctx.Err() == nil {

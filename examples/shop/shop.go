@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,6 +39,9 @@ type shop struct {
 	now      func() time.Time
 	eventSeq atomic.Int64
 	logf     func(format string, args ...any)
+
+	warnMu sync.Mutex
+	warned map[string]time.Time // kind → when warn last logged it
 }
 
 func newShop(st *stores, holdFor time.Duration) (*shop, error) {
@@ -86,11 +90,33 @@ func (s *shop) receiveOpeningStock(ctx context.Context) error {
 // variant assigns the user to the experiment (sticky, so a user keeps
 // their variant when the weights change).
 func (s *shop) variant(ctx context.Context, user string) (string, error) {
-	r, err := s.assigner.AssignSticky(ctx, s.exp, abtest.Attributes{"id": user}, s.st.sticky)
+	attrs := abtest.Attributes{"id": user}
+	r, err := s.assigner.AssignSticky(ctx, s.exp, attrs, s.st.sticky)
 	if err != nil {
-		return "", err
+		// Without the sticky store the user still gets the variant the
+		// hash gives, which is theirs unless the weights changed.
+		s.warn("sticky", "sticky assignments unavailable, assigning by hash: %v", err)
+		r = s.assigner.Assign(s.exp, attrs)
 	}
 	return variantNames[r.Variation], nil
+}
+
+// warn logs a degraded mode at most once every 10 seconds per kind, so an
+// outage is seen without flooding the log.
+func (s *shop) warn(kind, format string, args ...any) {
+	now := time.Now()
+	s.warnMu.Lock()
+	last := s.warned[kind]
+	if now.Sub(last) < 10*time.Second {
+		s.warnMu.Unlock()
+		return
+	}
+	if s.warned == nil {
+		s.warned = map[string]time.Time{}
+	}
+	s.warned[kind] = now
+	s.warnMu.Unlock()
+	s.logf(format, args...)
 }
 
 // track records a funnel event. Losing one is not worth failing a
@@ -560,6 +586,9 @@ func (s *shop) releaseCoupon(ctx context.Context, o *order) error {
 		return nil
 	}
 	_, err := s.st.coupons.Release(ctx, pricing.RedemptionRef{Coupon: o.Coupon, OrderID: o.ID})
+	if errors.Is(err, pricing.ErrNotFound) {
+		return nil // nothing held to return
+	}
 	return err
 }
 
@@ -575,6 +604,9 @@ func (s *shop) expireLocked(ctx context.Context, o *order) {
 		return
 	}
 	_, err := s.st.stock.Release(ctx, o.ID)
+	if errors.Is(err, inventory.ErrNotFound) {
+		err = nil // the store lost it (a Redis restarted empty): nothing is held
+	}
 	if errors.Is(err, inventory.ErrCommitted) {
 		// Another instance, or an attempt this one forgot, took the stock
 		// for a payment: the order is paid, not lapsed.

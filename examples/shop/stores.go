@@ -93,6 +93,9 @@ func openMemory() *stores {
 // openRedis builds every store on client under prefix.
 func openRedis(client redis.UniversalClient, prefix string) (*stores, error) {
 	s := &stores{backend: "redis", redis: client, prefix: prefix}
+	if _, ok := client.(*redis.ClusterClient); ok {
+		s.backend = "redis-cluster"
+	}
 	var closers []func() error
 	fail := func(what string, err error) (*stores, error) {
 		for _, c := range closers {
