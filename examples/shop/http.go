@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -42,6 +43,21 @@ func (s *shop) routes() http.Handler {
 	mux.HandleFunc("GET /flash", s.handleFlashStatus)
 	mux.HandleFunc("POST /flash/admit", s.handleAdmit)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// A path the API has under other methods is 405, with them.
+		var allow []string
+		for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "/" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, &apiError{status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+				Message: r.URL.Path + " takes " + strings.Join(allow, ", ") + ", not " + r.Method})
+			return
+		}
 		writeError(w, &apiError{status: http.StatusNotFound, Code: "no_such_endpoint", Message: r.Method + " " + r.URL.Path + " is not part of the API"})
 	})
 	return s.recoverPanics(s.limitPerIP(mux))
@@ -65,7 +81,8 @@ func fieldError(field, rule string) *apiError {
 var (
 	errKeyReused  = &apiError{status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused", Field: "Idempotency-Key", Message: "Idempotency-Key was already used for a different request"}
 	errNoKey      = &apiError{status: http.StatusBadRequest, Code: "missing_idempotency_key", Field: "Idempotency-Key", Message: "Idempotency-Key header must have 1 to 64 letters, digits, '-', '_' or '.'"}
-	errNoUser     = &apiError{status: http.StatusUnauthorized, Code: "missing_user", Field: "X-User-ID", Message: "X-User-ID header must have 1 to 64 letters, digits, '-', '_' or '.'"}
+	errNoUser     = &apiError{status: http.StatusUnauthorized, Code: "missing_user", Field: "X-User-ID", Message: "X-User-ID header is required"}
+	errBadUser    = &apiError{status: http.StatusBadRequest, Code: "invalid_user", Field: "X-User-ID", Message: "X-User-ID header must have 1 to 64 letters, digits, '-', '_' or '.'"}
 	errNotFound   = &apiError{status: http.StatusNotFound, Code: "not_found", Message: "no such order"}
 	errBodyTooBig = &apiError{status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: "request body must be at most 64 KiB"}
 )
@@ -96,7 +113,7 @@ func toAPIError(err error) *apiError {
 	case errors.As(err, &ae):
 		return ae
 	case errors.As(err, &short):
-		return &apiError{status: http.StatusConflict, Code: "out_of_stock", Message: fmt.Sprintf("not enough stock: short %v", short.Missing)}
+		return &apiError{status: http.StatusConflict, Code: "out_of_stock", Message: strings.TrimPrefix(short.Error(), "routing: ")}
 	case errors.As(err, &stock):
 		return &apiError{status: http.StatusConflict, Code: "out_of_stock", Message: stock.Error()}
 	case errors.Is(err, pricing.ErrGlobalLimit), errors.Is(err, pricing.ErrCustomerLimit):
@@ -199,7 +216,7 @@ func decode(body []byte, v any) *apiError {
 	if err := dec.Decode(v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return fieldError(typeErr.Field, "has the wrong type")
+			return fieldError(jsonPath(body, typeErr.Field, typeErr.Value), "has the wrong type")
 		}
 		return &apiError{status: http.StatusBadRequest, Code: "invalid_json", Message: "body is not valid JSON for this request: " + err.Error()}
 	}
@@ -227,8 +244,11 @@ func validName(s string) bool {
 // in the response.
 func (s *shop) identify(w http.ResponseWriter, r *http.Request) (user, variant string, err error) {
 	user = r.Header.Get("X-User-ID")
-	if !validName(user) {
+	if user == "" {
 		return "", "", errNoUser
+	}
+	if !validName(user) {
+		return "", "", errBadUser
 	}
 	if variant, err = s.variant(r.Context(), user); err != nil {
 		return "", "", err
@@ -248,6 +268,59 @@ func (s *shop) idempotent(w http.ResponseWriter, r *http.Request, user string, b
 	sum := sha256.Sum256(canonicalJSON(body))
 	fingerprint := r.Method + " " + r.URL.Path + " " + hex.EncodeToString(sum[:])
 	s.idem.do(w, user+" "+r.Pattern, key, fingerprint, func() (int, []byte) { return fn(key) })
+}
+
+// jsonPath turns the Go path of a type error ("cartRequest.lines.quantity":
+// Go field names, embedded types included, no indexes) into the path in the
+// body the validation errors use ("lines[0].quantity"): it walks the body,
+// skipping names the body does not have, to the first value of the JSON
+// kind the decoder complained of ("string", "number", …).
+func jsonPath(body []byte, goPath, kind string) string {
+	var v any
+	if json.Unmarshal(body, &v) != nil {
+		return goPath
+	}
+	if p, ok := findPath(v, strings.Split(goPath, "."), kind); ok {
+		return strings.TrimPrefix(p, ".")
+	}
+	return goPath
+}
+
+func findPath(v any, segs []string, kind string) (string, bool) {
+	if len(segs) == 0 {
+		return "", jsonKind(v) == kind || strings.HasPrefix(kind, jsonKind(v))
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		if child, ok := x[segs[0]]; ok {
+			p, ok := findPath(child, segs[1:], kind)
+			return "." + segs[0] + p, ok
+		}
+		return findPath(v, segs[1:], kind) // a Go name, not in the body
+	case []any:
+		for i, e := range x {
+			if p, ok := findPath(e, segs, kind); ok {
+				return "[" + strconv.Itoa(i) + "]" + p, true
+			}
+		}
+	}
+	return "", false
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "bool"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return "null"
 }
 
 // canonicalJSON is body with its insignificant differences taken out —

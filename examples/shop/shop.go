@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 
@@ -221,11 +223,33 @@ func (c *checkoutRequest) validate() error {
 	}
 	for _, f := range []struct{ name, v string }{
 		{"recipient.name", c.Recipient.Name}, {"recipient.phone", c.Recipient.Phone}, {"recipient.address", c.Recipient.Address}} {
-		if f.v == "" || len(f.v) > 200 {
+		if n := utf8.RuneCountInString(f.v); n == 0 || n > 200 {
 			return fieldError(f.name, "must have 1 to 200 characters")
+		}
+		if rule := printableText(f.v); rule != "" {
+			return fieldError(f.name, rule)
 		}
 	}
 	return nil
+}
+
+// printableText says what makes s unfit to print on a parcel label, or ""
+// if nothing does: invalid UTF-8, control characters (NUL, ESC, CR, LF
+// and the rest) and the bidirectional overrides that make a label read
+// other than it is stored.
+func printableText(s string) string {
+	if !utf8.ValidString(s) {
+		return "must be UTF-8"
+	}
+	for _, r := range s {
+		switch {
+		case unicode.IsControl(r):
+			return "must not contain control characters"
+		case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+			return "must not contain bidirectional overrides"
+		}
+	}
+	return ""
 }
 
 // checkout prices the cart, chooses warehouses, holds the stock and the

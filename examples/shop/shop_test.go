@@ -558,7 +558,7 @@ func testMalformed(t *testing.T, h *harness) {
 		code                          string
 	}{
 		{"no user", "POST", "/checkout", "", "k", testCart, 401, "missing_user"},
-		{"bad user", "POST", "/checkout", "a b", "k", testCart, 401, "missing_user"},
+		{"bad user", "POST", "/checkout", "a b", "k", testCart, 400, "invalid_user"},
 		{"no key", "POST", "/checkout", "hal", "", testCart, 400, "missing_idempotency_key"},
 		{"not JSON", "POST", "/checkout", "hal", "k1", "{", 400, "invalid_json"},
 		{"trailing data", "POST", "/checkout", "hal", "k2", `{"zone":"east"} {}`, 400, "invalid_json"},
@@ -573,6 +573,10 @@ func testMalformed(t *testing.T, h *harness) {
 		{"negative refund", "POST", "/orders/" + o.ID + "/refunds", "hal", "k9", map[string]string{"amount": "-1"}, 400, "invalid_request"},
 		{"refund in fractions of a fen", "POST", "/orders/" + o.ID + "/refunds", "hal", "k10", map[string]string{"amount": "1.005"}, 400, "invalid_request"},
 		{"refund as a number", "POST", "/orders/" + o.ID + "/refunds", "hal", "k11", `{"amount": 1}`, 400, "invalid_json"},
+		{"control character in the recipient", "POST", "/checkout", "hal", "k12", map[string]any{"lines": testCart["lines"], "zone": "east",
+			"recipient": map[string]string{"name": "Ann\x1b[31m Li", "phone": "1", "address": "a"}}, 400, "invalid_request"},
+		{"bidirectional override in the recipient", "POST", "/checkout", "hal", "k13", map[string]any{"lines": testCart["lines"], "zone": "east",
+			"recipient": map[string]string{"name": "Ann", "phone": "1", "address": "12 \u202eteertS niaM"}}, 400, "invalid_request"},
 		{"unknown order", "GET", "/orders/o-nope", "hal", "", nil, 404, "not_found"},
 		{"someone else's order", "GET", "/orders/" + o.ID, "ivy", "", nil, 404, "not_found"},
 	}
@@ -584,6 +588,31 @@ func testMalformed(t *testing.T, h *harness) {
 	}
 	if res := h.call("GET", "/nowhere", "hal", "", nil); res.status != 404 || res.errorCode(t) != "no_such_endpoint" {
 		t.Errorf("unknown route: %d %s", res.status, res.body)
+	}
+	// A route under another method is 405 with Allow.
+	if res := h.call("GET", "/checkout", "hal", "", nil); res.status != 405 || res.header.Get("Allow") != "POST" || res.errorCode(t) != "method_not_allowed" {
+		t.Errorf("GET /checkout: %d %s (Allow %q)", res.status, res.body, res.header.Get("Allow"))
+	}
+	// Errors name the field as validation does: lines[0].quantity, not
+	// the Go field; a long name counts characters, not bytes.
+	var e struct {
+		Error apiError `json:"error"`
+	}
+	h.call("POST", "/checkout", "hal", "k14", `{"lines":[{"sku":"tea-puer","quantity":"two"}]}`).must(t, 400, &e)
+	if e.Error.Field != "lines[0].quantity" {
+		t.Errorf("wrong type: field %q, want lines[0].quantity", e.Error.Field)
+	}
+	name := strings.Repeat("李", 150) // 150 characters, 450 bytes
+	h.call("POST", "/checkout", "hal", "k15", map[string]any{"lines": []map[string]any{{"sku": "tea-puer", "quantity": 1}}, "zone": "east",
+		"recipient": map[string]string{"name": name, "phone": "1", "address": "a"}}).must(t, 201, nil)
+	h.call("POST", "/checkout", "hal", "k16", map[string]any{"lines": []map[string]any{{"sku": "tea-puer", "quantity": 1}}, "zone": "moon",
+		"recipient": testCart["recipient"]}).must(t, 400, &e)
+	if strings.Contains(e.Error.Message, "map[") {
+		t.Errorf("a message prints Go syntax: %s", e.Error.Message)
+	}
+	short := h.call("POST", "/checkout", "hal", "k17", map[string]any{"lines": []map[string]any{{"sku": "pot-yixing", "quantity": 99}}, "zone": "east", "recipient": testCart["recipient"]})
+	if strings.Contains(string(short.body), "map[") {
+		t.Errorf("a message prints Go syntax: %s", short.body)
 	}
 }
 
