@@ -134,14 +134,14 @@ func (s *shop) handleCheckout(w http.ResponseWriter, r *http.Request) {
 	s.idempotent(w, r, user, body, func(key string) (int, []byte) {
 		var req checkoutRequest
 		if aerr := decode(body, &req); aerr != nil {
-			return s.encodeError(aerr)
+			return s.encodeError(r, aerr)
 		}
 		if err := req.validate(); err != nil {
-			return s.encodeError(err)
+			return s.encodeError(r, err)
 		}
 		o, err := s.checkout(r.Context(), user, variant, derive("o-", user, key), req)
 		if err != nil {
-			return s.encodeError(err)
+			return s.encodeError(r, err)
 		}
 		return encodeOrder(http.StatusCreated, o)
 	})
@@ -184,7 +184,7 @@ func (s *shop) handlePay(w http.ResponseWriter, r *http.Request) {
 				pay = s.payFlash
 			}
 			if err := pay(r.Context(), o); err != nil {
-				return s.encodeError(err)
+				return s.encodeError(r, err)
 			}
 			return encodeOrder(http.StatusOK, o)
 		})
@@ -203,11 +203,11 @@ func (s *shop) handleRefund(w http.ResponseWriter, r *http.Request) {
 				Amount money `json:"amount"`
 			}
 			if aerr := decode(body, &req); aerr != nil {
-				return s.encodeError(aerr)
+				return s.encodeError(r, aerr)
 			}
 			ref, err := s.refund(r.Context(), o, derive("r-", user, key), req.Amount.Decimal)
 			if err != nil {
-				return s.encodeError(err)
+				return s.encodeError(r, err)
 			}
 			return encode(http.StatusCreated, ref)
 		})
@@ -218,7 +218,7 @@ func (s *shop) handleCancel(w http.ResponseWriter, r *http.Request) {
 	s.withOrder(w, r, func(user string, o *order) {
 		s.idempotent(w, r, user, nil, func(string) (int, []byte) {
 			if err := s.cancel(r.Context(), o); err != nil {
-				return s.encodeError(err)
+				return s.encodeError(r, err)
 			}
 			return encodeOrder(http.StatusOK, o)
 		})
@@ -251,7 +251,7 @@ func (s *shop) handleAdmit(w http.ResponseWriter, r *http.Request) {
 	s.idempotent(w, r, user, nil, func(key string) (int, []byte) {
 		a, err := s.admit(r.Context(), user, variant, derive("a-", user, key))
 		if err != nil {
-			return s.encodeError(err)
+			return s.encodeError(r, err)
 		}
 		v := admissionView{Outcome: outcomeName(a.Outcome)}
 		status := http.StatusOK

@@ -129,7 +129,7 @@ func toAPIError(err error) *apiError {
 func (s *shop) fail(w http.ResponseWriter, r *http.Request, err error) {
 	ae := toAPIError(err)
 	if ae.status >= 500 {
-		s.logf("%s %s: %v", r.Method, r.URL.Path, err)
+		s.logf("%s %s (user %q): %v", r.Method, r.URL.Path, r.Header.Get("X-User-ID"), err)
 	}
 	writeError(w, ae)
 }
@@ -187,10 +187,13 @@ func encode(status int, v any) (int, []byte) {
 	return status, body
 }
 
-func (s *shop) encodeError(err error) (int, []byte) {
+// encodeError encodes err for r's response; a server error is logged with
+// the request it failed (method, path, user and key: the order IDs derive
+// from the last two).
+func (s *shop) encodeError(r *http.Request, err error) (int, []byte) {
 	ae := toAPIError(err)
 	if ae.status >= 500 {
-		s.logf("%v", err)
+		s.logf("%s %s (user %q, key %q): %v", r.Method, r.URL.Path, r.Header.Get("X-User-ID"), r.Header.Get("Idempotency-Key"), err)
 	}
 	return ae.status, ae.body()
 }
