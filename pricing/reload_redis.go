@@ -12,6 +12,7 @@ import (
 	"github.com/shopkit/shopkit/internal/durable"
 	"github.com/shopkit/shopkit/internal/keyspace"
 	"github.com/shopkit/shopkit/internal/opscript"
+	"github.com/shopkit/shopkit/internal/watch"
 )
 
 var (
@@ -112,28 +113,9 @@ func (r *redisRuleSource) load(ctx context.Context) (int64, []byte, error) {
 // changed returns once the subscription is in place, so a version
 // published after it returns is not missed.
 func (r *redisRuleSource) changed(ctx context.Context) (<-chan int64, error) {
-	ps := r.client.Subscribe(ctx, r.channel)
-	if _, err := ps.Receive(ctx); err != nil {
-		_ = ps.Close()
+	w, err := watch.Subscribe(ctx, r.client, r.channel)
+	if err != nil {
 		return nil, fmt.Errorf("pricing: subscribe to rule changes: %w", err)
 	}
-	w := make(chan int64, 1)
-	go func() {
-		defer ps.Close()
-		msgs := ps.Channel()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case m, ok := <-msgs:
-				if !ok {
-					return
-				}
-				if v, err := strconv.ParseInt(m.Payload, 10, 64); err == nil {
-					notify(w, v)
-				}
-			}
-		}
-	}()
 	return w, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shopkit/shopkit/internal/keyspace"
+	"github.com/shopkit/shopkit/internal/watch"
 )
 
 // ErrNoRules: nothing has been published to the source yet.
@@ -162,13 +163,13 @@ func decodeRules(version int64, data []byte) (int64, []Promotion, error) {
 
 // memoryRuleSource is the process-local backend.
 type memoryRuleSource struct {
-	opts     RuleSourceOptions
-	mu       sync.Mutex
-	version  int64
-	data     []byte
-	byID     map[string]publishRecord
-	ids      []string // the IDs in byID, oldest first
-	watchers map[chan int64]struct{}
+	opts    RuleSourceOptions
+	mu      sync.Mutex
+	version int64
+	data    []byte
+	byID    map[string]publishRecord
+	ids     []string // the IDs in byID, oldest first
+	changes watch.Broadcast
 }
 
 // publishRecord is what a remembered publish ID made.
@@ -183,7 +184,7 @@ var _ ruleSourceBackend = (*memoryRuleSource)(nil)
 // opts.Prefix and the replica options do not apply.
 func NewMemoryRuleSource(opts RuleSourceOptions) *RuleSource {
 	opts = opts.withDefaults()
-	return newRuleSource(&memoryRuleSource{opts: opts, byID: map[string]publishRecord{}, watchers: map[chan int64]struct{}{}}, opts)
+	return newRuleSource(&memoryRuleSource{opts: opts, byID: map[string]publishRecord{}}, opts)
 }
 
 func (m *memoryRuleSource) publish(_ context.Context, publishID string, data []byte, fp string) (int64, bool, error) {
@@ -201,25 +202,8 @@ func (m *memoryRuleSource) publish(_ context.Context, publishID string, data []b
 		delete(m.byID, m.ids[0])
 		m.ids = m.ids[1:]
 	}
-	for w := range m.watchers {
-		notify(w, m.version)
-	}
+	m.changes.Send(m.version)
 	return m.version, false, nil
-}
-
-// notify sends v on a one-slot channel, replacing an unread older version.
-func notify(w chan int64, v int64) {
-	for {
-		select {
-		case w <- v:
-			return
-		default:
-			select {
-			case <-w:
-			default:
-			}
-		}
-	}
 }
 
 func (m *memoryRuleSource) load(context.Context) (int64, []byte, error) {
@@ -233,15 +217,5 @@ func (m *memoryRuleSource) load(context.Context) (int64, []byte, error) {
 }
 
 func (m *memoryRuleSource) changed(ctx context.Context) (<-chan int64, error) {
-	w := make(chan int64, 1)
-	m.mu.Lock()
-	m.watchers[w] = struct{}{}
-	m.mu.Unlock()
-	go func() {
-		<-ctx.Done()
-		m.mu.Lock()
-		delete(m.watchers, w)
-		m.mu.Unlock()
-	}()
-	return w, nil
+	return m.changes.Watch(ctx), nil
 }

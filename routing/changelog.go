@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shopkit/shopkit/internal/keyspace"
+	"github.com/shopkit/shopkit/internal/watch"
 )
 
 // Change log errors.
@@ -244,7 +245,7 @@ type memoryLog struct {
 	batches     [][]Change // versions baseVersion+1.., in order
 	batchIDs    []string   // the ID of each batch in batches
 	ids         map[string]loggedBatch
-	watchers    map[chan int64]struct{}
+	changes     watch.Broadcast
 }
 
 // loggedBatch is what the log remembers of a batch ID.
@@ -257,7 +258,7 @@ type loggedBatch struct {
 // replica options do not apply.
 func NewMemoryLog(opts LogOptions) *Log {
 	opts = opts.withDefaults()
-	return newLog(&memoryLog{opts: opts, ids: map[string]loggedBatch{}, watchers: map[chan int64]struct{}{}}, opts)
+	return newLog(&memoryLog{opts: opts, ids: map[string]loggedBatch{}}, opts)
 }
 
 var _ logBackend = (*memoryLog)(nil)
@@ -278,25 +279,8 @@ func (m *memoryLog) append(_ context.Context, id string, changes []Change, _ []b
 	if len(m.batches) > m.opts.MaxBatches {
 		m.foldLocked(len(m.batches) / 2)
 	}
-	for w := range m.watchers {
-		notify(w, v)
-	}
+	m.changes.Send(v)
 	return v, false, nil
-}
-
-// notify sends v on a one-slot channel, replacing an unread older version.
-func notify(w chan int64, v int64) {
-	for {
-		select {
-		case w <- v:
-			return
-		default:
-			select {
-			case <-w:
-			default:
-			}
-		}
-	}
 }
 
 // foldLocked folds the oldest k batches into the base.
@@ -332,17 +316,7 @@ func (m *memoryLog) since(_ context.Context, v int64) ([]Change, int64, error) {
 }
 
 func (m *memoryLog) changed(ctx context.Context) (<-chan int64, error) {
-	w := make(chan int64, 1)
-	m.mu.Lock()
-	m.watchers[w] = struct{}{}
-	m.mu.Unlock()
-	go func() {
-		<-ctx.Done()
-		m.mu.Lock()
-		delete(m.watchers, w)
-		m.mu.Unlock()
-	}()
-	return w, nil
+	return m.changes.Watch(ctx), nil
 }
 
 func (m *memoryLog) close() error { return nil }

@@ -13,6 +13,7 @@ import (
 	"github.com/shopkit/shopkit/internal/durable"
 	"github.com/shopkit/shopkit/internal/keyspace"
 	"github.com/shopkit/shopkit/internal/opscript"
+	"github.com/shopkit/shopkit/internal/watch"
 )
 
 var (
@@ -168,29 +169,10 @@ func (l *redisLog) since(ctx context.Context, v int64) ([]Change, int64, error) 
 // changed returns once the subscription is in place, so a version
 // appended after it returns is not missed.
 func (l *redisLog) changed(ctx context.Context) (<-chan int64, error) {
-	ps := l.client.Subscribe(ctx, l.channel)
-	if _, err := ps.Receive(ctx); err != nil {
-		_ = ps.Close()
+	w, err := watch.Subscribe(ctx, l.client, l.channel)
+	if err != nil {
 		return nil, fmt.Errorf("routing: subscribe to log changes: %w", err)
 	}
-	w := make(chan int64, 1)
-	go func() {
-		defer ps.Close()
-		msgs := ps.Channel()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case m, ok := <-msgs:
-				if !ok {
-					return
-				}
-				if v, err := strconv.ParseInt(m.Payload, 10, 64); err == nil {
-					notify(w, v)
-				}
-			}
-		}
-	}()
 	return w, nil
 }
 
