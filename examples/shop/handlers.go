@@ -139,7 +139,7 @@ func (s *shop) handleCheckout(w http.ResponseWriter, r *http.Request) {
 		if err := req.validate(); err != nil {
 			return s.encodeError(r, err)
 		}
-		o, err := s.checkout(r.Context(), user, variant, derive("o-", user, key), req)
+		o, err := s.checkout(r.Context(), user, variant, s.auth.derive("o-", user, key), req)
 		if err != nil {
 			return s.encodeError(r, err)
 		}
@@ -205,7 +205,7 @@ func (s *shop) handleRefund(w http.ResponseWriter, r *http.Request) {
 			if aerr := decode(body, &req); aerr != nil {
 				return s.encodeError(r, aerr)
 			}
-			ref, err := s.refund(r.Context(), o, derive("r-", user, key), req.Amount.Decimal)
+			ref, err := s.refund(r.Context(), o, s.auth.derive("r-", user, key), req.Amount.Decimal)
 			if err != nil {
 				return s.encodeError(r, err)
 			}
@@ -249,7 +249,7 @@ func (s *shop) handleAdmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.idempotent(w, r, user, nil, func(key string) (int, []byte) {
-		a, err := s.admit(r.Context(), user, variant, derive("a-", user, key))
+		a, err := s.admit(r.Context(), user, variant, s.auth.derive("a-", user, key))
 		if err != nil {
 			return s.encodeError(r, err)
 		}

@@ -246,12 +246,9 @@ func validName(s string) bool {
 // identify reads the user, assigns their experiment variant and says it
 // in the response.
 func (s *shop) identify(w http.ResponseWriter, r *http.Request) (user, variant string, err error) {
-	user = r.Header.Get("X-User-ID")
-	if user == "" {
-		return "", "", errNoUser
-	}
-	if !validName(user) {
-		return "", "", errBadUser
+	user, aerr := s.auth.user(r)
+	if aerr != nil {
+		return "", "", aerr
 	}
 	if variant, err = s.variant(r.Context(), user); err != nil {
 		return "", "", err
@@ -351,10 +348,8 @@ func (s *shop) limitPerIP(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ip, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			ip = r.RemoteAddr
-		}
+		// An IPv6 address has colons, which no store ID may contain.
+		ip := strings.ReplaceAll(clientIP(r, s.trustedProxies), ":", "_")
 		res, err := s.st.limiter.Allow(r.Context(), "ip-"+ip, s.perIP)
 		if err != nil {
 			// The limiter protects the shop; it must not take it down:

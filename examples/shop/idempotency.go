@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"sync"
 	"time"
@@ -69,13 +67,6 @@ func (e *idemEntry) finished() bool {
 // final reports whether a response is a final answer worth remembering.
 func final(status int) bool {
 	return status < 500 && status != http.StatusBadRequest && status != http.StatusTooManyRequests
-}
-
-// derive turns a user's key into an ID for the packages: the same key
-// always gives the same order, reservation and ledger IDs.
-func derive(prefix, user, key string) string {
-	h := sha256.Sum256([]byte(user + "\x00" + key))
-	return prefix + hex.EncodeToString(h[:8])
 }
 
 // do runs fn once per scope and key and replays its response.

@@ -17,6 +17,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -39,14 +40,82 @@ func main() {
 	clusterAddrs := flag.String("cluster", "", "comma-separated Redis Cluster seed addresses")
 	prefix := flag.String("prefix", "shop", "key prefix of the shop's stores in Redis")
 	hold := flag.Duration("hold", 15*time.Minute, "how long checkout holds stock and coupons before payment")
-	smoke := flag.Bool("smoke", false, "serve on a free port, run a checkout session against it, and stop")
+	smoke := flag.Bool("smoke", false, "serve on a free port, run the README's session against it (with -insecure-user-header), and stop")
+	var c config
+	flag.StringVar(&c.tokenKey, "token-key", os.Getenv("SHOP_TOKEN_KEY"), "hex key (32+ bytes) that signs tokens and derives order IDs; default $SHOP_TOKEN_KEY, else a random key per process")
+	flag.BoolVar(&c.insecureHeader, "insecure-user-header", false, "believe X-User-ID as sent instead of a bearer token: local development and tests only")
+	mint := flag.String("mint-token", "", "print a bearer token for this user (valid 24 h, signed with -token-key) and exit")
+	flag.Float64Var(&c.ipRate, "ip-rate", 20, "requests per second allowed from one client address")
+	flag.IntVar(&c.ipBurst, "ip-burst", 40, "requests one client address may send at once")
+	flag.StringVar(&c.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR prefixes of proxies whose X-Forwarded-For names the client")
 	flag.Parse()
-	if err := run(*listen, *redisAddr, *clusterAddrs, *prefix, *hold, *smoke); err != nil {
+	if *smoke {
+		c.insecureHeader = true
+	}
+	if *mint != "" {
+		if err := mintToken(c.tokenKey, *mint); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
+	if err := run(*listen, *redisAddr, *clusterAddrs, *prefix, *hold, *smoke, c); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(listen, redisAddr, clusterAddrs, prefix string, hold time.Duration, smoke bool) error {
+// config is how the shop decides who a request is and how much it may ask.
+type config struct {
+	tokenKey       string
+	insecureHeader bool
+	ipRate         float64
+	ipBurst        int
+	trustedProxies string
+}
+
+// apply sets the shop's auth and limits from c.
+func (c config) apply(s *shop) error {
+	switch key, err := hex.DecodeString(c.tokenKey); {
+	case err != nil || (c.tokenKey != "" && len(key) < 32):
+		return errors.New("-token-key must be at least 32 bytes in hex")
+	case c.tokenKey != "":
+		s.auth.key = key
+	case c.insecureHeader:
+		s.auth.key = devKey // order IDs guessable, as the header is forgeable
+	default:
+		s.auth.key = newKey()
+		log.Print("no -token-key: tokens are signed with a random key and die with the process; order IDs differ across restarts")
+	}
+	s.auth.insecureHeader = c.insecureHeader
+	if c.insecureHeader {
+		log.Print("-insecure-user-header: X-User-ID is believed as sent; do not expose this shop")
+	}
+	if c.ipRate <= 0 || c.ipBurst <= 0 {
+		return errors.New("-ip-rate and -ip-burst must be positive")
+	}
+	s.perIP = seckill.PerSecond(c.ipRate, c.ipBurst)
+	trusted, err := parsePrefixes(c.trustedProxies)
+	if err != nil {
+		return fmt.Errorf("-trusted-proxies: %w", err)
+	}
+	s.trustedProxies = trusted
+	return nil
+}
+
+// mintToken prints a token for user signed with the hex key.
+func mintToken(hexKey, user string) error {
+	key, err := hex.DecodeString(hexKey)
+	if err != nil || len(key) < 32 {
+		return errors.New("-mint-token needs -token-key (or SHOP_TOKEN_KEY): at least 32 bytes in hex")
+	}
+	if !validName(user) {
+		return errors.New("-mint-token: the user must have 1 to 64 letters, digits, '-', '_' or '.'")
+	}
+	a := auth{key: key, now: time.Now}
+	fmt.Println(a.mint(user, 24*time.Hour))
+	return nil
+}
+
+func run(listen, redisAddr, clusterAddrs, prefix string, hold time.Duration, smoke bool, c config) error {
 	st, err := open(redisAddr, clusterAddrs, prefix, smoke)
 	if err != nil {
 		return err
@@ -54,6 +123,9 @@ func run(listen, redisAddr, clusterAddrs, prefix string, hold time.Duration, smo
 	defer st.closeAll()
 	s, err := newShop(st, hold)
 	if err != nil {
+		return err
+	}
+	if err := c.apply(s); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

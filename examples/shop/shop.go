@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net/netip"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -38,9 +39,12 @@ type shop struct {
 	idem     *idempotency
 	holdFor  time.Duration // how long checkout holds stock and coupons
 	perIP    seckill.Limit // requests per client address
-	now      func() time.Time
-	eventSeq atomic.Int64
-	logf     func(format string, args ...any)
+	auth     auth
+	// trustedProxies may say who the client is in X-Forwarded-For.
+	trustedProxies []netip.Prefix
+	now            func() time.Time
+	eventSeq       atomic.Int64
+	logf           func(format string, args ...any)
 
 	warnMu sync.Mutex
 	warned map[string]time.Time // kind → when warn last logged it
@@ -64,7 +68,8 @@ func newShop(st *stores, holdFor time.Duration) (*shop, error) {
 		return nil, err
 	}
 	return &shop{st: st, graph: g, rules: rules, rater: rater, exp: exp, orders: newOrderBook(),
-		idem: newIdempotency(), holdFor: holdFor, perIP: perIP, now: time.Now, logf: log.Printf}, nil
+		idem: newIdempotency(), holdFor: holdFor, perIP: perIP, now: time.Now, logf: log.Printf,
+		auth: auth{key: devKey, now: time.Now}}, nil
 }
 
 // receiveOpeningStock puts the opening stock into the warehouses, once:

@@ -60,6 +60,7 @@ func runShop(t *testing.T, open func(*testing.T) *stores) {
 		{"OpeningStockReceivedOnce", testOpeningStockOnce, time.Minute},
 		{"CheckoutReplayAfterRestartKeepsItsPlan", testCheckoutReplayAfterRestart, time.Minute},
 		{"IdempotencyKeysFinalAnswersOnly", testIdempotencyFinalAnswers, time.Minute},
+		{"BearerTokensRequired", testBearerTokens, time.Minute},
 		{"CancelReleases", testCancel, time.Minute},
 		{"FlashSaleConcurrentBuyers", testFlashSale, time.Minute},
 		{"Replays", testReplays, time.Minute},
@@ -88,6 +89,7 @@ func newHarness(t *testing.T, st *stores, hold time.Duration) *harness {
 		t.Fatal(err)
 	}
 	s.perIP = seckill.PerSecond(10000, 10000) // tests come from one address
+	s.auth.insecureHeader = true              // the tests name their users in X-User-ID
 	s.logf = t.Logf
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := s.start(ctx); err != nil {
@@ -298,6 +300,30 @@ func testPaymentResumes(t *testing.T, h *harness) {
 	b := h.balances()
 	if b[accountClearing] != -(b[accountPlatform]+b[accountProcessor]+b[accountMerchant]) || b[accountClearing] == 0 {
 		t.Fatalf("ledger after one payment: %v", b)
+	}
+}
+
+// testBearerTokens: without -insecure-user-header, X-User-ID names
+// nobody; a token the shop minted does.
+func testBearerTokens(t *testing.T, h *harness) {
+	h.shop.auth.insecureHeader = false
+	if res := h.call("POST", "/checkout", "ann", "k1", testCart); res.status != 401 || res.errorCode(t) != "missing_token" {
+		t.Fatalf("X-User-ID alone: %d %s", res.status, res.body)
+	}
+	req, err := http.NewRequest("POST", h.url+"/checkout", strings.NewReader(`{"lines":[{"sku":"tea-puer","quantity":1}],"zone":"east","recipient":{"name":"a","phone":"1","address":"x"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+h.shop.auth.mint("ann", time.Minute))
+	req.Header.Set("Idempotency-Key", "k2")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var o orderRecord
+	if err := json.NewDecoder(res.Body).Decode(&o); err != nil || res.StatusCode != 201 || o.User != "ann" {
+		t.Fatalf("with a token: %d %+v %v", res.StatusCode, o, err)
 	}
 }
 
@@ -670,6 +696,7 @@ func FuzzRequests(f *testing.F) {
 		f.Fatal(err)
 	}
 	s.perIP = seckill.PerSecond(10000, 10000)
+	s.auth.insecureHeader = true
 	s.logf = func(string, ...any) {}
 	if err := s.start(context.Background()); err != nil {
 		f.Fatal(err)
