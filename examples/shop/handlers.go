@@ -253,6 +253,16 @@ func (s *shop) handleAdmit(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return s.encodeError(r, err)
 		}
+		if a.Outcome == seckill.SoldOut || a.Outcome == seckill.LimitReached {
+			// A buyer who won already and asks again under a new key (a
+			// reload, another tab) is told what they hold, not "sold out".
+			if o := s.orders.flashOf(user); o != nil {
+				o.mu.Lock()
+				v := admissionView{Outcome: outcomeName(seckill.Admitted), Order: o.ID, Deadline: o.ExpiresAt}
+				o.mu.Unlock()
+				return encode(http.StatusOK, v)
+			}
+		}
 		v := admissionView{Outcome: outcomeName(a.Outcome)}
 		status := http.StatusOK
 		switch a.Outcome {

@@ -118,9 +118,12 @@ type appliedDiscount struct {
 type orderBook struct {
 	mu     sync.RWMutex
 	orders map[string]*order
+	flash  map[string]*order // user → their flash-sale order
 }
 
-func newOrderBook() *orderBook { return &orderBook{orders: make(map[string]*order)} }
+func newOrderBook() *orderBook {
+	return &orderBook{orders: make(map[string]*order), flash: make(map[string]*order)}
+}
 
 // add stores o unless an order with its ID exists, and returns the stored one.
 func (b *orderBook) add(o *order) (*order, bool) {
@@ -130,7 +133,17 @@ func (b *orderBook) add(o *order) (*order, bool) {
 		return old, false
 	}
 	b.orders[o.ID] = o
+	if o.FlashTicket != "" {
+		b.flash[o.User] = o
+	}
 	return o, true
+}
+
+// flashOf returns user's flash-sale order, or nil.
+func (b *orderBook) flashOf(user string) *order {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.flash[user]
 }
 
 func (b *orderBook) get(id string) *order {

@@ -476,15 +476,16 @@ func testCancel(t *testing.T, h *harness) {
 }
 
 func testFlashSale(t *testing.T, h *harness) {
-	// One per buyer, and a buyer who keeps trying is rate limited (the
-	// gate allows three tries at once, then one a second).
+	// One per buyer: a buyer who tries again is told the order they hold,
+	// and one who keeps trying is rate limited (the gate allows three
+	// tries at once, then one a second).
 	var tries []string
 	for i := 0; i < 5; i++ {
 		var a admissionView
 		_ = json.Unmarshal(h.call("POST", "/flash/admit", "eager", fmt.Sprintf("try-%d", i), nil).body, &a)
 		tries = append(tries, a.Outcome)
 	}
-	if got := strings.Join(tries, " "); got != "admitted limit_reached limit_reached rate_limited rate_limited" {
+	if got := strings.Join(tries, " "); got != "admitted admitted admitted rate_limited rate_limited" {
 		t.Fatalf("repeated tries: %s", got)
 	}
 	const buyers = 60
@@ -527,6 +528,14 @@ func testFlashSale(t *testing.T, h *harness) {
 	h.call("GET", "/flash", "", "", nil).must(t, 200, &status)
 	if status["remaining"].(float64) != 0 || status["paid"].(float64) != 5 || status["held"].(float64) != flashUnits-5 {
 		t.Fatalf("status = %v", status)
+	}
+	// A winner asking again after the sale sold out, under a new key (a
+	// reload), is told their order. Regression: they were told sold_out.
+	user, id, _ := strings.Cut(orders[0], " ")
+	var again admissionView
+	h.call("POST", "/flash/admit", user, "reload", nil).must(t, 200, &again)
+	if again.Outcome != "admitted" || again.Order != id {
+		t.Fatalf("a winner's reload after the sell-out: %+v, want their order %s", again, id)
 	}
 }
 
