@@ -57,48 +57,18 @@ func (s *shop) admit(ctx context.Context, user, variant, requestID string) (seck
 	return a, err
 }
 
-// flashOrder is an order created from an admitted ticket by the queue
-// consumer.
-func (s *shop) flashOrder(t seckill.Ticket, variant string) *order {
+// flashOrder creates the order of an admitted ticket, once: the
+// admission and the queue consumer both call it.
+func (s *shop) flashOrder(ctx context.Context, t seckill.Ticket, variant string) (orderRecord, error) {
 	p, _ := productBySKU(flashSKU)
-	o := &order{orderRecord: orderRecord{ID: "flash-" + t.ID, User: t.UserID, Variant: variant, State: stateAwaitingPayment, FlashTicket: t.ID,
+	now := s.now().UTC()
+	o := orderRecord{ID: "flash-" + t.ID, User: t.UserID, Variant: variant, State: stateAwaitingPayment, FlashTicket: t.ID,
 		Lines: []orderLine{{SKU: flashSKU, Quantity: t.Quantity, UnitPrice: p.Price,
 			Discount: yuan(p.Price.Sub(flashPrice)), Total: yuan(flashPrice)}},
 		Subtotal: p.Price, Discount: yuan(p.Price.Sub(flashPrice)), Total: yuan(flashPrice), ExpiresAt: t.Deadline,
-		Fulfilment: []fulfilment{{Warehouse: flashWarehse, Lines: []lineQty{{SKU: flashSKU, Quantity: t.Quantity}}}}}}
-	got, _ := s.orders.add(o)
-	return got
-}
-
-// payFlash pays an admitted ticket: the gate counts the unit as sold and
-// the money is split and booked as for any order.
-func (s *shop) payFlash(ctx context.Context, o *order) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.State == statePaid {
-		return nil
-	}
-	if o.State != stateAwaitingPayment {
-		return errNotPayable(o.State)
-	}
-	if _, err := s.st.gate.Pay(ctx, seckill.TicketRef{SaleID: flashSaleID, TicketID: o.FlashTicket}); err != nil {
-		if errors.Is(err, seckill.ErrTicketExpired) {
-			o.State = stateExpired
-			return errNotPayable(o.State)
-		}
-		return err
-	}
-	if o.paymentTaken.IsZero() {
-		o.paymentTaken = s.now()
-	}
-	p, err := s.book(ctx, "pay-"+o.ID, o.Total.Decimal, o.paymentTaken)
-	if err != nil {
-		return err
-	}
-	o.Payment = p
-	o.State = statePaid
-	s.track(ctx, "pay-"+o.ID, o.User, o.Variant, funnel.DefaultPayEvent, o.Total.Decimal, o.ID)
-	return nil
+		Fulfilment: []fulfilment{{Warehouse: flashWarehse, Lines: []lineQty{{SKU: flashSKU, Quantity: t.Quantity}}}},
+		Created: now, Updated: now}
+	return s.st.orders.create(ctx, o)
 }
 
 // consumeTickets turns admitted tickets from the sale's order queue into
@@ -115,7 +85,9 @@ func (s *shop) consumeTickets(ctx context.Context) error {
 		if err != nil {
 			return err // unacknowledged: delivered again
 		}
-		s.flashOrder(q.Ticket, variant)
+		if _, err := s.flashOrder(ctx, q.Ticket, variant); err != nil {
+			return err // unacknowledged: delivered again
+		}
 		acks = append(acks, q.MessageID)
 	}
 	if len(acks) == 0 {

@@ -143,56 +143,45 @@ func (s *shop) handleCheckout(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return s.encodeError(r, err)
 		}
-		return encodeOrder(http.StatusCreated, o)
+		return encode(http.StatusCreated, &o)
 	})
 }
 
-func encodeOrder(status int, o *order) (int, []byte) {
-	o.mu.Lock()
-	snap := o.snapshot()
-	o.mu.Unlock()
-	return encode(status, &snap)
-}
-
 // withOrder runs fn with the caller's order, or answers 404.
-func (s *shop) withOrder(w http.ResponseWriter, r *http.Request, fn func(user string, o *order)) {
+func (s *shop) withOrder(w http.ResponseWriter, r *http.Request, fn func(user string, o orderRecord)) {
 	user, _, err := s.identify(w, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	o := s.order(user, r.PathValue("id"))
-	if o == nil {
-		writeError(w, errNotFound)
+	o, err := s.order(r.Context(), user, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	fn(user, o)
 }
 
 func (s *shop) handleOrder(w http.ResponseWriter, r *http.Request) {
-	s.withOrder(w, r, func(_ string, o *order) {
-		status, body := encodeOrder(http.StatusOK, o)
-		writeRaw(w, status, body)
+	s.withOrder(w, r, func(_ string, o orderRecord) {
+		writeJSON(w, http.StatusOK, &o)
 	})
 }
 
 func (s *shop) handlePay(w http.ResponseWriter, r *http.Request) {
-	s.withOrder(w, r, func(user string, o *order) {
+	s.withOrder(w, r, func(user string, o orderRecord) {
 		s.idempotent(w, r, user, nil, func(string) (int, []byte) {
-			pay := s.pay
-			if o.FlashTicket != "" {
-				pay = s.payFlash
-			}
-			if err := pay(r.Context(), o); err != nil {
+			o, err := s.pay(r.Context(), o.ID)
+			if err != nil {
 				return s.encodeError(r, err)
 			}
-			return encodeOrder(http.StatusOK, o)
+			return encode(http.StatusOK, &o)
 		})
 	})
 }
 
 func (s *shop) handleRefund(w http.ResponseWriter, r *http.Request) {
-	s.withOrder(w, r, func(user string, o *order) {
+	s.withOrder(w, r, func(user string, o orderRecord) {
 		body, err := readBody(w, r)
 		if err != nil {
 			s.fail(w, r, err)
@@ -205,7 +194,7 @@ func (s *shop) handleRefund(w http.ResponseWriter, r *http.Request) {
 			if aerr := decode(body, &req); aerr != nil {
 				return s.encodeError(r, aerr)
 			}
-			ref, err := s.refund(r.Context(), o, s.auth.derive("r-", user, key), req.Amount.Decimal)
+			ref, err := s.refund(r.Context(), o.ID, s.auth.derive("r-", user, key), req.Amount.Decimal)
 			if err != nil {
 				return s.encodeError(r, err)
 			}
@@ -215,12 +204,13 @@ func (s *shop) handleRefund(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *shop) handleCancel(w http.ResponseWriter, r *http.Request) {
-	s.withOrder(w, r, func(user string, o *order) {
+	s.withOrder(w, r, func(user string, o orderRecord) {
 		s.idempotent(w, r, user, nil, func(string) (int, []byte) {
-			if err := s.cancel(r.Context(), o); err != nil {
+			o, err := s.cancel(r.Context(), o.ID)
+			if err != nil {
 				return s.encodeError(r, err)
 			}
-			return encodeOrder(http.StatusOK, o)
+			return encode(http.StatusOK, &o)
 		})
 	})
 }
@@ -256,11 +246,16 @@ func (s *shop) handleAdmit(w http.ResponseWriter, r *http.Request) {
 		if a.Outcome == seckill.SoldOut || a.Outcome == seckill.LimitReached {
 			// A buyer who won already and asks again under a new key (a
 			// reload, another tab) is told what they hold, not "sold out".
-			if o := s.orders.flashOf(user); o != nil {
-				o.mu.Lock()
-				v := admissionView{Outcome: outcomeName(seckill.Admitted), Order: o.ID, Deadline: o.ExpiresAt}
-				o.mu.Unlock()
-				return encode(http.StatusOK, v)
+			id, err := s.st.orders.flashOf(r.Context(), user)
+			if err != nil {
+				return s.encodeError(r, err)
+			}
+			if id != "" {
+				o, err := s.st.orders.get(r.Context(), id)
+				if err != nil {
+					return s.encodeError(r, err)
+				}
+				return encode(http.StatusOK, admissionView{Outcome: outcomeName(seckill.Admitted), Order: o.ID, Deadline: o.ExpiresAt})
 			}
 		}
 		v := admissionView{Outcome: outcomeName(a.Outcome)}
@@ -268,7 +263,10 @@ func (s *shop) handleAdmit(w http.ResponseWriter, r *http.Request) {
 		switch a.Outcome {
 		case seckill.Admitted:
 			v.Order, v.Deadline = "flash-"+a.Ticket.ID, a.Ticket.Deadline
-			s.flashOrder(a.Ticket, variant) // the queue consumer would create it too; once either way
+			// The queue consumer would create it too; once either way.
+			if _, err := s.flashOrder(r.Context(), a.Ticket, variant); err != nil {
+				return s.encodeError(r, err)
+			}
 			status = http.StatusCreated
 		case seckill.RateLimited:
 			status = http.StatusTooManyRequests

@@ -267,7 +267,7 @@ func (s *shop) idempotent(w http.ResponseWriter, r *http.Request, user string, b
 	}
 	sum := sha256.Sum256(canonicalJSON(body))
 	fingerprint := r.Method + " " + r.URL.Path + " " + hex.EncodeToString(sum[:])
-	s.idem.do(w, user+" "+r.Pattern, key, fingerprint, func() (int, []byte) { return fn(key) })
+	s.runOnce(w, r, user+" "+r.Pattern+" "+key, fingerprint, func() (int, []byte) { return fn(key) })
 }
 
 // jsonPath turns the Go path of a type error ("cartRequest.lines.quantity":

@@ -1,9 +1,10 @@
 package main
 
 import (
-	"net/http/httptest"
+	"context"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // TestIdempotencyBounded: 200,000 distinct keys leave at most
@@ -12,18 +13,25 @@ import (
 // Regression: every key was kept until the day-old purge; 100,000 keys
 // from one user grew the shop from 19 to 112 MB.
 func TestIdempotencyBounded(t *testing.T) {
-	s := newIdempotency()
+	ctx := context.Background()
+	m := newMemoryIdempotency()
 	body := make([]byte, 512)
 	for i := range 200_000 {
-		s.do(httptest.NewRecorder(), "u POST /checkout", "k"+strconv.Itoa(i), "f", func() (int, []byte) { return 201, body })
+		id := "u POST /checkout k" + strconv.Itoa(i)
+		c, err := m.claim(ctx, id, "f", "owner", time.Minute)
+		if err != nil || c.outcome != idemClaimed {
+			t.Fatalf("claim %d: %+v %v", i, c, err)
+		}
+		if err := m.finish(ctx, id, "owner", 201, body); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if n := len(s.entries); n > maxIdemEntries {
+	if n := len(m.entries); n > maxIdemEntries {
 		t.Fatalf("%d answers kept, want at most %d", n, maxIdemEntries)
 	}
 	// The newest answers are the ones kept.
-	rec := httptest.NewRecorder()
-	s.do(rec, "u POST /checkout", "k199999", "f", func() (int, []byte) { t.Fatal("ran again"); return 0, nil })
-	if rec.Header().Get("Idempotent-Replayed") != "true" {
-		t.Fatal("the newest answer was not replayed")
+	c, err := m.claim(ctx, "u POST /checkout k199999", "f", "another", time.Minute)
+	if err != nil || c.outcome != idemAnswered || c.status != 201 {
+		t.Fatalf("the newest answer: %+v %v", c, err)
 	}
 }

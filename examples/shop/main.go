@@ -210,6 +210,9 @@ func (s *shop) start(ctx context.Context) error {
 	if _, err := s.openFlashSale(ctx); err != nil {
 		return fmt.Errorf("open flash sale: %w", err)
 	}
+	// Finish what an earlier process (this one before a crash, or another
+	// instance) left under way.
+	s.resumeUnfinished(ctx, 0)
 	return nil
 }
 
@@ -246,9 +249,10 @@ func (s *shop) serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// background runs the periodic work until ctx ends: unpaid orders expire,
-// admitted flash-sale tickets become orders, unpaid tickets return their
-// units, and old idempotency records are dropped.
+// background runs the periodic work until ctx ends: steps left under way
+// are finished and unpaid orders expire, admitted flash-sale tickets
+// become orders, unpaid tickets return their units, and orders past their
+// retention leave the index.
 func (s *shop) background(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -261,13 +265,15 @@ func (s *shop) background(ctx context.Context, every time.Duration) {
 		if err := s.ensure(ctx); err != nil && ctx.Err() == nil {
 			s.warn("ensure", "restoring the opening stock and the flash sale: %v", err)
 		}
-		s.expireDue(ctx)
+		s.resumeUnfinished(ctx, resumeGrace)
 		if err := s.consumeTickets(ctx); err != nil && ctx.Err() == nil {
 			s.logf("flash-sale queue: %v", err)
 		}
 		if _, err := s.st.gate.Sweep(ctx, flashSaleID); err != nil && ctx.Err() == nil {
 			s.logf("flash-sale sweep: %v", err)
 		}
-		s.idem.purge(s.now().Add(-24 * time.Hour))
+		if err := s.st.orders.forget(ctx, s.now().Add(-orderRetention)); err != nil && ctx.Err() == nil {
+			s.warn("forget", "dropping old orders from the index: %v", err)
+		}
 	}
 }

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"sort"
-	"sync"
 	"time"
+
+	"github.com/shopkit/shopkit/payout"
 )
 
 // Order states.
@@ -15,21 +15,11 @@ const (
 	stateExpired         = "expired"
 )
 
-// order is the shop's own record of an order. The packages keep the state
-// that must be exact under concurrency (stock, coupon uses, money); this
-// record ties their IDs together for the API. It lives in process memory:
-// a real shop keeps it in its own database.
-type order struct {
-	mu sync.Mutex // held while the order changes state
-	orderRecord
-	// paymentTaken is when the first attempt to pay took the stock (or the
-	// ticket): from then on the order is being paid, never expired, and
-	// every retry books the same transaction, its availability counted
-	// from this moment.
-	paymentTaken time.Time
-}
-
-// orderRecord is an order's data, as the API shows it.
+// orderRecord is the shop's own record of an order, as the API shows it
+// and as the order store keeps it. The packages keep the state that must
+// be exact under concurrency (stock, coupon uses, money); this record ties
+// their IDs together, and its step log (Pending, PaymentStarted, the
+// refunds' status) is what lets any instance finish what another began.
 type orderRecord struct {
 	ID          string            `json:"id"`
 	User        string            `json:"user"`
@@ -51,6 +41,20 @@ type orderRecord struct {
 	Refunds     []refund          `json:"refunds,omitempty"`
 	FlashTicket string            `json:"flash_ticket,omitempty"`
 	Promotions  []appliedDiscount `json:"promotions,omitempty"`
+	// Version counts the record's writes; the store writes a record only
+	// over the version it was read at.
+	Version int64     `json:"version"`
+	Created time.Time `json:"created_at"`
+	Updated time.Time `json:"updated_at"`
+	// Pending is the step under way, written before the step's first
+	// effect and cleared with its last: pay, cancel, expire or refund. An
+	// order with a step pending is finished by whichever instance gets to
+	// it first (the resumer, or the client's retry), never started anew.
+	Pending string `json:"pending_step,omitempty"`
+	// PaymentStarted is when the payment step began: from then on the
+	// order is never expired, and every retry books the same transaction,
+	// its availability counted from this moment.
+	PaymentStarted time.Time `json:"payment_started_at,omitzero"`
 }
 
 type orderLine struct {
@@ -86,7 +90,19 @@ type payment struct {
 	Fee         money     `json:"processor_fee"`
 	Merchant    money     `json:"merchant"`
 	AvailableAt time.Time `json:"available_at"`
-	shares      []int64   // commission, fee, merchant in fen
+}
+
+// shares returns the commission, fee and merchant shares in fen.
+func (p *payment) shares() ([]int64, error) {
+	out := make([]int64, 3)
+	for i, m := range []money{p.Commission, p.Fee, p.Merchant} {
+		v, err := payout.ToMinor(m.Decimal, scale)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
 }
 
 // parcel is one warehouse's shipment after merging and rating.
@@ -106,7 +122,20 @@ type refund struct {
 	Commission money  `json:"commission_reversed"`
 	Fee        money  `json:"processor_fee_reversed"`
 	Merchant   money  `json:"merchant_reversed"`
-	minor      int64
+	// Status is "pending" from when the refund is decided until the ledger
+	// has its transaction, then "succeeded".
+	Status string `json:"status"`
+}
+
+const (
+	refundPending   = "pending"
+	refundSucceeded = "succeeded"
+)
+
+// minor returns amount in fen.
+func minorOf(m money) int64 {
+	v, _ := payout.ToMinor(m.Decimal, scale) // every stored amount has scale's decimals
+	return v
 }
 
 type appliedDiscount struct {
@@ -114,75 +143,3 @@ type appliedDiscount struct {
 	Amount    money  `json:"amount"`
 }
 
-// orderBook holds the orders.
-type orderBook struct {
-	mu     sync.RWMutex
-	orders map[string]*order
-	flash  map[string]*order // user → their flash-sale order
-}
-
-func newOrderBook() *orderBook {
-	return &orderBook{orders: make(map[string]*order), flash: make(map[string]*order)}
-}
-
-// add stores o unless an order with its ID exists, and returns the stored one.
-func (b *orderBook) add(o *order) (*order, bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if old, ok := b.orders[o.ID]; ok {
-		return old, false
-	}
-	b.orders[o.ID] = o
-	if o.FlashTicket != "" {
-		b.flash[o.User] = o
-	}
-	return o, true
-}
-
-// flashOf returns user's flash-sale order, or nil.
-func (b *orderBook) flashOf(user string) *order {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	return b.flash[user]
-}
-
-func (b *orderBook) get(id string) *order {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	return b.orders[id]
-}
-
-// due returns the orders awaiting payment past their deadline.
-func (b *orderBook) due(now time.Time) []*order {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	var out []*order
-	for _, o := range b.orders {
-		o.mu.Lock()
-		if o.State == stateAwaitingPayment && now.After(o.ExpiresAt) {
-			out = append(out, o)
-		}
-		o.mu.Unlock()
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
-
-// snapshot returns a copy of o that is safe to encode while o changes.
-// The caller holds o.mu.
-func (o *order) snapshot() orderRecord {
-	c := orderRecord{ID: o.ID, User: o.User, Variant: o.Variant, State: o.State, Subtotal: o.Subtotal,
-		Discount: o.Discount, Shipping: o.Shipping, Total: o.Total, Coupon: o.Coupon, Zone: o.Zone,
-		Recipient: o.Recipient, ExpiresAt: o.ExpiresAt, FlashTicket: o.FlashTicket}
-	c.Lines = append([]orderLine(nil), o.Lines...)
-	c.Fulfilment = append([]fulfilment(nil), o.Fulfilment...)
-	c.Decisions = append([]string(nil), o.Decisions...)
-	c.Parcels = append([]parcel(nil), o.Parcels...)
-	c.Refunds = append([]refund(nil), o.Refunds...)
-	c.Promotions = append([]appliedDiscount(nil), o.Promotions...)
-	if o.Payment != nil {
-		p := *o.Payment
-		c.Payment = &p
-	}
-	return c
-}

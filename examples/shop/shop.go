@@ -35,8 +35,6 @@ type shop struct {
 	rater    *logistics.Rater
 	exp      *abtest.Compiled
 	assigner abtest.Assigner
-	orders   *orderBook
-	idem     *idempotency
 	holdFor  time.Duration // how long checkout holds stock and coupons
 	perIP    seckill.Limit // requests per client address
 	auth     auth
@@ -67,8 +65,7 @@ func newShop(st *stores, holdFor time.Duration) (*shop, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &shop{st: st, graph: g, rules: rules, rater: rater, exp: exp, orders: newOrderBook(),
-		idem: newIdempotency(), holdFor: holdFor, perIP: perIP, now: time.Now, logf: log.Printf,
+	return &shop{st: st, graph: g, rules: rules, rater: rater, exp: exp, holdFor: holdFor, perIP: perIP, now: time.Now, logf: log.Printf,
 		auth: auth{key: devKey, now: time.Now}}, nil
 }
 
@@ -259,17 +256,24 @@ func printableText(s string) string {
 
 // checkout prices the cart, chooses warehouses, holds the stock and the
 // coupon, and records the order awaiting payment.
-func (s *shop) checkout(ctx context.Context, user, variant, orderID string, req checkoutRequest) (*order, error) {
-	if o := s.orders.get(orderID); o != nil { // a replay after the response was lost
+//
+// The order record is written last: it is the checkout's commit point. A
+// checkout interrupted before it holds stock and a coupon that lapse by
+// themselves (they are leases), and its replay under the same key finds
+// them and writes the record.
+func (s *shop) checkout(ctx context.Context, user, variant, orderID string, req checkoutRequest) (orderRecord, error) {
+	if o, err := s.st.orders.get(ctx, orderID); err == nil { // a replay after the response was lost
 		return o, nil
+	} else if !errors.Is(err, errNoOrder) {
+		return orderRecord{}, err
 	}
 	q, err := s.quote(req.cartRequest)
 	if err != nil {
-		return nil, err
+		return orderRecord{}, err
 	}
 	plan, err := s.reserve(ctx, orderID, req)
 	if err != nil {
-		return nil, err
+		return orderRecord{}, err
 	}
 	// Hold the coupon only when the quote applies it: a cart below the
 	// coupon's minimum spend (or outside its window) pays full price and
@@ -285,12 +289,13 @@ func (s *shop) checkout(ctx context.Context, user, variant, orderID string, req 
 			if _, rerr := s.st.stock.Release(ctx, orderID); rerr != nil {
 				s.logf("release %s after coupon failure: %v", orderID, rerr)
 			}
-			return nil, err
+			return orderRecord{}, err
 		}
 	}
-	o := &order{orderRecord: orderRecord{ID: orderID, User: user, Variant: variant, State: stateAwaitingPayment,
+	now := s.now().UTC()
+	o := orderRecord{ID: orderID, User: user, Variant: variant, State: stateAwaitingPayment,
 		Subtotal: yuan(q.Subtotal), Discount: yuan(q.Discount), Shipping: yuan(q.Shipping), Total: yuan(q.Total),
-		Coupon: req.Coupon, Zone: req.Zone, Recipient: req.Recipient, ExpiresAt: plan.deadline}}
+		Coupon: req.Coupon, Zone: req.Zone, Recipient: req.Recipient, ExpiresAt: plan.deadline, Created: now, Updated: now}
 	for _, l := range q.Lines {
 		p, _ := productBySKU(l.SKU)
 		o.Lines = append(o.Lines, orderLine{SKU: l.SKU, Quantity: l.Quantity, UnitPrice: p.Price,
@@ -302,7 +307,9 @@ func (s *shop) checkout(ctx context.Context, user, variant, orderID string, req 
 		}
 	}
 	o.Fulfilment, o.Decisions = plan.fulfilment, plan.decisions
-	o, _ = s.orders.add(o)
+	if o, err = s.st.orders.create(ctx, o); err != nil {
+		return orderRecord{}, err
+	}
 	s.track(ctx, "order-"+orderID, user, variant, funnel.DefaultOrderEvent, o.Total.Decimal, orderID)
 	return o, nil
 }
@@ -417,64 +424,6 @@ func (s *shop) availableStock(ctx context.Context) (routing.Stock, error) {
 	return stock, nil
 }
 
-// order returns the user's order, or nil.
-func (s *shop) order(user, id string) *order {
-	o := s.orders.get(id)
-	if o == nil || o.User != user {
-		return nil // another user's order is as good as missing
-	}
-	return o
-}
-
-// pay takes the payment: the stock hold becomes a sale, the coupon use is
-// committed, the money is split and booked, and the parcels are merged
-// with the recipient's other paid orders and rated.
-func (s *shop) pay(ctx context.Context, o *order) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	switch o.State {
-	case statePaid, stateRefunded:
-		return nil // paid already: paying again is the same payment
-	case stateAwaitingPayment:
-	default:
-		return errNotPayable(o.State)
-	}
-	if _, err := s.st.stock.Commit(ctx, o.ID); err != nil {
-		if errors.Is(err, inventory.ErrNotHeld) {
-			s.expireLocked(ctx, o)
-			return errNotPayable(o.State)
-		}
-		return err
-	}
-	// The stock is sold: from here the payment only moves forward. A step
-	// below that fails leaves the order awaiting payment, and the next
-	// attempt repeats every step under the same IDs.
-	if o.paymentTaken.IsZero() {
-		o.paymentTaken = s.now()
-	}
-	if o.Coupon != "" {
-		_, err := s.st.coupons.Commit(ctx, pricing.RedemptionRef{Coupon: o.Coupon, OrderID: o.ID})
-		if errors.Is(err, pricing.ErrNotHeld) {
-			// A payment retried after the coupon's hold lapsed: the price
-			// it was quoted stands; the use is no longer counted.
-			s.logf("pay %s: coupon %s hold lapsed before the payment finished", o.ID, o.Coupon)
-		} else if err != nil {
-			return err
-		}
-	}
-	p, err := s.book(ctx, "pay-"+o.ID, o.Total.Decimal, o.paymentTaken)
-	if err != nil {
-		return err
-	}
-	o.Payment = p
-	if err := s.ship(ctx, o); err != nil {
-		return err
-	}
-	o.State = statePaid
-	s.track(ctx, "pay-"+o.ID, o.User, o.Variant, funnel.DefaultPayEvent, o.Total.Decimal, o.ID)
-	return nil
-}
-
 // book splits amount into commission, processor fee and the merchant's
 // remainder, and posts it to the ledger as one transaction, available
 // settleAfter from paidAt. Everything in it derives from its arguments, so
@@ -500,15 +449,14 @@ func (s *shop) book(ctx context.Context, txID string, amount decimal.Decimal, pa
 		return nil, err
 	}
 	return &payment{Transaction: txID, Amount: yuan(amount), Commission: yuan(payout.FromMinor(c, scale)),
-		Fee: yuan(payout.FromMinor(f, scale)), Merchant: yuan(payout.FromMinor(m, scale)), AvailableAt: posted.AvailableAt,
-		shares: []int64{c, f, m}}, nil
+		Fee: yuan(payout.FromMinor(f, scale)), Merchant: yuan(payout.FromMinor(m, scale)), AvailableAt: posted.AvailableAt}, nil
 }
 
 // ship joins each warehouse's parcel to the recipient's open merge group
 // and rates the merged parcel on every carrier, cheapest first.
-func (s *shop) ship(ctx context.Context, o *order) error {
+func (s *shop) ship(ctx context.Context, o orderRecord) ([]parcel, error) {
 	r := logistics.Recipient{Name: o.Recipient.Name, Phone: o.Recipient.Phone, Address: o.Recipient.Address}
-	o.Parcels = o.Parcels[:0]
+	var parcels []parcel
 	for _, f := range o.Fulfilment {
 		var grams int64
 		for _, l := range f.Lines {
@@ -517,149 +465,20 @@ func (s *shop) ship(ctx context.Context, o *order) error {
 		}
 		g, err := s.st.merges.Add(ctx, logistics.MergeOrder{Key: logistics.MergeKey("shop", f.Warehouse, r), OrderID: o.ID, Grams: grams})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		quotes, err := s.rater.Shop(logistics.Shipment{Parcel: boxFor(g.Grams),
 			Origin: f.Warehouse, Destination: o.Zone, Value: o.Total.Decimal}, logistics.Cheapest, logistics.Constraints{})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		p := parcel{Warehouse: f.Warehouse, MergeGroup: g.ID, Grams: g.Grams, Carrier: quotes[0].Carrier,
 			Service: quotes[0].Service, Freight: yuan(logistics.Money(quotes[0].Total))}
 		for _, m := range g.Orders {
 			p.MergedOrders = append(p.MergedOrders, m.ID)
 		}
-		o.Parcels = append(o.Parcels, p)
+		parcels = append(parcels, p)
 	}
-	return nil
+	return parcels, nil
 }
 
-// refund gives back part of a paid order's money. Every share is reversed
-// in proportion, cumulatively, so once the whole order is refunded every
-// share is back to the fen, whatever the number and size of the refunds.
-func (s *shop) refund(ctx context.Context, o *order, refundID string, amount decimal.Decimal) (refund, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for _, r := range o.Refunds {
-		if r.ID == refundID {
-			return r, nil
-		}
-	}
-	minor, err := payout.ToMinor(amount, scale)
-	if err != nil || minor <= 0 || !amount.Equal(payout.FromMinor(minor, scale)) {
-		return refund{}, fieldError("amount", "must be a positive amount in yuan with at most 2 decimals")
-	}
-	if o.State != statePaid {
-		return refund{}, errNotRefundable(o.State)
-	}
-	total, _ := payout.ToMinor(o.Total.Decimal, scale)
-	rev, err := payout.NewReversal(total, o.Payment.shares)
-	if err != nil {
-		return refund{}, err
-	}
-	for _, r := range o.Refunds {
-		if _, err := rev.Refund(r.minor); err != nil {
-			return refund{}, err
-		}
-	}
-	back, err := rev.Refund(minor)
-	if err != nil {
-		return refund{}, errRefundTooLarge(yuan(payout.FromMinor(total-rev.Refunded(), scale)))
-	}
-	// The reversal keeps the payment's availability date: money still
-	// pending is cancelled before the merchant ever sees it.
-	txID := "refund-" + o.ID + "-" + refundID
-	postings := []payout.Posting{{Account: accountClearing, Amount: minor}}
-	for i, acct := range []string{accountPlatform, accountProcessor, accountMerchant} {
-		if back[i] != 0 { // a small refund may take nothing from a small share
-			postings = append(postings, payout.Posting{Account: acct, Amount: -back[i]})
-		}
-	}
-	_, err = s.st.ledger.Post(ctx, payout.Transaction{ID: txID, AvailableAt: o.Payment.AvailableAt, Postings: postings})
-	if err != nil {
-		return refund{}, err
-	}
-	r := refund{ID: refundID, Amount: yuan(amount), Commission: yuan(payout.FromMinor(back[0], scale)),
-		Fee: yuan(payout.FromMinor(back[1], scale)), Merchant: yuan(payout.FromMinor(back[2], scale)), minor: minor}
-	o.Refunds = append(o.Refunds, r)
-	if rev.Refunded() == total {
-		o.State = stateRefunded
-	}
-	s.track(ctx, txID, o.User, o.Variant, funnel.DefaultRefundEvent, amount, o.ID)
-	return r, nil
-}
-
-// cancel abandons an unpaid order: its stock and coupon are released.
-func (s *shop) cancel(ctx context.Context, o *order) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	switch o.State {
-	case stateCancelled, stateExpired:
-		return nil
-	case stateAwaitingPayment:
-	default:
-		return errNotCancellable(o.State)
-	}
-	if _, err := s.st.stock.Release(ctx, o.ID); err != nil {
-		return err
-	}
-	if err := s.releaseCoupon(ctx, o); err != nil {
-		return err
-	}
-	o.State = stateCancelled
-	return nil
-}
-
-func (s *shop) releaseCoupon(ctx context.Context, o *order) error {
-	if o.Coupon == "" {
-		return nil
-	}
-	_, err := s.st.coupons.Release(ctx, pricing.RedemptionRef{Coupon: o.Coupon, OrderID: o.ID})
-	if errors.Is(err, pricing.ErrNotFound) {
-		return nil // nothing held to return
-	}
-	return err
-}
-
-// expireLocked marks an unpaid order expired: its stock hold has lapsed
-// (the store returned the stock), and its coupon goes back too. A flash
-// order's unit goes back to the sale when the gate sweeps its ticket.
-func (s *shop) expireLocked(ctx context.Context, o *order) {
-	if !o.paymentTaken.IsZero() {
-		return // being paid: a retry of the payment finishes it
-	}
-	if o.FlashTicket != "" {
-		o.State = stateExpired
-		return
-	}
-	_, err := s.st.stock.Release(ctx, o.ID)
-	if errors.Is(err, inventory.ErrNotFound) {
-		err = nil // the store lost it (a Redis restarted empty): nothing is held
-	}
-	if errors.Is(err, inventory.ErrCommitted) {
-		// Another instance, or an attempt this one forgot, took the stock
-		// for a payment: the order is paid, not lapsed.
-		s.logf("expire %s: its stock was sold; leaving it to the payment", o.ID)
-		return
-	}
-	if err != nil && !errors.Is(err, inventory.ErrNotHeld) {
-		s.logf("expire %s: release stock: %v", o.ID, err)
-		return
-	}
-	if err := s.releaseCoupon(ctx, o); err != nil {
-		s.logf("expire %s: release coupon: %v", o.ID, err)
-		return
-	}
-	o.State = stateExpired
-}
-
-// expireDue expires every unpaid order past its deadline.
-func (s *shop) expireDue(ctx context.Context) {
-	for _, o := range s.orders.due(s.now()) {
-		o.mu.Lock()
-		if o.State == stateAwaitingPayment {
-			s.expireLocked(ctx, o)
-		}
-		o.mu.Unlock()
-	}
-}

@@ -282,7 +282,7 @@ func testPaymentResumes(t *testing.T, h *harness) {
 	// Hours pass: the stock hold's deadline too.
 	later := time.Now().Add(3 * time.Hour)
 	h.shop.now = func() time.Time { return later }
-	h.shop.expireDue(context.Background())
+	h.shop.resumeUnfinished(context.Background(), resumeGrace)
 	var got orderRecord
 	h.call("GET", "/orders/"+o.ID, "ann", "", nil).must(t, 200, &got)
 	if got.State != stateAwaitingPayment {

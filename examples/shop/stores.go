@@ -30,6 +30,8 @@ type stores struct {
 	gate     *seckill.Gate
 	sticky   *abtest.Sticky
 	events   *funnel.Store
+	orders   orderStore
+	idem     idemStore
 	backend  string
 	redis    redis.UniversalClient // nil in memory
 	prefix   string                // the shop's key prefix (Redis)
@@ -81,7 +83,7 @@ func openMemory() *stores {
 		stock: stock, coupons: pricing.NewMemoryRedemptions(pricing.RedemptionsOptions{}), ledger: ledger,
 		merges: logistics.NewMemoryMerge(logistics.MergeOptions{}), limiter: limiter, gate: gate,
 		sticky: abtest.NewMemorySticky(abtest.StickyOptions{}), events: funnel.NewMemory(funnel.Options{}),
-		backend: "memory",
+		orders: newMemoryOrders(), idem: newMemoryIdempotency(), backend: "memory",
 		closeAll: func() {
 			_ = gate.Close()
 			_ = stock.Close()
@@ -92,7 +94,8 @@ func openMemory() *stores {
 
 // openRedis builds every store on client under prefix.
 func openRedis(client redis.UniversalClient, prefix string) (*stores, error) {
-	s := &stores{backend: "redis", redis: client, prefix: prefix}
+	s := &stores{backend: "redis", redis: client, prefix: prefix,
+		orders: newRedisOrders(client, prefix), idem: &redisIdempotency{client: client, prefix: prefix}}
 	if _, ok := client.(*redis.ClusterClient); ok {
 		s.backend = "redis-cluster"
 	}
