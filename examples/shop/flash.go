@@ -67,7 +67,7 @@ func (s *shop) flashOrder(ctx context.Context, t seckill.Ticket, variant string)
 			Discount: yuan(p.Price.Sub(flashPrice)), Total: yuan(flashPrice)}},
 		Subtotal: p.Price, Discount: yuan(p.Price.Sub(flashPrice)), Total: yuan(flashPrice), ExpiresAt: t.Deadline,
 		Fulfilment: []fulfilment{{Warehouse: flashWarehse, Lines: []lineQty{{SKU: flashSKU, Quantity: t.Quantity}}}},
-		Created: now, Updated: now}
+		Created:    now, Updated: now}
 	return s.st.orders.create(ctx, o)
 }
 

@@ -142,4 +142,3 @@ type appliedDiscount struct {
 	Promotion string `json:"promotion"`
 	Amount    money  `json:"amount"`
 }
-

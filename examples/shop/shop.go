@@ -481,4 +481,3 @@ func (s *shop) ship(ctx context.Context, o orderRecord) ([]parcel, error) {
 	}
 	return parcels, nil
 }
-
