@@ -53,6 +53,10 @@ func runShop(t *testing.T, open func(*testing.T) *stores) {
 		hold time.Duration // how long checkout holds stock
 	}{
 		{"Checkout", testCheckout, time.Minute},
+		{"OrdersSharedAcrossInstances", testOrdersShared, time.Minute},
+		{"ResumerFinishesAPayment", testResumerFinishesPayment, time.Minute},
+		{"RefundFinishedWithItsAmounts", testRefundFinishedWithItsAmounts, time.Minute},
+		{"PaymentBegunAfterHoldLapsedExpires", testNoExpiryOncePaymentBegan, 500 * time.Millisecond},
 		{"PartialRefunds", testRefunds, time.Minute},
 		{"AbandonedCartExpires", testExpiry, 300 * time.Millisecond},
 		{"PaymentResumesAfterAFailedStep", testPaymentResumes, time.Minute},
