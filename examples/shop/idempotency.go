@@ -55,7 +55,7 @@ const (
 
 const (
 	idemKeep  = 24 * time.Hour   // how long an answer is remembered
-	idemLease = 30 * time.Second // how long a running attempt holds its key: the server's write timeout
+	idemLease = 6 * time.Second  // how long a claim outlives its owner's last renewal (every idemLease/3)
 	idemWait  = 10 * time.Second // how long a duplicate waits for the first attempt
 )
 
@@ -87,7 +87,9 @@ func (s *shop) runOnce(w http.ResponseWriter, r *http.Request, id, fingerprint s
 			writeRaw(w, c.status, c.body)
 			return
 		case idemClaimed:
+			stopRenewing := s.renewClaim(ctx, id, fingerprint, owner)
 			status, body := fn()
+			stopRenewing()
 			// A store error here only costs the replay: the claim lapses
 			// and a retry runs the (idempotent) request again.
 			if final(status) {
@@ -111,6 +113,33 @@ func (s *shop) runOnce(w http.ResponseWriter, r *http.Request, id, fingerprint s
 			return
 		case <-time.After(pause):
 		}
+	}
+}
+
+// renewClaim keeps owner's claim on id alive while its request runs, so
+// a slow request keeps its key while a crashed owner's claim lapses
+// within idemLease. It returns the function that stops it.
+func (s *shop) renewClaim(ctx context.Context, id, fingerprint, owner string) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(idemLease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := s.st.idem.claim(ctx, id, fingerprint, owner, idemLease); err != nil && ctx.Err() == nil {
+					s.warn("idempotency", "renewing an Idempotency-Key claim: %v", err)
+				}
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
 	}
 }
 
@@ -215,8 +244,8 @@ func (r *redisIdempotency) key(id string) string {
 	return r.prefix + ":idem:{" + hex.EncodeToString(sum[:16]) + "}"
 }
 
-// claimIdem claims a key or returns what it holds. A resend of the same
-// claim finds its owner and is granted again.
+// claimIdem claims a key or returns what it holds. The owner claiming
+// again renews its lease; so does a resend of the first claim.
 //
 // KEYS: the key's hash
 // ARGV: fingerprint, owner, lease in ms
@@ -230,7 +259,10 @@ if not h[1] then
 end
 if h[1] ~= ARGV[1] then return {2} end
 if h[3] then return {3, tonumber(h[3]), h[4]} end
-if h[2] == ARGV[2] then return {1} end
+if h[2] == ARGV[2] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return {1}
+end
 return {4}
 `)
 

@@ -111,6 +111,7 @@ func (s *shop) pay(ctx context.Context, id string) (orderRecord, error) {
 	if err != nil || o.Pending != stepPay {
 		return o, err
 	}
+	crashPoint("pay:begun")
 	return s.finishPay(ctx, o)
 }
 
@@ -136,6 +137,7 @@ func (s *shop) finishPay(ctx context.Context, o orderRecord) (orderRecord, error
 	} else if err != nil {
 		return o, err
 	}
+	crashPoint("pay:stock-taken")
 	if o.Coupon != "" {
 		_, err := s.st.coupons.Commit(ctx, pricing.RedemptionRef{Coupon: o.Coupon, OrderID: o.ID})
 		if errors.Is(err, pricing.ErrNotHeld) || errors.Is(err, pricing.ErrNotFound) {
@@ -146,16 +148,19 @@ func (s *shop) finishPay(ctx context.Context, o orderRecord) (orderRecord, error
 			return o, err
 		}
 	}
+	crashPoint("pay:coupon-committed")
 	p, err := s.book(ctx, "pay-"+o.ID, o.Total.Decimal, o.PaymentStarted)
 	if err != nil {
 		return o, err
 	}
+	crashPoint("pay:booked")
 	var parcels []parcel
 	if o.FlashTicket == "" { // a flash order ships once the buyer gives an address
 		if parcels, err = s.ship(ctx, o); err != nil {
 			return o, err
 		}
 	}
+	crashPoint("pay:shipped")
 	o, err = s.mutate(ctx, o.ID, func(o *orderRecord) (bool, error) {
 		if o.Pending != stepPay {
 			return false, nil // another instance finished it
@@ -166,6 +171,7 @@ func (s *shop) finishPay(ctx context.Context, o orderRecord) (orderRecord, error
 	if err != nil {
 		return o, err
 	}
+	crashPoint("pay:recorded")
 	s.track(ctx, "pay-"+o.ID, o.User, o.Variant, funnel.DefaultPayEvent, o.Total.Decimal, o.ID)
 	return o, nil
 }
@@ -204,6 +210,7 @@ func (s *shop) cancel(ctx context.Context, id string) (orderRecord, error) {
 	if err != nil || o.Pending == "" {
 		return o, err
 	}
+	crashPoint("cancel:begun")
 	return s.finishRelease(ctx, o)
 }
 
@@ -243,16 +250,21 @@ func (s *shop) finishRelease(ctx context.Context, o orderRecord) (orderRecord, e
 			return o, err
 		}
 	}
+	crashPoint(o.Pending + ":stock-released")
 	if err := s.releaseCoupon(ctx, o); err != nil {
 		return o, err
 	}
-	return s.mutate(ctx, o.ID, func(o *orderRecord) (bool, error) {
+	o, err := s.mutate(ctx, o.ID, func(o *orderRecord) (bool, error) {
 		if o.Pending != stepCancel && o.Pending != stepExpire {
 			return false, nil
 		}
 		o.State, o.Pending = end, ""
 		return true, nil
 	})
+	if err == nil {
+		crashPoint(map[string]string{stateCancelled: "cancel:recorded", stateExpired: "expire:recorded"}[o.State])
+	}
+	return o, err
 }
 
 func (s *shop) releaseCoupon(ctx context.Context, o orderRecord) error {
@@ -309,6 +321,7 @@ func (s *shop) refund(ctx context.Context, id, refundID string, amount decimal.D
 			continue
 		}
 		if o.Pending == stepRefund {
+			crashPoint("refund:decided")
 			if o, err = s.finishRefund(ctx, o); err != nil {
 				return refund{}, err
 			}
@@ -375,7 +388,9 @@ func (s *shop) finishRefund(ctx context.Context, o orderRecord) (orderRecord, er
 			return o, err
 		}
 		s.track(ctx, txID, o.User, o.Variant, funnel.DefaultRefundEvent, r.Amount.Decimal, o.ID)
+		crashPoint("refund:booked")
 	}
+	defer crashPoint("refund:recorded")
 	return s.mutate(ctx, o.ID, func(o *orderRecord) (bool, error) {
 		if o.Pending != stepRefund {
 			return false, nil

@@ -275,6 +275,7 @@ func (s *shop) checkout(ctx context.Context, user, variant, orderID string, req 
 	if err != nil {
 		return orderRecord{}, err
 	}
+	crashPoint("checkout:reserved")
 	// Hold the coupon only when the quote applies it: a cart below the
 	// coupon's minimum spend (or outside its window) pays full price and
 	// spends no use.
@@ -292,6 +293,7 @@ func (s *shop) checkout(ctx context.Context, user, variant, orderID string, req 
 			return orderRecord{}, err
 		}
 	}
+	crashPoint("checkout:coupon-held")
 	now := s.now().UTC()
 	o := orderRecord{ID: orderID, User: user, Variant: variant, State: stateAwaitingPayment,
 		Subtotal: yuan(q.Subtotal), Discount: yuan(q.Discount), Shipping: yuan(q.Shipping), Total: yuan(q.Total),
@@ -310,6 +312,7 @@ func (s *shop) checkout(ctx context.Context, user, variant, orderID string, req 
 	if o, err = s.st.orders.create(ctx, o); err != nil {
 		return orderRecord{}, err
 	}
+	crashPoint("checkout:recorded")
 	s.track(ctx, "order-"+orderID, user, variant, funnel.DefaultOrderEvent, o.Total.Decimal, orderID)
 	return o, nil
 }
