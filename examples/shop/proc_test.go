@@ -360,7 +360,7 @@ func checkConsistent(t *testing.T, client redis.UniversalClient, prefix, first, 
 	var sum int64
 	for _, b := range bs {
 		sum += b.Total()
-		if b.Account == accountClearing && b.Total() != -(minorOf(paid.Total) - 10001) {
+		if b.Account == accountClearing && b.Total() != -(minorOf(paid.Total)-10001) {
 			t.Errorf("clearing account %d, want %d", b.Total(), -(minorOf(paid.Total) - 10001))
 		}
 	}
