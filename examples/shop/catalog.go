@@ -28,6 +28,8 @@ type product struct {
 	Grams int64    `json:"grams"`
 }
 
+// products is the catalogue the shop opens with; an admin edits names and
+// prices through the API (stored, so every instance sees the edit).
 var products = []product{
 	{SKU: "tea-longjing", Name: "Longjing green tea, 250 g", Price: yuan(d("168.00")), Tags: []string{"tea"}, Grams: 300},
 	{SKU: "tea-puer", Name: "Pu'er tea cake, 357 g", Price: yuan(d("238.00")), Tags: []string{"tea"}, Grams: 420},
@@ -35,6 +37,8 @@ var products = []product{
 	{SKU: "pot-yixing", Name: "Yixing clay teapot", Price: yuan(d("399.00")), Tags: []string{"teaware"}, Grams: 650},
 }
 
+// productBySKU finds sku in the opening catalogue: what the shop sells is
+// fixed, its names and prices are not (see shop.product).
 func productBySKU(sku string) (product, bool) {
 	for _, p := range products {
 		if p.SKU == sku {

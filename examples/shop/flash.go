@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/shopkit/shopkit/funnel"
@@ -40,8 +41,18 @@ func (a stockForSale) Allocate(ctx context.Context, saleID, sku string, units in
 // ends (commit the reservation, receive back what was not sold) and
 // shipping paid tickets (the buyer gives an address when paying) are left
 // to the shop that grows from this example.
+//
+// The sale starts on the day the first instance opened it; that day is
+// stored, so an instance started on a later day opens the same sale.
 func (s *shop) openFlashSale(ctx context.Context) (seckill.Sale, error) {
-	start := s.now().UTC().Truncate(24 * time.Hour)
+	day, err := s.st.fix(ctx, "sale-start:"+flashSaleID, s.now().UTC().Truncate(24*time.Hour).Format(time.RFC3339))
+	if err != nil {
+		return seckill.Sale{}, err
+	}
+	start, err := time.Parse(time.RFC3339, day)
+	if err != nil {
+		return seckill.Sale{}, fmt.Errorf("stored start of the flash sale: %w", err)
+	}
 	sale := seckill.Sale{ID: flashSaleID, SKU: flashSKU, Units: flashUnits, Start: start,
 		End: start.Add(7 * 24 * time.Hour), PerUserLimit: 1, PayWithin: s.holdFor}
 	src := stockForSale{stock: s.st.stock, warehouse: flashWarehse, hold: 8 * 24 * time.Hour}
@@ -60,7 +71,7 @@ func (s *shop) admit(ctx context.Context, user, variant, requestID string) (seck
 // flashOrder creates the order of an admitted ticket, once: the
 // admission and the queue consumer both call it.
 func (s *shop) flashOrder(ctx context.Context, t seckill.Ticket, variant string) (orderRecord, error) {
-	p, _ := productBySKU(flashSKU)
+	p, _ := s.product(flashSKU)
 	now := s.now().UTC()
 	o := orderRecord{ID: "flash-" + t.ID, User: t.UserID, Variant: variant, State: stateAwaitingPayment, FlashTicket: t.ID,
 		Lines: []orderLine{{SKU: flashSKU, Quantity: t.Quantity, UnitPrice: p.Price,

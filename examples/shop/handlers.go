@@ -29,7 +29,7 @@ func (s *shop) handleReady(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil {
 		var done bool
-		if done, err = s.st.openingReceived(r.Context()); err == nil && !done {
+		if done, err = s.st.flag(r.Context(), flagOpeningStock); err == nil && !done {
 			err = errors.New("the opening stock is not received yet")
 		}
 	}
@@ -76,11 +76,11 @@ type explanation struct {
 	Reason    string `json:"reason"`
 }
 
-func viewQuote(q pricing.Quote) quoteView {
+func (s *shop) viewQuote(q pricing.Quote) quoteView {
 	v := quoteView{Subtotal: yuan(q.Subtotal), Discount: yuan(q.Discount), Shipping: yuan(q.Shipping),
 		Total: yuan(q.Total), Search: q.Search}
 	for _, l := range q.Lines {
-		p, _ := productBySKU(l.SKU)
+		p, _ := s.product(l.SKU)
 		v.Lines = append(v.Lines, orderLine{SKU: l.SKU, Quantity: l.Quantity, UnitPrice: p.Price,
 			Discount: yuan(l.Discount), Total: yuan(l.Total)})
 	}
@@ -123,7 +123,7 @@ func (s *shop) handleQuote(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.track(r.Context(), "", user, variant, "cart", decimal.Zero, "")
-	writeJSON(w, http.StatusOK, viewQuote(q))
+	writeJSON(w, http.StatusOK, s.viewQuote(q))
 }
 
 func (s *shop) handleCheckout(w http.ResponseWriter, r *http.Request) {

@@ -42,6 +42,10 @@ func (s *shop) routes() http.Handler {
 	mux.HandleFunc("POST /orders/{id}/cancel", s.handleCancel)
 	mux.HandleFunc("GET /flash", s.handleFlashStatus)
 	mux.HandleFunc("POST /flash/admit", s.handleAdmit)
+	mux.HandleFunc("POST /admin/restock", s.handleRestock)
+	mux.HandleFunc("PUT /admin/products/{sku}", s.handleEditProduct)
+	mux.HandleFunc("POST /admin/flash/settle", s.handleSettle)
+	mux.HandleFunc("GET /admin/orders", s.handleListOrders)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// A path the API has under other methods is 405, with them.
 		var allow []string

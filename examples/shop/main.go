@@ -192,6 +192,12 @@ func (s *shop) ensure(ctx context.Context) error {
 	if err := s.receiveOpeningStock(ctx); err != nil {
 		return err
 	}
+	if err := s.refreshCatalogue(ctx); err != nil {
+		return err
+	}
+	if settled, err := s.st.flag(ctx, flagSaleSettled); err != nil || settled {
+		return err // a settled sale stays closed
+	}
 	if _, err := s.st.gate.Status(ctx, flashSaleID); errors.Is(err, seckill.ErrUnknownSale) {
 		s.logf("the flash sale is gone from its store; opening it again")
 		if _, err := s.openFlashSale(ctx); err != nil {
@@ -207,8 +213,15 @@ func (s *shop) start(ctx context.Context) error {
 	if err := s.receiveOpeningStock(ctx); err != nil {
 		return err
 	}
-	if _, err := s.openFlashSale(ctx); err != nil {
-		return fmt.Errorf("open flash sale: %w", err)
+	if err := s.refreshCatalogue(ctx); err != nil {
+		return err
+	}
+	if settled, err := s.st.flag(ctx, flagSaleSettled); err != nil {
+		return err
+	} else if !settled {
+		if _, err := s.openFlashSale(ctx); err != nil {
+			return fmt.Errorf("open flash sale: %w", err)
+		}
 	}
 	// Finish what an earlier process (this one before a crash, or another
 	// instance) left under way.

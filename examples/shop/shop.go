@@ -41,6 +41,7 @@ type shop struct {
 	// trustedProxies may say who the client is in X-Forwarded-For.
 	trustedProxies []netip.Prefix
 	now            func() time.Time
+	edited         atomic.Pointer[[]product] // the catalogue with the admin's edits
 	eventSeq       atomic.Int64
 	logf           func(format string, args ...any)
 
@@ -74,7 +75,7 @@ func newShop(st *stores, holdFor time.Duration) (*shop, error) {
 // idempotency records are forgotten after a day. Instances starting
 // together may both receive it; the receipts' IDs make the second a replay.
 func (s *shop) receiveOpeningStock(ctx context.Context) error {
-	if done, err := s.st.openingReceived(ctx); err != nil {
+	if done, err := s.st.flag(ctx, flagOpeningStock); err != nil {
 		return fmt.Errorf("receive opening stock: %w", err)
 	} else if done {
 		return nil
@@ -88,7 +89,7 @@ func (s *shop) receiveOpeningStock(ctx context.Context) error {
 			}
 		}
 	}
-	return s.st.markOpeningReceived(ctx)
+	return s.st.setFlag(ctx, flagOpeningStock)
 }
 
 // variant assigns the user to the experiment (sticky, so a user keeps
@@ -146,7 +147,7 @@ type catalogueItem struct {
 // by product.
 func (s *shop) levels(ctx context.Context) ([]inventory.Level, error) {
 	var items []inventory.Item
-	for _, p := range products {
+	for _, p := range s.products() {
 		for _, wh := range warehouses {
 			items = append(items, inventory.Item{SKU: p.SKU, Location: wh})
 		}
@@ -159,8 +160,8 @@ func (s *shop) catalogue(ctx context.Context) ([]catalogueItem, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]catalogueItem, len(products))
-	for i, p := range products {
+	out := make([]catalogueItem, len(s.products()))
+	for i, p := range s.products() {
 		out[i] = catalogueItem{product: p, Available: map[string]int64{}}
 	}
 	for i, l := range levels {
@@ -196,7 +197,7 @@ func (c *cartRequest) validate() error {
 func (s *shop) quote(c cartRequest) (pricing.Quote, error) {
 	cart := pricing.Cart{Scale: scale, Shipping: shippingCharge}
 	for _, l := range c.Lines {
-		p, _ := productBySKU(l.SKU)
+		p, _ := s.product(l.SKU)
 		cart.Lines = append(cart.Lines, pricing.Line{SKU: p.SKU, UnitPrice: p.Price.Decimal, Quantity: l.Quantity, Tags: p.Tags})
 	}
 	if c.Coupon != "" {
@@ -299,7 +300,7 @@ func (s *shop) checkout(ctx context.Context, user, variant, orderID string, req 
 		Subtotal: yuan(q.Subtotal), Discount: yuan(q.Discount), Shipping: yuan(q.Shipping), Total: yuan(q.Total),
 		Coupon: req.Coupon, Zone: req.Zone, Recipient: req.Recipient, ExpiresAt: plan.deadline, Created: now, Updated: now}
 	for _, l := range q.Lines {
-		p, _ := productBySKU(l.SKU)
+		p, _ := s.product(l.SKU)
 		o.Lines = append(o.Lines, orderLine{SKU: l.SKU, Quantity: l.Quantity, UnitPrice: p.Price,
 			Discount: yuan(l.Discount), Total: yuan(l.Total)})
 	}

@@ -54,6 +54,8 @@ func runShop(t *testing.T, open func(*testing.T) *stores) {
 	}{
 		{"Checkout", testCheckout, time.Minute},
 		{"OrdersSharedAcrossInstances", testOrdersShared, time.Minute},
+		{"Admin", testAdmin, time.Minute},
+		{"SettleAfterTheSaleEnded", testSettleAfterEnd, time.Minute},
 		{"ResumerFinishesAPayment", testResumerFinishesPayment, time.Minute},
 		{"RefundFinishedWithItsAmounts", testRefundFinishedWithItsAmounts, time.Minute},
 		{"PaymentBegunAfterHoldLapsedExpires", testNoExpiryOncePaymentBegan, 500 * time.Millisecond},

@@ -2,9 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -37,31 +38,117 @@ type stores struct {
 	prefix   string                // the shop's key prefix (Redis)
 	closeAll func()
 
-	openingInMemory atomic.Bool // the opening stock was received (memory)
+	mu     sync.Mutex // guards the memory settings below
+	flags  map[string]bool
+	values map[string]string
+	edits  map[string]productEdit
 }
 
-// openingReceived reports whether the opening stock was received into
-// these stores. On Redis it is a key of its own, without expiry: the
-// receipts' idempotency records are forgotten after the inventory
-// store's retention, and the stock they made lives on.
-func (s *stores) openingReceived(ctx context.Context) (bool, error) {
+// The shop's own settings and markers of one-time work: catalogue edits,
+// "the opening stock is in", "the flash sale is settled". They live
+// without expiry — they are the shop's configuration, kept until deleted,
+// like rows in its database — in memory, or on Redis under
+// {prefix:shop}. The receipts' and reservations' own idempotency records
+// are forgotten after the inventory store's retention; these markers are
+// what keeps one-time work from running again after that.
+
+// flag reports whether the named marker is set.
+func (s *stores) flag(ctx context.Context, name string) (bool, error) {
 	if s.redis == nil {
-		return s.openingInMemory.Load(), nil
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.flags[name], nil
 	}
-	n, err := s.redis.Exists(ctx, s.openingKey()).Result()
+	n, err := s.redis.Exists(ctx, s.shopKey(name)).Result()
 	return n == 1, err
 }
 
-// markOpeningReceived records that the opening stock is in.
-func (s *stores) markOpeningReceived(ctx context.Context) error {
+// setFlag sets the named marker.
+func (s *stores) setFlag(ctx context.Context, name string) error {
 	if s.redis == nil {
-		s.openingInMemory.Store(true)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.flags == nil {
+			s.flags = map[string]bool{}
+		}
+		s.flags[name] = true
 		return nil
 	}
-	return s.redis.Set(ctx, s.openingKey(), time.Now().UTC().Format(time.RFC3339), 0).Err()
+	return s.redis.Set(ctx, s.shopKey(name), time.Now().UTC().Format(time.RFC3339), 0).Err()
 }
 
-func (s *stores) openingKey() string { return "{" + s.prefix + ":shop}:opening-stock" }
+// fix stores value under name unless a value is there, and returns the
+// value stored: the first instance to decide wins, and every instance
+// then agrees.
+func (s *stores) fix(ctx context.Context, name, value string) (string, error) {
+	if s.redis == nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.values == nil {
+			s.values = map[string]string{}
+		}
+		if v, ok := s.values[name]; ok {
+			return v, nil
+		}
+		s.values[name] = value
+		return value, nil
+	}
+	if err := s.redis.SetNX(ctx, s.shopKey(name), value, 0).Err(); err != nil {
+		return "", err
+	}
+	return s.redis.Get(ctx, s.shopKey(name)).Result()
+}
+
+// productEdit is an admin's change to a product: its name and price.
+type productEdit struct {
+	Name  string `json:"name,omitempty"`
+	Price *money `json:"price,omitempty"`
+}
+
+// productEdits returns every product's edits, by SKU.
+func (s *stores) productEdits(ctx context.Context) (map[string]productEdit, error) {
+	out := map[string]productEdit{}
+	if s.redis == nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for k, v := range s.edits {
+			out[k] = v
+		}
+		return out, nil
+	}
+	fields, err := s.redis.HGetAll(ctx, s.shopKey("catalogue")).Result()
+	if err != nil {
+		return nil, err
+	}
+	for sku, doc := range fields {
+		var e productEdit
+		if err := json.Unmarshal([]byte(doc), &e); err != nil {
+			return nil, fmt.Errorf("stored edit of %s: %w", sku, err)
+		}
+		out[sku] = e
+	}
+	return out, nil
+}
+
+// editProduct stores the edits of sku, replacing the earlier ones.
+func (s *stores) editProduct(ctx context.Context, sku string, e productEdit) error {
+	if s.redis == nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.edits == nil {
+			s.edits = map[string]productEdit{}
+		}
+		s.edits[sku] = e
+		return nil
+	}
+	doc, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	return s.redis.HSet(ctx, s.shopKey("catalogue"), sku, doc).Err()
+}
+
+func (s *stores) shopKey(name string) string { return "{" + s.prefix + ":shop}:" + name }
 
 // Rate limits: per client IP on every request, per user on flash-sale
 // admissions (enforced by the gate itself).
