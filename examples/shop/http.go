@@ -64,7 +64,7 @@ func (s *shop) routes() http.Handler {
 		}
 		writeError(w, &apiError{status: http.StatusNotFound, Code: "no_such_endpoint", Message: r.Method + " " + r.URL.Path + " is not part of the API"})
 	})
-	return s.recoverPanics(s.limitPerIP(mux))
+	return s.instrument(s.recoverPanics(s.limitPerIP(mux)))
 }
 
 // apiError is every error a client sees: a stable code to branch on, the

@@ -47,6 +47,7 @@ func main() {
 	mint := flag.String("mint-token", "", "print a bearer token for this user (valid 24 h, signed with -token-key) and exit")
 	flag.Float64Var(&c.ipRate, "ip-rate", 20, "requests per second allowed from one client address")
 	flag.IntVar(&c.ipBurst, "ip-burst", 40, "requests one client address may send at once")
+	flag.StringVar(&c.adminListen, "admin-listen", "", "address to serve net/http/pprof and /metrics on, apart from the API (keep it private); off when empty")
 	flag.StringVar(&c.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR prefixes of proxies whose X-Forwarded-For names the client")
 	flag.Parse()
 	if *smoke {
@@ -70,6 +71,7 @@ type config struct {
 	ipRate         float64
 	ipBurst        int
 	trustedProxies string
+	adminListen    string
 }
 
 // apply sets the shop's auth and limits from c.
@@ -141,6 +143,16 @@ func run(listen, redisAddr, clusterAddrs, prefix string, hold time.Duration, smo
 		return err
 	}
 	fmt.Printf("shop on http://%s (%s stores)\n", ln.Addr(), st.backend)
+	if c.adminListen != "" {
+		aln, err := net.Listen("tcp", c.adminListen)
+		if err != nil {
+			return err
+		}
+		admin := &http.Server{Handler: s.adminRoutes(), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = admin.Serve(aln) }()
+		defer admin.Close()
+		fmt.Printf("profiler and metrics on http://%s/debug/pprof/\n", aln.Addr())
+	}
 	if smoke {
 		go func() {
 			defer stop()

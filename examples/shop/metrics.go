@@ -63,6 +63,7 @@ func (s *shop) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	for _, k := range kpis {
 		fmt.Fprintf(&b, "shop_repeat_purchase_ratio{variant=%q} %g\n", k.Key, k.RepeatRate())
 	}
+	s.telemetry.write(&b)
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	_, _ = w.Write([]byte(b.String()))
 }

@@ -42,6 +42,7 @@ type shop struct {
 	trustedProxies []netip.Prefix
 	now            func() time.Time
 	edited         atomic.Pointer[[]product] // the catalogue with the admin's edits
+	telemetry      *telemetry
 	eventSeq       atomic.Int64
 	logf           func(format string, args ...any)
 
@@ -66,7 +67,7 @@ func newShop(st *stores, holdFor time.Duration) (*shop, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &shop{st: st, graph: g, rules: rules, rater: rater, exp: exp, holdFor: holdFor, perIP: perIP, now: time.Now, logf: log.Printf,
+	return &shop{st: st, telemetry: st.telemetry, graph: g, rules: rules, rater: rater, exp: exp, holdFor: holdFor, perIP: perIP, now: time.Now, logf: log.Printf,
 		auth: auth{key: devKey, now: time.Now}}, nil
 }
 

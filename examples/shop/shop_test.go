@@ -681,12 +681,32 @@ func testMetrics(t *testing.T, h *harness) {
 	h.call("POST", "/cart/quote", "jo", "", map[string]any{"lines": testCart["lines"]}).must(t, 200, nil)
 	o := h.checkout("jo", "c1")
 	h.call("POST", "/orders/"+o.ID+"/pay", "jo", "p1", nil).must(t, 200, nil)
+	// The coupon's one use per customer is spent: the store refuses.
+	if res := h.call("POST", "/checkout", "jo", "c2", testCart); res.status != 409 {
+		t.Fatalf("a second use of the coupon: %d %s", res.status, res.body)
+	}
 	res := h.call("GET", "/metrics", "", "", nil)
 	text := string(res.body)
-	for _, want := range []string{`step="view"} 1`, `step="pay"} 1`, `shop_gmv_yuan{variant=`, `} 311.40`} {
+	for _, want := range []string{`step="view"} 1`, `step="pay"} 1`, `shop_gmv_yuan{variant=`, `} 311.40`,
+		`shop_http_requests_total{route="POST /checkout",code="201"} 1`,
+		`shop_http_request_seconds_bucket{route="POST /orders/{id}/pay",le="+Inf"} 1`,
+		`shop_http_request_seconds_count{route="GET /products"} 1`,
+		`shop_store_calls_total{store="ledger",op="post"} 1`,
+		`shop_store_errors_total{store="coupons",op="reserve"} 1`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %q:\n%s", want, text)
 		}
+	}
+	// The profiler is on the admin listener, not on the API.
+	admin := httptest.NewServer(h.shop.adminRoutes())
+	defer admin.Close()
+	if res, err := http.Get(admin.URL + "/debug/pprof/goroutine?debug=1"); err != nil || res.StatusCode != 200 {
+		t.Fatalf("pprof on the admin listener: %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
+	if res := h.call("GET", "/debug/pprof/", "", "", nil); res.status != 404 {
+		t.Fatalf("pprof on the API: %d", res.status)
 	}
 	var health map[string]string
 	h.call("GET", "/healthz", "", "", nil).must(t, 200, &health)

@@ -23,20 +23,23 @@ import (
 // Redis (or Cluster). Each store gets its own key prefix under the shop's,
 // so one Redis can host several shops.
 type stores struct {
-	stock    *inventory.Store
-	coupons  *pricing.Redemptions
-	ledger   *payout.Ledger
-	merges   *logistics.Merge
-	limiter  *seckill.Limiter
-	gate     *seckill.Gate
-	sticky   *abtest.Sticky
-	events   *funnel.Store
-	orders   orderStore
-	idem     idemStore
-	backend  string
-	redis    redis.UniversalClient // nil in memory
-	prefix   string                // the shop's key prefix (Redis)
-	closeAll func()
+	stock   *inventory.Store
+	coupons *pricing.Redemptions
+	ledger  *payout.Ledger
+	merges  *logistics.Merge
+	limiter *seckill.Limiter
+	gate    *seckill.Gate
+	sticky  *abtest.Sticky
+	events  *funnel.Store
+	orders  orderStore
+	idem    idemStore
+	backend string
+	// telemetry counts every store call and error, through the
+	// packages' observers.
+	telemetry *telemetry
+	redis     redis.UniversalClient // nil in memory
+	prefix    string                // the shop's key prefix (Redis)
+	closeAll  func()
 
 	mu     sync.Mutex // guards the memory settings below
 	flags  map[string]bool
@@ -161,16 +164,44 @@ var (
 // (they also expire lazily whenever touched).
 const reservationSweep = time.Second
 
+// observers are the packages' observers; observe returns a set that
+// counts into t.
+type observers struct {
+	stock   inventory.Observer
+	coupons pricing.Observer
+	ledger  payout.Observer
+	merges  logistics.Observer
+	limiter seckill.Observer
+	gate    seckill.Observer
+	sticky  abtest.Observer
+	events  funnel.Observer
+}
+
+func observe(t *telemetry) observers {
+	return observers{
+		stock:   func(o inventory.Observation) { t.storeCall("inventory", o.Op.String(), o.Err) },
+		coupons: func(o pricing.Observation) { t.storeCall("coupons", o.Op.String(), o.Err) },
+		ledger:  func(o payout.Observation) { t.storeCall("ledger", o.Op.String(), o.Err) },
+		merges:  func(o logistics.Observation) { t.storeCall("merge", o.Op.String(), o.Err) },
+		limiter: func(o seckill.Observation) { t.storeCall("limiter", o.Op.String(), o.Err) },
+		gate:    func(o seckill.Observation) { t.storeCall("sale", o.Op.String(), o.Err) },
+		sticky:  func(o abtest.Observation) { t.storeCall("sticky", o.Op.String(), o.Err) },
+		events:  func(o funnel.Observation) { t.storeCall("funnel", o.Op.String(), o.Err) },
+	}
+}
+
 func openMemory() *stores {
-	limiter := seckill.NewMemoryLimiter(seckill.LimiterOptions{})
-	stock := inventory.NewMemory(inventory.Options{SweepInterval: reservationSweep})
-	ledger := payout.NewMemoryLedger(payout.LedgerOptions{})
-	gate := seckill.NewMemoryGate(seckill.GateOptions{Limiter: limiter, PerUser: perUserBuy})
+	tel := newTelemetry()
+	obs := observe(tel)
+	limiter := seckill.NewMemoryLimiter(seckill.LimiterOptions{Observer: obs.limiter})
+	stock := inventory.NewMemory(inventory.Options{SweepInterval: reservationSweep, Observer: obs.stock})
+	ledger := payout.NewMemoryLedger(payout.LedgerOptions{Observer: obs.ledger})
+	gate := seckill.NewMemoryGate(seckill.GateOptions{Limiter: limiter, PerUser: perUserBuy, Observer: obs.gate})
 	return &stores{
-		stock: stock, coupons: pricing.NewMemoryRedemptions(pricing.RedemptionsOptions{}), ledger: ledger,
-		merges: logistics.NewMemoryMerge(logistics.MergeOptions{}), limiter: limiter, gate: gate,
-		sticky: abtest.NewMemorySticky(abtest.StickyOptions{}), events: funnel.NewMemory(funnel.Options{}),
-		orders: newMemoryOrders(), idem: newMemoryIdempotency(), backend: "memory",
+		stock: stock, coupons: pricing.NewMemoryRedemptions(pricing.RedemptionsOptions{Observer: obs.coupons}), ledger: ledger,
+		merges: logistics.NewMemoryMerge(logistics.MergeOptions{Observer: obs.merges}), limiter: limiter, gate: gate,
+		sticky: abtest.NewMemorySticky(abtest.StickyOptions{Observer: obs.sticky}), events: funnel.NewMemory(funnel.Options{Observer: obs.events}),
+		orders: newMemoryOrders(), idem: newMemoryIdempotency(), backend: "memory", telemetry: tel,
 		closeAll: func() {
 			_ = gate.Close()
 			_ = stock.Close()
@@ -182,7 +213,8 @@ func openMemory() *stores {
 // openRedis builds every store on client under prefix.
 func openRedis(client redis.UniversalClient, prefix string) (*stores, error) {
 	s := &stores{backend: "redis", redis: client, prefix: prefix,
-		orders: newRedisOrders(client, prefix), idem: &redisIdempotency{client: client, prefix: prefix}}
+		orders: newRedisOrders(client, prefix), idem: &redisIdempotency{client: client, prefix: prefix}, telemetry: newTelemetry()}
+	obs := observe(s.telemetry)
 	if _, ok := client.(*redis.ClusterClient); ok {
 		s.backend = "redis-cluster"
 	}
@@ -194,37 +226,37 @@ func openRedis(client redis.UniversalClient, prefix string) (*stores, error) {
 		return nil, fmt.Errorf("open %s: %w", what, err)
 	}
 	p := func(name string) string { return prefix + ":" + name }
-	stock, err := inventory.NewRedis(client, inventory.Options{Prefix: p("inventory"), SweepInterval: reservationSweep})
+	stock, err := inventory.NewRedis(client, inventory.Options{Prefix: p("inventory"), SweepInterval: reservationSweep, Observer: obs.stock})
 	if err != nil {
 		return fail("inventory", err)
 	}
 	closers = append(closers, stock.Close)
 	s.stock = stock
-	if s.coupons, err = pricing.NewRedisRedemptions(client, pricing.RedemptionsOptions{Prefix: p("coupons")}); err != nil {
+	if s.coupons, err = pricing.NewRedisRedemptions(client, pricing.RedemptionsOptions{Prefix: p("coupons"), Observer: obs.coupons}); err != nil {
 		return fail("coupons", err)
 	}
-	ledger, err := payout.NewRedisLedger(client, payout.LedgerOptions{Prefix: p("ledger")})
+	ledger, err := payout.NewRedisLedger(client, payout.LedgerOptions{Prefix: p("ledger"), Observer: obs.ledger})
 	if err != nil {
 		return fail("ledger", err)
 	}
 	closers = append(closers, ledger.Close)
 	s.ledger = ledger
-	if s.merges, err = logistics.NewRedisMerge(client, logistics.MergeOptions{Prefix: p("merge")}); err != nil {
+	if s.merges, err = logistics.NewRedisMerge(client, logistics.MergeOptions{Prefix: p("merge"), Observer: obs.merges}); err != nil {
 		return fail("merge windows", err)
 	}
-	if s.limiter, err = seckill.NewRedisLimiter(client, seckill.LimiterOptions{Prefix: p("ratelimit")}); err != nil {
+	if s.limiter, err = seckill.NewRedisLimiter(client, seckill.LimiterOptions{Prefix: p("ratelimit"), Observer: obs.limiter}); err != nil {
 		return fail("rate limiter", err)
 	}
-	gate, err := seckill.NewRedisGate(client, seckill.GateOptions{Limiter: s.limiter, PerUser: perUserBuy, Prefix: p("sale")})
+	gate, err := seckill.NewRedisGate(client, seckill.GateOptions{Limiter: s.limiter, PerUser: perUserBuy, Prefix: p("sale"), Observer: obs.gate})
 	if err != nil {
 		return fail("sale gate", err)
 	}
 	closers = append(closers, gate.Close)
 	s.gate = gate
-	if s.sticky, err = abtest.NewRedisSticky(client, abtest.StickyOptions{Prefix: p("abtest")}); err != nil {
+	if s.sticky, err = abtest.NewRedisSticky(client, abtest.StickyOptions{Prefix: p("abtest"), Observer: obs.sticky}); err != nil {
 		return fail("sticky assignments", err)
 	}
-	if s.events, err = funnel.NewRedis(client, funnel.Options{Prefix: p("funnel")}); err != nil {
+	if s.events, err = funnel.NewRedis(client, funnel.Options{Prefix: p("funnel"), Observer: obs.events}); err != nil {
 		return fail("events", err)
 	}
 	s.closeAll = func() {
