@@ -33,6 +33,7 @@ func (s *shop) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.HandleFunc("GET /readyz", s.handleReady)
 	mux.HandleFunc("GET /metrics", s.handleMetrics)
+	mux.HandleFunc("GET /openapi.json", s.handleOpenAPI)
 	mux.HandleFunc("GET /products", s.handleProducts)
 	mux.HandleFunc("POST /cart/quote", s.handleQuote)
 	mux.HandleFunc("POST /checkout", s.handleCheckout)
