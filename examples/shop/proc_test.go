@@ -159,7 +159,17 @@ var plainCart = map[string]any{
 // checkout on one, pay on the other, replays across them, a race for one
 // key across both, and a flash-sale winner recognised by either.
 func TestTwoInstances(t *testing.T) {
-	_, args := redisArgs(t)
+	t.Run("Redis", func(t *testing.T) {
+		_, args := redisArgs(t)
+		twoInstances(t, args)
+	})
+	t.Run("RedisCluster", func(t *testing.T) {
+		client := redistest.Cluster(t)
+		twoInstances(t, []string{"-cluster", os.Getenv("REDIS_CLUSTER_ADDRS"), "-prefix", redistest.Prefix(t, client)})
+	})
+}
+
+func twoInstances(t *testing.T, args []string) {
 	a := startShop(t, nil, args...)
 	b := startShop(t, nil, args...)
 	var o, again, paid orderRecord
