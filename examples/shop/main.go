@@ -7,6 +7,12 @@
 // (seckill), an A/B test on every user (abtest), and funnel and KPI
 // metrics (funnel).
 //
+// Orders and Idempotency-Key answers live in the stores too, so several
+// instances can share one Redis; every change to an order is a resumable
+// step (saga.go) that any instance finishes after a crash. Admin
+// endpoints (admin.go) restock, edit the catalogue, settle the flash sale
+// and list orders; openapi.json describes the whole API.
+//
 //	go run ./examples/shop                       # in memory, on 127.0.0.1:8080
 //	go run ./examples/shop -redis localhost:6379 # every store on Redis
 //	go run ./examples/shop -cluster 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003
