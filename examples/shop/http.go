@@ -148,6 +148,17 @@ func writeError(w http.ResponseWriter, e *apiError) {
 // succeed once it is back, so it is a 503, not a 500.
 func storeUnreachable(err error) bool {
 	var netErr net.Error
+	var redisErr redis.Error
+	if errors.As(err, &redisErr) {
+		// A Cluster without a master for a slot, a failover under way, a
+		// node loading its data or a replica refusing a write: the
+		// store is there but cannot answer yet.
+		for _, p := range []string{"CLUSTERDOWN ", "TRYAGAIN ", "LOADING ", "MASTERDOWN ", "READONLY "} {
+			if strings.HasPrefix(redisErr.Error(), p) {
+				return true
+			}
+		}
+	}
 	return errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
 		errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout) ||

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -59,4 +60,26 @@ func TestRedisOutage(t *testing.T) {
 		t.Fatalf("available after recovery: %d, want the opening %d", got, openingStock["wh-hangzhou"]["tea-longjing"])
 	}
 	h.call("POST", "/checkout", "ann", "after", testCart).must(t, 201, nil)
+}
+
+type fakeRedisError string
+
+func (e fakeRedisError) Error() string { return string(e) }
+func (fakeRedisError) RedisError()     {}
+
+// TestClusterTroubleIsUnavailable: the errors a Cluster or a failover
+// answers while a node is down or a replica is promoted are 503s, not
+// 500s.
+//
+// Regression: a Cluster node failure gave 500s.
+func TestClusterTroubleIsUnavailable(t *testing.T) {
+	for _, msg := range []string{"CLUSTERDOWN The cluster is down", "TRYAGAIN Multiple keys request during rehashing of slot",
+		"LOADING Redis is loading the dataset in memory", "MASTERDOWN Link with MASTER is down", "READONLY You can't write against a read only replica."} {
+		if got := toAPIError(fmt.Errorf("reserve: %w", fakeRedisError(msg))); got.status != http.StatusServiceUnavailable {
+			t.Errorf("%s: %d %s, want 503", msg, got.status, got.Code)
+		}
+	}
+	if got := toAPIError(fakeRedisError("ERR unknown command")); got.status != http.StatusInternalServerError {
+		t.Errorf("a Redis error that is a bug: %d, want 500", got.status)
+	}
 }
