@@ -20,6 +20,10 @@ var crashPoints = []string{
 	"cancel:begun", "cancel:stock-released", "cancel:recorded",
 }
 
+// expiryCrashPoints are the boundaries of the expiry step, which the
+// background loop runs.
+var expiryCrashPoints = []string{"expire:begun", "expire:stock-released", "expire:recorded"}
+
 func crashPoint(name string) {
 	if crashAt != "" && crashAt == name {
 		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)

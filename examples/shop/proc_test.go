@@ -378,3 +378,47 @@ func checkConsistent(t *testing.T, client redis.UniversalClient, prefix, first, 
 		t.Errorf("ledger does not balance: %+v", bs)
 	}
 }
+
+// TestCrashDuringExpiry kills the shop while its background loop expires
+// an unpaid order: the restarted shop finishes the expiry, and the stock
+// and the coupon are back.
+func TestCrashDuringExpiry(t *testing.T) {
+	for _, point := range expiryCrashPoints {
+		t.Run(strings.ReplaceAll(point, ":", "_"), func(t *testing.T) {
+			t.Parallel()
+			client, args := redisArgs(t)
+			args = append(args, "-hold", "1s")
+			a := startShop(t, []string{"SHOP_CRASH_AT=" + point}, args...)
+			var o orderRecord
+			a.must("POST", "/checkout", "ann", "co-1", testCart, 201, &o)
+			a.waitExit() // the loop expires the order a second later, and dies
+			b := startShop(t, nil, args...)
+			var got orderRecord
+			b.must("GET", "/orders/"+o.ID, "ann", "", nil, 200, &got)
+			if got.State != stateExpired || got.Pending != "" {
+				t.Fatalf("after a crash at %s the order is %s (pending %q), want expired", point, got.State, got.Pending)
+			}
+			ctx := context.Background()
+			st, err := openRedis(client, args[3])
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.closeAll()
+			for _, f := range o.Fulfilment {
+				for _, l := range f.Lines {
+					lv, err := st.stock.Levels(ctx, inventory.Item{SKU: l.SKU, Location: f.Warehouse})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if lv[0].OnHand != openingStock[f.Warehouse][l.SKU] || (lv[0].Reserved != 0 && l.SKU != flashSKU) {
+						t.Errorf("%s at %s after the expiry: %+v", l.SKU, f.Warehouse, lv[0])
+					}
+				}
+			}
+			use, err := st.coupons.Usage(ctx, pricing.UsageQuery{Coupon: "WELCOME20", Customer: "ann"})
+			if err != nil || use.Customer != 0 {
+				t.Errorf("coupon uses after the expiry: %+v, %v", use, err)
+			}
+		})
+	}
+}

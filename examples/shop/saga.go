@@ -226,6 +226,7 @@ func (s *shop) expire(ctx context.Context, id string) (orderRecord, error) {
 	if err != nil || (o.Pending != stepExpire && o.Pending != stepCancel) {
 		return o, err
 	}
+	crashPoint("expire:begun")
 	return s.finishRelease(ctx, o)
 }
 
