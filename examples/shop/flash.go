@@ -63,6 +63,9 @@ func (s *shop) openFlashSale(ctx context.Context) (seckill.Sale, error) {
 func (s *shop) admit(ctx context.Context, user, variant, requestID string) (seckill.Admission, error) {
 	a, err := s.st.gate.Admit(ctx, seckill.AdmitRequest{SaleID: flashSaleID, UserID: user, RequestID: requestID, Quantity: 1})
 	if err == nil && a.Outcome == seckill.Admitted && !a.Replayed {
+		if err := s.st.countAdmission(ctx, s.now()); err != nil {
+			s.warn("admissions", "counting a flash-sale admission: %v", err)
+		}
 		s.track(ctx, "admit-"+a.Ticket.ID, user, variant, funnel.DefaultOrderEvent, flashPrice, "flash-"+a.Ticket.ID)
 	}
 	return a, err

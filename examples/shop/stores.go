@@ -44,6 +44,9 @@ type stores struct {
 	mu     sync.Mutex // guards the memory settings below
 	flags  map[string]bool
 	values map[string]string
+	// the flash sale's admissions (memory)
+	admitted int64
+	admitsAt map[int64]int64 // unix second → admissions
 	edits  map[string]productEdit
 }
 
