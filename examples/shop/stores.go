@@ -47,7 +47,7 @@ type stores struct {
 	// the flash sale's admissions (memory)
 	admitted int64
 	admitsAt map[int64]int64 // unix second → admissions
-	edits  map[string]productEdit
+	edits    map[string]productEdit
 }
 
 // The shop's own settings and markers of one-time work: catalogue edits,
