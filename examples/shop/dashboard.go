@@ -99,12 +99,15 @@ type kpiSummary struct {
 
 // kpiPoint is one hour's or day's figures.
 type kpiPoint struct {
-	Start   time.Time `json:"start"`
-	GMVPaid money     `json:"gmv_paid"`
-	GMVNet  money     `json:"gmv_net"`
-	Orders  int64     `json:"orders"`
-	AOV     money     `json:"aov"`
-	ARPU    money     `json:"arpu"`
+	Start      time.Time `json:"start"`
+	GMVPlaced  money     `json:"gmv_placed"`
+	GMVPaid    money     `json:"gmv_paid"`
+	GMVNet     money     `json:"gmv_net"`
+	Orders     int64     `json:"orders"` // paid
+	AOV        money     `json:"aov"`
+	ARPU       money     `json:"arpu"`
+	ARPPU      money     `json:"arppu"`
+	RepeatRate float64   `json:"repeat_rate"`
 }
 
 type flashView struct {
@@ -242,13 +245,20 @@ func (s *shop) kpis(ctx context.Context, d *dashboardData) error {
 		if err != nil {
 			return nil, err
 		}
-		byStart := map[time.Time]funnel.KPIs{}
+		q.Basis = funnel.Placed
+		placed, err := funnel.Measure(ctx, s.st.events, q)
+		if err != nil {
+			return nil, err
+		}
+		byStart, paidAt, placedAt := map[time.Time]funnel.KPIs{}, map[time.Time]funnel.KPIs{}, map[time.Time]funnel.KPIs{}
 		for _, k := range net {
 			byStart[k.Start] = k
 		}
-		paidAt := map[time.Time]funnel.KPIs{}
 		for _, k := range paid {
 			paidAt[k.Start] = k
+		}
+		for _, k := range placed {
+			placedAt[k.Start] = k
 		}
 		// Every bucket of the range, the empty ones as zeros, so a chart's
 		// axis spans the range whatever sold when.
@@ -259,8 +269,8 @@ func (s *shop) kpis(ctx context.Context, d *dashboardData) error {
 		var out []kpiPoint
 		for t := from; t.Before(d.To); t = t.Add(step) {
 			k, n := paidAt[t], byStart[t]
-			out = append(out, kpiPoint{Start: t, GMVPaid: yuan(k.GMV), GMVNet: yuan(n.GMV), Orders: k.Orders,
-				AOV: yuan(k.AOV(scale)), ARPU: yuan(n.ARPU(scale))})
+			out = append(out, kpiPoint{Start: t, GMVPlaced: yuan(placedAt[t].GMV), GMVPaid: yuan(k.GMV), GMVNet: yuan(n.GMV),
+				Orders: k.Orders, AOV: yuan(k.AOV(scale)), ARPU: yuan(n.ARPU(scale)), ARPPU: yuan(n.ARPPU(scale)), RepeatRate: k.RepeatRate()})
 		}
 		return out, nil
 	}

@@ -11,7 +11,9 @@
 // instances can share one Redis; every change to an order is a resumable
 // step (saga.go) that any instance finishes after a crash. Admin
 // endpoints (admin.go) restock, edit the catalogue, settle the flash sale
-// and list orders; openapi.json describes the whole API.
+// and list orders; openapi.json describes the whole API. A dashboard
+// (dashboard.go) draws the numbers live, with uPlot vendored under static/
+// — small, dependency-free and made for time series; see dashboard.go.
 //
 //	go run ./examples/shop                       # in memory, on 127.0.0.1:8080
 //	go run ./examples/shop -redis localhost:6379 # every store on Redis

@@ -82,24 +82,31 @@ type dashboardData struct {
 }
 
 type kpiPoint struct {
-	Start   time.Time `json:"start"`
-	GMVPaid string    `json:"gmv_paid"`
-	GMVNet  string    `json:"gmv_net"`
-	Orders  int64     `json:"orders"`
+	Start      time.Time `json:"start"`
+	GMVPlaced  string    `json:"gmv_placed"`
+	GMVPaid    string    `json:"gmv_paid"`
+	GMVNet     string    `json:"gmv_net"`
+	Orders     int64     `json:"orders"`
+	AOV        string    `json:"aov"`
+	ARPU       string    `json:"arpu"`
+	ARPPU      string    `json:"arppu"`
+	RepeatRate float64   `json:"repeat_rate"`
 }
 
 // shown is what the page displays, read from its DOM and its charts.
 type shown struct {
-	KPIs    map[string]string   `json:"kpis"`
-	Flash   map[string]string   `json:"flash"`
-	Funnel  map[string]string   `json:"funnel"`  // "variant/step" → users
-	Stock   map[string]string   `json:"stock"`   // "sku@warehouse" → available cell
-	Coupons map[string]string   `json:"coupons"` // code → used
-	Hourly  [][]float64         `json:"hourly"`  // uPlot's data: x, GMV paid, orders
-	Daily   [][]float64         `json:"daily"`   // x, GMV paid, GMV net
-	Legend  map[string][]string `json:"legend"`
-	Updates int                 `json:"updates"`
-	Same    bool                `json:"same"` // the document was not reloaded
+	KPIs    map[string]string `json:"kpis"`
+	Flash   map[string]string `json:"flash"`
+	Funnel  map[string]string `json:"funnel"`  // "variant/step" → users
+	Stock   map[string]string `json:"stock"`   // "sku@warehouse" → available cell
+	Coupons map[string]string `json:"coupons"` // code → used
+	Hourly  [][]float64       `json:"hourly"`  // uPlot's data: x, GMV paid, orders
+	// HourlyRows are the cells of the per-hour table.
+	HourlyRows [][]string          `json:"hourlyRows"`
+	Daily      [][]float64         `json:"daily"` // x, GMV paid, GMV net
+	Legend     map[string][]string `json:"legend"`
+	Updates    int                 `json:"updates"`
+	Same       bool                `json:"same"` // the document was not reloaded
 }
 
 const readPage = `(() => {
@@ -111,6 +118,7 @@ const readPage = `(() => {
     funnel: rows("#funnel-rows tr", r => r.dataset.variant + "/" + r.dataset.step, ".users"),
     stock: rows("#stock-rows tr", r => r.dataset.sku + "@" + r.dataset.warehouse, ".available"),
     coupons: rows("#coupon-rows tr", r => r.dataset.coupon, ".used"),
+    hourlyRows: [...document.querySelectorAll("#hourly-rows tr")].map(r => [...r.cells].map(c => c.textContent.trim())),
     hourly: c["chart-hourly"].data, daily: c["chart-daily"].data,
     legend: Object.fromEntries(Object.entries(c).map(([k, u]) => [k, u.series.map(s => s.label || "")])),
     updates: window.dashboard.updates, same: window.sameDocument === true,
@@ -252,6 +260,17 @@ func compare(t *testing.T, page shown, d dashboardData) {
 	}
 	chart(t, "hourly", page.Hourly, d.Hourly, func(p kpiPoint) []float64 { return []float64{num(t, p.GMVPaid), float64(p.Orders)} })
 	chart(t, "daily", page.Daily, d.Daily, func(p kpiPoint) []float64 { return []float64{num(t, p.GMVPaid), num(t, p.GMVNet)} })
+	if len(page.HourlyRows) != len(d.Hourly) {
+		t.Errorf("per-hour table: %d rows, data %d", len(page.HourlyRows), len(d.Hourly))
+	} else {
+		for i, p := range d.Hourly {
+			want := []string{p.Start.Format("2006-01-02 15:00"), p.GMVPlaced, p.GMVPaid, p.GMVNet, fmt.Sprint(p.Orders), p.AOV, p.ARPU, p.ARPPU,
+				strconv.FormatFloat(100*p.RepeatRate, 'f', 1, 64) + "%"}
+			if fmt.Sprint(page.HourlyRows[i]) != fmt.Sprint(want) {
+				t.Errorf("per-hour row %d: page %v, data %v", i, page.HourlyRows[i], want)
+			}
+		}
+	}
 	if fmt.Sprint(page.Legend["chart-hourly"]) != "[Time GMV paid orders]" {
 		t.Errorf("hourly chart series: %v", page.Legend["chart-hourly"])
 	}

@@ -100,6 +100,16 @@
       return tr;
     });
 
+    [["hourly-rows", d.hourly, 13, ":00"], ["daily-rows", d.daily, 10, ""]].forEach(function (t) {
+      rows(t[0], t[1] || [], function (p) {
+        var tr = document.createElement("tr");
+        tr.append(cell(p.start.slice(0, t[2]).replace("T", " ") + t[3]), cell(money(p.gmv_placed)), cell(money(p.gmv_paid)),
+          cell(money(p.gmv_net)), cell(String(p.orders)), cell(money(p.aov)), cell(money(p.arpu)), cell(money(p.arppu)),
+          cell(pct(p.repeat_rate)));
+        return tr;
+      });
+    });
+
     var axes = [{}, { label: "yuan" }, { side: 1, label: "orders", scale: "orders", grid: { show: false } }];
     draw("chart-hourly", {
       scales: { x: { time: true }, orders: {} },
