@@ -41,14 +41,22 @@
 // # Statistics
 //
 // SRM checks a traffic split against the weights with Pearson's chi-square
-// test (default threshold p < 0.001). TTest is Welch's two-sided t-test on
-// the relative effect (delta method, the default) or the absolute one,
-// matching gbstats' published test case to 5 decimals. Bayesian reads the
-// same effect through a Gaussian posterior: chance to win, credible
-// interval and the expected loss of each choice. CUPED adjusts metrics by a
-// pre-period covariate before either test. Inputs are sufficient
-// statistics (counts, sums, sums of squares) and bad ones (n < 2, NaN,
-// negative counts, weights not summing to 1) are errors, never NaN
+// test (default threshold p < 0.001). The tests read a Statistic per
+// variation: a Stat (a mean; Proportion for a conversion rate, whose
+// variance is p(1 − p) as in gbstats), a Ratio (revenue per order and
+// other ratio metrics, by the delta method as gbstats' RatioStatistic), or
+// the AdjustedStats CUPED returns (θ pooled over both arms, a relative
+// effect taken against the control's unadjusted mean, as gbstats does).
+// TTest is Welch's two-sided t-test on the relative effect (delta method,
+// the default) or the absolute one; SequentialTest gives gbstats'
+// always-valid interval and p-value, safe to look at every day; Bayesian
+// reads the same effect through a Gaussian posterior: chance to win,
+// credible interval and the expected loss of each choice. Each matches
+// gbstats' published test values to 5 decimals. Power and MDE plan an
+// experiment as GrowthBook's power calculator does, fixed-horizon or
+// sequential. Inputs are sufficient statistics (counts, sums, sums of
+// squares and products) and bad ones (n < 2, NaN, negative counts,
+// weights not summing to 1) are errors, never NaN
 // results. The distributions (normal, Student t, chi-square) are computed
 // here from the incomplete beta and gamma functions, accurate to about
 // 1e-12.

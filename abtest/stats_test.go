@@ -227,3 +227,172 @@ func FuzzStats(f *testing.F) {
 		}
 	})
 }
+
+// gbstats' published cases (packages/stats/tests/frequentist/test_tests.py),
+// to 5 decimals.
+func TestGBStatsProportionVariance(t *testing.T) {
+	// test_two_sided_ttest_binom: a proportion's variance is p(1 − p).
+	// Regression: it was n/(n − 1)·p(1 − p), off in the third decimal here.
+	r, err := abtest.TTest(abtest.Proportion(14, 28), abtest.Proportion(16, 30), abtest.Relative, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tol = 5e-6
+	near(t, "relative", r.Estimate, 0.06667, tol)
+	near(t, "sd", r.StdErr, 0.2717, tol)
+	near(t, "CI low", r.CI[0], -0.47767, tol)
+	near(t, "CI high", r.CI[1], 0.61101, tol)
+	near(t, "p", r.PValue, 0.80707, tol)
+}
+
+func TestGBStatsSequential(t *testing.T) {
+	const tol = 5e-6
+	a := abtest.Stat{N: 3000, Sum: 1396.87, SumSquares: 52377.9767}
+	b := abtest.Stat{N: 3461, Sum: 2422.7, SumSquares: 134698.29}
+	// test_sequential_test_runs (tuning 1000).
+	r, err := abtest.SequentialTest(a, b, abtest.Relative, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "mean: relative", r.Estimate, 0.50336, tol)
+	near(t, "mean: sd", r.StdErr, 0.33341, tol)
+	near(t, "mean: CI low", r.CI[0], -0.55844, tol)
+	near(t, "mean: CI high", r.CI[1], 1.56516, tol)
+	near(t, "mean: p", r.PValue, 1, tol)
+
+	// test_sequential_test_runs_prop (default tuning 5000).
+	r, err = abtest.SequentialTest(abtest.Proportion(1396, 3000), abtest.Proportion(2422, 3461), abtest.Relative, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "prop: relative", r.Estimate, 0.50386, tol)
+	near(t, "prop: sd", r.StdErr, 0.03386, tol)
+	near(t, "prop: CI low", r.CI[0], 0.40098, tol)
+	near(t, "prop: CI high", r.CI[1], 0.60675, tol)
+	near(t, "prop: p", r.PValue, 0, tol)
+
+	// test_sequential_test_runs_ra: CUPED with θ pooled over both arms,
+	// the relative effect taken against the unadjusted control mean.
+	ca := abtest.Covariate{N: 3000, SumX: 16.87, SumX2: 527.9767, SumY: 1396.87, SumY2: 52377.9767, SumXY: 1}
+	cb := abtest.Covariate{N: 3461, SumX: 22.7, SumX2: 1348.29, SumY: 2422.7, SumY2: 134698.29, SumXY: 1}
+	adjA, adjB, err := abtest.CUPED(ca, cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err = abtest.SequentialTest(adjA, adjB, abtest.Relative, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "ra: relative", r.Estimate, 0.50338, tol)
+	near(t, "ra: sd", r.StdErr, 0.33341, tol)
+	near(t, "ra: CI low", r.CI[0], -0.50969, tol)
+	near(t, "ra: CI high", r.CI[1], 1.51646, tol)
+	near(t, "ra: p", r.PValue, 1, tol)
+
+	// gbstats' tuning check: an interval tuned near the sample size is the
+	// tightest.
+	width := func(tuning float64) float64 {
+		r, err := abtest.SequentialTest(a, b, abtest.Relative, 0, tuning)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.CI[1] - r.CI[0]
+	}
+	if near, below, above := width(6461), width(10), width(10000); !(near < below && near < above && above < below) {
+		t.Fatalf("interval widths: tuned near n %v, far below %v, far above %v", near, below, above)
+	}
+}
+
+// TestRatioDeltaMethod checks a ratio metric against gbstats'
+// RatioStatistic worked by hand: per-user numerator and denominator
+// values, their sample (co)variances, the delta method, then the relative
+// effect's delta method over the two arms.
+func TestRatioDeltaMethod(t *testing.T) {
+	ratio := func(num, den []float64) abtest.Ratio {
+		r := abtest.Ratio{N: int64(len(num))}
+		r.Num.N, r.Den.N = r.N, r.N
+		for i := range num {
+			r.Num.Sum += num[i]
+			r.Num.SumSquares += num[i] * num[i]
+			r.Den.Sum += den[i]
+			r.Den.SumSquares += den[i] * den[i]
+			r.SumProducts += num[i] * den[i]
+		}
+		return r
+	}
+	// Revenue and orders of each user.
+	a := ratio([]float64{0.3, 0.5, 0.9, 22, 5, 0}, []float64{2, 1, 5, 3, 1, 1})
+	b := ratio([]float64{12, 0, 7, 30, 2, 9, 4}, []float64{2, 1, 3, 4, 1, 2, 1})
+	mom := func(num, den []float64) (mean, variance float64) {
+		n := float64(len(num))
+		var sm, sd float64
+		for i := range num {
+			sm += num[i]
+			sd += den[i]
+		}
+		mm, md := sm/n, sd/n
+		var vm, vd, c float64
+		for i := range num {
+			vm += (num[i] - mm) * (num[i] - mm)
+			vd += (den[i] - md) * (den[i] - md)
+			c += (num[i] - mm) * (den[i] - md)
+		}
+		vm, vd, c = vm/(n-1), vd/(n-1), c/(n-1)
+		return mm / md, vm/(md*md) + vd*mm*mm/(md*md*md*md) - 2*c*mm/(md*md*md)
+	}
+	meanA, varA := mom([]float64{0.3, 0.5, 0.9, 22, 5, 0}, []float64{2, 1, 5, 3, 1, 1})
+	meanB, varB := mom([]float64{12, 0, 7, 30, 2, 9, 4}, []float64{2, 1, 3, 4, 1, 2, 1})
+	r, err := abtest.TTest(a, b, abtest.Relative, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	va, vb := varA/6, varB/7
+	near(t, "relative", r.Estimate, (meanB-meanA)/meanA, 1e-12)
+	near(t, "sd", r.StdErr, math.Sqrt(vb/(meanA*meanA)+va*meanB*meanB/(meanA*meanA*meanA*meanA)), 1e-12)
+	near(t, "df", r.DF, (va+vb)*(va+vb)/(va*va/5+vb*vb/6), 1e-9)
+	r, err = abtest.TTest(a, b, abtest.Absolute, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "absolute", r.Estimate, meanB-meanA, 1e-12)
+	near(t, "absolute sd", r.StdErr, math.Sqrt(va+vb), 1e-12)
+	if _, err := abtest.TTest(a, abtest.Ratio{N: 3, Num: abtest.Stat{N: 3, Sum: 1, SumSquares: 1}, Den: abtest.Stat{N: 3}}, abtest.Relative, 0); !errors.Is(err, abtest.ErrInvalidInput) {
+		t.Fatalf("a ratio over a zero denominator: %v", err)
+	}
+}
+
+// GrowthBook's power calculator cases (packages/shared/test/power.test.ts):
+// a mean metric of mean 10 and variance 3909.99977…, 400,000 users over 3
+// variations, a 5% lift; to 5 decimals.
+func TestPowerGrowthBook(t *testing.T) {
+	q := abtest.PowerQuery{Mean: 10, Variance: 3909.9997749994377, Users: 400000, Variations: 3}
+	const tol = 5e-6
+	p, err := abtest.Power(q, 0.05)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "power", p, 0.52144, tol)
+	mde, err := abtest.MDE(q, 0.8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "MDE", mde, 0.07027, tol)
+	q.Sequential = 5000
+	if p, err = abtest.Power(q, 0.05); err != nil {
+		t.Fatal(err)
+	}
+	near(t, "sequential power", p, 0.20596, tol)
+	if mde, err = abtest.MDE(q, 0.8); err != nil {
+		t.Fatal(err)
+	}
+	near(t, "sequential MDE", mde, 0.12821, tol)
+
+	// The MDE is the lift that has the power asked for.
+	q.Sequential = 0
+	mde, _ = abtest.MDE(q, 0.8)
+	p, _ = abtest.Power(q, mde)
+	near(t, "power at the MDE", p, 0.8, 1e-4)
+	if _, err := abtest.MDE(abtest.PowerQuery{Mean: 0.01, Variance: 0.0099, Users: 40, Variations: 2}, 0.8); !errors.Is(err, abtest.ErrInvalidInput) {
+		t.Fatalf("MDE with too few users: %v", err)
+	}
+}
