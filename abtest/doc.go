@@ -10,8 +10,19 @@
 // variation; draft status; hash attribute (default "id") with a fallback
 // attribute; filters, or else a namespace; bucket ranges from weights and
 // coverage (or explicit ranges); the experiment's own forced variation; QA
-// mode; stopped status. Targeting conditions are the caller's: call Assign
-// for users the experiment targets.
+// mode; stopped status. Targeting is a Condition (below): call Assign for
+// the users it passes.
+//
+// # Targeting conditions
+//
+// CompileCondition compiles GrowthBook's targeting language — $eq … $gte,
+// $in/$nin/$ini/$nini, $all/$alli, $size, $elemMatch, $exists, $type,
+// $regex/$regexi, $not/$and/$or/$nor, version comparisons ($veq, $vgt, …),
+// nested paths and saved groups ($inGroup/$notInGroup) — once, into a
+// Condition that evaluates a user's attributes (JSON values) without
+// allocating. It passes every evalCondition case of GrowthBook's SDK
+// suite (testdata/growthbook). Decrypt opens encrypted SDK payloads and
+// QueryStringOverride reads a variation forced by a URL, as the SDKs do.
 //
 // Hashing is GrowthBook's: FNV-1a 32 over the UTF-16 code units of the
 // strings, as JavaScript's charCodeAt sees them, version 1 (value+seed,

@@ -1,0 +1,58 @@
+package abtest_test
+
+import (
+	"testing"
+
+	"github.com/shopkit/shopkit/abtest"
+)
+
+// benchCondition is a typical targeting condition: three clauses over a
+// string, a list and a version.
+const benchCondition = `{"country": {"$in": ["US", "CA", "GB"]}, "plan": "pro", "age": {"$gte": 18}}`
+
+var benchAttrs = map[string]any{"id": "u-123", "country": "US", "plan": "pro", "age": 34.0, "version": "2.4.1"}
+
+func TestConditionEvalDoesNotAllocate(t *testing.T) {
+	c, err := abtest.CompileCondition([]byte(benchCondition))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Eval(benchAttrs, nil) {
+		t.Fatal("the benchmark's user does not match")
+	}
+	if n := testing.AllocsPerRun(100, func() { c.Eval(benchAttrs, nil) }); n != 0 {
+		t.Fatalf("Eval allocates %v times", n)
+	}
+}
+
+func TestConditionMalformed(t *testing.T) {
+	for _, raw := range []string{`{"$and": {"a": 1}}`, `{"a": {"$type": 5}}`, `{"$or": [1]}`} {
+		c, err := abtest.CompileCondition([]byte(raw))
+		if err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		if !c.Malformed() || c.Eval(map[string]any{"a": 1.0}, nil) {
+			t.Errorf("%s: malformed %v, passes %v", raw, c.Malformed(), c.Eval(map[string]any{"a": 1.0}, nil))
+		}
+	}
+	if _, err := abtest.CompileCondition([]byte(`[1]`)); err == nil {
+		t.Fatal("a list compiled as a condition")
+	}
+	var empty *abtest.Condition
+	if !empty.Eval(nil, nil) {
+		t.Fatal("a nil condition refused a user")
+	}
+}
+
+func BenchmarkEvalCondition(b *testing.B) {
+	c, err := abtest.CompileCondition([]byte(benchCondition))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if !c.Eval(benchAttrs, nil) {
+			b.Fatal("no match")
+		}
+	}
+}
