@@ -121,6 +121,10 @@ type Experiment struct {
 	MinBucketVersion int
 	// DisableSticky makes AssignSticky behave as Assign.
 	DisableSticky bool
+	// Condition, if set, targets the experiment: users it refuses are not
+	// in it. It is evaluated after filters and namespace, as GrowthBook
+	// does.
+	Condition *Condition
 }
 
 // Compiled is a validated experiment with its bucket ranges worked out,
@@ -139,6 +143,7 @@ type Compiled struct {
 	bucketVersion int
 	minVersion    int
 	noSticky      bool
+	condition     *Condition
 }
 
 // Key returns the experiment key.
@@ -174,7 +179,7 @@ func Compile(e Experiment) (*Compiled, error) {
 	}
 	c := &Compiled{key: e.Key, seed: newSeededHash(seed, hv), hashAttribute: e.HashAttribute, fallback: e.FallbackAttribute,
 		status: e.Status, force: -1, bucketVersion: e.BucketVersion,
-		minVersion: e.MinBucketVersion, noSticky: e.DisableSticky}
+		minVersion: e.MinBucketVersion, noSticky: e.DisableSticky, condition: e.Condition}
 	if c.hashAttribute == "" {
 		c.hashAttribute = "id"
 	}

@@ -1,11 +1,64 @@
 package abtest
 
-import "context"
+import (
+	"context"
+	"math"
+)
 
 // Attributes are a user's attributes by name, as strings: the hash
 // attribute and any filter attributes. GrowthBook hashes numbers by their
-// decimal form, so pass 123 as "123".
+// decimal form, so pass 123 as "123". For targeting conditions over
+// numbers, lists or objects, use User and AssignUser.
 type Attributes map[string]string
+
+// User is a user as GrowthBook's SDKs see one: attributes as JSON values
+// (nil, bool, float64, string, []any, map[string]any), which conditions
+// read and whose hash attribute is hashed in its string form (a number in
+// its decimal form); the saved groups conditions name; and the URL of the
+// request, whose query string may force a variation, as in every
+// GrowthBook SDK (?<experiment key>=<variation index>). URL may be empty.
+type User struct {
+	Attributes  map[string]any
+	SavedGroups SavedGroups
+	URL         string
+}
+
+// attrSource is where assign reads attributes: Attributes, or a User's
+// JSON values.
+type attrSource interface {
+	// str returns the attribute as the hash sees it ("" when missing).
+	str(name string) string
+	// target reports whether cond passes the user.
+	target(cond *Condition) bool
+}
+
+func (a Attributes) str(name string) string { return a[name] }
+
+func (a Attributes) target(cond *Condition) bool {
+	values := make(map[string]any, len(a))
+	for k, v := range a {
+		values[k] = v
+	}
+	return cond.Eval(values, nil)
+}
+
+// str is the attribute as GrowthBook hashes it: a string, or a number in
+// its decimal form; 0, booleans, lists and objects count as missing, as in
+// GrowthBook's SDK suite.
+func (u *User) str(name string) string {
+	switch v := u.Attributes[name].(type) {
+	case string:
+		return v
+	case float64:
+		if v == 0 || math.IsNaN(v) {
+			return ""
+		}
+		return jsNumber(v)
+	}
+	return ""
+}
+
+func (u *User) target(cond *Condition) bool { return cond.Eval(u.Attributes, u.SavedGroups) }
 
 // Result is the outcome of assigning a user to an experiment.
 type Result struct {
@@ -54,10 +107,10 @@ type Assigner struct {
 
 // Assign returns the variation for the user with attrs, following
 // GrowthBook's experiment evaluation: forced variations, status, hash
-// attribute with fallback, filters or namespace, bucket ranges, forced
-// experiment variation, QA mode, stopped status. Targeting conditions are
-// the caller's: call Assign only for users the experiment targets.
-// Assign does not allocate.
+// attribute with fallback, filters or namespace, the targeting condition,
+// bucket ranges, forced experiment variation, QA mode, stopped status.
+// Assign does not allocate unless the experiment has a Condition, which
+// it evaluates over attrs as strings; AssignUser reads typed attributes.
 func (a *Assigner) Assign(c *Compiled, attrs Attributes) (r Result) {
 	// Filling the caller's result in place, rather than returning it
 	// through two calls, saves copying it twice: a quarter of the time.
@@ -68,8 +121,26 @@ func (a *Assigner) Assign(c *Compiled, attrs Attributes) (r Result) {
 	return r
 }
 
+// AssignUser is Assign for a User: attributes as JSON values, saved
+// groups for the condition, and a URL whose query string may force a
+// variation (before anything else, as GrowthBook's SDKs do, so a QA link
+// works on a draft experiment too).
+func (a *Assigner) AssignUser(c *Compiled, u *User) (r Result) {
+	if u.URL != "" && !a.Disabled {
+		if v, ok := QueryStringOverride(c.key, u.URL, len(c.ranges)); ok {
+			r.InExperiment, r.Variation = true, v
+			r.HashAttribute, r.HashValue = c.hashValue(u)
+			a.expose(c, r)
+			return r
+		}
+	}
+	a.assign(&r, c, u)
+	a.expose(c, r)
+	return r
+}
+
 // assign fills r, which is zero, with c's assignment of attrs.
-func (a *Assigner) assign(r *Result, c *Compiled, attrs Attributes) {
+func (a *Assigner) assign(r *Result, c *Compiled, attrs attrSource) {
 	if a.Disabled {
 		return
 	}
@@ -96,6 +167,9 @@ func (a *Assigner) assign(r *Result, c *Compiled, attrs Attributes) {
 			return
 		}
 	}
+	if c.condition != nil && !attrs.target(c.condition) {
+		return
+	}
 	n, _ := c.seed.of(value) // version checked by Compile
 	v := ChooseVariation(n, c.ranges)
 	if v < 0 {
@@ -113,18 +187,18 @@ func (a *Assigner) assign(r *Result, c *Compiled, attrs Attributes) {
 
 // hashValue returns the attribute to hash and its value, falling back to
 // the fallback attribute when the hash attribute is missing or empty.
-func (c *Compiled) hashValue(attrs Attributes) (string, string) {
-	if v := attrs[c.hashAttribute]; v != "" || c.fallback == "" {
+func (c *Compiled) hashValue(attrs attrSource) (string, string) {
+	if v := attrs.str(c.hashAttribute); v != "" || c.fallback == "" {
 		return c.hashAttribute, v
 	}
-	return c.fallback, attrs[c.fallback]
+	return c.fallback, attrs.str(c.fallback)
 }
 
-func (c *Compiled) passesFilters(attrs Attributes, value string) bool {
+func (c *Compiled) passesFilters(attrs attrSource, value string) bool {
 	for _, f := range c.filters {
 		v := value
 		if f.Attribute != "" {
-			v = attrs[f.Attribute]
+			v = attrs.str(f.Attribute)
 		}
 		if v == "" {
 			return false

@@ -10,8 +10,11 @@
 // variation; draft status; hash attribute (default "id") with a fallback
 // attribute; filters, or else a namespace; bucket ranges from weights and
 // coverage (or explicit ranges); the experiment's own forced variation; QA
-// mode; stopped status. Targeting is a Condition (below): call Assign for
-// the users it passes.
+// mode; stopped status. An experiment may carry a targeting Condition
+// (below), checked after filters and namespace. AssignUser takes a User
+// as GrowthBook's SDKs see one — attributes as JSON values, saved groups
+// and the request's URL, whose query string may force a variation — and
+// passes the run cases of GrowthBook's SDK suite.
 //
 // # Targeting conditions
 //

@@ -2,6 +2,7 @@ package abtest_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -35,7 +36,7 @@ func TestGrowthBookSpec(t *testing.T) {
 		"reducePayload":    "reducing payloads serves GrowthBook's remote evaluation, not an SDK's",
 	}
 	notYet := map[string]bool{
-		"feature": true, "run": true, "stickyBucket": true,
+		"feature": true, "stickyBucket": true,
 		"savedGroupReferencesV2": true, "savedGroupReferencesRemote": true,
 	}
 	runners := map[string]func(t *testing.T, c []json.RawMessage) error{
@@ -47,6 +48,7 @@ func TestGrowthBookSpec(t *testing.T) {
 		"getEqualWeights":        specEqualWeights,
 		"getQueryStringOverride": specQueryString,
 		"decrypt":                specDecrypt,
+		"run":                    specRun,
 	}
 	var sections []string
 	for name := range spec {
@@ -72,13 +74,22 @@ func TestGrowthBookSpec(t *testing.T) {
 			t.Errorf("cases.json %s: a section this test does not know", name)
 			continue
 		}
-		passed := 0
+		passed, pending := 0, 0
 		for _, c := range cases {
-			if err := run(t, c); err != nil {
+			err := run(t, c)
+			if errors.Is(err, errPending) {
+				pending++
+				continue
+			}
+			if err != nil {
 				t.Errorf("cases.json %s: %v", name, err)
 				continue
 			}
 			passed++
+		}
+		if pending > 0 {
+			t.Logf("cases.json %s: %d/%d (%d need feature evaluation, not implemented yet)", name, passed, len(cases), pending)
+			continue
 		}
 		t.Logf("cases.json %s: %d/%d", name, passed, len(cases))
 	}
@@ -260,6 +271,115 @@ func specDecrypt(t *testing.T, c []json.RawMessage) error {
 	}
 	if err != nil || got != *want {
 		return fmt.Errorf("%s: %q, %v; want %q", name, got, err, *want)
+	}
+	return nil
+}
+
+// errPending marks a case that needs what this package does not do yet.
+var errPending = errors.New("not implemented yet")
+
+// specExperiment is an experiment as the suite (and GrowthBook's API)
+// writes one.
+type specExperiment struct {
+	Key               string          `json:"key"`
+	Variations        []any           `json:"variations"`
+	Weights           []float64       `json:"weights"`
+	Coverage          *float64        `json:"coverage"`
+	Ranges            [][2]float64    `json:"ranges"`
+	HashAttribute     string          `json:"hashAttribute"`
+	FallbackAttribute string          `json:"fallbackAttribute"`
+	HashVersion       int             `json:"hashVersion"`
+	Seed              string          `json:"seed"`
+	Namespace         []any           `json:"namespace"`
+	Force             *int            `json:"force"`
+	Active            *bool           `json:"active"`
+	Status            string          `json:"status"`
+	Condition         json.RawMessage `json:"condition"`
+	ParentConditions  json.RawMessage `json:"parentConditions"`
+	Filters           []struct {
+		Seed        string       `json:"seed"`
+		Attribute   string       `json:"attribute"`
+		Ranges      [][2]float64 `json:"ranges"`
+		HashVersion int          `json:"hashVersion"`
+	} `json:"filters"`
+}
+
+func (se specExperiment) experiment() (abtest.Experiment, error) {
+	e := abtest.Experiment{Key: se.Key, Variations: len(se.Variations), Weights: se.Weights, Coverage: se.Coverage,
+		HashAttribute: se.HashAttribute, FallbackAttribute: se.FallbackAttribute, HashVersion: se.HashVersion,
+		Seed: se.Seed, Force: se.Force}
+	for _, r := range se.Ranges {
+		e.Ranges = append(e.Ranges, abtest.Range{Start: r[0], End: r[1]})
+	}
+	if len(se.Namespace) == 3 {
+		id, _ := se.Namespace[0].(string)
+		start, _ := se.Namespace[1].(float64)
+		end, _ := se.Namespace[2].(float64)
+		e.Namespace = &abtest.Namespace{ID: id, Start: start, End: end}
+	}
+	for _, f := range se.Filters {
+		af := abtest.Filter{Seed: f.Seed, Attribute: f.Attribute, HashVersion: f.HashVersion}
+		for _, r := range f.Ranges {
+			af.Ranges = append(af.Ranges, abtest.Range{Start: r[0], End: r[1]})
+		}
+		e.Filters = append(e.Filters, af)
+	}
+	if (se.Active != nil && !*se.Active) || se.Status == "draft" {
+		e.Status = abtest.Draft
+	}
+	if se.Status == "stopped" {
+		e.Status = abtest.Stopped
+	}
+	if len(se.Condition) > 0 {
+		c, err := abtest.CompileCondition(se.Condition)
+		if err != nil {
+			return e, err
+		}
+		e.Condition = c
+	}
+	return e, nil
+}
+
+// specContext is the part of the suite's context a run case uses.
+type specContext struct {
+	Attributes       map[string]any     `json:"attributes"`
+	SavedGroups      abtest.SavedGroups `json:"savedGroups"`
+	ForcedVariations map[string]int     `json:"forcedVariations"`
+	QAMode           bool               `json:"qaMode"`
+	Enabled          *bool              `json:"enabled"`
+	URL              string             `json:"url"`
+}
+
+// [name, context, experiment, value, inExperiment, hashUsed]
+func specRun(t *testing.T, c []json.RawMessage) error {
+	var name string
+	var ctx specContext
+	var se specExperiment
+	var want any
+	var wantIn, wantHash bool
+	if err := decodeAll(c, &name, &ctx, &se, &want, &wantIn, &wantHash); err != nil {
+		return err
+	}
+	if len(se.ParentConditions) > 0 {
+		return errPending // prerequisites are features' values
+	}
+	var value any
+	var in, hashUsed bool
+	e, err := se.experiment()
+	if err != nil {
+		return fmt.Errorf("%s: %v", name, err)
+	}
+	compiled, err := abtest.Compile(e)
+	if len(se.Variations) > 0 {
+		value = se.Variations[0]
+	}
+	if err == nil { // an experiment no SDK could run puts nobody in it
+		a := abtest.Assigner{Forced: ctx.ForcedVariations, QAMode: ctx.QAMode, Disabled: ctx.Enabled != nil && !*ctx.Enabled}
+		r := a.AssignUser(compiled, &abtest.User{Attributes: ctx.Attributes, SavedGroups: ctx.SavedGroups, URL: ctx.URL})
+		value, in, hashUsed = se.Variations[r.Variation], r.InExperiment, r.HashUsed
+	}
+	if fmt.Sprint(value) != fmt.Sprint(want) || in != wantIn || hashUsed != wantHash {
+		return fmt.Errorf("%s: value %v, in %v, hash used %v; want %v, %v, %v (compile: %v)", name, value, in, hashUsed, want, wantIn, wantHash, err)
 	}
 	return nil
 }
