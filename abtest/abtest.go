@@ -125,6 +125,16 @@ type Experiment struct {
 	// in it. It is evaluated after filters and namespace, as GrowthBook
 	// does.
 	Condition *Condition
+	// Prerequisites, if set, admit only users for whom other features
+	// (in the Assigner's Features) have the values the conditions ask.
+	Prerequisites []Prerequisite
+}
+
+// Prerequisite asks that a feature's value pass a condition, written over
+// {"value": <the feature's value>} as in GrowthBook.
+type Prerequisite struct {
+	Feature   string
+	Condition *Condition
 }
 
 // Compiled is a validated experiment with its bucket ranges worked out,
@@ -144,6 +154,7 @@ type Compiled struct {
 	minVersion    int
 	noSticky      bool
 	condition     *Condition
+	prereqs       []Prerequisite
 }
 
 // Key returns the experiment key.
@@ -179,7 +190,8 @@ func Compile(e Experiment) (*Compiled, error) {
 	}
 	c := &Compiled{key: e.Key, seed: newSeededHash(seed, hv), hashAttribute: e.HashAttribute, fallback: e.FallbackAttribute,
 		status: e.Status, force: -1, bucketVersion: e.BucketVersion,
-		minVersion: e.MinBucketVersion, noSticky: e.DisableSticky, condition: e.Condition}
+		minVersion: e.MinBucketVersion, noSticky: e.DisableSticky, condition: e.Condition,
+		prereqs: append([]Prerequisite(nil), e.Prerequisites...)}
 	if c.hashAttribute == "" {
 		c.hashAttribute = "id"
 	}

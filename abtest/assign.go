@@ -30,17 +30,23 @@ type attrSource interface {
 	str(name string) string
 	// target reports whether cond passes the user.
 	target(cond *Condition) bool
+	// user returns the attributes as a User.
+	user() *User
 }
 
 func (a Attributes) str(name string) string { return a[name] }
 
-func (a Attributes) target(cond *Condition) bool {
+func (a Attributes) target(cond *Condition) bool { return cond.Eval(a.user().Attributes, nil) }
+
+func (a Attributes) user() *User {
 	values := make(map[string]any, len(a))
 	for k, v := range a {
 		values[k] = v
 	}
-	return cond.Eval(values, nil)
+	return &User{Attributes: values}
 }
+
+func (u *User) user() *User { return u }
 
 // str is the attribute as GrowthBook hashes it: a string, or a number in
 // its decimal form; 0, booleans, lists and objects count as missing, as in
@@ -99,6 +105,8 @@ type Assigner struct {
 	QAMode bool
 	// Disabled assigns nobody.
 	Disabled bool
+	// Features are the feature flags experiments' Prerequisites read.
+	Features *Features
 	// OnExposure, if set, is called once for every assignment that puts a
 	// user in an experiment, so the exposure can be logged for analysis.
 	// It runs synchronously and must not block for long.
@@ -168,6 +176,9 @@ func (a *Assigner) assign(r *Result, c *Compiled, attrs attrSource) {
 		}
 	}
 	if c.condition != nil && !attrs.target(c.condition) {
+		return
+	}
+	if len(c.prereqs) > 0 && !a.prerequisitesPass(c.prereqs, attrs.user()) {
 		return
 	}
 	n, _ := c.seed.of(value) // version checked by Compile

@@ -16,6 +16,19 @@
 // and the request's URL, whose query string may force a variation — and
 // passes the run cases of GrowthBook's SDK suite.
 //
+// # Feature flags
+//
+// CompileFeatures compiles a GrowthBook features payload, and
+// Assigner.EvalFeature evaluates a feature for a User as GrowthBook's SDKs
+// do: rules in order — prerequisites on other features (gating or
+// skipping, cycles broken), filters, force rules with a condition and a
+// coverage or hash range, experiment rules assigned as AssignUser assigns
+// (passthrough variations fall through, as holdouts need) — then the
+// default value. It passes the suite's feature cases except the
+// contextual-bandit ones: those rules are skipped, since GrowthBook's
+// backend decides them. Experiments outside features may name
+// Prerequisites, read from Assigner.Features.
+//
 // # Targeting conditions
 //
 // CompileCondition compiles GrowthBook's targeting language — $eq … $gte,
