@@ -231,11 +231,33 @@ func (c *Compiled) passesFilters(attrs attrSource, value string) bool {
 // attribute once the user has one, as GrowthBook does. Forced variations
 // are never stored.
 func (a *Assigner) AssignSticky(ctx context.Context, c *Compiled, attrs Attributes, store *Sticky) (Result, error) {
+	return a.assignSticky(ctx, c, attrs, store)
+}
+
+// AssignUserSticky is AssignSticky for a User (see AssignUser).
+func (a *Assigner) AssignUserSticky(ctx context.Context, c *Compiled, u *User, store *Sticky) (Result, error) {
+	if u.URL != "" && !a.Disabled {
+		if _, ok := QueryStringOverride(c.key, u.URL, len(c.ranges)); ok {
+			return a.AssignUser(c, u), nil // a URL override is never stored
+		}
+	}
+	return a.assignSticky(ctx, c, u, store)
+}
+
+// plain assigns without a sticky store.
+func (a *Assigner) plain(c *Compiled, attrs attrSource) Result {
+	var r Result
+	a.assign(&r, c, attrs)
+	a.expose(c, r)
+	return r
+}
+
+func (a *Assigner) assignSticky(ctx context.Context, c *Compiled, attrs attrSource, store *Sticky) (Result, error) {
 	if c.noSticky || store == nil || a.Disabled {
-		return a.Assign(c, attrs), nil
+		return a.plain(c, attrs), nil
 	}
 	if v, ok := a.Forced[c.key]; ok && v >= 0 && v < len(c.ranges) {
-		return a.Assign(c, attrs), nil
+		return a.plain(c, attrs), nil
 	}
 	if c.status == Draft {
 		return Result{}, nil
@@ -255,13 +277,13 @@ func (a *Assigner) AssignSticky(ctx context.Context, c *Compiled, attrs Attribut
 		}
 	}
 	if stored, ok := docs.merged[key]; ok && stored < len(c.ranges) {
-		if _, inHashDoc := docs.hash[key]; !inHashDoc && attrs[c.hashAttribute] != "" {
-			if _, err := store.Save(ctx, StickyAssignment{Attribute: c.hashAttribute, Value: attrs[c.hashAttribute], Key: key, Variation: stored}); err != nil {
+		if _, inHashDoc := docs.hash[key]; !inHashDoc && attrs.str(c.hashAttribute) != "" {
+			if _, err := store.Save(ctx, StickyAssignment{Attribute: c.hashAttribute, Value: attrs.str(c.hashAttribute), Key: key, Variation: stored}); err != nil {
 				return Result{}, err
 			}
 		}
 		if c.force >= 0 || a.QAMode || c.status == Stopped {
-			return a.Assign(c, attrs), nil
+			return a.plain(c, attrs), nil
 		}
 		n, _ := c.seed.of(value)
 		r := Result{InExperiment: true, Variation: stored, HashUsed: true, HashAttribute: attr, HashValue: value, Bucket: n, StickyUsed: true}
@@ -295,11 +317,11 @@ type stickyDocs struct {
 	merged map[string]int // fallback's, overridden by the hash attribute's
 }
 
-func (a *Assigner) loadSticky(ctx context.Context, c *Compiled, attrs Attributes, store *Sticky) (stickyDocs, error) {
+func (a *Assigner) loadSticky(ctx context.Context, c *Compiled, attrs attrSource, store *Sticky) (stickyDocs, error) {
 	var d stickyDocs
 	d.merged = map[string]int{}
 	if c.fallback != "" {
-		if v := attrs[c.fallback]; v != "" {
+		if v := attrs.str(c.fallback); v != "" {
 			fb, err := store.Load(ctx, StickyUser{Attribute: c.fallback, Value: v})
 			if err != nil {
 				return d, err
@@ -309,7 +331,7 @@ func (a *Assigner) loadSticky(ctx context.Context, c *Compiled, attrs Attributes
 			}
 		}
 	}
-	if v := attrs[c.hashAttribute]; v != "" {
+	if v := attrs.str(c.hashAttribute); v != "" {
 		h, err := store.Load(ctx, StickyUser{Attribute: c.hashAttribute, Value: v})
 		if err != nil {
 			return d, err

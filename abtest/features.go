@@ -1,6 +1,7 @@
 package abtest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -87,6 +88,9 @@ type featureRuleJSON struct {
 	Seed                string          `json:"seed"`
 	Meta                []variationMeta `json:"meta"`
 	ContextualBanditRef string          `json:"contextualBanditRef"`
+	BucketVersion       int             `json:"bucketVersion"`
+	MinBucketVersion    int             `json:"minBucketVersion"`
+	DisableSticky       bool            `json:"disableStickyBucketing"`
 }
 
 // echoFields are the rule fields GrowthBook copies into the experiment it
@@ -199,7 +203,8 @@ func compileRule(featureKey string, raw json.RawMessage) (compiledRule, error) {
 	}
 	e := Experiment{Key: key, Variations: len(rj.Variations), Weights: rj.Weights, Coverage: rj.Coverage,
 		HashAttribute: rj.HashAttribute, FallbackAttribute: rj.Fallback, HashVersion: rj.HashVersion, Seed: rj.Seed,
-		Condition: r.condition}
+		Condition: r.condition, BucketVersion: rj.BucketVersion, MinBucketVersion: rj.MinBucketVersion,
+		DisableSticky: rj.DisableSticky}
 	for _, rg := range rj.Ranges {
 		e.Ranges = append(e.Ranges, Range{rg[0], rg[1]})
 	}
@@ -283,7 +288,8 @@ func (a *Assigner) prerequisitesPass(ps []Prerequisite, u *User) bool {
 	for _, p := range ps {
 		var v any
 		if a.Features != nil {
-			v = a.evalFeature(a.Features, p.Feature, u, nil).Value
+			r, _ := a.evalFeatureIn(context.Background(), a.Features, p.Feature, u, nil, nil)
+			v = r.Value
 		}
 		if p.Condition != nil && !p.Condition.Eval(map[string]any{"value": v}, u.SavedGroups) {
 			return false
@@ -294,7 +300,15 @@ func (a *Assigner) prerequisitesPass(ps []Prerequisite, u *User) bool {
 
 // EvalFeature returns feature key's value for u.
 func (a *Assigner) EvalFeature(fs *Features, key string, u *User) FeatureResult {
-	return a.evalFeature(fs, key, u, nil)
+	r, _ := a.evalFeatureIn(context.Background(), fs, key, u, nil, nil)
+	return r
+}
+
+// EvalFeatureSticky is EvalFeature with experiment rules assigned through
+// the sticky store, as AssignUserSticky does: a user keeps the variation
+// an experiment gave them while its bucket version stays the same.
+func (a *Assigner) EvalFeatureSticky(ctx context.Context, fs *Features, key string, u *User, store *Sticky) (FeatureResult, error) {
+	return a.evalFeatureIn(ctx, fs, key, u, store, nil)
 }
 
 func featureResult(v any, source, ruleID string) FeatureResult {
@@ -302,29 +316,32 @@ func featureResult(v any, source, ruleID string) FeatureResult {
 	return FeatureResult{Value: v, On: on, Off: !on, Source: source, RuleID: ruleID}
 }
 
-// evalFeature evaluates key; stack holds the features being evaluated
-// further up, to break prerequisite cycles.
-func (a *Assigner) evalFeature(fs *Features, key string, u *User, stack []string) FeatureResult {
+// evalFeatureIn evaluates key; stack holds the features being evaluated
+// further up, to break prerequisite cycles; store may be nil.
+func (a *Assigner) evalFeatureIn(ctx context.Context, fs *Features, key string, u *User, store *Sticky, stack []string) (FeatureResult, error) {
 	for _, k := range stack {
 		if k == key {
-			return featureResult(nil, "cyclicPrerequisite", "")
+			return featureResult(nil, "cyclicPrerequisite", ""), nil
 		}
 	}
 	f, ok := fs.byKey[key]
 	if !ok {
-		return featureResult(nil, "unknownFeature", "")
+		return featureResult(nil, "unknownFeature", ""), nil
 	}
 	stack = append(stack, key)
 rules:
 	for _, r := range f.rules {
 		for _, p := range r.parents {
-			parent := a.evalFeature(fs, p.id, u, stack)
+			parent, err := a.evalFeatureIn(ctx, fs, p.id, u, store, stack)
+			if err != nil {
+				return FeatureResult{}, err
+			}
 			if parent.Source == "cyclicPrerequisite" {
-				return featureResult(nil, "cyclicPrerequisite", "")
+				return featureResult(nil, "cyclicPrerequisite", ""), nil
 			}
 			if !p.condition.Eval(map[string]any{"value": parent.Value}, u.SavedGroups) {
 				if p.gate {
-					return featureResult(nil, "prerequisite", "")
+					return featureResult(nil, "prerequisite", ""), nil
 				}
 				continue rules
 			}
@@ -339,20 +356,23 @@ rules:
 			if !r.rollout.includes(u) {
 				continue
 			}
-			return featureResult(r.force, "force", r.id)
+			return featureResult(r.force, "force", r.id), nil
 		}
 		if r.experiment == nil {
 			continue
 		}
-		res := a.AssignUser(r.experiment, u)
+		res, err := a.AssignUserSticky(ctx, r.experiment, u, store)
+		if err != nil {
+			return FeatureResult{}, err
+		}
 		er := r.result(key, res, u)
 		if res.InExperiment && !er.Passthrough {
 			out := featureResult(er.Value, "experiment", r.id)
 			out.Experiment, out.ExperimentResult = r.echo, er
-			return out
+			return out, nil
 		}
 	}
-	return featureResult(f.defaultValue, "defaultValue", "")
+	return featureResult(f.defaultValue, "defaultValue", ""), nil
 }
 
 // result describes an assignment as GrowthBook reports it.

@@ -2,12 +2,14 @@ package abtest_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"os"
 	"sort"
+	"strconv"
 	"testing"
 
 	"github.com/shopkit/shopkit/abtest"
@@ -37,7 +39,6 @@ func TestGrowthBookSpec(t *testing.T) {
 		"reducePayload":    "reducing payloads serves GrowthBook's remote evaluation, not an SDK's",
 	}
 	notYet := map[string]bool{
-		"stickyBucket":           true,
 		"savedGroupReferencesV2": true, "savedGroupReferencesRemote": true,
 	}
 	runners := map[string]func(t *testing.T, c []json.RawMessage) error{
@@ -51,6 +52,7 @@ func TestGrowthBookSpec(t *testing.T) {
 		"decrypt":                specDecrypt,
 		"run":                    specRun,
 		"feature":                specFeature,
+		"stickyBucket":           specStickyBucket,
 	}
 	var sections []string
 	for name := range spec {
@@ -472,4 +474,68 @@ func jsonEqual(a, b any) bool {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	return string(ja) == string(jb) // maps marshal with sorted keys
+}
+
+type specStickyDoc struct {
+	AttributeName  string            `json:"attributeName"`
+	AttributeValue string            `json:"attributeValue"`
+	Assignments    map[string]string `json:"assignments"`
+}
+
+// [name, context, stored docs, feature key, experiment result|null, docs after]
+func specStickyBucket(t *testing.T, c []json.RawMessage) error {
+	var name, key string
+	var ctx specContext
+	var docs []specStickyDoc
+	var want any
+	var wantDocs map[string]specStickyDoc
+	if err := decodeAll(c, &name, &ctx, &docs, &key, &want, &wantDocs); err != nil {
+		return err
+	}
+	bg := context.Background()
+	store := abtest.NewMemorySticky(abtest.StickyOptions{})
+	for _, d := range docs {
+		for k, v := range d.Assignments {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%s: %v", name, err)
+			}
+			if _, err := store.Save(bg, abtest.StickyAssignment{Attribute: d.AttributeName, Value: d.AttributeValue, Key: k, Variation: n}); err != nil {
+				return fmt.Errorf("%s: %v", name, err)
+			}
+		}
+	}
+	fs, err := abtest.CompileFeatures(ctx.Features)
+	if err != nil {
+		return fmt.Errorf("%s: %v", name, err)
+	}
+	a := ctx.assigner()
+	r, err := a.EvalFeatureSticky(bg, fs, key, ctx.user(), store)
+	if err != nil {
+		return fmt.Errorf("%s: %v", name, err)
+	}
+	var got any
+	if r.ExperimentResult != nil {
+		b, _ := json.Marshal(r.ExperimentResult)
+		_ = json.Unmarshal(b, &got)
+	}
+	if !jsonEqual(got, want) {
+		gj, _ := json.Marshal(got)
+		wj, _ := json.Marshal(want)
+		return fmt.Errorf("%s:\n got %s\nwant %s", name, gj, wj)
+	}
+	for _, d := range wantDocs {
+		stored, err := store.Load(bg, abtest.StickyUser{Attribute: d.AttributeName, Value: d.AttributeValue})
+		if err != nil {
+			return fmt.Errorf("%s: %v", name, err)
+		}
+		gotDoc := map[string]string{}
+		for k, v := range stored {
+			gotDoc[k] = strconv.Itoa(v)
+		}
+		if !jsonEqual(gotDoc, d.Assignments) {
+			return fmt.Errorf("%s: %s=%s stored %v, want %v", name, d.AttributeName, d.AttributeValue, gotDoc, d.Assignments)
+		}
+	}
+	return nil
 }
