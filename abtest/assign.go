@@ -21,6 +21,27 @@ type User struct {
 	Attributes  map[string]any
 	SavedGroups SavedGroups
 	URL         string
+	// RemoteGroupIDs, if not nil (even empty), are the remote saved groups
+	// GrowthBook's backend resolved the user into; they replace the
+	// "__gb_remoteGroupIds" attribute.
+	RemoteGroupIDs []string
+}
+
+// values returns the attributes conditions read.
+func (u *User) values() map[string]any {
+	if u.RemoteGroupIDs == nil {
+		return u.Attributes
+	}
+	out := make(map[string]any, len(u.Attributes)+1)
+	for k, v := range u.Attributes {
+		out[k] = v
+	}
+	ids := make([]any, len(u.RemoteGroupIDs))
+	for i, id := range u.RemoteGroupIDs {
+		ids[i] = id
+	}
+	out["__gb_remoteGroupIds"] = ids
+	return out
 }
 
 // attrSource is where assign reads attributes: Attributes, or a User's
@@ -64,7 +85,7 @@ func (u *User) str(name string) string {
 	return ""
 }
 
-func (u *User) target(cond *Condition) bool { return cond.Eval(u.Attributes, u.SavedGroups) }
+func (u *User) target(cond *Condition) bool { return cond.Eval(u.values(), u.SavedGroups) }
 
 // Result is the outcome of assigning a user to an experiment.
 type Result struct {

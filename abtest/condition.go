@@ -30,9 +30,76 @@ import (
 // a known operator beside it fails). A malformed condition ($and that is
 // not a list, $type that is not a string, …) fails as a whole.
 
-// SavedGroups are the saved groups conditions name with $inGroup and
-// $notInGroup: group ID → the attribute values in it.
-type SavedGroups map[string][]any
+// SavedGroups are the saved groups conditions name, by ID, as GrowthBook's
+// payload carries them.
+type SavedGroups map[string]SavedGroup
+
+// SavedGroup is one saved group: a legacy list of attribute values, which
+// $inGroup and $notInGroup test the attribute they sit on against; or a
+// typed entry, which the $savedGroup reference resolves — a list of
+// values of a named attribute, a condition, or a remote group (membership
+// resolved by GrowthBook's backend into the "__gb_remoteGroupIds"
+// attribute). Decode one from GrowthBook's JSON, or build one with
+// ListGroup, AttributeListGroup, ConditionGroup or RemoteGroup.
+type SavedGroup struct {
+	kind         string // "legacy", "list", "condition", "remote", another type, or "" (malformed)
+	attributeKey string
+	values       []any
+	hasValues    bool
+	condition    *Condition
+}
+
+// ListGroup is a legacy saved group: the values $inGroup looks for.
+func ListGroup(values ...any) SavedGroup {
+	return SavedGroup{kind: "legacy", values: values, hasValues: true}
+}
+
+// AttributeListGroup is a typed list: the users whose attribute (a dotted
+// path) holds one of values.
+func AttributeListGroup(attribute string, values ...any) SavedGroup {
+	return SavedGroup{kind: "list", attributeKey: attribute, values: values, hasValues: true}
+}
+
+// ConditionGroup is the users a condition passes.
+func ConditionGroup(c *Condition) SavedGroup { return SavedGroup{kind: "condition", condition: c} }
+
+// RemoteGroup is a group whose members GrowthBook's backend resolves: a
+// user is in it when their "__gb_remoteGroupIds" attribute lists its ID.
+func RemoteGroup(attribute string) SavedGroup {
+	return SavedGroup{kind: "remote", attributeKey: attribute}
+}
+
+// UnmarshalJSON decodes a saved group as GrowthBook's payload writes it. An
+// entry that is neither a list nor an object decodes as malformed: it
+// matches nobody.
+func (g *SavedGroup) UnmarshalJSON(b []byte) error {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*g = SavedGroup{}
+	switch x := v.(type) {
+	case []any:
+		*g = ListGroup(x...)
+	case map[string]any:
+		kind, _ := x["type"].(string)
+		g.kind = kind
+		if kind == "" {
+			g.kind = "unknown"
+		}
+		g.attributeKey, _ = x["attributeKey"].(string)
+		if vals, ok := x["values"].([]any); ok {
+			g.values, g.hasValues = vals, true
+		}
+		if cond, ok := x["condition"].(map[string]any); ok {
+			c, err := CompileConditionValue(cond)
+			if err == nil {
+				g.condition = c
+			}
+		}
+	}
+	return nil
+}
 
 // Condition is a compiled targeting condition. Its zero value (and the
 // compilation of an empty condition) passes every user. A Condition is
@@ -79,7 +146,7 @@ func (c *Condition) Eval(attrs map[string]any, groups SavedGroups) bool {
 	if c == nil || c.root == nil {
 		return true
 	}
-	r, ok := c.root.eval(attrs, groups)
+	r, ok := c.root.eval(attrs, groups, 0)
 	return ok && r == pass
 }
 
@@ -114,12 +181,12 @@ func (r result) not() result {
 // the top, an element inside $elemMatch). ok is false when evaluation
 // reached a malformed part: the whole condition fails.
 type node interface {
-	eval(v any, groups SavedGroups) (r result, ok bool)
+	eval(v any, groups SavedGroups, depth int) (r result, ok bool)
 }
 
 type malformedNode struct{}
 
-func (malformedNode) eval(any, SavedGroups) (result, bool) { return fail, false }
+func (malformedNode) eval(any, SavedGroups, int) (result, bool) { return fail, false }
 
 func containsMalformed(n node) bool {
 	switch n := n.(type) {
@@ -149,10 +216,10 @@ func containsMalformed(n node) bool {
 // else an unknown one makes it unknown.
 type andNode []node
 
-func (a andNode) eval(v any, g SavedGroups) (result, bool) {
+func (a andNode) eval(v any, g SavedGroups, d int) (result, bool) {
 	out := pass
 	for _, c := range a {
-		r, ok := c.eval(v, g)
+		r, ok := c.eval(v, g, d)
 		if !ok {
 			return fail, false
 		}
@@ -173,13 +240,13 @@ type orNode struct {
 	negate  bool
 }
 
-func (o orNode) eval(v any, g SavedGroups) (result, bool) {
+func (o orNode) eval(v any, g SavedGroups, d int) (result, bool) {
 	out := fail
 	if len(o.clauses) == 0 {
 		out = pass
 	}
 	for _, c := range o.clauses {
-		r, ok := c.eval(v, g)
+		r, ok := c.eval(v, g, d)
 		if !ok {
 			return fail, false
 		}
@@ -199,18 +266,18 @@ func (o orNode) eval(v any, g SavedGroups) (result, bool) {
 
 type notNode struct{ clause node }
 
-func (n notNode) eval(v any, g SavedGroups) (result, bool) {
-	r, ok := n.clause.eval(v, g)
+func (n notNode) eval(v any, g SavedGroups, d int) (result, bool) {
+	r, ok := n.clause.eval(v, g, d)
 	return r.not(), ok
 }
 
 type constNode bool
 
-func (c constNode) eval(any, SavedGroups) (result, bool) { return resultOf(bool(c)), true }
+func (c constNode) eval(any, SavedGroups, int) (result, bool) { return resultOf(bool(c)), true }
 
 type unknownNode struct{}
 
-func (unknownNode) eval(any, SavedGroups) (result, bool) { return unknown, true }
+func (unknownNode) eval(any, SavedGroups, int) (result, bool) { return unknown, true }
 
 // fieldNode tests the value at a dotted path.
 type fieldNode struct {
@@ -218,8 +285,8 @@ type fieldNode struct {
 	test node
 }
 
-func (f fieldNode) eval(v any, g SavedGroups) (result, bool) {
-	return f.test.eval(lookup(v, f.path), g)
+func (f fieldNode) eval(v any, g SavedGroups, d int) (result, bool) {
+	return f.test.eval(lookup(v, f.path), g, d)
 }
 
 // lookup follows path through objects (and arrays, by index or "length").
@@ -329,8 +396,26 @@ func compileClause(key string, arg any) (node, error) {
 			return nil, err
 		}
 		return notNode{n}, nil
-	case "$savedGroups", "$savedGroup":
+	case "$savedGroups":
 		return constNode(false), nil
+	case "$savedGroup":
+		ref, ok := arg.(map[string]any)
+		if !ok {
+			return constNode(false), nil
+		}
+		id, ok := ref["id"].(string)
+		if !ok {
+			return constNode(false), nil
+		}
+		n := savedGroupNode{id: id}
+		if key, present := ref["attributeKey"]; present {
+			k, ok := key.(string)
+			if !ok {
+				return constNode(false), nil
+			}
+			n.attributeKey, n.override = strings.Split(k, "."), k
+		}
+		return n, nil
 	}
 	test, err := compileValue(arg, false)
 	if err != nil {
@@ -486,7 +571,7 @@ type equalNode struct {
 	fold bool
 }
 
-func (e equalNode) eval(v any, _ SavedGroups) (result, bool) {
+func (e equalNode) eval(v any, _ SavedGroups, _ int) (result, bool) {
 	if e.fold {
 		if a, ok := v.(string); ok {
 			if b, ok := e.want.(string); ok {
@@ -552,7 +637,7 @@ type strictNode struct {
 	negate bool
 }
 
-func (s strictNode) eval(v any, _ SavedGroups) (result, bool) {
+func (s strictNode) eval(v any, _ SavedGroups, _ int) (result, bool) {
 	return resultOf(strictEqual(v, s.want) != s.negate), true
 }
 
@@ -562,7 +647,7 @@ type orderNode struct {
 	want any
 }
 
-func (o orderNode) eval(v any, _ SavedGroups) (result, bool) {
+func (o orderNode) eval(v any, _ SavedGroups, _ int) (result, bool) {
 	c, ok := compareOrdered(v, o.want)
 	if !ok {
 		return fail, true
@@ -644,7 +729,7 @@ type versionNode struct {
 	padded string
 }
 
-func (n versionNode) eval(v any, _ SavedGroups) (result, bool) {
+func (n versionNode) eval(v any, _ SavedGroups, _ int) (result, bool) {
 	if _, ok := compareOrdered(v, n.want); !ok && !sameKind(v, n.want) {
 		return resultOf(n.op == "$vne"), true
 	}
@@ -722,7 +807,7 @@ type inNode struct {
 	fold bool
 }
 
-func (n inNode) eval(v any, _ SavedGroups) (result, bool) {
+func (n inNode) eval(v any, _ SavedGroups, _ int) (result, bool) {
 	if arr, ok := v.([]any); ok {
 		for _, e := range arr {
 			if n.contains(e) {
@@ -750,41 +835,108 @@ func (n inNode) contains(v any) bool {
 	return false
 }
 
-// groupNode: the value is (not) in a saved group; an unknown group has
-// no members.
+// groupNode: the value is (not) in a saved group ($inGroup,
+// $notInGroup). A group not in the payload has no members; a list (legacy
+// or typed) is tested against the value the operator sits on; a
+// condition, a malformed entry or a list without values fails both ways
+// (closed); a group type this package does not know is unknown.
 type groupNode struct {
 	id     string
 	negate bool
 }
 
-func (n groupNode) eval(v any, g SavedGroups) (result, bool) {
-	in, _ := inNode{list: g[n.id]}.eval(v, nil)
+func (n groupNode) eval(v any, g SavedGroups, _ int) (result, bool) {
+	group, present := g[n.id]
+	var in result
+	switch {
+	case !present:
+		in = fail
+	case group.kind == "legacy" || (group.kind == "list" && group.hasValues):
+		in, _ = inNode{list: group.values}.eval(v, nil, 0)
+	case group.kind == "list", group.kind == "condition", group.kind == "remote", group.kind == "":
+		return fail, true
+	default:
+		return unknown, true
+	}
 	if n.negate {
 		return in.not(), true
 	}
 	return in, true
 }
 
+// savedGroupNode is a $savedGroup reference: the user (or element) is in
+// the typed group. Conditions nest; a chain deeper than
+// maxGroupDepth is taken for a cycle and matches nobody.
+type savedGroupNode struct {
+	id           string
+	attributeKey []string // an override of the entry's attribute
+	override     string   // the override as written
+}
+
+const maxGroupDepth = 32
+
+func (n savedGroupNode) eval(v any, g SavedGroups, d int) (result, bool) {
+	group, ok := g[n.id]
+	if !ok {
+		return fail, true
+	}
+	switch group.kind {
+	case "list":
+		if !group.hasValues {
+			return fail, true
+		}
+		path := n.attributeKey
+		if path == nil {
+			path = strings.Split(group.attributeKey, ".")
+		}
+		in, _ := inNode{list: group.values}.eval(lookup(v, path), nil, 0)
+		return in, true
+	case "condition":
+		if group.condition == nil || group.condition.root == nil || d >= maxGroupDepth {
+			return fail, true
+		}
+		r, ok := group.condition.root.eval(v, g, d+1)
+		if !ok {
+			return fail, true
+		}
+		return r, true
+	case "remote":
+		if n.attributeKey != nil && n.override != group.attributeKey {
+			return fail, true // membership is resolved for the entry's attribute only
+		}
+		ids, _ := lookup(v, []string{"__gb_remoteGroupIds"}).([]any)
+		for _, id := range ids {
+			if id == n.id {
+				return pass, true
+			}
+		}
+		return fail, true
+	case "legacy", "":
+		return fail, true
+	}
+	return unknown, true
+}
+
 type regexNode struct{ re *regexp.Regexp }
 
-func (n regexNode) eval(v any, _ SavedGroups) (result, bool) {
+func (n regexNode) eval(v any, _ SavedGroups, _ int) (result, bool) {
 	s, ok := v.(string)
 	return resultOf(ok && n.re.MatchString(s)), true
 }
 
 type sizeNode struct{ test node }
 
-func (n sizeNode) eval(v any, g SavedGroups) (result, bool) {
+func (n sizeNode) eval(v any, g SavedGroups, d int) (result, bool) {
 	arr, ok := v.([]any)
 	if !ok {
 		return fail, true
 	}
-	return n.test.eval(float64(len(arr)), g)
+	return n.test.eval(float64(len(arr)), g, d)
 }
 
 type typeNode string
 
-func (n typeNode) eval(v any, _ SavedGroups) (result, bool) {
+func (n typeNode) eval(v any, _ SavedGroups, _ int) (result, bool) {
 	var t string
 	switch v.(type) {
 	case nil:
@@ -805,7 +957,7 @@ func (n typeNode) eval(v any, _ SavedGroups) (result, bool) {
 
 type existsNode bool
 
-func (n existsNode) eval(v any, _ SavedGroups) (result, bool) {
+func (n existsNode) eval(v any, _ SavedGroups, _ int) (result, bool) {
 	return resultOf((v != nil) == bool(n)), true
 }
 
@@ -827,7 +979,7 @@ func truthy(v any) bool {
 // elemMatchNode: some non-null element of the array passes.
 type elemMatchNode struct{ test node }
 
-func (n elemMatchNode) eval(v any, g SavedGroups) (result, bool) {
+func (n elemMatchNode) eval(v any, g SavedGroups, d int) (result, bool) {
 	arr, ok := v.([]any)
 	if !ok {
 		return fail, true
@@ -837,7 +989,7 @@ func (n elemMatchNode) eval(v any, g SavedGroups) (result, bool) {
 		if e == nil {
 			continue
 		}
-		r, ok := n.test.eval(e, g)
+		r, ok := n.test.eval(e, g, d)
 		if !ok {
 			return fail, false
 		}
@@ -854,7 +1006,7 @@ func (n elemMatchNode) eval(v any, g SavedGroups) (result, bool) {
 // allNode: every test passes for some element of the array.
 type allNode []node
 
-func (n allNode) eval(v any, g SavedGroups) (result, bool) {
+func (n allNode) eval(v any, g SavedGroups, d int) (result, bool) {
 	arr, ok := v.([]any)
 	if !ok {
 		return fail, true
@@ -863,7 +1015,7 @@ func (n allNode) eval(v any, g SavedGroups) (result, bool) {
 	for _, test := range n {
 		found := fail
 		for _, e := range arr {
-			r, ok := test.eval(e, g)
+			r, ok := test.eval(e, g, d)
 			if !ok {
 				return fail, false
 			}

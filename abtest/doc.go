@@ -34,7 +34,9 @@
 // CompileCondition compiles GrowthBook's targeting language — $eq … $gte,
 // $in/$nin/$ini/$nini, $all/$alli, $size, $elemMatch, $exists, $type,
 // $regex/$regexi, $not/$and/$or/$nor, version comparisons ($veq, $vgt, …),
-// nested paths and saved groups ($inGroup/$notInGroup) — once, into a
+// nested paths and saved groups ($inGroup/$notInGroup on legacy lists,
+// $savedGroup references to typed list, condition and remote entries) —
+// once, into a
 // Condition that evaluates a user's attributes (JSON values) without
 // allocating. It passes every evalCondition case of GrowthBook's SDK
 // suite (testdata/growthbook). Decrypt opens encrypted SDK payloads and

@@ -350,7 +350,7 @@ rules:
 			continue
 		}
 		if r.isForce {
-			if r.condition != nil && !r.condition.Eval(u.Attributes, u.SavedGroups) {
+			if r.condition != nil && !r.condition.Eval(u.values(), u.SavedGroups) {
 				continue
 			}
 			if !r.rollout.includes(u) {
