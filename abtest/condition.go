@@ -440,6 +440,9 @@ func isOperatorObject(obj map[string]any) bool {
 func compileValue(arg any, fold bool) (node, error) {
 	obj, ok := arg.(map[string]any)
 	if !ok || !isOperatorObject(obj) {
+		if s, ok := arg.(string); ok && !fold {
+			return eqStringNode(s), nil
+		}
 		return equalNode{want: arg, fold: fold}, nil
 	}
 	ops := make([]string, 0, len(obj))
@@ -466,6 +469,9 @@ func compileOp(op string, arg any) (node, error) {
 	case "$eq", "$ne":
 		return strictNode{want: arg, negate: op == "$ne"}, nil
 	case "$lt", "$lte", "$gt", "$gte":
+		if f, ok := arg.(float64); ok && !math.IsNaN(f) {
+			return numberOrderNode{op: orderOps[op], want: f}, nil
+		}
 		return orderNode{op: op, want: arg}, nil
 	case "$veq", "$vne", "$vgt", "$vgte", "$vlt", "$vlte":
 		return versionNode{op: op, want: arg, padded: paddedVersion(arg)}, nil
@@ -474,7 +480,10 @@ func compileOp(op string, arg any) (node, error) {
 		if !ok {
 			return constNode(false), nil
 		}
-		n := inNode{list: list, fold: op == "$ini" || op == "$nini"}
+		var n node = inNode{list: list, fold: op == "$ini" || op == "$nini"}
+		if strs, ok := allStrings(list); ok && op != "$ini" && op != "$nini" {
+			n = inStringsNode(strs)
+		}
 		if op == "$nin" || op == "$nini" {
 			return notNode{n}, nil
 		}
@@ -639,6 +648,79 @@ type strictNode struct {
 
 func (s strictNode) eval(v any, _ SavedGroups, _ int) (result, bool) {
 	return resultOf(strictEqual(v, s.want) != s.negate), true
+}
+
+// eqStringNode: the value is this string. The common case of equalNode,
+// without its type switch.
+type eqStringNode string
+
+func (n eqStringNode) eval(v any, _ SavedGroups, _ int) (result, bool) {
+	s, ok := v.(string)
+	return resultOf(ok && s == string(n)), true
+}
+
+// inStringsNode is inNode for a list of strings only.
+type inStringsNode []string
+
+func allStrings(list []any) ([]string, bool) {
+	out := make([]string, len(list))
+	for i, v := range list {
+		s, ok := v.(string)
+		if !ok {
+			return nil, false
+		}
+		out[i] = s
+	}
+	return out, true
+}
+
+func (n inStringsNode) has(v any) bool {
+	s, ok := v.(string)
+	if !ok {
+		return false
+	}
+	for _, w := range n {
+		if s == w {
+			return true
+		}
+	}
+	return false
+}
+
+func (n inStringsNode) eval(v any, _ SavedGroups, _ int) (result, bool) {
+	if arr, ok := v.([]any); ok {
+		for _, e := range arr {
+			if n.has(e) {
+				return pass, true
+			}
+		}
+		return fail, true
+	}
+	return resultOf(n.has(v)), true
+}
+
+// numberOrderNode is orderNode against a number.
+type numberOrderNode struct {
+	op   int // 0 <, 1 <=, 2 >, 3 >=
+	want float64
+}
+
+var orderOps = map[string]int{"$lt": 0, "$lte": 1, "$gt": 2, "$gte": 3}
+
+func (n numberOrderNode) eval(v any, _ SavedGroups, _ int) (result, bool) {
+	x, ok := v.(float64)
+	if !ok || math.IsNaN(x) {
+		return fail, true
+	}
+	switch n.op {
+	case 0:
+		return resultOf(x < n.want), true
+	case 1:
+		return resultOf(x <= n.want), true
+	case 2:
+		return resultOf(x > n.want), true
+	}
+	return resultOf(x >= n.want), true
 }
 
 // orderNode compares two numbers or two strings.

@@ -56,3 +56,24 @@ func BenchmarkEvalCondition(b *testing.B) {
 		}
 	}
 }
+
+// benchFeatures is a flag with a three-clause condition and a 50% rollout.
+const benchFeatures = `{"new-checkout": {"defaultValue": false, "rules": [
+	{"id": "rollout", "condition": {"country": {"$in": ["US", "CA", "GB"]}, "plan": "pro", "age": {"$gte": 18}},
+	 "force": true, "coverage": 0.5, "hashAttribute": "id"}]}}`
+
+func TestEvalFeatureDoesNotAllocate(t *testing.T) {
+	fs, err := abtest.CompileFeatures([]byte(benchFeatures))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a abtest.Assigner
+	u := &abtest.User{Attributes: benchAttrs}
+	r := a.EvalFeature(fs, "new-checkout", u)
+	if r.Source == "unknownFeature" {
+		t.Fatal("no such feature")
+	}
+	if n := testing.AllocsPerRun(100, func() { a.EvalFeature(fs, "new-checkout", u) }); n != 0 {
+		t.Fatalf("EvalFeature allocates %v times", n)
+	}
+}

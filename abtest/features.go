@@ -51,8 +51,8 @@ type parentCondition struct {
 // rollout is who a force rule reaches: a hash range, or a coverage.
 type rollout struct {
 	hashAttribute, fallback string
-	seed                    string
-	hashVersion             int
+	hash                    seededHash
+	validVersion            bool
 	rng                     *Range
 	coverage                *float64
 }
@@ -184,7 +184,12 @@ func compileRule(featureKey string, raw json.RawMessage) (compiledRule, error) {
 		if seed == "" {
 			seed = featureKey
 		}
-		r.rollout = rollout{hashAttribute: hashAttr, fallback: rj.Fallback, seed: seed, hashVersion: rj.HashVersion, coverage: rj.Coverage}
+		hv := rj.HashVersion
+		if hv == 0 {
+			hv = 1
+		}
+		r.rollout = rollout{hashAttribute: hashAttr, fallback: rj.Fallback, hash: newSeededHash(seed, hv),
+			validVersion: hv == 1 || hv == 2, coverage: rj.Coverage}
 		if rj.Range != nil {
 			r.rollout.rng = &Range{rj.Range[0], rj.Range[1]}
 		}
@@ -414,14 +419,10 @@ func (ro rollout) includes(u *User) bool {
 	if value == "" {
 		return false
 	}
-	hv := ro.hashVersion
-	if hv == 0 {
-		hv = 1
-	}
-	n, ok := Hash(ro.seed, value, hv)
-	if !ok {
+	if !ro.validVersion {
 		return false
 	}
+	n, _ := ro.hash.of(value)
 	if ro.rng != nil {
 		return n >= ro.rng.Start && n < ro.rng.End
 	}
