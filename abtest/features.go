@@ -333,11 +333,14 @@ func (a *Assigner) evalFeatureIn(ctx context.Context, fs *Features, key string, 
 	if !ok {
 		return featureResult(nil, "unknownFeature", ""), nil
 	}
-	stack = append(stack, key)
+	var inner []string // stack with key, built only when a prerequisite needs it
 rules:
 	for _, r := range f.rules {
 		for _, p := range r.parents {
-			parent, err := a.evalFeatureIn(ctx, fs, p.id, u, store, stack)
+			if inner == nil {
+				inner = append(append(make([]string, 0, len(stack)+1), stack...), key)
+			}
+			parent, err := a.evalFeatureIn(ctx, fs, p.id, u, store, inner)
 			if err != nil {
 				return FeatureResult{}, err
 			}

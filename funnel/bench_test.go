@@ -118,3 +118,43 @@ func steps(names ...string) []funnel.Step {
 	}
 	return out
 }
+
+// BenchmarkAnalyzeScale analyses a five-step funnel over stores of
+// growing size, reporting the cost per stored event: a store that scales
+// linearly keeps ns/event flat.
+func BenchmarkAnalyzeScale(b *testing.B) {
+	f := funnel.Funnel{Steps: steps(benchSteps...), Window: time.Hour}
+	q := funnel.Query{From: benchDay, To: benchDay.Add(7 * 24 * time.Hour), Breakdown: funnel.Variant}
+	sizes := []struct {
+		name string
+		n    int
+	}{{"1e5", 100_000}, {"1e6", 1_000_000}, {"3e6", 3_000_000}}
+	run := func(b *testing.B, s *funnel.Store, n int) {
+		events := traffic(n, 3)
+		for i := 0; i < len(events); i += 10_000 {
+			if _, err := s.Ingest(ctx, events[i:min(i+10_000, len(events))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		events = nil
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if _, err := funnel.Analyze(ctx, s, f, q); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/event")
+	}
+	for _, size := range sizes {
+		b.Run("memory/"+size.name, func(b *testing.B) { run(b, funnel.NewMemory(funnel.Options{Now: func() time.Time { return benchDay.Add(8 * 24 * time.Hour) }}), size.n) })
+	}
+	for _, size := range sizes[:2] {
+		b.Run("redis/"+size.name, func(b *testing.B) {
+			if testing.Short() {
+				b.Skip("short")
+			}
+			run(b, redisStore(b, redistest.Client(b), funnel.Options{}), size.n)
+		})
+	}
+}
