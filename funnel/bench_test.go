@@ -147,7 +147,9 @@ func BenchmarkAnalyzeScale(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/event")
 	}
 	for _, size := range sizes {
-		b.Run("memory/"+size.name, func(b *testing.B) { run(b, funnel.NewMemory(funnel.Options{Now: func() time.Time { return benchDay.Add(8 * 24 * time.Hour) }}), size.n) })
+		b.Run("memory/"+size.name, func(b *testing.B) {
+			run(b, funnel.NewMemory(funnel.Options{Now: func() time.Time { return benchDay.Add(8 * 24 * time.Hour) }}), size.n)
+		})
 	}
 	for _, size := range sizes[:2] {
 		b.Run("redis/"+size.name, func(b *testing.B) {
