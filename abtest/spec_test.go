@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/shopkit/shopkit/abtest"
+	"github.com/shopkit/shopkit/internal/redistest"
 )
 
 // TestGrowthBookSpec runs GrowthBook's cross-SDK suite
@@ -130,6 +131,17 @@ func TestGrowthBookSpec(t *testing.T) {
 			continue
 		}
 		t.Logf("cases.json %s: %d/%d", name, passed, len(cases))
+		if name == "stickyBucket" { // the same cases through the Redis store
+			passed = 0
+			for _, c := range cases {
+				if err := specStickyBucketRedis(t, c); err != nil {
+					t.Errorf("cases.json %s (Redis): %v", name, err)
+					continue
+				}
+				passed++
+			}
+			t.Logf("cases.json %s on Redis: %d/%d", name, passed, len(cases))
+		}
 	}
 }
 
@@ -511,6 +523,21 @@ type specStickyDoc struct {
 
 // [name, context, stored docs, feature key, experiment result|null, docs after]
 func specStickyBucket(t *testing.T, c []json.RawMessage) error {
+	return specStickyBucketOn(t, c, abtest.NewMemorySticky(abtest.StickyOptions{}))
+}
+
+// specStickyBucketRedis runs a stickyBucket case on a Redis store, under a
+// prefix of the case's own.
+func specStickyBucketRedis(t *testing.T, c []json.RawMessage) error {
+	client := redistest.Client(t)
+	store, err := abtest.NewRedisSticky(client, abtest.StickyOptions{Prefix: redistest.Prefix(t, client)})
+	if err != nil {
+		return err
+	}
+	return specStickyBucketOn(t, c, store)
+}
+
+func specStickyBucketOn(t *testing.T, c []json.RawMessage, store *abtest.Sticky) error {
 	var name, key string
 	var ctx specContext
 	var docs []specStickyDoc
@@ -520,7 +547,6 @@ func specStickyBucket(t *testing.T, c []json.RawMessage) error {
 		return err
 	}
 	bg := context.Background()
-	store := abtest.NewMemorySticky(abtest.StickyOptions{})
 	for _, d := range docs {
 		for k, v := range d.Assignments {
 			n, err := strconv.Atoi(v)
