@@ -77,3 +77,24 @@ func TestEvalFeatureDoesNotAllocate(t *testing.T) {
 		t.Fatalf("EvalFeature allocates %v times", n)
 	}
 }
+
+// TestLoadPayload: an encrypted features payload (the suite's decrypt
+// case) opens with its key and evaluates; a wrong key is an error.
+func TestLoadPayload(t *testing.T) {
+	payload := []byte(`{"encryptedFeatures": "m5ylFM6ndyOJA2OPadubkw==.Uu7ViqgKEt/dWvCyhI46q088PkAEJbnXKf3KPZjf9IEQQ+A8fojNoxw4wIbPX3aj",
+		"savedGroups": {"staff": ["u_1"]}}`)
+	p, err := abtest.LoadPayload(payload, "Zvwv/+uhpFDznZ6SX28Yjg==")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a abtest.Assigner
+	if r := a.EvalFeature(p.Features, "feature", &abtest.User{}); r.Value != true || r.Source != "defaultValue" {
+		t.Fatalf("the decrypted feature: %+v", r)
+	}
+	if _, ok := p.SavedGroups["staff"]; !ok {
+		t.Fatal("saved groups not loaded")
+	}
+	if _, err := abtest.LoadPayload(payload, "Zvwv/+uhpFDznZ6SX39Yjg=="); err == nil {
+		t.Fatal("a wrong key opened the payload")
+	}
+}

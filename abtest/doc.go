@@ -39,7 +39,9 @@
 // once, into a
 // Condition that evaluates a user's attributes (JSON values) without
 // allocating. It passes every evalCondition case of GrowthBook's SDK
-// suite (testdata/growthbook). Decrypt opens encrypted SDK payloads and
+// suite (testdata/growthbook). LoadPayload reads the SDK endpoint's
+// payload (features and saved groups, encrypted or not), Decrypt opens an
+// encrypted string and
 // QueryStringOverride reads a variation forced by a URL, as the SDKs do.
 //
 // Hashing is GrowthBook's: FNV-1a 32 over the UTF-16 code units of the

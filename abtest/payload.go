@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/url"
 	"strconv"
@@ -85,4 +86,56 @@ func QueryStringOverride(key, rawURL string, variations int) (variation int, ok 
 		return i, true
 	}
 	return 0, false
+}
+
+// Payload is what GrowthBook's SDK endpoint serves, compiled: the
+// features and the saved groups their conditions name.
+type Payload struct {
+	Features    *Features
+	SavedGroups SavedGroups
+}
+
+// LoadPayload reads a GrowthBook SDK payload — {"features": …,
+// "savedGroups": …}, or their encrypted forms "encryptedFeatures" and
+// "encryptedSavedGroups", opened with key (the SDK connection's
+// decryption key; empty when nothing is encrypted).
+func LoadPayload(raw []byte, key string) (*Payload, error) {
+	var p struct {
+		Features             json.RawMessage `json:"features"`
+		EncryptedFeatures    string          `json:"encryptedFeatures"`
+		SavedGroups          json.RawMessage `json:"savedGroups"`
+		EncryptedSavedGroups string          `json:"encryptedSavedGroups"`
+	}
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, &InputError{Field: "Payload", Rule: "must be a JSON object: " + err.Error()}
+	}
+	features, groups := p.Features, p.SavedGroups
+	for _, enc := range []struct {
+		field  string
+		cipher string
+		into   *json.RawMessage
+	}{{"encryptedFeatures", p.EncryptedFeatures, &features}, {"encryptedSavedGroups", p.EncryptedSavedGroups, &groups}} {
+		if enc.cipher == "" {
+			continue
+		}
+		plain, err := Decrypt(enc.cipher, key)
+		if err != nil {
+			return nil, &InputError{Field: enc.field, Rule: "must decrypt with the key: " + err.Error()}
+		}
+		*enc.into = json.RawMessage(plain)
+	}
+	if len(features) == 0 || string(features) == "null" {
+		features = json.RawMessage("{}")
+	}
+	out := &Payload{}
+	var err error
+	if out.Features, err = CompileFeatures(features); err != nil {
+		return nil, err
+	}
+	if len(groups) > 0 && string(groups) != "null" {
+		if err := json.Unmarshal(groups, &out.SavedGroups); err != nil {
+			return nil, &InputError{Field: "savedGroups", Rule: "must be an object of saved groups: " + err.Error()}
+		}
+	}
+	return out, nil
 }
