@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/shopkit/shopkit/abtest"
 	"github.com/shopkit/shopkit/internal/redistest"
 )
@@ -133,8 +135,9 @@ func TestGrowthBookSpec(t *testing.T) {
 		t.Logf("cases.json %s: %d/%d", name, passed, len(cases))
 		if name == "stickyBucket" { // the same cases through the Redis store
 			passed = 0
+			client := redistest.Client(t)
 			for _, c := range cases {
-				if err := specStickyBucketRedis(t, c); err != nil {
+				if err := specStickyBucketRedis(t, client, c); err != nil {
 					t.Errorf("cases.json %s (Redis): %v", name, err)
 					continue
 				}
@@ -528,8 +531,7 @@ func specStickyBucket(t *testing.T, c []json.RawMessage) error {
 
 // specStickyBucketRedis runs a stickyBucket case on a Redis store, under a
 // prefix of the case's own.
-func specStickyBucketRedis(t *testing.T, c []json.RawMessage) error {
-	client := redistest.Client(t)
+func specStickyBucketRedis(t *testing.T, client redis.UniversalClient, c []json.RawMessage) error {
 	store, err := abtest.NewRedisSticky(client, abtest.StickyOptions{Prefix: redistest.Prefix(t, client)})
 	if err != nil {
 		return err
