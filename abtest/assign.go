@@ -128,6 +128,9 @@ type Assigner struct {
 	Disabled bool
 	// Features are the feature flags experiments' Prerequisites read.
 	Features *Features
+	// OnFeatureUsage, if set, is called with every feature evaluation's
+	// result (GrowthBook's onFeatureUsage), prerequisites included.
+	OnFeatureUsage func(key string, r FeatureResult)
 	// OnExposure, if set, is called once for every assignment that puts a
 	// user in an experiment, so the exposure can be logged for analysis.
 	// It runs synchronously and must not block for long.

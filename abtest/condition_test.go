@@ -1,6 +1,8 @@
 package abtest_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/shopkit/shopkit/abtest"
@@ -96,5 +98,35 @@ func TestLoadPayload(t *testing.T) {
 	}
 	if _, err := abtest.LoadPayload(payload, "Zvwv/+uhpFDznZ6SX39Yjg=="); err == nil {
 		t.Fatal("a wrong key opened the payload")
+	}
+}
+
+// TestTrackingCallbacks: an experiment rule reports its exposure, a force
+// rule reports the experiments it tracks, and every evaluation reports
+// its use.
+func TestTrackingCallbacks(t *testing.T) {
+	fs, err := abtest.CompileFeatures([]byte(`{
+		"exp-flag": {"defaultValue": 0, "rules": [{"key": "exp", "variations": [0, 1]}]},
+		"rolled-out": {"defaultValue": false, "rules": [{"force": true,
+			"tracks": [{"experiment": {"key": "old-exp"}, "result": {"variationId": 1, "inExperiment": true, "hashUsed": true, "hashAttribute": "id", "hashValue": "u1"}}]}]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exposures []string
+	var used []string
+	a := abtest.Assigner{
+		OnExposure: func(e abtest.Exposure) {
+			exposures = append(exposures, fmt.Sprintf("%s:%d", e.Experiment, e.Result.Variation))
+		},
+		OnFeatureUsage: func(key string, r abtest.FeatureResult) { used = append(used, key+":"+r.Source) },
+	}
+	u := &abtest.User{Attributes: map[string]any{"id": "u1"}}
+	a.EvalFeature(fs, "exp-flag", u)
+	a.EvalFeature(fs, "rolled-out", u)
+	if got := fmt.Sprint(exposures); !strings.HasPrefix(got, "[exp:") || !strings.HasSuffix(got, " old-exp:1]") {
+		t.Fatalf("exposures %v", exposures)
+	}
+	if fmt.Sprint(used) != "[exp-flag:experiment rolled-out:force]" {
+		t.Fatalf("usage %v", used)
 	}
 }

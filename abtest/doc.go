@@ -24,7 +24,9 @@
 // skipping, cycles broken), filters, force rules with a condition and a
 // coverage or hash range, experiment rules assigned as AssignUser assigns
 // (passthrough variations fall through, as holdouts need) — then the
-// default value. It passes the suite's feature cases except the
+// default value. Exposures go to OnExposure (a force rule's "tracks"
+// too, as GrowthBook's tracking callback), and every evaluation to
+// OnFeatureUsage. It passes the suite's feature cases except the
 // contextual-bandit ones: those rules are skipped, since GrowthBook's
 // backend decides them. Experiments outside features may name
 // Prerequisites, read from Assigner.Features.

@@ -40,6 +40,7 @@ type compiledRule struct {
 	meta       []variationMeta
 	echo       map[string]any // the experiment as GrowthBook reports it
 	malformed  bool           // an experiment rule no SDK could run: skipped
+	tracks     []Exposure     // reported when a force rule fires
 }
 
 type parentCondition struct {
@@ -88,9 +89,22 @@ type featureRuleJSON struct {
 	Seed                string          `json:"seed"`
 	Meta                []variationMeta `json:"meta"`
 	ContextualBanditRef string          `json:"contextualBanditRef"`
-	BucketVersion       int             `json:"bucketVersion"`
-	MinBucketVersion    int             `json:"minBucketVersion"`
-	DisableSticky       bool            `json:"disableStickyBucketing"`
+	Tracks              []struct {
+		Experiment struct {
+			Key string `json:"key"`
+		} `json:"experiment"`
+		Result struct {
+			VariationID   int     `json:"variationId"`
+			InExperiment  bool    `json:"inExperiment"`
+			HashUsed      bool    `json:"hashUsed"`
+			HashAttribute string  `json:"hashAttribute"`
+			HashValue     any     `json:"hashValue"`
+			Bucket        float64 `json:"bucket"`
+		} `json:"result"`
+	} `json:"tracks"`
+	BucketVersion    int  `json:"bucketVersion"`
+	MinBucketVersion int  `json:"minBucketVersion"`
+	DisableSticky    bool `json:"disableStickyBucketing"`
 }
 
 // echoFields are the rule fields GrowthBook copies into the experiment it
@@ -174,6 +188,14 @@ func compileRule(featureKey string, raw json.RawMessage) (compiledRule, error) {
 	hashAttr := rj.HashAttribute
 	if hashAttr == "" {
 		hashAttr = "id"
+	}
+	for _, tr := range rj.Tracks {
+		res := Result{InExperiment: tr.Result.InExperiment, Variation: tr.Result.VariationID, HashUsed: tr.Result.HashUsed,
+			HashAttribute: tr.Result.HashAttribute, HashValue: fmt.Sprint(tr.Result.HashValue), Bucket: tr.Result.Bucket}
+		if tr.Result.HashValue == nil {
+			res.HashValue = ""
+		}
+		r.tracks = append(r.tracks, Exposure{Experiment: tr.Experiment.Key, Result: res})
 	}
 	if len(rj.Force) > 0 {
 		r.isForce = true
@@ -364,7 +386,14 @@ rules:
 			if !r.rollout.includes(u) {
 				continue
 			}
-			return featureResult(r.force, "force", r.id), nil
+			if a.OnExposure != nil {
+				// A rule that carries a finished experiment's rollout
+				// tracks its users as that experiment's exposures.
+				for _, tr := range r.tracks {
+					a.OnExposure(tr)
+				}
+			}
+			return a.used(key, featureResult(r.force, "force", r.id)), nil
 		}
 		if r.experiment == nil {
 			continue
@@ -377,10 +406,18 @@ rules:
 		if res.InExperiment && !er.Passthrough {
 			out := featureResult(er.Value, "experiment", r.id)
 			out.Experiment, out.ExperimentResult = r.echo, er
-			return out, nil
+			return a.used(key, out), nil
 		}
 	}
-	return featureResult(f.defaultValue, "defaultValue", ""), nil
+	return a.used(key, featureResult(f.defaultValue, "defaultValue", "")), nil
+}
+
+// used reports a feature's evaluation to OnFeatureUsage.
+func (a *Assigner) used(key string, r FeatureResult) FeatureResult {
+	if a.OnFeatureUsage != nil {
+		a.OnFeatureUsage(key, r)
+	}
+	return r
 }
 
 // result describes an assignment as GrowthBook reports it.
