@@ -2,50 +2,47 @@ package funnel
 
 import (
 	"hash/maphash"
+	"sort"
 	"unsafe"
 
 	"github.com/shopspring/decimal"
 )
 
-// A memDay holds one UTC day of a Memory store's events, laid out so that
-// the garbage collector never has to look inside it: records are fixed
-// size and pointer-free, their strings are copied into a byte arena, and
-// the ID set is keyed by a hash. A store holding millions of events then
-// costs the collector almost nothing, which is what makes ingest fast.
+// A Memory store keeps each user's events together: a userLog holds the
+// user's records in time order and their strings in a byte arena of its
+// own. Analysis reads users one after another, so it walks memory in
+// order, and its cost per event stays the same however many events the
+// store holds (when the records lived in per-day arenas in arrival order,
+// every event was a cache miss once the store outgrew the caches).
 //
-// Nothing written to the arenas is ever overwritten or moved (full chunks
-// are left as they are and new ones started), so the strings handed out
-// by Scan may point straight into the text arena.
+// Records are fixed size and pointer-free and the strings are copied into
+// the arena, so the garbage collector never has to look inside either: a
+// store holding millions of events costs the collector two slices per
+// user. Bytes written to an arena are never overwritten (a full arena is
+// copied into a larger one, and pruning copies what it keeps), so the
+// strings handed out by Scan may point straight into it.
+//
+// A memDay is what a UTC day still needs on its own: the set of its event
+// IDs, keyed by a hash, for idempotent ingest.
 type memDay struct {
-	records [][]record // chunks of 1<<recordBits
-	texts   [][]byte   // chunks growing from minTextChunk to maxTextChunk bytes
-	n       int
-	ids     map[uint64]uint32 // hash of event ID → position of its record
+	ids map[uint64]*userLog // hash of event ID → the user whose event has it
 	// collided holds the IDs whose hash another ID of the day took first
 	// (astronomically rare, but exactness does not depend on luck).
 	collided map[string]struct{}
+	n        int // events stored
 }
 
-// Chunk sizes: small enough that a quiet day costs little (a store keeps
-// Retention's worth of days), large enough that a busy one is a few
-// hundred allocations.
-const (
-	recordBits   = 10
-	minTextChunk = 16 << 10
-	maxTextChunk = 1 << 20
-)
-
-// record is an event without its user (the user's log says whose it is)
-// and with its name as an index into the store's name table. Other
-// strings live in the day's text arena, one after another from text: ID,
-// order ID, variant, channel, region, SKU and, for amounts whose
-// coefficient needs more than 18 digits, the amount; lens gives their
-// lengths (every one is at most keyspace.MaxIDLen bytes, or 50 for the
-// amount). Other amounts are coef × 10^exp.
+// record is an event without its user (the log says whose it is) and with
+// its name as an index into the store's name table. Its strings live in
+// the user's text arena, one after another from text: ID, order ID,
+// variant, channel, region, SKU and, for amounts whose coefficient needs
+// more than 18 digits, the amount; lens gives their lengths (every one is
+// at most keyspace.MaxIDLen bytes, or 50 for the amount). Other amounts
+// are coef × 10^exp.
 type record struct {
 	micros int64
 	coef   int64
-	text   uint64 // chunk << 32 | offset
+	text   uint32 // offset in the user's text arena
 	exp    int32
 	name   uint16
 	lens   [7]uint8
@@ -54,25 +51,33 @@ type record struct {
 const amountText = 6 // index of the amount in lens
 
 func newMemDay(sizeHint int) *memDay {
-	return &memDay{ids: make(map[uint64]uint32, sizeHint)}
+	return &memDay{ids: make(map[uint64]*userLog, sizeHint)}
 }
 
-// add stores e unless its ID is already in the day, and returns its
-// position and whether it was added.
-func (d *memDay) add(seed maphash.Seed, e *Event, micros int64, name uint16) (uint32, bool) {
-	h := maphash.String(seed, e.ID)
-	if pos, taken := d.ids[h]; taken {
-		if d.id(d.record(pos)) == e.ID {
-			return 0, false
+// userLog is one user's events.
+type userLog struct {
+	recs []record // ordered by micros, then ID
+	text []byte
+	// The latest event's time and ID, so the usual in-order append
+	// compares without reading the record.
+	lastMicros int64
+	lastID     string
+}
+
+// seen reports whether the day (of dayMicros length starting at start)
+// holds an event of u with ID id.
+func (u *userLog) seen(start int64, id string) bool {
+	i := sort.Search(len(u.recs), func(i int) bool { return u.recs[i].micros >= start })
+	for ; i < len(u.recs) && u.recs[i].micros < start+dayMicros; i++ {
+		if u.id(&u.recs[i]) == id {
+			return true
 		}
-		if _, dup := d.collided[e.ID]; dup {
-			return 0, false
-		}
-		if d.collided == nil {
-			d.collided = make(map[string]struct{})
-		}
-		d.collided[e.ID] = struct{}{}
 	}
+	return false
+}
+
+// add stores e (at micros, its name numbered) in time order.
+func (u *userLog) add(e *Event, micros int64, name uint16) {
 	r := record{micros: micros, name: name}
 	fields := [...]string{e.ID, e.OrderID, e.Variant, e.Channel, e.Region, e.SKU, ""}
 	if !e.Amount.IsZero() {
@@ -87,69 +92,89 @@ func (d *memDay) add(seed maphash.Seed, e *Event, micros int64, name uint16) (ui
 		r.lens[i] = uint8(len(f))
 		size += len(f)
 	}
-	r.text = d.write(fields[:], size)
-	pos := uint32(d.n)
-	if d.n&(1<<recordBits-1) == 0 {
-		d.records = append(d.records, make([]record, 0, 1<<recordBits))
+	r.text = u.write(fields[:], size)
+	n := len(u.recs)
+	if n == 0 || micros > u.lastMicros || micros == u.lastMicros && e.ID > u.lastID {
+		u.recs = append(u.recs, r)
+		u.lastMicros, u.lastID = micros, e.ID
+		return
 	}
-	c := &d.records[d.n>>recordBits]
-	*c = append(*c, r)
-	d.n++
-	if _, taken := d.ids[h]; !taken {
-		d.ids[h] = pos
-	}
-	return pos, true
+	// Out of order: insert where it belongs.
+	i := sort.Search(n, func(i int) bool {
+		rec := &u.recs[i]
+		return micros < rec.micros || micros == rec.micros && e.ID < u.id(rec)
+	})
+	u.recs = append(u.recs, record{})
+	copy(u.recs[i+1:], u.recs[i:n])
+	u.recs[i] = r
 }
 
-// write appends fields (size bytes in all) to the text arena, within one
-// chunk, and returns where they start.
-func (d *memDay) write(fields []string, size int) uint64 {
-	last := len(d.texts) - 1
-	if last < 0 || len(d.texts[last])+size > cap(d.texts[last]) {
-		next := minTextChunk
-		if last >= 0 {
-			next = min(2*cap(d.texts[last]), maxTextChunk)
-		}
-		d.texts = append(d.texts, make([]byte, 0, next))
-		last++
+// write appends fields (size bytes in all) to the text arena and returns
+// where they start. A full arena is copied into a new one twice its size:
+// strings already handed out keep pointing into the old one.
+func (u *userLog) write(fields []string, size int) uint32 {
+	if len(u.text)+size > cap(u.text) {
+		grown := make([]byte, len(u.text), max(2*cap(u.text), len(u.text)+size, 256))
+		copy(grown, u.text)
+		u.text = grown
 	}
-	t := &d.texts[last]
-	at := uint64(last)<<32 | uint64(len(*t))
+	at := uint32(len(u.text))
 	for _, f := range fields {
-		*t = append(*t, f...)
+		u.text = append(u.text, f...)
 	}
 	return at
 }
 
-func (d *memDay) record(pos uint32) *record {
-	return &d.records[pos>>recordBits][pos&(1<<recordBits-1)]
+// dropBefore forgets the events before micros (a prefix, in time order)
+// and copies the rest into fresh slices.
+func (u *userLog) dropBefore(micros int64) {
+	n := sort.Search(len(u.recs), func(i int) bool { return u.recs[i].micros >= micros })
+	if n == 0 {
+		return
+	}
+	keep := append([]record(nil), u.recs[n:]...)
+	size := 0
+	for i := range keep {
+		for _, l := range keep[i].lens {
+			size += int(l)
+		}
+	}
+	text := make([]byte, 0, size)
+	for i := range keep {
+		r := &keep[i]
+		off, length := int(r.text), 0
+		for _, l := range r.lens {
+			length += int(l)
+		}
+		r.text = uint32(len(text))
+		text = append(text, u.text[off:off+length]...)
+	}
+	u.recs, u.text = keep, text
 }
 
 // str returns the i-th string of r, pointing into the text arena.
-func (d *memDay) str(r *record, i int) string {
+func (u *userLog) str(r *record, i int) string {
 	n := int(r.lens[i])
 	if n == 0 {
 		return ""
 	}
-	off := int(uint32(r.text))
+	off := int(r.text)
 	for _, l := range r.lens[:i] {
 		off += int(l)
 	}
-	b := d.texts[r.text>>32][off : off+n]
-	return unsafe.String(unsafe.SliceData(b), n)
+	return unsafe.String(&u.text[off], n)
 }
 
-func (d *memDay) id(r *record) string { return d.str(r, 0) }
+func (u *userLog) id(r *record) string { return u.str(r, 0) }
 
 // event rebuilds the Event a record holds, with its amount unless
 // withoutAmount.
-func (d *memDay) event(r *record, userID, name string, withoutAmount bool) Event {
+func (u *userLog) event(r *record, userID, name string, withoutAmount bool) Event {
 	var f [7]string
-	text := d.texts[r.text>>32]
-	off := int(uint32(r.text))
+	off := int(r.text)
 	for i, l := range r.lens {
 		if n := int(l); n > 0 {
-			f[i] = unsafe.String(&text[off], n)
+			f[i] = unsafe.String(&u.text[off], n)
 			off += n
 		}
 	}
@@ -163,4 +188,26 @@ func (d *memDay) event(r *record, userID, name string, withoutAmount bool) Event
 		e.Amount = decimal.New(r.coef, r.exp)
 	}
 	return e
+}
+
+// addID records id (hashed with seed) as u's event of the day; it
+// reports false if the day already has an event with that ID.
+func (d *memDay) addID(seed maphash.Seed, id string, dayStart int64, u *userLog) bool {
+	h := maphash.String(seed, id)
+	owner, taken := d.ids[h]
+	if !taken {
+		d.ids[h] = u
+		return true
+	}
+	if owner.seen(dayStart, id) {
+		return false
+	}
+	if _, dup := d.collided[id]; dup {
+		return false
+	}
+	if d.collided == nil {
+		d.collided = make(map[string]struct{})
+	}
+	d.collided[id] = struct{}{}
+	return true
 }

@@ -75,25 +75,11 @@ const MaxMemoryNames = 1 << 16
 
 var _ backend = (*memory)(nil)
 
-// ref locates an event: its day and position in the day.
-type ref struct {
-	day int32
-	pos uint32
-}
-
-type userLog struct {
-	refs []ref // ordered by the events' Time, then ID
-	// The latest event's time and ID, so the usual in-order append
-	// compares without looking the record up.
-	lastMicros int64
-	lastID     string
-}
-
-// NewMemory returns an empty store in process memory. Each UTC day keeps
-// its events in arrival order in a pointer-free arena (so the garbage
-// collector skips it); each user keeps references to their events in time
-// order. A day is dropped whole once its retention has passed. Time comes
-// from opts.Now.
+// NewMemory returns an empty store in process memory. Each user keeps
+// their events in time order in pointer-free arenas of their own (see
+// userLog), so the garbage collector skips them and analysis reads memory
+// in order. Each UTC day keeps the set of its event IDs, and its events
+// are dropped once its retention has passed. Time comes from opts.Now.
 func NewMemory(opts Options) *Store {
 	now := opts.Now
 	if now == nil {
@@ -112,21 +98,6 @@ func NewMemory(opts Options) *Store {
 // firstLiveDay is the earliest UTC day whose events are still kept.
 func (m *memory) firstLiveDay() int64 {
 	return dayOf(m.now().UnixMicro() - m.retention)
-}
-
-// resolver finds the records refs point to, remembering the last day
-// looked up: a user's refs are in time order, so runs share a day.
-type resolver struct {
-	days map[int64]*memDay
-	day  int32
-	d    *memDay
-}
-
-func (rv *resolver) resolve(r ref) (*memDay, *record) {
-	if rv.d == nil || r.day != rv.day {
-		rv.day, rv.d = r.day, rv.days[int64(r.day)]
-	}
-	return rv.d, rv.d.record(r.pos)
 }
 
 func (m *memory) ingest(ctx context.Context, events []Event) (Ingested, error) {
@@ -184,40 +155,21 @@ func (m *memory) ingest(ctx context.Context, events []Event) (Ingested, error) {
 				m.days[d] = day
 			}
 		}
-		pos, added := day.add(m.seed, e, micros, nums[i])
-		if !added {
-			res.Duplicates++
-			continue
-		}
-		m.daySize = max(m.daySize, day.n)
 		u := m.users[e.UserID]
 		if u == nil {
 			u = &userLog{}
-			m.users[e.UserID] = u
 		}
-		m.insert(u, ref{day: int32(dayNum), pos: pos}, micros, e.ID)
+		if !day.addID(m.seed, e.ID, dayNum*dayMicros, u) {
+			res.Duplicates++
+			continue
+		}
+		m.users[e.UserID] = u
+		u.add(e, micros, nums[i])
+		day.n++
+		m.daySize = max(m.daySize, day.n)
 		res.Stored++
 	}
 	return res, nil
-}
-
-// insert adds r (an event at micros with ID id) to u in order; events
-// mostly arrive in order, so it usually goes at the end.
-func (m *memory) insert(u *userLog, r ref, micros int64, id string) {
-	n := len(u.refs)
-	if n == 0 || micros > u.lastMicros || micros == u.lastMicros && id > u.lastID {
-		u.refs = append(u.refs, r)
-		u.lastMicros, u.lastID = micros, id
-		return
-	}
-	rv := resolver{days: m.days}
-	i := sort.Search(n, func(i int) bool {
-		d, rec := rv.resolve(u.refs[i])
-		return micros < rec.micros || micros == rec.micros && id < d.id(rec)
-	})
-	u.refs = append(u.refs, ref{})
-	copy(u.refs[i+1:], u.refs[i:n])
-	u.refs[i] = r
 }
 
 // prune drops every day before live.
@@ -228,14 +180,10 @@ func (m *memory) prune(live int64) {
 		}
 	}
 	for id, u := range m.users {
-		// Refs are in time order, so the dropped days are a prefix.
-		n := sort.Search(len(u.refs), func(i int) bool { return int64(u.refs[i].day) >= live })
-		if n == len(u.refs) {
+		// Records are in time order, so the dropped days are a prefix.
+		u.dropBefore(live * dayMicros)
+		if len(u.recs) == 0 {
 			delete(m.users, id)
-			continue
-		}
-		if n > 0 {
-			u.refs = append(u.refs[:0:0], u.refs[n:]...)
 		}
 	}
 	m.pruned = live
@@ -257,7 +205,6 @@ func (m *memory) scan(ctx context.Context, req scanQuery, fn func(string, []Even
 	from, to := req.From.UnixMicro(), req.To.UnixMicro()
 	from = max(from, m.firstLiveDay()*dayMicros)
 	var buf []Event
-	rv := resolver{days: m.days}
 	n := 0
 	for user, u := range m.users {
 		if n++; n%1024 == 0 {
@@ -265,19 +212,16 @@ func (m *memory) scan(ctx context.Context, req scanQuery, fn func(string, []Even
 				return err
 			}
 		}
-		refs := u.refs
-		i := sort.Search(len(refs), func(i int) bool {
-			_, r := rv.resolve(refs[i])
-			return r.micros >= from
-		})
+		recs := u.recs
+		i := sort.Search(len(recs), func(i int) bool { return recs[i].micros >= from })
 		buf = buf[:0]
-		for ; i < len(refs); i++ {
-			d, r := rv.resolve(refs[i])
+		for ; i < len(recs); i++ {
+			r := &recs[i]
 			if r.micros >= to {
 				break
 			}
 			if want == nil || want[r.name] {
-				buf = append(buf, d.event(r, user, m.names[r.name], req.withoutAmounts))
+				buf = append(buf, u.event(r, user, m.names[r.name], req.withoutAmounts))
 			}
 		}
 		if len(buf) == 0 {
