@@ -56,12 +56,45 @@ func newMemDay(sizeHint int) *memDay {
 
 // userLog is one user's events.
 type userLog struct {
+	user string   // the user's ID; "" for a free slot of the slab
 	recs []record // ordered by micros, then ID
 	text []byte
 	// The latest event's time and ID, so the usual in-order append
 	// compares without reading the record.
 	lastMicros int64
 	lastID     string
+}
+
+// userSlab allocates userLogs in chunks that never move, so analysis
+// walks them in address order (a map of pointers would visit them at
+// random), and pointers to them (the day's ID sets hold some) stay valid.
+// A forgotten user's slot is reused.
+type userSlab struct {
+	chunks [][]userLog
+	free   []*userLog
+}
+
+const slabChunk = 1024
+
+func (s *userSlab) alloc(id string) *userLog {
+	if n := len(s.free); n > 0 {
+		u := s.free[n-1]
+		s.free = s.free[:n-1]
+		u.user = id
+		return u
+	}
+	last := len(s.chunks) - 1
+	if last < 0 || len(s.chunks[last]) == slabChunk {
+		s.chunks = append(s.chunks, make([]userLog, 0, slabChunk))
+		last++
+	}
+	s.chunks[last] = append(s.chunks[last], userLog{user: id})
+	return &s.chunks[last][len(s.chunks[last])-1]
+}
+
+func (s *userSlab) release(u *userLog) {
+	*u = userLog{}
+	s.free = append(s.free, u)
 }
 
 // seen reports whether the day (of dayMicros length starting at start)

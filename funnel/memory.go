@@ -58,6 +58,7 @@ type memory struct {
 	mu        sync.RWMutex
 	days      map[int64]*memDay
 	users     map[string]*userLog
+	slab      userSlab // where the userLogs live
 	seed      maphash.Seed
 	retention int64 // microseconds
 	now       func() time.Time
@@ -157,13 +158,17 @@ func (m *memory) ingest(ctx context.Context, events []Event) (Ingested, error) {
 		}
 		u := m.users[e.UserID]
 		if u == nil {
-			u = &userLog{}
+			u = m.slab.alloc(e.UserID)
+			m.users[e.UserID] = u
 		}
 		if !day.addID(m.seed, e.ID, dayNum*dayMicros, u) {
+			if len(u.recs) == 0 { // a new user whose only event was a duplicate
+				delete(m.users, e.UserID)
+				m.slab.release(u)
+			}
 			res.Duplicates++
 			continue
 		}
-		m.users[e.UserID] = u
 		u.add(e, micros, nums[i])
 		day.n++
 		m.daySize = max(m.daySize, day.n)
@@ -184,6 +189,7 @@ func (m *memory) prune(live int64) {
 		u.dropBefore(live * dayMicros)
 		if len(u.recs) == 0 {
 			delete(m.users, id)
+			m.slab.release(u)
 		}
 	}
 	m.pruned = live
@@ -206,32 +212,43 @@ func (m *memory) scan(ctx context.Context, req scanQuery, fn func(string, []Even
 	from = max(from, m.firstLiveDay()*dayMicros)
 	var buf []Event
 	n := 0
-	for user, u := range m.users {
-		if n++; n%1024 == 0 {
-			if err := ctx.Err(); err != nil {
+	for _, chunk := range m.slab.chunks {
+		for j := range chunk {
+			if err := m.scanUser(&chunk[j], from, to, want, req.withoutAmounts, &buf, fn); err != nil {
 				return err
 			}
-		}
-		recs := u.recs
-		i := sort.Search(len(recs), func(i int) bool { return recs[i].micros >= from })
-		buf = buf[:0]
-		for ; i < len(recs); i++ {
-			r := &recs[i]
-			if r.micros >= to {
-				break
+			if n++; n%1024 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 			}
-			if want == nil || want[r.name] {
-				buf = append(buf, u.event(r, user, m.names[r.name], req.withoutAmounts))
-			}
-		}
-		if len(buf) == 0 {
-			continue
-		}
-		if err := fn(user, buf); err != nil {
-			return err
 		}
 	}
 	return nil
+}
+
+// scanUser hands fn u's events in [from, to) whose names want selects.
+func (m *memory) scanUser(u *userLog, from, to int64, want []bool, withoutAmounts bool, buf *[]Event, fn func(string, []Event) error) error {
+	if u.user == "" {
+		return nil // a free slot
+	}
+	recs := u.recs
+	i := sort.Search(len(recs), func(i int) bool { return recs[i].micros >= from })
+	b := (*buf)[:0]
+	for ; i < len(recs); i++ {
+		r := &recs[i]
+		if r.micros >= to {
+			break
+		}
+		if want == nil || want[r.name] {
+			b = append(b, u.event(r, u.user, m.names[r.name], withoutAmounts))
+		}
+	}
+	*buf = b
+	if len(b) == 0 {
+		return nil
+	}
+	return fn(u.user, b)
 }
 
 // approxUniques counts exactly: a memory store has every event at hand.
