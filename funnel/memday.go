@@ -109,8 +109,10 @@ func (u *userLog) seen(start int64, id string) bool {
 	return false
 }
 
-// add stores e (at micros, its name numbered) in time order.
-func (u *userLog) add(e *Event, micros int64, name uint16) {
+// add stores e (at micros, its name numbered) in time order, and reports
+// whether the records moved to a new array (see memory.compact).
+func (u *userLog) add(e *Event, micros int64, name uint16) (moved bool) {
+	moved = len(u.recs) == cap(u.recs)
 	r := record{micros: micros, name: name}
 	fields := [...]string{e.ID, e.OrderID, e.Variant, e.Channel, e.Region, e.SKU, ""}
 	if !e.Amount.IsZero() {
@@ -130,7 +132,7 @@ func (u *userLog) add(e *Event, micros int64, name uint16) {
 	if n == 0 || micros > u.lastMicros || micros == u.lastMicros && e.ID > u.lastID {
 		u.recs = append(u.recs, r)
 		u.lastMicros, u.lastID = micros, e.ID
-		return
+		return moved
 	}
 	// Out of order: insert where it belongs.
 	i := sort.Search(n, func(i int) bool {
@@ -140,6 +142,7 @@ func (u *userLog) add(e *Event, micros int64, name uint16) {
 	u.recs = append(u.recs, record{})
 	copy(u.recs[i+1:], u.recs[i:n])
 	u.recs[i] = r
+	return moved
 }
 
 // write appends fields (size bytes in all) to the text arena and returns

@@ -55,10 +55,14 @@ func (o *Options) retention() int64 {
 
 // memory is the process-local backend.
 type memory struct {
-	mu        sync.RWMutex
-	days      map[int64]*memDay
-	users     map[string]*userLog
-	slab      userSlab // where the userLogs live
+	mu    sync.RWMutex
+	days  map[int64]*memDay
+	users map[string]*userLog
+	slab  userSlab // where the userLogs live
+	// moved counts the user logs whose records moved to a new array since
+	// the last compaction: scattered arrays cost analysis a cache miss
+	// each, so past a point scan lays them out in order again.
+	moved     int
 	seed      maphash.Seed
 	retention int64 // microseconds
 	now       func() time.Time
@@ -169,7 +173,9 @@ func (m *memory) ingest(ctx context.Context, events []Event) (Ingested, error) {
 			res.Duplicates++
 			continue
 		}
-		u.add(e, micros, nums[i])
+		if u.add(e, micros, nums[i]) {
+			m.moved++
+		}
 		day.n++
 		m.daySize = max(m.daySize, day.n)
 		res.Stored++
@@ -197,6 +203,16 @@ func (m *memory) prune(live int64) {
 
 // scan runs fn under the store's read lock.
 func (m *memory) scan(ctx context.Context, req scanQuery, fn func(string, []Event) error) error {
+	m.mu.RLock()
+	scattered := m.scattered()
+	m.mu.RUnlock()
+	if scattered {
+		m.mu.Lock()
+		if m.scattered() {
+			m.compact()
+		}
+		m.mu.Unlock()
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var want []bool // by name number; nil selects every name
@@ -249,6 +265,45 @@ func (m *memory) scanUser(u *userLog, from, to int64, want []bool, withoutAmount
 		return nil
 	}
 	return fn(u.user, b)
+}
+
+// compactMoves is how many moved user logs (beyond a quarter of the
+// users) make a scan compact the store first: a compaction copies every
+// record once, which a scan of a store that size repays.
+var compactMoves = 1024
+
+func (m *memory) scattered() bool { return m.moved > len(m.users)/4+compactMoves }
+
+// compact lays every user's records, then every user's strings, out in
+// slab order in two shared arrays, so that a scan reads memory from one
+// end to the other. Each user keeps a full slice of them (capacity equal
+// to length), so the next event a user gets moves only that user's
+// records out again. Strings handed out before point into the old
+// arrays, which stay as they were.
+func (m *memory) compact() {
+	var nRecs, nText int
+	for _, chunk := range m.slab.chunks {
+		for j := range chunk {
+			nRecs += len(chunk[j].recs)
+			nText += len(chunk[j].text)
+		}
+	}
+	recs := make([]record, 0, nRecs)
+	text := make([]byte, 0, nText)
+	for _, chunk := range m.slab.chunks {
+		for j := range chunk {
+			u := &chunk[j]
+			if u.user == "" {
+				continue
+			}
+			r0, t0 := len(recs), len(text)
+			recs = append(recs, u.recs...)
+			text = append(text, u.text...)
+			u.recs = recs[r0:len(recs):len(recs)]
+			u.text = text[t0:len(text):len(text)]
+		}
+	}
+	m.moved = 0
 }
 
 // approxUniques counts exactly: a memory store has every event at hand.
