@@ -51,6 +51,8 @@ type Quote struct {
 	Promotions       []Explanation
 	// Search says how the exclusive-group choice was made.
 	Search string
+	// Scale is the cart's currency scale, which String prints amounts at.
+	Scale int32
 }
 
 // MaxCombinations bounds the exhaustive search over exclusive groups;
@@ -121,26 +123,28 @@ func (ev *evaluation) quote(cart Cart, plan []prepared) Quote {
 	q.Subtotal, q.Discount = amount(subtotal, sc), amount(subtotal-total, sc)
 	q.Shipping, q.ShippingDiscount = amount(s.shipping, sc), amount(s.baseShipping-s.shipping, sc)
 	q.Total = amount(total+s.shipping, sc)
+	q.Scale = sc
 	return q
 }
 
-// String renders the quote as an explained receipt.
+// String renders the quote as an explained receipt, amounts at the cart's
+// currency scale (¥1234 for a yen cart, 1.250 for a dinar one).
 func (q Quote) String() string {
 	var b strings.Builder
 	for _, l := range q.Lines {
-		fmt.Fprintf(&b, "%-10s ×%-3d %10s  −%-8s = %s\n", l.SKU, l.Quantity, l.Subtotal.StringFixed(2), l.Discount.StringFixed(2), l.Total.StringFixed(2))
+		fmt.Fprintf(&b, "%-10s ×%-3d %10s  −%-8s = %s\n", l.SKU, l.Quantity, l.Subtotal.StringFixed(q.Scale), l.Discount.StringFixed(q.Scale), l.Total.StringFixed(q.Scale))
 	}
 	for _, e := range q.Promotions {
 		if e.Applied {
-			fmt.Fprintf(&b, "  ✓ %s: −%s (%s)\n", e.Promotion, e.Amount.StringFixed(2), e.Reason)
+			fmt.Fprintf(&b, "  ✓ %s: −%s (%s)\n", e.Promotion, e.Amount.StringFixed(q.Scale), e.Reason)
 		} else {
 			fmt.Fprintf(&b, "  ✗ %s: %s\n", e.Promotion, e.Reason)
 		}
 	}
 	if !q.Shipping.IsZero() || !q.ShippingDiscount.IsZero() {
-		fmt.Fprintf(&b, "shipping %s (−%s)\n", q.Shipping.StringFixed(2), q.ShippingDiscount.StringFixed(2))
+		fmt.Fprintf(&b, "shipping %s (−%s)\n", q.Shipping.StringFixed(q.Scale), q.ShippingDiscount.StringFixed(q.Scale))
 	}
-	fmt.Fprintf(&b, "subtotal %s, discount %s, total %s\n", q.Subtotal.StringFixed(2), q.Discount.StringFixed(2), q.Total.StringFixed(2))
+	fmt.Fprintf(&b, "subtotal %s, discount %s, total %s\n", q.Subtotal.StringFixed(q.Scale), q.Discount.StringFixed(q.Scale), q.Total.StringFixed(q.Scale))
 	return b.String()
 }
 
