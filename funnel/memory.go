@@ -58,7 +58,8 @@ type memory struct {
 	mu    sync.RWMutex
 	days  map[int64]*memDay
 	users map[string]*userLog
-	slab  userSlab // where the userLogs live
+	slab  userSlab  // where the userLogs live
+	text  textArena // the records' strings
 	// moved counts the user logs whose records moved to a new array since
 	// the last compaction: scattered arrays cost analysis a cache miss
 	// each, so past a point scan lays them out in order again.
@@ -165,7 +166,7 @@ func (m *memory) ingest(ctx context.Context, events []Event) (Ingested, error) {
 			u = m.slab.alloc(e.UserID)
 			m.users[e.UserID] = u
 		}
-		if !day.addID(m.seed, e.ID, dayNum*dayMicros, u) {
+		if !day.addID(m.seed, e.ID, dayNum*dayMicros, u, &m.slab, &m.text) {
 			if len(u.recs) == 0 { // a new user whose only event was a duplicate
 				delete(m.users, e.UserID)
 				m.slab.release(u)
@@ -173,7 +174,7 @@ func (m *memory) ingest(ctx context.Context, events []Event) (Ingested, error) {
 			res.Duplicates++
 			continue
 		}
-		if u.add(e, micros, nums[i]) {
+		if u.add(e, micros, nums[i], &m.text) {
 			m.moved++
 		}
 		day.n++
@@ -198,6 +199,7 @@ func (m *memory) prune(live int64) {
 			m.slab.release(u)
 		}
 	}
+	m.compact() // frees the forgotten events' strings
 	m.pruned = live
 }
 
@@ -257,7 +259,7 @@ func (m *memory) scanUser(u *userLog, from, to int64, want []bool, withoutAmount
 			break
 		}
 		if want == nil || want[r.name] {
-			b = append(b, u.event(r, u.user, m.names[r.name], withoutAmounts))
+			b = append(b, m.text.event(r, u.user, m.names[r.name], withoutAmounts))
 		}
 	}
 	*buf = b
@@ -274,18 +276,21 @@ var compactMoves = 1024
 
 func (m *memory) scattered() bool { return m.moved > len(m.users)/4+compactMoves }
 
-// compact lays every user's records, then every user's strings, out in
-// slab order in two shared arrays, so that a scan reads memory from one
-// end to the other. Each user keeps a full slice of them (capacity equal
-// to length), so the next event a user gets moves only that user's
-// records out again. Strings handed out before point into the old
-// arrays, which stay as they were.
+// compact lays every user's records out in slab order in one shared
+// array, and their strings in that order in a new arena, so that a scan
+// reads memory from one end to the other; the strings of forgotten events
+// are left behind. Each user keeps a full slice of the records (capacity
+// equal to length), so the next event a user gets moves only that user's
+// records out again. Strings handed out before point into the old arena,
+// which stays as it was.
 func (m *memory) compact() {
 	var nRecs, nText int
 	for _, chunk := range m.slab.chunks {
 		for j := range chunk {
+			for k := range chunk[j].recs {
+				nText += len(m.text.bytes(&chunk[j].recs[k]))
+			}
 			nRecs += len(chunk[j].recs)
-			nText += len(chunk[j].text)
 		}
 	}
 	recs := make([]record, 0, nRecs)
@@ -296,13 +301,17 @@ func (m *memory) compact() {
 			if u.user == "" {
 				continue
 			}
-			r0, t0 := len(recs), len(text)
-			recs = append(recs, u.recs...)
-			text = append(text, u.text...)
+			r0 := len(recs)
+			for _, r := range u.recs {
+				b := m.text.bytes(&r)
+				r.text = uint64(len(text)) // chunk 0 of the new arena
+				text = append(text, b...)
+				recs = append(recs, r)
+			}
 			u.recs = recs[r0:len(recs):len(recs)]
-			u.text = text[t0:len(text):len(text)]
 		}
 	}
+	m.text = textArena{chunks: [][]byte{text}}
 	m.moved = 0
 }
 
