@@ -139,3 +139,46 @@ func ExampleLimiter() {
 	// allowed 1, retry after 0s
 	// allowed 0, retry after 500ms
 }
+
+// Example_allowAtMost sends a batch of notifications under a per-user
+// limit, as much of it as the limit allows now: the rest waits for the
+// next round.
+func Example_allowAtMost() {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)
+	limiter := seckill.NewMemoryLimiter(seckill.LimiterOptions{Now: func() time.Time { return now }})
+	limit := seckill.PerMinute(10, 10) // ten a minute, ten at once
+	for _, batch := range []int{4, 8, 8} {
+		res, err := limiter.AllowAtMost(ctx, "user-42", limit, batch)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("asked %d, sent %d, %d left\n", batch, res.Allowed, res.Remaining)
+	}
+	// Output:
+	// asked 4, sent 4, 6 left
+	// asked 8, sent 6, 0 left
+	// asked 8, sent 0, 0 left
+}
+
+// Example_resetLimit gives a user back their full burst, as support might
+// after a mistaken lockout.
+func Example_resetLimit() {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)
+	limiter := seckill.NewMemoryLimiter(seckill.LimiterOptions{Now: func() time.Time { return now }})
+	limit := seckill.PerMinute(3, 3)
+	res, _ := limiter.AllowN(ctx, "login-ann", limit, 3)
+	fmt.Println("allowed", res.Allowed, "remaining", res.Remaining)
+	res, _ = limiter.Allow(ctx, "login-ann", limit)
+	fmt.Println("then allowed", res.Allowed)
+	if err := limiter.Reset(ctx, "login-ann"); err != nil {
+		panic(err)
+	}
+	res, _ = limiter.Allow(ctx, "login-ann", limit)
+	fmt.Println("after reset allowed", res.Allowed, "remaining", res.Remaining)
+	// Output:
+	// allowed 3 remaining 0
+	// then allowed 0
+	// after reset allowed 1 remaining 2
+}

@@ -42,13 +42,20 @@ type RateResult struct {
 }
 
 // gcraDecide is the generic cell rate algorithm, in microseconds. tat is
-// the stored theoretical arrival time (or now when there is none). It
-// returns the result, the new TAT and whether to store it. The Redis
+// the stored theoretical arrival time (or now when there is none). With
+// atMost it admits as many of the n events as fit (at least one, or
+// none), as go-redis/redis_rate's AllowAtMost; otherwise all n or none.
+// It returns the result, the new TAT and whether to store it. The Redis
 // script computes the same, step for step.
-func gcraDecide(tat, now float64, l Limit, n int) (RateResult, float64, bool) {
+func gcraDecide(tat, now float64, l Limit, n int, atMost bool) (RateResult, float64, bool) {
 	emission := float64(l.Period.Microseconds()) / l.Rate
 	burstOffset := emission * float64(l.Burst)
 	tat = math.Max(tat, now)
+	if atMost {
+		if fit := int(math.Floor((now - (tat - burstOffset)) / emission)); fit < n {
+			n = max(fit, 1) // none fit: decided below as a denial of one
+		}
+	}
 	newTAT := tat + emission*float64(n)
 	diff := now - (newTAT - burstOffset)
 	if diff < 0 {
@@ -93,7 +100,8 @@ func checkLimitValues(l *Limit, n int) error {
 
 // limiterBackend stores GCRA state; memoryLimits and redisLimits implement it.
 type limiterBackend interface {
-	allowN(ctx context.Context, key string, l Limit, n int) (RateResult, error)
+	allowN(ctx context.Context, key string, l Limit, n int, atMost bool) (RateResult, error)
+	reset(ctx context.Context, key string) error
 }
 
 // Limiter is a GCRA rate limiter (as in go-redis/redis_rate): each key has
@@ -112,11 +120,39 @@ func (r *Limiter) Allow(ctx context.Context, key string, l Limit) (RateResult, e
 
 // AllowN admits n events for key under l, all or none.
 func (r *Limiter) AllowN(ctx context.Context, key string, l Limit, n int) (RateResult, error) {
+	return r.allow(ctx, key, l, n, false)
+}
+
+// AllowAtMost admits as many of n events for key as l allows now, at
+// least one or none, and reports how many in Allowed: for work that can be
+// done in part (a batch of notifications, a page of results). As
+// go-redis/redis_rate's AllowAtMost.
+func (r *Limiter) AllowAtMost(ctx context.Context, key string, l Limit, n int) (RateResult, error) {
+	return r.allow(ctx, key, l, n, true)
+}
+
+// Reset forgets key's state: its next event finds a full burst. Resetting
+// a key without state does nothing.
+func (r *Limiter) Reset(ctx context.Context, key string) error {
+	start := startTimer(r.observe)
+	var err error
+	if rule := keyspace.CheckID(key); rule != "" {
+		err = &InputError{Field: "Key", Rule: rule}
+	} else {
+		err = r.backend.reset(ctx, key)
+	}
+	if r.observe != nil {
+		r.observe(Observation{Op: OpReset, ID: key, Err: err, Took: since(start)})
+	}
+	return err
+}
+
+func (r *Limiter) allow(ctx context.Context, key string, l Limit, n int, atMost bool) (RateResult, error) {
 	start := startTimer(r.observe)
 	var res RateResult
 	err := checkLimit(key, &l, n)
 	if err == nil {
-		res, err = r.backend.allowN(ctx, key, l, n)
+		res, err = r.backend.allowN(ctx, key, l, n, atMost)
 	}
 	if r.observe != nil {
 		r.observe(Observation{Op: OpAllow, ID: key, Err: err, Took: since(start), Allowed: res.Allowed})
@@ -132,7 +168,7 @@ func (r *Limiter) allowPair(ctx context.Context, a, b string, l Limit) (RateResu
 	if err := checkLimitValues(&l, 1); err != nil {
 		return RateResult{}, err
 	}
-	return r.backend.allowN(ctx, a+":"+b, l, 1)
+	return r.backend.allowN(ctx, a+":"+b, l, 1, false)
 }
 
 // Peek reports what key's limit would allow now without consuming any.
@@ -161,7 +197,14 @@ type memoryLimits struct {
 // forgetEvery is how many calls pass between sweeps of idle keys.
 const forgetEvery = 4096
 
-func (m *memoryLimits) allowN(_ context.Context, key string, l Limit, n int) (RateResult, error) {
+func (m *memoryLimits) reset(_ context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.tats, key)
+	return nil
+}
+
+func (m *memoryLimits) allowN(_ context.Context, key string, l Limit, n int, atMost bool) (RateResult, error) {
 	now := float64(m.now().UnixMicro())
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -176,7 +219,7 @@ func (m *memoryLimits) allowN(_ context.Context, key string, l Limit, n int) (Ra
 	if !ok {
 		tat = now
 	}
-	res, newTAT, store := gcraDecide(tat, now, l, n)
+	res, newTAT, store := gcraDecide(tat, now, l, n, atMost)
 	if store {
 		m.tats[key] = newTAT
 	}

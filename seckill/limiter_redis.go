@@ -16,6 +16,9 @@ var (
 	//go:embed lua/gcra.lua
 	gcraLua    string
 	gcraScript = opscript.New(gcraLua)
+	// resetScript deletes a limiter's state: deleting again changes
+	// nothing, so it needs no operation record.
+	resetScript = opscript.NewIdempotent(`return redis.call('DEL', KEYS[1])`)
 )
 
 // LimiterOptions configure a Limiter. The zero value means the defaults.
@@ -75,10 +78,21 @@ type redisLimits struct {
 // limits).
 func (r *redisLimits) key(k string) string { return keyspace.IDTag(r.prefix, k) }
 
-func (r *redisLimits) allowN(ctx context.Context, key string, l Limit, n int) (RateResult, error) {
+func (r *redisLimits) reset(ctx context.Context, key string) error {
+	if _, err := r.run(ctx, resetScript, []string{r.key(key)}); err != nil {
+		return fmt.Errorf("seckill: reset rate limit %s: %w", key, err)
+	}
+	return nil
+}
+
+func (r *redisLimits) allowN(ctx context.Context, key string, l Limit, n int, atMost bool) (RateResult, error) {
 	emission := float64(l.Period.Microseconds()) / l.Rate
 	var v []string
-	cmd, err := r.run(ctx, gcraScript, []string{r.key(key)}, strconv.FormatFloat(emission, 'f', -1, 64), l.Burst, n)
+	mode := "all"
+	if atMost {
+		mode = "most"
+	}
+	cmd, err := r.run(ctx, gcraScript, []string{r.key(key)}, strconv.FormatFloat(emission, 'f', -1, 64), l.Burst, n, mode)
 	if err == nil {
 		v, err = cmd.StringSlice()
 	}

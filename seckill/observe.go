@@ -22,13 +22,14 @@ const (
 	OpStatus                // Gate.Status
 	OpConsume               // Gate.Consume
 	OpAck                   // Gate.Ack
-	OpAllow                 // Limiter.Allow and AllowN
+	OpAllow                 // Limiter.Allow, AllowN and AllowAtMost
 	OpObtain                // Locker.Obtain
 	OpRelease               // Lock.Release
 	OpWrite                 // FencedStore.Write
+	OpReset                 // Limiter.Reset
 )
 
-var opNames = [...]string{"", "open", "admit", "pay", "sweep", "status", "consume", "ack", "allow", "obtain", "release", "write"}
+var opNames = [...]string{"", "open", "admit", "pay", "sweep", "status", "consume", "ack", "allow", "obtain", "release", "write", "reset"}
 
 // String returns the op's name, as metric labels want it.
 func (o Op) String() string {

@@ -5,6 +5,8 @@
 -- ARGV[1]  emission interval (µs per event: period / rate)
 -- ARGV[2]  burst
 -- ARGV[3]  n, events asked for (0 to peek)
+-- ARGV[4]  "all": n events or none; "most": as many of n as fit, at least
+--          one or none (redis_rate's AllowAtMost)
 --
 -- Returns {allowed, remaining, retry after µs (-1: never), reset after µs}
 -- as strings. The key expires when the limiter is back to a full burst.
@@ -19,6 +21,10 @@ local burst = tonumber(ARGV[2])
 local n = tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
+if ARGV[4] == 'most' then
+  local fit = math.floor((now - (tat - emission * burst)) / emission)
+  if fit < n then n = math.max(fit, 1) end
+end
 local new_tat = tat + emission * n
 local diff = now - (new_tat - emission * burst)
 if diff < 0 then

@@ -286,9 +286,55 @@ func runLimiter(t *testing.T, h Harness) {
 		{"IdleKeysReset", testIdle},
 		{"ConcurrencyNeverExceeds", testLimiterConcurrency},
 		{"InvalidInput", testLimiterInvalid},
+		{"AllowAtMostTakesWhatFits", testAllowAtMost},
+		{"ResetRestoresTheBurst", testReset},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, h.NewLimiter(t)) })
+	}
+}
+
+// testAllowAtMost: asking for more than fits takes what fits; asking when
+// nothing fits takes nothing and says when one would; asking for more than
+// the burst is not refused outright, as AllowN refuses it.
+func testAllowAtMost(t *testing.T, r *seckill.Limiter) {
+	res, err := r.AllowAtMost(ctx, "m", tenPerSecond, 3)
+	if err != nil || res.Allowed != 3 || res.Remaining != 2 {
+		t.Fatalf("3 of a burst of 5: %+v, %v", res, err)
+	}
+	res, err = r.AllowAtMost(ctx, "m", tenPerSecond, 4)
+	if err != nil || res.Allowed != 2 || res.Remaining != 0 {
+		t.Fatalf("4 with 2 left: %+v, %v; want 2 allowed", res, err)
+	}
+	res, err = r.AllowAtMost(ctx, "m", tenPerSecond, 4)
+	if err != nil || res.Allowed != 0 || res.RetryAfter <= 0 || res.RetryAfter > 100*time.Millisecond {
+		t.Fatalf("4 with none left: %+v, %v; want none, retry within an interval", res, err)
+	}
+	res, err = r.AllowAtMost(ctx, "big", tenPerSecond, 50)
+	if err != nil || res.Allowed != 5 {
+		t.Fatalf("50 from a fresh burst of 5: %+v, %v; want 5", res, err)
+	}
+}
+
+// testReset: a reset key has its full burst back; resetting a key with
+// no state is harmless.
+func testReset(t *testing.T, r *seckill.Limiter) {
+	allow(t, r, "r", tenPerSecond, 5)
+	if res := allow(t, r, "r", tenPerSecond, 1); res.Allowed != 0 {
+		t.Fatalf("burst spent: %+v", res)
+	}
+	if err := r.Reset(ctx, "r"); err != nil {
+		t.Fatal(err)
+	}
+	if res := allow(t, r, "r", tenPerSecond, 5); res.Allowed != 5 {
+		t.Fatalf("after Reset: %+v, want the full burst", res)
+	}
+	if err := r.Reset(ctx, "never-used"); err != nil {
+		t.Fatal(err)
+	}
+	var ie *seckill.InputError
+	if err := r.Reset(ctx, "bad:key"); !errors.As(err, &ie) || ie.Field != "Key" {
+		t.Fatalf("Reset(bad:key): %v, want an InputError on Key", err)
 	}
 }
 
