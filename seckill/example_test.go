@@ -182,3 +182,26 @@ func Example_resetLimit() {
 	// then allowed 0
 	// after reset allowed 1 remaining 2
 }
+
+// Example_cancelTicket: a buyer who changes their mind gives the unit back
+// at once, and the next buyer gets it.
+func Example_cancelTicket() {
+	ctx := context.Background()
+	start := time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)
+	gate := seckill.NewMemoryGate(seckill.GateOptions{Now: func() time.Time { return start.Add(time.Second) }})
+	defer gate.Close()
+	if err := gate.Open(ctx, seckill.Sale{ID: "lamp", SKU: "lamp-1", Units: 1, Start: start, End: start.Add(time.Hour), PerUserLimit: 1}); err != nil {
+		panic(err)
+	}
+	ann, _ := gate.Admit(ctx, seckill.AdmitRequest{SaleID: "lamp", UserID: "ann", RequestID: "a1", Quantity: 1})
+	bob, _ := gate.Admit(ctx, seckill.AdmitRequest{SaleID: "lamp", UserID: "bob", RequestID: "b1", Quantity: 1})
+	fmt.Println("ann:", ann.Outcome, "bob:", bob.Outcome)
+	if _, err := gate.Cancel(ctx, seckill.TicketRef{SaleID: "lamp", TicketID: ann.Ticket.ID}); err != nil {
+		panic(err)
+	}
+	bob, _ = gate.Admit(ctx, seckill.AdmitRequest{SaleID: "lamp", UserID: "bob", RequestID: "b2", Quantity: 1})
+	fmt.Println("after ann cancels, bob:", bob.Outcome)
+	// Output:
+	// ann: admitted bob: sold out
+	// after ann cancels, bob: admitted
+}

@@ -34,6 +34,9 @@ var (
 	// ErrTicketExpired means a ticket's payment deadline passed and its
 	// units went back to the sale.
 	ErrTicketExpired = errors.New("seckill: ticket expired")
+	// ErrTicketPaid means a ticket was paid, so it cannot be cancelled:
+	// its units are sold.
+	ErrTicketPaid = errors.New("seckill: ticket already paid")
 	// ErrNotReplicated means a Redis write was applied by the master but
 	// fewer than GateOptions.WaitReplicas replicas acknowledged it within
 	// WaitTimeout, so a failover now could lose it: the outcome is unknown.
@@ -170,6 +173,9 @@ type gateBackend interface {
 	announce(ctx context.Context, saleID string, soldOut bool)
 	pay(ctx context.Context, saleID, ticketID string) (Ticket, error)
 	sweep(ctx context.Context, saleID string) (int, error)
+	// cancel returns a held ticket's units at once; cancelling a ticket
+	// already expired or cancelled returns nothing more.
+	cancel(ctx context.Context, saleID, ticketID string) (Ticket, error)
 	status(ctx context.Context, saleID string) (SaleStatus, error)
 	consume(ctx context.Context, saleID, group, consumer string, count int, minIdle time.Duration) ([]QueuedTicket, error)
 	ack(ctx context.Context, saleID, group string, ids []string) error
@@ -433,6 +439,36 @@ func (g *Gate) pay(ctx context.Context, saleID, ticketID string) (Ticket, error)
 	if err != nil {
 		return Ticket{}, err
 	}
+	t.SaleID, t.ID = saleID, ticketID
+	return t, nil
+}
+
+// Cancel gives up an unpaid ticket: its units go back to the sale and the
+// buyer's quota at once, exactly once, and a sold-out sale reopens.
+// Cancelling again, or cancelling a ticket that expired, is a no-op;
+// cancelling a paid ticket is ErrTicketPaid; paying a cancelled one is
+// ErrTicketExpired.
+func (g *Gate) Cancel(ctx context.Context, r TicketRef) (Ticket, error) {
+	start := startTimer(g.observe)
+	t, err := g.cancel(ctx, r.SaleID, r.TicketID)
+	g.report(Observation{Op: OpCancel, ID: r.TicketID, Err: err, Took: since(start)})
+	return t, err
+}
+
+func (g *Gate) cancel(ctx context.Context, saleID, ticketID string) (Ticket, error) {
+	if rule := keyspace.CheckID(saleID); rule != "" {
+		return Ticket{}, &InputError{Field: "SaleID", Rule: rule}
+	}
+	if rule := keyspace.CheckID(ticketID); rule != "" {
+		return Ticket{}, &InputError{Field: "TicketID", Rule: rule}
+	}
+	b, id := splitTicketID(ticketID)
+	t, err := g.backend.cancel(ctx, bucketID(saleID, b), id)
+	if err != nil {
+		return Ticket{}, err
+	}
+	g.markSoldOut(saleID, false) // its units went back
+	g.backend.announce(ctx, saleID, false)
 	t.SaleID, t.ID = saleID, ticketID
 	return t, nil
 }

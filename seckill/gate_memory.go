@@ -195,6 +195,25 @@ func (m *memoryGate) pay(_ context.Context, saleID, ticketID string) (Ticket, er
 	return t.Ticket, nil
 }
 
+func (m *memoryGate) cancel(_ context.Context, saleID, ticketID string) (Ticket, error) {
+	s, err := m.sale(saleID)
+	if err != nil {
+		return Ticket{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tickets[ticketID]
+	switch {
+	case t == nil:
+		return Ticket{}, ErrUnknownTicket
+	case t.paid:
+		return Ticket{}, ErrTicketPaid
+	case !t.expired:
+		m.expireLocked(s, t)
+	}
+	return t.Ticket, nil
+}
+
 func (m *memoryGate) expireLocked(s *memSale, t *memTicket) {
 	t.expired = true
 	s.status.Held -= t.Quantity

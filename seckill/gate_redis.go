@@ -322,6 +322,32 @@ func (r *redisGate) pay(ctx context.Context, saleID, ticketID string) (Ticket, e
 	return Ticket{ID: ticketID, SaleID: saleID, UserID: user, Quantity: qty, Deadline: time.UnixMilli(deadline)}, nil
 }
 
+func (r *redisGate) cancel(ctx context.Context, saleID, ticketID string) (Ticket, error) {
+	k := r.keys(saleID)
+	var res []any
+	cmd, err := r.run(ctx, settleScript, []string{k[0], k[1], k[3], k[4]}, "cancel", ticketID)
+	if err == nil {
+		res, err = cmd.Slice()
+	}
+	if err != nil {
+		return Ticket{}, fmt.Errorf("seckill: cancel %s: %w", ticketID, err)
+	}
+	if len(res) != 4 {
+		return Ticket{}, fmt.Errorf("seckill: cancel %s: unexpected script reply %v", ticketID, res)
+	}
+	state, _ := res[0].(int64)
+	user, _ := res[1].(string)
+	qty, _ := res[2].(int64)
+	deadline, _ := res[3].(int64)
+	switch state {
+	case payUnknown:
+		return Ticket{}, ErrUnknownTicket
+	case payPaid:
+		return Ticket{}, ErrTicketPaid
+	}
+	return Ticket{ID: ticketID, SaleID: saleID, UserID: user, Quantity: qty, Deadline: time.UnixMilli(deadline)}, nil
+}
+
 // admit.lua's negative outcomes, as its header lists them; the positive
 // ones are the Outcome values.
 const (
@@ -331,9 +357,10 @@ const (
 
 // settle.lua's pay states, as its header lists them.
 const (
-	payUnknown = 0
-	payPaid    = 1
-	payExpired = 2
+	payUnknown   = 0
+	payPaid      = 1
+	payExpired   = 2
+	payCancelled = 3 // cancel only: cancelled by this call
 )
 
 // sweepBatch is how many tickets one sweep script reads (whole unpaid

@@ -27,9 +27,10 @@ const (
 	OpRelease               // Lock.Release
 	OpWrite                 // FencedStore.Write
 	OpReset                 // Limiter.Reset
+	OpCancel                // Gate.Cancel
 )
 
-var opNames = [...]string{"", "open", "admit", "pay", "sweep", "status", "consume", "ack", "allow", "obtain", "release", "write", "reset"}
+var opNames = [...]string{"", "open", "admit", "pay", "sweep", "status", "consume", "ack", "allow", "obtain", "release", "write", "reset", "cancel"}
 
 // String returns the op's name, as metric labels want it.
 func (o Op) String() string {

@@ -1,13 +1,15 @@
--- settle.lua: pays a ticket, or expires unpaid tickets past their deadline
--- (their units return to the sale, and the buyer's quota, exactly once).
+-- settle.lua: pays or cancels a ticket, or expires unpaid tickets past
+-- their deadline (their units return to the sale, and the buyer's quota,
+-- exactly once).
 --
 -- KEYS[1]  sale hash, KEYS[2] users, KEYS[3] tickets, KEYS[4] unpaid by
 --          deadline (as in admit.lua)
--- ARGV[1]  operation: pay | sweep
--- ARGV[2]  ticket ID (pay) or the most tickets to expire (sweep)
+-- ARGV[1]  operation: pay | cancel | sweep
+-- ARGV[2]  ticket ID (pay, cancel) or the most tickets to expire (sweep)
 --
--- pay returns {state, user, qty, deadline}: state 0 unknown ticket,
--- 1 paid (now or before), 2 expired. sweep returns {expired count, more}:
+-- pay and cancel return {state, user, qty, deadline}: state 0 unknown
+-- ticket, 1 paid (now or before), 2 expired (or cancelled before), 3
+-- cancelled by this call (its units returned as an expiry's are). sweep returns {expired count, more}:
 -- more is 1 when due index entries are left for the next call. The unpaid
 -- index holds one member per admitted batch (see admit.lua): a sweep reads
 -- whole members, at least ARGV[2] tickets' worth when that many are due,
@@ -60,6 +62,13 @@ if st == 'h' and tonumber(d) <= now then
   st = 'e'
 end
 if st == 'e' then return {2, u, tonumber(q), tonumber(d)} end
+if ARGV[1] == 'cancel' then
+  if st == 'h' then
+    expire(id, rec)
+    return {3, u, tonumber(q), tonumber(d)}
+  end
+  return {1, u, tonumber(q), tonumber(d)} -- paid
+end
 if st == 'h' then
   redis.call('HINCRBY', KEYS[1], 'h', -tonumber(q))
   redis.call('HINCRBY', KEYS[1], 'p', tonumber(q))

@@ -32,6 +32,7 @@ func runGate(t *testing.T, h Harness) {
 		{"BucketTransfersConserveUnits", testBucketTransfers},
 		{"StatusWhileStockMoves", testStatusWhileStockMoves},
 		{"InvalidInput", testGateInvalid},
+		{"CancelReturnsUnitsOnce", testCancel},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, h) })
@@ -91,6 +92,52 @@ func testAdmitPay(t *testing.T, h Harness) {
 	}
 	if _, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "nope", UserID: "alice", RequestID: "r2", Quantity: 1}); !errors.Is(err, seckill.ErrUnknownSale) {
 		t.Fatalf("unknown sale: err = %v", err)
+	}
+}
+
+// testCancel: a cancelled ticket's units go back to the sale and its
+// buyer's quota at once, once however often it is cancelled; a sold-out
+// sale reopens; a cancelled ticket cannot be paid, a paid one cannot be
+// cancelled.
+func testCancel(t *testing.T, h Harness) {
+	g := h.NewGate(t, seckill.GateOptions{})
+	openSale(t, g, sale("c1", 2, 2))
+	a, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "c1", UserID: "ann", RequestID: "a1", Quantity: 2})
+	if err != nil || a.Outcome != seckill.Admitted {
+		t.Fatalf("Admit = %+v, %v", a, err)
+	}
+	if b, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "c1", UserID: "bob", RequestID: "b1", Quantity: 1}); err != nil || b.Outcome != seckill.SoldOut {
+		t.Fatalf("before the cancel: %+v, %v; want sold out", b, err)
+	}
+	ref := seckill.TicketRef{SaleID: "c1", TicketID: a.Ticket.ID}
+	for i := 0; i < 3; i++ {
+		tk, err := g.Cancel(ctx, ref)
+		if err != nil || tk.ID != a.Ticket.ID || tk.Quantity != 2 || tk.UserID != "ann" {
+			t.Fatalf("Cancel #%d = %+v, %v", i+1, tk, err)
+		}
+	}
+	wantBooks(t, g, "c1", 2, 0, 0)
+	if _, err := g.Pay(ctx, ref); !errors.Is(err, seckill.ErrTicketExpired) {
+		t.Fatalf("paying a cancelled ticket: %v, want ErrTicketExpired", err)
+	}
+	// The units and ann's quota are back: she can buy again, and so can bob.
+	again, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "c1", UserID: "ann", RequestID: "a2", Quantity: 1})
+	if err != nil || again.Outcome != seckill.Admitted {
+		t.Fatalf("ann again: %+v, %v", again, err)
+	}
+	b, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "c1", UserID: "bob", RequestID: "b2", Quantity: 1})
+	if err != nil || b.Outcome != seckill.Admitted {
+		t.Fatalf("bob after the cancel: %+v, %v", b, err)
+	}
+	if _, err := g.Pay(ctx, seckill.TicketRef{SaleID: "c1", TicketID: b.Ticket.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Cancel(ctx, seckill.TicketRef{SaleID: "c1", TicketID: b.Ticket.ID}); !errors.Is(err, seckill.ErrTicketPaid) {
+		t.Fatalf("cancelling a paid ticket: %v, want ErrTicketPaid", err)
+	}
+	wantBooks(t, g, "c1", 0, 1, 1)
+	if _, err := g.Cancel(ctx, seckill.TicketRef{SaleID: "c1", TicketID: "t999"}); !errors.Is(err, seckill.ErrUnknownTicket) {
+		t.Fatalf("unknown ticket: %v", err)
 	}
 }
 
