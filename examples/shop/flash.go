@@ -37,10 +37,9 @@ func (a stockForSale) Allocate(ctx context.Context, saleID, sku string, units in
 }
 
 // openFlashSale opens today's teapot sale (a week long), once. The units
-// stay reserved in the inventory for the whole sale; settling them when it
-// ends (commit the reservation, receive back what was not sold) and
-// shipping paid tickets (the buyer gives an address when paying) are left
-// to the shop that grows from this example.
+// stay reserved in the inventory for the whole sale, until the admin
+// settles it (admin.go); shipping paid tickets (the buyer would give an
+// address when paying) is left to the shop that grows from this example.
 //
 // The sale starts on the day the first instance opened it; that day is
 // stored, so an instance started on a later day opens the same sale.

@@ -230,15 +230,25 @@ func (s *shop) expire(ctx context.Context, id string) (orderRecord, error) {
 	return s.finishRelease(ctx, o)
 }
 
-// finishRelease runs a cancel or expire step of o: the stock and the
-// coupon go back, and the order ends cancelled or expired. A flash order's
-// unit goes back to the sale when the gate sweeps its lapsed ticket.
+// finishRelease runs a cancel or expire step of o: the stock (or the
+// flash-sale ticket's unit) and the coupon go back, and the order ends
+// cancelled or expired.
 func (s *shop) finishRelease(ctx context.Context, o orderRecord) (orderRecord, error) {
 	end := stateCancelled
 	if o.Pending == stepExpire {
 		end = stateExpired
 	}
-	if o.FlashTicket == "" {
+	if o.FlashTicket != "" {
+		_, err := s.st.gate.Cancel(ctx, seckill.TicketRef{SaleID: flashSaleID, TicketID: o.FlashTicket})
+		switch {
+		case err == nil, errors.Is(err, seckill.ErrNotFound):
+			// returned now (or by an expiry before), or lost with its store
+		case errors.Is(err, seckill.ErrTicketPaid):
+			return o, fmt.Errorf("order %s: its ticket was paid, yet it is being %s", o.ID, end)
+		default:
+			return o, err
+		}
+	} else {
 		_, err := s.st.stock.Release(ctx, o.ID)
 		switch {
 		case err == nil, errors.Is(err, inventory.ErrNotHeld), errors.Is(err, inventory.ErrNotFound):

@@ -126,3 +126,30 @@ func testNoExpiryOncePaymentBegan(t *testing.T, h *harness) {
 		t.Fatalf("coupon use after the lapsed payment: %+v, %v", use, err)
 	}
 }
+
+// testFlashCancelReturnsTheUnit: cancelling a flash-sale order gives its
+// unit back to the sale at once, so the next buyer gets it.
+//
+// Regression: the unit came back only when the ticket's payment deadline
+// passed and the gate swept it.
+func testFlashCancelReturnsTheUnit(t *testing.T, h *harness) {
+	ctx := context.Background()
+	before, err := h.shop.st.gate.Status(ctx, flashSaleID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a admissionView
+	h.call("POST", "/flash/admit", "fay", "f-1", nil).must(t, 201, &a)
+	var o orderRecord
+	h.call("POST", "/orders/"+a.Order+"/cancel", "fay", "x-1", nil).must(t, 200, &o)
+	if o.State != stateCancelled {
+		t.Fatalf("cancelled flash order: %s", o.State)
+	}
+	after, err := h.shop.st.gate.Status(ctx, flashSaleID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Remaining != before.Remaining || after.Held != before.Held {
+		t.Fatalf("sale after the cancel: %+v, before the admission: %+v", after, before)
+	}
+}

@@ -55,6 +55,7 @@ func runShop(t *testing.T, open func(*testing.T) *stores) {
 		{"Checkout", testCheckout, time.Minute},
 		{"OrdersSharedAcrossInstances", testOrdersShared, time.Minute},
 		{"Admin", testAdmin, time.Minute},
+		{"FlashCancelReturnsTheUnit", testFlashCancelReturnsTheUnit, time.Minute},
 		{"Dashboard", testDashboard, time.Minute},
 		{"SettleAfterTheSaleEnded", testSettleAfterEnd, time.Minute},
 		{"ResumerFinishesAPayment", testResumerFinishesPayment, time.Minute},
