@@ -205,3 +205,34 @@ func Example_cancelTicket() {
 	// ann: admitted bob: sold out
 	// after ann cancels, bob: admitted
 }
+
+// Example_extendTicket: a payment still under way when the ticket's
+// deadline nears gets more time.
+func Example_extendTicket() {
+	ctx := context.Background()
+	start := time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)
+	now := start.Add(time.Second)
+	gate := seckill.NewMemoryGate(seckill.GateOptions{Now: func() time.Time { return now }})
+	defer gate.Close()
+	if err := gate.Open(ctx, seckill.Sale{ID: "lamp", SKU: "lamp-1", Units: 1, Start: start, End: start.Add(time.Hour),
+		PerUserLimit: 1, PayWithin: 5 * time.Minute}); err != nil {
+		panic(err)
+	}
+	a, _ := gate.Admit(ctx, seckill.AdmitRequest{SaleID: "lamp", UserID: "ann", RequestID: "a1", Quantity: 1})
+	fmt.Println("pay by", a.Ticket.Deadline.Format("15:04:05"))
+	now = now.Add(4 * time.Minute) // the bank asks for a second factor
+	t, err := gate.Extend(ctx, seckill.ExtendRequest{SaleID: "lamp", TicketID: a.Ticket.ID, PayWithin: 5 * time.Minute})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("now pay by", t.Deadline.Format("15:04:05"))
+	now = now.Add(3 * time.Minute) // past the first deadline
+	if _, err := gate.Pay(ctx, seckill.TicketRef{SaleID: "lamp", TicketID: a.Ticket.ID}); err != nil {
+		panic(err)
+	}
+	fmt.Println("paid")
+	// Output:
+	// pay by 00:05:01
+	// now pay by 00:09:01
+	// paid
+}

@@ -69,6 +69,18 @@ type TicketRef struct {
 	TicketID string
 }
 
+// ExtendRequest gives an unpaid ticket more time: its deadline moves to
+// PayWithin from now, unless it is later already.
+type ExtendRequest struct {
+	SaleID    string
+	TicketID  string
+	PayWithin time.Duration // > 0, at most MaxPayWithin
+}
+
+// MaxPayWithin bounds ExtendRequest.PayWithin: a ticket holds units other
+// buyers are waiting for.
+const MaxPayWithin = 24 * time.Hour
+
 // Sale defines a flash sale.
 type Sale struct {
 	ID    string
@@ -176,6 +188,8 @@ type gateBackend interface {
 	// cancel returns a held ticket's units at once; cancelling a ticket
 	// already expired or cancelled returns nothing more.
 	cancel(ctx context.Context, saleID, ticketID string) (Ticket, error)
+	// extend moves a held ticket's deadline to within from now, if later.
+	extend(ctx context.Context, saleID, ticketID string, within time.Duration) (Ticket, error)
 	status(ctx context.Context, saleID string) (SaleStatus, error)
 	consume(ctx context.Context, saleID, group, consumer string, count int, minIdle time.Duration) ([]QueuedTicket, error)
 	ack(ctx context.Context, saleID, group string, ids []string) error
@@ -440,6 +454,40 @@ func (g *Gate) pay(ctx context.Context, saleID, ticketID string) (Ticket, error)
 		return Ticket{}, err
 	}
 	t.SaleID, t.ID = saleID, ticketID
+	return t, nil
+}
+
+// Extend gives an unpaid ticket until PayWithin from now to be paid (a
+// deadline already later stays): for a payment that is under way when the
+// deadline nears. A ticket past its deadline is ErrTicketExpired (its
+// units went back), a paid one ErrTicketPaid.
+func (g *Gate) Extend(ctx context.Context, r ExtendRequest) (Ticket, error) {
+	start := startTimer(g.observe)
+	t, err := g.extend(ctx, r)
+	g.report(Observation{Op: OpExtend, ID: r.TicketID, Err: err, Took: since(start)})
+	return t, err
+}
+
+func (g *Gate) extend(ctx context.Context, r ExtendRequest) (Ticket, error) {
+	if rule := keyspace.CheckID(r.SaleID); rule != "" {
+		return Ticket{}, &InputError{Field: "SaleID", Rule: rule}
+	}
+	if rule := keyspace.CheckID(r.TicketID); rule != "" {
+		return Ticket{}, &InputError{Field: "TicketID", Rule: rule}
+	}
+	if r.PayWithin < time.Millisecond || r.PayWithin > MaxPayWithin {
+		return Ticket{}, &InputError{Field: "PayWithin", Rule: "must be between 1ms and 24h"}
+	}
+	b, id := splitTicketID(r.TicketID)
+	t, err := g.backend.extend(ctx, bucketID(r.SaleID, b), id, r.PayWithin)
+	if errors.Is(err, ErrTicketExpired) {
+		g.markSoldOut(r.SaleID, false) // its units went back
+		g.backend.announce(ctx, r.SaleID, false)
+	}
+	if err != nil {
+		return Ticket{}, err
+	}
+	t.SaleID, t.ID = r.SaleID, r.TicketID
 	return t, nil
 }
 

@@ -214,6 +214,33 @@ func (m *memoryGate) cancel(_ context.Context, saleID, ticketID string) (Ticket,
 	return t.Ticket, nil
 }
 
+func (m *memoryGate) extend(_ context.Context, saleID, ticketID string, within time.Duration) (Ticket, error) {
+	s, err := m.sale(saleID)
+	if err != nil {
+		return Ticket{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tickets[ticketID]
+	if t == nil {
+		return Ticket{}, ErrUnknownTicket
+	}
+	now := m.now()
+	if !t.paid && !t.expired && !now.Before(t.Deadline) {
+		m.expireLocked(s, t)
+	}
+	switch {
+	case t.expired:
+		return Ticket{}, ErrTicketExpired
+	case t.paid:
+		return Ticket{}, ErrTicketPaid
+	}
+	if d := now.Add(within); d.After(t.Deadline) {
+		t.Deadline = d
+	}
+	return t.Ticket, nil
+}
+
 func (m *memoryGate) expireLocked(s *memSale, t *memTicket) {
 	t.expired = true
 	s.status.Held -= t.Quantity

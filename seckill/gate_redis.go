@@ -348,6 +348,34 @@ func (r *redisGate) cancel(ctx context.Context, saleID, ticketID string) (Ticket
 	return Ticket{ID: ticketID, SaleID: saleID, UserID: user, Quantity: qty, Deadline: time.UnixMilli(deadline)}, nil
 }
 
+func (r *redisGate) extend(ctx context.Context, saleID, ticketID string, within time.Duration) (Ticket, error) {
+	k := r.keys(saleID)
+	var res []any
+	cmd, err := r.run(ctx, settleScript, []string{k[0], k[1], k[3], k[4]}, "extend", ticketID, within.Milliseconds())
+	if err == nil {
+		res, err = cmd.Slice()
+	}
+	if err != nil {
+		return Ticket{}, fmt.Errorf("seckill: extend %s: %w", ticketID, err)
+	}
+	if len(res) != 4 {
+		return Ticket{}, fmt.Errorf("seckill: extend %s: unexpected script reply %v", ticketID, res)
+	}
+	state, _ := res[0].(int64)
+	user, _ := res[1].(string)
+	qty, _ := res[2].(int64)
+	deadline, _ := res[3].(int64)
+	switch state {
+	case payUnknown:
+		return Ticket{}, ErrUnknownTicket
+	case payPaid:
+		return Ticket{}, ErrTicketPaid
+	case payExpired:
+		return Ticket{}, ErrTicketExpired
+	}
+	return Ticket{ID: ticketID, SaleID: saleID, UserID: user, Quantity: qty, Deadline: time.UnixMilli(deadline)}, nil
+}
+
 // admit.lua's negative outcomes, as its header lists them; the positive
 // ones are the Outcome values.
 const (

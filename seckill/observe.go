@@ -28,9 +28,10 @@ const (
 	OpWrite                 // FencedStore.Write
 	OpReset                 // Limiter.Reset
 	OpCancel                // Gate.Cancel
+	OpExtend                // Gate.Extend
 )
 
-var opNames = [...]string{"", "open", "admit", "pay", "sweep", "status", "consume", "ack", "allow", "obtain", "release", "write", "reset", "cancel"}
+var opNames = [...]string{"", "open", "admit", "pay", "sweep", "status", "consume", "ack", "allow", "obtain", "release", "write", "reset", "cancel", "extend"}
 
 // String returns the op's name, as metric labels want it.
 func (o Op) String() string {

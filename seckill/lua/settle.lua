@@ -4,12 +4,17 @@
 --
 -- KEYS[1]  sale hash, KEYS[2] users, KEYS[3] tickets, KEYS[4] unpaid by
 --          deadline (as in admit.lua)
--- ARGV[1]  operation: pay | cancel | sweep
--- ARGV[2]  ticket ID (pay, cancel) or the most tickets to expire (sweep)
+-- ARGV[1]  operation: pay | cancel | extend | sweep
+-- ARGV[2]  ticket ID (pay, cancel, extend) or the most tickets to expire
+--          (sweep)
+-- ARGV[3]  extend: the new time to pay, in ms from now
 --
 -- pay and cancel return {state, user, qty, deadline}: state 0 unknown
 -- ticket, 1 paid (now or before), 2 expired (or cancelled before), 3
--- cancelled by this call (its units returned as an expiry's are). sweep returns {expired count, more}:
+-- cancelled by this call (its units returned as an expiry's are) or
+-- extended (the deadline in the reply). An extended ticket gets an unpaid
+-- index member of its own at the new deadline; the member it had stays,
+-- and the sweep skips a ticket whose own deadline has not passed. sweep returns {expired count, more}:
 -- more is 1 when due index entries are left for the next call. The unpaid
 -- index holds one member per admitted batch (see admit.lua): a sweep reads
 -- whole members, at least ARGV[2] tickets' worth when that many are due,
@@ -43,8 +48,11 @@ if ARGV[1] == 'sweep' then
         seen = seen + 1
         local rec = redis.call('HGET', KEYS[3], id)
         if rec and string.sub(rec, -2) == '|h' then
-          expire(id, rec)
-          expired = expired + 1
+          local d = tonumber(string.match(rec, '|(%d+)|h$'))
+          if d <= now then -- an extended ticket waits for its own member
+            expire(id, rec)
+            expired = expired + 1
+          end
         end
       end
       redis.call('ZREM', KEYS[4], member)
@@ -62,6 +70,16 @@ if st == 'h' and tonumber(d) <= now then
   st = 'e'
 end
 if st == 'e' then return {2, u, tonumber(q), tonumber(d)} end
+if ARGV[1] == 'extend' then
+  if st ~= 'h' then return {1, u, tonumber(q), tonumber(d)} end -- paid
+  local nd = now + tonumber(ARGV[3])
+  if nd > tonumber(d) then
+    d = string.format('%.0f', nd)
+    redis.call('HSET', KEYS[3], id, u .. '|' .. q .. '|' .. d .. '|h')
+    redis.call('ZADD', KEYS[4], nd, id)
+  end
+  return {3, u, tonumber(q), tonumber(d)}
+end
 if ARGV[1] == 'cancel' then
   if st == 'h' then
     expire(id, rec)

@@ -33,6 +33,7 @@ func runGate(t *testing.T, h Harness) {
 		{"StatusWhileStockMoves", testStatusWhileStockMoves},
 		{"InvalidInput", testGateInvalid},
 		{"CancelReturnsUnitsOnce", testCancel},
+		{"ExtendKeepsATicketPastItsDeadline", testExtend},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, h) })
@@ -138,6 +139,49 @@ func testCancel(t *testing.T, h Harness) {
 	wantBooks(t, g, "c1", 0, 1, 1)
 	if _, err := g.Cancel(ctx, seckill.TicketRef{SaleID: "c1", TicketID: "t999"}); !errors.Is(err, seckill.ErrUnknownTicket) {
 		t.Fatalf("unknown ticket: %v", err)
+	}
+}
+
+// testExtend: an extended ticket outlives its first deadline — the sweep
+// leaves it and it can be paid — while its neighbour from the same batch
+// expires; a lapsed ticket cannot be extended, nor a paid one.
+func testExtend(t *testing.T, h Harness) {
+	g := h.NewGate(t, seckill.GateOptions{})
+	s := sale("ext", 3, 1)
+	s.PayWithin = 150 * time.Millisecond
+	openSale(t, g, s)
+	var tickets []seckill.Ticket
+	for _, u := range []string{"u1", "u2", "u3"} {
+		a, err := g.Admit(ctx, seckill.AdmitRequest{SaleID: "ext", UserID: u, RequestID: "r-" + u, Quantity: 1})
+		if err != nil || a.Outcome != seckill.Admitted {
+			t.Fatalf("Admit %s = %+v, %v", u, a, err)
+		}
+		tickets = append(tickets, a.Ticket)
+	}
+	ext, err := g.Extend(ctx, seckill.ExtendRequest{SaleID: "ext", TicketID: tickets[0].ID, PayWithin: time.Minute})
+	if err != nil || time.Until(ext.Deadline) < 50*time.Second {
+		t.Fatalf("Extend = %+v, %v; want a deadline a minute away", ext, err)
+	}
+	if _, err := g.Pay(ctx, seckill.TicketRef{SaleID: "ext", TicketID: tickets[2].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Extend(ctx, seckill.ExtendRequest{SaleID: "ext", TicketID: tickets[2].ID, PayWithin: time.Minute}); !errors.Is(err, seckill.ErrTicketPaid) {
+		t.Fatalf("extending a paid ticket: %v, want ErrTicketPaid", err)
+	}
+	time.Sleep(250 * time.Millisecond) // past the first deadline
+	if n, err := g.Sweep(ctx, "ext"); err != nil || n != 1 {
+		t.Fatalf("Sweep = %d, %v; want only the ticket not extended", n, err)
+	}
+	if _, err := g.Extend(ctx, seckill.ExtendRequest{SaleID: "ext", TicketID: tickets[1].ID, PayWithin: time.Minute}); !errors.Is(err, seckill.ErrTicketExpired) {
+		t.Fatalf("extending a lapsed ticket: %v, want ErrTicketExpired", err)
+	}
+	if _, err := g.Pay(ctx, seckill.TicketRef{SaleID: "ext", TicketID: tickets[0].ID}); err != nil {
+		t.Fatalf("paying the extended ticket: %v", err)
+	}
+	wantBooks(t, g, "ext", 1, 0, 2)
+	var ie *seckill.InputError
+	if _, err := g.Extend(ctx, seckill.ExtendRequest{SaleID: "ext", TicketID: tickets[0].ID}); !errors.As(err, &ie) || ie.Field != "PayWithin" {
+		t.Fatalf("Extend without PayWithin: %v", err)
 	}
 }
 
