@@ -236,3 +236,58 @@ func Example_extendTicket() {
 	// now pay by 00:09:01
 	// paid
 }
+
+// lampStock is a StockSource: a warehouse's lamps, set aside for a sale
+// and settled once.
+type lampStock struct {
+	onHand, setAside int64
+	settled          map[string]bool
+}
+
+func (l *lampStock) Allocate(_ context.Context, _, _ string, units int64) (int64, error) {
+	n := min(units, l.onHand)
+	l.setAside += n
+	return n, nil
+}
+
+func (l *lampStock) Settle(_ context.Context, saleID, _ string, sold, unsold int64) error {
+	if l.settled[saleID] {
+		return nil // told again: already applied
+	}
+	l.settled[saleID] = true
+	l.setAside -= sold + unsold
+	l.onHand -= sold
+	return nil
+}
+
+// Example_settleSale: when the sale is over, the units it sold leave the
+// stock for good and the rest go back.
+func Example_settleSale() {
+	ctx := context.Background()
+	start := time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)
+	now := start.Add(time.Second)
+	gate := seckill.NewMemoryGate(seckill.GateOptions{Now: func() time.Time { return now }})
+	defer gate.Close()
+	stock := &lampStock{onHand: 10, settled: map[string]bool{}}
+	sale, err := gate.OpenFrom(ctx, seckill.Sale{ID: "lamp", SKU: "lamp-1", Units: 3, Start: start,
+		End: start.Add(time.Hour), PerUserLimit: 1}, stock)
+	if err != nil {
+		panic(err)
+	}
+	a, _ := gate.Admit(ctx, seckill.AdmitRequest{SaleID: "lamp", UserID: "ann", RequestID: "a1", Quantity: 1})
+	if _, err := gate.Pay(ctx, seckill.TicketRef{SaleID: "lamp", TicketID: a.Ticket.ID}); err != nil {
+		panic(err)
+	}
+	if _, err := gate.Settle(ctx, sale, stock); errors.Is(err, seckill.ErrSaleNotOver) {
+		fmt.Println("not yet: the sale runs for another hour")
+	}
+	now = start.Add(2 * time.Hour)
+	s, err := gate.Settle(ctx, sale, stock)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("sold %d, returned %d; on hand %d, set aside %d\n", s.Sold, s.Returned, stock.onHand, stock.setAside)
+	// Output:
+	// not yet: the sale runs for another hour
+	// sold 1, returned 2; on hand 9, set aside 0
+}

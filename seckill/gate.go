@@ -3,6 +3,7 @@ package seckill
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -188,6 +189,12 @@ type gateBackend interface {
 	// cancel returns a held ticket's units at once; cancelling a ticket
 	// already expired or cancelled returns nothing more.
 	cancel(ctx context.Context, saleID, ticketID string) (Ticket, error)
+	// ended reports whether the sale (a bucket 0 ID) has ended, by the
+	// backend's clock (the Memory gate's Now, this process's on Redis).
+	ended(ctx context.Context, saleID string) (bool, error)
+	// settle records a sale's settlement once and returns the recorded
+	// one: the first call's numbers, whatever later calls pass.
+	settle(ctx context.Context, saleID string, sold, unsold int64) (int64, int64, error)
 	// extend moves a held ticket's deadline to within from now, if later.
 	extend(ctx context.Context, saleID, ticketID string, within time.Duration) (Ticket, error)
 	status(ctx context.Context, saleID string) (SaleStatus, error)
@@ -491,6 +498,41 @@ func (g *Gate) extend(ctx context.Context, r ExtendRequest) (Ticket, error) {
 	return t, nil
 }
 
+// Settle ends a sale with its stock source, exactly once: once no ticket
+// awaits payment (the sweep expires the lapsed ones first) and the sale
+// has ended or sold out, the units sold and the units left are recorded
+// with the sale, and src.Settle is told them. Settling again — after a
+// crash between the two steps, or from another instance — tells src the
+// same numbers, so a source idempotent by sale ID applies them once. It
+// returns ErrSaleNotOver while the sale can still change.
+func (g *Gate) Settle(ctx context.Context, s Sale, src StockSource) (Settlement, error) {
+	if rule := keyspace.CheckID(s.ID); rule != "" {
+		return Settlement{}, &InputError{Field: "ID", Rule: rule}
+	}
+	if _, err := g.sweep(ctx, s.ID); err != nil {
+		return Settlement{}, err
+	}
+	st, err := g.status(ctx, s.ID)
+	if err != nil {
+		return Settlement{}, err
+	}
+	ended, err := g.backend.ended(ctx, bucketID(s.ID, 0))
+	if err != nil {
+		return Settlement{}, err
+	}
+	if st.Held > 0 || (st.Remaining > 0 && !ended) {
+		return Settlement{}, ErrSaleNotOver
+	}
+	sold, unsold, err := g.backend.settle(ctx, bucketID(s.ID, 0), st.Paid, st.Units-st.Paid)
+	if err != nil {
+		return Settlement{}, err
+	}
+	if err := src.Settle(ctx, s.ID, s.SKU, sold, unsold); err != nil {
+		return Settlement{}, fmt.Errorf("seckill: settle %s with its stock source: %w", s.ID, err)
+	}
+	return Settlement{SaleID: s.ID, Sold: sold, Returned: unsold}, nil
+}
+
 // Cancel gives up an unpaid ticket: its units go back to the sale and the
 // buyer's quota at once, exactly once, and a sold-out sale reopens.
 // Cancelling again, or cancelling a ticket that expired, is a no-op;
@@ -630,7 +672,23 @@ type StockSource interface {
 	// many it set aside. It must be idempotent by saleID: calling it again
 	// returns the first answer.
 	Allocate(ctx context.Context, saleID, sku string, units int64) (int64, error)
+	// Settle closes the sale's allocation: sold units are sold for good,
+	// unsold ones go back to the source. Gate.Settle calls it with the
+	// same numbers however often it runs, so it must be idempotent by
+	// saleID.
+	Settle(ctx context.Context, saleID, sku string, sold, unsold int64) error
 }
+
+// Settlement is how a sale ended: the units sold and the units returned to
+// the stock source.
+type Settlement struct {
+	SaleID         string
+	Sold, Returned int64
+}
+
+// ErrSaleNotOver means a sale cannot be settled yet: it has units left to
+// sell before its end, or tickets awaiting payment.
+var ErrSaleNotOver = errors.New("seckill: sale not over: units left before its end, or tickets awaiting payment")
 
 // OpenFrom pre-warms a sale from src: it allocates up to s.Units of s.SKU
 // and opens the sale with what it got. It returns the sale as opened.

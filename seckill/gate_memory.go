@@ -28,6 +28,7 @@ type memoryGate struct {
 type memSale struct {
 	mu       sync.Mutex
 	def      Sale
+	settled  *[2]int64 // sold, unsold, once settled
 	status   SaleStatus
 	users    map[string]int64
 	requests map[string]memRequest
@@ -239,6 +240,27 @@ func (m *memoryGate) extend(_ context.Context, saleID, ticketID string, within t
 		t.Deadline = d
 	}
 	return t.Ticket, nil
+}
+
+func (m *memoryGate) ended(_ context.Context, saleID string) (bool, error) {
+	s, err := m.sale(saleID)
+	if err != nil {
+		return false, err
+	}
+	return !m.now().Before(s.def.End), nil
+}
+
+func (m *memoryGate) settle(_ context.Context, saleID string, sold, unsold int64) (int64, int64, error) {
+	s, err := m.sale(saleID)
+	if err != nil {
+		return 0, 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.settled == nil {
+		s.settled = &[2]int64{sold, unsold}
+	}
+	return s.settled[0], s.settled[1], nil
 }
 
 func (m *memoryGate) expireLocked(s *memSale, t *memTicket) {

@@ -348,6 +348,46 @@ func (r *redisGate) cancel(ctx context.Context, saleID, ticketID string) (Ticket
 	return Ticket{ID: ticketID, SaleID: saleID, UserID: user, Quantity: qty, Deadline: time.UnixMilli(deadline)}, nil
 }
 
+func (r *redisGate) ended(ctx context.Context, saleID string) (bool, error) {
+	vs, err := r.client.HMGet(ctx, r.keys(saleID)[0], "end").Result()
+	if err != nil {
+		return false, fmt.Errorf("seckill: sale %s: %w", saleID, err)
+	}
+	v, ok := vs[0].(string)
+	if !ok {
+		return false, ErrUnknownSale
+	}
+	ms, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return false, fmt.Errorf("seckill: sale %s: stored end %q: %w", saleID, v, err)
+	}
+	return !time.Now().Before(time.UnixMilli(ms)), nil
+}
+
+// settleOnce records a sale's settlement unless one is recorded, and
+// returns the recorded one: a resend finds the first call's numbers, so
+// it needs no operation record.
+var settleOnce = opscript.NewIdempotent(`redis.call('HSETNX', KEYS[1], 'settled', ARGV[1])
+return redis.call('HGET', KEYS[1], 'settled')`)
+
+// settle records the settlement in the sale's hash: the first writer's
+// numbers stand.
+func (r *redisGate) settle(ctx context.Context, saleID string, sold, unsold int64) (int64, int64, error) {
+	cmd, err := r.run(ctx, settleOnce, r.keys(saleID)[:1], fmt.Sprintf("%d|%d", sold, unsold))
+	var v string
+	if err == nil {
+		v, err = cmd.Text()
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("seckill: settle %s: %w", saleID, err)
+	}
+	var s, u int64
+	if _, err := fmt.Sscanf(v, "%d|%d", &s, &u); err != nil {
+		return 0, 0, fmt.Errorf("seckill: settle %s: stored settlement %q: %w", saleID, v, err)
+	}
+	return s, u, nil
+}
+
 func (r *redisGate) extend(ctx context.Context, saleID, ticketID string, within time.Duration) (Ticket, error) {
 	k := r.keys(saleID)
 	var res []any

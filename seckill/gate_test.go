@@ -121,8 +121,9 @@ func waitReachable(t *testing.T, c redis.UniversalClient) {
 
 // fixedSource allocates from a fixed stock once per sale.
 type fixedSource struct {
-	stock int64
-	given map[string]int64
+	stock   int64
+	given   map[string]int64
+	settled map[string][2]int64
 }
 
 func (f *fixedSource) Allocate(_ context.Context, saleID, _ string, units int64) (int64, error) {
@@ -133,6 +134,18 @@ func (f *fixedSource) Allocate(_ context.Context, saleID, _ string, units int64)
 	f.stock -= n
 	f.given[saleID] = n
 	return n, nil
+}
+
+// Settle returns the unsold units to the stock, once per sale.
+func (f *fixedSource) Settle(_ context.Context, saleID, _ string, sold, unsold int64) error {
+	if f.settled == nil {
+		f.settled = map[string][2]int64{}
+	}
+	if _, done := f.settled[saleID]; !done {
+		f.settled[saleID] = [2]int64{sold, unsold}
+		f.stock += unsold
+	}
+	return nil
 }
 
 func TestOpenFrom(t *testing.T) {

@@ -222,6 +222,22 @@ func (s inventorySource) Allocate(ctx context.Context, saleID, sku string, units
 	return r.Lines[0].Quantity, nil
 }
 
+// Settle sells the units the sale sold and receives the rest back:
+// committing the whole reservation first and receiving back second never
+// shows more stock than there is. Both steps are idempotent by the sale's
+// ID, as the gate asks.
+func (s inventorySource) Settle(ctx context.Context, saleID, sku string, sold, unsold int64) error {
+	if _, err := s.store.Commit(ctx, saleID); err != nil {
+		return err
+	}
+	if unsold == 0 {
+		return nil
+	}
+	_, err := s.store.Adjust(ctx, inventory.Adjustment{ID: "settle-" + saleID, SKU: sku, Location: s.location,
+		Delta: unsold, Reason: inventory.ReasonReturn})
+	return err
+}
+
 func open(redisAddr, clusterAddrs string, embedded bool) (*seckill.Gate, string, func(), error) {
 	// Each buyer may try at most 3 times a second, 4 at once.
 	opts := seckill.GateOptions{PerUser: seckill.PerSecond(3, 4)}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -230,18 +229,14 @@ func (s *shop) settleSale(ctx context.Context) (settlementView, error) {
 	if err := s.st.setFlag(ctx, flagSaleSettled); err != nil {
 		return settlementView{}, err
 	}
-	r, err := s.st.stock.Commit(ctx, "sale-"+flashSaleID)
-	if err != nil && !errors.Is(err, inventory.ErrCommitted) {
-		return settlementView{}, fmt.Errorf("commit the sale's units: %w", err)
+	r, err := s.st.stock.Reservation(ctx, "sale-"+flashSaleID)
+	if err != nil {
+		return settlementView{}, fmt.Errorf("the sale's units: %w", err)
 	}
-	setAside := r.Lines[0].Quantity
-	unsold := setAside - st.Paid
-	if unsold > 0 {
-		_, err := s.st.stock.Adjust(ctx, inventory.Adjustment{ID: "settle-" + flashSaleID, SKU: flashSKU,
-			Location: flashWarehse, Delta: unsold, Reason: inventory.ReasonReturn})
-		if err != nil {
-			return settlementView{}, fmt.Errorf("receive the unsold units back: %w", err)
-		}
+	unsold := r.Lines[0].Quantity - st.Paid
+	src := stockForSale{stock: s.st.stock, warehouse: flashWarehse}
+	if err := src.Settle(ctx, flashSaleID, flashSKU, st.Paid, max(unsold, 0)); err != nil {
+		return settlementView{}, err
 	}
 	return settlementView{Sale: flashSaleID, Sold: st.Paid, Returned: max(unsold, 0)}, nil
 }

@@ -36,6 +36,25 @@ func (a stockForSale) Allocate(ctx context.Context, saleID, sku string, units in
 	return r.Lines[0].Quantity, nil
 }
 
+// Settle sells what the sale sold and receives the rest back into the
+// warehouse: committing the set-aside units first and receiving back the
+// unsold second never shows more stock than there is. Both steps are
+// idempotent by the sale's ID, as the gate asks.
+func (a stockForSale) Settle(ctx context.Context, saleID, sku string, sold, unsold int64) error {
+	if _, err := a.stock.Commit(ctx, "sale-"+saleID); err != nil && !errors.Is(err, inventory.ErrCommitted) {
+		return fmt.Errorf("commit the sale's units: %w", err)
+	}
+	if unsold <= 0 {
+		return nil
+	}
+	_, err := a.stock.Adjust(ctx, inventory.Adjustment{ID: "settle-" + saleID, SKU: sku, Location: a.warehouse,
+		Delta: unsold, Reason: inventory.ReasonReturn})
+	if err != nil {
+		return fmt.Errorf("receive the unsold units back: %w", err)
+	}
+	return nil
+}
+
 // openFlashSale opens today's teapot sale (a week long), once. The units
 // stay reserved in the inventory for the whole sale, until the admin
 // settles it (admin.go); shipping paid tickets (the buyer would give an

@@ -1,6 +1,7 @@
 package seckilltest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -34,6 +35,7 @@ func runGate(t *testing.T, h Harness) {
 		{"InvalidInput", testGateInvalid},
 		{"CancelReturnsUnitsOnce", testCancel},
 		{"ExtendKeepsATicketPastItsDeadline", testExtend},
+		{"SettleOnceWithTheStockSource", testSettle},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, h) })
@@ -182,6 +184,62 @@ func testExtend(t *testing.T, h Harness) {
 	var ie *seckill.InputError
 	if _, err := g.Extend(ctx, seckill.ExtendRequest{SaleID: "ext", TicketID: tickets[0].ID}); !errors.As(err, &ie) || ie.Field != "PayWithin" {
 		t.Fatalf("Extend without PayWithin: %v", err)
+	}
+}
+
+// recordingSource is a StockSource that records what it is told.
+type recordingSource struct {
+	mu      sync.Mutex
+	settled [][2]int64
+}
+
+func (r *recordingSource) Allocate(_ context.Context, _, _ string, units int64) (int64, error) {
+	return units, nil
+}
+
+func (r *recordingSource) Settle(_ context.Context, _, _ string, sold, unsold int64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.settled = append(r.settled, [2]int64{sold, unsold})
+	return nil
+}
+
+// testSettle: a sale settles only once nothing can change it, and always
+// with the same numbers: the units paid for, and the rest — the unsold and
+// those of lapsed tickets — returned.
+func testSettle(t *testing.T, h Harness) {
+	g := h.NewGate(t, seckill.GateOptions{})
+	now := time.Now()
+	s := seckill.Sale{ID: "set", SKU: "lamp", Units: 5, Start: now.Add(-time.Minute), End: now.Add(400 * time.Millisecond),
+		PerUserLimit: 1, PayWithin: 150 * time.Millisecond}
+	src := &recordingSource{}
+	if _, err := g.OpenFrom(ctx, s, src); err != nil {
+		t.Fatal(err)
+	}
+	paid, _ := g.Admit(ctx, seckill.AdmitRequest{SaleID: "set", UserID: "u1", RequestID: "r1", Quantity: 1})
+	lapsed, _ := g.Admit(ctx, seckill.AdmitRequest{SaleID: "set", UserID: "u2", RequestID: "r2", Quantity: 1})
+	if paid.Outcome != seckill.Admitted || lapsed.Outcome != seckill.Admitted {
+		t.Fatal(paid, lapsed)
+	}
+	if _, err := g.Pay(ctx, seckill.TicketRef{SaleID: "set", TicketID: paid.Ticket.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Settle(ctx, s, src); !errors.Is(err, seckill.ErrSaleNotOver) {
+		t.Fatalf("settling a running sale: %v, want ErrSaleNotOver", err)
+	}
+	time.Sleep(time.Until(s.End) + 50*time.Millisecond)
+	for i := 0; i < 2; i++ {
+		got, err := g.Settle(ctx, s, src)
+		if err != nil || got.Sold != 1 || got.Returned != 4 {
+			t.Fatalf("Settle #%d = %+v, %v; want 1 sold, 4 returned", i+1, got, err)
+		}
+	}
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	for _, c := range src.settled {
+		if c != [2]int64{1, 4} {
+			t.Fatalf("the source was told %v", src.settled)
+		}
 	}
 }
 
