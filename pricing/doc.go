@@ -31,7 +31,9 @@
 // stop, no matching line).
 //
 // A promotion with a Coupon code applies only to a cart presenting the
-// code; MinSpend and a validity window (Starts, Ends, judged at Cart.At)
+// code, one with Codes to a cart presenting any of them (GenerateCodes
+// makes single-use codes in bulk, unguessable: at least 40 random bits
+// each); MinSpend and a validity window (Starts, Ends, judged at Cart.At)
 // make any promotion conditional. A coupon's uses are held against its
 // global and per-customer limits by Redemptions: Reserve at checkout,
 // Commit on payment, Release on cancel, each idempotent by order ID (a

@@ -113,6 +113,8 @@ func (rs *RuleSet) prepare(cart Cart) []prepared {
 		switch {
 		case p.Coupon != "" && !slices.Contains(cart.Coupons, p.Coupon):
 			pp.ineligible = "not eligible: coupon " + p.Coupon + " not presented"
+		case rs.codes[i] != nil && presentedCode(rs.codes[i], cart.Coupons) == "":
+			pp.ineligible = "not eligible: none of its codes presented"
 		case !p.Starts.IsZero() && at.Before(p.Starts):
 			pp.ineligible = "not eligible: starts " + p.Starts.UTC().Format(time.RFC3339)
 		case !p.Ends.IsZero() && !at.Before(p.Ends):
@@ -398,4 +400,14 @@ func (pp *prepared) memberPrices(cart Cart, s *cartState, at int) int64 {
 		total += off
 	}
 	return total
+}
+
+// presentedCode returns the first of presented that is one of codes, or "".
+func presentedCode(codes map[string]struct{}, presented []string) string {
+	for _, c := range presented {
+		if _, ok := codes[c]; ok {
+			return c
+		}
+	}
+	return ""
 }

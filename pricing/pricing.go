@@ -150,6 +150,11 @@ type Promotion struct {
 	// Coupon, when set, makes this a coupon: it applies only to a cart
 	// presenting this code.
 	Coupon string
+	// Codes, when set, make this a coupon of many codes (GenerateCodes
+	// makes them in bulk): it applies to a cart presenting any of them.
+	// Hold the presented code's use with Redemptions under
+	// CouponLimits{Global: 1} to make each code single-use.
+	Codes []string
 	// MinSpend, when positive, is the targeted total (after the
 	// promotions before this one) the promotion needs to apply.
 	MinSpend decimal.Decimal
@@ -169,6 +174,8 @@ type RuleSet struct {
 	// texts holds each promotion's amounts as the explanations print
 	// them, formatted once here for the same reason.
 	texts []promoTexts
+	// codes holds each promotion's Codes as a set, by promotion index.
+	codes []map[string]struct{}
 	// targets finds the promotions that target a line from its SKU and
 	// tags, rather than testing every promotion against every line.
 	targets targetIndex
@@ -237,6 +244,15 @@ func NewRuleSet(promos []Promotion) (*RuleSet, error) {
 		return 0
 	})
 	rs.targets = indexTargets(rs.promos)
+	rs.codes = make([]map[string]struct{}, len(rs.promos))
+	for i, p := range rs.promos {
+		if len(p.Codes) > 0 {
+			rs.codes[i] = make(map[string]struct{}, len(p.Codes))
+			for _, c := range p.Codes {
+				rs.codes[i][c] = struct{}{}
+			}
+		}
+	}
 	rs.texts = make([]promoTexts, len(rs.promos))
 	for i := range rs.promos {
 		rs.texts[i] = textsOf(&rs.promos[i])
@@ -252,6 +268,11 @@ func NewRuleSet(promos []Promotion) (*RuleSet, error) {
 
 func (p *Promotion) validate() error {
 	bad := func(field, rule string) error { return &InputError{Promotion: p.ID, Field: field, Rule: rule} }
+	for i, c := range p.Codes {
+		if rule := keyspace.CheckID(c); rule != "" {
+			return bad("Codes["+strconv.Itoa(i)+"]", rule)
+		}
+	}
 	if p.Coupon != "" {
 		if rule := keyspace.CheckID(p.Coupon); rule != "" {
 			return bad("Coupon", rule)
