@@ -134,12 +134,19 @@ func ratCeil(r *big.Rat) int64 {
 // Price is a zone's tariff: First for the first FirstGrams, then
 // Additional per started AdditionalGrams: fee = F + ⌈(W − W₀)/S⌉ × A, at
 // least Minimum.
+//
+// On a table with a Billing rule the weights are in the rule's units
+// instead: FirstWeight and AdditionalWeight (1 and 1 for a per-pound
+// tariff, 0.5 and 0.5 for a per-half-kilo one), and FirstGrams and
+// AdditionalGrams are ignored.
 type Price struct {
 	FirstGrams      int64
 	First           decimal.Decimal
 	AdditionalGrams int64
 	Additional      decimal.Decimal
 	Minimum         decimal.Decimal
+
+	FirstWeight, AdditionalWeight decimal.Decimal
 }
 
 // Table is one carrier service's rate table.
@@ -164,13 +171,47 @@ type Table struct {
 	FreeOver decimal.Decimal
 	// Insurance, if set, prices cover for the declared value.
 	Insurance *Insurance
+
+	// Billing, if set, decides the billable weight instead of Volumetric
+	// and StepGrams: exactly, in the carrier's units, with its rounding;
+	// Prices then step by FirstWeight and AdditionalWeight.
+	Billing *BillingRule
+	// MultiParcel says how a shipment of several parcels is priced.
+	MultiParcel MultiParcelRule
+	// ParcelSurcharge is added per parcel (a handling fee per piece);
+	// ShipmentSurcharge once per shipment. Oversize is per parcel; the
+	// remote surcharge, free freight and insurance are per shipment.
+	ParcelSurcharge, ShipmentSurcharge decimal.Decimal
 }
 
-// Shipment is what to rate.
+// MultiParcelRule says how a table prices a shipment of several parcels.
+type MultiParcelRule uint8
+
+const (
+	// PricePerParcel prices each parcel on the tariff (each at least the
+	// minimum) and adds the freights: most parcel carriers.
+	PricePerParcel MultiParcelRule = iota
+	// PriceTotalWeight adds the parcels' billable weights and prices the
+	// total once, as UPS and FedEx rate multi-package shipments ("total
+	// the billable weight of all packages in the shipment").
+	PriceTotalWeight
+)
+
+// Shipment is what to rate: one Parcel, or the pieces of a multi-parcel
+// shipment in Parcels, or the pieces measured exactly in Measurements.
 type Shipment struct {
-	Parcel      Parcel
-	Origin      string
-	Destination string
+	Parcel Parcel
+	// Parcels, when not empty, are the shipment's pieces (at most
+	// MaxParcels) and Parcel is ignored.
+	Parcels []Parcel
+	// Measurements, when not empty, are the pieces as measured in
+	// kilograms and centimetres or pounds and inches, and take precedence
+	// over Parcel and Parcels. A table with a Billing rule bills them
+	// exactly; one without reads each rounded up to the gram and the
+	// millimetre.
+	Measurements []Measurement
+	Origin       string
+	Destination  string
 	// Value is the order value (for free shipping) and the declared value
 	// (for insurance).
 	Value decimal.Decimal
@@ -190,6 +231,23 @@ type Quote struct {
 	Insurance        int64
 	Total            int64 // what the shop pays
 	FreeShipping     bool
+	// Billed is the billable weight under the table's Billing rule, summed
+	// over the parcels; nil on a table without one.
+	Billed *BillableWeight
+	// Parcels itemises a shipment of more than one parcel, in order; nil
+	// for one parcel.
+	Parcels []ParcelQuote
+}
+
+// ParcelQuote is one parcel of a multi-parcel quote. Freight is the
+// parcel's own under PricePerParcel and zero under PriceTotalWeight,
+// which prices the shipment's total weight once.
+type ParcelQuote struct {
+	VolumetricGrams int64
+	BillableGrams   int64
+	Billed          BillableWeight
+	Freight         int64
+	Surcharges      int64 // oversize and the per-parcel surcharge
 }
 
 // Money converts minor units (cents) to a decimal amount.
@@ -210,6 +268,21 @@ func toMinor(field string, v decimal.Decimal) (int64, error) {
 // minimum; plus remote and oversize surcharges and insurance; free freight
 // over the threshold.
 func (t *Table) Rate(s Shipment) (Quote, error) {
+	if s.general() || t.Billing != nil {
+		ps, err := s.pieces()
+		if err != nil {
+			return Quote{}, err
+		}
+		ct, err := t.compile()
+		if err != nil {
+			return Quote{}, err
+		}
+		value, err := toMinor("Value", s.Value)
+		if err != nil {
+			return Quote{}, err
+		}
+		return ct.rateMulti(s, ps, value)
+	}
 	vol, err := t.Volumetric.VolumetricGrams(s.Parcel)
 	if err != nil {
 		return Quote{}, err
@@ -231,16 +304,18 @@ func (t *Table) rate(s Shipment, vol int64) (Quote, error) {
 
 // compiledTable is a Table with its money in cents.
 type compiledTable struct {
-	t        *Table
-	prices   map[string]minorPrice
-	remote   map[string]int64
-	oversize int64
-	freeOver int64 // −1: never
-	ins      *minorInsurance
+	t                      *Table
+	prices                 map[string]minorPrice
+	remote                 map[string]int64
+	oversize               int64
+	perParcel, perShipment int64
+	freeOver               int64 // −1: never
+	ins                    *minorInsurance
 }
 
 type minorPrice struct {
 	firstGrams, first, addGrams, add, minimum int64
+	firstWeight, addWeight                    *big.Rat // on a table with a Billing rule
 }
 
 type minorInsurance struct {
@@ -250,10 +325,15 @@ type minorInsurance struct {
 func (t *Table) compile() (*compiledTable, error) {
 	c := &compiledTable{t: t, prices: make(map[string]minorPrice, len(t.Prices)), freeOver: -1}
 	for zone, p := range t.Prices {
-		if p.FirstGrams <= 0 || p.AdditionalGrams <= 0 {
+		mp := minorPrice{firstGrams: p.FirstGrams, addGrams: p.AdditionalGrams}
+		if t.Billing != nil {
+			if p.FirstWeight.Sign() < 0 || p.AdditionalWeight.Sign() <= 0 {
+				return nil, &InputError{Field: "Prices[" + zone + "]", Rule: "must have FirstWeight >= 0 and AdditionalWeight > 0 on a table with a Billing rule"}
+			}
+			mp.firstWeight, mp.addWeight = p.FirstWeight.Rat(), p.AdditionalWeight.Rat()
+		} else if p.FirstGrams <= 0 || p.AdditionalGrams <= 0 {
 			return nil, &InputError{Field: "Prices[" + zone + "]", Rule: "must have FirstGrams and AdditionalGrams > 0"}
 		}
-		mp := minorPrice{firstGrams: p.FirstGrams, addGrams: p.AdditionalGrams}
 		var err error
 		if mp.first, err = toMinor("Prices["+zone+"].First", p.First); err != nil {
 			return nil, err
@@ -279,6 +359,20 @@ func (t *Table) compile() (*compiledTable, error) {
 	var err error
 	if c.oversize, err = toMinor("OversizeSurcharge", t.OversizeSurcharge); err != nil {
 		return nil, err
+	}
+	if c.perParcel, err = toMinor("ParcelSurcharge", t.ParcelSurcharge); err != nil {
+		return nil, err
+	}
+	if c.perShipment, err = toMinor("ShipmentSurcharge", t.ShipmentSurcharge); err != nil {
+		return nil, err
+	}
+	if t.Billing != nil {
+		if err := t.Billing.check("Billing."); err != nil {
+			return nil, err
+		}
+	}
+	if t.MultiParcel > PriceTotalWeight {
+		return nil, &InputError{Field: "MultiParcel", Rule: "must be PricePerParcel or PriceTotalWeight"}
 	}
 	if !t.FreeOver.IsZero() {
 		if c.freeOver, err = toMinor("FreeOver", t.FreeOver); err != nil {
@@ -307,17 +401,13 @@ func (c *compiledTable) rate(s Shipment, vol, value int64) (Quote, error) {
 	if t.StepGrams > 1 {
 		billable = ceilDiv(billable, t.StepGrams) * t.StepGrams
 	}
-	freight := price.first
-	if billable > price.firstGrams {
-		freight += ceilDiv(billable-price.firstGrams, price.addGrams) * price.add
-	}
-	freight = max(freight, price.minimum)
+	freight := price.freightByGrams(billable)
 	q := Quote{Carrier: t.Carrier, Service: t.Service, Days: t.Days, Zone: zone, VolumetricGrams: vol,
 		BillableGrams: billable, Freight: freight}
 	if c.freeOver >= 0 && value >= c.freeOver {
 		q.Freight, q.FreeShipping = 0, true
 	}
-	q.Surcharges += c.remote[s.Destination]
+	q.Surcharges += c.remote[s.Destination] + c.perParcel + c.perShipment
 	if t.OversizeMM > 0 && max(s.Parcel.LengthMM, s.Parcel.WidthMM, s.Parcel.HeightMM) > t.OversizeMM {
 		q.Surcharges += c.oversize
 	}
@@ -423,9 +513,31 @@ func (r *Rater) Shop(s Shipment, p Policy, c Constraints) ([]Quote, error) {
 	}
 	quotes := make([]Quote, 0, len(r.tables))
 	vols := map[Volumetric]int64{} // tables often share a rule
+	var ps []piece                 // a multi-parcel or measured shipment's pieces, once
+	if s.general() {
+		if ps, err = s.pieces(); err != nil {
+			return nil, err
+		}
+	}
 	for _, ct := range r.tables {
 		t := ct.t
 		if slices.Contains(c.Exclude, t.Carrier) || (c.MaxDays > 0 && t.Days > c.MaxDays) {
+			continue
+		}
+		if ps != nil || t.Billing != nil {
+			if ps == nil {
+				if ps, err = s.pieces(); err != nil {
+					return nil, err
+				}
+			}
+			q, err := ct.rateMulti(s, ps, value)
+			if errors.Is(err, ErrNoRate) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			quotes = append(quotes, q)
 			continue
 		}
 		vol, ok := vols[t.Volumetric]
@@ -484,11 +596,23 @@ func (r *Rater) Shop(s Shipment, p Policy, c Constraints) ([]Quote, error) {
 		}
 		return cmp.Compare(a.Service, b.Service)
 	})
-	out := make([]Quote, len(quotes))
-	for i, k := range keys {
-		out[i] = quotes[k.idx]
+	// Apply the order in place, cycle by cycle: no second slice of quotes.
+	for i := range keys {
+		if keys[i].idx < 0 {
+			continue
+		}
+		tmp, j := quotes[i], i
+		for {
+			k := keys[j].idx
+			keys[j].idx = -1
+			if k == i {
+				quotes[j] = tmp
+				break
+			}
+			quotes[j] = quotes[k]
+			j = k
+		}
 	}
-	quotes = out
 	return quotes, nil
 }
 
