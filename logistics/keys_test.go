@@ -13,3 +13,11 @@ func TestKeysInjective(t *testing.T) {
 		return (&redisMerge{prefix: p}).keys(ids[0])
 	}})
 }
+
+// TestRegistryKeysInjective searches the waybill registry's key names for
+// two order codes, or two prefixes, sharing a key.
+func TestRegistryKeysInjective(t *testing.T) {
+	keyspacetest.Injective(t, keyspacetest.Builder{Name: "order code", Arity: 1, Keys: func(p string, ids []string) []string {
+		return (&redisRegistry{prefix: p}).keys(ids[0])
+	}})
+}

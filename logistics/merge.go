@@ -155,8 +155,9 @@ type MergeRef struct {
 	OrderID string
 }
 
-// Observer receives an Observation of every call on a Merge. It runs
-// synchronously after the call and must not block for long; feed a metrics
+// Observer receives an Observation of every call on a Merge or a
+// Registry. It runs synchronously after the call and must not block for
+// long; feed a metrics
 // library or a log from it.
 type Observer func(Observation)
 
@@ -165,9 +166,13 @@ type Op uint8
 
 // The calls an Observer sees.
 const (
-	OpAdd    Op = iota + 1 // Merge.Add
-	OpRemove               // Merge.Remove
-	OpGroup                // Merge.Group
+	OpAdd     Op = iota + 1 // Merge.Add
+	OpRemove                // Merge.Remove
+	OpGroup                 // Merge.Group
+	OpLookup                // Registry.Lookup
+	OpRecord                // Registry.Record
+	OpClaim                 // Registry.Claim
+	OpUnclaim               // Registry.Unclaim
 )
 
 // String returns the op's name, as metric labels want it.
@@ -179,6 +184,14 @@ func (o Op) String() string {
 		return "remove"
 	case OpGroup:
 		return "group"
+	case OpLookup:
+		return "lookup"
+	case OpRecord:
+		return "record"
+	case OpClaim:
+		return "claim"
+	case OpUnclaim:
+		return "unclaim"
 	}
 	return "Op(" + strconv.Itoa(int(o)) + ")"
 }
@@ -186,7 +199,7 @@ func (o Op) String() string {
 // Observation is one call, as an Observer sees it.
 type Observation struct {
 	Op Op
-	// ID is the call's order ID.
+	// ID is the call's order ID (a Registry's: the order code).
 	ID string
 	// Err is the call's error; nil on success.
 	Err error

@@ -2,13 +2,34 @@ package logistics
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/shopkit/shopkit/internal/keyspace"
 )
+
+// ErrWaybillInProgress is a result's error when another batch holds the
+// order code's claim: it is creating that waybill now. Retry the batch
+// after the claim's lease; the waybill will then be reused.
+var ErrWaybillInProgress = errors.New("logistics: another batch is creating this waybill")
+
+// WaybillExistsError is returned by Record when the order code already has
+// another waybill: the first recorded stays.
+type WaybillExistsError struct {
+	Existing Waybill
+}
+
+// Error implements error.
+func (e *WaybillExistsError) Error() string {
+	return "logistics: order " + e.Existing.OrderCode + " already has waybill " + e.Existing.Number
+}
 
 // WaybillRequest asks a carrier for a waybill for one shipment. OrderCode
 // identifies it: a retried batch never creates a second waybill for it.
@@ -42,48 +63,68 @@ type Carrier interface {
 }
 
 // WaybillRegistry remembers the waybills created per order code, so a
-// retried batch reuses them. MemoryRegistry is the in-process one; a
-// service backs it with its database.
+// retried batch reuses them. A *Registry from NewMemoryRegistry is the
+// in-process one, from NewRedisRegistry the shared, durable one; a service
+// may back the interface with its database. Record keeps the first waybill of an order code: recording
+// another returns a *WaybillExistsError naming the first.
 type WaybillRegistry interface {
 	Lookup(ctx context.Context, orderCode string) (Waybill, bool, error)
 	Record(ctx context.Context, w Waybill) error
 }
 
-// MemoryRegistry is a process-local WaybillRegistry.
-type MemoryRegistry struct {
-	mu sync.Mutex
-	m  map[string]Waybill
+// WaybillClaimer is a registry that also lets a batch claim an order code
+// while it asks the carrier, so two batches running at once (two
+// instances, or a retry racing a slow first run) never both create a
+// waybill for one order. CreateWaybills claims each order code it sends
+// when its registry is a WaybillClaimer; *Registry is one.
+type WaybillClaimer interface {
+	WaybillRegistry
+	// Claim takes the order code for the request's owner until the lease
+	// runs out, or renews the owner's claim. It holds nothing when the
+	// order already has a waybill (returned) or another owner holds it.
+	Claim(ctx context.Context, req ClaimRequest) (ClaimResult, error)
+	// Unclaim lets go of the owner's claim, so a retry need not wait out
+	// the lease; Record lets go of it too. Lease is ignored.
+	Unclaim(ctx context.Context, req ClaimRequest) error
 }
 
-// Lookup implements WaybillRegistry.
-func (r *MemoryRegistry) Lookup(_ context.Context, code string) (Waybill, bool, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	w, ok := r.m[code]
-	return w, ok, nil
+// ClaimRequest names an order code, who claims it and for how long.
+type ClaimRequest struct {
+	OrderCode string
+	Owner     string
+	Lease     time.Duration
 }
 
-// Record implements WaybillRegistry.
-func (r *MemoryRegistry) Record(_ context.Context, w Waybill) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.m == nil {
-		r.m = map[string]Waybill{}
-	}
-	r.m[w.OrderCode] = w
-	return nil
+// ClaimResult is the outcome of a Claim.
+type ClaimResult struct {
+	// Held is true when the owner holds the claim now.
+	Held bool
+	// HasWaybill is true when the order already has a waybill: Recorded.
+	HasWaybill bool
+	Recorded   Waybill
 }
 
 // BatchOptions configure CreateWaybills. The zero value means the defaults.
 type BatchOptions struct {
 	ChunkSize   int // requests per carrier call; default 50
 	Concurrency int // carrier calls in flight; default 4
+	// ClaimLease is how long a claim on an order code lasts when the
+	// registry is a WaybillClaimer: longer than a carrier call may take.
+	// Default 2 minutes.
+	ClaimLease time.Duration
 }
 
 // CreateWaybills creates waybills for reqs in chunks, with bounded
 // concurrency, and returns one result per request in order. Order codes
 // already in the registry are not sent again; duplicates within reqs are
 // sent once. A failed request has Err set; the others still succeed.
+//
+// With a WaybillClaimer registry each order code is claimed before it is
+// sent (a code another batch holds gets ErrWaybillInProgress) and its
+// claim let go when the carrier refuses it. Should a waybill still be
+// created twice — a claim outlived by a carrier call slower than
+// ClaimLease — the registry keeps the first, CreateWaybills cancels the
+// second with the carrier and reports the first as Reused.
 func CreateWaybills(ctx context.Context, c Carrier, reg WaybillRegistry, reqs []WaybillRequest, opts BatchOptions) []WaybillResult {
 	if opts.ChunkSize <= 0 {
 		opts.ChunkSize = 50
@@ -91,13 +132,18 @@ func CreateWaybills(ctx context.Context, c Carrier, reg WaybillRegistry, reqs []
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 4
 	}
+	if opts.ClaimLease <= 0 {
+		opts.ClaimLease = 2 * time.Minute
+	}
+	claimer, _ := reg.(WaybillClaimer)
+	owner := newOwner()
 	results := make([]WaybillResult, len(reqs))
 	var todo []int
 	first := map[string]int{}
 	for i, r := range reqs {
 		results[i].OrderCode = r.OrderCode
-		if r.OrderCode == "" {
-			results[i].Err = &InputError{Field: "Requests[" + strconv.Itoa(i) + "].OrderCode", Rule: "must not be empty"}
+		if rule := keyspace.CheckID(r.OrderCode); rule != "" {
+			results[i].Err = &InputError{Field: "Requests[" + strconv.Itoa(i) + "].OrderCode", Rule: rule}
 			continue
 		}
 		if j, dup := first[r.OrderCode]; dup {
@@ -120,6 +166,12 @@ func CreateWaybills(ctx context.Context, c Carrier, reg WaybillRegistry, reqs []
 	for start := 0; start < len(todo); start += opts.ChunkSize {
 		chunk := todo[start:min(start+opts.ChunkSize, len(todo))]
 		g.Go(func() error {
+			if claimer != nil {
+				chunk = claimChunk(gctx, claimer, owner, opts.ClaimLease, reqs, chunk, results)
+				if len(chunk) == 0 {
+					return nil
+				}
+			}
 			batch := make([]WaybillRequest, len(chunk))
 			for k, i := range chunk {
 				batch[k] = reqs[i]
@@ -128,14 +180,26 @@ func CreateWaybills(ctx context.Context, c Carrier, reg WaybillRegistry, reqs []
 			for k, i := range chunk {
 				if k >= len(out) {
 					results[i].Err = errors.New("logistics: carrier returned too few results")
+				} else {
+					results[i].Waybill, results[i].Err = out[k].Waybill, out[k].Err
+				}
+				if results[i].Err != nil {
+					if claimer != nil {
+						_ = claimer.Unclaim(gctx, ClaimRequest{OrderCode: reqs[i].OrderCode, Owner: owner}) // the lease lets go of it otherwise
+					}
 					continue
 				}
-				results[i].Waybill, results[i].Err = out[k].Waybill, out[k].Err
-				if out[k].Err == nil {
-					if err := reg.Record(gctx, out[k].Waybill); err != nil {
-						results[i].Err = err
+				err := reg.Record(gctx, results[i].Waybill)
+				var exists *WaybillExistsError
+				if errors.As(err, &exists) {
+					// Another batch's waybill won: ours is a duplicate.
+					if cerr := c.Cancel(gctx, results[i].Waybill.Number); cerr != nil {
+						err = fmt.Errorf("logistics: order %s got a second waybill %s that could not be cancelled: %w", reqs[i].OrderCode, results[i].Waybill.Number, cerr)
+					} else {
+						results[i].Waybill, results[i].Reused, err = exists.Existing, true, nil
 					}
 				}
+				results[i].Err = err
 			}
 			return nil
 		})
@@ -145,6 +209,34 @@ func CreateWaybills(ctx context.Context, c Carrier, reg WaybillRegistry, reqs []
 }
 
 var errDuplicate = errors.New("duplicate order code in batch")
+
+// claimChunk claims the chunk's order codes and returns those it holds;
+// the others get their result: Reused, ErrWaybillInProgress or the
+// registry's error.
+func claimChunk(ctx context.Context, claimer WaybillClaimer, owner string, lease time.Duration, reqs []WaybillRequest, chunk []int, results []WaybillResult) []int {
+	held := chunk[:0:0]
+	for _, i := range chunk {
+		cr, err := claimer.Claim(ctx, ClaimRequest{OrderCode: reqs[i].OrderCode, Owner: owner, Lease: lease})
+		switch {
+		case err != nil:
+			results[i].Err = err
+		case cr.HasWaybill:
+			results[i].Waybill, results[i].Reused = cr.Recorded, true
+		case !cr.Held:
+			results[i].Err = fmt.Errorf("logistics: order %s: %w", reqs[i].OrderCode, ErrWaybillInProgress)
+		default:
+			held = append(held, i)
+		}
+	}
+	return held
+}
+
+// newOwner names one CreateWaybills call in the claims it takes.
+func newOwner() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
+}
 
 // FakeCarrier is a Carrier for tests and examples: it numbers waybills,
 // fails the order codes in Fail (once each, unless Always), and refuses to

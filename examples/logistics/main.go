@@ -124,9 +124,9 @@ func run(redisAddr, clusterAddrs string) error {
 
 	// Waybills: the fake carrier rejects one shipment the first time.
 	carrier := &logistics.FakeCarrier{Fail: map[string]bool{reqs[len(reqs)-1].OrderCode: true}}
-	var registry logistics.MemoryRegistry
+	registry := logistics.NewMemoryRegistry(logistics.RegistryOptions{})
 	for attempt := 1; attempt <= 2; attempt++ {
-		res := logistics.CreateWaybills(ctx, carrier, &registry, reqs, logistics.BatchOptions{ChunkSize: 2, Concurrency: 2})
+		res := logistics.CreateWaybills(ctx, carrier, registry, reqs, logistics.BatchOptions{ChunkSize: 2, Concurrency: 2})
 		failed := 0
 		for _, r := range res {
 			if r.Err != nil {
