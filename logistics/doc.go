@@ -15,6 +15,41 @@
 // declared value (none below a floor, basis points with a minimum premium,
 // a cap). Money is decimal.Decimal; totals are rounded to the cent.
 //
+// # Imperial units and carriers' rounding
+//
+// A Measurement states a parcel exactly as the scale and tape read it, in
+// kilograms and centimetres or pounds and inches (decimals: 10.25 in, or
+// 2 lb 5 oz via Ounces), and conversions between the systems are exact
+// (an inch is 25.4 mm, a pound 453.59237 g), so nothing is lost to whole
+// millimetres before the carrier rounds. A BillingRule states how a
+// carrier bills, in its own units: the divisor, how each dimension is
+// rounded (UPS and FedEx: to the nearest inch, halves up), how the
+// dimensional and the actual weight are rounded (UPS and FedEx: up to the
+// next whole pound), and how the billable weight is (DHL Express: up to
+// the next 0.5 kg; many couriers: 0.1 kg). BillingRule.Bill is the
+// billable weight alone; a Table with a Billing rule prices by it, its
+// tariff stepping in the rule's units (Price.FirstWeight,
+// AdditionalWeight).
+//
+// # Multi-parcel shipments
+//
+// A Shipment of several Parcels (or Measurements) is priced per parcel
+// and summed (PricePerParcel) or on the total billable weight
+// (PriceTotalWeight, as UPS and FedEx rate multi-package shipments), with
+// a surcharge per parcel and one per shipment; oversize is per parcel,
+// remote-area, free freight and insurance per shipment, and the quote
+// itemises each parcel.
+//
+// # Box packing
+//
+// Pack chooses cartons from a catalogue for a set of items and places
+// every unit: first fit decreasing over extreme points, six rotations (two
+// for an item that must stay upright), weight caps, and each box shrunk to
+// the smallest carton its units repack into. The Packing explains itself
+// (which box, where, which way up) and gives each box as a Parcel with
+// outer dimensions and weight, so merged orders are rated by volume, not
+// only by summed grams.
+//
 // Shop rates a shipment on every table and orders the quotes by policy:
 // Cheapest, Fastest or BestValue (total plus a stated value per transit
 // day), within constraints (maximum days, excluded carriers); ties go by
@@ -44,6 +79,13 @@
 // CreateWaybills sends requests to a Carrier in chunks with bounded
 // concurrency and returns a result per request; a WaybillRegistry keeps
 // the waybills per order code so a retried batch sends only what failed.
+// A Registry from NewMemoryRegistry keeps them in the process; from
+// NewRedisRegistry on Redis or Redis Cluster, so a batch is idempotent across restarts and instances:
+// each order code is claimed (with a lease) before it is sent, so two
+// instances running one batch never both ask the carrier, and the first
+// waybill recorded for an order stays — a later duplicate is cancelled
+// with the carrier. Waybills are kept RegistryOptions.Retention (default
+// 180 days).
 // FakeCarrier refuses a second waybill for an order code, which makes
 // idempotency bugs loud in tests and examples.
 //
