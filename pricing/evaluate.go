@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -18,6 +20,11 @@ type prepared struct {
 	texts  *promoTexts
 	lines  []int
 	member map[int]int64 // line → member unit price
+	// buyLines and getLines split lines for a cross-product BuyXGetY:
+	// the lines its Target and its GetTarget select (a line may be in
+	// both). Nil otherwise.
+	buyLines, getLines []int
+	across             bool // a cross-product BuyXGetY
 	// ineligible says why the promotion cannot apply to this cart at all
 	// (coupon not presented, outside its window); "" when it can.
 	ineligible string
@@ -119,9 +126,25 @@ func (rs *RuleSet) prepare(cart Cart) []prepared {
 			pp.ineligible = "not eligible: starts " + p.Starts.UTC().Format(time.RFC3339)
 		case !p.Ends.IsZero() && !at.Before(p.Ends):
 			pp.ineligible = "not eligible: ended " + p.Ends.UTC().Format(time.RFC3339)
+		case p.Campaign != "" && slices.Contains(cart.Exhausted, p.Campaign):
+			pp.ineligible = "not eligible: campaign " + p.Campaign + " has no budget left"
+		default:
+			pp.ineligible = p.Conditions.unmet(&cart)
 		}
 		if count[i] < count[i+1] {
 			pp.lines = slab[count[i]:count[i+1]:count[i+1]]
+		}
+		if p.across() {
+			pp.across = true
+			for _, j := range pp.lines {
+				l := &cart.Lines[j]
+				if p.Target.matches(l) {
+					pp.buyLines = append(pp.buyLines, j)
+				}
+				if p.GetTarget.matches(l) {
+					pp.getLines = append(pp.getLines, j)
+				}
+			}
 		}
 		if p.Kind == MemberPrice {
 			for _, j := range pp.lines {
@@ -198,6 +221,14 @@ func (e *evaluator) run(only []int, s *cartState) *evaluation {
 			continue
 		}
 		total := pp.total(s)
+		if pp.p.Kind == GiftWithPurchase {
+			// A gift takes nothing off, so the search, which compares
+			// discounts, never needs it: only the explaining run adds it.
+			if e.explain {
+				ev.explain = append(ev.explain, e.gift(pp, s, total, ev))
+			}
+			continue
+		}
 		off := e.apply(pp, s, i, total)
 		if off <= 0 {
 			if e.explain {
@@ -311,7 +342,16 @@ func (e *evaluator) apply(pp *prepared, s *cartState, at int, total int64) int64
 	}
 	off := k.off(pp, s, total)
 	if off > 0 {
-		off = s.apportion(at, pp.lines, off, total)
+		lines := pp.lines
+		if pp.across {
+			// A cross-product offer's discount belongs to the discounted
+			// lines alone.
+			lines, total = pp.getLines, 0
+			for _, j := range lines {
+				total += s.amount[j]
+			}
+		}
+		off = s.apportion(at, lines, off, total)
 	}
 	return off
 }
@@ -337,8 +377,88 @@ func mulDivFloor(a, b, c int64) int64 {
 // freeUnits returns the value of the units BuyXGetY discounts and how many.
 func (pp *prepared) freeUnits(s *cartState) (value, free int64) {
 	p := pp.p
-	free = pp.units(s) / (p.Buy + p.Get) * p.Get
+	if pp.across {
+		return pp.acrossUnits(s)
+	}
+	apps := pp.units(s) / (p.Buy + p.Get)
+	if p.MaxApplications > 0 {
+		apps = min(apps, p.MaxApplications)
+	}
+	free = apps * p.Get
 	return pp.unitsValue(s, free, p.MostExpensive), free
+}
+
+// acrossUnits is freeUnits for a cross-product offer. With b units only
+// bought-from, g only discountable and o in both, k applications need
+// k·Buy bought units (from b, then o) and discount up to k·Get of the
+// rest: d(k) = min(k·Get, g + o − max(0, k·Buy − b)), which rises and
+// then falls, so the best k is at one of a few candidates. The units of
+// lines in both targets counted as bought are the dearest (the cheapest
+// when MostExpensive units are discounted): buy the dear, get the cheap.
+func (pp *prepared) acrossUnits(s *cartState) (value, free int64) {
+	p := pp.p
+	var b, g, o int64
+	for _, j := range pp.buyLines {
+		if slices.Contains(pp.getLines, j) {
+			o += s.qty[j]
+		} else {
+			b += s.qty[j]
+		}
+	}
+	for _, j := range pp.getLines {
+		if !slices.Contains(pp.buyLines, j) {
+			g += s.qty[j]
+		}
+	}
+	kmax := (b + o) / p.Buy
+	if p.MaxApplications > 0 {
+		kmax = min(kmax, p.MaxApplications)
+	}
+	d := func(k int64) int64 { return min(k*p.Get, g+o-max(0, k*p.Buy-b)) }
+	best := int64(0)
+	cross := (g + o + b) / (p.Get + p.Buy)
+	for _, k := range []int64{min(kmax, b/p.Buy), cross, cross + 1, kmax} {
+		if k = min(max(k, 0), kmax); d(k) > d(best) || (d(k) == d(best) && k < best) {
+			best = k
+		}
+	}
+	free = d(best)
+	if free <= 0 {
+		return 0, 0
+	}
+	consumed := max(0, best*p.Buy-b) // units of shared lines counted as bought
+	groups := s.units[:0]
+	for _, j := range pp.getLines {
+		groups = append(groups, unitGroup{s.amount[j] / s.qty[j], s.qty[j]})
+		if slices.Contains(pp.buyLines, j) {
+			groups[len(groups)-1].n = -s.qty[j] // shared: marked for consumption below
+		}
+	}
+	slices.SortStableFunc(groups, func(x, y unitGroup) int {
+		if p.MostExpensive {
+			return cmp.Compare(y.price, x.price)
+		}
+		return cmp.Compare(x.price, y.price)
+	})
+	// Consume the bought units of shared lines from the far end: the
+	// units the discount would reach last.
+	for i := len(groups) - 1; i >= 0; i-- {
+		if groups[i].n < 0 {
+			groups[i].n = -groups[i].n
+			take := min(consumed, groups[i].n)
+			groups[i].n -= take
+			consumed -= take
+		}
+	}
+	left := free
+	for _, gr := range groups {
+		take := min(left, gr.n)
+		value += take * gr.price
+		if left -= take; left == 0 {
+			break
+		}
+	}
+	return value, free
 }
 
 // units counts the targeted units.
@@ -400,6 +520,55 @@ func (pp *prepared) memberPrices(cart Cart, s *cartState, at int) int64 {
 		total += off
 	}
 	return total
+}
+
+// gift adds pp's gift to ev if the cart qualifies and explains the outcome.
+func (e *evaluator) gift(pp *prepared, s *cartState, total int64, ev *evaluation) Explanation {
+	p := pp.p
+	apps := int64(1)
+	if p.Buy > 0 {
+		apps = pp.units(s) / p.Buy
+	}
+	if p.MaxApplications > 0 {
+		apps = min(apps, p.MaxApplications)
+	}
+	if apps == 0 {
+		return Explanation{Promotion: p.ID, Reason: "not eligible: fewer than " + pp.texts.buy + " units"}
+	}
+	qty := max(p.Gift.Quantity, 1) * apps
+	value := p.Gift.Value.Mul(decimal.NewFromInt(qty))
+	ev.gifts = append(ev.gifts, GiftLine{Promotion: p.ID, SKU: p.Gift.SKU, Quantity: qty, Value: value})
+	return Explanation{Promotion: p.ID, Applied: true, Amount: amount(0, e.cart.Scale),
+		Reason: "gift " + strconv.FormatInt(qty, 10) + " × " + p.Gift.SKU + " worth " + value.StringFixed(e.cart.Scale) +
+			" for " + formatMinor(total, e.cart.Scale) + pp.texts.capped}
+}
+
+// unmet says which condition the cart fails, or "" when it meets them all.
+func (c *Conditions) unmet(cart *Cart) string {
+	switch {
+	case len(c.CustomerGroups) > 0 && !slices.ContainsFunc(cart.Customer.Groups, func(g string) bool { return slices.Contains(c.CustomerGroups, g) }):
+		return "not eligible: customer in none of groups " + strings.Join(c.CustomerGroups, ", ")
+	case len(c.Regions) > 0 && !slices.Contains(c.Regions, cart.Region):
+		return "not eligible: region " + strconv.Quote(cart.Region) + " not in " + strings.Join(c.Regions, ", ")
+	case len(c.Channels) > 0 && !slices.Contains(c.Channels, cart.Channel):
+		return "not eligible: channel " + strconv.Quote(cart.Channel) + " not in " + strings.Join(c.Channels, ", ")
+	case len(c.Currencies) > 0 && !slices.Contains(c.Currencies, cart.Currency):
+		return "not eligible: currency " + strconv.Quote(cart.Currency) + " not in " + strings.Join(c.Currencies, ", ")
+	case c.FirstOrder && !cart.Customer.FirstOrder:
+		return "not eligible: first orders only"
+	}
+	for _, m := range c.MinUnits {
+		var n int64
+		for _, l := range cart.Lines {
+			if slices.Contains(l.Tags, m.Tag) {
+				n += l.Quantity
+			}
+		}
+		if n < m.Units {
+			return "not eligible: " + strconv.FormatInt(n, 10) + " unit(s) tagged " + m.Tag + ", needs " + strconv.FormatInt(m.Units, 10)
+		}
+	}
+	return ""
 }
 
 // presentedCode returns the first of presented that is one of codes, or "".

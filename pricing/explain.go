@@ -7,6 +7,7 @@ type promoTexts struct {
 	percent, amount, threshold, off, cap, discountPercent string
 	tierThresholds, tierOffs                              []string
 	buy, get, buyGet                                      string
+	capped                                                string // ", at most N application(s)" or ""
 }
 
 func textsOf(p *Promotion) promoTexts {
@@ -15,6 +16,9 @@ func textsOf(p *Promotion) promoTexts {
 		buy: strconv.FormatInt(p.Buy, 10), get: strconv.FormatInt(p.Get, 10), buyGet: strconv.FormatInt(p.Buy+p.Get, 10)}
 	if p.DiscountPercent.IsZero() {
 		t.discountPercent = "100"
+	}
+	if p.MaxApplications > 0 {
+		t.capped = ", at most " + strconv.FormatInt(p.MaxApplications, 10) + " application(s)"
 	}
 	for _, tier := range p.Tiers {
 		t.tierThresholds = append(t.tierThresholds, tier.Threshold.String())

@@ -150,12 +150,20 @@ var kinds = [...]kind{
 			value, _ := pp.freeUnits(s)
 			return mulDivFloor(value, pp.dpctE6, 1_000_000)
 		},
-		reason: func(pp *prepared, _ Cart, _ *cartState, _, off int64) string {
+		reason: func(pp *prepared, _ Cart, s *cartState, _, off int64) string {
 			t := pp.texts
+			if pp.across {
+				if off == 0 {
+					return "not eligible: needs " + t.buy + " unit(s) of its buy target and a unit of its get target"
+				}
+				_, free := pp.freeUnits(s)
+				return "buy " + t.buy + ", get " + t.get + " of another target at " + t.discountPercent + "% off: " +
+					strconv.FormatInt(free, 10) + " unit(s) discounted" + t.capped
+			}
 			if off == 0 {
 				return "not eligible: fewer than " + t.buyGet + " units"
 			}
-			return "buy " + t.buy + " get " + t.get + " at " + t.discountPercent + "% off"
+			return "buy " + t.buy + " get " + t.get + " at " + t.discountPercent + "% off" + t.capped
 		},
 	},
 	MemberPrice: {
@@ -237,6 +245,27 @@ var kinds = [...]kind{
 			return formatMinor(off, cart.Scale) + " off shipping"
 		},
 		shipping: true,
+	},
+	GiftWithPurchase: {
+		check: func(p *Promotion) (string, string) {
+			switch {
+			case p.Gift.SKU == "":
+				return "Gift.SKU", "must not be empty"
+			case p.Gift.Quantity < 0:
+				return "Gift.Quantity", "must be ≥ 0"
+			case p.Gift.Value.IsNegative():
+				return "Gift.Value", "must be ≥ 0"
+			case p.Buy < 0:
+				return "Buy", "must be ≥ 0"
+			case p.Exclusive || p.Group != "" || p.Stop:
+				return "Exclusive", "and Group and Stop must be unset: a gift stacks with every promotion"
+			}
+			return "", ""
+		},
+		// The evaluator handles gifts itself (evaluator.gift): these
+		// never run, and are here so the entry is complete.
+		off:    func(*prepared, *cartState, int64) int64 { return 0 },
+		reason: func(*prepared, Cart, *cartState, int64, int64) string { return "" },
 	},
 }
 

@@ -51,6 +51,12 @@ type Line struct {
 // Customer is who is buying.
 type Customer struct {
 	Tier string // member tier, e.g. "gold"; "" for none
+	// Groups are the customer groups the customer is in ("b2b",
+	// "staff"), for Conditions.CustomerGroups.
+	Groups []string
+	// FirstOrder is true when this is the customer's first order, for
+	// Conditions.FirstOrder.
+	FirstOrder bool
 }
 
 // Cart is what to price. Amounts are in the currency's major unit with
@@ -68,6 +74,31 @@ type Cart struct {
 	At time.Time
 	// Shipping is the shipping charge before ShippingOff promotions.
 	Shipping decimal.Decimal
+	// Region, Channel and Currency say where and how the order is placed
+	// ("eu", "app", "EUR"), for a promotion's Conditions.
+	Region, Channel, Currency string
+	// Exhausted lists campaigns whose budget refused this order (see
+	// Promotion.Campaign): their promotions do not apply.
+	Exhausted []string
+}
+
+// Conditions restrict a promotion to some customers and orders; every
+// condition set must hold, and an empty list allows any value.
+type Conditions struct {
+	// CustomerGroups: the customer is in any of them.
+	CustomerGroups []string
+	// Regions, Channels, Currencies: the cart's is one of them.
+	Regions, Channels, Currencies []string
+	// FirstOrder: only on the customer's first order.
+	FirstOrder bool
+	// MinUnits: the cart holds at least Units units of each Tag.
+	MinUnits []TagUnits
+}
+
+// TagUnits is a minimum number of units carrying a tag.
+type TagUnits struct {
+	Tag   string
+	Units int64
 }
 
 // Target selects the lines a promotion applies to: all lines when empty,
@@ -107,7 +138,22 @@ const (
 	// Amount is zero; the targeted lines only decide eligibility (with
 	// MinSpend).
 	ShippingOff
+	// GiftWithPurchase adds Gift to a qualifying cart as a free line: once,
+	// or once per Buy targeted units (up to MaxApplications), when the
+	// targeted total reaches MinSpend. It takes nothing off the lines, so
+	// it stacks with every other promotion and may not be Exclusive, in a
+	// Group or Stop; Quote.Gifts lists what it gives.
+	GiftWithPurchase
 )
+
+// GiftItem is what a GiftWithPurchase gives per application.
+type GiftItem struct {
+	SKU string
+	// Quantity per application; 0 means 1.
+	Quantity int64
+	// Value is the gift's unit list price, shown in the quote.
+	Value decimal.Decimal
+}
 
 // Tier is one step of a Tiered promotion.
 type Tier struct {
@@ -143,6 +189,17 @@ type Promotion struct {
 	Buy, Get        int64           // BuyXGetY; Buy for BundlePrice
 	DiscountPercent decimal.Decimal // BuyXGetY: 0 means free (100%)
 	MostExpensive   bool            // BuyXGetY
+	// GetTarget, when set on a BuyXGetY, makes it cross-product: every
+	// Buy units of Target (the buy rule) discount Get units of GetTarget
+	// (the target rule), the cheapest first (the dearest with
+	// MostExpensive). A unit counts once, as bought or as discounted.
+	GetTarget Target
+	// MaxApplications caps how often a BuyXGetY or GiftWithPurchase
+	// applies to one cart (each application discounts up to Get units, or
+	// gives one Gift); 0 for no cap.
+	MaxApplications int64
+	// Gift is what a GiftWithPurchase gives.
+	Gift GiftItem
 
 	MemberTier string                     // MemberPrice
 	Prices     map[string]decimal.Decimal // MemberPrice: SKU → unit price
@@ -161,6 +218,12 @@ type Promotion struct {
 	// Starts and Ends bound when the promotion is valid, [Starts, Ends);
 	// a zero time leaves that side open.
 	Starts, Ends time.Time
+	// Conditions restrict who and which orders get the promotion.
+	Conditions Conditions
+	// Campaign names the budget the promotion draws on: hold its discount
+	// with Redemptions under CouponLimits.Budget at checkout, and price
+	// again with the campaign in Cart.Exhausted when the budget refuses.
+	Campaign string
 }
 
 // RuleSet is a validated, immutable set of promotions, safe for
@@ -195,22 +258,45 @@ type targetIndex struct {
 func indexTargets(promos []Promotion) targetIndex {
 	x := targetIndex{bySKU: map[string][]int{}, byTag: map[string][]int{}}
 	for i, p := range promos {
-		if len(p.Target.SKUs) == 0 && len(p.Target.Tags) == 0 {
-			x.everyLine = append(x.everyLine, i)
+		// A cross-product offer's lines are those of both its targets.
+		targets := []Target{p.Target}
+		if p.across() {
+			targets = append(targets, p.GetTarget)
 		}
-		for _, sku := range p.Target.SKUs {
-			if l := x.bySKU[sku]; len(l) == 0 || l[len(l)-1] != i {
-				x.bySKU[sku] = append(l, i)
+		for _, t := range targets {
+			if t.empty() {
+				if l := x.everyLine; len(l) == 0 || l[len(l)-1] != i {
+					x.everyLine = append(l, i)
+				}
 			}
-		}
-		for _, tag := range p.Target.Tags {
-			if l := x.byTag[tag]; len(l) == 0 || l[len(l)-1] != i {
-				x.byTag[tag] = append(l, i)
+			for _, sku := range t.SKUs {
+				if l := x.bySKU[sku]; len(l) == 0 || l[len(l)-1] != i {
+					x.bySKU[sku] = append(l, i)
+				}
+			}
+			for _, tag := range t.Tags {
+				if l := x.byTag[tag]; len(l) == 0 || l[len(l)-1] != i {
+					x.byTag[tag] = append(l, i)
+				}
 			}
 		}
 	}
 	return x
 }
+
+// empty reports whether the target is every line.
+func (t *Target) empty() bool { return len(t.SKUs) == 0 && len(t.Tags) == 0 }
+
+// matches reports whether the target selects l.
+func (t *Target) matches(l *Line) bool {
+	if t.empty() || slices.Contains(t.SKUs, l.SKU) {
+		return true
+	}
+	return slices.ContainsFunc(l.Tags, func(tag string) bool { return slices.Contains(t.Tags, tag) })
+}
+
+// across reports whether p is a cross-product buy-X-get-Y.
+func (p *Promotion) across() bool { return p.Kind == BuyXGetY && !p.GetTarget.empty() }
 
 // NewRuleSet validates promotions (negative percentages, thresholds ≤ 0,
 // unknown kinds… are errors naming the promotion and field) and orders
@@ -283,6 +369,22 @@ func (p *Promotion) validate() error {
 	}
 	if p.MinSpend.IsNegative() {
 		return bad("MinSpend", "must be ≥ 0")
+	}
+	for i, m := range p.Conditions.MinUnits {
+		if m.Tag == "" || m.Units <= 0 {
+			return bad("Conditions.MinUnits["+strconv.Itoa(i)+"]", "must have a Tag and Units > 0")
+		}
+	}
+	if p.MaxApplications < 0 {
+		return bad("MaxApplications", "must be ≥ 0")
+	}
+	if !p.GetTarget.empty() && p.Kind != BuyXGetY {
+		return bad("GetTarget", "applies to BuyXGetY only")
+	}
+	if p.Campaign != "" {
+		if rule := keyspace.CheckID(p.Campaign); rule != "" {
+			return bad("Campaign", rule)
+		}
 	}
 	if !p.Starts.IsZero() && !p.Ends.IsZero() && !p.Ends.After(p.Starts) {
 		return bad("Ends", "must be after Starts")

@@ -53,6 +53,18 @@ type Quote struct {
 	Search string
 	// Scale is the cart's currency scale, which String prints amounts at.
 	Scale int32
+	// Gifts are the free lines GiftWithPurchase promotions add, in
+	// priority order. They are not in Lines, Subtotal or Discount.
+	Gifts []GiftLine
+}
+
+// GiftLine is a free line a promotion adds to the order.
+type GiftLine struct {
+	Promotion string
+	SKU       string
+	Quantity  int64
+	// Value is the gift's list value: unit value × quantity.
+	Value decimal.Decimal
 }
 
 // MaxCombinations bounds the exhaustive search over exclusive groups;
@@ -90,7 +102,7 @@ func (rs *RuleSet) Quote(cart Cart) (Quote, error) {
 func (ev *evaluation) quote(cart Cart, plan []prepared) Quote {
 	sc := cart.Scale
 	s := ev.state
-	q := Quote{Promotions: ev.explain, Lines: make([]QuotedLine, len(cart.Lines))}
+	q := Quote{Promotions: ev.explain, Lines: make([]QuotedLine, len(cart.Lines)), Gifts: ev.gifts}
 	// The shares, grouped by line in the order they were taken, in one
 	// backing array: start[j]..start[j+1] are line j's.
 	start := make([]int, len(cart.Lines)+1)
@@ -140,6 +152,9 @@ func (q Quote) String() string {
 		} else {
 			fmt.Fprintf(&b, "  ✗ %s: %s\n", e.Promotion, e.Reason)
 		}
+	}
+	for _, g := range q.Gifts {
+		fmt.Fprintf(&b, "gift %s ×%d (value %s) from %s\n", g.SKU, g.Quantity, g.Value.StringFixed(q.Scale), g.Promotion)
 	}
 	if !q.Shipping.IsZero() || !q.ShippingDiscount.IsZero() {
 		fmt.Fprintf(&b, "shipping %s (−%s)\n", q.Shipping.StringFixed(q.Scale), q.ShippingDiscount.StringFixed(q.Scale))

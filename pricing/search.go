@@ -290,6 +290,7 @@ type evaluation struct {
 	parts   []*evaluation
 	plan    []prepared
 	explain []Explanation
+	gifts   []GiftLine // written only when explaining
 }
 
 func (a *evaluation) better(b *evaluation) bool {
