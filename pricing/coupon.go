@@ -19,6 +19,9 @@ var (
 	// ErrNotFound: no redemption for this coupon and order (it never
 	// existed, or its record outlived RedemptionsOptions.Retention).
 	ErrNotFound = errors.New("pricing: redemption not found")
+	// ErrBudgetExhausted: the hold's amount does not fit in what is left
+	// of the campaign's budget (CouponLimits.Budget).
+	ErrBudgetExhausted = errors.New("pricing: campaign budget exhausted")
 	// ErrNotHeld: the redemption was released or expired, so it cannot be
 	// committed.
 	ErrNotHeld = errors.New("pricing: redemption no longer held")
@@ -58,9 +61,15 @@ func (s RedemptionState) String() string {
 // CouponLimits bounds how often a coupon is used: Global across all
 // customers and PerCustomer for each (0: no limit). A held or committed
 // redemption counts; a released or expired one does not.
+//
+// A campaign's budget is the same store keyed by the campaign: Global
+// caps its uses, and Budget caps the discount its redemptions hold and
+// commit together, in minor units (each HoldRequest.Amount).
 type CouponLimits struct {
 	Global      int64
 	PerCustomer int64
+	// Budget caps the sum of the live redemptions' Amounts; 0 for none.
+	Budget int64
 }
 
 // Redemption is one order's use of one coupon.
@@ -70,6 +79,9 @@ type Redemption struct {
 	Customer  string
 	State     RedemptionState
 	ExpiresAt time.Time // when a Held redemption lapses
+	// Amount is what the redemption holds against the budget, in minor
+	// units.
+	Amount int64
 	// Replayed is true when the call changed nothing because it repeated
 	// an earlier one: a Reserve of an order that already has a redemption,
 	// a second Commit or Release.
@@ -87,7 +99,15 @@ type HoldRequest struct {
 	Limits CouponLimits
 	// TTL is how long the hold lasts unless committed: 1ms to MaxHoldTTL.
 	TTL time.Duration
+	// Amount is the discount, in minor units, this order draws on the
+	// budget (0..MaxHoldAmount); a Reserve repeated with another Amount is
+	// ErrIDConflict.
+	Amount int64
 }
+
+// MaxHoldAmount bounds HoldRequest.Amount and CouponLimits.Budget: 10^15
+// minor units keeps every sum exact in Lua's doubles.
+const MaxHoldAmount = 1_000_000_000_000_000
 
 // RedemptionRef names one order's redemption of one coupon.
 type RedemptionRef struct {
@@ -105,6 +125,8 @@ type UsageQuery struct {
 type CouponUsage struct {
 	Global   int64
 	Customer int64
+	// Spent sums the live redemptions' Amounts.
+	Spent int64
 }
 
 // MaxHoldTTL is the longest a hold may last before it is committed.
@@ -148,6 +170,12 @@ func checkHold(h HoldRequest) error {
 	}
 	if limits.PerCustomer < 0 {
 		return &InputError{Field: "Limits.PerCustomer", Rule: "must be ≥ 0"}
+	}
+	if limits.Budget < 0 || limits.Budget > MaxHoldAmount {
+		return &InputError{Field: "Limits.Budget", Rule: "must be in 0..10^15"}
+	}
+	if h.Amount < 0 || h.Amount > MaxHoldAmount {
+		return &InputError{Field: "Amount", Rule: "must be in 0..10^15"}
 	}
 	if ttl < time.Millisecond || ttl > MaxHoldTTL {
 		return &InputError{Field: "TTL", Rule: "must be in 1ms..24h"}

@@ -15,6 +15,7 @@ type memoryRedemptions struct {
 
 type memCoupon struct {
 	used     int64
+	spent    int64 // the live redemptions' amounts
 	customer map[string]int64
 	orders   map[string]*Redemption
 	holds    map[string]*Redemption // the Held subset of orders
@@ -58,11 +59,12 @@ func (c *memCoupon) finish(r *Redemption, now time.Time) {
 	c.changed[r.OrderID] = now
 }
 
-// unuse returns a use of customer, dropping the customer at zero.
-func (c *memCoupon) unuse(customer string) {
+// unuse returns r's use and its amount, dropping the customer at zero.
+func (c *memCoupon) unuse(r *Redemption) {
 	c.used--
-	if c.customer[customer]--; c.customer[customer] <= 0 {
-		delete(c.customer, customer)
+	c.spent -= r.Amount
+	if c.customer[r.Customer]--; c.customer[r.Customer] <= 0 {
+		delete(c.customer, r.Customer)
 	}
 }
 
@@ -85,7 +87,7 @@ func (c *memCoupon) forget(now time.Time, retention time.Duration) {
 func (c *memCoupon) expire(r *Redemption, now time.Time) {
 	if r.State == Held && !now.Before(r.ExpiresAt) {
 		r.State = Expired
-		c.unuse(r.Customer)
+		c.unuse(r)
 		c.finish(r, now)
 	}
 }
@@ -106,7 +108,7 @@ func (m *memoryRedemptions) reserve(_ context.Context, h HoldRequest) (Redemptio
 	c.expireAll(now)
 	c.forget(now, m.opts.Retention)
 	if r, ok := c.orders[orderID]; ok {
-		if r.Customer != customer {
+		if r.Customer != customer || r.Amount != h.Amount {
 			return Redemption{}, ErrIDConflict
 		}
 		return replay(*r), nil
@@ -117,11 +119,15 @@ func (m *memoryRedemptions) reserve(_ context.Context, h HoldRequest) (Redemptio
 	if limits.PerCustomer > 0 && c.customer[customer] >= limits.PerCustomer {
 		return Redemption{}, ErrCustomerLimit
 	}
+	if limits.Budget > 0 && c.spent+h.Amount > limits.Budget {
+		return Redemption{}, ErrBudgetExhausted
+	}
 	// Whole milliseconds, as the Redis store keeps them.
 	r := &Redemption{Coupon: coupon, OrderID: orderID, Customer: customer, State: Held,
-		ExpiresAt: time.UnixMilli(now.Add(ttl).UnixMilli())}
+		ExpiresAt: time.UnixMilli(now.Add(ttl).UnixMilli()), Amount: h.Amount}
 	c.orders[orderID], c.holds[orderID] = r, r
 	c.used++
+	c.spent += h.Amount
 	c.customer[customer]++
 	return *r, nil
 }
@@ -171,7 +177,7 @@ func (m *memoryRedemptions) release(_ context.Context, ref RedemptionRef) (Redem
 		return replay(*r), nil
 	}
 	r.State = Released
-	c.unuse(r.Customer)
+	c.unuse(r)
 	c.finish(r, m.now())
 	return *r, nil
 }
@@ -191,5 +197,5 @@ func (m *memoryRedemptions) usage(_ context.Context, q UsageQuery) (CouponUsage,
 		return CouponUsage{}, nil
 	}
 	c.expireAll(m.now())
-	return CouponUsage{Global: c.used, Customer: c.customer[customer]}, nil
+	return CouponUsage{Global: c.used, Customer: c.customer[customer], Spent: c.spent}, nil
 }

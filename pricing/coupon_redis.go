@@ -43,12 +43,13 @@ var _ RedemptionsRedisClient = redis.UniversalClient(nil)
 var _ redemptionsBackend = (*redisRedemptions)(nil)
 
 // NewRedisRedemptions returns a store on Redis or Redis Cluster. Coupon C
-// uses "{<prefix>:C}:orders", ":holds", ":used", ":customers" and ":fin":
+// uses "{<prefix>:C}:orders", ":holds", ":used", ":customers", ":fin",
+// ":amounts" and ":spent" (the last two for budgets):
 // one hash tag per coupon, so coupons spread over a Cluster while each
 // coupon's limits are decided by one script on one node, timed by the
-// server's TIME (opts.Now does not apply). A redemption's record is
-// forgotten Retention after it last changed state; the use counts
-// (":used", ":customers") are kept.
+// server's TIME (opts.Now does not apply). A redemption's record and its
+// amount are forgotten Retention after it last changed state; the use
+// counts and the sum spent (":used", ":customers", ":spent") are kept.
 func NewRedisRedemptions(client RedemptionsRedisClient, opts RedemptionsOptions) (*Redemptions, error) {
 	opts = opts.withDefaults()
 	if rule := keyspace.CheckPrefix(opts.Prefix); rule != "" {
@@ -61,11 +62,11 @@ func NewRedisRedemptions(client RedemptionsRedisClient, opts RedemptionsOptions)
 	return newRedemptions(&redisRedemptions{client: client, prefix: opts.Prefix, opts: opts, policy: policy}, opts), nil
 }
 
-// keys returns coupon C's orders, holds, used, customers and finished
-// keys.
+// keys returns coupon C's orders, holds, used, customers, finished,
+// amounts and spent keys.
 func (r *redisRedemptions) keys(coupon string) []string {
 	tag := "{" + r.prefix + ":" + coupon + "}"
-	return []string{tag + ":orders", tag + ":holds", tag + ":used", tag + ":customers", tag + ":fin"}
+	return []string{tag + ":orders", tag + ":holds", tag + ":used", tag + ":customers", tag + ":fin", tag + ":amounts", tag + ":spent"}
 }
 
 // run runs redeem.lua: op, then the retention, then the op's arguments.
@@ -98,6 +99,9 @@ func (r *redisRedemptions) redeem(ctx context.Context, coupon, orderID, op strin
 			return Redemption{}, err
 		}
 	}
+	if len(res) > 2 {
+		red.Amount, _ = res[2].(int64)
+	}
 	switch status {
 	case replyOK:
 		return red, nil
@@ -114,6 +118,8 @@ func (r *redisRedemptions) redeem(ctx context.Context, coupon, orderID, op strin
 		return Redemption{}, ErrNotFound
 	case replyNotHeld:
 		return red, ErrNotHeld
+	case replyBudget:
+		return Redemption{}, ErrBudgetExhausted
 	}
 	return Redemption{}, fmt.Errorf("pricing: coupon %s: unexpected script reply %v", coupon, res)
 }
@@ -127,6 +133,7 @@ const (
 	replyCustomer = 5
 	replyUnknown  = 6
 	replyNotHeld  = 7
+	replyBudget   = 9 // 8, malformed, is an unexpected reply
 )
 
 var stateNames = map[string]RedemptionState{"held": Held, "committed": Committed, "released": Released, "expired": Expired}
@@ -147,7 +154,8 @@ func parseRedemption(coupon, orderID, rec string) (Redemption, error) {
 }
 
 func (r *redisRedemptions) reserve(ctx context.Context, h HoldRequest) (Redemption, error) {
-	return r.redeem(ctx, h.Coupon, h.OrderID, "reserve", h.OrderID, h.Customer, h.Limits.Global, h.Limits.PerCustomer, h.TTL.Milliseconds())
+	return r.redeem(ctx, h.Coupon, h.OrderID, "reserve", h.OrderID, h.Customer, h.Limits.Global, h.Limits.PerCustomer, h.TTL.Milliseconds(),
+		h.Limits.Budget, h.Amount)
 }
 
 func (r *redisRedemptions) commit(ctx context.Context, ref RedemptionRef) (Redemption, error) {
@@ -163,7 +171,11 @@ func (r *redisRedemptions) usage(ctx context.Context, q UsageQuery) (CouponUsage
 	if err != nil {
 		return CouponUsage{}, err
 	}
-	g, _ := res[0].(int64)
-	c, _ := res[1].(int64)
-	return CouponUsage{Global: g, Customer: c}, nil
+	u := CouponUsage{}
+	u.Global, _ = res[0].(int64)
+	u.Customer, _ = res[1].(int64)
+	if len(res) > 2 {
+		u.Spent, _ = res[2].(int64)
+	}
+	return u, nil
 }

@@ -6,9 +6,13 @@
 // promotion and the field). Kinds: PercentOff, FixedOff (per order or per
 // unit), Threshold (once, or for every full multiple — 每满100减10 — with a
 // cap), Tiered thresholds, BuyXGetY (cheapest or dearest units free or
-// discounted), MemberPrice for a customer tier, BundlePrice (any 3 for
-// 99) and ShippingOff (part or all of Cart.Shipping). A Target selects
-// lines by SKU or tag.
+// discounted; with a GetTarget, across products: buy 2 shoes, get socks
+// free; MaxApplications caps it), MemberPrice for a customer tier,
+// BundlePrice (any 3 for 99), ShippingOff (part or all of Cart.Shipping)
+// and GiftWithPurchase (a free gift line in Quote.Gifts, per order or per
+// Buy units). A Target selects lines by SKU or tag. Conditions restrict a
+// promotion to customer groups, regions, channels, currencies, first
+// orders, or carts with enough units of a tag.
 //
 // Quote applies promotions in priority order, each to the amounts left by
 // those before (so a threshold is judged after item discounts). Promotions
@@ -51,6 +55,16 @@
 // customer holding uses. With WaitReplicas every Redis write waits for
 // that many replicas to acknowledge it, or returns ErrNotReplicated (see
 // the README on failover).
+//
+// A campaign's budget is held the same way: a Promotion names its
+// Campaign, an applied promotion's Explanation carries it, and the
+// checkout reserves the explained Amount (HoldRequest.Amount, in minor
+// units) under the campaign with CouponLimits.Budget; the store refuses
+// a hold that would take the live total past the budget
+// (ErrBudgetExhausted) — atomically across shops and instances on Redis
+// and Cluster — and the checkout prices again with the campaign in
+// Cart.Exhausted. Commit keeps the amount spent; a release or a lapsed
+// hold gives it back exactly once. Usage reports Spent.
 //
 // A RuleSet is immutable and safe for concurrent quoting. To change rules
 // while serving, Publish them to a RuleSource (NewMemoryRuleSource, or

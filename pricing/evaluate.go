@@ -244,7 +244,7 @@ func (e *evaluator) run(only []int, s *cartState) *evaluation {
 			ev.ids = append(ev.ids, pp.p.ID)
 		}
 		if e.explain {
-			ev.explain = append(ev.explain, Explanation{Promotion: pp.p.ID, Applied: true,
+			ev.explain = append(ev.explain, Explanation{Promotion: pp.p.ID, Applied: true, Campaign: pp.p.Campaign,
 				Amount: amount(off, e.cart.Scale), Reason: kinds[pp.p.Kind].reason(pp, e.cart, s, total, off)})
 		}
 		if pp.p.Stop {

@@ -1,7 +1,10 @@
 package pricing_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -93,4 +96,58 @@ func Example_customerConditions() {
 	// b2b-eu applied=true: 8% off 25.00
 	// tea-trio applied=false: not eligible: 2 unit(s) tagged tea, needs 3
 	// welcome-app applied=false: not eligible: channel "web" not in app
+}
+
+// A spring campaign may give away 25.00 in all, across every shop and
+// instance: each checkout holds its discount against the budget (here in
+// memory; NewRedisRedemptions shares it), and a checkout the budget
+// refuses is priced again without the campaign. A payment commits the
+// hold; an abandoned checkout's hold lapses and gives the amount back.
+func Example_campaignBudget() {
+	ctx := context.Background()
+	rs, err := pricing.NewRuleSet([]pricing.Promotion{{ID: "spring-10", Kind: pricing.PercentOff, Percent: decimal.NewFromInt(10), Campaign: "spring"}})
+	if err != nil {
+		panic(err)
+	}
+	budgets := pricing.NewMemoryRedemptions(pricing.RedemptionsOptions{})
+	limits := pricing.CouponLimits{Budget: 2500} // minor units: 25.00
+
+	checkout := func(order string, price string) {
+		cart := pricing.Cart{Scale: 2, Lines: []pricing.Line{{SKU: "jacket", UnitPrice: decimal.RequireFromString(price), Quantity: 1}}}
+		q, err := rs.Quote(cart)
+		if err != nil {
+			panic(err)
+		}
+		for _, e := range q.Promotions {
+			if !e.Applied || e.Campaign == "" {
+				continue
+			}
+			_, err := budgets.Reserve(ctx, pricing.HoldRequest{Coupon: e.Campaign, OrderID: order, Customer: "c-" + order,
+				Limits: limits, TTL: 15 * time.Minute, Amount: e.Amount.Shift(q.Scale).IntPart()})
+			if errors.Is(err, pricing.ErrBudgetExhausted) {
+				cart.Exhausted = append(cart.Exhausted, e.Campaign)
+			} else if err != nil {
+				panic(err)
+			}
+		}
+		if len(cart.Exhausted) > 0 {
+			if q, err = rs.Quote(cart); err != nil {
+				panic(err)
+			}
+		}
+		fmt.Printf("%s: pays %s (discount %s)\n", order, q.Total.StringFixed(2), q.Discount.StringFixed(2))
+	}
+	checkout("o1", "120.00")
+	checkout("o2", "90.00")
+	checkout("o3", "50.00")
+	if _, err := budgets.Commit(ctx, pricing.RedemptionRef{Coupon: "spring", OrderID: "o1"}); err != nil {
+		panic(err)
+	}
+	u, _ := budgets.Usage(ctx, pricing.UsageQuery{Coupon: "spring", Customer: "c-o1"})
+	fmt.Printf("spent %s of 25.00 by %d order(s)\n", decimal.New(u.Spent, -2).StringFixed(2), u.Global)
+	// Output:
+	// o1: pays 108.00 (discount 12.00)
+	// o2: pays 81.00 (discount 9.00)
+	// o3: pays 50.00 (discount 0.00)
+	// spent 21.00 of 25.00 by 2 order(s)
 }

@@ -34,6 +34,9 @@ type Explanation struct {
 	Applied   bool
 	Amount    decimal.Decimal
 	Reason    string
+	// Campaign is the applied promotion's Campaign: hold Amount against
+	// its budget at checkout.
+	Campaign string
 }
 
 // Quote is a priced cart that explains itself. Its small amounts are

@@ -12,12 +12,16 @@
 -- KEYS[5]  finished: zset order ID -> when its record is forgotten (ms);
 --          a record is forgotten retention after it last changed state
 --          (commit, release, lapse), a few per call
+-- KEYS[6]  amounts: hash order ID -> amount held against the budget
+--          (orders with a positive amount only; forgotten with the record)
+-- KEYS[7]  spent: string, the live redemptions' amounts
 -- ARGV[1]  reserve | commit | release | usage
 -- ARGV[2]  retention (ms)
 -- ARGV[3]  order ID (customer ID for usage)
--- ARGV[4..7] reserve: customer, global limit, per-customer limit, TTL ms
+-- ARGV[4..9] reserve: customer, global limit, per-customer limit, TTL ms,
+--          budget (0: none), amount
 --
--- Returns {status, record}; status is
+-- Returns {status, record, amount}; status is
 --   1  ok: the call changed the redemption (record after it)
 --   2  replay: the call changed nothing: reserve of an order already
 --      recorded, commit of a committed one, release of a released or
@@ -28,7 +32,9 @@
 --   6  unknown: commit, release, no record of the order
 --   7  notheld: commit of a released or expired redemption
 --   8  malformed: the record does not parse
--- usage returns {used, customer uses}.
+--   9  budget: reserve, the amount does not fit in what is left of the
+--      budget
+-- usage returns {used, customer uses, spent}.
 --
 -- Retry-safe: runs inside internal/opscript's wrapper, which takes its
 -- operation record off the end of KEYS first and answers a resent call
@@ -37,10 +43,23 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local forgetAt = now + tonumber(ARGV[2])
 
--- unuse returns a use of cust, dropping the customer's field at zero.
-local function unuse(cust)
+-- amountOf returns what order oid holds against the budget.
+local function amountOf(oid)
+  return tonumber(redis.call('HGET', KEYS[6], oid) or '0')
+end
+
+-- reply answers with the order's amount after the status and record.
+local function reply(status, rec, oid)
+  return {status, rec, amountOf(oid)}
+end
+
+-- unuse returns oid's use (by cust) and its amount, dropping the
+-- customer's field at zero.
+local function unuse(oid, cust)
   redis.call('DECR', KEYS[3])
   if redis.call('HINCRBY', KEYS[4], cust, -1) <= 0 then redis.call('HDEL', KEYS[4], cust) end
+  local amt = amountOf(oid)
+  if amt > 0 then redis.call('DECRBY', KEYS[7], amt) end
 end
 
 -- finish records a final (or committed) state and when to forget it.
@@ -54,6 +73,7 @@ end
 local gone = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now, 'LIMIT', 0, 16)
 if #gone > 0 then
   redis.call('HDEL', KEYS[1], unpack(gone))
+  redis.call('HDEL', KEYS[6], unpack(gone))
   redis.call('ZREM', KEYS[5], unpack(gone))
 end
 
@@ -63,7 +83,7 @@ local function lapse(oid, rec)
   if cust and tonumber(exp) <= now then
     rec = 'expired|' .. exp .. '|' .. cust
     finish(oid, rec)
-    unuse(cust)
+    unuse(oid, cust)
   end
   return rec
 end
@@ -81,7 +101,8 @@ end
 
 local op = ARGV[1]
 if op == 'usage' then
-  return {tonumber(redis.call('GET', KEYS[3]) or '0'), tonumber(redis.call('HGET', KEYS[4], ARGV[3]) or '0')}
+  return {tonumber(redis.call('GET', KEYS[3]) or '0'), tonumber(redis.call('HGET', KEYS[4], ARGV[3]) or '0'),
+    tonumber(redis.call('GET', KEYS[7]) or '0')}
 end
 
 local oid = ARGV[3]
@@ -89,40 +110,45 @@ local rec = redis.call('HGET', KEYS[1], oid)
 if rec then rec = lapse(oid, rec) end
 
 if op == 'reserve' then
-  local cust = ARGV[4]
+  local cust, budget, amount = ARGV[4], tonumber(ARGV[8]), tonumber(ARGV[9])
   if rec then
-    if string.match(rec, '^[a-z]+|%d+|(.*)$') ~= cust then return {3, rec} end
-    return {2, rec}
+    if string.match(rec, '^[a-z]+|%d+|(.*)$') ~= cust or amountOf(oid) ~= amount then return {3, rec, 0} end
+    return reply(2, rec, oid)
   end
   local glimit, climit = tonumber(ARGV[5]), tonumber(ARGV[6])
-  if glimit > 0 and tonumber(redis.call('GET', KEYS[3]) or '0') >= glimit then return {4, ''} end
-  if climit > 0 and tonumber(redis.call('HGET', KEYS[4], cust) or '0') >= climit then return {5, ''} end
+  if glimit > 0 and tonumber(redis.call('GET', KEYS[3]) or '0') >= glimit then return {4, '', 0} end
+  if climit > 0 and tonumber(redis.call('HGET', KEYS[4], cust) or '0') >= climit then return {5, '', 0} end
+  if budget > 0 and tonumber(redis.call('GET', KEYS[7]) or '0') + amount > budget then return {9, '', 0} end
   local exp = string.format('%d', now + tonumber(ARGV[7]))
   rec = 'held|' .. exp .. '|' .. cust
   redis.call('HSET', KEYS[1], oid, rec)
   redis.call('ZADD', KEYS[2], exp, oid)
   redis.call('INCR', KEYS[3])
   redis.call('HINCRBY', KEYS[4], cust, 1)
-  return {1, rec}
+  if amount > 0 then
+    redis.call('HSET', KEYS[6], oid, amount)
+    redis.call('INCRBY', KEYS[7], amount)
+  end
+  return reply(1, rec, oid)
 end
 
-if not rec then return {6, ''} end
+if not rec then return {6, '', 0} end
 local state, exp, cust = string.match(rec, '^([a-z]+)|(%d+)|(.*)$')
-if not state then return {8, rec} end
+if not state then return {8, rec, 0} end
 
 if op == 'commit' then
-  if state == 'committed' then return {2, rec} end
-  if state ~= 'held' then return {7, rec} end
+  if state == 'committed' then return reply(2, rec, oid) end
+  if state ~= 'held' then return reply(7, rec, oid) end
   rec = 'committed|' .. exp .. '|' .. cust
   finish(oid, rec)
-  return {1, rec}
+  return reply(1, rec, oid)
 end
 
 if op == 'release' then
-  if state ~= 'held' and state ~= 'committed' then return {2, rec} end
+  if state ~= 'held' and state ~= 'committed' then return reply(2, rec, oid) end
   rec = 'released|' .. exp .. '|' .. cust
   finish(oid, rec)
-  unuse(cust)
-  return {1, rec}
+  unuse(oid, cust)
+  return reply(1, rec, oid)
 end
 return redis.error_reply('redeem.lua: unknown op ' .. op)

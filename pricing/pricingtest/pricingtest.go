@@ -31,6 +31,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"HoldExpiresOnce", testExpiry},
 		{"SeparatorsInIDs", testSeparators},
 		{"InvalidInputWritesNothing", testInvalid},
+		{"BudgetLifecycle", testBudget},
+		{"BudgetUnderRace", testBudgetRace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })
@@ -244,6 +246,14 @@ func testInvalid(t *testing.T, newStore NewStore) {
 			_, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: pricing.CouponLimits{PerCustomer: -1}, Customer: "a", OrderID: "o", TTL: time.Minute})
 			return err
 		}},
+		{"Limits.Budget", func() error {
+			_, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: pricing.CouponLimits{Budget: -1}, Customer: "a", OrderID: "o", TTL: time.Minute})
+			return err
+		}},
+		{"Amount", func() error {
+			_, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: ok, Customer: "a", OrderID: "o", TTL: time.Minute, Amount: pricing.MaxHoldAmount + 1})
+			return err
+		}},
 		{"TTL", func() error {
 			_, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "C", Limits: ok, Customer: "a", OrderID: "o", TTL: 0})
 			return err
@@ -312,5 +322,84 @@ func testSeparators(t *testing.T, newStore NewStore) {
 	}
 	if r, err := s.Release(ctx, pricing.RedemptionRef{Coupon: "SEP", OrderID: "fresh"}); err != nil || r.State != pricing.Released || r.Customer != "a|b" {
 		t.Fatalf("Release = %+v, %v", r, err)
+	}
+}
+
+// testBudget: a campaign's budget caps the amounts its live redemptions
+// hold; a release or a lapse gives the amount back once, a commit keeps
+// it, and a Reserve repeated with another amount is a conflict.
+func testBudget(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	lim := pricing.CouponLimits{Budget: 100}
+	hold := func(order string, amount int64, ttl time.Duration) (pricing.Redemption, error) {
+		return s.Reserve(ctx, pricing.HoldRequest{Coupon: "SPRING", Limits: lim, Customer: "c-" + order, OrderID: order, TTL: ttl, Amount: amount})
+	}
+	if r, err := hold("o1", 60, time.Minute); err != nil || r.Amount != 60 {
+		t.Fatalf("o1: %+v %v", r, err)
+	}
+	if _, err := hold("o2", 50, time.Minute); !errors.Is(err, pricing.ErrBudgetExhausted) {
+		t.Fatalf("o2 over budget: %v, want ErrBudgetExhausted", err)
+	}
+	if r, err := hold("o2", 40, time.Minute); err != nil || r.Amount != 40 {
+		t.Fatalf("o2 within budget: %+v %v", r, err)
+	}
+	if u := usage(t, s, "SPRING", "c-o1"); u.Spent != 100 || u.Global != 2 {
+		t.Fatalf("usage %+v, want 100 spent by 2", u)
+	}
+	if r, err := hold("o1", 60, time.Minute); err != nil || !r.Replayed || r.Amount != 60 {
+		t.Fatalf("replay: %+v %v", r, err)
+	}
+	if _, err := hold("o1", 61, time.Minute); !errors.Is(err, pricing.ErrIDConflict) {
+		t.Fatalf("o1 with another amount: %v, want ErrIDConflict", err)
+	}
+	if r, err := s.Commit(ctx, pricing.RedemptionRef{Coupon: "SPRING", OrderID: "o2"}); err != nil || r.Amount != 40 {
+		t.Fatalf("commit: %+v %v", r, err)
+	}
+	for range 2 { // the second release is a replay: the amount comes back once
+		if r, err := s.Release(ctx, pricing.RedemptionRef{Coupon: "SPRING", OrderID: "o1"}); err != nil || r.Amount != 60 {
+			t.Fatalf("release: %+v %v", r, err)
+		}
+	}
+	if u := usage(t, s, "SPRING", "c-o1"); u.Spent != 40 {
+		t.Fatalf("after release: %+v, want 40 spent", u)
+	}
+	if _, err := hold("o3", 60, 100*time.Millisecond); err != nil {
+		t.Fatalf("o3: %v", err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if u := usage(t, s, "SPRING", "c-o3"); u.Spent != 40 {
+		t.Fatalf("after o3 lapsed: %+v, want 40 spent", u)
+	}
+	if _, err := hold("o4", 60, time.Minute); err != nil {
+		t.Fatalf("o4 after the lapse: %v", err)
+	}
+}
+
+// testBudgetRace: 60 checkouts of 7 each race for a budget of 100;
+// exactly 14 hold it.
+func testBudgetRace(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	var won, refused atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 60 {
+		wg.Go(func() {
+			_, err := s.Reserve(ctx, pricing.HoldRequest{Coupon: "RACE", Limits: pricing.CouponLimits{Budget: 100}, Customer: fmt.Sprint("c", i),
+				OrderID: fmt.Sprint("o", i), TTL: time.Minute, Amount: 7})
+			switch {
+			case err == nil:
+				won.Add(1)
+			case errors.Is(err, pricing.ErrBudgetExhausted):
+				refused.Add(1)
+			default:
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if won.Load() != 14 || refused.Load() != 46 {
+		t.Fatalf("won %d, refused %d; want 14 and 46", won.Load(), refused.Load())
+	}
+	if u := usage(t, s, "RACE", "c0"); u.Spent != 98 {
+		t.Fatalf("usage %+v, want 98 spent", u)
 	}
 }
