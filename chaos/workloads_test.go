@@ -480,7 +480,9 @@ func newCouponLoad(_ context.Context, e env) (*couponLoad, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &couponLoad{r: r, limits: pricing.CouponLimits{Global: 25, PerCustomer: 2}}, nil
+	// The budget binds before the use count does at the mean amount (30):
+	// both limits are exercised.
+	return &couponLoad{r: r, limits: pricing.CouponLimits{Global: 25, PerCustomer: 2, Budget: 500}}, nil
 }
 
 func (w *couponLoad) name() string { return "coupons" }
@@ -494,12 +496,12 @@ func (w *couponLoad) step(ctx context.Context, rng *rand.Rand) {
 			ttl = 300 * time.Millisecond
 		}
 		cust := fmt.Sprintf("c%d", rng.IntN(40))
-		_, err := w.r.Reserve(ctx, pricing.HoldRequest{Coupon: "SALE", Limits: w.limits, Customer: cust, OrderID: order, TTL: ttl})
-		if w.done(ignore(err, pricing.ErrGlobalLimit, pricing.ErrCustomerLimit)) && err == nil {
+		_, err := w.r.Reserve(ctx, pricing.HoldRequest{Coupon: "SALE", Limits: w.limits, Customer: cust, OrderID: order, TTL: ttl, Amount: 1 + rng.Int64N(60)})
+		if w.done(ignore(err, pricing.ErrGlobalLimit, pricing.ErrCustomerLimit, pricing.ErrBudgetExhausted)) && err == nil {
 			w.mu.Lock()
 			w.orders = append(w.orders, order)
 			w.mu.Unlock()
-			if u, err := w.r.Usage(ctx, pricing.UsageQuery{Coupon: "SALE", Customer: cust}); err == nil && (u.Global > w.limits.Global || u.Customer > w.limits.PerCustomer) {
+			if u, err := w.r.Usage(ctx, pricing.UsageQuery{Coupon: "SALE", Customer: cust}); err == nil && (u.Global > w.limits.Global || u.Customer > w.limits.PerCustomer || u.Spent > w.limits.Budget) {
 				w.mu.Lock()
 				w.over = append(w.over, fmt.Sprintf("usage %+v over the limits", u))
 				w.mu.Unlock()
@@ -523,7 +525,8 @@ func (w *couponLoad) step(ctx context.Context, rng *rand.Rand) {
 	}
 }
 
-// check: uses never went past the limits, and stay within them.
+// check: uses and the amount spent never went past the limits, and stay
+// within them.
 func (w *couponLoad) check(ctx context.Context, _ bool) []string {
 	w.mu.Lock()
 	bad := append([]string(nil), w.over...)
@@ -536,7 +539,7 @@ func (w *couponLoad) check(ctx context.Context, _ bool) []string {
 	}); err != nil {
 		return append(bad, "usage: "+err.Error())
 	}
-	if u.Global < 0 || u.Global > w.limits.Global || u.Customer < 0 || u.Customer > w.limits.PerCustomer {
+	if u.Global < 0 || u.Global > w.limits.Global || u.Customer < 0 || u.Customer > w.limits.PerCustomer || u.Spent < 0 || u.Spent > w.limits.Budget {
 		bad = append(bad, fmt.Sprintf("final usage %+v outside the limits", u))
 	}
 	return bad
