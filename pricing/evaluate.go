@@ -116,7 +116,7 @@ func (rs *RuleSet) prepare(cart Cart) []prepared {
 	for i := range rs.promos {
 		p := &rs.promos[i]
 		sp := &scaled[i]
-		pp := prepared{p: p, scaledPromo: sp, texts: &rs.texts[i]}
+		pp := prepared{p: p, scaledPromo: sp, texts: &rs.texts[cart.Scale][i]}
 		switch {
 		case p.Coupon != "" && !slices.Contains(cart.Coupons, p.Coupon):
 			pp.ineligible = "not eligible: coupon " + p.Coupon + " not presented"
@@ -328,7 +328,7 @@ func (e *evaluator) skipReason(pp *prepared, cause skipCause, total int64, stopp
 		}
 		return "excluded by group " + p.Group + ": the customer is better off without any of it"
 	case belowMin:
-		return "below minimum spend: " + formatMinor(total, e.cart.Scale) + " of " + p.MinSpend.String()
+		return "below minimum spend: " + formatMinor(total, e.cart.Scale) + " of " + pp.texts.minSpend
 	}
 	return ""
 }

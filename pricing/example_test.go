@@ -37,7 +37,7 @@ func ExampleRuleSet_Quote() {
 	// tea        ×3        30.00  −10.55    = 19.45
 	//   ✓ gold-tea: −6.00 (member prices for tier gold)
 	//   ✓ ten-percent: −22.30 (10% off 223.00)
-	//   ✓ 200-minus-20: −20.00 (20 off for reaching 200)
+	//   ✓ 200-minus-20: −20.00 (20.00 off for reaching 200.00)
 	// subtotal 229.00, discount 48.30, total 180.70
 }
 

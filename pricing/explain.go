@@ -1,6 +1,10 @@
 package pricing
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/shopspring/decimal"
+)
 
 // promoTexts are a promotion's amounts as its explanations print them.
 type promoTexts struct {
@@ -8,11 +12,15 @@ type promoTexts struct {
 	tierThresholds, tierOffs                              []string
 	buy, get, buyGet                                      string
 	capped                                                string // ", at most N application(s)" or ""
+	minSpend                                              string
 }
 
-func textsOf(p *Promotion) promoTexts {
-	t := promoTexts{percent: p.Percent.String(), amount: p.Amount.String(), threshold: p.Threshold.String(),
-		off: p.Off.String(), cap: p.Cap.String(), discountPercent: p.DiscountPercent.String(),
+// textsOf formats p's amounts at cart scale sc, as the engine counts them
+// (rounded down to the scale, as scale does), and its percentages as given.
+func textsOf(p *Promotion, sc int32) promoTexts {
+	money := func(v decimal.Decimal) string { return v.RoundFloor(sc).StringFixed(sc) }
+	t := promoTexts{percent: p.Percent.String(), amount: money(p.Amount), threshold: money(p.Threshold),
+		off: money(p.Off), cap: money(p.Cap), discountPercent: p.DiscountPercent.String(), minSpend: money(p.MinSpend),
 		buy: strconv.FormatInt(p.Buy, 10), get: strconv.FormatInt(p.Get, 10), buyGet: strconv.FormatInt(p.Buy+p.Get, 10)}
 	if p.DiscountPercent.IsZero() {
 		t.discountPercent = "100"
@@ -21,8 +29,8 @@ func textsOf(p *Promotion) promoTexts {
 		t.capped = ", at most " + strconv.FormatInt(p.MaxApplications, 10) + " application(s)"
 	}
 	for _, tier := range p.Tiers {
-		t.tierThresholds = append(t.tierThresholds, tier.Threshold.String())
-		t.tierOffs = append(t.tierOffs, tier.Off.String())
+		t.tierThresholds = append(t.tierThresholds, money(tier.Threshold))
+		t.tierOffs = append(t.tierOffs, money(tier.Off))
 	}
 	return t
 }

@@ -236,7 +236,9 @@ type RuleSet struct {
 	scaled [maxScale + 1][]scaledPromo
 	// texts holds each promotion's amounts as the explanations print
 	// them, formatted once here for the same reason.
-	texts []promoTexts
+	// texts holds them per cart scale (0..6), as scaled does: money
+	// prints at the cart's scale.
+	texts [maxScale + 1][]promoTexts
 	// codes holds each promotion's Codes as a set, by promotion index.
 	codes []map[string]struct{}
 	// targets finds the promotions that target a line from its SKU and
@@ -339,9 +341,11 @@ func NewRuleSet(promos []Promotion) (*RuleSet, error) {
 			}
 		}
 	}
-	rs.texts = make([]promoTexts, len(rs.promos))
-	for i := range rs.promos {
-		rs.texts[i] = textsOf(&rs.promos[i])
+	for sc := range rs.texts {
+		rs.texts[sc] = make([]promoTexts, len(rs.promos))
+		for i := range rs.promos {
+			rs.texts[sc][i] = textsOf(&rs.promos[i], int32(sc))
+		}
 	}
 	for sc := range rs.scaled {
 		rs.scaled[sc] = make([]scaledPromo, len(rs.promos))

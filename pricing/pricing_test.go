@@ -49,12 +49,12 @@ func TestKinds(t *testing.T) {
 		{"below the threshold", pricing.Promotion{ID: "p", Kind: pricing.Threshold, Threshold: d("100"), Off: d("10")}, cart("99.99"), "99.99", "below threshold"},
 		{"exactly the threshold", pricing.Promotion{ID: "p", Kind: pricing.Threshold, Threshold: d("100"), Off: d("10")}, cart("100"), "90", "reaching 100"},
 		// 250 reaches the 200 tier (30 off), not the 300 one.
-		{"tiers", pricing.Promotion{ID: "p", Kind: pricing.Tiered, Tiers: []pricing.Tier{{Threshold: d("100"), Off: d("10")}, {Threshold: d("200"), Off: d("30")}, {Threshold: d("300"), Off: d("50")}}}, cart("250"), "220", "reaches the tier at 200"},
+		{"tiers", pricing.Promotion{ID: "p", Kind: pricing.Tiered, Tiers: []pricing.Tier{{Threshold: d("100"), Off: d("10")}, {Threshold: d("200"), Off: d("30")}, {Threshold: d("300"), Off: d("50")}}}, cart("250"), "220", "reaches the tier at 200.00"},
 		// 15% of 199.00 = 29.85.
 		{"percent off", pricing.Promotion{ID: "p", Kind: pricing.PercentOff, Percent: d("15")}, cart("199"), "169.15", "15%"},
 		// 15% of 0.99 = 0.1485, rounded down to 0.14: never over-discount.
 		{"percent rounds down", pricing.Promotion{ID: "p", Kind: pricing.PercentOff, Percent: d("15")}, cart("0.99"), "0.85", "15%"},
-		{"fixed off, never below zero", pricing.Promotion{ID: "p", Kind: pricing.FixedOff, Amount: d("50")}, cart("30"), "0", "50 off"},
+		{"fixed off, never below zero", pricing.Promotion{ID: "p", Kind: pricing.FixedOff, Amount: d("50")}, cart("30"), "0", "50.00 off"},
 		// Buy 2 get 1: of 30, 20 and 10 the cheapest (10) is free.
 		{"buy 2 get 1 cheapest", pricing.Promotion{ID: "p", Kind: pricing.BuyXGetY, Buy: 2, Get: 1}, cart("30", "20", "10"), "50", "buy 2 get 1"},
 		{"buy 2 get 1 dearest at half", pricing.Promotion{ID: "p", Kind: pricing.BuyXGetY, Buy: 2, Get: 1, MostExpensive: true, DiscountPercent: d("50")}, cart("30", "20", "10"), "45", "50%"},
@@ -229,7 +229,7 @@ func TestCouponEligibility(t *testing.T) {
 		reason  string
 	}{
 		// 250 − 25 (10%) = 225 ≥ 200, − 30 = 195.
-		{"applies", []string{"250"}, []string{"SAVE30"}, noon, "195", "30 off"},
+		{"applies", []string{"250"}, []string{"SAVE30"}, noon, "195", "30.00 off"},
 		{"not presented", []string{"250"}, nil, noon, "225", "coupon SAVE30 not presented"},
 		// 220 − 22 = 198: the minimum is judged after the sale.
 		{"below minimum after the sale", []string{"220"}, []string{"SAVE30"}, noon, "198", "below minimum spend: 198.00 of 200"},

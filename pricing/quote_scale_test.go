@@ -37,3 +37,37 @@ func TestQuoteStringAtCartScale(t *testing.T) {
 		}
 	}
 }
+
+// TestExplanationsAtCartScale: the reasons print the promotion's money at
+// the cart's scale too — a yen cart "¥500 off for reaching 3000", a dinar
+// cart three decimals.
+//
+// Regression: they printed each amount as the promotion wrote it ("500",
+// "2.5"), whatever the cart's currency.
+func TestExplanationsAtCartScale(t *testing.T) {
+	rs, err := pricing.NewRuleSet([]pricing.Promotion{
+		{ID: "t", Kind: pricing.Threshold, Threshold: decimal.RequireFromString("3000"), Off: decimal.RequireFromString("500")},
+		{ID: "f", Kind: pricing.FixedOff, Amount: decimal.RequireFromString("2.5"), MinSpend: decimal.RequireFromString("99999")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		scale       int32
+		thresh, min string
+	}{
+		{0, "500 off for reaching 3000", "below minimum spend: 3500 of 99999"},
+		{3, "500.000 off for reaching 3000.000", "below minimum spend: 3500.000 of 99999.000"},
+	} {
+		q, err := rs.Quote(pricing.Cart{Scale: tc.scale, Lines: []pricing.Line{{SKU: "a", UnitPrice: decimal.RequireFromString("3500"), Quantity: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := q.Promotions[1].Reason; got != tc.thresh {
+			t.Errorf("scale %d: %q, want %q", tc.scale, got, tc.thresh)
+		}
+		if got := q.Promotions[0].Reason; got != tc.min {
+			t.Errorf("scale %d: %q, want %q", tc.scale, got, tc.min)
+		}
+	}
+}
