@@ -86,10 +86,20 @@
 // memory (NewMemoryFencedStore) or in Redis (NewRedisFencedStore, the check
 // and the write in one script).
 //
-// In Redis, lock N is "<prefix>{N}:lock" (value "<owner>|<token>") and its
-// token counter "<prefix>{N}:fence", one hash tag per lock: the two share
-// a Cluster slot and different locks spread over the Cluster. The counter
-// never expires, so tokens never go backwards.
+// A lock may also be held shared: ObtainShared grants any number of
+// readers while no writer holds it, and Obtain waits until every reader's
+// lease is released or has run out. Readers' and writers' tokens come from
+// one rising sequence, so a reader that stalls past a writer is fenced
+// off as a stale writer is. Readers arriving while others read are let in
+// (no writer preference); bound a writer's wait with its retry strategy
+// and context.
+//
+// In Redis, lock N is "<prefix>{N}:lock" (value "<owner>|<token>"), its
+// shared grants "<prefix>{N}:readers" (owner → lease end and token,
+// expiring with the longest lease) and its token counter
+// "<prefix>{N}:fence", one hash tag per lock: the three share a Cluster
+// slot and different locks spread over the Cluster. The counter never
+// expires, so tokens never go backwards.
 //
 // # Rate limiting
 //

@@ -291,3 +291,36 @@ func Example_settleSale() {
 	// not yet: the sale runs for another hour
 	// sold 1, returned 2; on hand 9, set aside 0
 }
+
+// Example_rwLock: price readers share the catalogue lock while a repricing
+// job waits for exclusive use; every grant's token comes from one rising
+// sequence, so a reader that stalled past the writer cannot publish what
+// it read: the fenced store has seen the writer's larger token.
+func Example_rwLock() {
+	ctx := context.Background()
+	locker := seckill.NewMemoryLocker(seckill.LockerOptions{})
+	store := seckill.NewMemoryFencedStore(seckill.FencedStoreOptions{})
+
+	r1, _ := locker.ObtainShared(ctx, "catalog", time.Minute, seckill.ObtainOptions{})
+	r2, _ := locker.ObtainShared(ctx, "catalog", time.Minute, seckill.ObtainOptions{})
+	_, err := locker.Obtain(ctx, "catalog", time.Minute, seckill.ObtainOptions{})
+	fmt.Println("writer while two read:", errors.Is(err, seckill.ErrNotObtained))
+	_ = r1.Release(ctx)
+	_ = r2.Release(ctx)
+	w, err := locker.Obtain(ctx, "catalog", time.Minute, seckill.ObtainOptions{})
+	if err != nil {
+		panic(err)
+	}
+	_, err = locker.ObtainShared(ctx, "catalog", time.Minute, seckill.ObtainOptions{})
+	fmt.Println("reader while one writes:", errors.Is(err, seckill.ErrNotObtained))
+	fmt.Println("tokens:", r1.Token(), r2.Token(), w.Token())
+	fmt.Println("writer publishes:", store.Write(ctx, seckill.FencedWrite{Resource: "price-list", Token: w.Token(), Value: "v2"}))
+	err = store.Write(ctx, seckill.FencedWrite{Resource: "price-list", Token: r2.Token(), Value: "v1-cache"})
+	fmt.Println("stale reader publishes:", errors.Is(err, seckill.ErrStaleToken))
+	// Output:
+	// writer while two read: true
+	// reader while one writes: true
+	// tokens: 1 2 3
+	// writer publishes: <nil>
+	// stale reader publishes: true
+}

@@ -30,8 +30,8 @@ func TestKeysInjective(t *testing.T) {
 		keyspacetest.Builder{Name: "limited key", Arity: 1, Keys: func(p string, ids []string) []string { return lim(p, ids[0]) }},
 		keyspacetest.Builder{Name: "buyer limit", Arity: 2, Keys: func(p string, ids []string) []string { return lim(p, ids[0]+":"+ids[1]) }},
 		keyspacetest.Builder{Name: "lock", Arity: 1, Keys: func(p string, ids []string) []string {
-			l, f := (&redisLocks{prefix: p}).keys(ids[0])
-			return []string{l, f}
+			l, f, r := (&redisLocks{prefix: p}).keys(ids[0])
+			return []string{l, f, r}
 		}},
 		keyspacetest.Builder{Name: "fence", Arity: 1, Keys: func(p string, ids []string) []string {
 			return (&redisFenced{prefix: p}).keys(ids[0])

@@ -52,13 +52,27 @@ type lockBackend interface {
 	release(ctx context.Context, name, owner string) (ok bool, err error)
 	// ttl returns the time left on owner's grant; ok is false if not held.
 	ttl(ctx context.Context, name, owner string) (left time.Duration, ok bool, err error)
+
+	// The same four for a shared grant: obtainShared grants one unless a
+	// writer holds the lock (obtain, in turn, waits for every live shared
+	// grant); shared and exclusive grants draw fences from one counter.
+	obtainShared(ctx context.Context, name, owner string, ttl time.Duration) (fence int64, ok bool, err error)
+	refreshShared(ctx context.Context, name, owner string, ttl time.Duration) (fence int64, ok bool, err error)
+	releaseShared(ctx context.Context, name, owner string) (ok bool, err error)
+	ttlShared(ctx context.Context, name, owner string) (left time.Duration, ok bool, err error)
 }
 
 // Locker hands out distributed locks with fencing tokens. Every grant of a
 // lock name carries a token larger than any earlier grant of that name, so
 // a resource that remembers the largest token it has seen can refuse a
 // write from a holder whose lease already passed to someone else (see
-// Fence and FencedStore). A Locker is safe for concurrent use.
+// Fence and FencedStore). A lock is held exclusively (Obtain: one writer)
+// or shared (ObtainShared: any number of readers, while no writer holds
+// it); shared and exclusive grants of a name draw tokens from one rising
+// sequence, so a writer's token exceeds every reader's before it. Readers
+// arriving while others read are let in, so a steady stream of readers
+// can keep a writer waiting: give writers a retry strategy with a bound.
+// A Locker is safe for concurrent use.
 type Locker struct {
 	backend lockBackend
 	observe Observer
@@ -109,6 +123,7 @@ type Lock struct {
 	locker *Locker
 	name   string
 	owner  string
+	shared bool
 
 	mu    sync.Mutex
 	fence int64
@@ -116,6 +131,10 @@ type Lock struct {
 
 // Name returns the lock's name.
 func (l *Lock) Name() string { return l.name }
+
+// Shared reports whether the grant is shared (ObtainShared) rather than
+// exclusive.
+func (l *Lock) Shared() bool { return l.shared }
 
 // Token returns the lock's fencing token.
 func (l *Lock) Token() int64 {
@@ -139,14 +158,29 @@ func checkLock(name string, ttl time.Duration) error {
 // up and the context's error, wrapped, when ctx ends first.
 func (lk *Locker) Obtain(ctx context.Context, name string, ttl time.Duration, opts ObtainOptions) (*Lock, error) {
 	start := startTimer(lk.observe)
-	l, err := lk.obtain(ctx, name, ttl, opts)
+	l, err := lk.obtain(ctx, name, ttl, opts, false)
 	if lk.observe != nil {
 		lk.observe(Observation{Op: OpObtain, ID: name, Err: err, Took: since(start)})
 	}
 	return l, err
 }
 
-func (lk *Locker) obtain(ctx context.Context, name string, ttl time.Duration, opts ObtainOptions) (*Lock, error) {
+// ObtainShared takes a shared grant of lock name for ttl: it is granted
+// beside other shared grants, and while no exclusive one (Obtain) holds
+// the lock; an exclusive grant, in turn, waits until every shared lease
+// is released or has run out. Busy and retry behave as for Obtain. The
+// returned Lock's Refresh, Release, TTL and KeepAlive act on this grant
+// alone.
+func (lk *Locker) ObtainShared(ctx context.Context, name string, ttl time.Duration, opts ObtainOptions) (*Lock, error) {
+	start := startTimer(lk.observe)
+	l, err := lk.obtain(ctx, name, ttl, opts, true)
+	if lk.observe != nil {
+		lk.observe(Observation{Op: OpObtain, ID: name, Err: err, Took: since(start)})
+	}
+	return l, err
+}
+
+func (lk *Locker) obtain(ctx context.Context, name string, ttl time.Duration, opts ObtainOptions, shared bool) (*Lock, error) {
 	if err := checkLock(name, ttl); err != nil {
 		return nil, err
 	}
@@ -157,12 +191,16 @@ func (lk *Locker) obtain(ctx context.Context, name string, ttl time.Duration, op
 	owner := newOwner()
 	var timer *time.Timer
 	for attempt := 0; ; attempt++ {
-		fence, ok, err := lk.backend.obtain(ctx, name, owner, ttl)
+		grant := lk.backend.obtain
+		if shared {
+			grant = lk.backend.obtainShared
+		}
+		fence, ok, err := grant(ctx, name, owner, ttl)
 		if err != nil {
 			return nil, err
 		}
 		if ok {
-			return &Lock{locker: lk, name: name, owner: owner, fence: fence}, nil
+			return &Lock{locker: lk, name: name, owner: owner, shared: shared, fence: fence}, nil
 		}
 		wait, again := retry.next(attempt)
 		if !again {
@@ -189,7 +227,11 @@ func (l *Lock) Refresh(ctx context.Context, ttl time.Duration) (int64, error) {
 	if err := checkLock(l.name, ttl); err != nil {
 		return 0, err
 	}
-	fence, ok, err := l.locker.backend.refresh(ctx, l.name, l.owner, ttl)
+	refresh := l.locker.backend.refresh
+	if l.shared {
+		refresh = l.locker.backend.refreshShared
+	}
+	fence, ok, err := refresh(ctx, l.name, l.owner, ttl)
 	if err != nil {
 		return 0, err
 	}
@@ -205,7 +247,11 @@ func (l *Lock) Refresh(ctx context.Context, ttl time.Duration) (int64, error) {
 // Release frees the lock. ErrNotHeld means it had already been lost.
 func (l *Lock) Release(ctx context.Context) error {
 	start := startTimer(l.locker.observe)
-	ok, err := l.locker.backend.release(ctx, l.name, l.owner)
+	release := l.locker.backend.release
+	if l.shared {
+		release = l.locker.backend.releaseShared
+	}
+	ok, err := release(ctx, l.name, l.owner)
 	if err == nil && !ok {
 		err = ErrNotHeld
 	}
@@ -217,7 +263,11 @@ func (l *Lock) Release(ctx context.Context) error {
 
 // TTL returns the time left on the lease, or ErrNotHeld.
 func (l *Lock) TTL(ctx context.Context) (time.Duration, error) {
-	left, ok, err := l.locker.backend.ttl(ctx, l.name, l.owner)
+	ttl := l.locker.backend.ttl
+	if l.shared {
+		ttl = l.locker.backend.ttlShared
+	}
+	left, ok, err := ttl(ctx, l.name, l.owner)
 	if err != nil {
 		return 0, err
 	}

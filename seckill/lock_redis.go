@@ -41,6 +41,12 @@ var (
 	releaseLua    string
 	releaseScript = opscript.New(releaseLua)
 
+	//go:embed lua/shared.lua
+	sharedLua    string
+	sharedScript = opscript.NewIdempotent(sharedLua)
+	// sharedReleaseScript runs shared.lua's release once per call.
+	sharedReleaseScript = opscript.New(sharedLua)
+
 	//go:embed lua/fenced_write.lua
 	fencedWriteLua    string
 	fencedWriteScript = opscript.New(fencedWriteLua)
@@ -70,9 +76,10 @@ type LockerOptions struct {
 
 // NewRedisLocker returns a Locker whose locks live in Redis; opts.Now does
 // not apply. Lock name N uses the keys "<prefix>{N}:lock", which expires
-// with the lease, and "<prefix>{N}:fence", the token counter, kept for the
-// life of the name so that tokens never go backwards: one hash tag per
-// lock, so lock and fence share a slot and different locks spread over a
+// with the lease, "<prefix>{N}:readers", the shared grants, which expires
+// with the longest, and "<prefix>{N}:fence", the token counter, kept for
+// the life of the name so that tokens never go backwards: one hash tag per
+// lock, so its keys share a slot and different locks spread over a
 // Cluster.
 func NewRedisLocker(client LockerRedisClient, opts LockerOptions) (*Locker, error) {
 	if opts.Prefix == "" {
@@ -93,14 +100,14 @@ type redisLocks struct {
 	prefix string
 }
 
-func (r *redisLocks) keys(name string) (lock, fence string) {
+func (r *redisLocks) keys(name string) (lock, fence, readers string) {
 	tag := keyspace.IDTag(r.prefix, name)
-	return tag + ":lock", tag + ":fence"
+	return tag + ":lock", tag + ":fence", tag + ":readers"
 }
 
 func (r *redisLocks) obtain(ctx context.Context, name, owner string, ttl time.Duration) (int64, bool, error) {
-	lock, fence := r.keys(name)
-	v, err := int64Reply(r.run(ctx, obtainScript, []string{lock, fence}, owner+"|", ttl.Milliseconds()))
+	lock, fence, readers := r.keys(name)
+	v, err := int64Reply(r.run(ctx, obtainScript, []string{lock, fence, readers}, owner+"|", ttl.Milliseconds()))
 	if err != nil {
 		return 0, false, fmt.Errorf("seckill: obtain %s: %w", name, err)
 	}
@@ -108,7 +115,7 @@ func (r *redisLocks) obtain(ctx context.Context, name, owner string, ttl time.Du
 }
 
 func (r *redisLocks) lease(ctx context.Context, name, owner, op string, ttl time.Duration) (int64, error) {
-	lock, _ := r.keys(name)
+	lock, _, _ := r.keys(name)
 	v, err := int64Reply(r.run(ctx, leaseScript, []string{lock}, owner+"|", op, ttl.Milliseconds()))
 	if err != nil {
 		return 0, fmt.Errorf("seckill: %s %s: %w", op, name, err)
@@ -122,7 +129,7 @@ func (r *redisLocks) refresh(ctx context.Context, name, owner string, ttl time.D
 }
 
 func (r *redisLocks) release(ctx context.Context, name, owner string) (bool, error) {
-	lock, _ := r.keys(name)
+	lock, _, _ := r.keys(name)
 	v, err := int64Reply(r.run(ctx, releaseScript, []string{lock}, owner+"|"))
 	if err != nil {
 		return false, fmt.Errorf("seckill: release %s: %w", name, err)
@@ -132,6 +139,43 @@ func (r *redisLocks) release(ctx context.Context, name, owner string) (bool, err
 
 func (r *redisLocks) ttl(ctx context.Context, name, owner string) (time.Duration, bool, error) {
 	v, err := r.lease(ctx, name, owner, "ttl", 0)
+	if err != nil || v < 0 {
+		return 0, false, err
+	}
+	return time.Duration(v) * time.Millisecond, true, nil
+}
+
+// shared runs shared.lua's op for owner's shared grant of name.
+func (r *redisLocks) shared(ctx context.Context, op, name, owner string, ttl time.Duration) (int64, error) {
+	lock, fence, readers := r.keys(name)
+	script := sharedScript
+	if op == "release" {
+		script = sharedReleaseScript
+	}
+	v, err := int64Reply(r.run(ctx, script, []string{lock, fence, readers}, op, owner, ttl.Milliseconds()))
+	if err != nil {
+		return 0, fmt.Errorf("seckill: shared %s %s: %w", op, name, err)
+	}
+	return v, nil
+}
+
+func (r *redisLocks) obtainShared(ctx context.Context, name, owner string, ttl time.Duration) (int64, bool, error) {
+	v, err := r.shared(ctx, "obtain", name, owner, ttl)
+	return v, err == nil && v > 0, err
+}
+
+func (r *redisLocks) refreshShared(ctx context.Context, name, owner string, ttl time.Duration) (int64, bool, error) {
+	v, err := r.shared(ctx, "refresh", name, owner, ttl)
+	return v, err == nil && v > 0, err
+}
+
+func (r *redisLocks) releaseShared(ctx context.Context, name, owner string) (bool, error) {
+	v, err := r.shared(ctx, "release", name, owner, 0)
+	return v == 1, err
+}
+
+func (r *redisLocks) ttlShared(ctx context.Context, name, owner string) (time.Duration, bool, error) {
+	v, err := r.shared(ctx, "ttl", name, owner, 0)
 	if err != nil || v < 0 {
 		return 0, false, err
 	}

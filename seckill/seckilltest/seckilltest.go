@@ -47,6 +47,9 @@ func runLock(t *testing.T, h Harness) {
 		{"WatchdogKeepsAndLoses", testWatchdog},
 		{"MutualExclusion", testMutualExclusion},
 		{"InvalidInput", testLockInvalid},
+		{"SharedReadersExcludeWriter", testShared},
+		{"SharedLeaseExpires", testSharedExpiry},
+		{"ReadersWritersUnderRace", testSharedRace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, h) })
@@ -485,5 +488,135 @@ func testLimiterInvalid(t *testing.T, r *seckill.Limiter) {
 		if !errors.As(err, &ie) || ie.Field != tt.want {
 			t.Errorf("AllowN(%q, %+v, %d): err = %v, want InputError on %s", tt.key, tt.limit, tt.n, err, tt.want)
 		}
+	}
+}
+
+// testShared: readers share a lock and keep a writer out; a writer keeps
+// readers out; tokens rise across both kinds; a shared grant refreshes,
+// reports its TTL and releases alone.
+func testShared(t *testing.T, h Harness) {
+	lk := h.NewLocker(t)
+	r1, err := lk.ObtainShared(ctx, "catalog", time.Minute, seckill.ObtainOptions{})
+	if err != nil || !r1.Shared() {
+		t.Fatalf("first reader: %v", err)
+	}
+	r2, err := lk.ObtainShared(ctx, "catalog", time.Minute, seckill.ObtainOptions{})
+	if err != nil {
+		t.Fatalf("second reader: %v", err)
+	}
+	if r2.Token() <= r1.Token() {
+		t.Fatalf("reader tokens %d then %d: want rising", r1.Token(), r2.Token())
+	}
+	if _, err := lk.Obtain(ctx, "catalog", time.Minute, seckill.ObtainOptions{}); !errors.Is(err, seckill.ErrNotObtained) {
+		t.Fatalf("writer while readers hold: %v, want ErrNotObtained", err)
+	}
+	if fence, err := r1.Refresh(ctx, 2*time.Minute); err != nil || fence != r1.Token() {
+		t.Fatalf("refresh: %d %v", fence, err)
+	}
+	if left, err := r1.TTL(ctx); err != nil || left < time.Minute || left > 2*time.Minute {
+		t.Fatalf("ttl after refresh: %v %v", left, err)
+	}
+	if err := r1.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := r1.Release(ctx); !errors.Is(err, seckill.ErrNotHeld) {
+		t.Fatalf("second release: %v, want ErrNotHeld", err)
+	}
+	if _, err := lk.Obtain(ctx, "catalog", time.Minute, seckill.ObtainOptions{}); !errors.Is(err, seckill.ErrNotObtained) {
+		t.Fatalf("writer while one reader holds: %v, want ErrNotObtained", err)
+	}
+	if err := r2.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w, err := lk.Obtain(ctx, "catalog", time.Minute, seckill.ObtainOptions{})
+	if err != nil || w.Shared() || w.Token() <= r2.Token() {
+		t.Fatalf("writer after the readers: %v (token %v after %d)", err, w, r2.Token())
+	}
+	if _, err := lk.ObtainShared(ctx, "catalog", time.Minute, seckill.ObtainOptions{}); !errors.Is(err, seckill.ErrNotObtained) {
+		t.Fatalf("reader while the writer holds: %v, want ErrNotObtained", err)
+	}
+	if _, err := r2.Refresh(ctx, time.Minute); !errors.Is(err, seckill.ErrNotHeld) {
+		t.Fatalf("refresh of a released shared grant: %v", err)
+	}
+	if err := w.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r3, err := lk.ObtainShared(ctx, "catalog", time.Minute, seckill.ObtainOptions{})
+	if err != nil || r3.Token() <= w.Token() {
+		t.Fatalf("reader after the writer: %v", err)
+	}
+	// A reader waiting with a retry strategy gets in once the writer goes.
+	_ = r3.Release(ctx)
+}
+
+// testSharedExpiry: a lapsed shared lease no longer keeps a writer out.
+func testSharedExpiry(t *testing.T, h Harness) {
+	lk := h.NewLocker(t)
+	r, err := lk.ObtainShared(ctx, "report", 50*time.Millisecond, seckill.ObtainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := lk.Obtain(ctx, "report", time.Minute, seckill.ObtainOptions{Retry: seckill.LinearBackoff(10 * time.Millisecond)})
+	if err != nil {
+		t.Fatalf("writer after the reader's lease: %v", err)
+	}
+	if w.Token() <= r.Token() {
+		t.Fatalf("writer token %d after reader %d", w.Token(), r.Token())
+	}
+	if _, err := r.TTL(ctx); !errors.Is(err, seckill.ErrNotHeld) {
+		t.Fatalf("lapsed reader's TTL: %v, want ErrNotHeld", err)
+	}
+}
+
+// testSharedRace: readers and writers contend; inside the lock a writer
+// is never beside anyone, and readers do overlap.
+func testSharedRace(t *testing.T, h Harness) {
+	lk := h.NewLocker(t)
+	var readers, writers, maxReaders, bad atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			for range 8 {
+				shared := i%4 != 0
+				var l *seckill.Lock
+				var err error
+				opts := seckill.ObtainOptions{Retry: seckill.ExponentialBackoff(time.Millisecond, 10*time.Millisecond)}
+				if shared {
+					l, err = lk.ObtainShared(ctx, "rw", 5*time.Second, opts)
+				} else {
+					l, err = lk.Obtain(ctx, "rw", 5*time.Second, opts)
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if shared {
+					n := readers.Add(1)
+					for m := maxReaders.Load(); n > m && !maxReaders.CompareAndSwap(m, n); m = maxReaders.Load() {
+					}
+					if writers.Load() != 0 {
+						bad.Add(1)
+					}
+					time.Sleep(2 * time.Millisecond)
+					readers.Add(-1)
+				} else {
+					if writers.Add(1) != 1 || readers.Load() != 0 {
+						bad.Add(1)
+					}
+					time.Sleep(time.Millisecond)
+					writers.Add(-1)
+				}
+				if err := l.Release(ctx); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if bad.Load() != 0 {
+		t.Fatalf("%d times a writer shared the lock", bad.Load())
+	}
+	if maxReaders.Load() < 2 {
+		t.Fatalf("at most %d reader(s) at once: shared grants did not share", maxReaders.Load())
 	}
 }
