@@ -21,7 +21,7 @@ func NewMemoryLocker(opts LockerOptions) *Locker {
 type memoryLocks struct {
 	now func() time.Time
 
-	mu     sync.Mutex
+	mu      sync.Mutex
 	locks   map[string]*memGrant
 	readers map[string]map[string]*memGrant // name → owner → shared grant
 	fences  map[string]int64                // last token per name; never reset
