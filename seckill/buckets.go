@@ -93,14 +93,49 @@ func (g *Gate) repeat(ctx context.Context, op func(ctx context.Context, opID str
 	return err
 }
 
+// rebalancePasses bounds how often one admission moves stock and tries
+// again: racing buyers of its bucket may take what it moved before it
+// gets there.
+const rebalancePasses = 8
+
 // rebalanceAndRetry moves stock into bucket b from the first other bucket
 // that has at least qty (taking half of what it has, so dry buckets fill
-// up in few moves), then retries the admission there. Take then give is
-// not atomic across buckets (they may live on different Cluster nodes): a
-// crash in between loses the units to the sale, it never sells them twice.
-// Each side is retry-safe on Redis (a resent take or give answers from its
-// operation record), so client retries move stock exactly once.
+// up in few moves), then retries the admission there. Buyers of the same
+// bucket may take the moved units first, so it moves and retries again,
+// and answers SoldOut only once a pass finds no donor and the sale's
+// books show fewer than qty units left anywhere (or the passes run out):
+// a buyer is not turned away while units sit in another bucket. Take then
+// give is not atomic across buckets (they may live on different Cluster
+// nodes): a crash in between loses the units to the sale, it never sells
+// them twice. Each side is retry-safe on Redis (a resent take or give
+// answers from its operation record), so client retries move stock
+// exactly once.
 func (g *Gate) rebalanceAndRetry(ctx context.Context, saleID string, b, n int, userID, requestID string, qty int64) (Admission, error) {
+	var a Admission
+	for pass := 0; pass < rebalancePasses; pass++ {
+		moved, err := g.moveInto(ctx, saleID, b, n, qty)
+		if err != nil {
+			return Admission{}, err
+		}
+		a, err = g.backend.admit(ctx, bucketID(saleID, b), userID, requestID, qty)
+		if err != nil || a.Outcome != SoldOut || a.Replayed {
+			return a, err
+		}
+		if !moved {
+			// No donor had qty: units in transit between other buckets
+			// are the only ones that could be left. The books say.
+			st, err := g.status(ctx, saleID)
+			if err != nil || st.Remaining < qty {
+				return a, nil
+			}
+		}
+	}
+	return a, nil
+}
+
+// moveInto moves stock into bucket b from the first other bucket that has
+// at least qty, and reports whether it moved any.
+func (g *Gate) moveInto(ctx context.Context, saleID string, b, n int, qty int64) (bool, error) {
 	for i := 1; i < n; i++ {
 		donor := (b + i) % n
 		var got int64
@@ -109,7 +144,7 @@ func (g *Gate) rebalanceAndRetry(ctx context.Context, saleID string, b, n int, u
 			return err
 		})
 		if err != nil {
-			return Admission{}, err
+			return false, err
 		}
 		if got == 0 {
 			continue
@@ -117,10 +152,9 @@ func (g *Gate) rebalanceAndRetry(ctx context.Context, saleID string, b, n int, u
 		if err := g.repeat(ctx, func(ctx context.Context, opID string) error {
 			return g.backend.give(ctx, bucketID(saleID, b), got, opID)
 		}); err != nil {
-			return Admission{}, err
+			return false, err
 		}
-		break
+		return true, nil
 	}
-	// Whether or not stock moved, this attempt's outcome is final.
-	return g.backend.admit(ctx, bucketID(saleID, b), userID, requestID, qty)
+	return false, nil
 }
