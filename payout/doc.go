@@ -46,6 +46,11 @@
 // up to ±MaxAmount (a *BalanceLimitError otherwise; towards zero is always
 // allowed): within that range every backend adds exactly, and the check
 // comes before the first write, so a refused posting changes nothing.
+// With LedgerOptions.GuardBalances, a posting or a reversal that would
+// take an account below zero is refused too (*InsufficientFundsError,
+// naming the account, its balance and the posting), unless the account
+// was opened with OpenAccount and AllowNegative — the platform's clearing
+// and fee accounts; funds still pending do not count until available.
 // Ledger is one type over a small unexported backend: NewMemoryLedger keeps
 // the books in process; NewRedisLedger keeps them in Redis with one script
 // per posting, deciding availability by the server's TIME. All keys of a

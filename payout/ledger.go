@@ -120,6 +120,21 @@ type LedgerOptions struct {
 	// ID is unknown (ErrNotFound) and may be posted anew. Default 400
 	// days, past a year of chargebacks.
 	Retention time.Duration
+	// GuardBalances refuses any posting or reversal that would take an
+	// account's balance below zero (*InsufficientFundsError), as a
+	// processor reverses a transfer only when the connected account
+	// covers it — except on accounts opened with AllowNegative
+	// (OpenAccount): the platform's clearing and fee accounts, whose
+	// balances are the other side of everyone else's. Off by default.
+	GuardBalances bool
+}
+
+// AccountOptions open an account: say how the balance guard treats it.
+type AccountOptions struct {
+	Account string
+	// AllowNegative lets postings take the account below zero under
+	// LedgerOptions.GuardBalances.
+	AllowNegative bool
 }
 
 // Ledger retention defaults.

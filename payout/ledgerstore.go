@@ -31,6 +31,8 @@ type ledgerBackend interface {
 	transaction(ctx context.Context, id string) (Posted, error)
 	balances(ctx context.Context, accounts []string) ([]Balance, error)
 	history(ctx context.Context, account string, limit int) ([]Entry, error)
+	// open records how the balance guard treats an account.
+	open(ctx context.Context, a AccountOptions) error
 }
 
 // ReverseRequest asks to reverse a whole transaction.
@@ -58,9 +60,10 @@ const (
 	OpTransaction               // a call to Transaction
 	OpBalances                  // a call to Balances
 	OpHistory                   // a call to History
+	OpOpen                      // a call to OpenAccount
 )
 
-var opNames = [...]string{"", "post", "reverse", "transaction", "balances", "history"}
+var opNames = [...]string{"", "post", "reverse", "transaction", "balances", "history", "open"}
 
 // String returns the op's name in snake case, as metric labels want it.
 func (o Op) String() string {
@@ -173,6 +176,23 @@ func (l *Ledger) balances(ctx context.Context, accounts []string) ([]Balance, er
 		return nil, ErrClosed
 	}
 	return l.b.balances(ctx, accounts)
+}
+
+// OpenAccount records how the balance guard (LedgerOptions.GuardBalances)
+// treats an account: AllowNegative exempts it. Accounts need no opening
+// otherwise, and an account never opened is guarded. Opening again
+// replaces the setting; it is kept as long as the ledger.
+func (l *Ledger) OpenAccount(ctx context.Context, a AccountOptions) error {
+	start := l.start()
+	err := checkID("Account", a.Account)
+	if err == nil && l.closed.Load() {
+		err = ErrClosed
+	}
+	if err == nil {
+		err = l.b.open(ctx, a)
+	}
+	l.report(Observation{Op: OpOpen, ID: a.Account, Err: err, Took: since(start)})
+	return err
 }
 
 // History returns up to limit of an account's entries, newest first.

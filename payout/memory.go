@@ -27,10 +27,11 @@ type postedID struct {
 }
 
 type memAccount struct {
-	available int64
-	pending   int64
-	due       []pendingEntry // by AvailableAt, earliest first
-	history   []Entry        // oldest first
+	allowNegative bool
+	available     int64
+	pending       int64
+	due           []pendingEntry // by AvailableAt, earliest first
+	history       []Entry        // oldest first
 }
 
 type pendingEntry struct {
@@ -88,15 +89,19 @@ func (m *memoryLedger) postLocked(id string, postings []Posting, avail int64, re
 	// Check every account before changing any.
 	for _, e := range postings {
 		a := m.accounts[e.Account]
-		if a == nil {
-			continue
+		var bal int64
+		if a != nil {
+			a.settle(now) // what has become available counts as available
+			bal = a.available
+			if avail > now {
+				bal = a.pending
+			}
 		}
-		bal := a.available
-		if avail > now {
-			bal = a.pending
-		}
-		if exceedsLimit(bal, e.Amount) {
+		if a != nil && exceedsLimit(bal, e.Amount) {
 			return Posted{}, &BalanceLimitError{TransactionID: id, Account: e.Account}
+		}
+		if m.opts.GuardBalances && e.Amount < 0 && (a == nil || !a.allowNegative) && bal+e.Amount < 0 {
+			return Posted{}, &InsufficientFundsError{TransactionID: id, Account: e.Account, Balance: bal, Amount: e.Amount}
 		}
 	}
 	p := &Posted{ID: id, Postings: postings, AvailableAt: time.UnixMilli(avail), PostedAt: time.UnixMilli(now), Reverses: reverses, fingerprint: fp}
@@ -175,14 +180,7 @@ func (m *memoryLedger) balances(_ context.Context, accounts []string) ([]Balance
 		if a == nil {
 			continue
 		}
-		// Settle what has become available.
-		n := 0
-		for n < len(a.due) && a.due[n].at <= now {
-			a.pending -= a.due[n].amount
-			a.available += a.due[n].amount
-			n++
-		}
-		a.due = a.due[n:]
+		a.settle(now)
 		out[i].Pending, out[i].Available = a.pending, a.available
 	}
 	return out, nil
@@ -207,4 +205,23 @@ func (p *Posted) clone() Posted {
 	c := *p
 	c.Postings = slices.Clone(p.Postings)
 	return c
+}
+
+// settle moves what has become available by now from pending to
+// available.
+func (a *memAccount) settle(now int64) {
+	n := 0
+	for n < len(a.due) && a.due[n].at <= now {
+		a.pending -= a.due[n].amount
+		a.available += a.due[n].amount
+		n++
+	}
+	a.due = a.due[n:]
+}
+
+func (m *memoryLedger) open(_ context.Context, o AccountOptions) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.account(o.Account).allowNegative = o.AllowNegative
+	return nil
 }

@@ -27,7 +27,28 @@ var (
 	ErrNotReplicated = errors.New("payout: posting not acknowledged by enough replicas; outcome unknown, replay the ID")
 	// ErrBalanceLimit is matched by every *BalanceLimitError.
 	ErrBalanceLimit = errors.New("payout: balance limit exceeded")
+	// ErrInsufficientFunds is matched by every *InsufficientFundsError.
+	ErrInsufficientFunds = errors.New("payout: insufficient funds")
 )
+
+// InsufficientFundsError reports a posting (or a reversal's posting) that
+// would take a guarded account below zero: LedgerOptions.GuardBalances is
+// on and the account was not opened with AllowNegative. Nothing was
+// written. Balance is what the account had in the balance the posting
+// lands in (available, or pending for a posting not yet available).
+type InsufficientFundsError struct {
+	TransactionID string
+	Account       string
+	Balance       int64
+	Amount        int64
+}
+
+func (e *InsufficientFundsError) Error() string {
+	return fmt.Sprintf("payout: transaction %s would take %s below zero (balance %d, posting %d)", e.TransactionID, e.Account, e.Balance, e.Amount)
+}
+
+// Is reports whether target is ErrInsufficientFunds.
+func (e *InsufficientFundsError) Is(target error) bool { return target == ErrInsufficientFunds }
 
 // BalanceLimitError reports a posting that would take an account's
 // available or pending balance further from zero than ±MaxAmount. Nothing

@@ -101,6 +101,11 @@ func (l *redisLedger) run(ctx context.Context, id string, postings []Posting, av
 		keys = append(keys, b, d, h)
 		args = append(args, p.Amount)
 	}
+	guard := "0"
+	if l.opts.GuardBalances {
+		guard = "1"
+	}
+	args = append(args, guard)
 	cmd, err := durable.Run(ctx, l.client, l.policy, postScript, keys, args...)
 	if errors.Is(err, durable.ErrTimeout) {
 		return Posted{}, fmt.Errorf("payout: post %s: %w (%w)", id, ErrNotReplicated, err)
@@ -144,20 +149,26 @@ func (l *redisLedger) run(ctx context.Context, id string, postings []Posting, av
 		if i, _ := res[1].(int64); len(res) == 2 && i >= 0 && int(i) < len(postings) {
 			return Posted{}, &BalanceLimitError{TransactionID: id, Account: postings[i].Account}
 		}
+	case postInsufficient:
+		if i, _ := res[1].(int64); len(res) == 3 && i >= 0 && int(i) < len(postings) {
+			bal, _ := res[2].(int64)
+			return Posted{}, &InsufficientFundsError{TransactionID: id, Account: postings[i].Account, Balance: bal, Amount: postings[i].Amount}
+		}
 	}
 	return Posted{}, fmt.Errorf("payout: post %s: unexpected script reply %v", id, res)
 }
 
 // post.lua's statuses, as its header lists them.
 const (
-	postDone        = 0
-	postReplayed    = 1
-	postConflict    = 2
-	postNoOriginal  = 3
-	postStale       = 4
-	postReversed    = 5
-	postOfReversal  = 6
-	postBeyondLimit = 7
+	postDone         = 0
+	postReplayed     = 1
+	postConflict     = 2
+	postNoOriginal   = 3
+	postStale        = 4
+	postReversed     = 5
+	postOfReversal   = 6
+	postBeyondLimit  = 7
+	postInsufficient = 8
 )
 
 // errRetry means a record changed between a read and the script that
@@ -241,4 +252,30 @@ func (l *redisLedger) history(ctx context.Context, account string, limit int) ([
 		out = append(out, Entry{TransactionID: f[0], Amount: amt, PostedAt: time.UnixMilli(at), AvailableAt: time.UnixMilli(av)})
 	}
 	return out, nil
+}
+
+// openScript sets or clears an account's n field, which post.lua reads.
+// Retry-safe as it is: setting or clearing twice is setting or clearing
+// once.
+var openScript = opscript.NewIdempotent(`
+if ARGV[1] == '1' then redis.call('HSET', KEYS[1], 'n', '1') else redis.call('HDEL', KEYS[1], 'n') end
+return 1`)
+
+// open records the account's guard setting, waiting for replicas as a
+// posting does: a failover must not hand an account back an exemption
+// that was withdrawn.
+func (l *redisLedger) open(ctx context.Context, o AccountOptions) error {
+	b, _, _ := l.accountKeys(o.Account)
+	flag := "0"
+	if o.AllowNegative {
+		flag = "1"
+	}
+	_, err := durable.Run(ctx, l.client, l.policy, openScript, []string{b}, flag)
+	if errors.Is(err, durable.ErrTimeout) {
+		return fmt.Errorf("payout: open %s: %w (%w)", o.Account, ErrNotReplicated, err)
+	}
+	if err != nil {
+		return fmt.Errorf("payout: open %s: %w", o.Account, err)
+	}
+	return nil
 }

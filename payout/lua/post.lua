@@ -21,7 +21,9 @@
 -- ARGV[7]   how many entries an account's history keeps (older ones are
 --           trimmed)
 -- ARGV[8]   how long (ms) the transaction's record is kept
--- ARGV[9..] the amount of each account's posting, in KEYS order
+-- ARGV[9..] the amount of each account's posting, in KEYS order, then
+--           "1" to guard balances ("0" not): a posting may not take an
+--           account below zero unless its balance hash has n = 1
 --
 -- Returns:
 --   {0, posted ms, available ms}   posted
@@ -34,6 +36,8 @@
 --   {6}                            reversal: the original is itself a reversal
 --   {7, i}                         posting i (0-based, KEYS order) would take
 --                                  its balance beyond ±(2^53-1)
+--   {8, i, balance}                guarded: posting i would take its
+--                                  balance below zero
 --
 -- Every precondition and every balance is checked before the first write:
 -- Redis does not undo a script's writes when it fails halfway.
@@ -69,11 +73,30 @@ local avs, nows = string.format('%d', av), string.format('%d', now)
 -- there came from settling) any move away is refused, however rounded.
 local limit, field = 9007199254740991, 'a'
 if av > now then field = 'p' end
+local guard = ARGV[9 + (#KEYS - 2) / 3] == '1'
+local function negate(s)
+  if string.sub(s, 1, 1) == '-' then return string.sub(s, 2) end
+  return '-' .. s
+end
 for i = 3, #KEYS, 3 do
   local amount = tonumber(ARGV[9 + (i - 3) / 3])
+  if guard and amount < 0 then
+    -- What has become available counts as available: settle it first,
+    -- as balances.lua does (moving it changes no total).
+    local due = redis.call('ZRANGEBYSCORE', KEYS[i + 1], '-inf', now)
+    for _, m in ipairs(due) do
+      local a = string.match(m, ' (%-?%d+)$')
+      redis.call('HINCRBY', KEYS[i], 'p', negate(a))
+      redis.call('HINCRBY', KEYS[i], 'a', a)
+    end
+    if #due > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[i + 1], '-inf', now) end
+  end
   local bal = tonumber(redis.call('HGET', KEYS[i], field) or '0')
   if (amount > 0 and bal >= 0 and bal > limit - amount) or (amount < 0 and bal <= 0 and bal < -limit - amount) then
     return {7, (i - 3) / 3}
+  end
+  if guard and amount < 0 and bal + amount < 0 and redis.call('HGET', KEYS[i], 'n') ~= '1' then
+    return {8, (i - 3) / 3, bal}
   end
 end
 

@@ -53,6 +53,7 @@ func Run(t *testing.T, newLedger NewLedger) {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newLedger(t, payout.LedgerOptions{})) })
 	}
 	t.Run("Observer", func(t *testing.T) { testObserver(t, newLedger) })
+	t.Run("BalanceGuard", func(t *testing.T) { testGuard(t, newLedger(t, payout.LedgerOptions{GuardBalances: true})) })
 }
 
 // testObserver checks that every call reaches the observer once, with its
@@ -418,4 +419,72 @@ func testBalanceLimit(t *testing.T, l *payout.Ledger) {
 	wantBalances(t, l, "big", max, 1, "sink", -max, 0, "a-first", 0, -1, "z-last", 0, 0)
 	post(t, l, "drain", time.Time{}, pp("big", -max), pp("sink", max))
 	wantBalances(t, l, "big", 0, 1, "sink", 0, 0)
+}
+
+// testGuard: with GuardBalances, no posting or reversal takes an account
+// below zero unless it was opened with AllowNegative; a refused call
+// writes nothing, and what has become available counts.
+func testGuard(t *testing.T, l *payout.Ledger) {
+	for _, a := range []string{"platform", "bank"} {
+		if err := l.OpenAccount(ctx, payout.AccountOptions{Account: a, AllowNegative: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	post := func(id string, avail time.Time, ps ...payout.Posting) error {
+		_, err := l.Post(ctx, payout.Transaction{ID: id, Postings: ps, AvailableAt: avail})
+		return err
+	}
+	if err := post("sale", time.Time{}, payout.Posting{Account: "platform", Amount: -100}, payout.Posting{Account: "seller", Amount: 100}); err != nil {
+		t.Fatalf("platform may go negative: %v", err)
+	}
+	err := post("payout-1", time.Time{}, payout.Posting{Account: "seller", Amount: -150}, payout.Posting{Account: "bank", Amount: 150})
+	var ife *payout.InsufficientFundsError
+	if !errors.As(err, &ife) || !errors.Is(err, payout.ErrInsufficientFunds) || ife.Account != "seller" || ife.Balance != 100 || ife.Amount != -150 {
+		t.Fatalf("payout beyond the balance: %v", err)
+	}
+	if _, err := l.Transaction(ctx, "payout-1"); !errors.Is(err, payout.ErrNotFound) {
+		t.Fatalf("a refused posting was recorded: %v", err)
+	}
+	if err := post("payout-2", time.Time{}, payout.Posting{Account: "seller", Amount: -100}, payout.Posting{Account: "bank", Amount: 100}); err != nil {
+		t.Fatalf("payout of the whole balance: %v", err)
+	}
+	// The seller was paid out: reversing the sale would take it below zero.
+	_, err = l.Reverse(ctx, payout.ReverseRequest{ID: "refund-sale", Transaction: "sale"})
+	if !errors.As(err, &ife) || ife.Account != "seller" || ife.Balance != 0 {
+		t.Fatalf("reversal the seller cannot cover: %v", err)
+	}
+	if p, err := l.Transaction(ctx, "sale"); err != nil || p.ReversedBy != "" {
+		t.Fatalf("refused reversal marked the original: %+v %v", p, err)
+	}
+	// An account never opened is guarded.
+	if err := post("gift", time.Time{}, payout.Posting{Account: "customer", Amount: -5}, payout.Posting{Account: "seller", Amount: 5}); !errors.Is(err, payout.ErrInsufficientFunds) {
+		t.Fatalf("unopened account below zero: %v", err)
+	}
+	// Pending funds cannot be paid out until they are available.
+	soon := time.Now().Add(80 * time.Millisecond)
+	if err := post("sale-2", soon, payout.Posting{Account: "platform", Amount: -30}, payout.Posting{Account: "seller", Amount: 30}); err != nil {
+		t.Fatal(err)
+	}
+	if err := post("payout-3", time.Time{}, payout.Posting{Account: "seller", Amount: -30}, payout.Posting{Account: "bank", Amount: 30}); !errors.Is(err, payout.ErrInsufficientFunds) {
+		t.Fatalf("payout of pending funds: %v", err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if err := post("payout-4", time.Time{}, payout.Posting{Account: "seller", Amount: -30}, payout.Posting{Account: "bank", Amount: 30}); err != nil {
+		t.Fatalf("payout once available: %v", err)
+	}
+	bs, err := l.Balances(ctx, "seller", "platform", "bank")
+	if err != nil || bs[0].Total() != 0 || bs[1].Total() != -130 || bs[2].Total() != 130 {
+		t.Fatalf("balances %+v %v", bs, err)
+	}
+	// Withdrawing the exemption guards the account again.
+	if err := l.OpenAccount(ctx, payout.AccountOptions{Account: "platform"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := post("sale-3", time.Time{}, payout.Posting{Account: "platform", Amount: -1}, payout.Posting{Account: "seller", Amount: 1}); !errors.Is(err, payout.ErrInsufficientFunds) {
+		t.Fatalf("platform after its exemption was withdrawn: %v", err)
+	}
+	var ie *payout.InputError
+	if err := l.OpenAccount(ctx, payout.AccountOptions{Account: ""}); !errors.As(err, &ie) {
+		t.Fatalf("empty account: %v", err)
+	}
 }

@@ -1,0 +1,43 @@
+package payout_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/shopkit/shopkit/payout"
+)
+
+// Example_balanceGuard: with balances guarded, a seller who has been paid
+// out cannot be charged a refund it does not cover — the reversal is
+// refused and nothing moves — while the platform's clearing account,
+// opened as allowed to go negative, carries the other side of every sale.
+func Example_balanceGuard() {
+	ctx := context.Background()
+	ledger := payout.NewMemoryLedger(payout.LedgerOptions{GuardBalances: true})
+	for _, a := range []string{"platform-clearing", "bank"} {
+		if err := ledger.OpenAccount(ctx, payout.AccountOptions{Account: a, AllowNegative: true}); err != nil {
+			panic(err)
+		}
+	}
+	post := func(id, from, to string, amount int64) error {
+		_, err := ledger.Post(ctx, payout.Transaction{ID: id, Postings: []payout.Posting{
+			{Account: from, Amount: -amount}, {Account: to, Amount: amount}}})
+		return err
+	}
+	fmt.Println("sale:", post("sale-1", "platform-clearing", "seller-42", 8000))
+	fmt.Println("payout:", post("payout-1", "seller-42", "bank", 8000))
+
+	_, err := ledger.Reverse(ctx, payout.ReverseRequest{ID: "refund-1", Transaction: "sale-1"})
+	var short *payout.InsufficientFundsError
+	if errors.As(err, &short) {
+		fmt.Printf("refund refused: %s has %d, needs %d\n", short.Account, short.Balance, -short.Amount)
+	}
+	b, _ := ledger.Balances(ctx, "seller-42", "platform-clearing")
+	fmt.Println("seller:", b[0].Available, "clearing:", b[1].Available)
+	// Output:
+	// sale: <nil>
+	// payout: <nil>
+	// refund refused: seller-42 has 0, needs 8000
+	// seller: 0 clearing: -8000
+}
