@@ -41,3 +41,27 @@ func Example_balanceGuard() {
 	// refund refused: seller-42 has 0, needs 8000
 	// seller: 0 clearing: -8000
 }
+
+// Example_targetedRefund: an order of 100.00 split 80.00 to the seller,
+// 15.00 to the courier and 5.00 platform fee. A refund for a damaged
+// parcel comes from the courier alone; a later refund of 40.00 is
+// apportioned over what is left of each share, never taking back more
+// than a party received.
+func Example_targetedRefund() {
+	rev, err := payout.NewReversal(10000, []int64{8000, 1500, 500})
+	if err != nil {
+		panic(err)
+	}
+	parts, err := rev.RefundSplit([]int64{0, 1500, 0})
+	fmt.Println("courier pays the damage:", parts, err)
+	_, err = rev.RefundSplit([]int64{0, 1, 0})
+	fmt.Println("again from the courier:", errors.Is(err, payout.ErrOverRefund))
+	parts, err = rev.Refund(4000)
+	fmt.Println("then 40.00 pro rata:", parts, err)
+	fmt.Println("reversed so far:", rev.Reversed(), "of", rev.Refunded())
+	// Output:
+	// courier pays the damage: [0 1500 0] <nil>
+	// again from the courier: true
+	// then 40.00 pro rata: [3765 0 235] <nil>
+	// reversed so far: [3765 1500 235] of 5500
+}

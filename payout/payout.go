@@ -89,14 +89,21 @@ func (e *InputError) Error() string { return "payout: " + e.Field + " " + e.Rule
 // Is makes errors.Is(err, ErrInvalidInput) true.
 func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
 
-// RefundError reports a refund larger than what is left to refund.
+// RefundError reports a refund larger than what is left to refund: of the
+// charge, or (RefundSplit) of one share.
 type RefundError struct {
-	Requested int64 // the refund asked for, in minor units
-	Left      int64 // what was left of the charge
+	Requested int64 // the refund (or the share's part) asked for, in minor units
+	Left      int64 // what was left of the charge (or of the share)
+	// Share is the share whose part exceeded what is left of it, or -1
+	// when the refund exceeded what is left of the charge.
+	Share int
 }
 
 // Error implements error.
 func (e *RefundError) Error() string {
+	if e.Share >= 0 {
+		return fmt.Sprintf("payout: refund of %d from share %d exceeds the %d left of it", e.Requested, e.Share, e.Left)
+	}
 	return fmt.Sprintf("payout: refund of %d exceeds the %d left", e.Requested, e.Left)
 }
 

@@ -16,6 +16,13 @@ import "strconv"
 // less than nothing from a share, giving back a unit an earlier refund
 // over-took; the sum is always exact.
 //
+// A refund may instead carry its own split (RefundSplit, as Adyen's split
+// refunds do): say what to take back from each share, never more than is
+// left of it. After one, proportional refunds apportion over what is left
+// of each share rather than cumulatively, so no share is ever reversed
+// beyond what it received, and refunds summing to the charge still
+// reverse every share exactly.
+//
 // A Reversal is a value: it is not safe for concurrent use. Persist Refunded
 // and Reversed (or replay the refunds) to resume it.
 type Reversal struct {
@@ -23,6 +30,7 @@ type Reversal struct {
 	shares   []int64
 	refunded int64
 	reversed []int64
+	targeted bool // a RefundSplit happened: apportion over what is left
 }
 
 // NewReversal starts tracking refunds of charge, which was split into
@@ -55,7 +63,23 @@ func (r *Reversal) Refund(amount int64) ([]int64, error) {
 		return nil, &InputError{Field: "Amount", Rule: "must be > 0"}
 	}
 	if left := r.charge - r.refunded; amount > left {
-		return nil, &RefundError{Requested: amount, Left: left}
+		return nil, &RefundError{Requested: amount, Left: left, Share: -1}
+	}
+	if r.targeted {
+		left := make([]int64, len(r.shares))
+		for i := range left {
+			left[i] = r.shares[i] - r.reversed[i]
+		}
+		// amount ≤ the sum of left, so no share's part exceeds its left.
+		out, err := Allocate(amount, left, LargestRemainder)
+		if err != nil {
+			return nil, err
+		}
+		for i := range out {
+			r.reversed[i] += out[i]
+		}
+		r.refunded += amount
+		return out, nil
 	}
 	target, err := Allocate(r.refunded+amount, r.shares, LargestRemainder)
 	if err != nil {
@@ -68,6 +92,36 @@ func (r *Reversal) Refund(amount int64) ([]int64, error) {
 	r.refunded += amount
 	r.reversed = target
 	return out, nil
+}
+
+// RefundSplit records a refund split as the caller says: split[i] is what
+// to take back from share i (minor units, ≥ 0, one per share), and the
+// refund is their sum (> 0). A part beyond what is left of its share is a
+// *RefundError naming the share; a refund beyond what is left of the
+// charge is one too; either changes nothing. It returns a copy of split.
+func (r *Reversal) RefundSplit(split []int64) ([]int64, error) {
+	if len(split) != len(r.shares) {
+		return nil, &InputError{Field: "Split", Rule: "must have one amount per share"}
+	}
+	var sum int64
+	for i, v := range split {
+		if v < 0 {
+			return nil, &InputError{Field: "Split[" + strconv.Itoa(i) + "]", Rule: "must be ≥ 0"}
+		}
+		if left := r.shares[i] - r.reversed[i]; v > left {
+			return nil, &RefundError{Requested: v, Left: left, Share: i}
+		}
+		sum += v // ≤ the charge: each part is within its share
+	}
+	if sum == 0 {
+		return nil, &InputError{Field: "Split", Rule: "must take back something"}
+	}
+	for i, v := range split {
+		r.reversed[i] += v
+	}
+	r.refunded += sum
+	r.targeted = true
+	return append([]int64(nil), split...), nil
 }
 
 // Refunded returns the total refunded so far.
