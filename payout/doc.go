@@ -51,6 +51,10 @@
 // naming the account, its balance and the posting), unless the account
 // was opened with OpenAccount and AllowNegative — the platform's clearing
 // and fee accounts; funds still pending do not count until available.
+// Sharing builds WeChat Pay-style profit sharing on that guard: an order's
+// funds frozen net of the fee, sharing instructions, refunds, returned
+// shares, a monthly cap per personal receiver and the unfreezing of the
+// rest, each one idempotent, atomic posting.
 // Ledger is one type over a small unexported backend: NewMemoryLedger keeps
 // the books in process; NewRedisLedger keeps them in Redis with one script
 // per posting, deciding availability by the server's TIME. All keys of a

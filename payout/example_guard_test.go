@@ -65,3 +65,49 @@ func Example_targetedRefund() {
 	// then 40.00 pro rata: [3765 0 235] <nil>
 	// reversed so far: [3765 1500 235] of 5500
 }
+
+// Example_profitSharing: an order of 100.00 paid with a 0.60 fee is
+// frozen for sharing; a brand and a personal promoter get their shares,
+// the promoter's within its monthly cap; a refund and a returned share
+// change what is left to share; the rest unfreezes to the merchant.
+func Example_profitSharing() {
+	ctx := context.Background()
+	ledger := payout.NewMemoryLedger(payout.LedgerOptions{GuardBalances: true})
+	sharing, err := payout.NewSharing(ctx, ledger, payout.SharingOptions{PersonalMonthlyCap: 5000})
+	if err != nil {
+		panic(err)
+	}
+	left := func(step string) {
+		n, _ := sharing.Sharable(ctx, "o-1")
+		fmt.Printf("%-9s sharable %d\n", step+":", n)
+	}
+	must := func(_ payout.Posted, err error) {
+		if err != nil {
+			panic(err)
+		}
+	}
+	must(sharing.Freeze(ctx, payout.FreezeRequest{ID: "pay-1", OrderID: "o-1", Amount: 10000, Fee: 60}))
+	left("paid")
+	must(sharing.Share(ctx, payout.ShareRequest{ID: "share-1", OrderID: "o-1", Receivers: []payout.Receiver{
+		{Account: "brand-7", Amount: 3000}, {Account: "promoter-9", Amount: 4000, Personal: true}}}))
+	left("shared")
+	_, err = sharing.Share(ctx, payout.ShareRequest{ID: "share-2", OrderID: "o-1", Receivers: []payout.Receiver{
+		{Account: "promoter-9", Amount: 1500, Personal: true}}})
+	fmt.Println("past the promoter's cap:", errors.Is(err, payout.ErrMonthlyCap))
+	must(sharing.Refund(ctx, payout.RefundRequest{ID: "refund-1", OrderID: "o-1", Amount: 2000}))
+	left("refunded")
+	must(sharing.Return(ctx, payout.ReturnRequest{ID: "return-1", OrderID: "o-1", ShareID: "share-1", Receiver: "brand-7", Amount: 1000}))
+	left("returned")
+	must(sharing.Unfreeze(ctx, payout.UnfreezeRequest{ID: "unfreeze-1", OrderID: "o-1", Merchant: "merchant-1"}))
+	left("unfrozen")
+	b, _ := ledger.Balances(ctx, "brand-7", "promoter-9", "merchant-1")
+	fmt.Println("brand", b[0].Available, "promoter", b[1].Available, "merchant", b[2].Available)
+	// Output:
+	// paid:     sharable 9940
+	// shared:   sharable 2940
+	// past the promoter's cap: true
+	// refunded: sharable 940
+	// returned: sharable 1940
+	// unfrozen: sharable 0
+	// brand 2000 promoter 4000 merchant 1940
+}

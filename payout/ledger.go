@@ -13,7 +13,7 @@ import (
 // Ledger limits.
 const (
 	// MaxPostings is the most postings one transaction may carry.
-	MaxPostings = 100
+	MaxPostings = 256
 	// MaxAmount is the largest absolute posting: 2^53−1 minor units, which
 	// keeps every figure exact wherever it travels (Lua, JSON).
 	MaxAmount = 1<<53 - 1

@@ -19,6 +19,7 @@ type Ledger struct {
 	b       ledgerBackend
 	observe Observer
 	closed  atomic.Bool
+	guarded bool
 }
 
 // ledgerBackend is the storage under a Ledger, on validated input.
@@ -90,8 +91,12 @@ type Observation struct {
 }
 
 func newLedger(b ledgerBackend, opts LedgerOptions) *Ledger {
-	return &Ledger{b: b, observe: opts.Observer}
+	return &Ledger{b: b, observe: opts.Observer, guarded: opts.GuardBalances}
 }
+
+// GuardsBalances reports whether the ledger was made with
+// LedgerOptions.GuardBalances.
+func (l *Ledger) GuardsBalances() bool { return l.guarded }
 
 // Post records t. Replaying an ID returns the first result; the same ID with
 // different postings or availability is ErrIDConflict.

@@ -54,6 +54,7 @@ func Run(t *testing.T, newLedger NewLedger) {
 	}
 	t.Run("Observer", func(t *testing.T) { testObserver(t, newLedger) })
 	t.Run("BalanceGuard", func(t *testing.T) { testGuard(t, newLedger(t, payout.LedgerOptions{GuardBalances: true})) })
+	t.Run("ProfitSharing", func(t *testing.T) { testSharing(t, newLedger(t, payout.LedgerOptions{GuardBalances: true})) })
 }
 
 // testObserver checks that every call reaches the observer once, with its
@@ -486,5 +487,83 @@ func testGuard(t *testing.T, l *payout.Ledger) {
 	var ie *payout.InputError
 	if err := l.OpenAccount(ctx, payout.AccountOptions{Account: ""}); !errors.As(err, &ie) {
 		t.Fatalf("empty account: %v", err)
+	}
+}
+
+// testSharing runs an order through profit sharing: freeze net of the fee,
+// two instructions, a refund, a return, an unfreeze; with the guard
+// refusing a share beyond what is frozen, a return beyond the share and a
+// personal receiver past its monthly cap, each writing nothing; and every
+// call idempotent by its ID.
+func testSharing(t *testing.T, l *payout.Ledger) {
+	s, err := payout.NewSharing(ctx, l, payout.SharingOptions{PersonalMonthlyCap: 3000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sharable := func(want int64) {
+		t.Helper()
+		if got, err := s.Sharable(ctx, "o1"); err != nil || got != want {
+			t.Fatalf("sharable %d (%v), want %d", got, err, want)
+		}
+	}
+	if _, err := s.Freeze(ctx, payout.FreezeRequest{ID: "pay-o1", OrderID: "o1", Amount: 10000, Fee: 60}); err != nil {
+		t.Fatal(err)
+	}
+	sharable(9940)
+	first := payout.ShareRequest{ID: "share-1", OrderID: "o1", Receivers: []payout.Receiver{
+		{Account: "shop-b", Amount: 4000}, {Account: "kol-1", Amount: 2000, Personal: true}}}
+	for range 2 { // the second is a replay
+		if _, err := s.Share(ctx, first); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sharable(3940)
+	// The personal receiver has 1000 of its 3000 left this month.
+	_, err = s.Share(ctx, payout.ShareRequest{ID: "share-2", OrderID: "o1", Receivers: []payout.Receiver{{Account: "kol-1", Amount: 1500, Personal: true}}})
+	if !errors.Is(err, payout.ErrMonthlyCap) {
+		t.Fatalf("past the monthly cap: %v", err)
+	}
+	sharable(3940)
+	// More than is frozen.
+	if _, err := s.Share(ctx, payout.ShareRequest{ID: "share-3", OrderID: "o1", Receivers: []payout.Receiver{{Account: "shop-c", Amount: 3941}}}); !errors.Is(err, payout.ErrInsufficientFunds) {
+		t.Fatalf("beyond what is frozen: %v", err)
+	}
+	if _, err := s.Refund(ctx, payout.RefundRequest{ID: "refund-1", OrderID: "o1", Amount: 940}); err != nil {
+		t.Fatal(err)
+	}
+	sharable(3000)
+	// A return beyond what kol-1 got from share-1 is refused; within it,
+	// the money is frozen again.
+	if _, err := s.Return(ctx, payout.ReturnRequest{ID: "ret-1", OrderID: "o1", ShareID: "share-1", Receiver: "kol-1", Amount: 2001}); !errors.Is(err, payout.ErrInsufficientFunds) {
+		t.Fatalf("return beyond the share: %v", err)
+	}
+	if _, err := s.Return(ctx, payout.ReturnRequest{ID: "ret-2", OrderID: "o1", ShareID: "share-1", Receiver: "kol-1", Amount: 500}); err != nil {
+		t.Fatal(err)
+	}
+	sharable(3500)
+	u, err := s.Unfreeze(ctx, payout.UnfreezeRequest{ID: "unfreeze-o1", OrderID: "o1", Merchant: "merchant"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := s.Unfreeze(ctx, payout.UnfreezeRequest{ID: "unfreeze-o1", OrderID: "o1", Merchant: "merchant"}); err != nil || !again.Replayed || again.ID != u.ID {
+		t.Fatalf("unfreeze replay: %+v %v", again, err)
+	}
+	sharable(0)
+	bs, err := l.Balances(ctx, "shop-b", "kol-1", "merchant", "sharing.fees", "sharing.clearing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []int64{4000, 1500, 3500, 60, -9060}
+	for i, b := range bs {
+		if b.Available != want[i] {
+			t.Fatalf("%s has %d, want %d", b.Account, b.Available, want[i])
+		}
+	}
+	var ie *payout.InputError
+	if _, err := s.Share(ctx, payout.ShareRequest{ID: "x", OrderID: "o1", Receivers: []payout.Receiver{{Account: "a", Amount: 1}, {Account: "a", Amount: 1}}}); !errors.As(err, &ie) {
+		t.Fatalf("duplicate receiver: %v", err)
+	}
+	if _, err := payout.NewSharing(ctx, payout.NewMemoryLedger(payout.LedgerOptions{}), payout.SharingOptions{}); !errors.As(err, &ie) || ie.Field != "Ledger" {
+		t.Fatalf("unguarded ledger: %v", err)
 	}
 }
