@@ -31,6 +31,12 @@
 // concurrent Sweeps of one store share one run, so a shortage seen by many
 // callers at once costs one sweep.
 //
+// Bundles and kits hold no stock of their own: Bundles maps a sellable SKU
+// to the items it consumes, Expand turns bundle lines into component lines
+// with the quantities multiplied through (reserve them: all together or
+// not at all, like any reservation's lines), and Available says how many
+// whole bundles the components cover now.
+//
 // # Idempotency
 //
 // Every mutation carries an ID. Replaying a reservation or adjustment

@@ -55,6 +55,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"RacingReplays", testRacingReplays},
 		{"Retention", testRetention},
 		{"Closed", testClosed},
+		{"BundlesAllOrNothing", testBundles},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -297,4 +298,62 @@ func testReserveMergesLines(t *testing.T, newStore NewStore) {
 		t.Fatalf("Reserve with merged-equal lines = %+v, want a replay", r)
 	}
 	wantLevel(t, s, "apple", "wh1", 6, 6)
+}
+
+// testBundles: a bundle is reserved as its components, quantities
+// multiplied through, all together or not at all; its availability is the
+// fewest whole bundles its components cover.
+func testBundles(t *testing.T, newStore NewStore) {
+	s := newStore(t, inventory.Options{})
+	bundles := inventory.Bundles{"gift-set": {{SKU: "mug", Quantity: 1}, {SKU: "coaster", Quantity: 2}}}
+	if err := bundles.Check(); err != nil {
+		t.Fatal(err)
+	}
+	stock(t, s, "mug", "wh1", 5)
+	stock(t, s, "coaster", "wh1", 7)
+	avail := func(want int64) {
+		t.Helper()
+		if n, err := bundles.Available(ctx, s, "gift-set", "wh1"); err != nil || n != want {
+			t.Fatalf("gift sets available %d (%v), want %d", n, err, want)
+		}
+	}
+	avail(3)
+	lines, err := bundles.Expand([]inventory.Line{line("gift-set", "wh1", 4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Reserve(ctx, inventory.Request{ID: "b1", TTL: time.Minute, Lines: lines})
+	var se *inventory.StockError
+	if !errors.As(err, &se) || se.SKU != "coaster" || se.Requested != 8 || se.Available != 7 {
+		t.Fatalf("4 gift sets: %v, want a shortage of coasters", err)
+	}
+	wantLevel(t, s, "mug", "wh1", 5, 0)
+	lines, err = bundles.Expand([]inventory.Line{line("gift-set", "wh1", 3), line("mug", "wh1", 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := reserve(t, s, "b1", time.Minute, lines...)
+	if len(r.Lines) != 2 || r.Lines[0] != line("coaster", "wh1", 6) || r.Lines[1] != line("mug", "wh1", 4) {
+		t.Fatalf("reserved %+v", r.Lines)
+	}
+	wantLevel(t, s, "mug", "wh1", 5, 4)
+	wantLevel(t, s, "coaster", "wh1", 7, 6)
+	avail(0)
+	if _, err := s.Release(ctx, "b1"); err != nil {
+		t.Fatal(err)
+	}
+	avail(3)
+	for _, bad := range []inventory.Bundles{
+		{"kit": nil},
+		{"kit": {{SKU: "a", Quantity: 0}}},
+		{"kit": {{SKU: "a", Quantity: 1}, {SKU: "a", Quantity: 1}}},
+		{"kit": {{SKU: "set", Quantity: 1}}, "set": {{SKU: "a", Quantity: 1}}},
+	} {
+		if err := bad.Check(); !errors.Is(err, inventory.ErrInvalidInput) {
+			t.Errorf("%v: Check = %v", bad, err)
+		}
+	}
+	if _, err := bundles.Expand([]inventory.Line{line("gift-set", "wh1", inventory.MaxQuantity)}); !errors.Is(err, inventory.ErrInvalidInput) {
+		t.Errorf("overflowing expansion: %v", err)
+	}
 }
