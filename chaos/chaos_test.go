@@ -35,6 +35,7 @@ var builders = []func(context.Context, env) (workload, error){
 	func(ctx context.Context, e env) (workload, error) { return newGateLoad(ctx, e) },
 	func(ctx context.Context, e env) (workload, error) { return newLedgerLoad(ctx, e) },
 	func(ctx context.Context, e env) (workload, error) { return newCouponLoad(ctx, e) },
+	func(ctx context.Context, e env) (workload, error) { return newSharingLoad(ctx, e) },
 	func(ctx context.Context, e env) (workload, error) { return newLockLoad(ctx, e) },
 	func(ctx context.Context, e env) (workload, error) { return newLimiterLoad(ctx, e) },
 	func(ctx context.Context, e env) (workload, error) { return newMergeLoad(ctx, e) },
@@ -188,7 +189,7 @@ func TestSentinelFailover(t *testing.T) {
 	set := startSentinelSet(t)
 	durable := func(w workload) bool {
 		switch w.name() {
-		case "inventory", "gate", "ledger":
+		case "inventory", "gate", "ledger", "sharing":
 			return true
 		}
 		return false

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -790,6 +792,163 @@ func (w *funnelLoad) check(ctx context.Context, durable bool) []string {
 		for id := range w.acked {
 			if seen[id] == 0 {
 				bad = append(bad, "acknowledged event "+id+" lost")
+			}
+		}
+	}
+	return bad
+}
+
+// ---- profit sharing on a guarded ledger ----
+
+type sharingLoad struct {
+	tally
+	l *payout.Ledger
+	s *payout.Sharing
+
+	mu       sync.Mutex
+	orders   []string
+	shares   []sharedTo // acknowledged shares
+	accounts map[string]bool
+}
+
+type sharedTo struct{ order, share, receiver string }
+
+var sharingReceivers = []string{"brand-a", "brand-b", "kol-1", "kol-2"}
+
+func newSharingLoad(ctx context.Context, e env) (*sharingLoad, error) {
+	l, err := payout.NewRedisLedger(e.client, payout.LedgerOptions{Prefix: e.prefix + ":share", WaitReplicas: e.replicas, GuardBalances: true})
+	if err != nil {
+		return nil, err
+	}
+	var s *payout.Sharing
+	if err := retry(ctx, func() error {
+		s, err = payout.NewSharing(ctx, l, payout.SharingOptions{PersonalMonthlyCap: 200_000})
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	w := &sharingLoad{l: l, s: s, accounts: map[string]bool{"sharing.clearing": true, "sharing.fees": true, "sharing.control": true, "merchant": true}}
+	for _, r := range sharingReceivers {
+		w.accounts[r] = true
+		w.accounts["sharing.cap."+r+"."+time.Now().UTC().Format("200601")] = true
+	}
+	return w, nil
+}
+
+func (w *sharingLoad) name() string { return "sharing" }
+
+func (w *sharingLoad) pickOrder(rng *rand.Rand) (string, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.orders) == 0 {
+		return "", false
+	}
+	return w.orders[rng.IntN(len(w.orders))], true
+}
+
+func (w *sharingLoad) step(ctx context.Context, rng *rand.Rand) {
+	id := fmt.Sprintf("x%d", rng.Int64())
+	switch p := rng.IntN(100); {
+	case p < 25:
+		order := "o" + id
+		w.mu.Lock()
+		w.accounts["sharing.frozen."+order] = true
+		w.mu.Unlock()
+		_, err := w.s.Freeze(ctx, payout.FreezeRequest{ID: "pay-" + id, OrderID: order, Amount: 1000 + rng.Int64N(9000), Fee: rng.Int64N(60)})
+		if w.done(err) {
+			w.mu.Lock()
+			w.orders = append(w.orders, order)
+			w.mu.Unlock()
+		}
+	case p < 65:
+		order, ok := w.pickOrder(rng)
+		if !ok {
+			return
+		}
+		var rs []payout.Receiver
+		for _, i := range rng.Perm(len(sharingReceivers))[:1+rng.IntN(3)] {
+			rs = append(rs, payout.Receiver{Account: sharingReceivers[i], Amount: 1 + rng.Int64N(2000), Personal: strings.HasPrefix(sharingReceivers[i], "kol")})
+		}
+		w.mu.Lock()
+		for _, r := range rs {
+			w.accounts["sharing.ret."+strconv.Itoa(len(id))+"."+id+"."+r.Account] = true
+		}
+		w.mu.Unlock()
+		_, err := w.s.Share(ctx, payout.ShareRequest{ID: id, OrderID: order, Receivers: rs})
+		if w.done(ignore(err, payout.ErrInsufficientFunds, payout.ErrMonthlyCap)) && err == nil {
+			w.mu.Lock()
+			for _, r := range rs {
+				w.shares = append(w.shares, sharedTo{order: order, share: id, receiver: r.Account})
+			}
+			w.mu.Unlock()
+		}
+	case p < 75:
+		order, ok := w.pickOrder(rng)
+		if !ok {
+			return
+		}
+		_, err := w.s.Refund(ctx, payout.RefundRequest{ID: id, OrderID: order, Amount: 1 + rng.Int64N(3000)})
+		w.done(ignore(err, payout.ErrInsufficientFunds))
+	case p < 90:
+		w.mu.Lock()
+		if len(w.shares) == 0 {
+			w.mu.Unlock()
+			return
+		}
+		sh := w.shares[rng.IntN(len(w.shares))]
+		w.mu.Unlock()
+		_, err := w.s.Return(ctx, payout.ReturnRequest{ID: id, OrderID: sh.order, ShareID: sh.share, Receiver: sh.receiver, Amount: 1 + rng.Int64N(1500)})
+		w.done(ignore(err, payout.ErrInsufficientFunds))
+	default:
+		order, ok := w.pickOrder(rng)
+		if !ok {
+			return
+		}
+		_, err := w.s.Unfreeze(ctx, payout.UnfreezeRequest{ID: id, OrderID: order, Merchant: "merchant"})
+		w.done(ignore(err, payout.ErrNothingFrozen, payout.ErrInsufficientFunds))
+	}
+}
+
+// check: no guarded account is below zero and the books sum to zero;
+// durable: every acknowledged share is in the ledger.
+func (w *sharingLoad) check(ctx context.Context, durable bool) []string {
+	w.mu.Lock()
+	accounts := make([]string, 0, len(w.accounts))
+	for a := range w.accounts {
+		accounts = append(accounts, a)
+	}
+	shares := append([]sharedTo(nil), w.shares...)
+	w.mu.Unlock()
+	var bad []string
+	var sum int64
+	for i := 0; i < len(accounts); i += 200 {
+		part := accounts[i:min(i+200, len(accounts))]
+		var bs []payout.Balance
+		if err := retry(ctx, func() error {
+			var err error
+			bs, err = w.l.Balances(ctx, part...)
+			return err
+		}); err != nil {
+			return append(bad, "balances: "+err.Error())
+		}
+		for _, b := range bs {
+			sum += b.Total()
+			guarded := b.Account != "sharing.clearing" && b.Account != "sharing.control"
+			if guarded && (b.Available < 0 || b.Pending < 0) {
+				bad = append(bad, fmt.Sprintf("%s below zero: %+v", b.Account, b))
+			}
+		}
+	}
+	if sum != 0 {
+		bad = append(bad, fmt.Sprintf("sharing books sum to %d, not 0", sum))
+	}
+	if durable {
+		for _, sh := range shares {
+			if err := retry(ctx, func() error {
+				_, err := w.l.Transaction(ctx, sh.share)
+				return err
+			}); err != nil {
+				bad = append(bad, fmt.Sprintf("acknowledged share %s lost: %v", sh.share, err))
 			}
 		}
 	}
