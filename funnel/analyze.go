@@ -29,17 +29,55 @@ const (
 // Counting says what a step counts.
 type Counting int
 
-// The countings.
+// The countings. Each tool's default for unique users differs in which of
+// a user's entries counts; the three Uniques modes name them:
+//
+//   - Uniques is Amplitude's "earliest-longest" path, and the furthest
+//     level ClickHouse's windowFunnel finds, which PostHog's funnels are
+//     built on: any entry may carry the user furthest.
+//   - UniquesFirstEntry is Mixpanel's classic Unique users default: only
+//     the first entry in the range counts, and later first-step events do
+//     not restart its window (A at 1:00, A at 1:30, B at 1:45, C at 2:15
+//     with a one-hour window reaches B, not C).
+//   - UniquesReentry is Mixpanel's Optimized Re-entry: every entry is
+//     tried, as with Uniques, and the counted attempt starts at the most
+//     recent first-step event before its second step (A, A′, A″, B
+//     records A″ → B, and the time to convert from A″).
 const (
 	// Uniques counts users: each user once per group, at the furthest
-	// step any of their attempts reached.
+	// step any of their attempts reached; the earliest such attempt
+	// supplies the times.
 	Uniques Counting = iota
 	// Totals counts entries: every attempt counts. A user re-enters only
 	// after the attempt in progress converted, timed out or was dropped
 	// by an exclusion. With Hold, each held value (each SKU) has its own
 	// attempts: one in progress for a SKU does not block another's.
 	Totals
+	// UniquesFirstEntry counts users by their first entry in the range
+	// only (per group): how far that attempt got, within its own window.
+	// A later entry neither restarts the window nor counts.
+	UniquesFirstEntry
+	// UniquesReentry counts users at the furthest step any entry reached,
+	// as Uniques does, and of the earliest attempt that got there takes
+	// the most recent entry before its second step as its start (for the
+	// times to convert, and the group).
+	UniquesReentry
 )
+
+// String returns the counting's name.
+func (c Counting) String() string {
+	switch c {
+	case Uniques:
+		return "uniques"
+	case Totals:
+		return "totals"
+	case UniquesFirstEntry:
+		return "uniques-first-entry"
+	case UniquesReentry:
+		return "uniques-reentry"
+	}
+	return "Counting(" + strconv.Itoa(int(c)) + ")"
+}
 
 // Interval buckets answers by the time of each attempt's entry.
 type Interval int
@@ -116,8 +154,8 @@ func (f *Funnel) Validate() error {
 	if f.Order < Ordered || f.Order > AnyOrder {
 		return &InputError{Field: "Order", Rule: "must be Ordered, Strict or AnyOrder"}
 	}
-	if f.Count < Uniques || f.Count > Totals {
-		return &InputError{Field: "Count", Rule: "must be Uniques or Totals"}
+	if f.Count < Uniques || f.Count > UniquesReentry {
+		return &InputError{Field: "Count", Rule: "must be Uniques, Totals, UniquesFirstEntry or UniquesReentry"}
 	}
 	if !f.Hold.valid() {
 		return &InputError{Field: "Hold", Rule: "must be a known Dimension"}
@@ -253,6 +291,7 @@ type evaluator struct {
 	// per-user scratch, reused
 	evs     []fev
 	best    map[groupKey]attempt
+	taken   map[groupKey]bool // UniquesFirstEntry: groups whose first entry was followed
 	scratch []int64
 }
 
@@ -358,20 +397,74 @@ func (ev *evaluator) user(events []Event) {
 		return
 	}
 	clear(ev.best)
+	firstOnly := ev.f.Count == UniquesFirstEntry
+	if firstOnly {
+		if ev.taken == nil {
+			ev.taken = map[groupKey]bool{}
+		}
+		clear(ev.taken)
+	}
 	for i := range evs {
 		if !ev.enters(i) || evs[i].t < ev.from || evs[i].t >= ev.to {
 			continue
 		}
-		a, _ := ev.follow(i)
 		k := ev.groupOf(i)
+		if firstOnly {
+			if ev.taken[k] {
+				continue // only the first entry counts; it may have been dropped
+			}
+			ev.taken[k] = true
+		}
+		a, _ := ev.follow(i)
 		if b, ok := ev.best[k]; a.reached >= 0 && (!ok || a.reached > b.reached) {
 			a.at = append(ev.bestAt(k), a.at...)
 			ev.best[k] = a
 		}
 	}
-	for _, a := range ev.best {
+	for k, a := range ev.best {
+		if ev.f.Count == UniquesReentry && a.reached >= 1 {
+			a = ev.latestEntry(k, a)
+		}
 		ev.record(a)
 	}
+}
+
+// latestEntry returns, for an attempt a of group k that reached step 1 or
+// further, the attempt from the most recent entry of the same group (and
+// held value) before a's second step that reaches as far — a itself when
+// none does. Optimized re-entry counts that one.
+func (ev *evaluator) latestEntry(k groupKey, a attempt) attempt {
+	evs, entry, second := ev.evs, &ev.evs[a.start], a.at[1]
+	// before reports whether event j comes before a's second step: earlier,
+	// or at the same instant and sorted ahead of it (a first-step event
+	// sorts ahead of a later step's at the same instant).
+	before := func(j int) bool {
+		return evs[j].t < second || (evs[j].t == second && ev.f.Order != AnyOrder && evs[j].rank == 0)
+	}
+	eligible := func(j int) bool {
+		e := &evs[j]
+		return ev.enters(j) && e.t >= ev.from && e.t < ev.to && ev.groupOf(j) == k &&
+			(ev.f.Hold == NoDimension || e.hold == entry.hold)
+	}
+	last := a.start
+	for j := a.start + 1; j < len(evs) && before(j); j++ {
+		if eligible(j) {
+			last = j
+		}
+	}
+	// The latest entry normally reaches as far (its window ends later);
+	// Strict order or an exclusion between may stop it, so check, and
+	// fall back to earlier ones.
+	for j := last; j > a.start; j-- {
+		if !eligible(j) {
+			continue
+		}
+		if b, _ := ev.follow(j); b.reached >= a.reached {
+			b.at = append(a.at[:0], b.at...)
+			return b
+		}
+	}
+	return a
 }
 
 // totals counts every attempt in ev.evs: a new one enters only once the

@@ -46,7 +46,13 @@
 //
 // Counting: Uniques counts each user once, at the furthest step any of
 // their attempts entered in the query's range reached (the earliest such
-// attempt supplies the times). Totals counts every attempt; a user
+// attempt supplies the times): Amplitude's "earliest-longest" path, and
+// the furthest level of ClickHouse's windowFunnel, on which PostHog's
+// funnels are built. UniquesFirstEntry is Mixpanel's classic default:
+// only the user's first entry in the range counts, and a later entry
+// does not restart its window. UniquesReentry is Mixpanel's Optimized
+// Re-entry: as Uniques, but the counted attempt starts at the most recent
+// first-step event before its second step. Totals counts every attempt; a user
 // re-enters only after the attempt in progress converted, timed out or
 // was dropped — a first-step event during an attempt is not an entry
 // (with Hold, per held value: an attempt for one SKU does not block

@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"EntriesOnlyInRange", testRange},
 		{"KPIs", testKPIs},
 		{"Uniques", testUniques},
+		{"CountingModesAsTheToolsDocument", testCountingModes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })
@@ -666,5 +667,124 @@ func testObserver(t *testing.T, newStore NewStore) {
 		"{Stored:0 Duplicates:0 Expired:0} true"}
 	if !reflect.DeepEqual(seen, want) {
 		t.Fatalf("Observer saw %q, want %q", seen, want)
+	}
+}
+
+// testCountingModes runs the cases the tools' documentation works through
+// under each Uniques mode.
+func testCountingModes(t *testing.T, newStore NewStore) {
+	type want struct {
+		counts []int64
+		ttc    []time.Duration // time to convert of each step after the first
+	}
+	m := time.Minute
+	for _, tc := range []struct {
+		name   string
+		steps  []string
+		window time.Duration
+		events []struct {
+			name string
+			at   time.Duration
+		}
+		uniques, firstEntry, reentry want
+	}{
+		{
+			// Mixpanel: "the conversion window starts on the first instance
+			// of the first event, and will not be updated by later versions
+			// of the same event": A 1:00, A 1:30, B 1:45, C 2:15, one hour.
+			name: "mixpanel window from the first A", steps: []string{"A", "B", "C"}, window: time.Hour,
+			events: []struct {
+				name string
+				at   time.Duration
+			}{{"A", 0}, {"A", 30 * m}, {"B", 45 * m}, {"C", 75 * m}},
+			uniques:    want{[]int64{1, 1, 1}, []time.Duration{15 * m, 45 * m}},
+			firstEntry: want{[]int64{1, 1, 0}, []time.Duration{45 * m}},
+			reentry:    want{[]int64{1, 1, 1}, []time.Duration{15 * m, 45 * m}},
+		},
+		{
+			// Optimized re-entry: A → A's window ends → A′ → B converts.
+			name: "re-entry after the window", steps: []string{"A", "B"}, window: time.Hour,
+			events: []struct {
+				name string
+				at   time.Duration
+			}{{"A", 0}, {"A", 90 * m}, {"B", 100 * m}},
+			uniques:    want{[]int64{1, 1}, []time.Duration{10 * m}},
+			firstEntry: want{[]int64{1, 0}, nil},
+			reentry:    want{[]int64{1, 1}, []time.Duration{10 * m}},
+		},
+		{
+			// A → A′ → A's window ends → B: converts from A′.
+			name: "re-entry within the window", steps: []string{"A", "B"}, window: time.Hour,
+			events: []struct {
+				name string
+				at   time.Duration
+			}{{"A", 0}, {"A", 30 * m}, {"B", 70 * m}},
+			uniques:    want{[]int64{1, 1}, []time.Duration{40 * m}},
+			firstEntry: want{[]int64{1, 0}, nil},
+			reentry:    want{[]int64{1, 1}, []time.Duration{40 * m}},
+		},
+		{
+			// A → A′ → A″ → B, all within the window: re-entry records
+			// A″ → B; the earliest-longest path is A → B.
+			name: "most recent entry before step two", steps: []string{"A", "B"}, window: time.Hour,
+			events: []struct {
+				name string
+				at   time.Duration
+			}{{"A", 0}, {"A", 10 * m}, {"A", 20 * m}, {"B", 30 * m}},
+			uniques:    want{[]int64{1, 1}, []time.Duration{30 * m}},
+			firstEntry: want{[]int64{1, 1}, []time.Duration{30 * m}},
+			reentry:    want{[]int64{1, 1}, []time.Duration{10 * m}},
+		},
+		{
+			// A → B → A′ → B′: two conversions; the first counts.
+			name: "first conversion counts", steps: []string{"A", "B"}, window: time.Hour,
+			events: []struct {
+				name string
+				at   time.Duration
+			}{{"A", 0}, {"B", 5 * m}, {"A", 80 * m}, {"B", 90 * m}},
+			uniques:    want{[]int64{1, 1}, []time.Duration{5 * m}},
+			firstEntry: want{[]int64{1, 1}, []time.Duration{5 * m}},
+			reentry:    want{[]int64{1, 1}, []time.Duration{5 * m}},
+		},
+		{
+			// Amplitude: step 1 on Jan 1, 5 and 20, step 2 on Jan 2 and 6,
+			// a one-day window: converted (the earliest-longest path).
+			name: "amplitude earliest-longest", steps: []string{"A", "B"}, window: 24 * time.Hour,
+			events: []struct {
+				name string
+				at   time.Duration
+			}{{"A", 0}, {"B", 20 * time.Hour}, {"A", 96 * time.Hour}, {"B", 116 * time.Hour}, {"A", 456 * time.Hour}},
+			uniques:    want{[]int64{1, 1}, []time.Duration{20 * time.Hour}},
+			firstEntry: want{[]int64{1, 1}, []time.Duration{20 * time.Hour}},
+			reentry:    want{[]int64{1, 1}, []time.Duration{20 * time.Hour}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBuilder()
+			b.at = base().Add(-20 * 24 * time.Hour) // three weeks of events, all in the past
+			for _, e := range tc.events {
+				b.add("u1", e.name, e.at)
+			}
+			s := b.store(t, newStore)
+			day := b.at.Truncate(24 * time.Hour)
+			q := funnel.Query{From: day, To: day.Add(30 * 24 * time.Hour)}
+			for _, mode := range []struct {
+				c funnel.Counting
+				w want
+			}{{funnel.Uniques, tc.uniques}, {funnel.UniquesFirstEntry, tc.firstEntry}, {funnel.UniquesReentry, tc.reentry}} {
+				rep := analyze(t, s, funnel.Funnel{Steps: steps(tc.steps...), Window: tc.window, Count: mode.c}, q)
+				if got := counts(t, rep); !reflect.DeepEqual(got, mode.w.counts) {
+					t.Errorf("%v: counts %v, want %v", mode.c, got, mode.w.counts)
+					continue
+				}
+				var ttc []time.Duration
+				for _, st := range rep.Groups[0].Steps[1:] {
+					ttc = append(ttc, st.TimeToConvert...)
+				}
+				if !reflect.DeepEqual(ttc, mode.w.ttc) {
+					t.Errorf("%v: times to convert %v, want %v", mode.c, ttc, mode.w.ttc)
+				}
+			}
+		})
 	}
 }
