@@ -78,6 +78,18 @@
 // previous step and from the first, and the times to convert from entry
 // (Durations: median and percentiles interpolated between ranks).
 //
+// # Retention and trends
+//
+// Retention groups users into cohorts by the period (day or hour, in a
+// location) of their first StartEvent in [From, To) — their first event
+// of any name without one — and counts, for each of Periods periods
+// after, the users who came back with ReturnEvent (any event without
+// one): in that very period (NDay) or in it or later (Unbounded), each
+// user once per period, with a breakdown by the cohort event's value.
+// Trends counts an event and the distinct users who did it per period
+// and breakdown value. Both read the store with one Scan, on every
+// backend alike.
+//
 // # KPIs
 //
 // Measure reads every event in [From, To) and reports per bucket and

@@ -54,6 +54,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"KPIs", testKPIs},
 		{"Uniques", testUniques},
 		{"CountingModesAsTheToolsDocument", testCountingModes},
+		{"RetentionByCohort", testRetentionReport},
+		{"TrendsPerPeriod", testTrends},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })
@@ -786,5 +788,83 @@ func testCountingModes(t *testing.T, newStore NewStore) {
 				}
 			}
 		})
+	}
+}
+
+// testRetentionReport: cohorts by the day of the first signup, N-day and
+// unbounded, with a breakdown by the cohort event's variant.
+func testRetentionReport(t *testing.T, newStore NewStore) {
+	b := newBuilder()
+	b.at = base().Add(-6 * 24 * time.Hour)
+	d := 24 * time.Hour
+	b.add("u1", "signup", 0, variant("A")).add("u1", "view", d).add("u1", "pay", 3*d)
+	b.add("u2", "signup", time.Hour, variant("B")).add("u2", "signup", 2*d).add("u2", "view", 2*d+time.Hour)
+	b.add("u3", "signup", d, variant("A")).add("u3", "view", 2*d)
+	b.add("u4", "signup", d+time.Hour, variant("A"))
+	b.add("u5", "view", 0) // never signs up: in no cohort
+	s := b.store(t, newStore)
+	day := b.at.Truncate(24 * time.Hour)
+	q := funnel.RetentionQuery{StartEvent: "signup", From: day, To: day.Add(2 * d), Periods: 3}
+	type row struct {
+		start    time.Time
+		users    int64
+		retained []int64
+	}
+	check := func(q funnel.RetentionQuery, want []row) {
+		t.Helper()
+		got, err := funnel.Retention(ctx, s, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("mode %v: %d cohorts %+v, want %d", q.Mode, len(got), got, len(want))
+		}
+		for i, w := range want {
+			if !got[i].Start.Equal(w.start) || got[i].Users != w.users || !reflect.DeepEqual(got[i].Retained, w.retained) {
+				t.Errorf("mode %v cohort %d: %+v, want %+v", q.Mode, i, got[i], w)
+			}
+		}
+	}
+	// Day 0: u1 (back on days 1 and 3) and u2 (back on day 2: a second
+	// signup counts as coming back). Day 1: u3 (back on day 2), u4.
+	check(q, []row{{day, 2, []int64{2, 1, 1, 1}}, {day.Add(d), 2, []int64{2, 1, 0, 0}}})
+	q.Mode = funnel.Unbounded
+	check(q, []row{{day, 2, []int64{2, 2, 2, 1}}, {day.Add(d), 2, []int64{2, 1, 0, 0}}})
+	// Coming back means paying: only u1, on day 3.
+	q.Mode, q.ReturnEvent = funnel.NDay, "pay"
+	check(q, []row{{day, 2, []int64{2, 0, 0, 1}}, {day.Add(d), 2, []int64{2, 0, 0, 0}}})
+	q.ReturnEvent, q.Breakdown = "", funnel.Variant
+	got, err := funnel.Retention(ctx, s, q)
+	if err != nil || len(got) != 3 || got[0].Key != "A" || got[1].Key != "B" || got[2].Key != "A" || got[2].Users != 2 {
+		t.Fatalf("by variant: %+v %v", got, err)
+	}
+	if c := got[2]; c.Rate(1) != 0.5 {
+		t.Errorf("day-1 rate of the day-1 A cohort = %v, want 0.5", c.Rate(1))
+	}
+	if _, err := funnel.Retention(ctx, s, funnel.RetentionQuery{From: day, To: day.Add(d)}); !errors.Is(err, funnel.ErrInvalidInput) {
+		t.Errorf("no Periods: %v", err)
+	}
+}
+
+// testTrends: counts and unique users of an event per day, by variant.
+func testTrends(t *testing.T, newStore NewStore) {
+	b := newBuilder()
+	b.at = base().Add(-5 * 24 * time.Hour)
+	d := 24 * time.Hour
+	b.add("u1", "view", 0, variant("A")).add("u1", "view", time.Hour, variant("A")).add("u1", "view", d, variant("A"))
+	b.add("u2", "view", 2*time.Hour, variant("B")).add("u2", "cart", 3*time.Hour, variant("B"))
+	s := b.store(t, newStore)
+	day := b.at.Truncate(24 * time.Hour)
+	pts, err := funnel.Trends(ctx, s, funnel.TrendsQuery{Event: "view", From: day, To: day.Add(2 * d), Interval: funnel.Daily})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []funnel.TrendPoint{{Start: day, Count: 3, Uniques: 2}, {Start: day.Add(d), Count: 1, Uniques: 1}}
+	if len(pts) != 2 || !pts[0].Start.Equal(want[0].Start) || pts[0].Count != 3 || pts[0].Uniques != 2 || pts[1].Count != 1 || pts[1].Uniques != 1 {
+		t.Fatalf("daily: %+v, want %+v", pts, want)
+	}
+	pts, err = funnel.Trends(ctx, s, funnel.TrendsQuery{Event: "view", From: day, To: day.Add(2 * d), Breakdown: funnel.Variant})
+	if err != nil || len(pts) != 2 || pts[0].Key != "A" || pts[0].Count != 3 || pts[0].Uniques != 1 || pts[1].Key != "B" || pts[1].Count != 1 {
+		t.Fatalf("by variant: %+v %v", pts, err)
 	}
 }
