@@ -189,6 +189,8 @@ type Query struct {
 	// With Uniques a user counts once per bucket.
 	Interval Interval
 	Location *time.Location
+	// Users, if set, counts only these users (from CohortUsers).
+	Users *Users
 }
 
 func (q *Query) validate() error {
@@ -270,8 +272,10 @@ func Analyze(ctx context.Context, s *Store, f Funnel, q Query) (*Report, error) 
 	ev := newEvaluator(&f, &q)
 	w := f.window()
 	req := scanQuery{ScanRequest{Names: ev.names, From: q.From.Add(-w), To: q.To.Add(w + time.Microsecond)}, true}
-	if err := s.scan(ctx, req, func(_ string, events []Event) error {
-		ev.user(events)
+	if err := s.scan(ctx, req, func(user string, events []Event) error {
+		if q.Users.Contains(user) {
+			ev.user(events)
+		}
 		return nil
 	}); err != nil {
 		return nil, err

@@ -90,6 +90,10 @@
 // and breakdown value. Both read the store with one Scan, on every
 // backend alike.
 //
+// CohortUsers returns the users who did (or did not) do an event in a
+// range; set the result as the Users of a Query, RetentionQuery, KPIQuery
+// or TrendsQuery to count those users alone.
+//
 // # KPIs
 //
 // Measure reads every event in [From, To) and reports per bucket and

@@ -42,6 +42,8 @@ type KPIQuery struct {
 	// Event names; empty means DefaultOrderEvent, DefaultPayEvent,
 	// DefaultRefundEvent.
 	OrderEvent, PayEvent, RefundEvent string
+	// Users, if set, measures only these users (from CohortUsers).
+	Users *Users
 }
 
 // KPIs are one bucket's and breakdown value's commerce figures.
@@ -136,7 +138,10 @@ func Measure(ctx context.Context, s *Store, q KPIQuery) ([]KPIs, error) {
 	type userGroup struct{ orders int64 }
 	perUser := make(map[groupKey]*userGroup)
 	seenOrder := make(map[string]bool)
-	err := s.Scan(ctx, ScanRequest{From: q.From, To: q.To}, func(_ string, events []Event) error {
+	err := s.Scan(ctx, ScanRequest{From: q.From, To: q.To}, func(user string, events []Event) error {
+		if !q.Users.Contains(user) {
+			return nil
+		}
 		clear(perUser)
 		clear(seenOrder)
 		for i := range events {

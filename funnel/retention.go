@@ -45,6 +45,8 @@ type RetentionQuery struct {
 	Mode    RetentionMode
 	// Breakdown groups cohorts by the cohort event's value.
 	Breakdown Dimension
+	// Users, if set, counts only these users (from CohortUsers).
+	Users *Users
 }
 
 // Cohort is the users who started in one period (and breakdown value),
@@ -141,7 +143,10 @@ func Retention(ctx context.Context, s *Store, q RetentionQuery) ([]Cohort, error
 	}
 	cohorts := map[cohortKey]*Cohort{}
 	returned := make([]bool, q.Periods+1)
-	err := s.Scan(ctx, ScanRequest{Names: names, From: q.From, To: until}, func(_ string, events []Event) error {
+	err := s.Scan(ctx, ScanRequest{Names: names, From: q.From, To: until}, func(user string, events []Event) error {
+		if !q.Users.Contains(user) {
+			return nil
+		}
 		start := -1
 		for i := range events {
 			e := &events[i]
@@ -206,6 +211,8 @@ type TrendsQuery struct {
 	Interval  Interval // Whole, Hourly or Daily, in Location
 	Location  *time.Location
 	Breakdown Dimension // group by each event's own value
+	// Users, if set, counts only these users (from CohortUsers).
+	Users *Users
 }
 
 // TrendPoint is one period's (and breakdown value's) count of the event
@@ -235,7 +242,10 @@ func Trends(ctx context.Context, s *Store, q TrendsQuery) ([]TrendPoint, error) 
 	grouper := Query{Breakdown: q.Breakdown, Interval: q.Interval, Location: q.Location}
 	points := map[groupKey]*TrendPoint{}
 	seen := map[groupKey]bool{}
-	err := s.Scan(ctx, ScanRequest{Names: []string{q.Event}, From: q.From, To: q.To}, func(_ string, events []Event) error {
+	err := s.Scan(ctx, ScanRequest{Names: []string{q.Event}, From: q.From, To: q.To}, func(user string, events []Event) error {
+		if !q.Users.Contains(user) {
+			return nil
+		}
 		clear(seen)
 		for i := range events {
 			e := &events[i]

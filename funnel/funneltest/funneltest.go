@@ -56,6 +56,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"CountingModesAsTheToolsDocument", testCountingModes},
 		{"RetentionByCohort", testRetentionReport},
 		{"TrendsPerPeriod", testTrends},
+		{"CohortsFilterEveryReport", testCohorts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })
@@ -866,5 +867,42 @@ func testTrends(t *testing.T, newStore NewStore) {
 	pts, err = funnel.Trends(ctx, s, funnel.TrendsQuery{Event: "view", From: day, To: day.Add(2 * d), Breakdown: funnel.Variant})
 	if err != nil || len(pts) != 2 || pts[0].Key != "A" || pts[0].Count != 3 || pts[0].Uniques != 1 || pts[1].Key != "B" || pts[1].Count != 1 {
 		t.Fatalf("by variant: %+v %v", pts, err)
+	}
+}
+
+// testCohorts: the users who did (or did not) search, as a filter on a
+// funnel, retention, trends and KPIs.
+func testCohorts(t *testing.T, newStore NewStore) {
+	b := newBuilder()
+	b.at = base().Add(-5 * 24 * time.Hour)
+	d := 24 * time.Hour
+	b.add("u1", "search", 0).add("u1", "view", time.Minute).add("u1", "pay", time.Hour, order("o1", "10.00")).add("u1", "view", d)
+	b.add("u2", "view", 0).add("u2", "pay", time.Hour, order("o2", "30.00"))
+	b.add("u3", "search", 0).add("u3", "view", 2*time.Minute)
+	s := b.store(t, newStore)
+	day := b.at.Truncate(24 * time.Hour)
+	searched, err := funnel.CohortUsers(ctx, s, funnel.CohortQuery{Event: "search", From: day, To: day.Add(d)})
+	if err != nil || searched.Len() != 2 || !searched.Contains("u1") || !searched.Contains("u3") || searched.Contains("u2") {
+		t.Fatalf("searched: %+v %v", searched, err)
+	}
+	didNot, err := funnel.CohortUsers(ctx, s, funnel.CohortQuery{Event: "search", From: day, To: day.Add(d), Not: true})
+	if err != nil || didNot.Len() != 1 || !didNot.Contains("u2") {
+		t.Fatalf("did not search: %+v %v", didNot, err)
+	}
+	q := funnel.Query{From: day, To: day.Add(d), Users: searched}
+	if got := counts(t, analyze(t, s, funnel.Funnel{Steps: steps("view", "pay")}, q)); !reflect.DeepEqual(got, []int64{2, 1}) {
+		t.Errorf("funnel of searchers = %v, want [2 1]", got)
+	}
+	kpis, err := funnel.Measure(ctx, s, funnel.KPIQuery{From: day, To: day.Add(2 * d), Users: didNot})
+	if err != nil || len(kpis) != 1 || kpis[0].Orders != 1 || !kpis[0].GMV.Equal(decimal.RequireFromString("30")) {
+		t.Errorf("KPIs of non-searchers: %+v %v", kpis, err)
+	}
+	ret, err := funnel.Retention(ctx, s, funnel.RetentionQuery{StartEvent: "view", From: day, To: day.Add(d), Periods: 1, Users: searched})
+	if err != nil || len(ret) != 1 || ret[0].Users != 2 || ret[0].Retained[1] != 1 {
+		t.Errorf("retention of searchers: %+v %v", ret, err)
+	}
+	pts, err := funnel.Trends(ctx, s, funnel.TrendsQuery{Event: "pay", From: day, To: day.Add(d), Users: searched})
+	if err != nil || len(pts) != 1 || pts[0].Count != 1 || pts[0].Uniques != 1 {
+		t.Errorf("pay trend of searchers: %+v %v", pts, err)
 	}
 }
