@@ -191,7 +191,23 @@ type Query struct {
 	Location *time.Location
 	// Users, if set, counts only these users (from CohortUsers).
 	Users *Users
+	// Attribution says which event of an attempt supplies its Breakdown
+	// value: the entry (FirstTouch, the default), the furthest step
+	// reached (LastTouch), or step AttributionStep (AtStep; attempts that
+	// stop before it are grouped under the empty value).
+	Attribution     Attribution
+	AttributionStep int
 }
+
+// Attribution picks the event whose value an attempt is broken down by.
+type Attribution int
+
+// The attributions.
+const (
+	FirstTouch Attribution = iota // the entry event
+	LastTouch                     // the furthest step's event
+	AtStep                        // the event of Query.AttributionStep
+)
 
 func (q *Query) validate() error {
 	if q.From.IsZero() || q.To.IsZero() {
@@ -205,6 +221,9 @@ func (q *Query) validate() error {
 	}
 	if q.Interval < Whole || q.Interval > Daily {
 		return &InputError{Field: "Query.Interval", Rule: "must be Whole, Hourly or Daily"}
+	}
+	if q.Attribution < FirstTouch || q.Attribution > AtStep {
+		return &InputError{Field: "Query.Attribution", Rule: "must be FirstTouch, LastTouch or AtStep"}
 	}
 	return nil
 }
@@ -268,6 +287,9 @@ func Analyze(ctx context.Context, s *Store, f Funnel, q Query) (*Report, error) 
 	}
 	if err := q.validate(); err != nil {
 		return nil, err
+	}
+	if q.Attribution == AtStep && (q.AttributionStep < 0 || q.AttributionStep >= len(f.Steps)) {
+		return nil, &InputError{Field: "Query.AttributionStep", Rule: "must name a step of the funnel"}
 	}
 	ev := newEvaluator(&f, &q)
 	w := f.window()
@@ -333,6 +355,7 @@ type attempt struct {
 	start   int     // index of the entry event
 	reached int     // furthest step index reached; -1 if dropped
 	at      []int64 // time of each step reached (microseconds)
+	key     string  // the breakdown value, by the query's Attribution
 }
 
 func newEvaluator(f *Funnel, q *Query) *evaluator {
@@ -412,14 +435,17 @@ func (ev *evaluator) user(events []Event) {
 		if !ev.enters(i) || evs[i].t < ev.from || evs[i].t >= ev.to {
 			continue
 		}
-		k := ev.groupOf(i)
 		if firstOnly {
-			if ev.taken[k] {
-				continue // only the first entry counts; it may have been dropped
+			// The first entry per bucket and entry value counts, however
+			// the attempt is then attributed.
+			if tk := ev.groupOf(i); ev.taken[tk] {
+				continue // it may have been dropped
+			} else {
+				ev.taken[tk] = true
 			}
-			ev.taken[k] = true
 		}
 		a, _ := ev.follow(i)
+		k := ev.q.group(a.at[0], a.key)
 		if b, ok := ev.best[k]; a.reached >= 0 && (!ok || a.reached > b.reached) {
 			a.at = append(ev.bestAt(k), a.at...)
 			ev.best[k] = a
@@ -447,7 +473,7 @@ func (ev *evaluator) latestEntry(k groupKey, a attempt) attempt {
 	}
 	eligible := func(j int) bool {
 		e := &evs[j]
-		return ev.enters(j) && e.t >= ev.from && e.t < ev.to && ev.groupOf(j) == k &&
+		return ev.enters(j) && e.t >= ev.from && e.t < ev.to &&
 			(ev.f.Hold == NoDimension || e.hold == entry.hold)
 	}
 	last := a.start
@@ -463,7 +489,7 @@ func (ev *evaluator) latestEntry(k groupKey, a attempt) attempt {
 		if !eligible(j) {
 			continue
 		}
-		if b, _ := ev.follow(j); b.reached >= a.reached {
+		if b, _ := ev.follow(j); b.reached >= a.reached && ev.q.group(b.at[0], b.key) == k {
 			b.at = append(a.at[:0], b.at...)
 			return b
 		}
@@ -516,6 +542,12 @@ func (ev *evaluator) follow(i int) (attempt, int) {
 	// dropped at once, and the few kept as a user's best are copied.
 	a := attempt{start: i, reached: 0, at: append(ev.scratch[:0], 0)}
 	a.at[0] = entry.t
+	attribution := ev.q.Attribution
+	switch {
+	case attribution == FirstTouch, attribution == LastTouch,
+		attribution == AtStep && ev.q.AttributionStep == 0:
+		a.key = entry.key
+	}
 	var done uint64 // AnyOrder: steps done, by index
 	if ev.f.Order == AnyOrder {
 		done = 1 << entry.rank
@@ -559,6 +591,9 @@ func (ev *evaluator) follow(i int) (attempt, int) {
 		}
 		a.reached++
 		a.at = append(a.at, e.t)
+		if attribution == LastTouch || (attribution == AtStep && a.reached == ev.q.AttributionStep) {
+			a.key = e.key
+		}
 		if a.reached == last {
 			return a, j + 1
 		}
@@ -607,7 +642,7 @@ func (q *Query) group(micros int64, key string) groupKey {
 }
 
 func (ev *evaluator) record(a attempt) {
-	k := ev.groupOf(a.start)
+	k := ev.q.group(a.at[0], a.key)
 	g := ev.groups[k]
 	if g == nil {
 		n := len(ev.f.Steps)

@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"RetentionByCohort", testRetentionReport},
 		{"TrendsPerPeriod", testTrends},
 		{"CohortsFilterEveryReport", testCohorts},
+		{"BreakdownAttribution", testAttribution},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })
@@ -904,5 +905,46 @@ func testCohorts(t *testing.T, newStore NewStore) {
 	pts, err := funnel.Trends(ctx, s, funnel.TrendsQuery{Event: "pay", From: day, To: day.Add(d), Users: searched})
 	if err != nil || len(pts) != 1 || pts[0].Count != 1 || pts[0].Uniques != 1 {
 		t.Errorf("pay trend of searchers: %+v %v", pts, err)
+	}
+}
+
+// testAttribution: the breakdown value comes from the entry (first
+// touch), the furthest step (last touch) or a chosen step.
+func testAttribution(t *testing.T, newStore NewStore) {
+	b := newBuilder()
+	b.add("u1", "view", 0, channel("ads")).add("u1", "cart", time.Minute, channel("email")).add("u1", "pay", 2*time.Minute, channel("direct"))
+	b.add("u2", "view", 0, channel("ads")).add("u2", "cart", time.Minute, channel("social"))
+	b.add("u3", "view", 0, channel("social"))
+	s := b.store(t, newStore)
+	f := funnel.Funnel{Steps: viewCartPay}
+	for _, tc := range []struct {
+		attr funnel.Attribution
+		step int
+		want map[string][]int64
+	}{
+		{funnel.FirstTouch, 0, map[string][]int64{"ads": {2, 2, 1}, "social": {1, 0, 0}}},
+		{funnel.LastTouch, 0, map[string][]int64{"direct": {1, 1, 1}, "social": {2, 1, 0}}},
+		{funnel.AtStep, 1, map[string][]int64{"": {1, 0, 0}, "email": {1, 1, 1}, "social": {1, 1, 0}}},
+	} {
+		for _, count := range []funnel.Counting{funnel.Uniques, funnel.Totals, funnel.UniquesFirstEntry, funnel.UniquesReentry} {
+			q := wholeDay()
+			q.Breakdown, q.Attribution, q.AttributionStep = funnel.Channel, tc.attr, tc.step
+			f.Count = count
+			rep := analyze(t, s, f, q)
+			got := map[string][]int64{}
+			for _, g := range rep.Groups {
+				for _, st := range g.Steps {
+					got[g.Key] = append(got[g.Key], st.Count)
+				}
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("attribution %d (step %d), %v: %v, want %v", tc.attr, tc.step, count, got, tc.want)
+			}
+		}
+	}
+	q := wholeDay()
+	q.Attribution, q.AttributionStep = funnel.AtStep, 3
+	if _, err := funnel.Analyze(ctx, s, f, q); !errors.Is(err, funnel.ErrInvalidInput) {
+		t.Errorf("step beyond the funnel: %v", err)
 	}
 }
