@@ -98,6 +98,11 @@ const DefaultWindow = 24 * time.Hour
 // Step is one step of a funnel: an event name.
 type Step struct {
 	Event string
+	// Within, if positive, is this step's own window: it must come at
+	// most that long after the previous step, as well as within the
+	// funnel's Window of the entry. Ordered and Strict only; not on the
+	// first step.
+	Within time.Duration
 }
 
 // Exclusion drops an attempt in which the named event happens after the
@@ -145,6 +150,9 @@ func (f *Funnel) Validate() error {
 		}
 		if seen[s.Event] && f.Order == AnyOrder {
 			return &InputError{Field: field, Rule: "must not repeat a step in AnyOrder"}
+		}
+		if s.Within < 0 || (s.Within > 0 && (i == 0 || f.Order == AnyOrder)) {
+			return &InputError{Field: "Steps[" + strconv.Itoa(i) + "].Within", Rule: "must be ≥ 0, and 0 on the first step and in AnyOrder"}
 		}
 		seen[s.Event] = true
 	}
@@ -319,6 +327,12 @@ type evaluator struct {
 	best    map[groupKey]attempt
 	taken   map[groupKey]bool // UniquesFirstEntry: groups whose first entry was followed
 	scratch []int64
+	// stepWindows: some step has its own window (Step.Within), so an
+	// Ordered attempt is searched (followWindows) rather than matched
+	// greedily: the earliest match for a step can miss a later step's
+	// window that a later match would meet.
+	stepWindows bool
+	latest      []int64 // followWindows scratch: per step, the latest feasible time
 }
 
 // bestAt returns a slice to copy a new best attempt's times into, reusing
@@ -380,6 +394,9 @@ func newEvaluator(f *Funnel, q *Query) *evaluator {
 			ev.rank[x.Event] = len(f.Steps)
 			ev.names = append(ev.names, x.Event)
 		}
+	}
+	for _, s := range f.Steps {
+		ev.stepWindows = ev.stepWindows || s.Within > 0
 	}
 	return ev
 }
@@ -536,6 +553,9 @@ func (ev *evaluator) enters(i int) bool {
 // follow runs the attempt entered at event i and returns it with the index
 // from which the next entry may be looked for (Totals).
 func (ev *evaluator) follow(i int) (attempt, int) {
+	if ev.stepWindows && ev.f.Order == Ordered {
+		return ev.followWindows(i)
+	}
 	evs, steps := ev.evs, ev.f.Steps
 	entry := &evs[i]
 	// Step times go into one scratch slice: most attempts are recorded or
@@ -557,9 +577,17 @@ func (ev *evaluator) follow(i int) (attempt, int) {
 	if a.reached == last {
 		return a, i + 1
 	}
+	// stepDeadline is when the next step's own window (Step.Within) ends.
+	stepDeadline := func() int64 {
+		if w := steps[a.reached+1].Within; w > 0 {
+			return a.at[a.reached] + int64(w/time.Microsecond)
+		}
+		return math.MaxInt64
+	}
+	next := stepDeadline()
 	for j := i + 1; j < len(evs); j++ {
 		e := &evs[j]
-		if e.t > deadline {
+		if e.t > deadline || e.t > next {
 			return a, j // timed out; this event may enter anew
 		}
 		if ev.f.Hold != NoDimension && e.hold != entry.hold {
@@ -597,6 +625,7 @@ func (ev *evaluator) follow(i int) (attempt, int) {
 		if a.reached == last {
 			return a, j + 1
 		}
+		next = stepDeadline()
 	}
 	return a, len(evs)
 }
@@ -695,4 +724,93 @@ func ratio(a, b int64) float64 {
 		return 0
 	}
 	return float64(a) / float64(b)
+}
+
+// followWindows is follow for an Ordered funnel with step windows. It
+// tracks, per step, the latest time the step can be reached on a valid
+// path so far: an event of step s+1 is reachable when step s was reached
+// before it, no longer ago than step s+1's window — and the latest such
+// step-s time is the best predecessor. A step's reported time is the
+// earliest at which it became reachable, which is what greedy matching
+// reports when no step has a window of its own. The attempt times out at
+// the funnel's window, or once no reachable step can still be followed by
+// its next within that step's window.
+func (ev *evaluator) followWindows(i int) (attempt, int) {
+	evs, steps := ev.evs, ev.f.Steps
+	entry := &evs[i]
+	a := attempt{start: i, reached: 0, at: append(ev.scratch[:0], entry.t)}
+	attribution := ev.q.Attribution
+	if attribution != AtStep || ev.q.AttributionStep == 0 {
+		a.key = entry.key
+	}
+	last := len(steps) - 1
+	if last == 0 {
+		return a, i + 1
+	}
+	latest := ev.latest[:0]
+	for range steps {
+		latest = append(latest, -1)
+	}
+	ev.latest = latest
+	latest[0] = entry.t
+	deadline := entry.t + ev.window
+	// stuck is when no reachable step can be followed any more: the
+	// latest end of the next step's window over the reachable steps.
+	stuck := func() int64 {
+		end := int64(-1)
+		for s := 0; s < last && s <= a.reached; s++ {
+			if latest[s] < 0 {
+				continue
+			}
+			w := steps[s+1].Within
+			if w == 0 {
+				return math.MaxInt64
+			}
+			end = max(end, latest[s]+int64(w/time.Microsecond))
+		}
+		return end
+	}
+	until := stuck()
+	for j := i + 1; j < len(evs); j++ {
+		e := &evs[j]
+		if e.t > deadline || e.t > until {
+			return a, j // timed out; this event may enter anew
+		}
+		if ev.f.Hold != NoDimension && e.hold != entry.hold {
+			continue
+		}
+		if e.rank == len(steps) { // an exclusion event
+			if ev.excluded(e.name, a.reached) {
+				a.reached = -1
+				return a, j + 1
+			}
+			continue
+		}
+		// Highest step first, so one event serves as one step only.
+		changed := false
+		for s := last - 1; s >= 0; s-- {
+			if latest[s] < 0 || steps[s+1].Event != e.name {
+				continue
+			}
+			if w := steps[s+1].Within; w > 0 && e.t-latest[s] > int64(w/time.Microsecond) {
+				continue
+			}
+			latest[s+1] = e.t
+			changed = true
+			if s+1 > a.reached {
+				a.reached = s + 1
+				a.at = append(a.at, e.t)
+				if attribution == LastTouch || (attribution == AtStep && a.reached == ev.q.AttributionStep) {
+					a.key = e.key
+				}
+			}
+		}
+		if a.reached == last {
+			return a, j + 1
+		}
+		if changed {
+			until = stuck()
+		}
+	}
+	return a, len(evs)
 }

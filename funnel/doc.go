@@ -58,6 +58,16 @@
 // (with Hold, per held value: an attempt for one SKU does not block
 // entering for another).
 //
+// A Step may have a window of its own (Within): it must come at most that
+// long after the previous step as well as within the funnel's window.
+// With step windows an Ordered attempt is searched rather than matched
+// greedily (a later cart may meet the payment's window where the first
+// does not); each step's time is the earliest it became reachable.
+//
+// Breakdown groups attempts by the value of their entry event (first
+// touch), of their furthest step (LastTouch) or of a chosen step
+// (AtStep), per Query.Attribution.
+//
 // Exclusions drop an attempt when the excluded event happens after the
 // attempt reached step From and before it reached step To; a dropped
 // attempt counts at no step (other attempts of the user still may). Hold

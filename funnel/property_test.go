@@ -50,7 +50,11 @@ func randomFunnel(r *rand.Rand, order funnel.Order) funnel.Funnel {
 		if order != funnel.AnyOrder && r.Intn(4) == 0 {
 			name = names[r.Intn(len(names))] // repeated steps are allowed in order
 		}
-		f.Steps = append(f.Steps, funnel.Step{Event: name})
+		st := funnel.Step{Event: name}
+		if i > 0 && order != funnel.AnyOrder && r.Intn(3) == 0 {
+			st.Within = time.Duration(1+r.Intn(40)) * time.Minute
+		}
+		f.Steps = append(f.Steps, st)
 	}
 	if r.Intn(2) == 0 {
 		f.Hold = funnel.SKU
@@ -113,6 +117,13 @@ func reach(f funnel.Funnel, q funnel.Query, events []funnel.Event) []int64 {
 	return counts
 }
 
+// withinStep reports whether e may be step s after the previous step's
+// event prev, by step s's own window.
+func withinStep(f funnel.Funnel, s int, prev, e funnel.Event) bool {
+	w := f.Steps[s].Within
+	return w == 0 || !e.Time.After(prev.Time.Add(w))
+}
+
 func reachFrom(f funnel.Funnel, evs []funnel.Event, i int) int {
 	entry := evs[i]
 	deadline := entry.Time.Add(f.Window)
@@ -126,7 +137,7 @@ func reachFrom(f funnel.Funnel, evs []funnel.Event, i int) int {
 		longest = func(j, step int) int {
 			best := step
 			for k := j + 1; k < len(evs) && step+1 < len(f.Steps); k++ {
-				if visible(evs[k]) && evs[k].Name == f.Steps[step+1].Event {
+				if visible(evs[k]) && evs[k].Name == f.Steps[step+1].Event && withinStep(f, step+1, evs[j], evs[k]) {
 					best = max(best, longest(k, step+1))
 				}
 			}
@@ -134,9 +145,9 @@ func reachFrom(f funnel.Funnel, evs []funnel.Event, i int) int {
 		}
 		return longest(i, 0)
 	case funnel.Strict:
-		step := 0
+		step, prev := 0, entry
 		for k := i + 1; k < len(evs) && step+1 < len(f.Steps); k++ {
-			if evs[k].Time.After(deadline) {
+			if evs[k].Time.After(deadline) || !withinStep(f, step+1, prev, evs[k]) {
 				break
 			}
 			if !visible(evs[k]) {
@@ -145,7 +156,7 @@ func reachFrom(f funnel.Funnel, evs []funnel.Event, i int) int {
 			if evs[k].Name != f.Steps[step+1].Event {
 				break
 			}
-			step++
+			step, prev = step+1, evs[k]
 		}
 		return step
 	default:

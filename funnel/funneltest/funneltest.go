@@ -58,6 +58,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"TrendsPerPeriod", testTrends},
 		{"CohortsFilterEveryReport", testCohorts},
 		{"BreakdownAttribution", testAttribution},
+		{"StepWindows", testStepWindows},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })
@@ -946,5 +947,38 @@ func testAttribution(t *testing.T, newStore NewStore) {
 	q.Attribution, q.AttributionStep = funnel.AtStep, 3
 	if _, err := funnel.Analyze(ctx, s, f, q); !errors.Is(err, funnel.ErrInvalidInput) {
 		t.Errorf("step beyond the funnel: %v", err)
+	}
+}
+
+// testStepWindows: a step's own window runs from the previous step; a
+// later match of the previous step may meet it where the earliest does
+// not.
+func testStepWindows(t *testing.T, newStore NewStore) {
+	b := newBuilder()
+	b.add("u1", "view", 0).add("u1", "cart", 5*time.Minute).add("u1", "cart", 30*time.Minute).add("u1", "pay", 35*time.Minute)
+	b.add("u2", "view", 0).add("u2", "cart", 5*time.Minute).add("u2", "pay", 20*time.Minute)
+	s := b.store(t, newStore)
+	f := funnel.Funnel{Steps: []funnel.Step{{Event: "view"}, {Event: "cart"}, {Event: "pay", Within: 10 * time.Minute}}}
+	rep := analyze(t, s, f, wholeDay())
+	if got := counts(t, rep); !reflect.DeepEqual(got, []int64{2, 2, 1}) {
+		t.Fatalf("counts %v, want [2 2 1]: u1 pays 5 minutes after its second cart, u2 15 after its only one", got)
+	}
+	if cart, pay := rep.Groups[0].Steps[1].TimeToConvert, rep.Groups[0].Steps[2].TimeToConvert; cart.Median() != 5*time.Minute || pay.Median() != 35*time.Minute {
+		t.Errorf("times to convert %v and %v", cart, pay)
+	}
+	f.Steps[1].Within = 2 * time.Minute // the cart must follow the view within 2 minutes: nobody
+	if got := counts(t, analyze(t, s, f, wholeDay())); !reflect.DeepEqual(got, []int64{2, 0, 0}) {
+		t.Errorf("tight cart window: %v", got)
+	}
+	f.Count = funnel.Totals
+	f.Steps[1].Within = 0
+	// Totals: u2's attempt is over 10 minutes after its cart, so its pay
+	// cannot re-enter (not a first step), and u1's converts.
+	if got := counts(t, analyze(t, s, f, wholeDay())); !reflect.DeepEqual(got, []int64{2, 2, 1}) {
+		t.Errorf("totals: %v", got)
+	}
+	bad := funnel.Funnel{Steps: []funnel.Step{{Event: "view", Within: time.Minute}, {Event: "cart"}}}
+	if err := bad.Validate(); !errors.Is(err, funnel.ErrInvalidInput) {
+		t.Errorf("window on the first step: %v", err)
 	}
 }
