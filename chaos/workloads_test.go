@@ -258,12 +258,13 @@ type gateLoad struct {
 	g     *seckill.Gate
 	units int64
 
-	mu      sync.Mutex
-	firsts  map[string]seckill.Admission // request → acknowledged first outcome
-	users   map[string]string            // request → user
-	tickets []string                     // acknowledged admitted tickets
-	paid    map[string]bool              // acknowledged payments
-	broken  []string                     // replays that changed their answer
+	mu        sync.Mutex
+	firsts    map[string]seckill.Admission // request → acknowledged first outcome
+	users     map[string]string            // request → user
+	tickets   []string                     // acknowledged admitted tickets
+	paid      map[string]bool              // acknowledged payments
+	cancelled map[string]bool              // acknowledged cancellations
+	broken    []string                     // replays that changed their answer
 }
 
 func newGateLoad(ctx context.Context, e env) (*gateLoad, error) {
@@ -271,7 +272,7 @@ func newGateLoad(ctx context.Context, e env) (*gateLoad, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &gateLoad{g: g, units: 120, firsts: map[string]seckill.Admission{}, users: map[string]string{}, paid: map[string]bool{}}
+	w := &gateLoad{g: g, units: 120, firsts: map[string]seckill.Admission{}, users: map[string]string{}, paid: map[string]bool{}, cancelled: map[string]bool{}}
 	now := time.Now()
 	s := seckill.Sale{ID: "flash", SKU: "phone", Units: w.units, Buckets: 4, PerUserLimit: 2,
 		Start: now.Add(-time.Minute), End: now.Add(time.Hour), PayWithin: 400 * time.Millisecond}
@@ -326,11 +327,27 @@ func (w *gateLoad) step(ctx context.Context, rng *rand.Rand) {
 		}
 		t := w.tickets[rng.IntN(len(w.tickets))]
 		w.mu.Unlock()
-		_, err := w.g.Pay(ctx, seckill.TicketRef{SaleID: "flash", TicketID: t})
-		if w.done(ignore(err, seckill.ErrTicketExpired)) && err == nil {
-			w.mu.Lock()
-			w.paid[t] = true
-			w.mu.Unlock()
+		ref := seckill.TicketRef{SaleID: "flash", TicketID: t}
+		switch q := rng.IntN(10); {
+		case q < 6:
+			_, err := w.g.Pay(ctx, ref)
+			if w.done(ignore(err, seckill.ErrTicketExpired)) && err == nil {
+				w.mu.Lock()
+				w.paid[t] = true
+				w.mu.Unlock()
+			}
+		case q < 8:
+			// A cancelled ticket's unit goes back at once; paying it
+			// afterwards must fail.
+			_, err := w.g.Cancel(ctx, ref)
+			if w.done(ignore(err, seckill.ErrTicketPaid)) && err == nil {
+				w.mu.Lock()
+				w.cancelled[t] = true
+				w.mu.Unlock()
+			}
+		default:
+			_, err := w.g.Extend(ctx, seckill.ExtendRequest{SaleID: "flash", TicketID: t, PayWithin: 300 * time.Millisecond})
+			w.done(ignore(err, seckill.ErrTicketExpired, seckill.ErrTicketPaid))
 		}
 	default:
 		_, err := w.g.Sweep(ctx, "flash")
@@ -339,12 +356,18 @@ func (w *gateLoad) step(ctx context.Context, rng *rand.Rand) {
 }
 
 // check: replays returned their first outcome; every acknowledged payment
-// is still paid; the books balance (Remaining + Held + Paid = Units) and
-// paid units never exceed them.
+// is still paid; no ticket was acknowledged both cancelled and paid; the
+// books balance (Remaining + Held + Paid = Units) and paid units never
+// exceed them.
 func (w *gateLoad) check(ctx context.Context, durable bool) []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	bad := append([]string(nil), w.broken...)
+	for t := range w.cancelled {
+		if w.paid[t] {
+			bad = append(bad, "ticket "+t+" acknowledged both cancelled and paid")
+		}
+	}
 	if durable {
 		for t := range w.paid {
 			if err := retry(ctx, func() error { _, err := w.g.Pay(ctx, seckill.TicketRef{SaleID: "flash", TicketID: t}); return err }); err != nil {
@@ -556,6 +579,7 @@ type lockLoad struct {
 
 	mu     sync.Mutex
 	writes []fencedWrite // accepted writes
+	tokens map[int64]int // grants acknowledged per token, readers' and writers'
 }
 
 type fencedWrite struct {
@@ -572,16 +596,34 @@ func newLockLoad(_ context.Context, e env) (*lockLoad, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &lockLoad{lk: lk, fence: f}, nil
+	return &lockLoad{lk: lk, fence: f, tokens: map[int64]int{}}, nil
 }
 
 func (w *lockLoad) name() string { return "locks" }
 
 func (w *lockLoad) step(ctx context.Context, rng *rand.Rand) {
+	if rng.IntN(5) < 2 {
+		// A reader: shared grants beside other readers, none beside a
+		// writer; its token comes from the writers' sequence.
+		l, err := w.lk.ObtainShared(ctx, "stock-count", 300*time.Millisecond, seckill.ObtainOptions{})
+		if !w.done(ignore(err, seckill.ErrNotObtained)) || l == nil {
+			return
+		}
+		w.mu.Lock()
+		w.tokens[l.Token()]++
+		w.mu.Unlock()
+		_, err = w.fence.Read(ctx, "stock-count")
+		w.done(err)
+		w.done(ignore(l.Release(ctx), seckill.ErrNotHeld))
+		return
+	}
 	l, err := w.lk.Obtain(ctx, "stock-count", 300*time.Millisecond, seckill.ObtainOptions{})
 	if !w.done(ignore(err, seckill.ErrNotObtained)) || l == nil {
 		return
 	}
+	w.mu.Lock()
+	w.tokens[l.Token()]++
+	w.mu.Unlock()
 	start := time.Now()
 	err = w.fence.Write(ctx, seckill.FencedWrite{Resource: "stock-count", Token: l.Token(), Value: fmt.Sprint(rng.Int())})
 	end := time.Now()
@@ -594,7 +636,8 @@ func (w *lockLoad) step(ctx context.Context, rng *rand.Rand) {
 }
 
 // check: an accepted write never carries a smaller token than a write
-// accepted before it began (fencing holds even when leases overlap).
+// accepted before it began (fencing holds even when leases overlap), and
+// no two grants, shared or exclusive, were given one token.
 func (w *lockLoad) check(_ context.Context, durable bool) []string {
 	if !durable {
 		return nil // a failover can take the token counter back
@@ -602,6 +645,11 @@ func (w *lockLoad) check(_ context.Context, durable bool) []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var bad []string
+	for t, n := range w.tokens {
+		if n > 1 {
+			bad = append(bad, fmt.Sprintf("token %d granted %d times", t, n))
+		}
+	}
 	for _, a := range w.writes {
 		for _, b := range w.writes {
 			if b.start.After(a.end) && b.token < a.token {
