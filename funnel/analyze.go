@@ -3,6 +3,7 @@ package funnel
 import (
 	"context"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -98,6 +99,12 @@ const DefaultWindow = 24 * time.Hour
 // Step is one step of a funnel: an event name.
 type Step struct {
 	Event string
+	// AnyOf lists more event names that also count as this step: "viewed
+	// a product or searched" as one step.
+	AnyOf []string
+	// Where filters the step's events by their properties (Event.Props):
+	// all must hold.
+	Where []Filter
 	// Within, if positive, is this step's own window: it must come at
 	// most that long after the previous step, as well as within the
 	// funnel's Window of the entry. Ordered and Strict only; not on the
@@ -111,6 +118,8 @@ type Step struct {
 type Exclusion struct {
 	Event    string
 	From, To int
+	// Where filters the excluded events by their properties.
+	Where []Filter
 }
 
 // Funnel defines a conversion funnel.
@@ -128,6 +137,9 @@ type Funnel struct {
 	// value (the same SKU from view to pay), and events with other values
 	// are invisible to it, in Strict order too.
 	Hold Dimension
+	// HoldProperty holds one of Event.Props constant instead of a
+	// Dimension (set one of Hold and HoldProperty).
+	HoldProperty string
 }
 
 func (f *Funnel) window() time.Duration {
@@ -151,6 +163,21 @@ func (f *Funnel) Validate() error {
 		if seen[s.Event] && f.Order == AnyOrder {
 			return &InputError{Field: field, Rule: "must not repeat a step in AnyOrder"}
 		}
+		for j, name := range s.AnyOf {
+			af := "Steps[" + strconv.Itoa(i) + "].AnyOf[" + strconv.Itoa(j) + "]"
+			if rule := keyspace.CheckID(name); rule != "" {
+				return &InputError{Field: af, Rule: rule}
+			}
+			if f.Order == AnyOrder && seen[name] {
+				return &InputError{Field: af, Rule: "must not repeat a step in AnyOrder"}
+			}
+			seen[name] = true
+		}
+		for j := range s.Where {
+			if err := s.Where[j].check("Steps[" + strconv.Itoa(i) + "].Where[" + strconv.Itoa(j) + "]"); err != nil {
+				return err
+			}
+		}
 		if s.Within < 0 || (s.Within > 0 && (i == 0 || f.Order == AnyOrder)) {
 			return &InputError{Field: "Steps[" + strconv.Itoa(i) + "].Within", Rule: "must be ≥ 0, and 0 on the first step and in AnyOrder"}
 		}
@@ -168,6 +195,14 @@ func (f *Funnel) Validate() error {
 	if !f.Hold.valid() {
 		return &InputError{Field: "Hold", Rule: "must be a known Dimension"}
 	}
+	if f.HoldProperty != "" {
+		if rule := keyspace.CheckID(f.HoldProperty); rule != "" {
+			return &InputError{Field: "HoldProperty", Rule: rule}
+		}
+		if f.Hold != NoDimension {
+			return &InputError{Field: "HoldProperty", Rule: "must not be set with Hold"}
+		}
+	}
 	for i, x := range f.Exclusions {
 		field := "Exclusions[" + strconv.Itoa(i) + "]"
 		if rule := keyspace.CheckID(x.Event); rule != "" {
@@ -178,6 +213,11 @@ func (f *Funnel) Validate() error {
 		}
 		if x.From < 0 || x.To <= x.From || x.To >= len(f.Steps) {
 			return &InputError{Field: field, Rule: "must have 0 <= From < To < len(Steps)"}
+		}
+		for j := range x.Where {
+			if err := x.Where[j].check(field + ".Where[" + strconv.Itoa(j) + "]"); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -199,6 +239,9 @@ type Query struct {
 	Location *time.Location
 	// Users, if set, counts only these users (from CohortUsers).
 	Users *Users
+	// BreakdownProperty breaks down by one of Event.Props instead of a
+	// Dimension (set one of Breakdown and BreakdownProperty).
+	BreakdownProperty string
 	// Attribution says which event of an attempt supplies its Breakdown
 	// value: the entry (FirstTouch, the default), the furthest step
 	// reached (LastTouch), or step AttributionStep (AtStep; attempts that
@@ -229,6 +272,14 @@ func (q *Query) validate() error {
 	}
 	if q.Interval < Whole || q.Interval > Daily {
 		return &InputError{Field: "Query.Interval", Rule: "must be Whole, Hourly or Daily"}
+	}
+	if q.BreakdownProperty != "" {
+		if rule := keyspace.CheckID(q.BreakdownProperty); rule != "" {
+			return &InputError{Field: "Query.BreakdownProperty", Rule: rule}
+		}
+		if q.Breakdown != NoDimension {
+			return &InputError{Field: "Query.BreakdownProperty", Rule: "must not be set with Breakdown"}
+		}
 	}
 	if q.Attribution < FirstTouch || q.Attribution > AtStep {
 		return &InputError{Field: "Query.Attribution", Rule: "must be FirstTouch, LastTouch or AtStep"}
@@ -333,6 +384,12 @@ type evaluator struct {
 	// window that a later match would meet.
 	stepWindows bool
 	latest      []int64 // followWindows scratch: per step, the latest feasible time
+	// filtered: some step has AnyOf or Where, or some exclusion Where, so
+	// events match steps through isStep and rankOf rather than by name.
+	filtered  bool
+	holding   bool               // Hold or HoldProperty is set
+	where     [][]compiledFilter // per step
+	exclWhere [][]compiledFilter // per exclusion
 }
 
 // bestAt returns a slice to copy a new best attempt's times into, reusing
@@ -352,6 +409,9 @@ type fev struct {
 	id   string
 	hold string
 	key  string // breakdown value
+	// props are the event's properties, read when steps or exclusions
+	// filter on them.
+	props map[string]string
 }
 
 type groupKey struct {
@@ -384,10 +444,19 @@ func newEvaluator(f *Funnel, q *Query) *evaluator {
 		scratch: make([]int64, 0, len(f.Steps)),
 	}
 	for i, s := range f.Steps {
-		if _, ok := ev.rank[s.Event]; !ok {
-			ev.rank[s.Event] = i
-			ev.names = append(ev.names, s.Event)
+		for _, name := range append([]string{s.Event}, s.AnyOf...) {
+			if _, ok := ev.rank[name]; !ok {
+				ev.rank[name] = i
+				ev.names = append(ev.names, name)
+			}
 		}
+		ev.where = append(ev.where, compileFilters(s.Where))
+		ev.filtered = ev.filtered || len(s.AnyOf) > 0 || len(s.Where) > 0
+	}
+	ev.holding = f.Hold != NoDimension || f.HoldProperty != ""
+	for _, x := range f.Exclusions {
+		ev.exclWhere = append(ev.exclWhere, compileFilters(x.Where))
+		ev.filtered = ev.filtered || len(x.Where) > 0
 	}
 	for _, x := range f.Exclusions {
 		if _, ok := ev.rank[x.Event]; !ok {
@@ -410,8 +479,22 @@ func (ev *evaluator) user(events []Event) {
 		if !ok {
 			continue
 		}
-		evs = append(evs, fev{t: e.Time.UnixMicro(), rank: r, name: e.Name, id: e.ID,
-			hold: ev.f.Hold.Of(e), key: ev.q.Breakdown.Of(e)})
+		if ev.filtered {
+			// The first step the event matches, name and filters; or an
+			// exclusion it matches; or none, and it is not a funnel event.
+			if r = ev.rankOf(e); r < 0 {
+				continue
+			}
+		}
+		fe := fev{t: e.Time.UnixMicro(), rank: r, name: e.Name, id: e.ID,
+			hold: ev.f.Hold.Of(e), key: ev.q.Breakdown.Of(e), props: e.Props}
+		if ev.f.HoldProperty != "" {
+			fe.hold = e.Props[ev.f.HoldProperty]
+		}
+		if ev.q.BreakdownProperty != "" {
+			fe.key = e.Props[ev.q.BreakdownProperty]
+		}
+		evs = append(evs, fe)
 	}
 	ev.evs = evs
 	// Ties in time go by step order, then by ID, so every backend and
@@ -420,7 +503,7 @@ func (ev *evaluator) user(events []Event) {
 		sort.Slice(evs, func(i, j int) bool { return fevLess(&evs[i], &evs[j]) })
 	}
 	if ev.f.Count == Totals {
-		if ev.f.Hold == NoDimension {
+		if !ev.holding {
 			ev.totals()
 			return
 		}
@@ -491,7 +574,7 @@ func (ev *evaluator) latestEntry(k groupKey, a attempt) attempt {
 	eligible := func(j int) bool {
 		e := &evs[j]
 		return ev.enters(j) && e.t >= ev.from && e.t < ev.to &&
-			(ev.f.Hold == NoDimension || e.hold == entry.hold)
+			(!ev.holding || e.hold == entry.hold)
 	}
 	last := a.start
 	for j := a.start + 1; j < len(evs) && before(j); j++ {
@@ -590,25 +673,25 @@ func (ev *evaluator) follow(i int) (attempt, int) {
 		if e.t > deadline || e.t > next {
 			return a, j // timed out; this event may enter anew
 		}
-		if ev.f.Hold != NoDimension && e.hold != entry.hold {
+		if ev.holding && e.hold != entry.hold {
 			continue
 		}
 		if e.rank == len(steps) { // an exclusion event
-			if ev.excluded(e.name, a.reached) {
+			if ev.excluded(e, a.reached) {
 				a.reached = -1
 				return a, j + 1
 			}
 			continue
 		}
 		// Steps may repeat a name in Ordered and Strict, so matching goes
-		// by name rather than by rank.
+		// by name (and filters) rather than by rank.
 		switch ev.f.Order {
 		case Ordered:
-			if steps[a.reached+1].Event != e.name {
+			if !ev.isStep(a.reached+1, e) {
 				continue
 			}
 		case Strict:
-			if steps[a.reached+1].Event != e.name {
+			if !ev.isStep(a.reached+1, e) {
 				return a, j // broken; this event may enter anew
 			}
 		case AnyOrder:
@@ -632,13 +715,44 @@ func (ev *evaluator) follow(i int) (attempt, int) {
 
 // excluded reports whether an exclusion event named name drops an attempt
 // at step reached.
-func (ev *evaluator) excluded(name string, reached int) bool {
-	for _, x := range ev.f.Exclusions {
-		if x.Event == name && x.From <= reached && reached < x.To {
+func (ev *evaluator) excluded(e *fev, reached int) bool {
+	for i, x := range ev.f.Exclusions {
+		if x.Event == e.name && x.From <= reached && reached < x.To && (!ev.filtered || match(ev.exclWhere[i], e.props)) {
 			return true
 		}
 	}
 	return false
+}
+
+// isStep reports whether e counts as step s: by name, or with AnyOf and
+// Where, by any of its names and every filter.
+func (ev *evaluator) isStep(s int, e *fev) bool {
+	if !ev.filtered {
+		return ev.f.Steps[s].Event == e.name
+	}
+	st := &ev.f.Steps[s]
+	if st.Event != e.name && !slices.Contains(st.AnyOf, e.name) {
+		return false
+	}
+	return match(ev.where[s], e.props)
+}
+
+// rankOf is an event's rank when steps have filters or alternatives: the
+// first step it counts as, len(Steps) when it is only an exclusion it
+// matches, -1 when neither.
+func (ev *evaluator) rankOf(e *Event) int {
+	fe := fev{name: e.Name, props: e.Props}
+	for s := range ev.f.Steps {
+		if ev.isStep(s, &fe) {
+			return s
+		}
+	}
+	for i, x := range ev.f.Exclusions {
+		if x.Event == e.Name && match(ev.exclWhere[i], e.Props) {
+			return len(ev.f.Steps)
+		}
+	}
+	return -1
 }
 
 func (ev *evaluator) groupOf(i int) groupKey {
@@ -776,11 +890,11 @@ func (ev *evaluator) followWindows(i int) (attempt, int) {
 		if e.t > deadline || e.t > until {
 			return a, j // timed out; this event may enter anew
 		}
-		if ev.f.Hold != NoDimension && e.hold != entry.hold {
+		if ev.holding && e.hold != entry.hold {
 			continue
 		}
 		if e.rank == len(steps) { // an exclusion event
-			if ev.excluded(e.name, a.reached) {
+			if ev.excluded(e, a.reached) {
 				a.reached = -1
 				return a, j + 1
 			}
@@ -789,7 +903,7 @@ func (ev *evaluator) followWindows(i int) (attempt, int) {
 		// Highest step first, so one event serves as one step only.
 		changed := false
 		for s := last - 1; s >= 0; s-- {
-			if latest[s] < 0 || steps[s+1].Event != e.name {
+			if latest[s] < 0 || !ev.isStep(s+1, e) {
 				continue
 			}
 			if w := steps[s+1].Within; w > 0 && e.t-latest[s] > int64(w/time.Microsecond) {

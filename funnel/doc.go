@@ -7,7 +7,8 @@
 // # Events and stores
 //
 // An Event is a user ID, a name, a time, an optional amount, order ID and
-// a few dimensions, and the caller's event ID, which makes ingest
+// a few dimensions, any other properties (Props: up to MaxProps, text or
+// numbers as decimal text), and the caller's event ID, which makes ingest
 // idempotent: an ID already stored for the same UTC day is a duplicate.
 // A Store ingests batches (validated whole before anything is written)
 // and hands events back per user, in time order. Store is one type over a
@@ -57,6 +58,13 @@
 // was dropped — a first-step event during an attempt is not an entry
 // (with Hold, per held value: an attempt for one SKU does not block
 // entering for another).
+//
+// A Step may count several event names (AnyOf: "viewed or searched"),
+// and filter its events by their properties (Where: Eq, NotEq, In,
+// Contains, and Lt/Le/Gt/Ge on numbers); an event that matches no step
+// nor exclusion is not a funnel event (it does not break a Strict
+// attempt). Exclusions filter too, and a funnel may hold, and a query
+// break down by, any property (HoldProperty, BreakdownProperty).
 //
 // A Step may have a window of its own (Within): it must come at most that
 // long after the previous step as well as within the funnel's window.

@@ -59,6 +59,10 @@ type Event struct {
 	Channel string
 	Region  string
 	SKU     string
+	// Props are any other properties, by name (at most MaxProps; numbers
+	// as decimal text): step filters, breakdowns and held properties may
+	// use them.
+	Props map[string]string
 }
 
 // Dimension names one of an event's properties, to break answers down by
@@ -161,6 +165,9 @@ func checkEvent(e *Event) *InputError {
 		if rule := keyspace.CheckID(f.value); rule != "" {
 			return &InputError{Field: f.name, Rule: rule}
 		}
+	}
+	if err := checkProps(e.Props); err != nil {
+		return err
 	}
 	if e.Time.Before(minTime) || e.Time.After(maxTime) {
 		return &InputError{Field: "Time", Rule: "must be between 1970 and 9999"}

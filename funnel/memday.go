@@ -43,8 +43,9 @@ type memDay struct {
 // the store's text arena, one after another from text: ID, order ID,
 // variant, channel, region, SKU and, for amounts whose coefficient needs
 // more than 18 digits, the amount; lens gives their lengths (every one is
-// at most keyspace.MaxIDLen bytes, or 50 for the amount). Other amounts
-// are coef × 10^exp.
+// at most keyspace.MaxIDLen bytes, or 50 for the amount), then the
+// encoded properties, plen bytes (at most 16 × 242). Other amounts are
+// coef × 10^exp.
 type record struct {
 	micros int64
 	coef   int64
@@ -52,6 +53,7 @@ type record struct {
 	exp    int32
 	name   uint16
 	lens   [7]uint8
+	plen   uint16
 }
 
 const amountText = 6 // index of the amount in lens
@@ -125,7 +127,7 @@ func (u *userLog) seen(start int64, id string, a *textArena) bool {
 func (u *userLog) add(e *Event, micros int64, name uint16, a *textArena) (moved bool) {
 	moved = len(u.recs) == cap(u.recs)
 	r := record{micros: micros, name: name}
-	fields := [...]string{e.ID, e.OrderID, e.Variant, e.Channel, e.Region, e.SKU, ""}
+	fields := [...]string{e.ID, e.OrderID, e.Variant, e.Channel, e.Region, e.SKU, "", encodeProps(e.Props)}
 	if !e.Amount.IsZero() {
 		if e.Amount.NumDigits() <= 18 {
 			r.coef, r.exp = e.Amount.CoefficientInt64(), e.Amount.Exponent()
@@ -134,10 +136,12 @@ func (u *userLog) add(e *Event, micros int64, name uint16, a *textArena) (moved 
 		}
 	}
 	size := 0
-	for i, f := range fields {
+	for i, f := range fields[:len(r.lens)] {
 		r.lens[i] = uint8(len(f))
 		size += len(f)
 	}
+	r.plen = uint16(len(fields[len(r.lens)]))
+	size += int(r.plen)
 	r.text = a.write(fields[:], size)
 	n := len(u.recs)
 	if cap(u.recs) == 0 {
@@ -203,7 +207,7 @@ func (a *textArena) write(fields []string, size int) uint64 {
 
 // bytes returns r's strings, all of them, as one slice.
 func (a *textArena) bytes(r *record) []byte {
-	n := 0
+	n := int(r.plen)
 	for _, l := range r.lens {
 		n += int(l)
 	}
@@ -238,6 +242,9 @@ func (a *textArena) event(r *record, userID, name string, withoutAmount bool) Ev
 	}
 	e := Event{ID: f[0], UserID: userID, Name: name, Time: microsTime(r.micros),
 		OrderID: f[1], Variant: f[2], Channel: f[3], Region: f[4], SKU: f[5]}
+	if r.plen > 0 {
+		e.Props = decodeProps(unsafe.String(&text[off], int(r.plen)))
+	}
 	switch {
 	case withoutAmount:
 	case f[amountText] != "":

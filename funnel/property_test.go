@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"testing"
@@ -37,6 +38,9 @@ func randomStream(r *rand.Rand) []funnel.Event {
 				SKU:     []string{"p", "q"}[r.Intn(2)],
 				Variant: []string{"A", "B"}[r.Intn(2)],
 			})
+			if r.Intn(2) == 0 {
+				out[len(out)-1].Props = map[string]string{"plan": []string{"free", "pro"}[r.Intn(2)], "price": strconv.Itoa(1 + r.Intn(100))}
+			}
 		}
 	}
 	return out
@@ -54,12 +58,76 @@ func randomFunnel(r *rand.Rand, order funnel.Order) funnel.Funnel {
 		if i > 0 && order != funnel.AnyOrder && r.Intn(3) == 0 {
 			st.Within = time.Duration(1+r.Intn(40)) * time.Minute
 		}
+		if order != funnel.AnyOrder && r.Intn(4) == 0 {
+			st.AnyOf = []string{names[r.Intn(len(names))]}
+		}
+		if r.Intn(4) == 0 {
+			st.Where = []funnel.Filter{
+				{Property: "plan", Op: funnel.Eq, Values: []string{"pro"}},
+				{Property: "price", Op: funnel.Gt, Values: []string{"50"}},
+				{Property: "plan", Op: funnel.In, Values: []string{"free", "team"}},
+				{Property: "price", Op: funnel.Le, Values: []string{"30"}},
+			}[r.Intn(4):][:1]
+		}
 		f.Steps = append(f.Steps, st)
 	}
-	if r.Intn(2) == 0 {
+	switch r.Intn(4) {
+	case 0, 1:
 		f.Hold = funnel.SKU
+	case 2:
+		f.HoldProperty = "plan"
 	}
 	return f
+}
+
+// refStep reports whether e counts as step s of f: by its name or one of
+// AnyOf, and every filter.
+func refStep(f funnel.Funnel, s int, e funnel.Event) bool {
+	st := f.Steps[s]
+	if e.Name != st.Event && !slices.Contains(st.AnyOf, e.Name) {
+		return false
+	}
+	for _, w := range st.Where {
+		v, ok := e.Props[w.Property]
+		if !ok {
+			return false
+		}
+		switch w.Op {
+		case funnel.Eq:
+			if v != w.Values[0] {
+				return false
+			}
+		case funnel.In:
+			if !slices.Contains(w.Values, v) {
+				return false
+			}
+		default:
+			n, _ := strconv.Atoi(v)
+			lim, _ := strconv.Atoi(w.Values[0])
+			if (w.Op == funnel.Gt && n <= lim) || (w.Op == funnel.Le && n > lim) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// refRank is the first step e counts as, or -1.
+func refRank(f funnel.Funnel, e funnel.Event) int {
+	for s := range f.Steps {
+		if refStep(f, s, e) {
+			return s
+		}
+	}
+	return -1
+}
+
+// refHold is the value f holds constant of e.
+func refHold(f funnel.Funnel, e funnel.Event) string {
+	if f.HoldProperty != "" {
+		return e.Props[f.HoldProperty]
+	}
+	return e.SKU
 }
 
 // reach is the brute-force reference for the Uniques modes: for each
@@ -68,15 +136,9 @@ func randomFunnel(r *rand.Rand, order funnel.Order) funnel.Funnel {
 // definitions in the package doc, searched exhaustively. UniquesReentry
 // counts as Uniques does; it differs in the attempt's start.
 func reach(f funnel.Funnel, q funnel.Query, events []funnel.Event) []int64 {
-	rank := map[string]int{}
-	for i, s := range f.Steps {
-		if _, ok := rank[s.Event]; !ok {
-			rank[s.Event] = i
-		}
-	}
 	byUser := map[string][]funnel.Event{}
 	for _, e := range events {
-		if _, ok := rank[e.Name]; ok {
+		if refRank(f, e) >= 0 {
 			byUser[e.UserID] = append(byUser[e.UserID], e)
 		}
 	}
@@ -88,8 +150,8 @@ func reach(f funnel.Funnel, q funnel.Query, events []funnel.Event) []int64 {
 			if !a.Time.Equal(b.Time) {
 				return a.Time.Before(b.Time)
 			}
-			if rank[a.Name] != rank[b.Name] {
-				return rank[a.Name] < rank[b.Name]
+			if ra, rb := refRank(f, a), refRank(f, b); ra != rb {
+				return ra < rb
 			}
 			return a.ID < b.ID
 		})
@@ -98,7 +160,7 @@ func reach(f funnel.Funnel, q funnel.Query, events []funnel.Event) []int64 {
 			if e.Time.Before(q.From) || !e.Time.Before(q.To) {
 				continue
 			}
-			if f.Order != funnel.AnyOrder && e.Name != f.Steps[0].Event {
+			if f.Order != funnel.AnyOrder && !refStep(f, 0, e) {
 				continue
 			}
 			best = max(best, reachFrom(f, evs, i))
@@ -128,7 +190,7 @@ func reachFrom(f funnel.Funnel, evs []funnel.Event, i int) int {
 	entry := evs[i]
 	deadline := entry.Time.Add(f.Window)
 	visible := func(e funnel.Event) bool {
-		return !e.Time.After(deadline) && (f.Hold == funnel.NoDimension || e.SKU == entry.SKU)
+		return !e.Time.After(deadline) && ((f.Hold == funnel.NoDimension && f.HoldProperty == "") || refHold(f, e) == refHold(f, entry))
 	}
 	switch f.Order {
 	case funnel.Ordered:
@@ -137,7 +199,7 @@ func reachFrom(f funnel.Funnel, evs []funnel.Event, i int) int {
 		longest = func(j, step int) int {
 			best := step
 			for k := j + 1; k < len(evs) && step+1 < len(f.Steps); k++ {
-				if visible(evs[k]) && evs[k].Name == f.Steps[step+1].Event && withinStep(f, step+1, evs[j], evs[k]) {
+				if visible(evs[k]) && refStep(f, step+1, evs[k]) && withinStep(f, step+1, evs[j], evs[k]) {
 					best = max(best, longest(k, step+1))
 				}
 			}
@@ -153,17 +215,17 @@ func reachFrom(f funnel.Funnel, evs []funnel.Event, i int) int {
 			if !visible(evs[k]) {
 				continue
 			}
-			if evs[k].Name != f.Steps[step+1].Event {
+			if !refStep(f, step+1, evs[k]) {
 				break
 			}
 			step, prev = step+1, evs[k]
 		}
 		return step
 	default:
-		done := map[string]bool{entry.Name: true}
+		done := map[int]bool{refRank(f, entry): true}
 		for k := i + 1; k < len(evs); k++ {
 			if visible(evs[k]) {
-				done[evs[k].Name] = true
+				done[refRank(f, evs[k])] = true
 			}
 		}
 		return len(done) - 1

@@ -211,8 +211,10 @@ func (r *redisBackend) runAll(ctx context.Context, calls []*batch) ([]*redis.Cmd
 }
 
 // encode writes a stored event: ID, user, time (unix µs), amount, order,
-// variant, channel, region and SKU, separated by fieldSep. The name is the
-// list's.
+// variant, channel, region and SKU, separated by fieldSep, and, when the
+// event has properties, one more field with them (encodeProps). The name
+// is the list's. Events stored before properties existed have nine fields
+// and decode with none.
 func encode(sb *strings.Builder, e *Event, micros int64) {
 	sb.WriteString(e.ID)
 	sb.WriteString(fieldSep)
@@ -227,6 +229,10 @@ func encode(sb *strings.Builder, e *Event, micros int64) {
 		sb.WriteString(fieldSep)
 		sb.WriteString(f)
 	}
+	if len(e.Props) > 0 {
+		sb.WriteString(fieldSep)
+		sb.WriteString(encodeProps(e.Props))
+	}
 }
 
 func decode(name, s string, withoutAmount bool) (Event, error) {
@@ -238,12 +244,16 @@ func decode(name, s string, withoutAmount bool) (Event, error) {
 		}
 	}
 	f[8] = s
+	var props string
+	if sku, rest, ok := strings.Cut(s, fieldSep); ok {
+		f[8], props = sku, rest
+	}
 	micros, err := strconv.ParseInt(f[2], 10, 64)
 	if err != nil {
 		return Event{}, fmt.Errorf("funnel: malformed stored event time %q", f[2])
 	}
 	e := Event{ID: f[0], UserID: f[1], Name: name, Time: time.UnixMicro(micros).UTC(),
-		OrderID: f[4], Variant: f[5], Channel: f[6], Region: f[7], SKU: f[8]}
+		OrderID: f[4], Variant: f[5], Channel: f[6], Region: f[7], SKU: f[8], Props: decodeProps(props)}
 	if f[3] != "" && !withoutAmount {
 		if e.Amount, err = decimal.NewFromString(f[3]); err != nil {
 			return Event{}, fmt.Errorf("funnel: malformed stored amount %q", f[3])

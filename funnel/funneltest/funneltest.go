@@ -59,6 +59,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"CohortsFilterEveryReport", testCohorts},
 		{"BreakdownAttribution", testAttribution},
 		{"StepWindows", testStepWindows},
+		{"EventProperties", testProperties},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })
@@ -980,5 +981,83 @@ func testStepWindows(t *testing.T, newStore NewStore) {
 	bad := funnel.Funnel{Steps: []funnel.Step{{Event: "view", Within: time.Minute}, {Event: "cart"}}}
 	if err := bad.Validate(); !errors.Is(err, funnel.ErrInvalidInput) {
 		t.Errorf("window on the first step: %v", err)
+	}
+}
+
+func props(kv ...string) func(*funnel.Event) {
+	return func(e *funnel.Event) {
+		e.Props = map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			e.Props[kv[i]] = kv[i+1]
+		}
+	}
+}
+
+// testProperties: events carry arbitrary properties, stored and read back
+// by every backend; steps filter on them (text and numbers), a step may
+// be any of several events, exclusions filter too, and breakdowns and
+// held properties may be any property.
+func testProperties(t *testing.T, newStore NewStore) {
+	b := newBuilder()
+	b.add("u1", "view", 0, props("plan", "pro", "price", "120")).add("u1", "cart", time.Minute, props("price", "120", "coupon", "SPRING-10")).add("u1", "pay", 2*time.Minute)
+	b.add("u2", "search", 0, props("plan", "pro", "price", "80")).add("u2", "cart", time.Minute, props("price", "80")).add("u2", "pay", 2*time.Minute)
+	b.add("u3", "view", 0, props("plan", "free", "price", "120")).add("u3", "cart", time.Minute, props("price", "99"))
+	b.add("u4", "view", 0, props("plan", "pro", "price", "300")).add("u4", "support", 30*time.Second, props("topic", "refund")).add("u4", "cart", time.Minute, props("price", "300"))
+	s := b.store(t, newStore)
+
+	got := scanAll(t, s, dayRequest())
+	if p := got["u1"][1].Props; p["coupon"] != "SPRING-10" || p["price"] != "120" || len(p) != 2 {
+		t.Fatalf("properties read back as %v", p)
+	}
+	if len(got["u1"][2].Props) != 0 {
+		t.Fatalf("an event without properties read back with %v", got["u1"][2].Props)
+	}
+	f := funnel.Funnel{Steps: []funnel.Step{
+		{Event: "view", AnyOf: []string{"search"}, Where: []funnel.Filter{{Property: "plan", Op: funnel.Eq, Values: []string{"pro"}}}},
+		{Event: "cart", Where: []funnel.Filter{{Property: "price", Op: funnel.Ge, Values: []string{"100"}}}},
+		{Event: "pay"},
+	}}
+	// u1: pro view, cart at 120, pay. u2: a search counts as the view, but
+	// its cart is at 80. u3 is on the free plan. u4: pro, 300, no pay.
+	wantCounts(t, s, f, 3, 2, 1)
+	f.Exclusions = []funnel.Exclusion{{Event: "support", From: 0, To: 1, Where: []funnel.Filter{{Property: "topic", Op: funnel.In, Values: []string{"refund", "cancel"}}}}}
+	wantCounts(t, s, f, 2, 1, 1) // u4's refund question drops its attempt
+	f.Exclusions = nil
+	q := wholeDay()
+	q.BreakdownProperty = "plan"
+	f.Steps[0].Where = nil
+	rep := analyze(t, s, f, q)
+	byPlan := map[string][]int64{}
+	for _, g := range rep.Groups {
+		for _, st := range g.Steps {
+			byPlan[g.Key] = append(byPlan[g.Key], st.Count)
+		}
+	}
+	if !reflect.DeepEqual(byPlan, map[string][]int64{"pro": {3, 2, 1}, "free": {1, 0, 0}}) {
+		t.Errorf("by plan: %v", byPlan)
+	}
+	// Holding the price constant: u3's cart is at another price than its
+	// view.
+	hold := funnel.Funnel{Steps: steps("view", "cart"), HoldProperty: "price"}
+	wantCounts(t, s, hold, 3, 2)
+	for _, bad := range []funnel.Funnel{
+		{Steps: []funnel.Step{{Event: "view", Where: []funnel.Filter{{Property: "price", Op: funnel.Gt, Values: []string{"cheap"}}}}}},
+		{Steps: []funnel.Step{{Event: "view", AnyOf: []string{"a b"}}}},
+		{Steps: steps("view"), Hold: funnel.SKU, HoldProperty: "plan"},
+	} {
+		if err := bad.Validate(); !errors.Is(err, funnel.ErrInvalidInput) {
+			t.Errorf("%+v: Validate = %v", bad, err)
+		}
+	}
+	tooMany := funnel.Event{ID: "x", UserID: "u", Name: "view", Time: base(), Props: map[string]string{}}
+	for i := range funnel.MaxProps + 1 {
+		tooMany.Props["p"+strconv.Itoa(i)] = "v"
+	}
+	if _, err := s.Ingest(ctx, []funnel.Event{tooMany}); !errors.Is(err, funnel.ErrInvalidInput) {
+		t.Errorf("%d properties: %v", funnel.MaxProps+1, err)
+	}
+	ctl := funnel.Event{ID: "y", UserID: "u", Name: "view", Time: base(), Props: map[string]string{"note": "a\x1fb"}}
+	if _, err := s.Ingest(ctx, []funnel.Event{ctl}); !errors.Is(err, funnel.ErrInvalidInput) {
+		t.Errorf("a control character in a value: %v", err)
 	}
 }
