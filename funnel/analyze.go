@@ -110,6 +110,11 @@ type Step struct {
 	// funnel's Window of the entry. Ordered and Strict only; not on the
 	// first step.
 	Within time.Duration
+	// Optional lets an attempt skip this step: later steps count with or
+	// without it, and the step itself counts the attempts that did it on
+	// their way to their furthest step (so it may count fewer than the
+	// step after it). Ordered only; not the first or last step.
+	Optional bool
 }
 
 // Exclusion drops an attempt in which the named event happens after the
@@ -177,6 +182,9 @@ func (f *Funnel) Validate() error {
 			if err := s.Where[j].check("Steps[" + strconv.Itoa(i) + "].Where[" + strconv.Itoa(j) + "]"); err != nil {
 				return err
 			}
+		}
+		if s.Optional && (i == 0 || i == len(f.Steps)-1 || f.Order != Ordered) {
+			return &InputError{Field: "Steps[" + strconv.Itoa(i) + "].Optional", Rule: "must be false on the first and last step and outside Ordered"}
 		}
 		if s.Within < 0 || (s.Within > 0 && (i == 0 || f.Order == AnyOrder)) {
 			return &InputError{Field: "Steps[" + strconv.Itoa(i) + "].Within", Rule: "must be ≥ 0, and 0 on the first step and in AnyOrder"}
@@ -383,7 +391,10 @@ type evaluator struct {
 	// greedily: the earliest match for a step can miss a later step's
 	// window that a later match would meet.
 	stepWindows bool
+	optional    bool    // some step is Optional
 	latest      []int64 // followWindows scratch: per step, the latest feasible time
+	forcedAt    []int64 // followWindows scratch for the runs that force an optional step
+	forcedLast  []int64
 	// filtered: some step has AnyOf or Where, or some exclusion Where, so
 	// events match steps through isStep and rankOf rather than by name.
 	filtered  bool
@@ -465,7 +476,8 @@ func newEvaluator(f *Funnel, q *Query) *evaluator {
 		}
 	}
 	for _, s := range f.Steps {
-		ev.stepWindows = ev.stepWindows || s.Within > 0
+		ev.stepWindows = ev.stepWindows || s.Within > 0 || s.Optional
+		ev.optional = ev.optional || s.Optional
 	}
 	return ev
 }
@@ -564,7 +576,11 @@ func (ev *evaluator) user(events []Event) {
 // held value) before a's second step that reaches as far — a itself when
 // none does. Optimized re-entry counts that one.
 func (ev *evaluator) latestEntry(k groupKey, a attempt) attempt {
-	evs, entry, second := ev.evs, &ev.evs[a.start], a.at[1]
+	evs, entry := ev.evs, &ev.evs[a.start]
+	second := a.at[1]
+	for s := 2; second < 0 && s <= a.reached; s++ {
+		second = a.at[s] // the first step done after the entry
+	}
 	// before reports whether event j comes before a's second step: earlier,
 	// or at the same instant and sorted ahead of it (a first-step event
 	// sorts ahead of a later step's at the same instant).
@@ -637,7 +653,21 @@ func (ev *evaluator) enters(i int) bool {
 // from which the next entry may be looked for (Totals).
 func (ev *evaluator) follow(i int) (attempt, int) {
 	if ev.stepWindows && ev.f.Order == Ordered {
-		return ev.followWindows(i)
+		a, next := ev.followWindows(i, -1, len(ev.evs), ev.scratch[:0], &ev.latest)
+		if ev.optional && a.reached > 0 {
+			// An optional step counts only if some path to the furthest
+			// step did it: search again with it required, within the
+			// same attempt's events.
+			for k := 1; k < a.reached; k++ {
+				if !ev.f.Steps[k].Optional || a.at[k] < 0 {
+					continue
+				}
+				if b, _ := ev.followWindows(i, k, next, ev.forcedAt[:0], &ev.forcedLast); b.reached < a.reached {
+					a.at[k] = -1
+				}
+			}
+		}
+		return a, next
 	}
 	evs, steps := ev.evs, ev.f.Steps
 	entry := &evs[i]
@@ -793,6 +823,9 @@ func (ev *evaluator) record(a attempt) {
 		ev.groups[k] = g
 	}
 	for s := 0; s <= a.reached; s++ {
+		if a.at[s] < 0 {
+			continue // an optional step the attempt skipped
+		}
 		g.counts[s]++
 		if s > 0 {
 			g.times[s] = append(g.times[s], time.Duration(a.at[s]-a.at[0])*time.Microsecond)
@@ -849,10 +882,16 @@ func ratio(a, b int64) float64 {
 // reports when no step has a window of its own. The attempt times out at
 // the funnel's window, or once no reachable step can still be followed by
 // its next within that step's window.
-func (ev *evaluator) followWindows(i int) (attempt, int) {
+//
+// With optional steps, a step is satisfied by doing it or, if it is
+// optional (and not the one forced, required for this run), by its
+// predecessor being satisfied; the next step follows the latest
+// satisfaction. A step skipped has time -1 in a.at. The search reads
+// events before bound only.
+func (ev *evaluator) followWindows(i, forced, bound int, at []int64, latestBuf *[]int64) (attempt, int) {
 	evs, steps := ev.evs, ev.f.Steps
 	entry := &evs[i]
-	a := attempt{start: i, reached: 0, at: append(ev.scratch[:0], entry.t)}
+	a := attempt{start: i, reached: 0, at: append(at, entry.t)}
 	attribution := ev.q.Attribution
 	if attribution != AtStep || ev.q.AttributionStep == 0 {
 		a.key = entry.key
@@ -861,31 +900,41 @@ func (ev *evaluator) followWindows(i int) (attempt, int) {
 	if last == 0 {
 		return a, i + 1
 	}
-	latest := ev.latest[:0]
+	latest := (*latestBuf)[:0]
 	for range steps {
 		latest = append(latest, -1)
 	}
-	ev.latest = latest
+	*latestBuf = latest
 	latest[0] = entry.t
 	deadline := entry.t + ev.window
-	// stuck is when no reachable step can be followed any more: the
-	// latest end of the next step's window over the reachable steps.
+	// satisfied is the latest time step s was done or, when it may be
+	// skipped, its predecessor satisfied; -1 if neither.
+	satisfied := func(s int) int64 {
+		t := latest[s]
+		for k := s; k > 0 && steps[k].Optional && k != forced; k-- {
+			t = max(t, latest[k-1])
+		}
+		return t
+	}
+	// stuck is when no satisfied step can be followed any more: the
+	// latest end of the next step's window over the satisfied steps.
 	stuck := func() int64 {
 		end := int64(-1)
-		for s := 0; s < last && s <= a.reached; s++ {
-			if latest[s] < 0 {
+		for s := 0; s < last; s++ {
+			t := satisfied(s) // a skipped optional step is satisfied beyond reached
+			if t < 0 {
 				continue
 			}
 			w := steps[s+1].Within
 			if w == 0 {
 				return math.MaxInt64
 			}
-			end = max(end, latest[s]+int64(w/time.Microsecond))
+			end = max(end, t+int64(w/time.Microsecond))
 		}
 		return end
 	}
 	until := stuck()
-	for j := i + 1; j < len(evs); j++ {
+	for j := i + 1; j < bound; j++ {
 		e := &evs[j]
 		if e.t > deadline || e.t > until {
 			return a, j // timed out; this event may enter anew
@@ -903,18 +952,28 @@ func (ev *evaluator) followWindows(i int) (attempt, int) {
 		// Highest step first, so one event serves as one step only.
 		changed := false
 		for s := last - 1; s >= 0; s-- {
-			if latest[s] < 0 || !ev.isStep(s+1, e) {
+			pred := satisfied(s)
+			if pred < 0 || !ev.isStep(s+1, e) {
 				continue
 			}
-			if w := steps[s+1].Within; w > 0 && e.t-latest[s] > int64(w/time.Microsecond) {
+			if w := steps[s+1].Within; w > 0 && e.t-pred > int64(w/time.Microsecond) {
 				continue
 			}
+			first := latest[s+1] < 0
 			latest[s+1] = e.t
 			changed = true
 			if s+1 > a.reached {
+				for len(a.at) < s+1 {
+					a.at = append(a.at, -1) // skipped optional steps
+				}
 				a.reached = s + 1
 				a.at = append(a.at, e.t)
 				if attribution == LastTouch || (attribution == AtStep && a.reached == ev.q.AttributionStep) {
+					a.key = e.key
+				}
+			} else if first && a.at[s+1] < 0 {
+				a.at[s+1] = e.t // an optional step done after a later one was reached
+				if attribution == AtStep && s+1 == ev.q.AttributionStep {
 					a.key = e.key
 				}
 			}
@@ -926,5 +985,5 @@ func (ev *evaluator) followWindows(i int) (attempt, int) {
 			until = stuck()
 		}
 	}
-	return a, len(evs)
+	return a, bound
 }

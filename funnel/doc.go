@@ -66,6 +66,11 @@
 // attempt). Exclusions filter too, and a funnel may hold, and a query
 // break down by, any property (HoldProperty, BreakdownProperty).
 //
+// An Optional step (Ordered funnels, not the first or last) may be
+// skipped: later steps count with or without it, and it counts the
+// attempts that did it on a path to their furthest step before the
+// attempt ended, so it may count fewer than the step after it.
+//
 // A Step may have a window of its own (Within): it must come at most that
 // long after the previous step as well as within the funnel's window.
 // With step windows an Ordered attempt is searched rather than matched

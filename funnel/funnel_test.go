@@ -140,7 +140,7 @@ func FuzzFunnel(f *testing.F) {
 			}
 			return
 		}
-		checkMonotone(t, rep)
+		checkMonotone(t, fn, rep)
 	})
 }
 

@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"BreakdownAttribution", testAttribution},
 		{"StepWindows", testStepWindows},
 		{"EventProperties", testProperties},
+		{"OptionalSteps", testOptionalSteps},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })
@@ -1059,5 +1060,38 @@ func testProperties(t *testing.T, newStore NewStore) {
 	ctl := funnel.Event{ID: "y", UserID: "u", Name: "view", Time: base(), Props: map[string]string{"note": "a\x1fb"}}
 	if _, err := s.Ingest(ctx, []funnel.Event{ctl}); !errors.Is(err, funnel.ErrInvalidInput) {
 		t.Errorf("a control character in a value: %v", err)
+	}
+}
+
+// testOptionalSteps: an optional step may be skipped; it counts the
+// attempts that did it on their way, so it may count fewer than the step
+// after it.
+func testOptionalSteps(t *testing.T, newStore NewStore) {
+	b := newBuilder()
+	b.add("u1", "view", 0).add("u1", "coupon", time.Minute).add("u1", "pay", 2*time.Minute)
+	b.add("u2", "view", 0).add("u2", "pay", 2*time.Minute)
+	b.add("u3", "view", 0).add("u3", "coupon", time.Minute)
+	b.add("u4", "view", 0).add("u4", "pay", time.Minute).add("u4", "coupon", 2*time.Minute) // the coupon came after paying
+	s := b.store(t, newStore)
+	f := funnel.Funnel{Steps: []funnel.Step{{Event: "view"}, {Event: "coupon", Optional: true}, {Event: "pay"}}}
+	for _, c := range []funnel.Counting{funnel.Uniques, funnel.Totals, funnel.UniquesFirstEntry, funnel.UniquesReentry} {
+		f.Count = c
+		rep := analyze(t, s, f, wholeDay())
+		if got := counts(t, rep); !reflect.DeepEqual(got, []int64{4, 2, 3}) {
+			t.Errorf("%v: counts %v, want [4 2 3]", c, got)
+			continue
+		}
+		if pay := rep.Groups[0].Steps[2]; len(pay.TimeToConvert) != 3 || rep.Groups[0].Steps[1].TimeToConvert.Median() != time.Minute {
+			t.Errorf("%v: times %v and %v", c, rep.Groups[0].Steps[1].TimeToConvert, pay.TimeToConvert)
+		}
+	}
+	for _, bad := range []funnel.Funnel{
+		{Steps: []funnel.Step{{Event: "view", Optional: true}, {Event: "pay"}}},
+		{Steps: []funnel.Step{{Event: "view"}, {Event: "pay", Optional: true}}},
+		{Steps: []funnel.Step{{Event: "view"}, {Event: "coupon", Optional: true}, {Event: "pay"}}, Order: funnel.Strict},
+	} {
+		if err := bad.Validate(); !errors.Is(err, funnel.ErrInvalidInput) {
+			t.Errorf("%+v: Validate = %v", bad, err)
+		}
 	}
 }
