@@ -135,19 +135,27 @@ func refHold(f funnel.Funnel, e funnel.Event) string {
 }
 
 // reach is the brute-force reference for the Uniques modes: for each
-// user, the furthest step of any attempt entered in the query range (of
-// the first such attempt only, with UniquesFirstEntry), by the
-// definitions in the package doc, searched exhaustively. UniquesReentry
-// counts as Uniques does; it differs in the attempt's start.
-func reach(f funnel.Funnel, q funnel.Query, events []funnel.Event) []int64 {
+// user and breakdown value, the furthest step of any attempt entered in
+// the query range (of the first such attempt only, with
+// UniquesFirstEntry), by the definitions in the package doc, searched
+// exhaustively; attempts are grouped by q.Breakdown (Variant or none) of
+// the event q.Attribution picks. UniquesReentry counts as Uniques does; it
+// differs in the attempt's start. The result maps each breakdown value to
+// its step counts.
+func reach(f funnel.Funnel, q funnel.Query, events []funnel.Event) map[string][]int64 {
 	byUser := map[string][]funnel.Event{}
 	for _, e := range events {
 		if refRank(f, e) >= 0 {
 			byUser[e.UserID] = append(byUser[e.UserID], e)
 		}
 	}
-	counts := make([]int64, len(f.Steps))
-	any := false
+	keyOf := func(e funnel.Event) string {
+		if q.Breakdown == funnel.Variant {
+			return e.Variant
+		}
+		return ""
+	}
+	out := map[string][]int64{}
 	for _, evs := range byUser {
 		sort.Slice(evs, func(i, j int) bool {
 			a, b := evs[i], evs[j]
@@ -159,7 +167,12 @@ func reach(f funnel.Funnel, q funnel.Query, events []funnel.Event) []int64 {
 			}
 			return a.ID < b.ID
 		})
-		best, bestDid := -1, uint32(0)
+		type best struct {
+			reached int
+			did     uint32
+		}
+		bests := map[string]best{}
+		taken := map[string]bool{}
 		for i, e := range evs {
 			if e.Time.Before(q.From) || !e.Time.Before(q.To) {
 				continue
@@ -167,44 +180,61 @@ func reach(f funnel.Funnel, q funnel.Query, events []funnel.Event) []int64 {
 			if f.Order != funnel.AnyOrder && !refStep(f, 0, e) {
 				continue
 			}
-			// The earliest attempt that gets furthest counts (and says
-			// which optional steps the user did).
-			r, did := reachFrom(f, evs, i)
-			if r > best {
-				best, bestDid = r, did
-			}
 			if f.Count == funnel.UniquesFirstEntry {
-				break
+				if taken[keyOf(e)] {
+					continue
+				}
+				taken[keyOf(e)] = true
+			}
+			// Per group, the earliest attempt that gets furthest counts
+			// (and says which optional steps the user did).
+			at := reachFrom(f, evs, i)
+			k := keyOf(e)
+			switch q.Attribution {
+			case funnel.LastTouch:
+				k = keyOf(evs[at.lastIdx])
+			case funnel.AtStep:
+				k = ""
+				if j, ok := at.stepIdx[q.AttributionStep]; ok {
+					k = keyOf(evs[j])
+				}
+			}
+			if b, ok := bests[k]; !ok || at.reached > b.reached {
+				bests[k] = best{at.reached, at.did}
 			}
 		}
-		for s := 0; s <= best; s++ {
-			if f.Steps[s].Optional && bestDid&(1<<s) == 0 {
-				continue
+		for k, b := range bests {
+			counts := out[k]
+			if counts == nil {
+				counts = make([]int64, len(f.Steps))
+				out[k] = counts
 			}
-			counts[s]++
-			any = true
+			for s := 0; s <= b.reached; s++ {
+				if f.Steps[s].Optional && b.did&(1<<s) == 0 {
+					continue
+				}
+				counts[s]++
+			}
 		}
 	}
-	if !any {
-		return nil
-	}
-	return counts
+	return out
 }
 
-// withinStep reports whether e may be step s after the previous step's
-// event prev, by step s's own window.
-func withinStep(f funnel.Funnel, s int, prev, e funnel.Event) bool {
-	w := f.Steps[s].Within
-	return w == 0 || !e.Time.After(prev.Time.Add(w))
+// refAttempt is one attempt as the reference sees it: how far it got,
+// the steps it did on a path there, the index of the event at which it
+// first got there, and per step the first event that did it.
+type refAttempt struct {
+	reached int
+	did     uint32
+	lastIdx int
+	stepIdx map[int]int
 }
 
-// reachFrom returns the furthest step an attempt entered at evs[i]
-// reaches and, as a bit set, the steps it did on a path there (every step
-// but skipped optional ones). A converting attempt ends at the earliest
-// event that completes the funnel.
-func reachFrom(f funnel.Funnel, evs []funnel.Event, i int) (int, uint32) {
+// reachFrom follows the attempt entered at evs[i]. A converting attempt
+// ends at the earliest event that completes the funnel.
+func reachFrom(f funnel.Funnel, evs []funnel.Event, i int) refAttempt {
 	if f.Order != funnel.Ordered {
-		return reachFromUnordered(f, evs, i), ^uint32(0)
+		return reachFromUnordered(f, evs, i)
 	}
 	entry := evs[i]
 	deadline := entry.Time.Add(f.Window)
@@ -238,58 +268,69 @@ func reachFrom(f funnel.Funnel, evs []funnel.Event, i int) (int, uint32) {
 		}
 	}
 	walk(i, 0, 1)
-	reached, end := 0, len(evs)
+	at := refAttempt{lastIdx: len(evs), stepIdx: map[int]int{}}
+	end := len(evs)
 	for _, p := range paths {
-		reached = max(reached, p.final)
+		at.reached = max(at.reached, p.final)
 	}
-	if reached == last {
-		for _, p := range paths {
-			if p.final == last {
-				end = min(end, p.idx)
+	for _, p := range paths {
+		if p.final == at.reached {
+			at.lastIdx = min(at.lastIdx, p.idx)
+		}
+	}
+	if at.reached == last {
+		end = at.lastIdx
+	}
+	for _, p := range paths {
+		if p.final == at.reached && p.idx <= end {
+			at.did |= p.done
+		}
+		// The first event to do each step, on any path within the attempt.
+		if p.idx <= end {
+			if j, ok := at.stepIdx[p.final]; !ok || p.idx < j {
+				at.stepIdx[p.final] = p.idx
 			}
 		}
 	}
-	var did uint32
-	for _, p := range paths {
-		if p.final == reached && p.idx <= end {
-			did |= p.done
-		}
-	}
-	return reached, did
+	return at
 }
 
-// reachFromUnordered is reachFrom for Strict and AnyOrder funnels.
-func reachFromUnordered(f funnel.Funnel, evs []funnel.Event, i int) int {
+// reachFromUnordered is reachFrom for Strict and AnyOrder funnels: one
+// deterministic pass.
+func reachFromUnordered(f funnel.Funnel, evs []funnel.Event, i int) refAttempt {
 	entry := evs[i]
 	deadline := entry.Time.Add(f.Window)
 	visible := func(e funnel.Event) bool {
 		return !e.Time.After(deadline) && ((f.Hold == funnel.NoDimension && f.HoldProperty == "") || refHold(f, e) == refHold(f, entry))
 	}
+	at := refAttempt{did: ^uint32(0), lastIdx: i, stepIdx: map[int]int{0: i}}
 	switch f.Order {
 	case funnel.Strict:
-		step, prev := 0, entry
-		for k := i + 1; k < len(evs) && step+1 < len(f.Steps); k++ {
-			if evs[k].Time.After(deadline) || !withinStep(f, step+1, prev, evs[k]) {
+		prev := entry
+		for k := i + 1; k < len(evs) && at.reached+1 < len(f.Steps); k++ {
+			if evs[k].Time.After(deadline) || !withinStep(f, at.reached+1, prev, evs[k]) {
 				break
 			}
 			if !visible(evs[k]) {
 				continue
 			}
-			if !refStep(f, step+1, evs[k]) {
+			if !refStep(f, at.reached+1, evs[k]) {
 				break
 			}
-			step, prev = step+1, evs[k]
+			at.reached, prev, at.lastIdx = at.reached+1, evs[k], k
+			at.stepIdx[at.reached] = k
 		}
-		return step
 	default:
 		done := map[int]bool{refRank(f, entry): true}
-		for k := i + 1; k < len(evs); k++ {
-			if visible(evs[k]) {
+		for k := i + 1; k < len(evs) && at.reached+1 < len(f.Steps); k++ {
+			if visible(evs[k]) && !done[refRank(f, evs[k])] {
 				done[refRank(f, evs[k])] = true
+				at.reached, at.lastIdx = at.reached+1, k
+				at.stepIdx[at.reached] = k
 			}
 		}
-		return len(done) - 1
 	}
+	return at
 }
 
 func TestMatchesBruteForce(t *testing.T) {
@@ -313,17 +354,38 @@ func TestMatchesBruteForce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got []int64
-			if len(rep.Groups) == 1 {
-				for _, st := range rep.Groups[0].Steps {
-					got = append(got, st.Count)
-				}
-			}
-			if want := reach(f, propQery, events); !reflect.DeepEqual(got, want) {
+			if want, got := reach(f, propQery, events), reportCounts(rep); !reflect.DeepEqual(got, want) {
 				t.Fatalf("iteration %d, funnel %+v:\ngot  %v\nwant %v\nevents %+v", iter, f, got, want, events)
+			}
+			// Broken down by variant, by the entry, the furthest step or
+			// a chosen step.
+			q := propQery
+			q.Breakdown = funnel.Variant
+			q.Attribution = funnel.Attribution(r.Intn(3))
+			q.AttributionStep = r.Intn(len(f.Steps))
+			if f.Count == funnel.UniquesReentry {
+				f.Count = funnel.Uniques // re-entry may take another entry's value
+			}
+			rep, err = funnel.Analyze(ctx, s, f, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want, got := reach(f, q, events), reportCounts(rep); !reflect.DeepEqual(got, want) {
+				t.Fatalf("iteration %d, funnel %+v, attribution %d step %d:\ngot  %v\nwant %v\nevents %+v", iter, f, q.Attribution, q.AttributionStep, got, want, events)
 			}
 		}
 	}
+}
+
+// reportCounts maps a report's breakdown values to their step counts.
+func reportCounts(rep *funnel.Report) map[string][]int64 {
+	out := map[string][]int64{}
+	for _, g := range rep.Groups {
+		for _, st := range g.Steps {
+			out[g.Key] = append(out[g.Key], st.Count)
+		}
+	}
+	return out
 }
 
 // TestBackendsAgree runs random funnels with every option over the same
@@ -380,4 +442,11 @@ func checkMonotone(t *testing.T, f funnel.Funnel, rep *funnel.Report) {
 			}
 		}
 	}
+}
+
+// withinStep reports whether e may be step s after the previous step's
+// event prev, by step s's own window.
+func withinStep(f funnel.Funnel, s int, prev, e funnel.Event) bool {
+	w := f.Steps[s].Within
+	return w == 0 || !e.Time.After(prev.Time.Add(w))
 }
