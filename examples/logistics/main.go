@@ -1,8 +1,10 @@
 // Command logistics ships a day of orders: paid orders for the same
-// recipient (written differently) merge into one parcel, every shipment is
-// rated on three carriers and the cheapest chosen, valuable ones insured,
-// and waybills are created in batches against a fake carrier that rejects
-// a few, then retried without creating any twice.
+// recipient (written differently) merge into one shipment, whose items are
+// packed into cartons; every shipment is rated, carton by carton, on three
+// carriers and the cheapest chosen, valuable ones insured; and waybills
+// are created in batches against a fake carrier that rejects a few, then
+// retried without creating any twice (with -redis or -cluster, through a
+// waybill registry in Redis that a restarted instance would share).
 //
 //	go run ./examples/logistics                  # merge windows in memory
 //	go run ./examples/logistics -redis localhost:6379
@@ -26,18 +28,44 @@ import (
 type order struct {
 	code      string
 	recipient logistics.Recipient
-	grams     int64
+	items     []logistics.Item
 	value     string
 	dest      string
 }
 
+// grams is what the order weighs: its items.
+func (o order) grams() int64 {
+	var g int64
+	for _, it := range o.items {
+		g += it.Grams * int64(max(it.Quantity, 1))
+	}
+	return g
+}
+
+// The catalogue's items, by their packed dimensions.
+var (
+	mug    = logistics.Item{ID: "mug", LengthMM: 120, WidthMM: 90, HeightMM: 100, Grams: 400, Upright: true}
+	teaTin = logistics.Item{ID: "tea-tin", LengthMM: 80, WidthMM: 80, HeightMM: 150, Grams: 300}
+	kettle = logistics.Item{ID: "kettle", LengthMM: 240, WidthMM: 180, HeightMM: 250, Grams: 1300, Upright: true}
+	rug    = logistics.Item{ID: "rug", LengthMM: 600, WidthMM: 150, HeightMM: 150, Grams: 2600}
+)
+
+func qty(it logistics.Item, n int) logistics.Item { it.Quantity = n; return it }
+
 var orders = []order{
-	{"A1001", logistics.Recipient{Name: "Li Lei", Phone: "138 0000 1111", Address: "12 Main Street"}, 400, "59.00", "zhejiang"},
-	{"A1002", logistics.Recipient{Name: "LI LEI", Phone: "+86 13800001111", Address: "１２ Main St."}, 800, "129.00", "zhejiang"},
-	{"A1003", logistics.Recipient{Name: "li lei", Phone: "13800001111", Address: "12  main  street"}, 300, "35.50", "zhejiang"},
-	{"A1004", logistics.Recipient{Name: "Han Meimei", Phone: "139 1111 2222", Address: "8 Harbour Road"}, 2600, "899.00", "guangdong"},
-	{"A1005", logistics.Recipient{Name: "Wang Fang", Phone: "137 2222 3333", Address: "3 Lhasa Avenue"}, 1200, "210.00", "tibet"},
-	{"A1006", logistics.Recipient{Name: "Zhao Lei", Phone: "136 3333 4444", Address: "77 West Road"}, 5200, "1500.00", "guangdong"},
+	{"A1001", logistics.Recipient{Name: "Li Lei", Phone: "138 0000 1111", Address: "12 Main Street"}, []logistics.Item{mug}, "59.00", "zhejiang"},
+	{"A1002", logistics.Recipient{Name: "LI LEI", Phone: "+86 13800001111", Address: "１２ Main St."}, []logistics.Item{qty(mug, 2)}, "129.00", "zhejiang"},
+	{"A1003", logistics.Recipient{Name: "li lei", Phone: "13800001111", Address: "12  main  street"}, []logistics.Item{teaTin}, "35.50", "zhejiang"},
+	{"A1004", logistics.Recipient{Name: "Han Meimei", Phone: "139 1111 2222", Address: "8 Harbour Road"}, []logistics.Item{kettle, qty(mug, 3)}, "899.00", "guangdong"},
+	{"A1005", logistics.Recipient{Name: "Wang Fang", Phone: "137 2222 3333", Address: "3 Lhasa Avenue"}, []logistics.Item{qty(teaTin, 4)}, "210.00", "tibet"},
+	{"A1006", logistics.Recipient{Name: "Zhao Lei", Phone: "136 3333 4444", Address: "77 West Road"}, []logistics.Item{rug, kettle, qty(mug, 2)}, "1500.00", "guangdong"},
+}
+
+// cartons is the warehouse's box catalogue.
+var cartons = []logistics.Box{
+	{Name: "S", InnerLengthMM: 250, InnerWidthMM: 200, InnerHeightMM: 160, OuterLengthMM: 256, OuterWidthMM: 206, OuterHeightMM: 166, TareGrams: 150},
+	{Name: "M", InnerLengthMM: 400, InnerWidthMM: 300, InnerHeightMM: 260, OuterLengthMM: 406, OuterWidthMM: 306, OuterHeightMM: 266, TareGrams: 300, MaxGrams: 15000},
+	{Name: "L", InnerLengthMM: 650, InnerWidthMM: 320, InnerHeightMM: 300, OuterLengthMM: 656, OuterWidthMM: 326, OuterHeightMM: 306, TareGrams: 500, MaxGrams: 20000},
 }
 
 func main() {
@@ -72,7 +100,7 @@ func carriers() []logistics.Table {
 
 func run(redisAddr, clusterAddrs string) error {
 	ctx := context.Background()
-	store, closeStore, err := openStore(redisAddr, clusterAddrs)
+	store, registry, closeStore, err := openStore(redisAddr, clusterAddrs)
 	if err != nil {
 		return err
 	}
@@ -82,10 +110,11 @@ func run(redisAddr, clusterAddrs string) error {
 	byGroup := map[string]logistics.Group{}
 	dest := map[string]string{}
 	value := map[string]decimal.Decimal{}
+	items := map[string][]logistics.Item{}
 	var keys []string
 	for _, o := range orders {
 		key := logistics.MergeKey("shop-1", "wh-hz", o.recipient)
-		g, err := store.Add(ctx, logistics.MergeOrder{Key: key, OrderID: o.code, Grams: o.grams})
+		g, err := store.Add(ctx, logistics.MergeOrder{Key: key, OrderID: o.code, Grams: o.grams()})
 		if err != nil {
 			return err
 		}
@@ -93,6 +122,7 @@ func run(redisAddr, clusterAddrs string) error {
 			keys = append(keys, key)
 		}
 		byGroup[key] = g
+		items[key] = append(items[key], o.items...)
 		dest[key] = o.dest
 		value[key] = value[key].Add(decimal.RequireFromString(o.value))
 	}
@@ -109,22 +139,30 @@ func run(redisAddr, clusterAddrs string) error {
 		for _, o := range g.Orders {
 			codes = append(codes, o.ID)
 		}
-		s := logistics.Shipment{Parcel: logistics.Parcel{Grams: g.Grams, LengthMM: 300, WidthMM: 200, HeightMM: 150},
-			Origin: "zhejiang", Destination: dest[key], Value: value[key]}
+		// Pack the merged orders' items: the cartons' outer dimensions and
+		// weights are what the carriers bill, by volume where it counts.
+		packing, err := logistics.Pack(items[key], cartons)
+		if err != nil {
+			return err
+		}
+		var boxes []string
+		for _, b := range packing.Boxes {
+			boxes = append(boxes, b.Box.Name)
+		}
+		s := logistics.Shipment{Parcels: packing.Parcels(), Origin: "zhejiang", Destination: dest[key], Value: value[key]}
 		quotes, err := rater.Shop(s, logistics.Cheapest, logistics.Constraints{})
 		if err != nil {
 			return err
 		}
 		q := quotes[0]
-		fmt.Printf("  %-17s %5d g to %-9s via %-3s %s: freight %s, surcharges %s, insurance %s, total %s%s\n",
-			strings.Join(codes, "+"), g.Grams, dest[key], q.Carrier, q.Service, money(q.Freight), money(q.Surcharges),
+		fmt.Printf("  %-17s %5d g in %-5s to %-9s billed %5d g via %-3s %s: freight %s, surcharges %s, insurance %s, total %s%s\n",
+			strings.Join(codes, "+"), g.Grams, strings.Join(boxes, "+"), dest[key], q.BillableGrams, q.Carrier, q.Service, money(q.Freight), money(q.Surcharges),
 			money(q.Insurance), money(q.Total), map[bool]string{true: " (free shipping)"}[q.FreeShipping])
-		reqs = append(reqs, logistics.WaybillRequest{OrderCode: g.Orders[0].ID, Service: q.Carrier + "/" + q.Service, Parcel: s.Parcel})
+		reqs = append(reqs, logistics.WaybillRequest{OrderCode: g.Orders[0].ID, Service: q.Carrier + "/" + q.Service, Parcel: packing.Boxes[0].Parcel})
 	}
 
 	// Waybills: the fake carrier rejects one shipment the first time.
 	carrier := &logistics.FakeCarrier{Fail: map[string]bool{reqs[len(reqs)-1].OrderCode: true}}
-	registry := logistics.NewMemoryRegistry(logistics.RegistryOptions{})
 	for attempt := 1; attempt <= 2; attempt++ {
 		res := logistics.CreateWaybills(ctx, carrier, registry, reqs, logistics.BatchOptions{ChunkSize: 2, Concurrency: 2})
 		failed := 0
@@ -147,17 +185,23 @@ func run(redisAddr, clusterAddrs string) error {
 
 func money(minor int64) string { return logistics.Money(minor).StringFixed(2) }
 
-func openStore(redisAddr, clusterAddrs string) (*logistics.Merge, func(), error) {
+// openStore returns the merge store and the waybill registry: in memory,
+// or in Redis when an address is given.
+func openStore(redisAddr, clusterAddrs string) (*logistics.Merge, *logistics.Registry, func(), error) {
 	client := exampleredis.Dial(redisAddr, clusterAddrs)
 	if client == nil {
-		return logistics.NewMemoryMerge(logistics.MergeOptions{}), func() {}, nil
+		return logistics.NewMemoryMerge(logistics.MergeOptions{}), logistics.NewMemoryRegistry(logistics.RegistryOptions{}), func() {}, nil
 	}
 	prefix := fmt.Sprintf("example:merge:%d", os.Getpid())
 	s, err := logistics.NewRedisMerge(client, logistics.MergeOptions{Prefix: prefix})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return s, func() {
+	reg, err := logistics.NewRedisRegistry(client, logistics.RegistryOptions{Prefix: prefix + ":waybill"})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return s, reg, func() {
 		exampleredis.Close(client, "{"+prefix+":*")
 	}, nil
 }
