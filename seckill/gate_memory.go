@@ -178,12 +178,9 @@ func (m *memoryGate) pay(_ context.Context, saleID, ticketID string) (Ticket, er
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.tickets[ticketID]
-	if t == nil {
-		return Ticket{}, ErrUnknownTicket
-	}
-	if !t.paid && !t.expired && !m.now().Before(t.Deadline) {
-		m.expireLocked(s, t)
+	t, err := m.ticketLocked(s, ticketID, m.now())
+	if err != nil {
+		return Ticket{}, err
 	}
 	if t.expired {
 		return Ticket{}, ErrTicketExpired
@@ -222,13 +219,10 @@ func (m *memoryGate) extend(_ context.Context, saleID, ticketID string, within t
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.tickets[ticketID]
-	if t == nil {
-		return Ticket{}, ErrUnknownTicket
-	}
 	now := m.now()
-	if !t.paid && !t.expired && !now.Before(t.Deadline) {
-		m.expireLocked(s, t)
+	t, err := m.ticketLocked(s, ticketID, now)
+	if err != nil {
+		return Ticket{}, err
 	}
 	switch {
 	case t.expired:
@@ -261,6 +255,19 @@ func (m *memoryGate) settle(_ context.Context, saleID string, sold, unsold int64
 		s.settled = &[2]int64{sold, unsold}
 	}
 	return s.settled[0], s.settled[1], nil
+}
+
+// ticketLocked returns the sale's ticket, lapsing it first if its deadline
+// passed unpaid by now, or ErrUnknownTicket.
+func (m *memoryGate) ticketLocked(s *memSale, ticketID string, now time.Time) (*memTicket, error) {
+	t := s.tickets[ticketID]
+	if t == nil {
+		return nil, ErrUnknownTicket
+	}
+	if !t.paid && !t.expired && !now.Before(t.Deadline) {
+		m.expireLocked(s, t)
+	}
+	return t, nil
 }
 
 func (m *memoryGate) expireLocked(s *memSale, t *memTicket) {

@@ -297,55 +297,51 @@ func (r *redisGate) replay(ctx context.Context, saleID, userID, requestID string
 }
 
 func (r *redisGate) pay(ctx context.Context, saleID, ticketID string) (Ticket, error) {
-	k := r.keys(saleID)
-	var res []any
-	cmd, err := r.run(ctx, settleScript, []string{k[0], k[1], k[3], k[4]}, "pay", ticketID)
-	if err == nil {
-		res, err = cmd.Slice()
-	}
-	if err != nil {
-		return Ticket{}, fmt.Errorf("seckill: pay %s: %w", ticketID, err)
-	}
-	if len(res) != 4 {
-		return Ticket{}, fmt.Errorf("seckill: pay %s: unexpected script reply %v", ticketID, res)
-	}
-	state, _ := res[0].(int64)
-	user, _ := res[1].(string)
-	qty, _ := res[2].(int64)
-	deadline, _ := res[3].(int64)
-	switch state {
-	case payUnknown:
+	state, t, err := r.settleTicket(ctx, "pay", saleID, ticketID)
+	switch {
+	case err != nil:
+		return Ticket{}, err
+	case state == payUnknown:
 		return Ticket{}, ErrUnknownTicket
-	case payExpired:
+	case state == payExpired:
 		return Ticket{}, ErrTicketExpired
 	}
-	return Ticket{ID: ticketID, SaleID: saleID, UserID: user, Quantity: qty, Deadline: time.UnixMilli(deadline)}, nil
+	return t, nil
 }
 
 func (r *redisGate) cancel(ctx context.Context, saleID, ticketID string) (Ticket, error) {
+	state, t, err := r.settleTicket(ctx, "cancel", saleID, ticketID)
+	switch {
+	case err != nil:
+		return Ticket{}, err
+	case state == payUnknown:
+		return Ticket{}, ErrUnknownTicket
+	case state == payPaid:
+		return Ticket{}, ErrTicketPaid
+	}
+	return t, nil
+}
+
+// settleTicket runs settle.lua's op (pay or cancel) on a ticket and
+// returns the ticket's state and the ticket as the script reports them.
+func (r *redisGate) settleTicket(ctx context.Context, op, saleID, ticketID string) (int64, Ticket, error) {
 	k := r.keys(saleID)
 	var res []any
-	cmd, err := r.run(ctx, settleScript, []string{k[0], k[1], k[3], k[4]}, "cancel", ticketID)
+	cmd, err := r.run(ctx, settleScript, []string{k[0], k[1], k[3], k[4]}, op, ticketID)
 	if err == nil {
 		res, err = cmd.Slice()
 	}
 	if err != nil {
-		return Ticket{}, fmt.Errorf("seckill: cancel %s: %w", ticketID, err)
+		return 0, Ticket{}, fmt.Errorf("seckill: %s %s: %w", op, ticketID, err)
 	}
 	if len(res) != 4 {
-		return Ticket{}, fmt.Errorf("seckill: cancel %s: unexpected script reply %v", ticketID, res)
+		return 0, Ticket{}, fmt.Errorf("seckill: %s %s: unexpected script reply %v", op, ticketID, res)
 	}
 	state, _ := res[0].(int64)
 	user, _ := res[1].(string)
 	qty, _ := res[2].(int64)
 	deadline, _ := res[3].(int64)
-	switch state {
-	case payUnknown:
-		return Ticket{}, ErrUnknownTicket
-	case payPaid:
-		return Ticket{}, ErrTicketPaid
-	}
-	return Ticket{ID: ticketID, SaleID: saleID, UserID: user, Quantity: qty, Deadline: time.UnixMilli(deadline)}, nil
+	return state, Ticket{ID: ticketID, SaleID: saleID, UserID: user, Quantity: qty, Deadline: time.UnixMilli(deadline)}, nil
 }
 
 func (r *redisGate) ended(ctx context.Context, saleID string) (bool, error) {
