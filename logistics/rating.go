@@ -268,29 +268,17 @@ func toMinor(field string, v decimal.Decimal) (int64, error) {
 // minimum; plus remote and oversize surcharges and insurance; free freight
 // over the threshold.
 func (t *Table) Rate(s Shipment) (Quote, error) {
+	var ps []piece
+	var vol int64
+	var err error
 	if s.general() || t.Billing != nil {
-		ps, err := s.pieces()
-		if err != nil {
-			return Quote{}, err
-		}
-		ct, err := t.compile()
-		if err != nil {
-			return Quote{}, err
-		}
-		value, err := toMinor("Value", s.Value)
-		if err != nil {
-			return Quote{}, err
-		}
-		return ct.rateMulti(s, ps, value)
+		ps, err = s.pieces()
+	} else {
+		vol, err = t.Volumetric.VolumetricGrams(s.Parcel)
 	}
-	vol, err := t.Volumetric.VolumetricGrams(s.Parcel)
 	if err != nil {
 		return Quote{}, err
 	}
-	return t.rate(s, vol)
-}
-
-func (t *Table) rate(s Shipment, vol int64) (Quote, error) {
 	ct, err := t.compile()
 	if err != nil {
 		return Quote{}, err
@@ -298,6 +286,9 @@ func (t *Table) rate(s Shipment, vol int64) (Quote, error) {
 	value, err := toMinor("Value", s.Value)
 	if err != nil {
 		return Quote{}, err
+	}
+	if ps != nil {
+		return ct.rateMulti(s, ps, value)
 	}
 	return ct.rate(s, vol, value)
 }
