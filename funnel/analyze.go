@@ -700,17 +700,12 @@ func (ev *evaluator) follow(i int) (attempt, int) {
 	next := stepDeadline()
 	for j := i + 1; j < len(evs); j++ {
 		e := &evs[j]
-		if e.t > deadline || e.t > next {
-			return a, j // timed out; this event may enter anew
-		}
-		if ev.holding && e.hold != entry.hold {
-			continue
-		}
-		if e.rank == len(steps) { // an exclusion event
-			if ev.excluded(e, a.reached) {
-				a.reached = -1
-				return a, j + 1
-			}
+		switch ev.screen(e, entry, &a, min(deadline, next)) {
+		case timedOut:
+			return a, j // this event may enter anew
+		case dropped:
+			return a, j + 1
+		case invisible:
 			continue
 		}
 		// Steps may repeat a name in Ordered and Strict, so matching goes
@@ -741,6 +736,35 @@ func (ev *evaluator) follow(i int) (attempt, int) {
 		next = stepDeadline()
 	}
 	return a, len(evs)
+}
+
+// verdict is what screen makes of an event for an attempt in progress.
+type verdict uint8
+
+const (
+	candidate verdict = iota // a step event the attempt may take
+	invisible                // another held value's, or an exclusion that does not apply
+	timedOut                 // past the attempt's end
+	dropped                  // an exclusion that drops the attempt (a.reached is -1)
+)
+
+// screen does what every way of following an attempt does first with its
+// next event: time out after end, skip other held values, and apply
+// exclusions.
+func (ev *evaluator) screen(e, entry *fev, a *attempt, end int64) verdict {
+	switch {
+	case e.t > end:
+		return timedOut
+	case ev.holding && e.hold != entry.hold:
+		return invisible
+	case e.rank == len(ev.f.Steps): // an exclusion event
+		if ev.excluded(e, a.reached) {
+			a.reached = -1
+			return dropped
+		}
+		return invisible
+	}
+	return candidate
 }
 
 // excluded reports whether an exclusion event named name drops an attempt
@@ -936,17 +960,12 @@ func (ev *evaluator) followWindows(i, forced, bound int, at []int64, latestBuf *
 	until := stuck()
 	for j := i + 1; j < bound; j++ {
 		e := &evs[j]
-		if e.t > deadline || e.t > until {
-			return a, j // timed out; this event may enter anew
-		}
-		if ev.holding && e.hold != entry.hold {
-			continue
-		}
-		if e.rank == len(steps) { // an exclusion event
-			if ev.excluded(e, a.reached) {
-				a.reached = -1
-				return a, j + 1
-			}
+		switch ev.screen(e, entry, &a, min(deadline, until)) {
+		case timedOut:
+			return a, j // this event may enter anew
+		case dropped:
+			return a, j + 1
+		case invisible:
 			continue
 		}
 		// Highest step first, so one event serves as one step only.
