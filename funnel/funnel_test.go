@@ -3,6 +3,7 @@ package funnel_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -171,6 +172,32 @@ func FuzzIngest(f *testing.F) {
 		})
 		if n != res.Stored {
 			t.Fatalf("ingest %+v, scan holds %d events", res, n)
+		}
+	})
+}
+
+// FuzzProps: properties that pass validation come back from their stored
+// encoding exactly.
+func FuzzProps(f *testing.F) {
+	f.Add("plan", "pro", "price", "12.5")
+	f.Add("a=b", "x\x1dy", "", "")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		props := map[string]string{k1: v1, k2: v2}
+		s := funnel.NewMemory(funnel.Options{})
+		e := funnel.Event{ID: "e", UserID: "u", Name: "view", Time: time.Now().UTC().Add(-time.Hour), Props: props}
+		if _, err := s.Ingest(ctx, []funnel.Event{e}); err != nil {
+			if !errors.Is(err, funnel.ErrInvalidInput) {
+				t.Fatal(err)
+			}
+			return
+		}
+		var got map[string]string
+		err := s.Scan(ctx, funnel.ScanRequest{From: e.Time.Add(-time.Minute), To: e.Time.Add(time.Minute)}, func(_ string, evs []funnel.Event) error {
+			got = evs[0].Props
+			return nil
+		})
+		if err != nil || !reflect.DeepEqual(got, props) {
+			t.Fatalf("%q came back as %q (%v)", props, got, err)
 		}
 	})
 }

@@ -125,3 +125,41 @@ func TestBillInvalid(t *testing.T) {
 		}
 	}
 }
+
+// FuzzBill: any measurement either is refused as input or bills without
+// panicking, at no less than its own rounded actual or dimensional weight,
+// in whole grams no less than the billable weight.
+func FuzzBill(f *testing.F) {
+	f.Add("1.125", "10.25", "10.25", "5.75", true, int64(139))
+	f.Add("0", "0.001", "1e3", "7", false, int64(5000))
+	f.Fuzz(func(t *testing.T, w, l, wd, h string, imperial bool, divisor int64) {
+		parse := func(s string) (decimal.Decimal, bool) {
+			v, err := decimal.NewFromString(s)
+			return v, err == nil && v.Exponent() > -12 && v.Exponent() < 12
+		}
+		var m logistics.Measurement
+		var ok [4]bool
+		m.Weight, ok[0] = parse(w)
+		m.Length, ok[1] = parse(l)
+		m.Width, ok[2] = parse(wd)
+		m.Height, ok[3] = parse(h)
+		if ok != [4]bool{true, true, true, true} {
+			return
+		}
+		if imperial {
+			m.Units = logistics.Imperial
+		}
+		rule := upsDaily
+		rule.Divisor = divisor
+		b, err := rule.Bill(m)
+		if err != nil {
+			if !errors.Is(err, logistics.ErrInvalidInput) {
+				t.Fatalf("%+v: %v", m, err)
+			}
+			return
+		}
+		if b.Billable.LessThan(b.Actual) || b.Billable.LessThan(b.Dimensional) || b.Grams < 0 {
+			t.Fatalf("%+v billed %+v", m, b)
+		}
+	})
+}
