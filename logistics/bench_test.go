@@ -7,7 +7,9 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/shopspring/decimal"
 
 	"github.com/shopkit/shopkit/internal/redistest"
@@ -66,6 +68,46 @@ func BenchmarkMergeIngest(b *testing.B) {
 				for pb.Next() {
 					i := seq.Add(1)
 					if _, err := s.Add(ctx, logistics.MergeOrder{Key: keys[i%1000], OrderID: "o" + strconv.FormatInt(i, 10), Grams: 500}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkRegistry claims an order code and records its waybill, as
+// CreateWaybills does per order, 64 callers at once, on both backends
+// (Redis: REDIS_ADDR, else an embedded miniredis; Redis reports
+// redis-cpu-ns/op and go-cpu-ns/op).
+func BenchmarkRegistry(b *testing.B) {
+	for _, name := range []string{"memory", "redis"} {
+		b.Run(name, func(b *testing.B) {
+			reg := logistics.NewMemoryRegistry(logistics.RegistryOptions{})
+			var client redis.UniversalClient
+			if name == "redis" {
+				client = redistest.Client(b)
+				var err error
+				if reg, err = logistics.NewRedisRegistry(client, logistics.RegistryOptions{Prefix: redistest.Prefix(b, client)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var seq atomic.Int64
+			ctx := context.Background()
+			b.SetParallelism((64 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+			b.ReportAllocs()
+			cpu := redistest.StartCPU(b, client)
+			b.ResetTimer()
+			defer cpu.Report(b)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					code := "o" + strconv.FormatInt(seq.Add(1), 10)
+					if cr, err := reg.Claim(ctx, logistics.ClaimRequest{OrderCode: code, Owner: "batch", Lease: time.Minute}); err != nil || !cr.Held {
+						b.Error(cr, err)
+						return
+					}
+					if err := reg.Record(ctx, logistics.Waybill{OrderCode: code, Number: "W" + code}); err != nil {
 						b.Error(err)
 						return
 					}
