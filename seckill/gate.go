@@ -397,8 +397,11 @@ func (g *Gate) admit(ctx context.Context, saleID, userID, requestID string, qty 
 	}
 	if a.Outcome == SoldOut && !a.Replayed {
 		// Sold out for this quantity; the fast path only takes over once
-		// nothing at all is left.
-		if st, err := g.status(ctx, saleID); err == nil && st.Remaining == 0 {
+		// nothing at all is left. Remaining reads 0 too while the last
+		// units are in transit between buckets (they are in no bucket
+		// then, so the books fall short of Units); flagging the sale then
+		// turned buyers away for SoldOutRecheck while those units landed.
+		if st, err := g.status(ctx, saleID); err == nil && st.Remaining == 0 && st.Held+st.Paid == st.Units {
 			g.markSoldOut(saleID, true)
 			g.backend.announce(ctx, saleID, true)
 		}
