@@ -49,6 +49,10 @@ var (
 	ErrReleased = errors.New("inventory: reservation already released")
 	// ErrExpired: see ErrCommitted.
 	ErrExpired = errors.New("inventory: reservation expired")
+	// ErrNotCommitted is matched by every *FulfilError: a Ship or Return
+	// asked for more units of an item than the reservation has committed
+	// and not yet shipped or returned there.
+	ErrNotCommitted = errors.New("inventory: units not committed to the reservation")
 	// ErrClosed is returned by calls on a store after Close.
 	ErrClosed = errors.New("inventory: store closed")
 	// ErrNotReplicated means a Redis write was applied by the master but
@@ -91,14 +95,19 @@ func (e *StockError) Is(target error) bool { return target == ErrInsufficientSto
 // ReservedError reports an adjustment refused because on hand would fall
 // below the reserved units.
 type ReservedError struct {
-	SKU      string
-	Location string
-	OnHand   int64 // the on-hand level the adjustment would have produced
-	Reserved int64 // units reserved at the time
+	SKU       string
+	Location  string
+	OnHand    int64 // the on-hand level the adjustment would have produced
+	Reserved  int64 // units reserved at the time
+	Committed int64 // units committed and not yet shipped (Options.Shipping)
 }
 
 // Error implements error.
 func (e *ReservedError) Error() string {
+	if e.Committed > 0 {
+		return fmt.Sprintf("inventory: on hand for %s at %s would be %d, below the %d reserved and %d committed",
+			e.SKU, e.Location, e.OnHand, e.Reserved, e.Committed)
+	}
 	return fmt.Sprintf("inventory: on hand for %s at %s would be %d, below the %d reserved",
 		e.SKU, e.Location, e.OnHand, e.Reserved)
 }
@@ -106,11 +115,33 @@ func (e *ReservedError) Error() string {
 // Is makes errors.Is(err, ErrBelowReserved) true.
 func (e *ReservedError) Is(target error) bool { return target == ErrBelowReserved }
 
+// FulfilError reports the first line of a Ship or Return that asked for
+// more units than the reservation has committed at that item and not yet
+// shipped or returned. Committed is 0 for an item the reservation does not
+// hold, for a reservation fully shipped or returned, and for one committed
+// by a store without Options.Shipping (its units left on hand at Commit).
+type FulfilError struct {
+	Reservation string
+	SKU         string
+	Location    string
+	Requested   int64
+	Committed   int64 // units still committed there, neither shipped nor returned
+}
+
+// Error implements error.
+func (e *FulfilError) Error() string {
+	return fmt.Sprintf("inventory: reservation %s has %d units of %s at %s committed and unshipped, asked for %d",
+		e.Reservation, e.Committed, e.SKU, e.Location, e.Requested)
+}
+
+// Is makes errors.Is(err, ErrNotCommitted) true.
+func (e *FulfilError) Is(target error) bool { return target == ErrNotCommitted }
+
 // StateError reports an operation that the reservation's state forbids, such
 // as committing after it was released or expired.
 type StateError struct {
 	ID    string
-	Op    string // "commit", "extend" or "release"
+	Op    string // "commit", "extend", "release", "ship" or "return"
 	State State  // the state the reservation was found in
 }
 
@@ -140,17 +171,21 @@ type Item struct {
 	Location string
 }
 
-// Level is the stock of one item. Available is OnHand − Reserved; a store
-// keeps 0 ≤ Reserved ≤ OnHand at all times.
+// Level is the stock of one item. Available is OnHand − Reserved −
+// Committed; a store keeps Reserved + Committed ≤ OnHand at all times.
 type Level struct {
 	SKU      string
 	Location string
 	OnHand   int64 // units physically held
 	Reserved int64 // units promised to held reservations
+	// Committed is units sold and not yet shipped: with Options.Shipping a
+	// Commit moves its units here from Reserved, and Ship takes them off
+	// hand. Always 0 without Options.Shipping.
+	Committed int64
 }
 
 // Available returns the units that can still be reserved.
-func (l Level) Available() int64 { return l.OnHand - l.Reserved }
+func (l Level) Available() int64 { return l.OnHand - l.Reserved - l.Committed }
 
 // Line is one line of a reservation.
 type Line struct {
@@ -212,6 +247,44 @@ type Reservation struct {
 	Replayed bool
 }
 
+// FulfilRequest ships or returns some of a committed reservation's units
+// (Store.Ship, Store.Return). Partial requests are allowed; together they
+// may not exceed what the reservation committed at each item.
+type FulfilRequest struct {
+	// ID identifies this shipment or return and makes the call idempotent.
+	ID string
+	// Reservation is the committed reservation the units come from.
+	Reservation string
+	// Lines are the units per item. Lines naming the same item are summed.
+	Lines []Line
+}
+
+// Fulfilment is where a committed reservation's units are, per line.
+type Fulfilment struct {
+	Reservation string
+	// Lines follow the reservation's lines, in its order.
+	Lines []FulfilmentLine
+	// Complete is true once every unit was shipped or returned; the
+	// record is then kept for Options.Retention, like a finished
+	// reservation's.
+	Complete bool
+	// Replayed is true when the call repeated an earlier one with the same
+	// ID and returned its outcome, changing nothing.
+	Replayed bool
+}
+
+// FulfilmentLine is one line of a Fulfilment.
+type FulfilmentLine struct {
+	SKU      string
+	Location string
+	Quantity int64 // units the reservation committed
+	Shipped  int64 // units shipped: off hand
+	Returned int64 // units returned unshipped: available again
+}
+
+// Committed returns the units still committed: neither shipped nor returned.
+func (l FulfilmentLine) Committed() int64 { return l.Quantity - l.Shipped - l.Returned }
+
 // Reason says why on hand changed.
 type Reason string
 
@@ -266,9 +339,11 @@ const (
 	OpSweep                     // a call to Sweep (the background sweeper's too)
 	OpExpire                    // a held reservation passed its deadline and its stock returned
 	OpLowStock                  // an item's available units fell below its threshold
+	OpShip                      // a call to Ship
+	OpReturn                    // a call to Return
 )
 
-var opNames = [...]string{"", "adjust", "set_on_hand", "reserve", "extend", "commit", "release", "reservation", "levels", "sweep", "expire", "low_stock"}
+var opNames = [...]string{"", "adjust", "set_on_hand", "reserve", "extend", "commit", "release", "reservation", "levels", "sweep", "expire", "low_stock", "ship", "return"}
 
 // String returns the op's name in snake case, as metric labels want it.
 func (o Op) String() string {
@@ -298,6 +373,8 @@ type Observation struct {
 	Level Level
 	// Expired is how many reservations a Sweep expired.
 	Expired int
+	// Fulfilment is what a Ship or Return left.
+	Fulfilment Fulfilment
 }
 
 // Options configure a store. The zero value means the documented defaults.
@@ -333,6 +410,17 @@ type Options struct {
 	WaitReplicas int
 	// WaitTimeout bounds the wait for WaitReplicas. Default 1s.
 	WaitTimeout time.Duration
+	// Shipping separates selling from shipping, as Shopify's committed
+	// state does: Commit moves a reservation's units from Reserved to
+	// Committed, still on hand and not available, and they leave on hand
+	// only when Ship takes them (per line, partial shipments allowed);
+	// Return makes unshipped units available again. Default false: Commit
+	// takes the units off hand at once and there is nothing to ship.
+	// Every process sharing a Redis store must agree on it; a reservation
+	// committed without it has nothing to ship (Ship returns a
+	// *FulfilError), one committed with it keeps its record until every
+	// unit is shipped or returned.
+	Shipping bool
 }
 
 const (
@@ -430,6 +518,19 @@ func compareLines(a, b Line) int {
 		return c
 	}
 	return strings.Compare(a.Location, b.Location)
+}
+
+// normalizeFulfil validates r and returns its lines merged by item and
+// sorted, as normalize does a reservation's.
+func normalizeFulfil(r FulfilRequest) ([]Line, error) {
+	if err := checkID("ID", r.ID); err != nil {
+		return nil, err
+	}
+	if err := checkID("Reservation", r.Reservation); err != nil {
+		return nil, err
+	}
+	// normalize checks the lines; its TTL rule does not apply here.
+	return normalize(Request{ID: r.ID, Lines: r.Lines, TTL: time.Millisecond})
 }
 
 func checkAdjustment(a Adjustment) error {

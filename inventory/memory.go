@@ -3,6 +3,7 @@ package inventory
 import (
 	"context"
 	"hash/maphash"
+	"slices"
 	"sync"
 	"time"
 )
@@ -43,13 +44,37 @@ type memShard struct {
 	expiry      minHeap[slotEntry]       // held reservations by deadline; stale entries skipped
 	retired     minHeap[slotEntry]       // finished reservations by forget time
 	retiredAdjs minHeap[adjustmentEntry] // adjustment records by forget time
+	// fulfils holds, by slot, the shipping progress of reservations
+	// committed with Options.Shipping and not yet fully shipped or
+	// returned; such a record is not retired until it is.
+	fulfils map[uint32]*memFulfil
+	// fulfilments are Ship and Return records by request ID, forgotten
+	// after the retention period.
+	fulfilments        map[string]*memFulfilment
+	retiredFulfilments minHeap[adjustmentEntry]
 }
 
 type cell struct {
-	mu       sync.Mutex
-	item     Item
-	onHand   int64
-	reserved int64
+	mu        sync.Mutex
+	item      Item
+	onHand    int64
+	reserved  int64
+	committed int64 // sold, not yet shipped (Options.Shipping)
+}
+
+// memFulfil is a committed reservation's shipping progress, per line.
+type memFulfil struct {
+	shipped, returned []int64
+}
+
+// memFulfilment is a Ship or Return record: the request, to tell a replay
+// from a conflict, and its outcome.
+type memFulfilment struct {
+	ship       bool
+	resID      string
+	lines      []Line
+	out        Fulfilment
+	forgetTime int64
 }
 
 type memAdjustment struct {
@@ -59,7 +84,13 @@ type memAdjustment struct {
 	reason     Reason
 	onHand     int64
 	reserved   int64
+	committed  int64
 	forgetTime int64
+}
+
+// levelLocked returns the cell's level; the caller holds c.mu.
+func (c *cell) levelLocked() Level {
+	return Level{SKU: c.item.SKU, Location: c.item.Location, OnHand: c.onHand, Reserved: c.reserved, Committed: c.committed}
 }
 
 // NewMemory returns an empty in-memory store. Time comes from opts.Now. If
@@ -78,6 +109,8 @@ func NewMemory(opts Options) *Store {
 	m := &memory{opts: opts, seed: maphash.MakeSeed()}
 	for i := range m.shards {
 		m.shards[i].adjs = make(map[string]*memAdjustment)
+		m.shards[i].fulfils = make(map[uint32]*memFulfil)
+		m.shards[i].fulfilments = make(map[string]*memFulfilment)
 	}
 	m.wantLevels = opts.Observer != nil && opts.LowStockThreshold != nil
 	return newStore(m, opts)
@@ -126,7 +159,7 @@ func (m *memory) adjustLocked(sh *memShard, id string, it Item, set bool, value 
 		if prev.item != it || prev.set != set || prev.value != value || prev.reason != reason {
 			return Level{}, -1, ErrIDConflict
 		}
-		return Level{SKU: it.SKU, Location: it.Location, OnHand: prev.onHand, Reserved: prev.reserved}, -1, nil
+		return Level{SKU: it.SKU, Location: it.Location, OnHand: prev.onHand, Reserved: prev.reserved, Committed: prev.committed}, -1, nil
 	}
 	c := m.itemOrNew(it)
 	c.mu.Lock()
@@ -138,17 +171,17 @@ func (m *memory) adjustLocked(sh *memShard, id string, it Item, set bool, value 
 		c.mu.Unlock()
 		return Level{}, -1, &InputError{Field: "Delta", Rule: "would take on hand above 2^53-1"}
 	}
-	if next < c.reserved {
-		reserved := c.reserved
+	if next < c.reserved+c.committed {
+		reserved, committed := c.reserved, c.committed
 		c.mu.Unlock()
-		return Level{}, -1, &ReservedError{SKU: it.SKU, Location: it.Location, OnHand: next, Reserved: reserved}
+		return Level{}, -1, &ReservedError{SKU: it.SKU, Location: it.Location, OnHand: next, Reserved: reserved, Committed: committed}
 	}
 	before = c.onHand
 	c.onHand = next
-	lvl = Level{SKU: it.SKU, Location: it.Location, OnHand: c.onHand, Reserved: c.reserved}
+	lvl = c.levelLocked()
 	c.mu.Unlock()
 	rec := &memAdjustment{item: it, set: set, value: value, reason: reason,
-		onHand: lvl.OnHand, reserved: lvl.Reserved, forgetTime: now + int64(m.opts.Retention)}
+		onHand: lvl.OnHand, reserved: lvl.Reserved, committed: lvl.Committed, forgetTime: now + int64(m.opts.Retention)}
 	sh.adjs[id] = rec
 	sh.retiredAdjs.push(adjustmentEntry{at: rec.forgetTime, id: id})
 	return lvl, before, nil
@@ -186,7 +219,7 @@ func (m *memory) reserve(_ context.Context, id string, lines []Line, ttl time.Du
 		}
 		c.mu.Lock()
 		recLines[i] = memLine{cell: c, qty: l.Quantity}
-		if avail := c.onHand - c.reserved; avail < l.Quantity {
+		if avail := c.onHand - c.reserved - c.committed; avail < l.Quantity {
 			unlockLines(recLines[:i+1])
 			sh.mu.Unlock()
 			return reserved{due: m.hasDue()}, &StockError{SKU: l.SKU, Location: l.Location, Requested: l.Quantity, Available: avail}
@@ -196,7 +229,7 @@ func (m *memory) reserve(_ context.Context, id string, lines []Line, ttl time.Du
 	for _, l := range recLines {
 		l.cell.reserved += l.qty
 		if m.wantLevels {
-			low = append(low, Level{SKU: l.cell.item.SKU, Location: l.cell.item.Location, OnHand: l.cell.onHand, Reserved: l.cell.reserved})
+			low = append(low, l.cell.levelLocked())
 		}
 	}
 	unlockLines(recLines)
@@ -274,11 +307,22 @@ func (m *memory) transition(_ context.Context, op transitionOp, id string, ttl t
 			lines := sh.res.lines(slot)
 			lockLines(lines)
 			for _, l := range lines {
-				l.cell.onHand -= l.qty
+				if m.opts.Shipping {
+					l.cell.committed += l.qty
+				} else {
+					l.cell.onHand -= l.qty
+				}
 				l.cell.reserved -= l.qty
 			}
 			unlockLines(lines)
-			m.finishLocked(sh, slot, Committed, now)
+			if m.opts.Shipping {
+				// Not retired: the record lives until every unit is
+				// shipped or returned.
+				rec.state = Committed
+				sh.fulfils[slot] = &memFulfil{shipped: make([]int64, len(lines)), returned: make([]int64, len(lines))}
+			} else {
+				m.finishLocked(sh, slot, Committed, now)
+			}
 		case opRelease:
 			returnStock(sh.res.lines(slot))
 			m.finishLocked(sh, slot, Released, now)
@@ -294,7 +338,7 @@ func (m *memory) levels(_ context.Context, items []Item) ([]Level, error) {
 		out[i] = Level{SKU: it.SKU, Location: it.Location}
 		if c := m.item(it); c != nil {
 			c.mu.Lock()
-			out[i].OnHand, out[i].Reserved = c.onHand, c.reserved
+			out[i] = c.levelLocked()
 			c.mu.Unlock()
 		}
 	}
@@ -373,6 +417,101 @@ func (m *memory) forgetLocked(sh *memShard, now int64) {
 			delete(sh.adjs, e.id)
 		}
 	}
+	for sh.retiredFulfilments.headDue(now) {
+		e := sh.retiredFulfilments.pop()
+		if f, ok := sh.fulfilments[e.id]; ok && f.forgetTime <= now {
+			delete(sh.fulfilments, e.id)
+		}
+	}
+}
+
+// fulfil ships or returns units of committed reservation resID. The
+// request's record lives in the shard of its own ID (so a reused ID is
+// caught whichever reservation it names), the progress in the
+// reservation's; both shards are locked, in shard order.
+func (m *memory) fulfil(_ context.Context, ship bool, id, resID string, lines []Line) (Fulfilment, error) {
+	h := maphash.String(m.seed, resID)
+	ri, ii := h%memShards, maphash.String(m.seed, id)%memShards
+	rsh, ish := &m.shards[ri], &m.shards[ii]
+	// Lock in shard order, so two callers locking the same pair cannot
+	// deadlock.
+	first, second := min(ri, ii), max(ri, ii)
+	m.shards[first].mu.Lock()
+	defer m.shards[first].mu.Unlock()
+	if second != first {
+		m.shards[second].mu.Lock()
+		defer m.shards[second].mu.Unlock()
+	}
+	now := m.now()
+	m.forgetLocked(ish, now)
+	if rsh != ish {
+		m.forgetLocked(rsh, now)
+	}
+	if prev, ok := ish.fulfilments[id]; ok {
+		if prev.ship != ship || prev.resID != resID || !slices.Equal(prev.lines, lines) {
+			return Fulfilment{}, ErrIDConflict
+		}
+		out := prev.out
+		out.Lines = slices.Clone(out.Lines)
+		out.Replayed = true
+		return out, nil
+	}
+	slot, ok, _ := rsh.res.find(h, resID)
+	if !ok {
+		return Fulfilment{}, ErrNotFound
+	}
+	rec := rsh.res.rec(slot)
+	if rec.state != Committed {
+		return Fulfilment{}, &StateError{ID: resID, Op: fulfilOpName(ship), State: rec.state}
+	}
+	resLines := rsh.res.lines(slot)
+	prog := rsh.fulfils[slot]
+	at := make([]int, len(lines)) // each request line's reservation line
+	for i, l := range lines {
+		at[i] = slices.IndexFunc(resLines, func(r memLine) bool { return r.cell.item == Item{l.SKU, l.Location} })
+		var left int64
+		if at[i] >= 0 && prog != nil {
+			left = resLines[at[i]].qty - prog.shipped[at[i]] - prog.returned[at[i]]
+		}
+		if l.Quantity > left {
+			return Fulfilment{}, &FulfilError{Reservation: resID, SKU: l.SKU, Location: l.Location, Requested: l.Quantity, Committed: left}
+		}
+	}
+	lockLines(resLines)
+	for i, l := range lines {
+		c := resLines[at[i]].cell
+		c.committed -= l.Quantity
+		if ship {
+			c.onHand -= l.Quantity
+			prog.shipped[at[i]] += l.Quantity
+		} else {
+			prog.returned[at[i]] += l.Quantity
+		}
+	}
+	unlockLines(resLines)
+	out := Fulfilment{Reservation: resID, Lines: make([]FulfilmentLine, len(resLines)), Complete: true}
+	for j, l := range resLines {
+		out.Lines[j] = FulfilmentLine{SKU: l.cell.item.SKU, Location: l.cell.item.Location, Quantity: l.qty, Shipped: prog.shipped[j], Returned: prog.returned[j]}
+		out.Complete = out.Complete && out.Lines[j].Committed() == 0
+	}
+	if out.Complete {
+		// Nothing left to ship: the record retires like any finished
+		// reservation's, and a further Ship finds nothing committed.
+		delete(rsh.fulfils, slot)
+		m.finishLocked(rsh, slot, Committed, now)
+	}
+	f := &memFulfilment{ship: ship, resID: resID, lines: lines, out: out, forgetTime: now + int64(m.opts.Retention)}
+	f.out.Lines = slices.Clone(out.Lines)
+	ish.fulfilments[id] = f
+	ish.retiredFulfilments.push(adjustmentEntry{at: f.forgetTime, id: id})
+	return out, nil
+}
+
+func fulfilOpName(ship bool) string {
+	if ship {
+		return "ship"
+	}
+	return "return"
 }
 
 // view returns the reservation in slot as the caller sees it.

@@ -46,6 +46,10 @@ var (
 	//go:embed lua/due.lua
 	dueLua    string
 	dueScript = opscript.New(dueLua)
+
+	//go:embed lua/fulfil.lua
+	fulfilLua    string
+	fulfilScript = opscript.New(fulfilLua)
 )
 
 // redisBackend keeps a store on Redis or Redis Cluster.
@@ -57,6 +61,7 @@ type redisBackend struct {
 	expKey string // expiry index
 	resKey string // records hash
 	finKey string // finished records by forget time
+	fulKey string // shipping progress of committed reservations
 
 	batcher    batch.Batcher[*reserveCall]
 	moves      batch.Batcher[*transitionCall] // Commit, Release, Extend, touches
@@ -97,6 +102,7 @@ func NewRedis(client RedisClient, opts Options) (*Store, error) {
 	s.expKey = s.tag + ":x"
 	s.resKey = s.tag + ":res"
 	s.finKey = s.tag + ":fin"
+	s.fulKey = s.tag + ":ful"
 	s.batcher.Max, s.batcher.Run = opts.MaxBatch, s.runReserveBatch
 	s.moves.Max, s.moves.Run = opts.MaxBatch, s.runTransitions
 	return newStore(s, opts), nil
@@ -106,6 +112,10 @@ func (s *redisBackend) stockKey(sku, location string) string {
 	return s.tag + ":s:" + sku + ":" + location
 }
 func (s *redisBackend) adjKey(id string) string { return s.tag + ":a:" + id }
+
+// fulfilKey is the record of Ship or Return request id. "f" is not "a",
+// so it never meets an adjustment's record.
+func (s *redisBackend) fulfilKey(id string) string { return s.tag + ":f:" + id }
 
 func (s *redisBackend) adjust(ctx context.Context, id string, it Item, set bool, value int64, reason Reason) (Level, int64, error) {
 	sku, loc, mode := it.SKU, it.Location, "d"
@@ -118,16 +128,16 @@ func (s *redisBackend) adjust(ctx context.Context, id string, it Item, set bool,
 	if err != nil {
 		return Level{}, -1, fmt.Errorf("inventory: adjust %s: %w", id, err)
 	}
-	switch res[0] {
-	case adjustApplied:
-		return Level{SKU: sku, Location: loc, OnHand: res[1], Reserved: res[2]}, res[3], nil
-	case adjustReplayed:
-		return Level{SKU: sku, Location: loc, OnHand: res[1], Reserved: res[2]}, -1, nil
-	case adjustConflict:
+	switch {
+	case res[0] == adjustApplied && len(res) == 5:
+		return Level{SKU: sku, Location: loc, OnHand: res[1], Reserved: res[2], Committed: res[4]}, res[3], nil
+	case res[0] == adjustReplayed && len(res) == 4:
+		return Level{SKU: sku, Location: loc, OnHand: res[1], Reserved: res[2], Committed: res[3]}, -1, nil
+	case res[0] == adjustConflict:
 		return Level{}, -1, ErrIDConflict
-	case adjustBelowReserved:
-		return Level{}, -1, &ReservedError{SKU: sku, Location: loc, OnHand: res[1], Reserved: res[2]}
-	case adjustTooLarge:
+	case res[0] == adjustBelowReserved && len(res) == 4:
+		return Level{}, -1, &ReservedError{SKU: sku, Location: loc, OnHand: res[1], Reserved: res[2], Committed: res[3]}
+	case res[0] == adjustTooLarge:
 		return Level{}, -1, &InputError{Field: "Delta", Rule: "would take on hand above 2^53-1"}
 	}
 	return Level{}, -1, fmt.Errorf("inventory: adjust %s: unexpected script reply %v", id, res)
@@ -169,7 +179,7 @@ type reserveCall struct {
 	// Set by the batch before done is closed.
 	out      Reservation
 	err      error
-	levels   []int64 // on hand and reserved after each line, when reserved
+	levels   []int64 // on hand, reserved and committed after each line, when reserved
 	headDue  bool    // a shortage while some hold was already due
 	expired  bool    // a replay expired the reservation
 	reserved bool
@@ -190,7 +200,7 @@ func (s *redisBackend) reserve(ctx context.Context, id string, lines []Line, ttl
 	if call.reserved && call.levels != nil {
 		r.levels = make([]Level, len(lines))
 		for i, l := range lines {
-			r.levels[i] = Level{SKU: l.SKU, Location: l.Location, OnHand: call.levels[2*i], Reserved: call.levels[2*i+1]}
+			r.levels[i] = Level{SKU: l.SKU, Location: l.Location, OnHand: call.levels[3*i], Reserved: call.levels[3*i+1], Committed: call.levels[3*i+2]}
 		}
 	}
 	return r, nil
@@ -345,7 +355,7 @@ func (s *redisBackend) completeReserve(c *reserveCall, row string, now int64, he
 		return
 	}
 	switch {
-	case r[0] == reserveDone && len(r) == 1+2*len(c.lines):
+	case r[0] == reserveDone && len(r) == 1+3*len(c.lines):
 		c.reserved = true
 		c.levels = r[1:]
 		c.out = Reservation{ID: c.id, Lines: c.lines, State: Held, Deadline: time.UnixMilli(now + c.ttl.Milliseconds())}
@@ -464,11 +474,15 @@ func (s *redisBackend) runTransitions(calls []*transitionCall) {
 // transitions runs transitions.lua for calls and returns each call's
 // reply row.
 func (s *redisBackend) transitions(ctx context.Context, calls []*transitionCall) ([][5]int64, error) {
-	keys := make([]string, 3, 4+len(calls))
-	keys[0], keys[1], keys[2] = s.expKey, s.resKey, s.finKey
+	keys := make([]string, 4, 5+len(calls))
+	keys[0], keys[1], keys[2], keys[3] = s.expKey, s.resKey, s.finKey, s.fulKey
 	index := make(map[string]int, 4)
-	args := make([]any, 0, 2+len(calls)*7)
-	args = append(args, s.opts.Retention.Milliseconds(), len(calls))
+	args := make([]any, 0, 3+len(calls)*7)
+	shipping := 0
+	if s.opts.Shipping {
+		shipping = 1
+	}
+	args = append(args, s.opts.Retention.Milliseconds(), len(calls), shipping)
 	for _, c := range calls {
 		args = append(args, c.op, c.id, c.enc, c.ttl.Milliseconds(), len(c.quantities))
 		for j, k := range c.stockKey {
@@ -527,7 +541,7 @@ func (s *redisBackend) levels(ctx context.Context, items []Item) ([]Level, error
 	cmds := make([]*redis.SliceCmd, len(items))
 	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, it := range items {
-			cmds[i] = p.HMGet(ctx, s.stockKey(it.SKU, it.Location), "h", "r")
+			cmds[i] = p.HMGet(ctx, s.stockKey(it.SKU, it.Location), "h", "r", "c")
 		}
 		return nil
 	})
@@ -537,9 +551,83 @@ func (s *redisBackend) levels(ctx context.Context, items []Item) ([]Level, error
 	out := make([]Level, len(items))
 	for i, it := range items {
 		v := cmds[i].Val()
-		out[i] = Level{SKU: it.SKU, Location: it.Location, OnHand: parseInt(v[0]), Reserved: parseInt(v[1])}
+		out[i] = Level{SKU: it.SKU, Location: it.Location, OnHand: parseInt(v[0]), Reserved: parseInt(v[1]), Committed: parseInt(v[2])}
 	}
 	return out, nil
+}
+
+// fulfil.lua's statuses, as its header lists them.
+const (
+	fulfilNotFound     = 0
+	fulfilStale        = 1
+	fulfilDone         = 2
+	fulfilConflict     = 3
+	fulfilTooMany      = 4
+	fulfilNotCommitted = 5
+	fulfilReplayed     = 6
+)
+
+// fulfil runs fulfil.lua. The script needs the reservation's stock keys, so
+// it reads the reservation's lines first (a second round trip); when the
+// record is gone it still runs, without them, so that a replay of a
+// request whose reservation was forgotten is answered from the request's
+// own record.
+func (s *redisBackend) fulfil(ctx context.Context, ship bool, id, resID string, lines []Line) (Fulfilment, error) {
+	op := fulfilOpName(ship)
+	fp := op + "|" + resID + "|" + encodeLines(lines)
+	for try := 0; try < maxTransitionTries; try++ {
+		enc, resLines, err := s.readLines(ctx, op, resID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return Fulfilment{}, err
+		}
+		keys := []string{s.resKey, s.finKey, s.fulKey, s.fulfilKey(id)}
+		args := []any{op, resID, enc, fp, s.opts.Retention.Milliseconds(), len(resLines)}
+		for _, l := range resLines {
+			keys = append(keys, s.stockKey(l.SKU, l.Location))
+			args = append(args, l.Quantity)
+		}
+		args = append(args, len(lines))
+		for _, l := range lines {
+			at := slices.IndexFunc(resLines, func(r Line) bool { return r.SKU == l.SKU && r.Location == l.Location })
+			args = append(args, at+1, l.Quantity)
+		}
+		reply, err := text(s.run(ctx, fulfilScript, keys, args...))
+		if err != nil {
+			return Fulfilment{}, fmt.Errorf("inventory: %s %s: %w", op, id, err)
+		}
+		head, tail, _ := strings.Cut(reply, "\n")
+		r, ok := parseInts(head)
+		if !ok || len(r) == 0 {
+			return Fulfilment{}, fmt.Errorf("inventory: %s %s: unexpected script reply %q", op, id, reply)
+		}
+		switch {
+		case r[0] == fulfilNotFound:
+			return Fulfilment{}, ErrNotFound
+		case r[0] == fulfilStale:
+			continue // the reservation's record changed under us: read it again
+		case r[0] == fulfilConflict:
+			return Fulfilment{}, ErrIDConflict
+		case r[0] == fulfilNotCommitted && len(r) == 2:
+			return Fulfilment{}, &StateError{ID: resID, Op: op, State: State(r[1])}
+		case r[0] == fulfilTooMany && len(r) == 3 && r[1] >= 1 && int(r[1]) <= len(lines):
+			l := lines[r[1]-1]
+			return Fulfilment{}, &FulfilError{Reservation: resID, SKU: l.SKU, Location: l.Location, Requested: l.Quantity, Committed: r[2]}
+		case r[0] == fulfilDone || r[0] == fulfilReplayed:
+			// A replay's lines come from its own record: the
+			// reservation's may be gone.
+			recLines, err := decodeLines(tail)
+			if err != nil || len(r) != 2+2*len(recLines) {
+				break
+			}
+			out := Fulfilment{Reservation: resID, Lines: make([]FulfilmentLine, len(recLines)), Complete: r[1] == 1, Replayed: r[0] == fulfilReplayed}
+			for j, l := range recLines {
+				out.Lines[j] = FulfilmentLine{SKU: l.SKU, Location: l.Location, Quantity: l.Quantity, Shipped: r[2+2*j], Returned: r[3+2*j]}
+			}
+			return out, nil
+		}
+		return Fulfilment{}, fmt.Errorf("inventory: %s %s: unexpected script reply %q", op, id, reply)
+	}
+	return Fulfilment{}, fmt.Errorf("inventory: %s %s: record kept changing; retry", op, id)
 }
 
 // A sweep reads the expiry index a page at a time: at most sweepEntries

@@ -45,6 +45,11 @@ type backend interface {
 	transition(ctx context.Context, op transitionOp, id string, ttl time.Duration) (transitioned, error)
 	// levels returns the level of each item, in order.
 	levels(ctx context.Context, items []Item) ([]Level, error)
+	// fulfil ships (ship) or returns the units lines (normalized) of
+	// committed reservation resID, under request id. It returns a
+	// *StateError when the reservation is not committed and a
+	// *FulfilError when a line asks for more than is left.
+	fulfil(ctx context.Context, ship bool, id, resID string, lines []Line) (Fulfilment, error)
 	// sweep expires held reservations past their deadline, reading at
 	// most pages pages of the expiry index (a backend that is not paged
 	// may sweep everything), and returns those it expired.
@@ -182,7 +187,9 @@ func (s *Store) Extend(ctx context.Context, id string, ttl time.Duration) (Reser
 }
 
 // Commit turns a held reservation into a sale: on hand and reserved both
-// drop by its quantities. Committing again is a no-op.
+// drop by its quantities, or, with Options.Shipping, its units move from
+// reserved to committed and stay on hand until Ship. Committing again is a
+// no-op.
 func (s *Store) Commit(ctx context.Context, id string) (Reservation, error) {
 	start := s.start()
 	t, err := s.transition(ctx, checkID("ID", id), opCommit, id, 0)
@@ -254,6 +261,51 @@ func (s *Store) observeTransition(call Observation, t transitioned) {
 		}
 		s.observe(Observation{Op: OpExpire, ID: r.ID, Reservation: r})
 	}
+}
+
+// Ship takes units of a committed reservation off hand: they left the
+// warehouse. A reservation may ship in several parts, per line; together
+// with Return they may not exceed what it committed at each item (a
+// *FulfilError says which line would). It needs Options.Shipping when the
+// reservation was committed; a reservation that is not committed gets a
+// *StateError. Shipping again under the same ID returns the first outcome.
+func (s *Store) Ship(ctx context.Context, r FulfilRequest) (Fulfilment, error) {
+	return s.fulfil(ctx, OpShip, r)
+}
+
+// Return gives committed, unshipped units of a reservation back: they are
+// available again (an order cancelled after payment, before it shipped).
+// Units that shipped and came back are a receipt: Adjust with
+// ReasonReturn. Rules and idempotency as for Ship.
+func (s *Store) Return(ctx context.Context, r FulfilRequest) (Fulfilment, error) {
+	return s.fulfil(ctx, OpReturn, r)
+}
+
+func (s *Store) fulfil(ctx context.Context, op Op, r FulfilRequest) (Fulfilment, error) {
+	start := s.start()
+	f, err := func() (Fulfilment, error) {
+		lines, err := normalizeFulfil(r)
+		if err != nil {
+			return Fulfilment{}, err
+		}
+		if s.closed.Load() {
+			return Fulfilment{}, ErrClosed
+		}
+		return s.b.fulfil(ctx, op == OpShip, r.ID, r.Reservation, lines)
+	}()
+	// A held reservation past its deadline is expired, as any call naming
+	// it would, so the error names the state it really is in.
+	var expired transitioned
+	if se := (*StateError)(nil); errors.As(err, &se) && se.State == Held {
+		if t, terr := s.b.transition(ctx, opTouch, r.Reservation, 0); terr == nil {
+			se.State, expired = t.out.State, t
+		}
+	}
+	s.observe(Observation{Op: op, ID: r.ID, Err: err, Took: s.since(start), Replayed: f.Replayed, Fulfilment: f})
+	if expired.expired {
+		s.observe(Observation{Op: OpExpire, ID: r.Reservation, Reservation: expired.out})
+	}
+	return f, err
 }
 
 // Levels returns the level of each item, in order; an item never stocked

@@ -56,6 +56,10 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Retention", testRetention},
 		{"Closed", testClosed},
 		{"BundlesAllOrNothing", testBundles},
+		{"ShippingKeepsCommittedOnHand", testShipping},
+		{"ShipAndReturnStates", testShipStates},
+		{"ShippingRetention", testShippingRetention},
+		{"RacingShipments", testRacingShipments},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,7 +89,7 @@ var suiteItems = func() []inventory.Item {
 }()
 
 // checkLevels verifies, after every test, that no level of a store that is
-// still open is negative or has more reserved than on hand.
+// still open is negative or has more reserved and committed than on hand.
 func checkLevels(t *testing.T, s *inventory.Store) {
 	t.Helper()
 	levels, err := s.Levels(ctx, suiteItems...)
@@ -96,8 +100,8 @@ func checkLevels(t *testing.T, s *inventory.Store) {
 		t.Fatalf("Levels after test: %v", err)
 	}
 	for _, l := range levels {
-		if l.OnHand < 0 || l.Reserved < 0 || l.Reserved > l.OnHand {
-			t.Fatalf("after test: %s@%s on hand %d, reserved %d", l.SKU, l.Location, l.OnHand, l.Reserved)
+		if l.OnHand < 0 || l.Reserved < 0 || l.Committed < 0 || l.Reserved+l.Committed > l.OnHand {
+			t.Fatalf("after test: %s@%s on hand %d, reserved %d, committed %d", l.SKU, l.Location, l.OnHand, l.Reserved, l.Committed)
 		}
 	}
 }

@@ -1,7 +1,7 @@
 -- adjust.lua: changes or sets on hand for one item, idempotently.
 --
--- KEYS[1]  stock hash (h = on hand, r = reserved)
--- KEYS[2]  adjustment record (hash f = fingerprint, h, r = level after it)
+-- KEYS[1]  stock hash (h = on hand, r = reserved, c = committed, unshipped)
+-- KEYS[2]  adjustment record (hash f = fingerprint, h, r, c = level after it)
 -- ARGV[1]  mode: d (add ARGV[2] to on hand) | s (set on hand to ARGV[2])
 -- ARGV[2]  value
 -- ARGV[3]  fingerprint of the request, to tell a replay from a conflict
@@ -9,28 +9,28 @@
 -- ARGV[5]  largest allowed on hand
 --
 -- Returns:
---   {1, on hand, reserved, on hand before}  applied
---   {2, on hand, reserved}                  replay: the level the first call left
+--   {1, on hand, reserved, on hand before, committed}  applied
+--   {2, on hand, reserved, committed}       replay: the level the first call left
 --   {3}                                     ID used for a different request
---   {4, proposed on hand, reserved}         refused: below reserved
+--   {4, proposed on hand, reserved, committed}  refused: below reserved + committed
 --   {5}                                     refused: above the largest allowed
 --
 -- Retry-safe: runs inside internal/opscript's wrapper, which takes its
 -- operation record off the end of KEYS first and answers a resent call
 -- with the first call's reply, so this body runs once per call.
-local prev = redis.call('HMGET', KEYS[2], 'f', 'h', 'r')
+local prev = redis.call('HMGET', KEYS[2], 'f', 'h', 'r', 'c')
 if prev[1] then
   if prev[1] ~= ARGV[3] then return {3} end
-  return {2, tonumber(prev[2]), tonumber(prev[3])}
+  return {2, tonumber(prev[2]), tonumber(prev[3]), tonumber(prev[4]) or 0}
 end
-local v = redis.call('HMGET', KEYS[1], 'h', 'r')
-local h, r = tonumber(v[1]) or 0, tonumber(v[2]) or 0
+local v = redis.call('HMGET', KEYS[1], 'h', 'r', 'c')
+local h, r, c = tonumber(v[1]) or 0, tonumber(v[2]) or 0, tonumber(v[3]) or 0
 local nh = tonumber(ARGV[2])
 if ARGV[1] == 'd' then nh = h + nh end
 if nh > tonumber(ARGV[5]) then return {5} end
-if nh < r then return {4, nh, r} end
+if nh < r + c then return {4, nh, r, c} end
 local hs = string.format('%d', nh)
 redis.call('HSET', KEYS[1], 'h', hs, 'r', string.format('%d', r))
-redis.call('HSET', KEYS[2], 'f', ARGV[3], 'h', hs, 'r', string.format('%d', r))
+redis.call('HSET', KEYS[2], 'f', ARGV[3], 'h', hs, 'r', string.format('%d', r), 'c', string.format('%d', c))
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
-return {1, nh, r, h}
+return {1, nh, r, h, c}

@@ -14,7 +14,8 @@
 -- KEYS[2]   records: hash, ID -> "<state>|<deadline ms>|<encoded lines>",
 --           state 1 held, 2 committed, 3 released, 4 expired
 -- KEYS[3]   finished records: sorted set, ID -> when to forget it (ms)
--- KEYS[4..] stock hashes (h = on hand, r = reserved), referred to by index
+-- KEYS[4..] stock hashes (h = on hand, r = reserved, c = committed and not
+--           yet shipped), referred to by index; available is h - r - c
 -- ARGV[1]   retention (ms) of a finished record
 -- ARGV[2]   n, the number of reservations; the caller never puts one ID
 --           twice in a batch
@@ -34,8 +35,9 @@
 --
 -- Returns one string, a line per reservation ("\n"-separated, space-separated
 -- fields), then a last line "now earliest-entry-deadline-or--1":
---   "1 [h1 r1 h2 r2 ...]"      reserved, deadline now + TTL; with ARGV[3] = 1,
---                              each line's on hand and reserved after it
+--   "1 [h1 r1 c1 h2 r2 c2 ...]" reserved, deadline now + TTL; with ARGV[3] = 1,
+--                              each line's on hand, reserved and committed
+--                              after it
 --   "2 state deadline expired" replay of an existing ID (expired: 0|1,
 --                              whether this call expired it)
 --   "3"                        ID used with other lines
@@ -81,13 +83,13 @@ for j = 1, c do
   a = a + 3 + 2 * m
 end
 
--- Stock hashes touched by this batch: key index -> {h, r, dirty}.
+-- Stock hashes touched by this batch: key index -> {h, r, dirty, c}.
 local cells = {}
 local function cell(ki)
   local c = cells[ki]
   if not c then
-    local v = redis.call('HMGET', KEYS[ki], 'h', 'r')
-    c = {tonumber(v[1]) or 0, tonumber(v[2]) or 0, false}
+    local v = redis.call('HMGET', KEYS[ki], 'h', 'r', 'c')
+    c = {tonumber(v[1]) or 0, tonumber(v[2]) or 0, false, tonumber(v[3]) or 0}
     cells[ki] = c
   end
   return c
@@ -125,8 +127,8 @@ for i = 1, n do
     local res = nil
     for x = 1, m do
       local c = cell(ks[x])
-      if c[1] - c[2] < qs[x] then
-        res = '4 ' .. x .. ' ' .. string.format('%d', c[1] - c[2])
+      if c[1] - c[2] - c[4] < qs[x] then
+        res = '4 ' .. x .. ' ' .. string.format('%d', c[1] - c[2] - c[4])
         short = true
         break
       end
@@ -140,6 +142,7 @@ for i = 1, n do
         if parts then
           parts[#parts + 1] = string.format('%d', c[1])
           parts[#parts + 1] = string.format('%d', c[2])
+          parts[#parts + 1] = string.format('%d', c[4])
         end
       end
       hset[#hset + 1] = id

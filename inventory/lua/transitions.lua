@@ -9,9 +9,15 @@
 -- KEYS[1]   expiry index (see reserve.lua)
 -- KEYS[2]   records hash, ID -> "<state>|<deadline ms>|<encoded lines>"
 -- KEYS[3]   finished records: sorted set, ID -> when to forget it (ms)
--- KEYS[4..] the distinct stock hashes of the batch, referred to by index
+-- KEYS[4]   shipping progress: hash, ID -> "s1 r1 s2 r2 ..." (see fulfil.lua)
+-- KEYS[5..] the distinct stock hashes of the batch, referred to by index
+--           (h = on hand, r = reserved, c = committed, not yet shipped)
 -- ARGV[1]   retention (ms) of a finished record
 -- ARGV[2]   n, the number of calls
+-- ARGV[3]   1 when committed units stay on hand until shipped
+--           (Options.Shipping): a commit moves them from r to c and
+--           writes an empty progress entry instead of retiring the
+--           record; 0: a commit takes them off h and r
 -- then, per call: operation (commit | release | extend | touch), ID,
 --           encoded lines the caller holds, TTL ms (extend), line count m,
 --           then m pairs (stock key index, quantity)
@@ -29,9 +35,10 @@
 -- Retry-safe: runs inside internal/opscript's wrapper, which takes its
 -- operation record off the end of KEYS first and answers a resent call
 -- with the first call's reply, so this body runs once per call.
-local exp, recs, fin = KEYS[1], KEYS[2], KEYS[3]
+local exp, recs, fin, ful = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local retention = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
+local shipping = ARGV[3] == '1'
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
@@ -49,7 +56,7 @@ end
 -- call on an ID the batch already changed sees the change.
 local ids = {}
 do
-  local a = 3
+  local a = 4
   for i = 1, n do
     ids[i] = ARGV[a + 1]
     a = a + 5 + 2 * tonumber(ARGV[a + 4])
@@ -66,8 +73,8 @@ local finished = {} -- when to forget it, ID, …: one ZADD for the batch
 -- Stock changes add up per key and go out once per key at the end: a hot
 -- SKU's batch of commits is two HINCRBYs, not two per commit. Nothing
 -- below reads stock, so deferring the writes changes no decision.
-local dr, dh = {}, {} -- key index -> change of reserved, of on hand
-local a = 3
+local dr, dh, dc = {}, {}, {} -- key index -> change of reserved, on hand, committed
+local a = 4
 for i = 1, n do
   local op, id, enc, ttl, m = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], tonumber(ARGV[a + 4])
   local p = a + 5
@@ -92,12 +99,18 @@ for i = 1, n do
         finished[#finished + 1] = id
         s = state
       end
-      local function returnStock(onHandToo)
+      -- returnStock takes the units off reserved and, for a commit,
+      -- off on hand or onto committed.
+      local function returnStock(commit)
         for j = 0, m - 1 do
           local ki = tonumber(ARGV[p + 2 * j])
           local q = tonumber(ARGV[p + 2 * j + 1])
           dr[ki] = (dr[ki] or 0) - q
-          if onHandToo then dh[ki] = (dh[ki] or 0) - q end
+          if commit and shipping then
+            dc[ki] = (dc[ki] or 0) + q
+          elseif commit then
+            dh[ki] = (dh[ki] or 0) - q
+          end
         end
       end
       if s == 1 and tonumber(d) <= now then
@@ -108,7 +121,16 @@ for i = 1, n do
       if s == 1 then
         if op == 'commit' then
           returnStock(true)
-          finish(2)
+          if shipping then
+            -- Not retired: the record lives until every unit is shipped
+            -- or returned (fulfil.lua retires it).
+            records[id] = '2|' .. d .. '|' .. l
+            dirty[id] = true
+            s = 2
+            redis.call('HSET', ful, id, '')
+          else
+            finish(2)
+          end
           changed = 1
         elseif op == 'release' then
           returnStock(false)
@@ -139,6 +161,9 @@ for ki, q in pairs(dr) do
 end
 for ki, q in pairs(dh) do
   if q ~= 0 then redis.call('HINCRBY', KEYS[ki], 'h', string.format('%d', q)) end
+end
+for ki, q in pairs(dc) do
+  if q ~= 0 then redis.call('HINCRBY', KEYS[ki], 'c', string.format('%d', q)) end
 end
 -- Lua's unpack has a stack limit, so the ZADD goes in slices.
 for i = 1, #finished, 1000 do

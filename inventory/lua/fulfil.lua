@@ -1,0 +1,109 @@
+-- fulfil.lua: ships or returns units of a reservation committed with
+-- Options.Shipping, idempotently by the request's ID.
+--
+-- KEYS[1]   records hash, ID -> "<state>|<deadline ms>|<encoded lines>"
+-- KEYS[2]   finished records: sorted set, ID -> when to forget it (ms)
+-- KEYS[3]   shipping progress: hash, reservation ID -> "s1 r1 s2 r2 ...",
+--           units shipped and returned per reservation line ("" at
+--           commit: none yet); present only while some unit is committed
+-- KEYS[4]   this request's record (hash f = fingerprint, o = outcome,
+--           e = the reservation's encoded lines); expires after the
+--           retention, and answers a replay even after the reservation's
+--           record is forgotten
+-- KEYS[5..] the reservation's stock hashes, one per reservation line
+-- ARGV[1]   ship | return
+-- ARGV[2]   reservation ID
+-- ARGV[3]   the reservation's encoded lines, as the caller read them
+-- ARGV[4]   fingerprint of the request, to tell a replay from a conflict
+-- ARGV[5]   retention (ms)
+-- ARGV[6]   m, the reservation's line count; then its m quantities
+-- then      n, the request's line count; then n pairs (reservation line
+--           number 1..m, or 0 for an item the reservation does not hold;
+--           quantity)
+--
+-- Returns one string:
+--   "0"                                   no such reservation
+--   "1"                                   the record's lines differ from
+--                                         the caller's: read again
+--   "2 <complete 0|1> s1 r1 s2 r2 ...\n<encoded lines>"
+--                                         done
+--   "3"                                   ID used for a different request
+--   "4 <request line> <committed left>"   that line asks for more than is
+--                                         committed and unshipped; nothing
+--                                         written
+--   "5 <state>"                           the reservation is not committed
+--   "6 ..."                               a replay: as 2, what the first
+--                                         call with this ID left
+--
+-- A ship takes the units off on hand and committed; a return off
+-- committed only, so they are available again. Once every unit is shipped
+-- or returned the progress entry goes and the record is retired like any
+-- finished reservation's.
+--
+-- Retry-safe: runs inside internal/opscript's wrapper, which takes its
+-- operation record off the end of KEYS first and answers a resent call
+-- with the first call's reply, so this body runs once per call.
+local recs, fin, ful, rk = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local op, rid, enc, fp, retention = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local prev = redis.call('HMGET', rk, 'f', 'o')
+if prev[1] then
+  if prev[1] ~= fp then return '3' end
+  return '6 ' .. prev[2] .. '\n' .. (redis.call('HGET', rk, 'e') or '')
+end
+local rec = redis.call('HGET', recs, rid)
+if not rec then return '0' end
+local s, _, l = string.match(rec, '^(%d)|(%d+)|(.*)$')
+if l ~= enc then return '1' end
+if s ~= '2' then return '5 ' .. s end
+
+local m = tonumber(ARGV[6])
+local qs = {}
+for j = 1, m do qs[j] = tonumber(ARGV[6 + j]) end
+local a = 7 + m
+local n = tonumber(ARGV[a])
+local p = redis.call('HGET', ful, rid)
+local shipped, returned = {}, {}
+for j = 1, m do shipped[j], returned[j] = 0, 0 end
+if p then
+  local j = 1
+  for sv, rv in string.gmatch(p, '(%d+) (%d+)') do
+    shipped[j], returned[j] = tonumber(sv), tonumber(rv)
+    j = j + 1
+  end
+end
+for i = 1, n do
+  local j, q = tonumber(ARGV[a + 2 * i - 1]), tonumber(ARGV[a + 2 * i])
+  local left = 0
+  if p and j > 0 then left = qs[j] - shipped[j] - returned[j] end
+  if q > left then return '4 ' .. i .. ' ' .. string.format('%d', left) end
+end
+for i = 1, n do
+  local j, q = tonumber(ARGV[a + 2 * i - 1]), tonumber(ARGV[a + 2 * i])
+  local key = KEYS[4 + j]
+  redis.call('HINCRBY', key, 'c', string.format('%d', -q))
+  if op == 'ship' then
+    redis.call('HINCRBY', key, 'h', string.format('%d', -q))
+    shipped[j] = shipped[j] + q
+  else
+    returned[j] = returned[j] + q
+  end
+end
+local parts, complete = {}, '1'
+for j = 1, m do
+  parts[#parts + 1] = string.format('%d', shipped[j])
+  parts[#parts + 1] = string.format('%d', returned[j])
+  if shipped[j] + returned[j] < qs[j] then complete = '0' end
+end
+local progress = table.concat(parts, ' ')
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if complete == '1' then
+  redis.call('HDEL', ful, rid)
+  redis.call('ZADD', fin, now + retention, rid)
+else
+  redis.call('HSET', ful, rid, progress)
+end
+local out = complete .. ' ' .. progress
+redis.call('HSET', rk, 'f', fp, 'o', out, 'e', enc)
+redis.call('PEXPIRE', rk, retention)
+return '2 ' .. out .. '\n' .. enc
