@@ -4,10 +4,12 @@
 // # Model
 //
 // An Item is a SKU at a location. Its Level has OnHand (units physically
-// held) and Reserved (units promised to held reservations); Available is
-// OnHand − Reserved, and a store keeps 0 ≤ Reserved ≤ OnHand at all times.
-// OnHand changes by Adjust (receipts, damage, returns) and SetOnHand (stock
-// counts); neither may take it below Reserved.
+// held), Reserved (units promised to held reservations) and Committed
+// (units sold and not yet shipped, with Options.Shipping); Available is
+// OnHand − Reserved − Committed, and a store keeps 0 ≤ Reserved +
+// Committed ≤ OnHand at all times. OnHand changes by Adjust (receipts,
+// damage, returns) and SetOnHand (stock counts); neither may take it below
+// Reserved + Committed.
 //
 // A Reservation holds every one of its lines, or none. Lines naming the same
 // item are summed before they are checked, and stored merged and sorted. It
@@ -36,6 +38,30 @@
 // with the quantities multiplied through (reserve them: all together or
 // not at all, like any reservation's lines), and Available says how many
 // whole bundles the components cover now.
+//
+// # Shipping
+//
+// By default a sale leaves on hand at Commit. With Options.Shipping it
+// stays, as Shopify's committed state does, until the warehouse ships it:
+//
+//	Held ──Commit──▶ Committed   reserved drops, committed rises: paid,
+//	                             still on the shelf
+//	Committed ──Ship───▶ …       per line, in parts: committed and on
+//	                             hand drop: the units left
+//	Committed ──Return─▶ …       per line, in parts: committed drops: the
+//	                             order was cancelled before shipping and
+//	                             its units are available again
+//
+// Ship and Return each carry their own ID (a parcel, a cancellation) and
+// are idempotent by it; together they may take at most what the
+// reservation committed at each item, and a request for more is a
+// *FulfilError (errors.Is ErrNotCommitted) that writes nothing. A
+// reservation that is not committed gets a *StateError with Op "ship" or
+// "return". The Fulfilment they return says, per line, how many units
+// shipped and returned; once all have, it is Complete and the
+// reservation's record is retired like any finished one. Units that
+// shipped and came back are a receipt (Adjust with ReasonReturn), not a
+// Return.
 //
 // # Idempotency
 //
@@ -123,7 +149,8 @@
 // stores — one per region or warehouse group, say — each with its own
 // prefix; an order whose lines span stores takes one reservation per store.
 //
-//	{P}:s:<sku>:<location>   hash   h = on hand, r = reserved
+//	{P}:s:<sku>:<location>   hash   h = on hand, r = reserved,
+//	                                c = committed, not yet shipped
 //	{P}:res                  hash   reservation ID -> "<state>|<deadline ms>|<lines>",
 //	                                state 1 held, 2 committed, 3 released,
 //	                                4 expired; lines are "sku\tlocation\tqty\n"
@@ -138,6 +165,14 @@
 //	{P}:a:<id>               hash   f = request fingerprint, h, r = level
 //	                                after an adjustment; expires after
 //	                                Retention
+//	{P}:ful                  hash   committed reservation ID -> units
+//	                                shipped and returned per line,
+//	                                "s1 r1 s2 r2 …" (Options.Shipping);
+//	                                the entry goes when all are, and
+//	                                the record is retired then
+//	{P}:f:<id>               hash   f = fingerprint, o = outcome, e =
+//	                                the reservation's lines of a Ship
+//	                                or Return; expires after Retention
 //
 // # Planning
 //
