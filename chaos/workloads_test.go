@@ -87,10 +87,19 @@ type inventoryLoad struct {
 	committed map[string]bool // acknowledged commits
 	released  map[string]bool // acknowledged releases
 	ids       []string
+	fulfils   []*fulfilCall // every Ship and Return sent
+}
+
+// fulfilCall is one Ship or Return the workload sent, and what it learned.
+type fulfilCall struct {
+	ship    bool
+	req     inventory.FulfilRequest
+	applied bool // acknowledged: the units moved
+	unknown bool // the call failed with a fault: the outcome is unknown
 }
 
 func newInventoryLoad(ctx context.Context, e env) (*inventoryLoad, error) {
-	s, err := inventory.NewRedis(e.client, inventory.Options{Prefix: e.prefix + ":inv", WaitReplicas: e.replicas})
+	s, err := inventory.NewRedis(e.client, inventory.Options{Prefix: e.prefix + ":inv", WaitReplicas: e.replicas, Shipping: true})
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +168,8 @@ func (w *inventoryLoad) step(ctx context.Context, rng *rand.Rand) {
 			w.committed[id] = true
 			w.mu.Unlock()
 		}
+	case p < 88:
+		w.fulfil(ctx, rng)
 	case p < 95:
 		id, ok := w.pick(rng)
 		if !ok {
@@ -176,15 +187,92 @@ func (w *inventoryLoad) step(ctx context.Context, rng *rand.Rand) {
 	}
 }
 
-// check: every reservation's final state agrees with what its callers were
-// told, and per SKU on hand = opening − committed units and reserved =
-// held units, with 0 ≤ reserved ≤ on hand.
-func (w *inventoryLoad) check(ctx context.Context, durable bool) []string {
-	var bad []string
-	committed := map[string]int64{}
-	held := map[string]int64{}
+// fulfil ships or returns part of a reservation (committed or not: the
+// store refuses what it must), or replays an earlier Ship or Return.
+func (w *inventoryLoad) fulfil(ctx context.Context, rng *rand.Rand) {
+	var c *fulfilCall
+	w.mu.Lock()
+	if n := len(w.fulfils); n > 0 && rng.IntN(5) == 0 {
+		c = w.fulfils[rng.IntN(n)]
+	}
+	w.mu.Unlock()
+	if c == nil {
+		id, ok := w.pick(rng)
+		if !ok {
+			return
+		}
+		w.mu.Lock()
+		lines := w.requests[id].Lines
+		w.mu.Unlock()
+		l := lines[rng.IntN(len(lines))]
+		l.Quantity = 1 + rng.Int64N(l.Quantity)
+		c = &fulfilCall{ship: rng.IntN(4) > 0, req: inventory.FulfilRequest{
+			ID: fmt.Sprintf("f%d", rng.Int64()), Reservation: id, Lines: []inventory.Line{l}}}
+		w.mu.Lock()
+		w.fulfils = append(w.fulfils, c)
+		w.mu.Unlock()
+	}
+	err := w.send(ctx, c)
+	w.done(ignore(err, inventory.ErrNotCommitted, inventory.ErrNotHeld, inventory.ErrNotFound))
+}
+
+// send makes c's call and records what it learned.
+func (w *inventoryLoad) send(ctx context.Context, c *fulfilCall) error {
+	send := w.s.Return
+	if c.ship {
+		send = w.s.Ship
+	}
+	_, err := send(ctx, c.req)
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	switch {
+	case err == nil:
+		c.applied, c.unknown = true, false
+	case ignore(err, inventory.ErrNotCommitted, inventory.ErrNotHeld, inventory.ErrNotFound) == nil:
+		// Refused, nothing written: a replay may yet apply it.
+	default:
+		c.unknown = !c.applied
+	}
+	return err
+}
+
+// check: every reservation's final state agrees with what its callers were
+// told, and per SKU on hand = opening − shipped units, reserved = held
+// units and committed = units committed and neither shipped nor returned,
+// with 0 ≤ reserved + committed ≤ on hand. Ship and Return calls whose
+// outcome a fault hid are replayed first: each then reports whether it
+// applied, once.
+func (w *inventoryLoad) check(ctx context.Context, durable bool) []string {
+	var bad []string
+	w.mu.Lock()
+	calls := w.fulfils
+	w.mu.Unlock()
+	for _, c := range calls {
+		if !c.unknown {
+			continue
+		}
+		if err := retry(ctx, func() error {
+			return ignore(w.send(ctx, c), inventory.ErrNotCommitted, inventory.ErrNotHeld, inventory.ErrNotFound)
+		}); err != nil {
+			bad = append(bad, "replaying "+c.req.ID+": "+err.Error())
+		}
+	}
+	committed := map[string]int64{}
+	held := map[string]int64{}
+	shipped := map[string]int64{}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, c := range w.fulfils {
+		if !c.applied {
+			continue
+		}
+		for _, l := range c.req.Lines {
+			if c.ship {
+				shipped[l.SKU] += l.Quantity
+			}
+			committed[l.SKU] -= l.Quantity
+		}
+	}
 	for _, id := range w.ids {
 		var r inventory.Reservation
 		err := retry(ctx, func() error {
@@ -231,11 +319,12 @@ func (w *inventoryLoad) check(ctx context.Context, durable bool) []string {
 			continue
 		}
 		l := lv[0]
-		if l.Reserved < 0 || l.Reserved > l.OnHand {
+		if l.Reserved < 0 || l.Committed < 0 || l.Reserved+l.Committed > l.OnHand {
 			bad = append(bad, fmt.Sprintf("%s oversold: %+v", sku, l))
 		}
-		if l.OnHand != w.start-committed[sku] || l.Reserved != held[sku] {
-			bad = append(bad, fmt.Sprintf("%s: %+v, want on hand %d and reserved %d from the reservations", sku, l, w.start-committed[sku], held[sku]))
+		if l.OnHand != w.start-shipped[sku] || l.Reserved != held[sku] || l.Committed != committed[sku] {
+			bad = append(bad, fmt.Sprintf("%s: %+v, want on hand %d, reserved %d and committed %d from the reservations and shipments",
+				sku, l, w.start-shipped[sku], held[sku], committed[sku]))
 		}
 	}
 	return bad
