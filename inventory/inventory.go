@@ -182,6 +182,13 @@ type Level struct {
 	// Commit moves its units here from Reserved, and Ship takes them off
 	// hand. Always 0 without Options.Shipping.
 	Committed int64
+	// Incoming is units on open purchase orders (Store.Expect), not yet
+	// received or cancelled; NextArrival is the earliest date one of
+	// those orders is expected (zero when none is). Only Levels reports
+	// them: the level an Adjust returns or an Observation carries leaves
+	// them zero.
+	Incoming    int64
+	NextArrival time.Time
 }
 
 // Available returns the units that can still be reserved.
@@ -328,22 +335,26 @@ type Op uint8
 
 // The calls and changes an Observer sees.
 const (
-	OpAdjust      Op = iota + 1 // a call to Adjust
-	OpSetOnHand                 // a call to SetOnHand
-	OpReserve                   // a call to Reserve
-	OpExtend                    // a call to Extend
-	OpCommit                    // a call to Commit
-	OpRelease                   // a call to Release
-	OpReservation               // a call to Reservation
-	OpLevels                    // a call to Levels
-	OpSweep                     // a call to Sweep (the background sweeper's too)
-	OpExpire                    // a held reservation passed its deadline and its stock returned
-	OpLowStock                  // an item's available units fell below its threshold
-	OpShip                      // a call to Ship
-	OpReturn                    // a call to Return
+	OpAdjust         Op = iota + 1 // a call to Adjust
+	OpSetOnHand                    // a call to SetOnHand
+	OpReserve                      // a call to Reserve
+	OpExtend                       // a call to Extend
+	OpCommit                       // a call to Commit
+	OpRelease                      // a call to Release
+	OpReservation                  // a call to Reservation
+	OpLevels                       // a call to Levels
+	OpSweep                        // a call to Sweep (the background sweeper's too)
+	OpExpire                       // a held reservation passed its deadline and its stock returned
+	OpLowStock                     // an item's available units fell below its threshold
+	OpShip                         // a call to Ship
+	OpReturn                       // a call to Return
+	OpExpect                       // a call to Expect
+	OpReceive                      // a call to Receive
+	OpCancelIncoming               // a call to CancelIncoming
+	OpPurchaseOrder                // a call to PurchaseOrder
 )
 
-var opNames = [...]string{"", "adjust", "set_on_hand", "reserve", "extend", "commit", "release", "reservation", "levels", "sweep", "expire", "low_stock", "ship", "return"}
+var opNames = [...]string{"", "adjust", "set_on_hand", "reserve", "extend", "commit", "release", "reservation", "levels", "sweep", "expire", "low_stock", "ship", "return", "expect", "receive", "cancel_incoming", "purchase_order"}
 
 // String returns the op's name in snake case, as metric labels want it.
 func (o Op) String() string {
@@ -375,6 +386,9 @@ type Observation struct {
 	Expired int
 	// Fulfilment is what a Ship or Return left.
 	Fulfilment Fulfilment
+	// Incoming is what an Expect, Receive, CancelIncoming or
+	// PurchaseOrder call returned.
+	Incoming Incoming
 }
 
 // Options configure a store. The zero value means the documented defaults.

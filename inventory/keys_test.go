@@ -8,24 +8,34 @@ import (
 )
 
 // TestKeysInjective searches the store's key names — a stock level per
-// (SKU, location), a receipt's or adjustment's record per ID, the store's
+// (SKU, location), an adjustment's, shipment's, purchase order's or arrival's record per ID, the arrivals of an item, the store's
 // indexes — for two owners sharing a key.
 func TestKeysInjective(t *testing.T) {
 	store := func(p string) *redisBackend {
 		s := &redisBackend{tag: keyspace.Tag(p)}
-		s.expKey, s.resKey, s.finKey = s.tag+":x", s.tag+":res", s.tag+":fin"
+		s.expKey, s.resKey, s.finKey, s.fulKey = s.tag+":x", s.tag+":res", s.tag+":fin", s.tag+":ful"
 		return s
 	}
 	keyspacetest.Injective(t,
 		keyspacetest.Builder{Name: "store", Arity: 0, Keys: func(p string, _ []string) []string {
 			s := store(p)
-			return []string{s.expKey, s.resKey, s.finKey}
+			return []string{s.expKey, s.resKey, s.finKey, s.fulKey}
 		}},
 		keyspacetest.Builder{Name: "stock", Arity: 2, Keys: func(p string, ids []string) []string {
-			return []string{store(p).stockKey(ids[0], ids[1])}
+			s := store(p)
+			return []string{s.stockKey(ids[0], ids[1]), s.arrivalsKey(ids[0], ids[1])}
 		}},
 		keyspacetest.Builder{Name: "adjustment", Arity: 1, Keys: func(p string, ids []string) []string {
 			return []string{store(p).adjKey(ids[0])}
+		}},
+		keyspacetest.Builder{Name: "shipment", Arity: 1, Keys: func(p string, ids []string) []string {
+			return []string{store(p).fulfilKey(ids[0])}
+		}},
+		keyspacetest.Builder{Name: "purchase order", Arity: 1, Keys: func(p string, ids []string) []string {
+			return []string{store(p).orderKey(ids[0])}
+		}},
+		keyspacetest.Builder{Name: "arrival", Arity: 1, Keys: func(p string, ids []string) []string {
+			return []string{store(p).arrivalKey(ids[0])}
 		}},
 	)
 }

@@ -52,6 +52,7 @@ type memShard struct {
 	// after the retention period.
 	fulfilments        map[string]*memFulfilment
 	retiredFulfilments minHeap[adjustmentEntry]
+	incomingState
 }
 
 type cell struct {
@@ -60,6 +61,10 @@ type cell struct {
 	onHand    int64
 	reserved  int64
 	committed int64 // sold, not yet shipped (Options.Shipping)
+	incoming  int64 // on open purchase orders
+	// arrivals maps each open purchase order bringing units of the item
+	// to its expected date (Unix nanoseconds).
+	arrivals map[string]int64
 }
 
 // memFulfil is a committed reservation's shipping progress, per line.
@@ -111,6 +116,8 @@ func NewMemory(opts Options) *Store {
 		m.shards[i].adjs = make(map[string]*memAdjustment)
 		m.shards[i].fulfils = make(map[uint32]*memFulfil)
 		m.shards[i].fulfilments = make(map[string]*memFulfilment)
+		m.shards[i].orders = make(map[string]*memOrder)
+		m.shards[i].arrivals = make(map[string]*memArrival)
 	}
 	m.wantLevels = opts.Observer != nil && opts.LowStockThreshold != nil
 	return newStore(m, opts)
@@ -339,6 +346,7 @@ func (m *memory) levels(_ context.Context, items []Item) ([]Level, error) {
 		if c := m.item(it); c != nil {
 			c.mu.Lock()
 			out[i] = c.levelLocked()
+			out[i].Incoming, out[i].NextArrival = c.incoming, c.nextArrivalLocked()
 			c.mu.Unlock()
 		}
 	}
@@ -423,6 +431,7 @@ func (m *memory) forgetLocked(sh *memShard, now int64) {
 			delete(sh.fulfilments, e.id)
 		}
 	}
+	sh.forgetIncomingLocked(now)
 }
 
 // fulfil ships or returns units of committed reservation resID. The
@@ -431,17 +440,8 @@ func (m *memory) forgetLocked(sh *memShard, now int64) {
 // reservation's; both shards are locked, in shard order.
 func (m *memory) fulfil(_ context.Context, ship bool, id, resID string, lines []Line) (Fulfilment, error) {
 	h := maphash.String(m.seed, resID)
-	ri, ii := h%memShards, maphash.String(m.seed, id)%memShards
-	rsh, ish := &m.shards[ri], &m.shards[ii]
-	// Lock in shard order, so two callers locking the same pair cannot
-	// deadlock.
-	first, second := min(ri, ii), max(ri, ii)
-	m.shards[first].mu.Lock()
-	defer m.shards[first].mu.Unlock()
-	if second != first {
-		m.shards[second].mu.Lock()
-		defer m.shards[second].mu.Unlock()
-	}
+	rsh, ish := m.lockPair(resID, id)
+	defer m.unlockPair(resID, id)
 	now := m.now()
 	m.forgetLocked(ish, now)
 	if rsh != ish {

@@ -539,9 +539,11 @@ var transitionNames = [...]string{opTouch: "touch", opExtend: "extend", opCommit
 
 func (s *redisBackend) levels(ctx context.Context, items []Item) ([]Level, error) {
 	cmds := make([]*redis.SliceCmd, len(items))
+	next := make([]*redis.ZSliceCmd, len(items))
 	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, it := range items {
-			cmds[i] = p.HMGet(ctx, s.stockKey(it.SKU, it.Location), "h", "r", "c")
+			cmds[i] = p.HMGet(ctx, s.stockKey(it.SKU, it.Location), "h", "r", "c", "i")
+			next[i] = p.ZRangeWithScores(ctx, s.arrivalsKey(it.SKU, it.Location), 0, 0)
 		}
 		return nil
 	})
@@ -551,7 +553,10 @@ func (s *redisBackend) levels(ctx context.Context, items []Item) ([]Level, error
 	out := make([]Level, len(items))
 	for i, it := range items {
 		v := cmds[i].Val()
-		out[i] = Level{SKU: it.SKU, Location: it.Location, OnHand: parseInt(v[0]), Reserved: parseInt(v[1]), Committed: parseInt(v[2])}
+		out[i] = Level{SKU: it.SKU, Location: it.Location, OnHand: parseInt(v[0]), Reserved: parseInt(v[1]), Committed: parseInt(v[2]), Incoming: parseInt(v[3])}
+		if z := next[i].Val(); len(z) == 1 {
+			out[i].NextArrival = time.UnixMilli(int64(z[0].Score))
+		}
 	}
 	return out, nil
 }

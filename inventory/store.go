@@ -50,6 +50,14 @@ type backend interface {
 	// *StateError when the reservation is not committed and a
 	// *FulfilError when a line asks for more than is left.
 	fulfil(ctx context.Context, ship bool, id, resID string, lines []Line) (Fulfilment, error)
+	// expect records purchase order id (lines normalized) as incoming.
+	expect(ctx context.Context, id string, at time.Time, lines []Line) (Incoming, error)
+	// arrive receives (receive) or cancels the units lines (normalized)
+	// of open purchase order poID, under request id. It returns an
+	// *IncomingError when a line asks for more than is open.
+	arrive(ctx context.Context, receive bool, id, poID string, lines []Line) (Incoming, error)
+	// purchaseOrder returns purchase order id as it stands.
+	purchaseOrder(ctx context.Context, id string) (Incoming, error)
 	// sweep expires held reservations past their deadline, reading at
 	// most pages pages of the expiry index (a backend that is not paged
 	// may sweep everything), and returns those it expired.

@@ -60,6 +60,10 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ShipAndReturnStates", testShipStates},
 		{"ShippingRetention", testShippingRetention},
 		{"RacingShipments", testRacingShipments},
+		{"Incoming", testIncoming},
+		{"IncomingInput", testIncomingInput},
+		{"IncomingRetention", testIncomingRetention},
+		{"RacingDeliveries", testRacingDeliveries},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,7 +104,7 @@ func checkLevels(t *testing.T, s *inventory.Store) {
 		t.Fatalf("Levels after test: %v", err)
 	}
 	for _, l := range levels {
-		if l.OnHand < 0 || l.Reserved < 0 || l.Committed < 0 || l.Reserved+l.Committed > l.OnHand {
+		if l.OnHand < 0 || l.Reserved < 0 || l.Committed < 0 || l.Incoming < 0 || l.Reserved+l.Committed > l.OnHand {
 			t.Fatalf("after test: %s@%s on hand %d, reserved %d, committed %d", l.SKU, l.Location, l.OnHand, l.Reserved, l.Committed)
 		}
 	}

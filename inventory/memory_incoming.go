@@ -1,0 +1,219 @@
+package inventory
+
+import (
+	"context"
+	"hash/maphash"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// memOrder is a purchase order: its lines, and how much of each arrived
+// or was cancelled.
+type memOrder struct {
+	at                  int64 // expected, Unix nanoseconds
+	lines               []memLine
+	received, cancelled []int64
+	forgetTime          int64 // 0 while some unit is open
+}
+
+// memArrival is a Receive or CancelIncoming record: the request, to tell a
+// replay from a conflict, and its outcome.
+type memArrival struct {
+	receive    bool
+	poID       string
+	lines      []Line
+	out        Incoming
+	forgetTime int64
+}
+
+// incomingState is the memory backend's purchase-order state, one per
+// shard: orders by ID and arrival records by request ID.
+type incomingState struct {
+	orders         map[string]*memOrder
+	arrivals       map[string]*memArrival
+	retiredOrders  minHeap[adjustmentEntry]
+	retiredArrival minHeap[adjustmentEntry]
+}
+
+// forgetIncomingLocked drops complete orders and arrival records whose
+// retention has passed.
+func (sh *memShard) forgetIncomingLocked(now int64) {
+	for sh.retiredOrders.headDue(now) {
+		e := sh.retiredOrders.pop()
+		if o, ok := sh.orders[e.id]; ok && o.forgetTime != 0 && o.forgetTime <= now {
+			delete(sh.orders, e.id)
+		}
+	}
+	for sh.retiredArrival.headDue(now) {
+		e := sh.retiredArrival.pop()
+		if a, ok := sh.arrivals[e.id]; ok && a.forgetTime <= now {
+			delete(sh.arrivals, e.id)
+		}
+	}
+}
+
+func (m *memory) expect(_ context.Context, id string, at time.Time, lines []Line) (Incoming, error) {
+	sh, _ := m.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	now := m.now()
+	m.forgetLocked(sh, now)
+	if o, ok := sh.orders[id]; ok {
+		if o.at != at.UnixMilli()*1e6 || !sameLines(o.lines, lines) {
+			return Incoming{}, ErrIDConflict
+		}
+		out := o.view(id)
+		out.Replayed = true
+		return out, nil
+	}
+	o := &memOrder{at: at.UnixMilli() * 1e6, lines: make([]memLine, len(lines)),
+		received: make([]int64, len(lines)), cancelled: make([]int64, len(lines))}
+	for i, l := range lines {
+		o.lines[i] = memLine{cell: m.itemOrNew(Item{l.SKU, l.Location}), qty: l.Quantity}
+	}
+	lockLines(o.lines)
+	defer unlockLines(o.lines)
+	for i, l := range o.lines {
+		if l.cell.incoming > MaxQuantity-l.qty {
+			return Incoming{}, &InputError{Field: "Lines[" + strconv.Itoa(i) + "].Quantity", Rule: "would take incoming above 2^53-1"}
+		}
+	}
+	for _, l := range o.lines {
+		l.cell.incoming += l.qty
+		if l.cell.arrivals == nil {
+			l.cell.arrivals = make(map[string]int64)
+		}
+		l.cell.arrivals[id] = o.at
+	}
+	sh.orders[id] = o
+	return o.view(id), nil
+}
+
+// arrive receives or cancels units of purchase order poID. The request's
+// record lives in the shard of its own ID, the order in its own; both
+// shards are locked, in shard order, as fulfil does.
+func (m *memory) arrive(_ context.Context, receive bool, id, poID string, lines []Line) (Incoming, error) {
+	osh, ash := m.lockPair(poID, id)
+	defer m.unlockPair(poID, id)
+	now := m.now()
+	m.forgetLocked(osh, now)
+	if ash != osh {
+		m.forgetLocked(ash, now)
+	}
+	if prev, ok := ash.arrivals[id]; ok {
+		if prev.receive != receive || prev.poID != poID || !slices.Equal(prev.lines, lines) {
+			return Incoming{}, ErrIDConflict
+		}
+		out := prev.out
+		out.Lines = slices.Clone(out.Lines)
+		out.Replayed = true
+		return out, nil
+	}
+	o, ok := osh.orders[poID]
+	if !ok {
+		return Incoming{}, ErrNotFound
+	}
+	at := make([]int, len(lines)) // each request line's order line
+	for i, l := range lines {
+		at[i] = slices.IndexFunc(o.lines, func(r memLine) bool { return r.cell.item == Item{l.SKU, l.Location} })
+		var open int64
+		if at[i] >= 0 {
+			open = o.lines[at[i]].qty - o.received[at[i]] - o.cancelled[at[i]]
+		}
+		if l.Quantity > open {
+			return Incoming{}, &IncomingError{PurchaseOrder: poID, SKU: l.SKU, Location: l.Location, Requested: l.Quantity, Open: open}
+		}
+	}
+	lockLines(o.lines)
+	if receive {
+		for i, l := range lines {
+			if c := o.lines[at[i]].cell; c.onHand > MaxQuantity-l.Quantity {
+				unlockLines(o.lines)
+				return Incoming{}, &InputError{Field: "Lines[" + strconv.Itoa(i) + "].Quantity", Rule: "would take on hand above 2^53-1"}
+			}
+		}
+	}
+	for i, l := range lines {
+		j := at[i]
+		c := o.lines[j].cell
+		c.incoming -= l.Quantity
+		if receive {
+			c.onHand += l.Quantity
+			o.received[j] += l.Quantity
+		} else {
+			o.cancelled[j] += l.Quantity
+		}
+		if o.received[j]+o.cancelled[j] == o.lines[j].qty {
+			delete(c.arrivals, poID)
+		}
+	}
+	unlockLines(o.lines)
+	out := o.view(poID)
+	if out.Complete {
+		o.forgetTime = now + int64(m.opts.Retention)
+		osh.retiredOrders.push(adjustmentEntry{at: o.forgetTime, id: poID})
+	}
+	a := &memArrival{receive: receive, poID: poID, lines: lines, out: out, forgetTime: now + int64(m.opts.Retention)}
+	a.out.Lines = slices.Clone(out.Lines)
+	ash.arrivals[id] = a
+	ash.retiredArrival.push(adjustmentEntry{at: a.forgetTime, id: id})
+	return out, nil
+}
+
+func (m *memory) purchaseOrder(_ context.Context, id string) (Incoming, error) {
+	sh, _ := m.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	m.forgetLocked(sh, m.now())
+	o, ok := sh.orders[id]
+	if !ok {
+		return Incoming{}, ErrNotFound
+	}
+	return o.view(id), nil
+}
+
+// view returns the order as the caller sees it.
+func (o *memOrder) view(id string) Incoming {
+	out := Incoming{PurchaseOrder: id, ExpectedAt: time.Unix(0, o.at), Lines: make([]IncomingLine, len(o.lines)), Complete: true}
+	for j, l := range o.lines {
+		out.Lines[j] = IncomingLine{SKU: l.cell.item.SKU, Location: l.cell.item.Location, Quantity: l.qty, Received: o.received[j], Cancelled: o.cancelled[j]}
+		out.Complete = out.Complete && out.Lines[j].Open() == 0
+	}
+	return out
+}
+
+// lockPair locks the shards of two IDs in shard order, so that two callers
+// locking the same pair cannot deadlock, and returns them.
+func (m *memory) lockPair(a, b string) (*memShard, *memShard) {
+	ai, bi := maphash.String(m.seed, a)%memShards, maphash.String(m.seed, b)%memShards
+	m.shards[min(ai, bi)].mu.Lock()
+	if ai != bi {
+		m.shards[max(ai, bi)].mu.Lock()
+	}
+	return &m.shards[ai], &m.shards[bi]
+}
+
+// unlockPair undoes lockPair(a, b).
+func (m *memory) unlockPair(a, b string) {
+	ai, bi := maphash.String(m.seed, a)%memShards, maphash.String(m.seed, b)%memShards
+	if ai != bi {
+		m.shards[max(ai, bi)].mu.Unlock()
+	}
+	m.shards[min(ai, bi)].mu.Unlock()
+}
+
+// nextArrivalLocked returns the earliest expected date of the cell's open
+// purchase orders, zero if none; the caller holds c.mu.
+func (c *cell) nextArrivalLocked() time.Time {
+	var next int64 = -1
+	for _, at := range c.arrivals {
+		if next < 0 || at < next {
+			next = at
+		}
+	}
+	if next < 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, next)
+}
