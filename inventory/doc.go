@@ -63,6 +63,22 @@
 // shipped and came back are a receipt (Adjust with ReasonReturn), not a
 // Return.
 //
+// # Incoming stock
+//
+// A PurchaseOrder (Store.Expect) is stock on its way: its units show in
+// Level.Incoming, and the earliest expected date among an item's open
+// orders in Level.NextArrival, but they are not on hand and cannot be
+// reserved. Receive books a delivery: the units leave incoming and join
+// on hand, available at once. CancelIncoming takes units that will not
+// come off the order. Both go per line and in parts, carry their own ID
+// (a goods-received note, a short-shipment notice) and are idempotent by
+// it; together they may take at most what the order brings to each item,
+// and a request for more is an *IncomingError (errors.Is ErrNotIncoming)
+// that writes nothing. An order with nothing open is Complete and is kept
+// for Options.Retention, then forgotten; an open one is kept until it is
+// complete. Units that arrive without an order are an Adjust with
+// ReasonReceipt.
+//
 // # Idempotency
 //
 // Every mutation carries an ID. Replaying a reservation or adjustment
@@ -150,7 +166,8 @@
 // prefix; an order whose lines span stores takes one reservation per store.
 //
 //	{P}:s:<sku>:<location>   hash   h = on hand, r = reserved,
-//	                                c = committed, not yet shipped
+//	                                c = committed, not yet shipped,
+//	                                i = incoming on open purchase orders
 //	{P}:res                  hash   reservation ID -> "<state>|<deadline ms>|<lines>",
 //	                                state 1 held, 2 committed, 3 released,
 //	                                4 expired; lines are "sku\tlocation\tqty\n"
@@ -173,6 +190,17 @@
 //	{P}:f:<id>               hash   f = fingerprint, o = outcome, e =
 //	                                the reservation's lines of a Ship
 //	                                or Return; expires after Retention
+//	{P}:po:<id>              hash   purchase order: e = expected (ms),
+//	                                l = lines, p = "r1 c1 r2 c2 …" units
+//	                                received and cancelled per line,
+//	                                f = fingerprint; expires after
+//	                                Retention once nothing is open
+//	{P}:in:<sku>:<location>  zset   open purchase orders bringing the
+//	                                item, scored by expected date (ms)
+//	{P}:r:<id>               hash   f = fingerprint, o = outcome, e =
+//	                                the order's lines of a Receive or
+//	                                CancelIncoming; expires after
+//	                                Retention
 //
 // # Planning
 //
