@@ -88,6 +88,20 @@ type inventoryLoad struct {
 	released  map[string]bool // acknowledged releases
 	ids       []string
 	fulfils   []*fulfilCall // every Ship and Return sent
+	arrivals  []*arrivalCall // every Receive and CancelIncoming sent
+}
+
+// ordered is how many units of each SKU the workload's purchase orders
+// bring.
+const ordered = 1000
+
+// arrivalCall is one Receive or CancelIncoming the workload sent, and
+// what it learned.
+type arrivalCall struct {
+	receive bool
+	req     inventory.ArrivalRequest
+	applied bool
+	unknown bool
 }
 
 // fulfilCall is one Ship or Return the workload sent, and what it learned.
@@ -108,6 +122,11 @@ func newInventoryLoad(ctx context.Context, e env) (*inventoryLoad, error) {
 	for _, sku := range w.skus {
 		a := inventory.Adjustment{ID: "open-" + sku, SKU: sku, Location: "wh", Delta: w.start, Reason: inventory.ReasonReceipt}
 		if err := retry(ctx, func() error { _, err := s.Adjust(ctx, a); return err }); err != nil {
+			return nil, err
+		}
+		po := inventory.PurchaseOrder{ID: "po-" + sku, ExpectedAt: time.Now().Add(72 * time.Hour).Truncate(time.Millisecond),
+			Lines: []inventory.Line{{SKU: sku, Location: "wh", Quantity: ordered}}}
+		if err := retry(ctx, func() error { _, err := s.Expect(ctx, po); return err }); err != nil {
 			return nil, err
 		}
 	}
@@ -170,6 +189,8 @@ func (w *inventoryLoad) step(ctx context.Context, rng *rand.Rand) {
 		}
 	case p < 88:
 		w.fulfil(ctx, rng)
+	case p < 91:
+		w.arrive(ctx, rng)
 	case p < 95:
 		id, ok := w.pick(rng)
 		if !ok {
@@ -236,11 +257,51 @@ func (w *inventoryLoad) send(ctx context.Context, c *fulfilCall) error {
 	return err
 }
 
+// arrive receives or cancels a few units of a SKU's purchase order, or
+// replays an earlier Receive or CancelIncoming.
+func (w *inventoryLoad) arrive(ctx context.Context, rng *rand.Rand) {
+	var c *arrivalCall
+	w.mu.Lock()
+	if n := len(w.arrivals); n > 0 && rng.IntN(5) == 0 {
+		c = w.arrivals[rng.IntN(n)]
+	}
+	w.mu.Unlock()
+	if c == nil {
+		sku := w.skus[rng.IntN(len(w.skus))]
+		c = &arrivalCall{receive: rng.IntN(4) > 0, req: inventory.ArrivalRequest{ID: fmt.Sprintf("g%d", rng.Int64()), PurchaseOrder: "po-" + sku,
+			Lines: []inventory.Line{{SKU: sku, Location: "wh", Quantity: 1 + rng.Int64N(3)}}}}
+		w.mu.Lock()
+		w.arrivals = append(w.arrivals, c)
+		w.mu.Unlock()
+	}
+	w.done(ignore(w.sendArrival(ctx, c), inventory.ErrNotIncoming))
+}
+
+// sendArrival makes c's call and records what it learned.
+func (w *inventoryLoad) sendArrival(ctx context.Context, c *arrivalCall) error {
+	send := w.s.CancelIncoming
+	if c.receive {
+		send = w.s.Receive
+	}
+	_, err := send(ctx, c.req)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case err == nil:
+		c.applied, c.unknown = true, false
+	case errors.Is(err, inventory.ErrNotIncoming):
+	default:
+		c.unknown = !c.applied
+	}
+	return err
+}
+
 // check: every reservation's final state agrees with what its callers were
-// told, and per SKU on hand = opening − shipped units, reserved = held
-// units and committed = units committed and neither shipped nor returned,
-// with 0 ≤ reserved + committed ≤ on hand. Ship and Return calls whose
-// outcome a fault hid are replayed first: each then reports whether it
+// told, and per SKU on hand = opening − shipped + received units, reserved
+// = held units, committed = units committed and neither shipped nor
+// returned, and incoming = ordered − received − cancelled units,
+// with 0 ≤ reserved + committed ≤ on hand. Ship, Return, Receive and
+// CancelIncoming calls whose outcome a fault hid are replayed first: each then reports whether it
 // applied, once.
 func (w *inventoryLoad) check(ctx context.Context, durable bool) []string {
 	var bad []string
@@ -257,11 +318,37 @@ func (w *inventoryLoad) check(ctx context.Context, durable bool) []string {
 			bad = append(bad, "replaying "+c.req.ID+": "+err.Error())
 		}
 	}
+	w.mu.Lock()
+	arrivals := w.arrivals
+	w.mu.Unlock()
+	for _, c := range arrivals {
+		if c.unknown {
+			if err := retry(ctx, func() error { return ignore(w.sendArrival(ctx, c), inventory.ErrNotIncoming) }); err != nil {
+				bad = append(bad, "replaying "+c.req.ID+": "+err.Error())
+			}
+		}
+	}
 	committed := map[string]int64{}
 	held := map[string]int64{}
 	shipped := map[string]int64{}
+	received := map[string]int64{}
+	incoming := map[string]int64{}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	for _, sku := range w.skus {
+		incoming[sku] = ordered
+	}
+	for _, c := range w.arrivals {
+		if !c.applied {
+			continue
+		}
+		for _, l := range c.req.Lines {
+			if c.receive {
+				received[l.SKU] += l.Quantity
+			}
+			incoming[l.SKU] -= l.Quantity
+		}
+	}
 	for _, c := range w.fulfils {
 		if !c.applied {
 			continue
@@ -322,9 +409,9 @@ func (w *inventoryLoad) check(ctx context.Context, durable bool) []string {
 		if l.Reserved < 0 || l.Committed < 0 || l.Reserved+l.Committed > l.OnHand {
 			bad = append(bad, fmt.Sprintf("%s oversold: %+v", sku, l))
 		}
-		if l.OnHand != w.start-shipped[sku] || l.Reserved != held[sku] || l.Committed != committed[sku] {
-			bad = append(bad, fmt.Sprintf("%s: %+v, want on hand %d, reserved %d and committed %d from the reservations and shipments",
-				sku, l, w.start-shipped[sku], held[sku], committed[sku]))
+		if want := w.start - shipped[sku] + received[sku]; l.OnHand != want || l.Reserved != held[sku] || l.Committed != committed[sku] || l.Incoming != incoming[sku] {
+			bad = append(bad, fmt.Sprintf("%s: %+v, want on hand %d, reserved %d, committed %d and incoming %d from the reservations, shipments and deliveries",
+				sku, l, want, held[sku], committed[sku], incoming[sku]))
 		}
 	}
 	return bad
