@@ -87,7 +87,7 @@ type inventoryLoad struct {
 	committed map[string]bool // acknowledged commits
 	released  map[string]bool // acknowledged releases
 	ids       []string
-	fulfils   []*fulfilCall // every Ship and Return sent
+	fulfils   []*fulfilCall  // every Ship and Return sent
 	arrivals  []*arrivalCall // every Receive and CancelIncoming sent
 }
 
@@ -299,79 +299,111 @@ func (w *inventoryLoad) sendArrival(ctx context.Context, c *arrivalCall) error {
 // check: every reservation's final state agrees with what its callers were
 // told, and per SKU on hand = opening − shipped + received units, reserved
 // = held units, committed = units committed and neither shipped nor
-// returned, and incoming = ordered − received − cancelled units,
-// with 0 ≤ reserved + committed ≤ on hand. Ship, Return, Receive and
-// CancelIncoming calls whose outcome a fault hid are replayed first: each then reports whether it
-// applied, once.
+// returned, and incoming = ordered − received − cancelled units, with
+// 0 ≤ reserved + committed ≤ on hand. Ship, Return, Receive and
+// CancelIncoming calls whose outcome a fault hid are replayed first: each
+// then reports whether it applied, once.
 func (w *inventoryLoad) check(ctx context.Context, durable bool) []string {
-	var bad []string
-	w.mu.Lock()
-	calls := w.fulfils
-	w.mu.Unlock()
-	for _, c := range calls {
-		if !c.unknown {
-			continue
-		}
-		if err := retry(ctx, func() error {
-			return ignore(w.send(ctx, c), inventory.ErrNotCommitted, inventory.ErrNotHeld, inventory.ErrNotFound)
-		}); err != nil {
-			bad = append(bad, "replaying "+c.req.ID+": "+err.Error())
-		}
-	}
-	w.mu.Lock()
-	arrivals := w.arrivals
-	w.mu.Unlock()
-	for _, c := range arrivals {
-		if c.unknown {
-			if err := retry(ctx, func() error { return ignore(w.sendArrival(ctx, c), inventory.ErrNotIncoming) }); err != nil {
-				bad = append(bad, "replaying "+c.req.ID+": "+err.Error())
-			}
-		}
-	}
-	committed := map[string]int64{}
-	held := map[string]int64{}
-	shipped := map[string]int64{}
-	received := map[string]int64{}
-	incoming := map[string]int64{}
+	bad := w.replayUnknown(ctx)
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	want := w.wantFromCalls()
+	bad = append(bad, w.addReservations(ctx, durable, want)...)
 	for _, sku := range w.skus {
-		incoming[sku] = ordered
-	}
-	for _, c := range w.arrivals {
-		if !c.applied {
+		var lv []inventory.Level
+		if err := retry(ctx, func() error {
+			var err error
+			lv, err = w.s.Levels(ctx, inventory.Item{SKU: sku, Location: "wh"})
+			return err
+		}); err != nil {
+			bad = append(bad, "levels: "+err.Error())
 			continue
 		}
+		l, wl := lv[0], want[sku]
+		if l.Reserved < 0 || l.Committed < 0 || l.Reserved+l.Committed > l.OnHand {
+			bad = append(bad, fmt.Sprintf("%s oversold: %+v", sku, l))
+		}
+		if l.OnHand != wl.OnHand || l.Reserved != wl.Reserved || l.Committed != wl.Committed || l.Incoming != wl.Incoming {
+			bad = append(bad, fmt.Sprintf("%s: %+v, want on hand %d, reserved %d, committed %d and incoming %d from the reservations, shipments and deliveries",
+				sku, l, wl.OnHand, wl.Reserved, wl.Committed, wl.Incoming))
+		}
+	}
+	return bad
+}
+
+// replayUnknown sends again every Ship, Return, Receive and
+// CancelIncoming whose outcome a fault hid, so that each reports whether
+// it applied.
+func (w *inventoryLoad) replayUnknown(ctx context.Context) []string {
+	var bad []string
+	w.mu.Lock()
+	fulfils, arrivals := w.fulfils, w.arrivals
+	w.mu.Unlock()
+	replay := func(id string, send func() error) {
+		if err := retry(ctx, send); err != nil {
+			bad = append(bad, "replaying "+id+": "+err.Error())
+		}
+	}
+	for _, c := range fulfils {
+		if c.unknown {
+			replay(c.req.ID, func() error {
+				return ignore(w.send(ctx, c), inventory.ErrNotCommitted, inventory.ErrNotHeld, inventory.ErrNotFound)
+			})
+		}
+	}
+	for _, c := range arrivals {
+		if c.unknown {
+			replay(c.req.ID, func() error { return ignore(w.sendArrival(ctx, c), inventory.ErrNotIncoming) })
+		}
+	}
+	return bad
+}
+
+// wantFromCalls returns each SKU's level as the applied shipments,
+// returns, deliveries and cancellations leave it, before the
+// reservations' units are added. The caller holds w.mu.
+func (w *inventoryLoad) wantFromCalls() map[string]*inventory.Level {
+	want := map[string]*inventory.Level{}
+	for _, sku := range w.skus {
+		want[sku] = &inventory.Level{OnHand: w.start, Incoming: ordered}
+	}
+	for _, c := range w.arrivals {
 		for _, l := range c.req.Lines {
-			if c.receive {
-				received[l.SKU] += l.Quantity
+			if c.applied && c.receive {
+				want[l.SKU].OnHand += l.Quantity
 			}
-			incoming[l.SKU] -= l.Quantity
+			if c.applied {
+				want[l.SKU].Incoming -= l.Quantity
+			}
 		}
 	}
 	for _, c := range w.fulfils {
-		if !c.applied {
-			continue
-		}
 		for _, l := range c.req.Lines {
-			if c.ship {
-				shipped[l.SKU] += l.Quantity
+			if c.applied && c.ship {
+				want[l.SKU].OnHand -= l.Quantity
 			}
-			committed[l.SKU] -= l.Quantity
+			if c.applied {
+				want[l.SKU].Committed -= l.Quantity
+			}
 		}
 	}
+	return want
+}
+
+// addReservations reads every reservation back, checks it against what
+// its callers were told, and adds its units to want. The caller holds
+// w.mu.
+func (w *inventoryLoad) addReservations(ctx context.Context, durable bool, want map[string]*inventory.Level) []string {
+	var bad []string
 	for _, id := range w.ids {
 		var r inventory.Reservation
 		err := retry(ctx, func() error {
 			var err error
 			r, err = w.s.Reservation(ctx, id)
-			if errors.Is(err, inventory.ErrNotFound) {
-				return nil
-			}
-			return err
+			return ignore(err, inventory.ErrNotFound)
 		})
 		switch {
-		case errors.Is(err, inventory.ErrNotFound) || err == nil && r.ID == "":
+		case err == nil && r.ID == "":
 			if durable && w.reserved[id] {
 				bad = append(bad, "acknowledged reservation "+id+" lost")
 			}
@@ -389,29 +421,10 @@ func (w *inventoryLoad) check(ctx context.Context, durable bool) []string {
 		for _, l := range r.Lines {
 			switch r.State {
 			case inventory.Committed:
-				committed[l.SKU] += l.Quantity
+				want[l.SKU].Committed += l.Quantity
 			case inventory.Held:
-				held[l.SKU] += l.Quantity
+				want[l.SKU].Reserved += l.Quantity
 			}
-		}
-	}
-	for _, sku := range w.skus {
-		var lv []inventory.Level
-		if err := retry(ctx, func() error {
-			var err error
-			lv, err = w.s.Levels(ctx, inventory.Item{SKU: sku, Location: "wh"})
-			return err
-		}); err != nil {
-			bad = append(bad, "levels: "+err.Error())
-			continue
-		}
-		l := lv[0]
-		if l.Reserved < 0 || l.Committed < 0 || l.Reserved+l.Committed > l.OnHand {
-			bad = append(bad, fmt.Sprintf("%s oversold: %+v", sku, l))
-		}
-		if want := w.start - shipped[sku] + received[sku]; l.OnHand != want || l.Reserved != held[sku] || l.Committed != committed[sku] || l.Incoming != incoming[sku] {
-			bad = append(bad, fmt.Sprintf("%s: %+v, want on hand %d, reserved %d, committed %d and incoming %d from the reservations, shipments and deliveries",
-				sku, l, want, held[sku], committed[sku], incoming[sku]))
 		}
 	}
 	return bad
