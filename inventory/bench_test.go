@@ -137,3 +137,80 @@ func setCallers(b *testing.B) {
 	const callers = 64
 	b.SetParallelism((callers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 }
+
+// BenchmarkFulfil measures the calls after payment: ship a committed
+// reservation's unit (Options.Shipping), and receive one unit of a
+// purchase order as deliveries arrive. Only those calls are timed.
+func BenchmarkFulfil(b *testing.B) {
+	ctx := context.Background()
+	newStore := func(b *testing.B, name string) (*inventory.Store, redis.UniversalClient) {
+		opts := inventory.Options{Shipping: true}
+		if name == "memory" {
+			return inventory.NewMemory(opts), nil
+		}
+		c := redistest.Client(b)
+		opts.Prefix = redistest.Prefix(b, c)
+		s, err := inventory.NewRedis(c, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s, c
+	}
+	line := []inventory.Line{{SKU: "hot", Location: "wh1", Quantity: 1}}
+	for _, name := range []string{"memory", "redis"} {
+		b.Run(name+"/ship", func(b *testing.B) {
+			s, c := newStore(b, name)
+			defer s.Close()
+			if _, err := s.SetOnHand(ctx, inventory.Count{ID: "init", SKU: "hot", Location: "wh1", OnHand: inventory.MaxQuantity, Reason: inventory.ReasonCount}); err != nil {
+				b.Fatal(err)
+			}
+			for i := range b.N {
+				id := "o" + strconv.Itoa(i)
+				if _, err := s.Reserve(ctx, inventory.Request{ID: id, Lines: line, TTL: time.Hour}); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.Commit(ctx, id); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var seq atomic.Int64
+			setCallers(b)
+			b.ReportAllocs()
+			cpu := redistest.StartCPU(b, c)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := strconv.FormatInt(seq.Add(1)-1, 10)
+					if _, err := s.Ship(ctx, inventory.FulfilRequest{ID: "p" + i, Reservation: "o" + i, Lines: line}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			cpu.Report(b)
+		})
+		b.Run(name+"/receive", func(b *testing.B) {
+			s, c := newStore(b, name)
+			defer s.Close()
+			po := inventory.PurchaseOrder{ID: "po", ExpectedAt: time.Now().Add(time.Hour), Lines: []inventory.Line{{SKU: "hot", Location: "wh1", Quantity: int64(b.N)}}}
+			if _, err := s.Expect(ctx, po); err != nil {
+				b.Fatal(err)
+			}
+			var seq atomic.Int64
+			setCallers(b)
+			b.ReportAllocs()
+			cpu := redistest.StartCPU(b, c)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					id := "g" + strconv.FormatInt(seq.Add(1), 10)
+					if _, err := s.Receive(ctx, inventory.ArrivalRequest{ID: id, PurchaseOrder: "po", Lines: line}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			cpu.Report(b)
+		})
+	}
+}
