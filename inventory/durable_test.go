@@ -68,3 +68,60 @@ func TestWaitReplicasChecked(t *testing.T) {
 		t.Fatalf("a Ring with WaitReplicas: %v, want an input error", err)
 	}
 }
+
+// TestWaitReplicasAfterPayment: Ship, Expect and Receive wait for a
+// replica like every other write; without one in time the caller gets
+// ErrNotReplicated, and a replay once the replica is back returns the
+// first outcome.
+func TestWaitReplicasAfterPayment(t *testing.T) {
+	master, replica := redistest.Replicated(t)
+	ctx := context.Background()
+	s, err := inventory.NewRedis(master, inventory.Options{Prefix: redistest.Prefix(t, master), Shipping: true, WaitReplicas: 1, WaitTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	line := []inventory.Line{{SKU: "tee", Location: "wh", Quantity: 2}}
+	if _, err := s.Adjust(ctx, inventory.Adjustment{ID: "in", SKU: "tee", Location: "wh", Delta: 10, Reason: inventory.ReasonReceipt}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Reserve(ctx, inventory.Request{ID: "r1", TTL: time.Minute, Lines: line}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Commit(ctx, "r1"); err != nil {
+		t.Fatal(err)
+	}
+	po := inventory.PurchaseOrder{ID: "po", ExpectedAt: time.Now().Add(time.Hour), Lines: line}
+	if _, err := s.Expect(ctx, po); err != nil {
+		t.Fatal(err)
+	}
+
+	reattach := redistest.Detach(t, master, replica)
+	parcel := inventory.FulfilRequest{ID: "parcel", Reservation: "r1", Lines: line}
+	if _, err := s.Ship(ctx, parcel); !errors.Is(err, inventory.ErrNotReplicated) {
+		t.Fatalf("Ship without a replica: %v, want ErrNotReplicated", err)
+	}
+	delivery := inventory.ArrivalRequest{ID: "delivery", PurchaseOrder: "po", Lines: line}
+	if _, err := s.Receive(ctx, delivery); !errors.Is(err, inventory.ErrNotReplicated) {
+		t.Fatalf("Receive without a replica: %v, want ErrNotReplicated", err)
+	}
+	po2 := inventory.PurchaseOrder{ID: "po2", ExpectedAt: po.ExpectedAt, Lines: line}
+	if _, err := s.Expect(ctx, po2); !errors.Is(err, inventory.ErrNotReplicated) {
+		t.Fatalf("Expect without a replica: %v, want ErrNotReplicated", err)
+	}
+
+	reattach()
+	if f, err := s.Ship(ctx, parcel); err != nil || !f.Replayed || !f.Complete {
+		t.Fatalf("ship replayed: %+v, %v", f, err)
+	}
+	if in, err := s.Receive(ctx, delivery); err != nil || !in.Replayed || !in.Complete {
+		t.Fatalf("receive replayed: %+v, %v", in, err)
+	}
+	if in, err := s.Expect(ctx, po2); err != nil || !in.Replayed {
+		t.Fatalf("expect replayed: %+v, %v", in, err)
+	}
+	lv, err := s.Levels(ctx, inventory.Item{SKU: "tee", Location: "wh"})
+	if err != nil || lv[0].OnHand != 10 || lv[0].Committed != 0 || lv[0].Incoming != 2 {
+		t.Fatalf("levels %+v, %v; want on hand 10 (2 shipped, 2 received), nothing committed, 2 incoming", lv, err)
+	}
+}
