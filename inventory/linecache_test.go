@@ -67,3 +67,72 @@ func TestCommitOfOwnReservationIsOneCall(t *testing.T) {
 		t.Fatalf("levels %+v, %v; want on hand 6, reserved 0", lv, err)
 	}
 }
+
+// TestShipOfOwnReservationIsOneCall: with Options.Shipping a Ship of a
+// reservation this process made and committed sends one script; lines
+// cached for an ID that another process has since reused for different
+// lines are caught by the script and read again, never shipped wrongly.
+func TestShipOfOwnReservationIsOneCall(t *testing.T) {
+	base := redistest.Client(t)
+	counter := &commandCounter{}
+	client := hookedClient(t, base, counter)
+	prefix := redistest.Prefix(t, base)
+	ctx := context.Background()
+	opts := Options{Prefix: prefix, Shipping: true, Retention: 50 * time.Millisecond}
+	s, err := NewRedis(client, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.SetOnHand(ctx, Count{ID: "c", SKU: "mug", Location: "main", OnHand: 20, Reason: ReasonCount}); err != nil {
+		t.Fatal(err)
+	}
+	mug := func(q int64) []Line { return []Line{{SKU: "mug", Location: "main", Quantity: q}} }
+	for _, id := range []string{"warm", "a"} {
+		if _, err := s.Reserve(ctx, Request{ID: id, TTL: time.Minute, Lines: mug(2)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Commit(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Ship(ctx, FulfilRequest{ID: "p-warm", Reservation: "warm", Lines: mug(2)}); err != nil {
+		t.Fatal(err) // loads the script
+	}
+	before := counter.n.Load()
+	if _, err := s.Ship(ctx, FulfilRequest{ID: "p-a1", Reservation: "a", Lines: mug(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := counter.n.Load() - before; n != 1 {
+		t.Errorf("Ship of an own committed reservation sent %d commands, want 1", n)
+	}
+
+	// Another process returns the rest of "a"; once "a" is forgotten it
+	// reuses the ID for 5 units. The first store still caches a's old
+	// lines: its Ship must see the new reservation's.
+	other, err := NewRedis(client, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Return(ctx, FulfilRequest{ID: "r-a", Reservation: "a", Lines: mug(1)}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(150 * time.Millisecond)
+	if _, err := other.Reserve(ctx, Request{ID: "nudge", TTL: time.Minute, Lines: mug(1)}); err != nil {
+		t.Fatal(err) // forgets what is due
+	}
+	if _, err := other.Reserve(ctx, Request{ID: "a", TTL: time.Minute, Lines: mug(5)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Commit(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := s.Ship(ctx, FulfilRequest{ID: "p-a2", Reservation: "a", Lines: mug(4)})
+	if err != nil || f.Lines[0].Quantity != 5 || f.Lines[0].Shipped != 4 {
+		t.Fatalf("ship through stale cached lines: %+v, %v; want 4 of the new 5 shipped", f, err)
+	}
+	lv, err := s.Levels(ctx, Item{"mug", "main"})
+	if err != nil || lv[0].OnHand != 13 || lv[0].Committed != 1 || lv[0].Reserved != 1 {
+		t.Fatalf("levels %+v, %v; want on hand 13, committed 1, reserved 1", lv, err)
+	}
+}

@@ -421,8 +421,10 @@ func (s *redisBackend) transition(ctx context.Context, top transitionOp, id stri
 			expired: res[3] == 1,
 			changed: res[4] == 1,
 		}
-		if t.out.State != Held {
-			s.held.drop(id) // finished: no further transition needs its lines
+		// Finished: no further transition needs its lines, unless it is
+		// committed with Options.Shipping, when Ship and Return will.
+		if t.out.State != Held && !(s.opts.Shipping && t.out.State == Committed) {
+			s.held.drop(id)
 		}
 		return t, nil
 	}
@@ -572,18 +574,24 @@ const (
 	fulfilReplayed     = 6
 )
 
-// fulfil runs fulfil.lua. The script needs the reservation's stock keys, so
-// it reads the reservation's lines first (a second round trip); when the
+// fulfil runs fulfil.lua. The script needs the reservation's stock keys:
+// it takes its lines from held when this process made and committed the
+// reservation (one round trip), else reads the record first (two); the
+// script checks them against the record, as transition's does. When the
 // record is gone it still runs, without them, so that a replay of a
 // request whose reservation was forgotten is answered from the request's
 // own record.
 func (s *redisBackend) fulfil(ctx context.Context, ship bool, id, resID string, lines []Line) (Fulfilment, error) {
 	op := fulfilOpName(ship)
 	fp := op + "|" + resID + "|" + encodeLines(lines)
+	enc, resLines, cached := s.held.get(resID)
 	for try := 0; try < maxTransitionTries; try++ {
-		enc, resLines, err := s.readLines(ctx, op, resID)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return Fulfilment{}, err
+		if !cached {
+			var err error
+			enc, resLines, err = s.readLines(ctx, op, resID)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return Fulfilment{}, err
+			}
 		}
 		keys := []string{s.resKey, s.finKey, s.fulKey, s.fulfilKey(id)}
 		args := []any{op, resID, enc, fp, s.opts.Retention.Milliseconds(), len(resLines)}
@@ -607,9 +615,14 @@ func (s *redisBackend) fulfil(ctx context.Context, ship bool, id, resID string, 
 		}
 		switch {
 		case r[0] == fulfilNotFound:
+			s.held.drop(resID)
 			return Fulfilment{}, ErrNotFound
 		case r[0] == fulfilStale:
-			continue // the reservation's record changed under us: read it again
+			// The cached lines were stale, or the record changed under
+			// us: read it again.
+			s.held.drop(resID)
+			cached = false
+			continue
 		case r[0] == fulfilConflict:
 			return Fulfilment{}, ErrIDConflict
 		case r[0] == fulfilNotCommitted && len(r) == 2:
@@ -627,6 +640,9 @@ func (s *redisBackend) fulfil(ctx context.Context, ship bool, id, resID string, 
 			out := Fulfilment{Reservation: resID, Lines: make([]FulfilmentLine, len(recLines)), Complete: r[1] == 1, Replayed: r[0] == fulfilReplayed}
 			for j, l := range recLines {
 				out.Lines[j] = FulfilmentLine{SKU: l.SKU, Location: l.Location, Quantity: l.Quantity, Shipped: r[2+2*j], Returned: r[3+2*j]}
+			}
+			if out.Complete {
+				s.held.drop(resID)
 			}
 			return out, nil
 		}
