@@ -136,3 +136,62 @@ func TestShipOfOwnReservationIsOneCall(t *testing.T) {
 		t.Fatalf("levels %+v, %v; want on hand 13, committed 1, reserved 1", lv, err)
 	}
 }
+
+// TestReceiveOfOwnOrderIsOneCall: a Receive of a purchase order this
+// process expected sends one script; lines cached for an order ID that was
+// forgotten and reused elsewhere with other lines are caught by the script
+// and read again.
+func TestReceiveOfOwnOrderIsOneCall(t *testing.T) {
+	base := redistest.Client(t)
+	counter := &commandCounter{}
+	client := hookedClient(t, base, counter)
+	prefix := redistest.Prefix(t, base)
+	ctx := context.Background()
+	opts := Options{Prefix: prefix, Retention: 50 * time.Millisecond}
+	s, err := NewRedis(client, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	at := time.Now().Add(time.Hour)
+	lamp := func(q int64) []Line { return []Line{{SKU: "lamp", Location: "main", Quantity: q}} }
+	for _, id := range []string{"warm", "po"} {
+		if _, err := s.Expect(ctx, PurchaseOrder{ID: id, ExpectedAt: at, Lines: lamp(4)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Receive(ctx, ArrivalRequest{ID: "g-warm", PurchaseOrder: "warm", Lines: lamp(1)}); err != nil {
+		t.Fatal(err) // loads the script
+	}
+	before := counter.n.Load()
+	if _, err := s.Receive(ctx, ArrivalRequest{ID: "g1", PurchaseOrder: "po", Lines: lamp(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := counter.n.Load() - before; n != 1 {
+		t.Errorf("Receive of an own order sent %d commands, want 1", n)
+	}
+
+	// Another process finishes "po"; once it is forgotten, reuses the ID
+	// for an order of another item. The first store's cached lines are
+	// stale: its Receive must act on the new order.
+	other, err := NewRedis(client, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.CancelIncoming(ctx, ArrivalRequest{ID: "x1", PurchaseOrder: "po", Lines: lamp(3)}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(150 * time.Millisecond)
+	desk := []Line{{SKU: "desk", Location: "main", Quantity: 2}}
+	if _, err := other.Expect(ctx, PurchaseOrder{ID: "po", ExpectedAt: at, Lines: desk}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := s.Receive(ctx, ArrivalRequest{ID: "g2", PurchaseOrder: "po", Lines: desk})
+	if err != nil || !in.Complete || in.Lines[0].SKU != "desk" || in.Lines[0].Received != 2 {
+		t.Fatalf("receive through stale cached lines: %+v, %v; want the new order's 2 desks received", in, err)
+	}
+	lv, err := s.Levels(ctx, Item{"lamp", "main"}, Item{"desk", "main"})
+	if err != nil || lv[0].OnHand != 2 || lv[0].Incoming != 3 || lv[1].OnHand != 2 || lv[1].Incoming != 0 {
+		t.Fatalf("levels %+v, %v; want lamp on hand 2 with 3 incoming (warm), desk on hand 2", lv, err)
+	}
+}

@@ -71,6 +71,10 @@ type redisBackend struct {
 	// needs the stock keys in KEYS, and without the lines at hand the
 	// record must be read first.
 	held lineCache
+	// ordered remembers the lines of purchase orders this process
+	// expected, so a Receive or CancelIncoming of one is a single round
+	// trip, for the same reason.
+	ordered lineCache
 }
 
 // NewRedis returns a store on Redis or Redis Cluster. Every mutation is one

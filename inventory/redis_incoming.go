@@ -54,24 +54,33 @@ func (s *redisBackend) expect(ctx context.Context, id string, at time.Time, line
 	if err != nil {
 		return Incoming{}, fmt.Errorf("inventory: expect %s: %w", id, err)
 	}
-	return s.incomingReply("expect", id, id, reply, lines)
+	in, err := s.incomingReply("expect", id, id, reply, lines)
+	if err == nil && !in.Complete {
+		s.ordered.put(id, enc, lines)
+	}
+	return in, err
 }
 
 // arrive runs incoming.lua for a Receive or CancelIncoming. The script
-// needs the order's stock keys, so it reads the order's lines first (a
-// second round trip); when the order is gone it still runs, without
-// them, so that a replay is answered from the request's own record.
+// needs the order's stock keys: it takes its lines from ordered when this
+// process expected the order (one round trip), else reads them first
+// (two); the script checks them against the order's. When the order is
+// gone it still runs, without them, so that a replay is answered from
+// the request's own record.
 func (s *redisBackend) arrive(ctx context.Context, receive bool, id, poID string, lines []Line) (Incoming, error) {
 	op := arrivalOpName(receive)
 	fp := op + "|" + poID + "|" + encodeLines(lines)
+	enc, poLines, cached := s.ordered.get(poID)
 	for try := 0; try < maxTransitionTries; try++ {
-		enc, err := s.client.HGet(ctx, s.orderKey(poID), "l").Result()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return Incoming{}, fmt.Errorf("inventory: %s %s: %w", op, id, err)
-		}
-		poLines, err := decodeLines(enc)
-		if err != nil {
-			return Incoming{}, fmt.Errorf("inventory: %s %s: purchase order %s: %w", op, id, poID, err)
+		if !cached {
+			var err error
+			enc, err = s.client.HGet(ctx, s.orderKey(poID), "l").Result()
+			if err != nil && !errors.Is(err, redis.Nil) {
+				return Incoming{}, fmt.Errorf("inventory: %s %s: %w", op, id, err)
+			}
+			if poLines, err = decodeLines(enc); err != nil {
+				return Incoming{}, fmt.Errorf("inventory: %s %s: purchase order %s: %w", op, id, poID, err)
+			}
 		}
 		keys := []string{s.orderKey(poID), s.arrivalKey(id)}
 		for _, l := range poLines {
@@ -86,10 +95,19 @@ func (s *redisBackend) arrive(ctx context.Context, receive bool, id, poID string
 		if err != nil {
 			return Incoming{}, fmt.Errorf("inventory: %s %s: %w", op, id, err)
 		}
-		if reply == strconv.Itoa(incomingStale) {
-			continue // the order appeared or changed under us: read it again
+		if reply == strconv.Itoa(incomingStale) || reply == strconv.Itoa(incomingNotFound) && cached {
+			// The cached lines were stale (the order was forgotten and
+			// its ID reused), or the order appeared or changed under us:
+			// read it again.
+			s.ordered.drop(poID)
+			cached = false
+			continue
 		}
-		return s.incomingReply(op, id, poID, reply, lines)
+		in, err := s.incomingReply(op, id, poID, reply, lines)
+		if in.Complete || errors.Is(err, ErrNotFound) {
+			s.ordered.drop(poID)
+		}
+		return in, err
 	}
 	return Incoming{}, fmt.Errorf("inventory: %s %s: purchase order kept changing; retry", op, id)
 }
