@@ -87,29 +87,25 @@ type inventoryLoad struct {
 	committed map[string]bool // acknowledged commits
 	released  map[string]bool // acknowledged releases
 	ids       []string
-	fulfils   []*fulfilCall  // every Ship and Return sent
-	arrivals  []*arrivalCall // every Receive and CancelIncoming sent
+	moves     []*unitMove // every Ship, Return, Receive and CancelIncoming sent
 }
 
 // ordered is how many units of each SKU the workload's purchase orders
 // bring.
 const ordered = 1000
 
-// arrivalCall is one Receive or CancelIncoming the workload sent, and
-// what it learned.
-type arrivalCall struct {
-	receive bool
-	req     inventory.ArrivalRequest
+// unitMove is one Ship, Return, Receive or CancelIncoming the workload
+// sent, and what it learned. A call refused with one of refused wrote
+// nothing (a replay may yet apply it); one that failed otherwise has an
+// unknown outcome until a replay answers.
+type unitMove struct {
+	id      string
+	send    func(context.Context) error
+	refused []error
+	// effect adds what the call did to the levels, once it applied.
+	effect  func(want map[string]*inventory.Level)
 	applied bool
 	unknown bool
-}
-
-// fulfilCall is one Ship or Return the workload sent, and what it learned.
-type fulfilCall struct {
-	ship    bool
-	req     inventory.FulfilRequest
-	applied bool // acknowledged: the units moved
-	unknown bool // the call failed with a fault: the outcome is unknown
 }
 
 func newInventoryLoad(ctx context.Context, e env) (*inventoryLoad, error) {
@@ -209,89 +205,92 @@ func (w *inventoryLoad) step(ctx context.Context, rng *rand.Rand) {
 }
 
 // fulfil ships or returns part of a reservation (committed or not: the
-// store refuses what it must), or replays an earlier Ship or Return.
+// store refuses what it must), or replays an earlier call.
 func (w *inventoryLoad) fulfil(ctx context.Context, rng *rand.Rand) {
-	var c *fulfilCall
-	w.mu.Lock()
-	if n := len(w.fulfils); n > 0 && rng.IntN(5) == 0 {
-		c = w.fulfils[rng.IntN(n)]
-	}
-	w.mu.Unlock()
-	if c == nil {
+	w.move(ctx, rng, func() *unitMove {
 		id, ok := w.pick(rng)
 		if !ok {
-			return
+			return nil
 		}
 		w.mu.Lock()
 		lines := w.requests[id].Lines
 		w.mu.Unlock()
 		l := lines[rng.IntN(len(lines))]
 		l.Quantity = 1 + rng.Int64N(l.Quantity)
-		c = &fulfilCall{ship: rng.IntN(4) > 0, req: inventory.FulfilRequest{
-			ID: fmt.Sprintf("f%d", rng.Int64()), Reservation: id, Lines: []inventory.Line{l}}}
-		w.mu.Lock()
-		w.fulfils = append(w.fulfils, c)
-		w.mu.Unlock()
-	}
-	err := w.send(ctx, c)
-	w.done(ignore(err, inventory.ErrNotCommitted, inventory.ErrNotHeld, inventory.ErrNotFound))
-}
-
-// send makes c's call and records what it learned.
-func (w *inventoryLoad) send(ctx context.Context, c *fulfilCall) error {
-	send := w.s.Return
-	if c.ship {
-		send = w.s.Ship
-	}
-	_, err := send(ctx, c.req)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	switch {
-	case err == nil:
-		c.applied, c.unknown = true, false
-	case ignore(err, inventory.ErrNotCommitted, inventory.ErrNotHeld, inventory.ErrNotFound) == nil:
-		// Refused, nothing written: a replay may yet apply it.
-	default:
-		c.unknown = !c.applied
-	}
-	return err
+		ship := rng.IntN(4) > 0
+		req := inventory.FulfilRequest{ID: fmt.Sprintf("f%d", rng.Int64()), Reservation: id, Lines: []inventory.Line{l}}
+		send := w.s.Return
+		if ship {
+			send = w.s.Ship
+		}
+		return &unitMove{id: req.ID,
+			send:    func(ctx context.Context) error { _, err := send(ctx, req); return err },
+			refused: []error{inventory.ErrNotCommitted, inventory.ErrNotHeld, inventory.ErrNotFound},
+			effect: func(want map[string]*inventory.Level) {
+				if ship {
+					want[l.SKU].OnHand -= l.Quantity
+				}
+				want[l.SKU].Committed -= l.Quantity
+			}}
+	})
 }
 
 // arrive receives or cancels a few units of a SKU's purchase order, or
-// replays an earlier Receive or CancelIncoming.
+// replays an earlier call.
 func (w *inventoryLoad) arrive(ctx context.Context, rng *rand.Rand) {
-	var c *arrivalCall
-	w.mu.Lock()
-	if n := len(w.arrivals); n > 0 && rng.IntN(5) == 0 {
-		c = w.arrivals[rng.IntN(n)]
-	}
-	w.mu.Unlock()
-	if c == nil {
+	w.move(ctx, rng, func() *unitMove {
 		sku := w.skus[rng.IntN(len(w.skus))]
-		c = &arrivalCall{receive: rng.IntN(4) > 0, req: inventory.ArrivalRequest{ID: fmt.Sprintf("g%d", rng.Int64()), PurchaseOrder: "po-" + sku,
-			Lines: []inventory.Line{{SKU: sku, Location: "wh", Quantity: 1 + rng.Int64N(3)}}}}
-		w.mu.Lock()
-		w.arrivals = append(w.arrivals, c)
-		w.mu.Unlock()
-	}
-	w.done(ignore(w.sendArrival(ctx, c), inventory.ErrNotIncoming))
+		l := inventory.Line{SKU: sku, Location: "wh", Quantity: 1 + rng.Int64N(3)}
+		receive := rng.IntN(4) > 0
+		req := inventory.ArrivalRequest{ID: fmt.Sprintf("g%d", rng.Int64()), PurchaseOrder: "po-" + sku, Lines: []inventory.Line{l}}
+		send := w.s.CancelIncoming
+		if receive {
+			send = w.s.Receive
+		}
+		return &unitMove{id: req.ID,
+			send:    func(ctx context.Context) error { _, err := send(ctx, req); return err },
+			refused: []error{inventory.ErrNotIncoming},
+			effect: func(want map[string]*inventory.Level) {
+				if receive {
+					want[l.SKU].OnHand += l.Quantity
+				}
+				want[l.SKU].Incoming -= l.Quantity
+			}}
+	})
 }
 
-// sendArrival makes c's call and records what it learned.
-func (w *inventoryLoad) sendArrival(ctx context.Context, c *arrivalCall) error {
-	send := w.s.CancelIncoming
-	if c.receive {
-		send = w.s.Receive
+// move replays an earlier unit move one time in five, else sends the one
+// newMove makes (nil: nothing to do).
+func (w *inventoryLoad) move(ctx context.Context, rng *rand.Rand, newMove func() *unitMove) {
+	var m *unitMove
+	w.mu.Lock()
+	if n := len(w.moves); n > 0 && rng.IntN(5) == 0 {
+		m = w.moves[rng.IntN(n)]
 	}
-	_, err := send(ctx, c.req)
+	w.mu.Unlock()
+	if m == nil {
+		if m = newMove(); m == nil {
+			return
+		}
+		w.mu.Lock()
+		w.moves = append(w.moves, m)
+		w.mu.Unlock()
+	}
+	w.done(ignore(w.send(ctx, m), m.refused...))
+}
+
+// send makes m's call and records what it learned.
+func (w *inventoryLoad) send(ctx context.Context, m *unitMove) error {
+	err := m.send(ctx)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
 	case err == nil:
-		c.applied, c.unknown = true, false
-	case errors.Is(err, inventory.ErrNotIncoming):
+		m.applied, m.unknown = true, false
+	case ignore(err, m.refused...) == nil:
+		// Refused, nothing written.
 	default:
-		c.unknown = !c.applied
+		m.unknown = !m.applied
 	}
 	return err
 }
@@ -331,60 +330,34 @@ func (w *inventoryLoad) check(ctx context.Context, durable bool) []string {
 	return bad
 }
 
-// replayUnknown sends again every Ship, Return, Receive and
-// CancelIncoming whose outcome a fault hid, so that each reports whether
-// it applied.
+// replayUnknown sends again every unit move whose outcome a fault hid, so
+// that each reports whether it applied.
 func (w *inventoryLoad) replayUnknown(ctx context.Context) []string {
 	var bad []string
 	w.mu.Lock()
-	fulfils, arrivals := w.fulfils, w.arrivals
+	moves := w.moves
 	w.mu.Unlock()
-	replay := func(id string, send func() error) {
-		if err := retry(ctx, send); err != nil {
-			bad = append(bad, "replaying "+id+": "+err.Error())
+	for _, m := range moves {
+		if !m.unknown {
+			continue
 		}
-	}
-	for _, c := range fulfils {
-		if c.unknown {
-			replay(c.req.ID, func() error {
-				return ignore(w.send(ctx, c), inventory.ErrNotCommitted, inventory.ErrNotHeld, inventory.ErrNotFound)
-			})
-		}
-	}
-	for _, c := range arrivals {
-		if c.unknown {
-			replay(c.req.ID, func() error { return ignore(w.sendArrival(ctx, c), inventory.ErrNotIncoming) })
+		if err := retry(ctx, func() error { return ignore(w.send(ctx, m), m.refused...) }); err != nil {
+			bad = append(bad, "replaying "+m.id+": "+err.Error())
 		}
 	}
 	return bad
 }
 
-// wantFromCalls returns each SKU's level as the applied shipments,
-// returns, deliveries and cancellations leave it, before the
-// reservations' units are added. The caller holds w.mu.
+// wantFromCalls returns each SKU's level as the applied unit moves leave
+// it, before the reservations' units are added. The caller holds w.mu.
 func (w *inventoryLoad) wantFromCalls() map[string]*inventory.Level {
 	want := map[string]*inventory.Level{}
 	for _, sku := range w.skus {
 		want[sku] = &inventory.Level{OnHand: w.start, Incoming: ordered}
 	}
-	for _, c := range w.arrivals {
-		for _, l := range c.req.Lines {
-			if c.applied && c.receive {
-				want[l.SKU].OnHand += l.Quantity
-			}
-			if c.applied {
-				want[l.SKU].Incoming -= l.Quantity
-			}
-		}
-	}
-	for _, c := range w.fulfils {
-		for _, l := range c.req.Lines {
-			if c.applied && c.ship {
-				want[l.SKU].OnHand -= l.Quantity
-			}
-			if c.applied {
-				want[l.SKU].Committed -= l.Quantity
-			}
+	for _, m := range w.moves {
+		if m.applied {
+			m.effect(want)
 		}
 	}
 	return want
