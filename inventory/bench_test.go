@@ -70,21 +70,10 @@ func BenchmarkReserve(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				var seq atomic.Int64
-				setCallers(b)
-				b.ReportAllocs()
-				cpu := redistest.StartCPU(b, client)
-				b.ResetTimer()
-				b.RunParallel(func(pb *testing.PB) {
-					for pb.Next() {
-						i := seq.Add(1)
-						if _, err := s.Reserve(ctx, inventory.Request{ID: "r" + strconv.FormatInt(i, 10), Lines: sh.lines(i), TTL: time.Hour}); err != nil {
-							b.Error(err)
-							return
-						}
-					}
+				parallel(b, client, func(i int64) error {
+					_, err := s.Reserve(ctx, inventory.Request{ID: "r" + strconv.FormatInt(i, 10), Lines: sh.lines(i), TTL: time.Hour})
+					return err
 				})
-				cpu.Report(b)
 			})
 		}
 	}
@@ -108,28 +97,37 @@ func BenchmarkCommit(b *testing.B) {
 			if _, err := s.SetOnHand(ctx, inventory.Count{ID: "init", SKU: "hot", Location: "wh1", OnHand: inventory.MaxQuantity, Reason: inventory.ReasonCount}); err != nil {
 				b.Fatal(err)
 			}
-			var seq atomic.Int64
 			line := []inventory.Line{{SKU: "hot", Location: "wh1", Quantity: 1}}
-			setCallers(b)
-			b.ReportAllocs()
-			cpu := redistest.StartCPU(b, c)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					id := "c" + strconv.FormatInt(seq.Add(1), 10)
-					if _, err := s.Reserve(ctx, inventory.Request{ID: id, Lines: line, TTL: time.Hour}); err != nil {
-						b.Error(err)
-						return
-					}
-					if _, err := s.Commit(ctx, id); err != nil {
-						b.Error(err)
-						return
-					}
+			parallel(b, c, func(i int64) error {
+				id := "c" + strconv.FormatInt(i, 10)
+				if _, err := s.Reserve(ctx, inventory.Request{ID: id, Lines: line, TTL: time.Hour}); err != nil {
+					return err
 				}
+				_, err := s.Commit(ctx, id)
+				return err
 			})
-			cpu.Report(b)
 		})
 	}
+}
+
+// parallel times op from 64 callers, numbering the calls 1, 2, …, and
+// reports allocations and, on Redis (client not nil), the server's and the
+// process's CPU per call.
+func parallel(b *testing.B, client redis.UniversalClient, op func(i int64) error) {
+	var seq atomic.Int64
+	setCallers(b)
+	b.ReportAllocs()
+	cpu := redistest.StartCPU(b, client)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := op(seq.Add(1)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	cpu.Report(b)
 }
 
 // setCallers makes b.RunParallel run 64 goroutines.
@@ -173,21 +171,11 @@ func BenchmarkFulfil(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			var seq atomic.Int64
-			setCallers(b)
-			b.ReportAllocs()
-			cpu := redistest.StartCPU(b, c)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					i := strconv.FormatInt(seq.Add(1)-1, 10)
-					if _, err := s.Ship(ctx, inventory.FulfilRequest{ID: "p" + i, Reservation: "o" + i, Lines: line}); err != nil {
-						b.Error(err)
-						return
-					}
-				}
+			parallel(b, c, func(i int64) error {
+				n := strconv.FormatInt(i-1, 10)
+				_, err := s.Ship(ctx, inventory.FulfilRequest{ID: "p" + n, Reservation: "o" + n, Lines: line})
+				return err
 			})
-			cpu.Report(b)
 		})
 		b.Run(name+"/receive", func(b *testing.B) {
 			s, c := newStore(b, name)
@@ -196,21 +184,10 @@ func BenchmarkFulfil(b *testing.B) {
 			if _, err := s.Expect(ctx, po); err != nil {
 				b.Fatal(err)
 			}
-			var seq atomic.Int64
-			setCallers(b)
-			b.ReportAllocs()
-			cpu := redistest.StartCPU(b, c)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					id := "g" + strconv.FormatInt(seq.Add(1), 10)
-					if _, err := s.Receive(ctx, inventory.ArrivalRequest{ID: id, PurchaseOrder: "po", Lines: line}); err != nil {
-						b.Error(err)
-						return
-					}
-				}
+			parallel(b, c, func(i int64) error {
+				_, err := s.Receive(ctx, inventory.ArrivalRequest{ID: "g" + strconv.FormatInt(i, 10), PurchaseOrder: "po", Lines: line})
+				return err
 			})
-			cpu.Report(b)
 		})
 	}
 }
