@@ -124,7 +124,10 @@
 // transition needs the reservation's lines: the store remembers them for the
 // reservations it made (the latest 64 Ki), which makes a Commit after a
 // Reserve in the same process one round trip; any other reads the record
-// first (two).
+// first (two). Ship and Return of a reservation the process committed,
+// and Receive and CancelIncoming of an order it expected, are one round
+// trip the same way, but each is its own script call: they are not
+// coalesced.
 //
 // If a call's context ends or the connection fails while a script is in
 // flight, the outcome is unknown to the caller: the reservation may have
