@@ -440,8 +440,8 @@ func (m *memory) forgetLocked(sh *memShard, now int64) {
 // reservation's; both shards are locked, in shard order.
 func (m *memory) fulfil(_ context.Context, ship bool, id, resID string, lines []Line) (Fulfilment, error) {
 	h := maphash.String(m.seed, resID)
-	rsh, ish := m.lockPair(resID, id)
-	defer m.unlockPair(resID, id)
+	rsh, ish, unlock := m.lockPair(h, maphash.String(m.seed, id))
+	defer unlock()
 	now := m.now()
 	m.forgetLocked(ish, now)
 	if rsh != ish {
@@ -468,7 +468,7 @@ func (m *memory) fulfil(_ context.Context, ship bool, id, resID string, lines []
 	prog := rsh.fulfils[slot]
 	at := make([]int, len(lines)) // each request line's reservation line
 	for i, l := range lines {
-		at[i] = slices.IndexFunc(resLines, func(r memLine) bool { return r.cell.item == Item{l.SKU, l.Location} })
+		at[i] = itemIndex(resLines, l)
 		var left int64
 		if at[i] >= 0 && prog != nil {
 			left = resLines[at[i]].qty - prog.shipped[at[i]] - prog.returned[at[i]]

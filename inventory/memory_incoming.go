@@ -94,8 +94,8 @@ func (m *memory) expect(_ context.Context, id string, at time.Time, lines []Line
 // record lives in the shard of its own ID, the order in its own; both
 // shards are locked, in shard order, as fulfil does.
 func (m *memory) arrive(_ context.Context, receive bool, id, poID string, lines []Line) (Incoming, error) {
-	osh, ash := m.lockPair(poID, id)
-	defer m.unlockPair(poID, id)
+	osh, ash, unlock := m.lockPair(maphash.String(m.seed, poID), maphash.String(m.seed, id))
+	defer unlock()
 	now := m.now()
 	m.forgetLocked(osh, now)
 	if ash != osh {
@@ -116,7 +116,7 @@ func (m *memory) arrive(_ context.Context, receive bool, id, poID string, lines 
 	}
 	at := make([]int, len(lines)) // each request line's order line
 	for i, l := range lines {
-		at[i] = slices.IndexFunc(o.lines, func(r memLine) bool { return r.cell.item == Item{l.SKU, l.Location} })
+		at[i] = itemIndex(o.lines, l)
 		var open int64
 		if at[i] >= 0 {
 			open = o.lines[at[i]].qty - o.received[at[i]] - o.cancelled[at[i]]
@@ -183,24 +183,28 @@ func (o *memOrder) view(id string) Incoming {
 	return out
 }
 
-// lockPair locks the shards of two IDs in shard order, so that two callers
-// locking the same pair cannot deadlock, and returns them.
-func (m *memory) lockPair(a, b string) (*memShard, *memShard) {
-	ai, bi := maphash.String(m.seed, a)%memShards, maphash.String(m.seed, b)%memShards
-	m.shards[min(ai, bi)].mu.Lock()
-	if ai != bi {
-		m.shards[max(ai, bi)].mu.Lock()
+// lockPair locks the shards of two ID hashes in shard order, so that two
+// callers locking the same pair cannot deadlock, and returns them with the
+// function that unlocks them.
+func (m *memory) lockPair(ha, hb uint64) (*memShard, *memShard, func()) {
+	ai, bi := ha%memShards, hb%memShards
+	lo, hi := &m.shards[min(ai, bi)], &m.shards[max(ai, bi)]
+	lo.mu.Lock()
+	if hi != lo {
+		hi.mu.Lock()
 	}
-	return &m.shards[ai], &m.shards[bi]
+	return &m.shards[ai], &m.shards[bi], func() {
+		if hi != lo {
+			hi.mu.Unlock()
+		}
+		lo.mu.Unlock()
+	}
 }
 
-// unlockPair undoes lockPair(a, b).
-func (m *memory) unlockPair(a, b string) {
-	ai, bi := maphash.String(m.seed, a)%memShards, maphash.String(m.seed, b)%memShards
-	if ai != bi {
-		m.shards[max(ai, bi)].mu.Unlock()
-	}
-	m.shards[min(ai, bi)].mu.Unlock()
+// itemIndex returns the index of the line of lines that holds l's item,
+// or -1.
+func itemIndex(lines []memLine, l Line) int {
+	return slices.IndexFunc(lines, func(r memLine) bool { return r.cell.item == Item{l.SKU, l.Location} })
 }
 
 // nextArrivalLocked returns the earliest expected date of the cell's open
