@@ -195,9 +195,9 @@
 //	                                or Return; expires after Retention
 //	{P}:po:<id>              hash   purchase order: e = expected (ms),
 //	                                l = lines, p = "r1 c1 r2 c2 …" units
-//	                                received and cancelled per line,
-//	                                f = fingerprint; expires after
-//	                                Retention once nothing is open
+//	                                received and cancelled per line;
+//	                                expires after Retention once
+//	                                nothing is open
 //	{P}:in:<sku>:<location>  zset   open purchase orders bringing the
 //	                                item, scored by expected date (ms)
 //	{P}:r:<id>               hash   f = fingerprint, o = outcome, e =

@@ -45,7 +45,7 @@ func (s *redisBackend) expect(ctx context.Context, id string, at time.Time, line
 	ms := at.UnixMilli()
 	enc := encodeLines(lines)
 	keys := []string{s.orderKey(id)}
-	args := []any{"expect", id, ms, enc, strconv.FormatInt(ms, 10) + "|" + enc, MaxQuantity, len(lines)}
+	args := []any{"expect", id, ms, enc, MaxQuantity, len(lines)}
 	for _, l := range lines {
 		keys = append(keys, s.stockKey(l.SKU, l.Location), s.arrivalsKey(l.SKU, l.Location))
 		args = append(args, l.Quantity)

@@ -3,16 +3,16 @@
 --
 -- Stored: the order's record KEYS[1], a hash e = expected (ms), l = its
 -- encoded lines, p = "r1 c1 r2 c2 ..." units received and cancelled per
--- line, f = fingerprint of the Expect; it expires after the retention
--- once every unit is received or cancelled. Each item's stock hash keeps
+-- line (e and l are what an Expect replay is compared with); it expires
+-- after the retention once every unit is received or cancelled. Each item's stock hash keeps
 -- i = units incoming, and its arrivals sorted set each open order's ID
 -- scored by its expected date, so the earliest is one ZRANGE away.
 --
 -- expect:
 --   KEYS[1]   the order's record
 --   KEYS[2..] per line: stock hash, arrivals sorted set
---   ARGV      expect, order ID, expected ms, encoded lines, fingerprint,
---             largest allowed quantity, n, then n quantities
+--   ARGV      expect, order ID, expected ms, encoded lines, largest
+--             allowed quantity, n, then n quantities
 -- receive | cancel:
 --   KEYS[1]   the order's record
 --   KEYS[2]   this request's record (hash f = fingerprint, o = outcome,
@@ -69,27 +69,27 @@ local function state(q, r, c)
 end
 
 if op == 'expect' then
-  local at, enc, fp, maxq = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
-  local n = tonumber(ARGV[7])
-  local prev = redis.call('HMGET', po, 'f', 'e', 'l', 'p')
+  local at, enc, maxq = ARGV[3], ARGV[4], tonumber(ARGV[5])
+  local n = tonumber(ARGV[6])
+  local prev = redis.call('HMGET', po, 'e', 'l', 'p')
   if prev[1] then
-    if prev[1] ~= fp then return '3' end
-    local q, r, c = progressOf(prev[3], prev[4])
+    if prev[1] ~= at or prev[2] ~= enc then return '3' end
+    local q, r, c = progressOf(prev[2], prev[3])
     local complete, p = state(q, r, c)
-    return '6 ' .. complete .. ' ' .. prev[2] .. ' ' .. p .. '\n' .. prev[3]
+    return '6 ' .. complete .. ' ' .. prev[1] .. ' ' .. p .. '\n' .. prev[2]
   end
   for i = 1, n do
     local have = tonumber(redis.call('HGET', KEYS[2 * i], 'i') or '0')
-    if have + tonumber(ARGV[7 + i]) > maxq then return '7 ' .. i end
+    if have + tonumber(ARGV[6 + i]) > maxq then return '7 ' .. i end
   end
   local parts = {}
   for i = 1, n do
-    redis.call('HINCRBY', KEYS[2 * i], 'i', ARGV[7 + i])
+    redis.call('HINCRBY', KEYS[2 * i], 'i', ARGV[6 + i])
     redis.call('ZADD', KEYS[2 * i + 1], at, id)
     parts[#parts + 1] = '0 0'
   end
   local p = table.concat(parts, ' ')
-  redis.call('HSET', po, 'f', fp, 'e', at, 'l', enc, 'p', p)
+  redis.call('HSET', po, 'e', at, 'l', enc, 'p', p)
   return '2 0 ' .. at .. ' ' .. p .. '\n' .. enc
 end
 
