@@ -69,7 +69,6 @@ type InputError struct {
 }
 
 // Error implements error.
-// Error implements error.
 func (e *InputError) Error() string { return "inventory: " + e.Field + " " + e.Rule }
 
 // Is makes errors.Is(err, ErrInvalidInput) true.
@@ -100,10 +99,17 @@ type ReservedError struct {
 	OnHand    int64 // the on-hand level the adjustment would have produced
 	Reserved  int64 // units reserved at the time
 	Committed int64 // units committed and not yet shipped (Options.Shipping)
+	// Backordered is units reserved or committed that wait for stock:
+	// on hand may fall to Reserved + Committed − Backordered, no lower.
+	Backordered int64
 }
 
 // Error implements error.
 func (e *ReservedError) Error() string {
+	if e.Backordered > 0 {
+		return fmt.Sprintf("inventory: on hand for %s at %s would be %d, below the %d reserved and %d committed less %d backordered",
+			e.SKU, e.Location, e.OnHand, e.Reserved, e.Committed, e.Backordered)
+	}
 	if e.Committed > 0 {
 		return fmt.Sprintf("inventory: on hand for %s at %s would be %d, below the %d reserved and %d committed",
 			e.SKU, e.Location, e.OnHand, e.Reserved, e.Committed)
@@ -126,10 +132,17 @@ type FulfilError struct {
 	Location    string
 	Requested   int64
 	Committed   int64 // units still committed there, neither shipped nor returned
+	// Waiting is how many of the Committed units are backordered and
+	// still wait for stock: a Ship may take only Committed − Waiting.
+	Waiting int64
 }
 
 // Error implements error.
 func (e *FulfilError) Error() string {
+	if e.Waiting > 0 {
+		return fmt.Sprintf("inventory: reservation %s has %d units of %s at %s committed and unshipped, %d of them waiting for stock, asked for %d",
+			e.Reservation, e.Committed, e.SKU, e.Location, e.Waiting, e.Requested)
+	}
 	return fmt.Sprintf("inventory: reservation %s has %d units of %s at %s committed and unshipped, asked for %d",
 		e.Reservation, e.Committed, e.SKU, e.Location, e.Requested)
 }
@@ -172,7 +185,9 @@ type Item struct {
 }
 
 // Level is the stock of one item. Available is OnHand − Reserved −
-// Committed; a store keeps Reserved + Committed ≤ OnHand at all times.
+// Committed + Backordered; a store keeps Reserved + Committed ≤ OnHand +
+// Backordered at all times, and Available is 0 while any unit is
+// backordered (a free unit goes to the oldest backorder at once).
 type Level struct {
 	SKU      string
 	Location string
@@ -189,10 +204,14 @@ type Level struct {
 	// them zero.
 	Incoming    int64
 	NextArrival time.Time
+	// Backordered is units reserved or committed beyond on hand, under
+	// the item's Policy, that still wait for stock.
+	Backordered int64
 }
 
-// Available returns the units that can still be reserved.
-func (l Level) Available() int64 { return l.OnHand - l.Reserved - l.Committed }
+// Available returns the units on hand that can still be reserved; a
+// Policy may allow more, as backorders.
+func (l Level) Available() int64 { return l.OnHand - l.Reserved - l.Committed + l.Backordered }
 
 // Line is one line of a reservation.
 type Line struct {
@@ -252,6 +271,21 @@ type Reservation struct {
 	// Replayed is true when Reserve found an existing reservation with this
 	// ID and returned it instead of reserving again.
 	Replayed bool
+	// Backorders are the units of each line that were sold beyond on
+	// hand under the item's Policy and still wait for stock, in line
+	// order; lines with none are left out. A receipt fills the oldest
+	// backorders first, and a Ship may take only units that do not wait.
+	Backorders []Line
+}
+
+// Waiting returns the units of item that wait for stock.
+func (r Reservation) Waiting(sku, location string) int64 {
+	for _, b := range r.Backorders {
+		if b.SKU == sku && b.Location == location {
+			return b.Quantity
+		}
+	}
+	return 0
 }
 
 // FulfilRequest ships or returns some of a committed reservation's units
@@ -352,9 +386,10 @@ const (
 	OpReceive                      // a call to Receive
 	OpCancelIncoming               // a call to CancelIncoming
 	OpPurchaseOrder                // a call to PurchaseOrder
+	OpSetPolicy                    // a call to SetPolicy
 )
 
-var opNames = [...]string{"", "adjust", "set_on_hand", "reserve", "extend", "commit", "release", "reservation", "levels", "sweep", "expire", "low_stock", "ship", "return", "expect", "receive", "cancel_incoming", "purchase_order"}
+var opNames = [...]string{"", "adjust", "set_on_hand", "reserve", "extend", "commit", "release", "reservation", "levels", "sweep", "expire", "low_stock", "ship", "return", "expect", "receive", "cancel_incoming", "purchase_order", "set_policy"}
 
 // String returns the op's name in snake case, as metric labels want it.
 func (o Op) String() string {

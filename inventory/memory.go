@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -65,6 +66,15 @@ type cell struct {
 	// arrivals maps each open purchase order bringing units of the item
 	// to its expected date (Unix nanoseconds).
 	arrivals map[string]int64
+	// policy allows backorders and pre-orders; nil sells on hand only.
+	policy *Policy
+	// waiting is units sold beyond on hand that wait for stock, queue
+	// the reservations they belong to, oldest first.
+	waiting int64
+	queue   backorderQueue
+	// hasBackorders is set with the first backorder and never cleared:
+	// a reservation's view looks its waiting units up only on such items.
+	hasBackorders atomic.Bool
 }
 
 // memFulfil is a committed reservation's shipping progress, per line.
@@ -90,12 +100,13 @@ type memAdjustment struct {
 	onHand     int64
 	reserved   int64
 	committed  int64
+	waiting    int64
 	forgetTime int64
 }
 
 // levelLocked returns the cell's level; the caller holds c.mu.
 func (c *cell) levelLocked() Level {
-	return Level{SKU: c.item.SKU, Location: c.item.Location, OnHand: c.onHand, Reserved: c.reserved, Committed: c.committed}
+	return Level{SKU: c.item.SKU, Location: c.item.Location, OnHand: c.onHand, Reserved: c.reserved, Committed: c.committed, Backordered: c.waiting}
 }
 
 // NewMemory returns an empty in-memory store. Time comes from opts.Now. If
@@ -166,7 +177,7 @@ func (m *memory) adjustLocked(sh *memShard, id string, it Item, set bool, value 
 		if prev.item != it || prev.set != set || prev.value != value || prev.reason != reason {
 			return Level{}, -1, ErrIDConflict
 		}
-		return Level{SKU: it.SKU, Location: it.Location, OnHand: prev.onHand, Reserved: prev.reserved, Committed: prev.committed}, -1, nil
+		return Level{SKU: it.SKU, Location: it.Location, OnHand: prev.onHand, Reserved: prev.reserved, Committed: prev.committed, Backordered: prev.waiting}, -1, nil
 	}
 	c := m.itemOrNew(it)
 	c.mu.Lock()
@@ -178,17 +189,18 @@ func (m *memory) adjustLocked(sh *memShard, id string, it Item, set bool, value 
 		c.mu.Unlock()
 		return Level{}, -1, &InputError{Field: "Delta", Rule: "would take on hand above 2^53-1"}
 	}
-	if next < c.reserved+c.committed {
-		reserved, committed := c.reserved, c.committed
+	if next < c.reserved+c.committed-c.waiting {
+		e := &ReservedError{SKU: it.SKU, Location: it.Location, OnHand: next, Reserved: c.reserved, Committed: c.committed, Backordered: c.waiting}
 		c.mu.Unlock()
-		return Level{}, -1, &ReservedError{SKU: it.SKU, Location: it.Location, OnHand: next, Reserved: reserved, Committed: committed}
+		return Level{}, -1, e
 	}
 	before = c.onHand
 	c.onHand = next
+	c.allocate()
 	lvl = c.levelLocked()
 	c.mu.Unlock()
 	rec := &memAdjustment{item: it, set: set, value: value, reason: reason,
-		onHand: lvl.OnHand, reserved: lvl.Reserved, committed: lvl.Committed, forgetTime: now + int64(m.opts.Retention)}
+		onHand: lvl.OnHand, reserved: lvl.Reserved, committed: lvl.Committed, waiting: lvl.Backordered, forgetTime: now + int64(m.opts.Retention)}
 	sh.adjs[id] = rec
 	sh.retiredAdjs.push(adjustmentEntry{at: rec.forgetTime, id: id})
 	return lvl, before, nil
@@ -217,6 +229,7 @@ func (m *memory) reserve(_ context.Context, id string, lines []Line, ttl time.Du
 	if len(lines) > 1 {
 		recLines = make([]memLine, len(lines))
 	}
+	var short []int64 // per line, units beyond on hand, when any line has some
 	for i, l := range lines {
 		c := m.item(Item{l.SKU, l.Location})
 		if c == nil {
@@ -226,15 +239,29 @@ func (m *memory) reserve(_ context.Context, id string, lines []Line, ttl time.Du
 		}
 		c.mu.Lock()
 		recLines[i] = memLine{cell: c, qty: l.Quantity}
-		if avail := c.onHand - c.reserved - c.committed; avail < l.Quantity {
-			unlockLines(recLines[:i+1])
-			sh.mu.Unlock()
-			return reserved{due: m.hasDue()}, &StockError{SKU: l.SKU, Location: l.Location, Requested: l.Quantity, Available: avail}
+		if avail := c.onHand - c.reserved - c.committed + c.waiting; avail < l.Quantity {
+			// The policy is read only here, on a shortage, so the
+			// hot path does not pay for it.
+			if at := time.Unix(0, now); !c.backorderable(l.Quantity-avail, at) {
+				room := c.room(at)
+				unlockLines(recLines[:i+1])
+				sh.mu.Unlock()
+				return reserved{due: m.hasDue()}, &StockError{SKU: l.SKU, Location: l.Location, Requested: l.Quantity, Available: avail + room}
+			}
+			if short == nil {
+				short = make([]int64, len(lines))
+			}
+			short[i] = l.Quantity - avail
 		}
 	}
 	var low []Level
-	for _, l := range recLines {
+	var backs []Line
+	for i, l := range recLines {
 		l.cell.reserved += l.qty
+		if short != nil && short[i] > 0 {
+			l.cell.addBackorder(id, short[i])
+			backs = append(backs, Line{SKU: lines[i].SKU, Location: lines[i].Location, Quantity: short[i]})
+		}
 		if m.wantLevels {
 			low = append(low, l.cell.levelLocked())
 		}
@@ -246,7 +273,7 @@ func (m *memory) reserve(_ context.Context, id string, lines []Line, ttl time.Du
 
 	// lines is normalize's copy, the caller's to keep; the record holds
 	// its own.
-	out := Reservation{ID: id, Lines: lines, State: Held, Deadline: time.Unix(0, rec.deadline)}
+	out := Reservation{ID: id, Lines: lines, State: Held, Deadline: time.Unix(0, rec.deadline), Backorders: backs}
 	return reserved{out: out, levels: low}, nil
 }
 
@@ -331,7 +358,7 @@ func (m *memory) transition(_ context.Context, op transitionOp, id string, ttl t
 				m.finishLocked(sh, slot, Committed, now)
 			}
 		case opRelease:
-			returnStock(sh.res.lines(slot))
+			returnStock(id, sh.res.lines(slot))
 			m.finishLocked(sh, slot, Released, now)
 		}
 	}
@@ -388,15 +415,21 @@ func (m *memory) expireIfDueLocked(sh *memShard, slot uint32, now int64) bool {
 }
 
 func (m *memory) expireLocked(sh *memShard, slot uint32, now int64) {
-	returnStock(sh.res.lines(slot))
+	returnStock(sh.res.id(slot), sh.res.lines(slot))
 	m.finishLocked(sh, slot, Expired, now)
 }
 
-// returnStock returns a held reservation's units to available.
-func returnStock(lines []memLine) {
+// returnStock returns held reservation id's units to available: those
+// that waited for stock leave the queue, and those on hand go to the
+// oldest backorders first.
+func returnStock(id string, lines []memLine) {
 	lockLines(lines)
 	for _, l := range lines {
 		l.cell.reserved -= l.qty
+		if l.cell.waiting > 0 {
+			l.cell.unqueue(id, -1)
+			l.cell.allocate()
+		}
 	}
 	unlockLines(lines)
 }
@@ -467,17 +500,20 @@ func (m *memory) fulfil(_ context.Context, ship bool, id, resID string, lines []
 	resLines := rsh.res.lines(slot)
 	prog := rsh.fulfils[slot]
 	at := make([]int, len(lines)) // each request line's reservation line
+	lockLines(resLines)
 	for i, l := range lines {
 		at[i] = itemIndex(resLines, l)
-		var left int64
+		var left, waiting int64
 		if at[i] >= 0 && prog != nil {
 			left = resLines[at[i]].qty - prog.shipped[at[i]] - prog.returned[at[i]]
+			waiting = resLines[at[i]].cell.waitingFor(resID)
 		}
-		if l.Quantity > left {
-			return Fulfilment{}, &FulfilError{Reservation: resID, SKU: l.SKU, Location: l.Location, Requested: l.Quantity, Committed: left}
+		// Units that wait for stock are not on hand to ship.
+		if l.Quantity > left || ship && l.Quantity > left-waiting {
+			unlockLines(resLines)
+			return Fulfilment{}, &FulfilError{Reservation: resID, SKU: l.SKU, Location: l.Location, Requested: l.Quantity, Committed: left, Waiting: waiting}
 		}
 	}
-	lockLines(resLines)
 	for i, l := range lines {
 		c := resLines[at[i]].cell
 		c.committed -= l.Quantity
@@ -485,6 +521,9 @@ func (m *memory) fulfil(_ context.Context, ship bool, id, resID string, lines []
 			c.onHand -= l.Quantity
 			prog.shipped[at[i]] += l.Quantity
 		} else {
+			// Units that wait go first: they free nothing on hand.
+			c.unqueue(resID, l.Quantity)
+			c.allocate()
 			prog.returned[at[i]] += l.Quantity
 		}
 	}
@@ -522,5 +561,6 @@ func (sh *memShard) view(slot uint32) Reservation {
 	for i, l := range lines {
 		out.Lines[i] = Line{SKU: l.cell.item.SKU, Location: l.cell.item.Location, Quantity: l.qty}
 	}
+	out.Backorders = backorders(out.ID, lines)
 	return out
 }

@@ -147,6 +147,7 @@ func (m *memory) arrive(_ context.Context, receive bool, id, poID string, lines 
 		if o.received[j]+o.cancelled[j] == o.lines[j].qty {
 			delete(c.arrivals, poID)
 		}
+		c.allocate()
 	}
 	unlockLines(o.lines)
 	out := o.view(poID)

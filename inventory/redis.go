@@ -31,17 +31,22 @@ type RedisClient interface {
 var _ RedisClient = redis.UniversalClient(nil)
 
 var (
+	// backorderLua is the backorder queue's functions, put before the
+	// text of every script that moves stock.
+	//go:embed lua/backorder.lua
+	backorderLua string
+
 	//go:embed lua/reserve.lua
 	reserveLua    string
-	reserveScript = opscript.New(reserveLua)
+	reserveScript = opscript.New(backorderLua + reserveLua)
 
 	//go:embed lua/transitions.lua
 	transitionsLua    string
-	transitionsScript = opscript.New(transitionsLua)
+	transitionsScript = opscript.New(backorderLua + transitionsLua)
 
 	//go:embed lua/adjust.lua
 	adjustLua    string
-	adjustScript = opscript.New(adjustLua)
+	adjustScript = opscript.New(backorderLua + adjustLua)
 
 	//go:embed lua/due.lua
 	dueLua    string
@@ -49,7 +54,7 @@ var (
 
 	//go:embed lua/fulfil.lua
 	fulfilLua    string
-	fulfilScript = opscript.New(fulfilLua)
+	fulfilScript = opscript.New(backorderLua + fulfilLua)
 )
 
 // redisBackend keeps a store on Redis or Redis Cluster.
@@ -133,14 +138,14 @@ func (s *redisBackend) adjust(ctx context.Context, id string, it Item, set bool,
 		return Level{}, -1, fmt.Errorf("inventory: adjust %s: %w", id, err)
 	}
 	switch {
-	case res[0] == adjustApplied && len(res) == 5:
-		return Level{SKU: sku, Location: loc, OnHand: res[1], Reserved: res[2], Committed: res[4]}, res[3], nil
-	case res[0] == adjustReplayed && len(res) == 4:
-		return Level{SKU: sku, Location: loc, OnHand: res[1], Reserved: res[2], Committed: res[3]}, -1, nil
+	case res[0] == adjustApplied && len(res) == 6:
+		return Level{SKU: sku, Location: loc, OnHand: res[1], Reserved: res[2], Committed: res[4], Backordered: res[5]}, res[3], nil
+	case res[0] == adjustReplayed && len(res) == 5:
+		return Level{SKU: sku, Location: loc, OnHand: res[1], Reserved: res[2], Committed: res[3], Backordered: res[4]}, -1, nil
 	case res[0] == adjustConflict:
 		return Level{}, -1, ErrIDConflict
-	case res[0] == adjustBelowReserved && len(res) == 4:
-		return Level{}, -1, &ReservedError{SKU: sku, Location: loc, OnHand: res[1], Reserved: res[2], Committed: res[3]}
+	case res[0] == adjustBelowReserved && len(res) == 5:
+		return Level{}, -1, &ReservedError{SKU: sku, Location: loc, OnHand: res[1], Reserved: res[2], Committed: res[3], Backordered: res[4]}
 	case res[0] == adjustTooLarge:
 		return Level{}, -1, &InputError{Field: "Delta", Rule: "would take on hand above 2^53-1"}
 	}
@@ -158,10 +163,11 @@ const (
 
 // reserve.lua's row statuses, as its header lists them.
 const (
-	reserveDone     = 1
-	reserveReplayed = 2
-	reserveConflict = 3
-	reserveShort    = 4
+	reserveDone        = 1
+	reserveReplayed    = 2
+	reserveConflict    = 3
+	reserveShort       = 4
+	reserveBackordered = 5
 )
 
 // transitions.lua's statuses, as its header lists them.
@@ -183,7 +189,7 @@ type reserveCall struct {
 	// Set by the batch before done is closed.
 	out      Reservation
 	err      error
-	levels   []int64 // on hand, reserved and committed after each line, when reserved
+	levels   []int64 // on hand, reserved, committed and backordered after each line, when reserved
 	headDue  bool    // a shortage while some hold was already due
 	expired  bool    // a replay expired the reservation
 	reserved bool
@@ -201,10 +207,11 @@ func (s *redisBackend) reserve(ctx context.Context, id string, lines []Line, ttl
 		s.held.put(id, call.enc, lines)
 	}
 	r := reserved{out: call.out, expired: call.expired}
-	if call.reserved && call.levels != nil {
+	if call.reserved && len(call.levels) > 0 {
 		r.levels = make([]Level, len(lines))
 		for i, l := range lines {
-			r.levels[i] = Level{SKU: l.SKU, Location: l.Location, OnHand: call.levels[3*i], Reserved: call.levels[3*i+1], Committed: call.levels[3*i+2]}
+			v := call.levels[4*i:]
+			r.levels[i] = Level{SKU: l.SKU, Location: l.Location, OnHand: v[0], Reserved: v[1], Committed: v[2], Backordered: v[3]}
 		}
 	}
 	return r, nil
@@ -358,14 +365,21 @@ func (s *redisBackend) completeReserve(c *reserveCall, row string, now int64, he
 		c.err = fmt.Errorf("inventory: reserve %s: unexpected script reply %q", c.id, row)
 		return
 	}
+	m := len(c.lines)
 	switch {
-	case r[0] == reserveDone && len(r) == 1+3*len(c.lines):
+	case r[0] == reserveDone && (len(r) == 1 || len(r) == 1+4*m):
 		c.reserved = true
 		c.levels = r[1:]
 		c.out = Reservation{ID: c.id, Lines: c.lines, State: Held, Deadline: time.UnixMilli(now + c.ttl.Milliseconds())}
-	case r[0] == reserveReplayed && len(r) == 4:
+	case r[0] == reserveBackordered && (len(r) == 1+m || len(r) == 1+5*m):
+		c.reserved = true
+		c.levels = r[1+m:]
+		c.out = Reservation{ID: c.id, Lines: c.lines, State: Held, Deadline: time.UnixMilli(now + c.ttl.Milliseconds()),
+			Backorders: waitingLines(c.lines, r[1:1+m])}
+	case r[0] == reserveReplayed && (len(r) == 4 || len(r) == 4+m):
 		c.expired = r[3] == 1
-		c.out = Reservation{ID: c.id, Lines: c.lines, State: State(r[1]), Deadline: time.UnixMilli(r[2]), Replayed: true}
+		c.out = Reservation{ID: c.id, Lines: c.lines, State: State(r[1]), Deadline: time.UnixMilli(r[2]), Replayed: true,
+			Backorders: waitingLines(c.lines, r[4:])}
 	case r[0] == reserveConflict:
 		c.err = ErrIDConflict
 	case r[0] == reserveShort && len(r) == 3 && r[1] >= 1 && int(r[1]) <= len(c.lines):
@@ -421,7 +435,8 @@ func (s *redisBackend) transition(ctx context.Context, top transitionOp, id stri
 			continue
 		}
 		t := transitioned{
-			out:     Reservation{ID: id, Lines: lines, State: State(res[1]), Deadline: time.UnixMilli(res[2])},
+			out: Reservation{ID: id, Lines: lines, State: State(res[1]), Deadline: time.UnixMilli(res[2]),
+				Backorders: waitingLines(lines, call.waiting)},
 			expired: res[3] == 1,
 			changed: res[4] == 1,
 		}
@@ -445,8 +460,9 @@ type transitionCall struct {
 	done        chan struct{}
 
 	// Set by the batch before done is closed.
-	res [5]int64 // code, state, deadline, expired, changed
-	err error
+	res     [5]int64 // code, state, deadline, expired, changed
+	waiting []int64  // units of each line that wait for stock, if any does
+	err     error
 }
 
 // Done is closed once the batch has served the call.
@@ -471,15 +487,21 @@ func (s *redisBackend) runTransitions(calls []*transitionCall) {
 		if err != nil {
 			c.err = err
 		} else {
-			c.res = rows[i]
+			c.res, c.waiting = rows[i].res, rows[i].waiting
 		}
 		close(c.done)
 	}
 }
 
+// transitionRow is one call's reply row from transitions.lua.
+type transitionRow struct {
+	res     [5]int64 // code, state, deadline, expired, changed
+	waiting []int64  // per line, when an item of the reservation has backorders
+}
+
 // transitions runs transitions.lua for calls and returns each call's
 // reply row.
-func (s *redisBackend) transitions(ctx context.Context, calls []*transitionCall) ([][5]int64, error) {
+func (s *redisBackend) transitions(ctx context.Context, calls []*transitionCall) ([]transitionRow, error) {
 	keys := make([]string, 4, 5+len(calls))
 	keys[0], keys[1], keys[2], keys[3] = s.expKey, s.resKey, s.finKey, s.fulKey
 	index := make(map[string]int, 4)
@@ -509,13 +531,16 @@ func (s *redisBackend) transitions(ctx context.Context, calls []*transitionCall)
 	if len(lines) != len(calls) {
 		return nil, fmt.Errorf("unexpected script reply %q", reply)
 	}
-	out := make([][5]int64, len(calls))
+	out := make([]transitionRow, len(calls))
 	for i, row := range lines {
 		v, ok := parseInts(row)
-		if !ok || len(v) != 5 {
+		if !ok || len(v) != 5 && len(v) != 5+len(calls[i].quantities) {
 			return nil, fmt.Errorf("unexpected script reply %q", reply)
 		}
-		copy(out[i][:], v)
+		copy(out[i].res[:], v)
+		if len(v) > 5 {
+			out[i].waiting = v[5:]
+		}
 	}
 	return out, nil
 }
@@ -548,7 +573,7 @@ func (s *redisBackend) levels(ctx context.Context, items []Item) ([]Level, error
 	next := make([]*redis.ZSliceCmd, len(items))
 	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, it := range items {
-			cmds[i] = p.HMGet(ctx, s.stockKey(it.SKU, it.Location), "h", "r", "c", "i")
+			cmds[i] = p.HMGet(ctx, s.stockKey(it.SKU, it.Location), "h", "r", "c", "i", "w")
 			next[i] = p.ZRangeWithScores(ctx, s.arrivalsKey(it.SKU, it.Location), 0, 0)
 		}
 		return nil
@@ -559,7 +584,7 @@ func (s *redisBackend) levels(ctx context.Context, items []Item) ([]Level, error
 	out := make([]Level, len(items))
 	for i, it := range items {
 		v := cmds[i].Val()
-		out[i] = Level{SKU: it.SKU, Location: it.Location, OnHand: parseInt(v[0]), Reserved: parseInt(v[1]), Committed: parseInt(v[2]), Incoming: parseInt(v[3])}
+		out[i] = Level{SKU: it.SKU, Location: it.Location, OnHand: parseInt(v[0]), Reserved: parseInt(v[1]), Committed: parseInt(v[2]), Incoming: parseInt(v[3]), Backordered: parseInt(v[4])}
 		if z := next[i].Val(); len(z) == 1 {
 			out[i].NextArrival = time.UnixMilli(int64(z[0].Score))
 		}
@@ -631,9 +656,9 @@ func (s *redisBackend) fulfil(ctx context.Context, ship bool, id, resID string, 
 			return Fulfilment{}, ErrIDConflict
 		case r[0] == fulfilNotCommitted && len(r) == 2:
 			return Fulfilment{}, &StateError{ID: resID, Op: op, State: State(r[1])}
-		case r[0] == fulfilTooMany && len(r) == 3 && r[1] >= 1 && int(r[1]) <= len(lines):
+		case r[0] == fulfilTooMany && len(r) == 4 && r[1] >= 1 && int(r[1]) <= len(lines):
 			l := lines[r[1]-1]
-			return Fulfilment{}, &FulfilError{Reservation: resID, SKU: l.SKU, Location: l.Location, Requested: l.Quantity, Committed: r[2]}
+			return Fulfilment{}, &FulfilError{Reservation: resID, SKU: l.SKU, Location: l.Location, Requested: l.Quantity, Committed: r[2], Waiting: r[3]}
 		case r[0] == fulfilDone || r[0] == fulfilReplayed:
 			// A replay's lines come from its own record: the
 			// reservation's may be gone.
@@ -718,8 +743,8 @@ func (s *redisBackend) expireDue(ctx context.Context, due []any) ([]Reservation,
 		return nil, fmt.Errorf("inventory: sweep: %w", err)
 	}
 	var expired []Reservation
-	for i, res := range rows {
-		if res[0] == transitionDone && res[3] == 1 {
+	for i, row := range rows {
+		if res := row.res; res[0] == transitionDone && res[3] == 1 {
 			expired = append(expired, Reservation{ID: calls[i].id, Lines: lines[i], State: State(res[1]), Deadline: time.UnixMilli(res[2])})
 			s.held.drop(calls[i].id)
 		}

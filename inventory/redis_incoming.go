@@ -18,7 +18,7 @@ import (
 var (
 	//go:embed lua/incoming.lua
 	incomingLua    string
-	incomingScript = opscript.New(incomingLua)
+	incomingScript = opscript.New(backorderLua + incomingLua)
 )
 
 // orderKey is purchase order id's record; arrivalKey is the record of

@@ -56,6 +56,8 @@ type backend interface {
 	// of open purchase order poID, under request id. It returns an
 	// *IncomingError when a line asks for more than is open.
 	arrive(ctx context.Context, receive bool, id, poID string, lines []Line) (Incoming, error)
+	// setPolicy stores p (validated) as its item's policy.
+	setPolicy(ctx context.Context, p Policy) error
 	// purchaseOrder returns purchase order id as it stands.
 	purchaseOrder(ctx context.Context, id string) (Incoming, error)
 	// sweep expires held reservations past their deadline, reading at

@@ -64,6 +64,11 @@ func Run(t *testing.T, newStore NewStore) {
 		{"IncomingInput", testIncomingInput},
 		{"IncomingRetention", testIncomingRetention},
 		{"RacingDeliveries", testRacingDeliveries},
+		{"Backorders", testBackorders},
+		{"BackordersFillInOrder", testBackordersFillInOrder},
+		{"Preorders", testPreorders},
+		{"PolicyInput", testPolicyInput},
+		{"RacingBackorders", testRacingBackorders},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,7 +98,8 @@ var suiteItems = func() []inventory.Item {
 }()
 
 // checkLevels verifies, after every test, that no level of a store that is
-// still open is negative or has more reserved and committed than on hand.
+// still open is negative or has more reserved and committed than on hand
+// and backordered, and that no unit is available while one is backordered.
 func checkLevels(t *testing.T, s *inventory.Store) {
 	t.Helper()
 	levels, err := s.Levels(ctx, suiteItems...)
@@ -104,8 +110,9 @@ func checkLevels(t *testing.T, s *inventory.Store) {
 		t.Fatalf("Levels after test: %v", err)
 	}
 	for _, l := range levels {
-		if l.OnHand < 0 || l.Reserved < 0 || l.Committed < 0 || l.Incoming < 0 || l.Reserved+l.Committed > l.OnHand {
-			t.Fatalf("after test: %s@%s on hand %d, reserved %d, committed %d", l.SKU, l.Location, l.OnHand, l.Reserved, l.Committed)
+		if l.OnHand < 0 || l.Reserved < 0 || l.Committed < 0 || l.Incoming < 0 || l.Backordered < 0 ||
+			l.Reserved+l.Committed > l.OnHand+l.Backordered || l.Backordered > 0 && l.Available() != 0 {
+			t.Fatalf("after test: %s@%s on hand %d, reserved %d, committed %d, backordered %d", l.SKU, l.Location, l.OnHand, l.Reserved, l.Committed, l.Backordered)
 		}
 	}
 }

@@ -28,15 +28,19 @@
 --   "2 <complete 0|1> s1 r1 s2 r2 ...\n<encoded lines>"
 --                                         done
 --   "3"                                   ID used for a different request
---   "4 <request line> <committed left>"   that line asks for more than is
---                                         committed and unshipped; nothing
---                                         written
+--   "4 <request line> <committed left> <waiting>"
+--                                         that line asks for more than is
+--                                         committed and unshipped (a ship:
+--                                         and not waiting for stock);
+--                                         nothing written
 --   "5 <state>"                           the reservation is not committed
 --   "6 ..."                               a replay: as 2, what the first
 --                                         call with this ID left
 --
--- A ship takes the units off on hand and committed; a return off
--- committed only, so they are available again. Once every unit is shipped
+-- A ship takes the units off on hand and committed, and may take only
+-- units that do not wait for stock (see backorder.lua); a return takes
+-- them off committed only, waiting units first, and the units on hand it
+-- frees go to the oldest backorders, or are available again. Once every unit is shipped
 -- or returned the progress entry goes and the record is retired like any
 -- finished reservation's.
 --
@@ -73,9 +77,14 @@ if p then
 end
 for i = 1, n do
   local j, q = tonumber(ARGV[a + 2 * i - 1]), tonumber(ARGV[a + 2 * i])
-  local left = 0
-  if p and j > 0 then left = qs[j] - shipped[j] - returned[j] end
-  if q > left then return '4 ' .. i .. ' ' .. string.format('%d', left) end
+  local left, waiting = 0, 0
+  if p and j > 0 then
+    left = qs[j] - shipped[j] - returned[j]
+    waiting = boWaiting(KEYS[4 + j], rid)
+  end
+  if q > left or op == 'ship' and q > left - waiting then
+    return '4 ' .. i .. ' ' .. string.format('%d', left) .. ' ' .. string.format('%d', waiting)
+  end
 end
 for i = 1, n do
   local j, q = tonumber(ARGV[a + 2 * i - 1]), tonumber(ARGV[a + 2 * i])
@@ -86,6 +95,13 @@ for i = 1, n do
     shipped[j] = shipped[j] + q
   else
     returned[j] = returned[j] + q
+    local v = redis.call('HMGET', key, 'h', 'r', 'c', 'w')
+    local w = tonumber(v[4]) or 0
+    if w > 0 then
+      w = w - boTake(key, rid, q)
+      w = boFill(key, (tonumber(v[1]) or 0) - (tonumber(v[2]) or 0) - (tonumber(v[3]) or 0) + w, w)
+      redis.call('HSET', key, 'w', string.format('%d', w))
+    end
   end
 end
 local parts, complete = {}, '1'

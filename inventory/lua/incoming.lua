@@ -122,6 +122,13 @@ for i = 1, n do
   redis.call('HINCRBY', stock, 'i', string.format('%d', -qty))
   if op == 'receive' then
     redis.call('HINCRBY', stock, 'h', string.format('%d', qty))
+    -- The units go to the oldest backorders first (backorder.lua).
+    local v = redis.call('HMGET', stock, 'h', 'r', 'c', 'w')
+    local w = tonumber(v[4]) or 0
+    if w > 0 then
+      w = boFill(stock, (tonumber(v[1]) or 0) - (tonumber(v[2]) or 0) - (tonumber(v[3]) or 0) + w, w)
+      redis.call('HSET', stock, 'w', string.format('%d', w))
+    end
     r[j] = r[j] + qty
   else
     c[j] = c[j] + qty

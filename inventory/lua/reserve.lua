@@ -15,7 +15,10 @@
 --           state 1 held, 2 committed, 3 released, 4 expired
 -- KEYS[3]   finished records: sorted set, ID -> when to forget it (ms)
 -- KEYS[4..] stock hashes (h = on hand, r = reserved, c = committed and not
---           yet shipped), referred to by index; available is h - r - c
+--           yet shipped, w = backordered), referred to by index;
+--           available is h - r - c + w. On a shortage an item's policy
+--           may let the reservation wait for the units it lacks (see
+--           backorder.lua)
 -- ARGV[1]   retention (ms) of a finished record
 -- ARGV[2]   n, the number of reservations; the caller never puts one ID
 --           twice in a batch
@@ -35,11 +38,16 @@
 --
 -- Returns one string, a line per reservation ("\n"-separated, space-separated
 -- fields), then a last line "now earliest-entry-deadline-or--1":
---   "1 [h1 r1 c1 h2 r2 c2 ...]" reserved, deadline now + TTL; with ARGV[3] = 1,
---                              each line's on hand, reserved and committed
---                              after it
---   "2 state deadline expired" replay of an existing ID (expired: 0|1,
---                              whether this call expired it)
+--   "1 [h1 r1 c1 w1 h2 ...]"   reserved, deadline now + TTL; with ARGV[3] = 1,
+--                              each line's on hand, reserved, committed
+--                              and backordered after it
+--   "5 b1 .. bm [h1 r1 ...]"   reserved as 1, and bx units of line x wait
+--                              for stock
+--   "2 state deadline expired [w1 .. wm]"
+--                              replay of an existing ID (expired: 0|1,
+--                              whether this call expired it); when an
+--                              item has backorders, the units of each
+--                              line that wait
 --   "3"                        ID used with other lines
 --   "4 line-number available"  shortage; nothing written
 -- The earliest deadline is only looked up when some reservation fell short,
@@ -83,16 +91,32 @@ for j = 1, c do
   a = a + 3 + 2 * m
 end
 
--- Stock hashes touched by this batch: key index -> {h, r, dirty, c}.
+-- Stock hashes touched by this batch: key index -> {h, r, dirty, c, w,
+-- w dirty}.
 local cells = {}
 local function cell(ki)
   local c = cells[ki]
   if not c then
-    local v = redis.call('HMGET', KEYS[ki], 'h', 'r', 'c')
-    c = {tonumber(v[1]) or 0, tonumber(v[2]) or 0, false, tonumber(v[3]) or 0}
+    local v = redis.call('HMGET', KEYS[ki], 'h', 'r', 'c', 'w')
+    c = {tonumber(v[1]) or 0, tonumber(v[2]) or 0, false, tonumber(v[3]) or 0, tonumber(v[4]) or 0, false}
     cells[ki] = c
   end
   return c
+end
+
+-- waitingOf returns " w1 .. wm", the units of each line of reservation id
+-- that wait, or "" when none of its items has backorders.
+local function waitingOf(id, ks)
+  local any, parts = false, {}
+  for x = 1, #ks do
+    local c = cell(ks[x])
+    parts[x] = '0'
+    if c[5] > 0 then
+      any = true
+      parts[x] = string.format('%d', boWaiting(KEYS[ks[x]], id))
+    end
+  end
+  return any and ' ' .. table.concat(parts, ' ') or ''
 end
 
 local out = {}
@@ -115,35 +139,62 @@ for i = 1, n do
           local c = cell(ks[x])
           c[2] = c[2] - qs[x]
           c[3] = true
+          if c[5] > 0 then
+            -- Its waiting units leave the queue, its units on hand
+            -- go to the oldest backorders.
+            c[5] = c[5] - boTake(KEYS[ks[x]], id, -1)
+            c[5] = boFill(KEYS[ks[x]], c[1] - c[2] - c[4] + c[5], c[5])
+            c[6] = true
+          end
         end
         redis.call('HSET', recs, id, '4|' .. d .. '|' .. l)
         redis.call('ZADD', fin, now + retention, id)
         redis.call('ZREM', exp, id)
         s, expired = '4', '1'
       end
-      out[i] = '2 ' .. s .. ' ' .. d .. ' ' .. expired
+      out[i] = '2 ' .. s .. ' ' .. d .. ' ' .. expired .. waitingOf(id, ks)
     end
   else
     local res = nil
+    local backs = nil -- per line, units that will wait, when any will
     for x = 1, m do
       local c = cell(ks[x])
-      if c[1] - c[2] - c[4] < qs[x] then
-        res = '4 ' .. x .. ' ' .. string.format('%d', c[1] - c[2] - c[4])
-        short = true
-        break
+      local avail = c[1] - c[2] - c[4] + c[5]
+      if avail < qs[x] then
+        -- The policy is read only here, on a shortage, so the hot
+        -- path does not pay for it.
+        local room = boAllowance(KEYS[ks[x]], now) - c[5]
+        if qs[x] - avail > room then
+          res = '4 ' .. x .. ' ' .. string.format('%d', avail + math.max(room, 0))
+          short = true
+          break
+        end
+        backs = backs or {}
+        backs[x] = qs[x] - avail
       end
     end
     if not res then
-      local parts = wantLevels and {'1'}
+      local parts = (wantLevels or backs) and {'1'}
+      if backs then
+        parts[1] = '5'
+        for x = 1, m do parts[x + 1] = string.format('%d', backs[x] or 0) end
+      end
       for x = 1, m do
         local c = cells[ks[x]]
         c[2] = c[2] + qs[x]
         c[3] = true
-        if parts then
-          parts[#parts + 1] = string.format('%d', c[1])
-          parts[#parts + 1] = string.format('%d', c[2])
-          parts[#parts + 1] = string.format('%d', c[4])
+        if backs and backs[x] then
+          boAdd(KEYS[ks[x]], id, backs[x])
+          c[5] = c[5] + backs[x]
+          c[6] = true
         end
+      end
+      for x = 1, wantLevels and m or 0 do
+        local c = cells[ks[x]]
+        parts[#parts + 1] = string.format('%d', c[1])
+        parts[#parts + 1] = string.format('%d', c[2])
+        parts[#parts + 1] = string.format('%d', c[4])
+        parts[#parts + 1] = string.format('%d', c[5])
       end
       hset[#hset + 1] = id
       hset[#hset + 1] = sh.rec
@@ -163,7 +214,9 @@ for j = 1, k do
   end
 end
 for ki, c in pairs(cells) do
-  if c[3] then
+  if c[6] then
+    redis.call('HSET', KEYS[ki], 'r', string.format('%d', c[2]), 'w', string.format('%d', c[5]))
+  elseif c[3] then
     redis.call('HSET', KEYS[ki], 'r', string.format('%d', c[2]))
   end
 end

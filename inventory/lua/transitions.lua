@@ -11,7 +11,8 @@
 -- KEYS[3]   finished records: sorted set, ID -> when to forget it (ms)
 -- KEYS[4]   shipping progress: hash, ID -> "s1 r1 s2 r2 ..." (see fulfil.lua)
 -- KEYS[5..] the distinct stock hashes of the batch, referred to by index
---           (h = on hand, r = reserved, c = committed, not yet shipped)
+--           (h = on hand, r = reserved, c = committed, not yet shipped,
+--           w = backordered; see backorder.lua)
 -- ARGV[1]   retention (ms) of a finished record
 -- ARGV[2]   n, the number of calls
 -- ARGV[3]   1 when committed units stay on hand until shipped
@@ -23,7 +24,9 @@
 --           then m pairs (stock key index, quantity)
 --
 -- Returns one string, a line per call ("\n"-separated), each
--- "<code> <state> <deadline> <expired now 0|1> <changed 0|1>":
+-- "<code> <state> <deadline> <expired now 0|1> <changed 0|1> [w1 .. wm]",
+-- the last the units of each line that wait for stock when an item of
+-- the reservation has backorders:
 --   code 0  no such reservation (a stale expiry-index entry is removed)
 --   code 1  the record's lines differ from the caller's (the ID was
 --           reused after its record was forgotten): read again and retry
@@ -74,6 +77,15 @@ local finished = {} -- when to forget it, ID, …: one ZADD for the batch
 -- SKU's batch of commits is two HINCRBYs, not two per commit. Nothing
 -- below reads stock, so deferring the writes changes no decision.
 local dr, dh, dc = {}, {}, {} -- key index -> change of reserved, on hand, committed
+-- Backorders: key index -> units waiting, read once per key when a
+-- released or expired reservation may have some; refill marks the keys
+-- whose freed units go to the queue at the end.
+local bw, refill = {}, {}
+local function waitingAt(ki)
+  if bw[ki] == nil then bw[ki] = tonumber(redis.call('HGET', KEYS[ki], 'w') or '0') end
+  return bw[ki]
+end
+local views = {} -- call -> {ARGV index of its pairs, m}, for the waiting units
 local a = 4
 for i = 1, n do
   local op, id, enc, ttl, m = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], tonumber(ARGV[a + 4])
@@ -106,6 +118,10 @@ for i = 1, n do
           local ki = tonumber(ARGV[p + 2 * j])
           local q = tonumber(ARGV[p + 2 * j + 1])
           dr[ki] = (dr[ki] or 0) - q
+          if not commit and waitingAt(ki) > 0 then
+            bw[ki] = bw[ki] - boTake(KEYS[ki], id, -1)
+            refill[ki] = true
+          end
           if commit and shipping then
             dc[ki] = (dc[ki] or 0) + q
           elseif commit then
@@ -145,6 +161,7 @@ for i = 1, n do
         end
       end
       out[i] = '2 ' .. s .. ' ' .. d .. ' ' .. expired .. ' ' .. changed
+      views[i] = {p, m, id}
     end
   end
 end
@@ -164,6 +181,27 @@ for ki, q in pairs(dh) do
 end
 for ki, q in pairs(dc) do
   if q ~= 0 then redis.call('HINCRBY', KEYS[ki], 'c', string.format('%d', q)) end
+end
+-- Units that released and expired reservations freed go to the oldest
+-- backorders, now that the stock is written.
+for ki in pairs(refill) do
+  local v = redis.call('HMGET', KEYS[ki], 'h', 'r', 'c')
+  local free = (tonumber(v[1]) or 0) - (tonumber(v[2]) or 0) - (tonumber(v[3]) or 0) + bw[ki]
+  bw[ki] = boFill(KEYS[ki], free, bw[ki])
+  redis.call('HSET', KEYS[ki], 'w', string.format('%d', bw[ki]))
+end
+-- Each reservation's waiting units, as they stand after the batch.
+for i, v in pairs(views) do
+  local p, m, any, parts = v[1], v[2], false, {}
+  for j = 0, m - 1 do
+    local ki = tonumber(ARGV[p + 2 * j])
+    parts[j + 1] = '0'
+    if waitingAt(ki) > 0 then
+      any = true
+      parts[j + 1] = string.format('%d', boWaiting(KEYS[ki], v[3]))
+    end
+  end
+  if any then out[i] = out[i] .. ' ' .. table.concat(parts, ' ') end
 end
 -- Lua's unpack has a stack limit, so the ZADD goes in slices.
 for i = 1, #finished, 1000 do
