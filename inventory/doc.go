@@ -5,11 +5,13 @@
 //
 // An Item is a SKU at a location. Its Level has OnHand (units physically
 // held), Reserved (units promised to held reservations) and Committed
-// (units sold and not yet shipped, with Options.Shipping); Available is
-// OnHand − Reserved − Committed, and a store keeps 0 ≤ Reserved +
-// Committed ≤ OnHand at all times. OnHand changes by Adjust (receipts,
-// damage, returns) and SetOnHand (stock counts); neither may take it below
-// Reserved + Committed.
+// (units sold and not yet shipped, with Options.Shipping), and
+// Backordered (units sold beyond on hand under the item's Policy, waiting
+// for stock); Available is OnHand − Reserved − Committed + Backordered,
+// and a store keeps 0 ≤ Reserved + Committed ≤ OnHand + Backordered at
+// all times. OnHand changes by Adjust (receipts, damage, returns) and
+// SetOnHand (stock counts); neither may take it below Reserved +
+// Committed − Backordered.
 //
 // A Reservation holds every one of its lines, or none. Lines naming the same
 // item are summed before they are checked, and stored merged and sorted. It
@@ -78,6 +80,30 @@
 // for Options.Retention, then forgotten; an open one is kept until it is
 // complete. Units that arrive without an order are an Adjust with
 // ReasonReceipt.
+//
+// # Backorders and pre-orders
+//
+// An item sells only what it has on hand until SetPolicy gives it a
+// Policy: Backorder lets that many units at a time be sold beyond on
+// hand, and before ReleaseAt, Preorder adds more, as PreorderIncoming adds
+// the units its open purchase orders bring. A reservation short of stock
+// at such an item is made anyway if the units it lacks fit the allowance
+// left; they are backordered, and Reservation.Backorders lists them per
+// line. The policy is read only on a shortage, so a reservation that stock
+// covers costs what it did. Backorders need Options.Shipping: the units
+// of a backordered sale are committed at Commit, not taken off hand.
+//
+// Backordered units wait for stock in the order they were sold. Every
+// unit that comes free — a receipt (Adjust, SetOnHand, Receive), a hold
+// released or expired, a Return — goes to the oldest backorder first, so
+// an item has units available only when nothing waits, and Level
+// .Backordered counts what still does. Units that wait cannot ship: a Ship
+// asking for them is a *FulfilError whose Waiting says how many; a Return
+// takes waiting units first, since they free nothing on hand. A release
+// or expiry of a backordered hold takes its waiting units out of the
+// line. A write-off may take on hand down to Reserved + Committed −
+// Backordered and no lower. Lowering a policy's limits refuses new
+// backorders and leaves those already sold waiting.
 //
 // # Idempotency
 //
@@ -170,7 +196,17 @@
 //
 //	{P}:s:<sku>:<location>   hash   h = on hand, r = reserved,
 //	                                c = committed, not yet shipped,
-//	                                i = incoming on open purchase orders
+//	                                i = incoming on open purchase orders,
+//	                                w = backordered, n = the latest
+//	                                backorder's sequence number; the
+//	                                Policy: bl = backorder limit, pl =
+//	                                pre-order limit, pr = release (ms),
+//	                                pi = 1 when pre-orders sell incoming
+//	{P}:s:<sku>:<location>:q zset   reservations that wait for stock
+//	                                there, scored by sequence (the order
+//	                                sold); an entry goes once it is
+//	                                filled, released or returned
+//	{P}:s:<sku>:<location>:w hash   reservation ID -> units it waits for
 //	{P}:res                  hash   reservation ID -> "<state>|<deadline ms>|<lines>",
 //	                                state 1 held, 2 committed, 3 released,
 //	                                4 expired; lines are "sku\tlocation\tqty\n"
