@@ -85,7 +85,7 @@ local function waitingAt(ki)
   if bw[ki] == nil then bw[ki] = tonumber(redis.call('HGET', KEYS[ki], 'w') or '0') end
   return bw[ki]
 end
-local views = {} -- call -> {ARGV index of its pairs, m}, for the waiting units
+local views = {} -- call -> ARGV index of its pairs, for the waiting units
 local a = 4
 for i = 1, n do
   local op, id, enc, ttl, m = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], tonumber(ARGV[a + 4])
@@ -161,7 +161,7 @@ for i = 1, n do
         end
       end
       out[i] = '2 ' .. s .. ' ' .. d .. ' ' .. expired .. ' ' .. changed
-      views[i] = {p, m, id}
+      views[i] = p
     end
   end
 end
@@ -191,17 +191,31 @@ for ki in pairs(refill) do
   redis.call('HSET', KEYS[ki], 'w', string.format('%d', bw[ki]))
 end
 -- Each reservation's waiting units, as they stand after the batch.
-for i, v in pairs(views) do
-  local p, m, any, parts = v[1], v[2], false, {}
+-- A call's line count and ID sit 1 and 4 arguments before its pairs.
+-- Nothing to look up unless an item of the batch has backorders.
+local anyWaiting = false
+for ki = 5, #KEYS do
+  if waitingAt(ki) > 0 then
+    anyWaiting = true
+    break
+  end
+end
+if not anyWaiting then views = {} end
+for i, p in pairs(views) do
+  local m, any = tonumber(ARGV[p - 1]), false
   for j = 0, m - 1 do
-    local ki = tonumber(ARGV[p + 2 * j])
-    parts[j + 1] = '0'
-    if waitingAt(ki) > 0 then
+    if waitingAt(tonumber(ARGV[p + 2 * j])) > 0 then
       any = true
-      parts[j + 1] = string.format('%d', boWaiting(KEYS[ki], v[3]))
+      break
     end
   end
-  if any then out[i] = out[i] .. ' ' .. table.concat(parts, ' ') end
+  if any then
+    local parts = {}
+    for j = 0, m - 1 do
+      parts[j + 1] = string.format('%d', boWaiting(KEYS[tonumber(ARGV[p + 2 * j])], ARGV[p - 4]))
+    end
+    out[i] = out[i] .. ' ' .. table.concat(parts, ' ')
+  end
 end
 -- Lua's unpack has a stack limit, so the ZADD goes in slices.
 for i = 1, #finished, 1000 do
