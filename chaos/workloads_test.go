@@ -94,6 +94,14 @@ type inventoryLoad struct {
 // bring.
 const ordered = 1000
 
+// backorderSKU sells up to backorderLimit units beyond on hand: receipts,
+// releases, expiries and returns then fill its backorders, oldest first,
+// under every fault.
+const (
+	backorderSKU   = "cap"
+	backorderLimit = 40
+)
+
 // unitMove is one Ship, Return, Receive or CancelIncoming the workload
 // sent, and what it learned. A call refused with one of refused wrote
 // nothing (a replay may yet apply it); one that failed otherwise has an
@@ -125,6 +133,10 @@ func newInventoryLoad(ctx context.Context, e env) (*inventoryLoad, error) {
 		if err := retry(ctx, func() error { _, err := s.Expect(ctx, po); return err }); err != nil {
 			return nil, err
 		}
+	}
+	p := inventory.Policy{SKU: backorderSKU, Location: "wh", Backorder: backorderLimit}
+	if err := retry(ctx, func() error { return s.SetPolicy(ctx, p) }); err != nil {
+		return nil, err
 	}
 	return w, nil
 }
@@ -298,8 +310,10 @@ func (w *inventoryLoad) send(ctx context.Context, m *unitMove) error {
 // check: every reservation's final state agrees with what its callers were
 // told, and per SKU on hand = opening − shipped + received units, reserved
 // = held units, committed = units committed and neither shipped nor
-// returned, and incoming = ordered − received − cancelled units, with
-// 0 ≤ reserved + committed ≤ on hand. Ship, Return, Receive and
+// returned, incoming = ordered − received − cancelled units, and
+// backordered = the units the reservations say they wait for, with
+// 0 ≤ reserved + committed ≤ on hand + backordered, backordered within
+// the policy's limit, and nothing available while a unit waits. Ship, Return, Receive and
 // CancelIncoming calls whose outcome a fault hid are replayed first: each
 // then reports whether it applied, once.
 func (w *inventoryLoad) check(ctx context.Context, durable bool) []string {
@@ -319,12 +333,17 @@ func (w *inventoryLoad) check(ctx context.Context, durable bool) []string {
 			continue
 		}
 		l, wl := lv[0], want[sku]
-		if l.Reserved < 0 || l.Committed < 0 || l.Reserved+l.Committed > l.OnHand {
+		limit := int64(0)
+		if sku == backorderSKU {
+			limit = backorderLimit
+		}
+		if l.Reserved < 0 || l.Committed < 0 || l.OnHand < 0 || l.Reserved+l.Committed > l.OnHand+l.Backordered ||
+			l.Backordered < 0 || l.Backordered > limit || l.Backordered > 0 && l.Available() != 0 {
 			bad = append(bad, fmt.Sprintf("%s oversold: %+v", sku, l))
 		}
-		if l.OnHand != wl.OnHand || l.Reserved != wl.Reserved || l.Committed != wl.Committed || l.Incoming != wl.Incoming {
-			bad = append(bad, fmt.Sprintf("%s: %+v, want on hand %d, reserved %d, committed %d and incoming %d from the reservations, shipments and deliveries",
-				sku, l, wl.OnHand, wl.Reserved, wl.Committed, wl.Incoming))
+		if l.OnHand != wl.OnHand || l.Reserved != wl.Reserved || l.Committed != wl.Committed || l.Incoming != wl.Incoming || l.Backordered != wl.Backordered {
+			bad = append(bad, fmt.Sprintf("%s: %+v, want on hand %d, reserved %d, committed %d, incoming %d and backordered %d from the reservations, shipments and deliveries",
+				sku, l, wl.OnHand, wl.Reserved, wl.Committed, wl.Incoming, wl.Backordered))
 		}
 	}
 	return bad
@@ -398,6 +417,9 @@ func (w *inventoryLoad) addReservations(ctx context.Context, durable bool, want 
 			case inventory.Held:
 				want[l.SKU].Reserved += l.Quantity
 			}
+		}
+		for _, b := range r.Backorders {
+			want[b.SKU].Backordered += b.Quantity
 		}
 	}
 	return bad
