@@ -210,9 +210,12 @@
 //	{P}:res                  hash   reservation ID -> "<state>|<deadline ms>|<lines>",
 //	                                state 1 held, 2 committed, 3 released,
 //	                                4 expired; lines are "sku\tlocation\tqty\n"
-//	{P}:fin                  zset   finished reservation ID -> when its
-//	                                record may be forgotten (ms); every
-//	                                script forgets a few that are due
+//	{P}:fin                  zset   finished reservation IDs -> when
+//	                                their records may be forgotten (ms);
+//	                                a member is the space-separated IDs
+//	                                one batch finished; reserve and
+//	                                transition scripts forget a few
+//	                                that are due
 //	{P}:x                    zset   expiry index: members are the IDs
 //	                                reserved together with one deadline,
 //	                                space-separated, scored by that

@@ -36,13 +36,18 @@ var (
 	//go:embed lua/backorder.lua
 	backorderLua string
 
+	// recordsLua is how finished records are forgotten, put before the
+	// scripts that forget them.
+	//go:embed lua/records.lua
+	recordsLua string
+
 	//go:embed lua/reserve.lua
 	reserveLua    string
-	reserveScript = opscript.New(backorderLua + reserveLua)
+	reserveScript = opscript.New(backorderLua + recordsLua + reserveLua)
 
 	//go:embed lua/transitions.lua
 	transitionsLua    string
-	transitionsScript = opscript.New(backorderLua + transitionsLua)
+	transitionsScript = opscript.New(backorderLua + recordsLua + transitionsLua)
 
 	//go:embed lua/adjust.lua
 	adjustLua    string

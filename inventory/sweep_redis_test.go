@@ -173,3 +173,52 @@ func TestSweepRacingIdenticalBatchKeepsHoldsIndexed(t *testing.T) {
 		t.Fatalf("levels %+v, %v; want nothing reserved", lv, err)
 	}
 }
+
+// TestFinishedBatchIsOneMember: the records a batch of commits finishes
+// share one member of the finished set, and forgetting a member forgets
+// every record it names, so records still go after their retention.
+//
+// Regression: every finished record was its own member, a ZADD and a ZREM
+// each; a member naming several IDs was taken for one ID, and its records
+// were never forgotten.
+func TestFinishedBatchIsOneMember(t *testing.T) {
+	client := redistest.Client(t)
+	ctx := context.Background()
+	s, err := NewRedis(client, Options{Prefix: redistest.Prefix(t, client), Retention: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	b := s.b.(*redisBackend)
+	if _, err := s.Adjust(ctx, Adjustment{ID: "in", SKU: "sku", Location: "wh", Delta: 100, Reason: ReasonReceipt}); err != nil {
+		t.Fatal(err)
+	}
+	var calls []*transitionCall
+	for i := range 5 {
+		id := fmt.Sprint("r", i)
+		if _, err := s.Reserve(ctx, Request{ID: id, Lines: []Line{{SKU: "sku", Location: "wh", Quantity: 1}}, TTL: time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+		enc, lines, _ := b.held.get(id)
+		calls = append(calls, b.newTransitionCall("commit", id, enc, lines, 0))
+	}
+	if _, err := b.transitions(ctx, calls); err != nil { // one batch of five commits
+		t.Fatal(err)
+	}
+	members, err := client.ZRange(ctx, b.finKey, 0, -1).Result()
+	if err != nil || len(members) != 1 || members[0] != "r0 r1 r2 r3 r4" {
+		t.Fatalf("finished set = %q, %v; want one member naming the five", members, err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	// Any reservation forgets what is due.
+	if _, err := s.Reserve(ctx, Request{ID: "later", Lines: []Line{{SKU: "sku", Location: "wh", Quantity: 1}}, TTL: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	left, err := client.HLen(ctx, b.resKey).Result()
+	if err != nil || left != 1 {
+		t.Fatalf("%d records left, %v; want only the new one", left, err)
+	}
+	if n, _ := client.ZCard(ctx, b.finKey).Result(); n != 0 {
+		t.Fatalf("finished set has %d members after forgetting, want 0", n)
+	}
+}

@@ -2,7 +2,8 @@
 -- Options.Shipping, idempotently by the request's ID.
 --
 -- KEYS[1]   records hash, ID -> "<state>|<deadline ms>|<encoded lines>"
--- KEYS[2]   finished records: sorted set, ID -> when to forget it (ms)
+-- KEYS[2]   finished records: sorted set, space-separated IDs -> when
+--           to forget them (ms); see records.lua
 -- KEYS[3]   shipping progress: hash, reservation ID -> "s1 r1 s2 r2 ...",
 --           units shipped and returned per reservation line ("" at
 --           commit: none yet); present only while some unit is committed

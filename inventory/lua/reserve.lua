@@ -13,7 +13,8 @@
 --           Lua, a look-up per ID, once they are due.
 -- KEYS[2]   records: hash, ID -> "<state>|<deadline ms>|<encoded lines>",
 --           state 1 held, 2 committed, 3 released, 4 expired
--- KEYS[3]   finished records: sorted set, ID -> when to forget it (ms)
+-- KEYS[3]   finished records: sorted set, space-separated IDs -> when to
+--           forget them (ms); see records.lua
 -- KEYS[4..] stock hashes (h = on hand, r = reserved, c = committed and not
 --           yet shipped, w = backordered), referred to by index;
 --           available is h - r - c + w. On a shortage an item's policy
@@ -121,6 +122,7 @@ end
 
 local out = {}
 local hset = {} -- new records: ID, value, ID, value, ...
+local finished = {} -- IDs whose replay expired them: one finished member
 local short = false
 for i = 1, n do
   local id = ARGV[ids + i - 1]
@@ -148,7 +150,7 @@ for i = 1, n do
           end
         end
         redis.call('HSET', recs, id, '4|' .. d .. '|' .. l)
-        redis.call('ZADD', fin, now + retention, id)
+        finished[#finished + 1] = id
         redis.call('ZREM', exp, id)
         s, expired = '4', '1'
       end
@@ -220,15 +222,11 @@ for ki, c in pairs(cells) do
     redis.call('HSET', KEYS[ki], 'r', string.format('%d', c[2]))
   end
 end
--- Forget finished records whose retention has passed: up to two for each
--- reservation of the batch (and at least 16), so forgetting outpaces new
--- records under any load and the records hash stays bounded.
-local gone = redis.call('ZRANGEBYSCORE', fin, '-inf', now, 'LIMIT', 0, math.max(16, 2 * n))
-for i = 1, #gone, 1000 do -- unpack has a stack limit
-  local part = {unpack(gone, i, math.min(i + 999, #gone))}
-  redis.call('HDEL', recs, unpack(part))
-  redis.call('ZREM', fin, unpack(part))
+if #finished > 0 then
+  redis.call('ZADD', fin, now + retention, table.concat(finished, ' '))
 end
+-- Forget finished records whose retention has passed (records.lua).
+forgetDue(recs, fin, now, math.max(16, 2 * n))
 local head = '-1'
 if short then
   local h = redis.call('ZRANGE', exp, 0, 0, 'WITHSCORES')

@@ -8,7 +8,8 @@
 --
 -- KEYS[1]   expiry index (see reserve.lua)
 -- KEYS[2]   records hash, ID -> "<state>|<deadline ms>|<encoded lines>"
--- KEYS[3]   finished records: sorted set, ID -> when to forget it (ms)
+-- KEYS[3]   finished records: sorted set, space-separated IDs -> when to
+--           forget them (ms); see records.lua
 -- KEYS[4]   shipping progress: hash, ID -> "s1 r1 s2 r2 ..." (see fulfil.lua)
 -- KEYS[5..] the distinct stock hashes of the batch, referred to by index
 --           (h = on hand, r = reserved, c = committed, not yet shipped,
@@ -45,14 +46,8 @@ local shipping = ARGV[3] == '1'
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
--- Forget finished records whose retention has passed, two for each call
--- of the batch (and at least 16), as reserve.lua does.
-local gone = redis.call('ZRANGEBYSCORE', fin, '-inf', now, 'LIMIT', 0, math.max(16, 2 * n))
-for i = 1, #gone, 1000 do -- unpack has a stack limit
-  local part = {unpack(gone, i, math.min(i + 999, #gone))}
-  redis.call('HDEL', recs, unpack(part))
-  redis.call('ZREM', fin, unpack(part))
-end
+-- Forget finished records whose retention has passed (records.lua).
+forgetDue(recs, fin, now, math.max(16, 2 * n))
 
 -- Every record of the batch is read with one HMGET and written back with
 -- one HSET; records holds what the batch has made of them so far, so a
@@ -72,7 +67,7 @@ for i = 1, n do
 end
 
 local out = {}
-local finished = {} -- when to forget it, ID, …: one ZADD for the batch
+local finished = {} -- IDs the batch finished: one member of the finished set
 -- Stock changes add up per key and go out once per key at the end: a hot
 -- SKU's batch of commits is two HINCRBYs, not two per commit. Nothing
 -- below reads stock, so deferring the writes changes no decision.
@@ -107,7 +102,6 @@ for i = 1, n do
       local function finish(state)
         records[id] = state .. '|' .. d .. '|' .. l
         dirty[id] = true
-        finished[#finished + 1] = now + retention
         finished[#finished + 1] = id
         s = state
       end
@@ -217,8 +211,7 @@ for i, p in pairs(views) do
     out[i] = out[i] .. ' ' .. table.concat(parts, ' ')
   end
 end
--- Lua's unpack has a stack limit, so the ZADD goes in slices.
-for i = 1, #finished, 1000 do
-  redis.call('ZADD', fin, unpack(finished, i, math.min(i + 999, #finished)))
+if #finished > 0 then
+  redis.call('ZADD', fin, now + retention, table.concat(finished, ' '))
 end
 return table.concat(out, '\n')
