@@ -224,10 +224,15 @@ func (m *memory) reserve(_ context.Context, id string, lines []Line, ttl time.Du
 	}
 
 	rec := memReservation{state: Held, deadline: now + int64(ttl)}
+	// A single line stays on the stack: only a multi-line record's
+	// lines are stored as a slice, and passing one[:] to add would make
+	// the compiler move one to the heap.
 	var one [1]memLine
+	var multi []memLine
 	recLines := one[:]
 	if len(lines) > 1 {
-		recLines = make([]memLine, len(lines))
+		multi = make([]memLine, len(lines))
+		recLines = multi
 	}
 	var short []int64 // per line, units beyond on hand, when any line has some
 	for i, l := range lines {
@@ -267,7 +272,11 @@ func (m *memory) reserve(_ context.Context, id string, lines []Line, ttl time.Du
 		}
 	}
 	unlockLines(recLines)
-	slot = sh.res.add(h, id, head, rec, recLines)
+	if multi == nil {
+		slot = sh.res.addOne(h, id, head, rec, one[0])
+	} else {
+		slot = sh.res.add(h, id, head, rec, multi)
+	}
 	sh.expiry.push(slotEntry{at: rec.deadline, slot: slot, gen: sh.res.rec(slot).gen})
 	sh.mu.Unlock()
 

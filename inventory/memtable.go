@@ -73,8 +73,15 @@ func (t *resTable) find(h uint64, id string) (slot uint32, ok bool, head uint32)
 	return 0, false, head
 }
 
+// addOne stores r with its one line for id, as add does.
+func (t *resTable) addOne(h uint64, id string, head uint32, r memReservation, line memLine) uint32 {
+	r.one[0] = line
+	return t.add(h, id, head, r, nil)
+}
+
 // add stores r with lines for id, whose hash is h and chain head head
-// (from find), and returns its slot.
+// (from find), and returns its slot. A record with one line keeps it in
+// r.one (see addOne) and passes no lines.
 func (t *resTable) add(h uint64, id string, head uint32, r memReservation, lines []memLine) uint32 {
 	r.next = head
 	if len(lines) == 1 {
