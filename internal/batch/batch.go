@@ -22,6 +22,20 @@ type Call interface {
 // arrived during the previous round trip. Two runners keep Redis busy
 // while one batch's reply travels back and the next batch is built.
 //
+// The number is fixed on purpose. Two adaptive limits were built and
+// measured against it with 64 callers on two cores shared with Redis: one
+// from the server's share of each round trip (the scripts timed
+// themselves; the limit was 1 + travel/server), one a hill climb on calls
+// served per second. The first chose one batch on a hot SKU (Redis CPU
+// per reservation −12%) but up to eight behind WaitReplicas, where the
+// replica's CPU on the same cores looks like travel: wall time per
+// reservation rose from 14–16 µs to 19–22 µs. The second wandered over
+// 1–5 whatever the load, since throughput there changes less from one to
+// four batches in flight than it varies between 20 ms epochs (more than
+// 15%), and cost Redis CPU (+15% per operation over the reserve, commit
+// and admit benchmarks). An adaptive limit needs a signal that the
+// throughput of shared cores does not blur.
+//
 // Set Max and Run before first use. Run must close every call's Done.
 type Batcher[C Call] struct {
 	Max int

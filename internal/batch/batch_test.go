@@ -62,3 +62,30 @@ func TestBatcherServesEveryCallOnce(t *testing.T) {
 	}
 	t.Logf("%d calls in %d batches", callers, batches.Load())
 }
+
+// TestLoneCallerWaitsForNobody: under light load every call is served at
+// once by its own Submit, in a batch of its own.
+func TestLoneCallerWaitsForNobody(t *testing.T) {
+	b := &Batcher[*call]{Max: 16}
+	var sizes []int
+	b.Run = func(cs []*call) {
+		sizes = append(sizes, len(cs))
+		for _, c := range cs {
+			close(c.done)
+		}
+	}
+	for range 100 {
+		c := &call{done: make(chan struct{})}
+		b.Submit(c)
+		select {
+		case <-c.Done():
+		default:
+			t.Fatal("a lone call was not served by its own Submit")
+		}
+	}
+	for _, n := range sizes {
+		if n != 1 {
+			t.Fatalf("batch sizes %v, want all 1", sizes)
+		}
+	}
+}
