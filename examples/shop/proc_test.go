@@ -144,10 +144,12 @@ func (p *shopProc) must(method, path, user, key string, body any, status int, in
 }
 
 // redisArgs returns the flags that put a shop on the test Redis under a
-// prefix of the test's own, and a client on it.
+// prefix of the test's own, and a client on it. The address is the
+// client's own: without REDIS_ADDR it is the embedded server's.
 func redisArgs(t *testing.T) (redis.UniversalClient, []string) {
 	client := redistest.Client(t)
-	return client, []string{"-redis", os.Getenv("REDIS_ADDR"), "-prefix", redistest.Prefix(t, client)}
+	addr := client.(*redis.Client).Options().Addr
+	return client, []string{"-redis", addr, "-prefix", redistest.Prefix(t, client)}
 }
 
 var plainCart = map[string]any{
