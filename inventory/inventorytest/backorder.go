@@ -322,3 +322,36 @@ func testRacingBackorders(t *testing.T, newStore NewStore) {
 		t.Fatalf("reservations wait for %d units, want 0", waiting)
 	}
 }
+
+// testWaitingSeenInBatches: reservations looked up and extended all at
+// once (on Redis, in shared batches) each report their own waiting units.
+func testWaitingSeenInBatches(t *testing.T, newStore NewStore) {
+	s := newStore(t, inventory.Options{Shipping: true})
+	setPolicy(t, s, inventory.Policy{SKU: "hot", Location: "wh1", Backorder: 100})
+	const n = 12
+	for i := range n {
+		if _, err := s.Reserve(ctx, inventory.Request{ID: fmt.Sprint("wait-", i), Lines: []inventory.Line{line("hot", "wh1", int64(i+1))}, TTL: time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for round := range 10 {
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				id := fmt.Sprint("wait-", i)
+				r, err := s.Reservation(ctx, id)
+				if round%2 == 1 {
+					r, err = s.Extend(ctx, id, time.Minute)
+				}
+				if err != nil {
+					t.Errorf("%s: %v", id, err)
+				} else if got := r.Waiting("hot", "wh1"); got != int64(i+1) {
+					t.Errorf("%s: %d units wait, want %d", id, got, i+1)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+}

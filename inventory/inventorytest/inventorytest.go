@@ -69,6 +69,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Preorders", testPreorders},
 		{"PolicyInput", testPolicyInput},
 		{"RacingBackorders", testRacingBackorders},
+		{"WaitingSeenInBatches", testWaitingSeenInBatches},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
