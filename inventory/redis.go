@@ -510,14 +510,25 @@ func (s *redisBackend) transitions(ctx context.Context, calls []*transitionCall)
 	keys := make([]string, 4, 5+len(calls))
 	keys[0], keys[1], keys[2], keys[3] = s.expKey, s.resKey, s.finKey, s.fulKey
 	index := make(map[string]int, 4)
-	args := make([]any, 0, 3+len(calls)*7)
 	shipping := 0
 	if s.opts.Shipping {
 		shipping = 1
 	}
-	args = append(args, s.opts.Retention.Milliseconds(), len(calls), shipping)
+	// Shapes: the distinct lines of the batch, each sent once. Equal
+	// encoded lines are equal lines, so the first call with them stands
+	// for the others.
+	shapeNum := make(map[string]int, 1)
+	var shapeCalls []*transitionCall
 	for _, c := range calls {
-		args = append(args, c.op, c.id, c.enc, c.ttl.Milliseconds(), len(c.quantities))
+		if _, ok := shapeNum[c.enc]; !ok {
+			shapeCalls = append(shapeCalls, c)
+			shapeNum[c.enc] = len(shapeCalls)
+		}
+	}
+	args := make([]any, 0, 4+len(shapeCalls)*4+len(calls)*4)
+	args = append(args, s.opts.Retention.Milliseconds(), len(calls), shipping, len(shapeCalls))
+	for _, c := range shapeCalls {
+		args = append(args, c.enc, len(c.quantities))
 		for j, k := range c.stockKey {
 			ki, ok := index[k]
 			if !ok {
@@ -527,6 +538,9 @@ func (s *redisBackend) transitions(ctx context.Context, calls []*transitionCall)
 			}
 			args = append(args, ki, c.quantities[j])
 		}
+	}
+	for _, c := range calls {
+		args = append(args, c.op, c.id, shapeNum[c.enc], c.ttl.Milliseconds())
 	}
 	reply, err := text(s.run(ctx, transitionsScript, keys, args...))
 	if err != nil {

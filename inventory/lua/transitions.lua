@@ -20,9 +20,16 @@
 --           (Options.Shipping): a commit moves them from r to c and
 --           writes an empty progress entry instead of retiring the
 --           record; 0: a commit takes them off h and r
--- then, per call: operation (commit | release | extend | touch), ID,
---           encoded lines the caller holds, TTL ms (extend), line count m,
---           then m pairs (stock key index, quantity)
+-- ARGV[4]   c, the number of distinct shapes in the batch; then per shape:
+--           the encoded lines, line count m, then m pairs (stock key
+--           index, quantity)
+-- then, per call, four: operation (commit | release | extend | touch),
+--           ID, shape number (1..c) of the lines the caller holds, TTL ms
+--           (extend)
+--
+-- A shape is the lines calls share: on a hot SKU, every call of the
+-- batch. Sent once, it costs a call one argument instead of three or
+-- more, and Redis makes a Lua string of every argument.
 --
 -- Returns one string, a line per call ("\n"-separated), each
 -- "<code> <state> <deadline> <expired now 0|1> <changed 0|1> [w1 .. wm]",
@@ -52,13 +59,20 @@ forgetDue(recs, fin, now, math.max(16, 2 * n))
 -- Every record of the batch is read with one HMGET and written back with
 -- one HSET; records holds what the batch has made of them so far, so a
 -- call on an ID the batch already changed sees the change.
-local ids = {}
+local shapeEnc, shapeP, shapeM = {}, {}, {} -- per shape: lines, ARGV index of its pairs, line count
+local calls -- ARGV index of the first call's operation
 do
-  local a = 4
-  for i = 1, n do
-    ids[i] = ARGV[a + 1]
-    a = a + 5 + 2 * tonumber(ARGV[a + 4])
+  local a = 5
+  for k = 1, tonumber(ARGV[4]) do
+    shapeEnc[k], shapeM[k] = ARGV[a], tonumber(ARGV[a + 1])
+    shapeP[k] = a + 2
+    a = a + 2 + 2 * shapeM[k]
   end
+  calls = a
+end
+local ids = {}
+for i = 1, n do
+  ids[i] = ARGV[calls + 4 * i - 3]
 end
 local stored = redis.call('HMGET', recs, unpack(ids))
 local records, dirty = {}, {}
@@ -80,12 +94,40 @@ local function waitingAt(ki)
   if bw[ki] == nil then bw[ki] = tonumber(redis.call('HGET', KEYS[ki], 'w') or '0') end
   return bw[ki]
 end
-local views = {} -- call -> ARGV index of its pairs, for the waiting units
-local a = 4
+-- finish retires reservation id in state, deadline d and lines l, and
+-- returns state. A finished reservation's expiry-index entry is left to
+-- go stale: due.lua drops it when it comes due.
+local function finish(id, state, d, l)
+  records[id] = state .. '|' .. d .. '|' .. l
+  dirty[id] = true
+  finished[#finished + 1] = id
+  return state
+end
+-- returnStock takes the m lines whose pairs start at ARGV[p] off
+-- reserved and, for a commit, off on hand or onto committed. The helpers
+-- are made once per batch, not per call: a closure per call costs Lua an
+-- allocation each.
+local function returnStock(id, p, m, commit)
+  for j = 0, m - 1 do
+    local ki = tonumber(ARGV[p + 2 * j])
+    local q = tonumber(ARGV[p + 2 * j + 1])
+    dr[ki] = (dr[ki] or 0) - q
+    if not commit and waitingAt(ki) > 0 then
+      bw[ki] = bw[ki] - boTake(KEYS[ki], id, -1)
+      refill[ki] = true
+    end
+    if commit and shipping then
+      dc[ki] = (dc[ki] or 0) + q
+    elseif commit then
+      dh[ki] = (dh[ki] or 0) - q
+    end
+  end
+end
+local views = {} -- call -> its shape, for the waiting units
 for i = 1, n do
-  local op, id, enc, ttl, m = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], tonumber(ARGV[a + 4])
-  local p = a + 5
-  a = p + 2 * m
+  local a = calls + 4 * (i - 1)
+  local op, id, k, ttl = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3]
+  local enc, p, m = shapeEnc[k], shapeP[k], shapeM[k]
   local rec = records[id]
   if not rec then
     redis.call('ZREM', exp, id)
@@ -97,40 +139,14 @@ for i = 1, n do
     else
       s = tonumber(s)
       local expired, changed = 0, 0
-      -- A finished reservation's expiry-index entry is left to go
-      -- stale: due.lua drops it when it comes due.
-      local function finish(state)
-        records[id] = state .. '|' .. d .. '|' .. l
-        dirty[id] = true
-        finished[#finished + 1] = id
-        s = state
-      end
-      -- returnStock takes the units off reserved and, for a commit,
-      -- off on hand or onto committed.
-      local function returnStock(commit)
-        for j = 0, m - 1 do
-          local ki = tonumber(ARGV[p + 2 * j])
-          local q = tonumber(ARGV[p + 2 * j + 1])
-          dr[ki] = (dr[ki] or 0) - q
-          if not commit and waitingAt(ki) > 0 then
-            bw[ki] = bw[ki] - boTake(KEYS[ki], id, -1)
-            refill[ki] = true
-          end
-          if commit and shipping then
-            dc[ki] = (dc[ki] or 0) + q
-          elseif commit then
-            dh[ki] = (dh[ki] or 0) - q
-          end
-        end
-      end
       if s == 1 and tonumber(d) <= now then
-        returnStock(false)
-        finish(4)
+        returnStock(id, p, m, false)
+        s = finish(id, 4, d, l)
         expired = 1
       end
       if s == 1 then
         if op == 'commit' then
-          returnStock(true)
+          returnStock(id, p, m, true)
           if shipping then
             -- Not retired: the record lives until every unit is shipped
             -- or returned (fulfil.lua retires it).
@@ -139,12 +155,12 @@ for i = 1, n do
             s = 2
             redis.call('HSET', ful, id, '')
           else
-            finish(2)
+            s = finish(id, 2, d, l)
           end
           changed = 1
         elseif op == 'release' then
-          returnStock(false)
-          finish(3)
+          returnStock(id, p, m, false)
+          s = finish(id, 3, d, l)
           changed = 1
         elseif op == 'extend' then
           d = string.format('%d', now + tonumber(ttl))
@@ -155,7 +171,7 @@ for i = 1, n do
         end
       end
       out[i] = '2 ' .. s .. ' ' .. d .. ' ' .. expired .. ' ' .. changed
-      views[i] = p
+      views[i] = k
     end
   end
 end
@@ -185,7 +201,6 @@ for ki in pairs(refill) do
   redis.call('HSET', KEYS[ki], 'w', string.format('%d', bw[ki]))
 end
 -- Each reservation's waiting units, as they stand after the batch.
--- A call's line count and ID sit 1 and 4 arguments before its pairs.
 -- Nothing to look up unless an item of the batch has backorders.
 local anyWaiting = false
 for ki = 5, #KEYS do
@@ -195,8 +210,8 @@ for ki = 5, #KEYS do
   end
 end
 if not anyWaiting then views = {} end
-for i, p in pairs(views) do
-  local m, any = tonumber(ARGV[p - 1]), false
+for i, k in pairs(views) do
+  local p, m, any = shapeP[k], shapeM[k], false
   for j = 0, m - 1 do
     if waitingAt(tonumber(ARGV[p + 2 * j])) > 0 then
       any = true
@@ -206,7 +221,7 @@ for i, p in pairs(views) do
   if any then
     local parts = {}
     for j = 0, m - 1 do
-      parts[j + 1] = string.format('%d', boWaiting(KEYS[tonumber(ARGV[p + 2 * j])], ARGV[p - 4]))
+      parts[j + 1] = string.format('%d', boWaiting(KEYS[tonumber(ARGV[p + 2 * j])], ids[i]))
     end
     out[i] = out[i] .. ' ' .. table.concat(parts, ' ')
   end
