@@ -439,8 +439,10 @@ func (s *redisBackend) transition(ctx context.Context, top transitionOp, id stri
 			cached = false
 			continue
 		}
+		// The caller gets its own copy of the lines: they may be the
+		// line cache's, which later transitions take quantities from.
 		t := transitioned{
-			out: Reservation{ID: id, Lines: lines, State: State(res[1]), Deadline: time.UnixMilli(res[2]),
+			out: Reservation{ID: id, Lines: slices.Clone(lines), State: State(res[1]), Deadline: time.UnixMilli(res[2]),
 				Backorders: waitingLines(lines, call.waiting)},
 			expired: res[3] == 1,
 			changed: res[4] == 1,

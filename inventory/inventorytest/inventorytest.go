@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Commit", testCommit},
 		{"Release", testRelease},
 		{"Extend", testExtend},
+		{"ReturnedLinesAreTheCallers", testReturnedLinesAreTheCallers},
 		{"UnknownID", testUnknownID},
 		{"LazyExpiry", testLazyExpiry},
 		{"ConflictingReplayOfDueHold", testConflictingReplayOfDueHold},

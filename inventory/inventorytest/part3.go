@@ -287,3 +287,30 @@ func testRacingReplays(t *testing.T, newStore NewStore) {
 	}
 	wantLevel(t, s, "apple", "wh1", 10, 9)
 }
+
+// testReturnedLinesAreTheCallers: the Lines of a returned Reservation
+// belong to the caller. Changing them changes nothing the store does
+// later: the commit after takes the reserved quantities.
+func testReturnedLinesAreTheCallers(t *testing.T, newStore NewStore) {
+	s := newStore(t, inventory.Options{})
+	stock(t, s, "apple", "wh1", 10)
+	r := reserve(t, s, "mine", time.Minute, line("apple", "wh1", 4))
+	r.Lines[0].Quantity = 1
+	for _, get := range []func() (inventory.Reservation, error){
+		func() (inventory.Reservation, error) { return s.Reservation(ctx, "mine") },
+		func() (inventory.Reservation, error) { return s.Extend(ctx, "mine", time.Minute) },
+	} {
+		got, err := get()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Lines[0].Quantity != 4 {
+			t.Fatalf("Lines = %v, want 4 apples", got.Lines)
+		}
+		got.Lines[0].Quantity = 1
+	}
+	if _, err := s.Commit(ctx, "mine"); err != nil {
+		t.Fatal(err)
+	}
+	wantLevel(t, s, "apple", "wh1", 6, 0)
+}
