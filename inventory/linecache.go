@@ -23,9 +23,12 @@ type lineCache struct {
 type cachedLines struct {
 	enc   string
 	lines []Line
+	keys  []string // each line's stock key, when the caller had them
 }
 
-func (c *lineCache) put(id, enc string, lines []Line) {
+// put remembers id's encoded lines and, if not nil, each line's stock
+// key. keys is kept, not copied: the caller must not change it.
+func (c *lineCache) put(id, enc string, lines []Line, keys []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.byID == nil {
@@ -42,14 +45,16 @@ func (c *lineCache) put(id, enc string, lines []Line) {
 	c.next = (c.next + 1) % lineCacheSize
 	// A copy: the caller's Reservation shares lines, and a caller that
 	// changed them must not change the quantities a transition applies.
-	c.byID[id] = cachedLines{enc: enc, lines: slices.Clone(lines)}
+	c.byID[id] = cachedLines{enc: enc, lines: slices.Clone(lines), keys: keys}
 }
 
-func (c *lineCache) get(id string) (enc string, lines []Line, ok bool) {
+// get returns what put remembered of id. The lines and keys are shared:
+// read them, never change them or hand them to a caller.
+func (c *lineCache) get(id string) (enc string, lines []Line, keys []string, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.byID[id]
-	return e.enc, e.lines, ok
+	return e.enc, e.lines, e.keys, ok
 }
 
 // drop forgets id. Its slot in the ring stays until overwritten; a later

@@ -209,7 +209,7 @@ func (s *redisBackend) reserve(ctx context.Context, id string, lines []Line, ttl
 		return reserved{due: call.headDue}, err
 	}
 	if call.out.State == Held {
-		s.held.put(id, call.enc, lines)
+		s.held.put(id, call.enc, lines, call.stockKey)
 	}
 	r := reserved{out: call.out, expired: call.expired}
 	if call.reserved && len(call.levels) > 0 {
@@ -409,15 +409,16 @@ const maxTransitionTries = 3
 // retry, never a wrong transition.
 func (s *redisBackend) transition(ctx context.Context, top transitionOp, id string, ttl time.Duration) (transitioned, error) {
 	op := transitionNames[top]
-	enc, lines, cached := s.held.get(id)
+	enc, lines, keys, cached := s.held.get(id)
 	for try := 0; try < maxTransitionTries; try++ {
 		if !cached {
 			var err error
 			if enc, lines, err = s.readLines(ctx, op, id); err != nil {
 				return transitioned{}, err
 			}
+			keys = nil
 		}
-		call := s.newTransitionCall(op, id, enc, lines, ttl)
+		call := s.newTransitionCall(op, id, enc, lines, keys, ttl)
 		s.moves.Submit(call)
 		select {
 		case <-call.done:
@@ -462,8 +463,8 @@ func (s *redisBackend) transition(ctx context.Context, top transitionOp, id stri
 type transitionCall struct {
 	op, id, enc string
 	ttl         time.Duration
-	quantities  []int64
-	stockKey    []string // per line
+	lines       []Line   // read only: may be the line cache's
+	stockKey    []string // per line; read only, as lines
 	done        chan struct{}
 
 	// Set by the batch before done is closed.
@@ -475,13 +476,18 @@ type transitionCall struct {
 // Done is closed once the batch has served the call.
 func (c *transitionCall) Done() <-chan struct{} { return c.done }
 
-func (s *redisBackend) newTransitionCall(op, id, enc string, lines []Line, ttl time.Duration) *transitionCall {
-	c := &transitionCall{op: op, id: id, enc: enc, ttl: ttl, quantities: make([]int64, len(lines)),
-		stockKey: make([]string, len(lines)), done: make(chan struct{})}
-	for i, l := range lines {
-		c.quantities[i], c.stockKey[i] = l.Quantity, s.stockKey(l.SKU, l.Location)
+// newTransitionCall makes the call of op on reservation id, whose lines
+// are encoded as enc. keys are the lines' stock keys, or nil to derive
+// them; a reservation this process made has them cached, which spares a
+// commit building a key per line.
+func (s *redisBackend) newTransitionCall(op, id, enc string, lines []Line, keys []string, ttl time.Duration) *transitionCall {
+	if keys == nil {
+		keys = make([]string, len(lines))
+		for i, l := range lines {
+			keys[i] = s.stockKey(l.SKU, l.Location)
+		}
 	}
-	return c
+	return &transitionCall{op: op, id: id, enc: enc, ttl: ttl, lines: lines, stockKey: keys, done: make(chan struct{})}
 }
 
 // runTransitions runs one transitions.lua call for calls and completes
@@ -530,7 +536,7 @@ func (s *redisBackend) transitions(ctx context.Context, calls []*transitionCall)
 	args := make([]any, 0, 4+len(shapeCalls)*4+len(calls)*4)
 	args = append(args, s.opts.Retention.Milliseconds(), len(calls), shipping, len(shapeCalls))
 	for _, c := range shapeCalls {
-		args = append(args, c.enc, len(c.quantities))
+		args = append(args, c.enc, len(c.lines))
 		for j, k := range c.stockKey {
 			ki, ok := index[k]
 			if !ok {
@@ -538,7 +544,7 @@ func (s *redisBackend) transitions(ctx context.Context, calls []*transitionCall)
 				ki = len(keys)
 				index[k] = ki
 			}
-			args = append(args, ki, c.quantities[j])
+			args = append(args, ki, c.lines[j].Quantity)
 		}
 	}
 	for _, c := range calls {
@@ -555,7 +561,7 @@ func (s *redisBackend) transitions(ctx context.Context, calls []*transitionCall)
 	out := make([]transitionRow, len(calls))
 	for i, row := range lines {
 		v, ok := parseInts(row)
-		if !ok || len(v) != 5 && len(v) != 5+len(calls[i].quantities) {
+		if !ok || len(v) != 5 && len(v) != 5+len(calls[i].lines) {
 			return nil, fmt.Errorf("unexpected script reply %q", reply)
 		}
 		copy(out[i].res[:], v)
@@ -634,7 +640,7 @@ const (
 func (s *redisBackend) fulfil(ctx context.Context, ship bool, id, resID string, lines []Line) (Fulfilment, error) {
 	op := fulfilOpName(ship)
 	fp := op + "|" + resID + "|" + encodeLines(lines)
-	enc, resLines, cached := s.held.get(resID)
+	enc, resLines, _, cached := s.held.get(resID)
 	for try := 0; try < maxTransitionTries; try++ {
 		if !cached {
 			var err error
@@ -753,7 +759,7 @@ func (s *redisBackend) expireDue(ctx context.Context, due []any) ([]Reservation,
 		if err != nil {
 			continue // a malformed record never blocks the sweep
 		}
-		calls = append(calls, s.newTransitionCall("touch", id, enc, ls, 0))
+		calls = append(calls, s.newTransitionCall("touch", id, enc, ls, nil, 0))
 		lines = append(lines, ls)
 	}
 	if len(calls) == 0 {

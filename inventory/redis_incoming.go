@@ -56,7 +56,7 @@ func (s *redisBackend) expect(ctx context.Context, id string, at time.Time, line
 	}
 	in, err := s.incomingReply("expect", id, id, reply, lines)
 	if err == nil && !in.Complete {
-		s.ordered.put(id, enc, lines)
+		s.ordered.put(id, enc, lines, nil)
 	}
 	return in, err
 }
@@ -70,7 +70,7 @@ func (s *redisBackend) expect(ctx context.Context, id string, at time.Time, line
 func (s *redisBackend) arrive(ctx context.Context, receive bool, id, poID string, lines []Line) (Incoming, error) {
 	op := arrivalOpName(receive)
 	fp := op + "|" + poID + "|" + encodeLines(lines)
-	enc, poLines, cached := s.ordered.get(poID)
+	enc, poLines, _, cached := s.ordered.get(poID)
 	for try := 0; try < maxTransitionTries; try++ {
 		if !cached {
 			var err error

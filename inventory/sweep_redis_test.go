@@ -199,8 +199,8 @@ func TestFinishedBatchIsOneMember(t *testing.T) {
 		if _, err := s.Reserve(ctx, Request{ID: id, Lines: []Line{{SKU: "sku", Location: "wh", Quantity: 1}}, TTL: time.Minute}); err != nil {
 			t.Fatal(err)
 		}
-		enc, lines, _ := b.held.get(id)
-		calls = append(calls, b.newTransitionCall("commit", id, enc, lines, 0))
+		enc, lines, keys, _ := b.held.get(id)
+		calls = append(calls, b.newTransitionCall("commit", id, enc, lines, keys, 0))
 	}
 	if _, err := b.transitions(ctx, calls); err != nil { // one batch of five commits
 		t.Fatal(err)

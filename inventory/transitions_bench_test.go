@@ -48,7 +48,7 @@ func BenchmarkCommitBatchOf32(b *testing.B) {
 					b.Error(err)
 					return
 				}
-				calls[i] = be.newTransitionCall("commit", id, enc, lines, 0)
+				calls[i] = be.newTransitionCall("commit", id, enc, lines, nil, 0)
 			}
 		}()
 	}
