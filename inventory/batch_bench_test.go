@@ -70,3 +70,38 @@ func BenchmarkCommitBatchOf32(b *testing.B) {
 	b.StopTimer()
 	cpu.Report(b)
 }
+
+// BenchmarkReserveBatchOf32 measures a reservation in a reserve.lua batch
+// of exactly 32 on one hot SKU, for the same reason as
+// BenchmarkCommitBatchOf32: redis-cpu-ns/op (per reservation) that
+// scheduling does not move.
+func BenchmarkReserveBatchOf32(b *testing.B) {
+	const batch = 32
+	client := redistest.Client(b)
+	ctx := context.Background()
+	s, err := NewRedis(client, Options{Prefix: redistest.Prefix(b, client)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	be := s.b.(*redisBackend)
+	if _, err := s.SetOnHand(ctx, Count{ID: "init", SKU: "hot", Location: "wh1", OnHand: MaxQuantity, Reason: ReasonCount}); err != nil {
+		b.Fatal(err)
+	}
+	line := []Line{{SKU: "hot", Location: "wh1", Quantity: 1}}
+	enc, keys := encodeLines(line), []string{be.stockKey("hot", "wh1")}
+	calls := make([]*reserveCall, b.N)
+	for i := range calls {
+		calls[i] = &reserveCall{id: "r" + strconv.Itoa(i), lines: line, enc: enc, ttl: time.Hour, stockKey: keys, done: make(chan struct{})}
+	}
+	cpu := redistest.StartCPU(b, client)
+	b.ResetTimer()
+	for i := 0; i < b.N; i += batch {
+		be.sendReserveBatch(calls[i:min(i+batch, b.N)])
+	}
+	b.StopTimer()
+	cpu.Report(b)
+	if c := calls[b.N-1]; c.err != nil || !c.reserved {
+		b.Fatalf("reservation %d: %v", b.N-1, c.err)
+	}
+}
