@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/shopkit/shopkit/internal/redistest"
 )
 
@@ -17,17 +18,8 @@ import (
 // (per commit) comparable between runs and versions of the script.
 func BenchmarkCommitBatchOf32(b *testing.B) {
 	const batch = 32
-	client := redistest.Client(b)
+	client, s, be := hotRedisStore(b)
 	ctx := context.Background()
-	s, err := NewRedis(client, Options{Prefix: redistest.Prefix(b, client)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	be := s.b.(*redisBackend)
-	if _, err := s.SetOnHand(ctx, Count{ID: "init", SKU: "hot", Location: "wh1", OnHand: MaxQuantity, Reason: ReasonCount}); err != nil {
-		b.Fatal(err)
-	}
 	// Reserve b.N, 64 at a time, then build the commits from the records
 	// (the line cache keeps only the latest reservations).
 	line := []Line{{SKU: "hot", Location: "wh1", Quantity: 1}}
@@ -77,17 +69,7 @@ func BenchmarkCommitBatchOf32(b *testing.B) {
 // scheduling does not move.
 func BenchmarkReserveBatchOf32(b *testing.B) {
 	const batch = 32
-	client := redistest.Client(b)
-	ctx := context.Background()
-	s, err := NewRedis(client, Options{Prefix: redistest.Prefix(b, client)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	be := s.b.(*redisBackend)
-	if _, err := s.SetOnHand(ctx, Count{ID: "init", SKU: "hot", Location: "wh1", OnHand: MaxQuantity, Reason: ReasonCount}); err != nil {
-		b.Fatal(err)
-	}
+	client, _, be := hotRedisStore(b)
 	line := []Line{{SKU: "hot", Location: "wh1", Quantity: 1}}
 	enc, keys := encodeLines(line), []string{be.stockKey("hot", "wh1")}
 	calls := make([]*reserveCall, b.N)
@@ -104,4 +86,19 @@ func BenchmarkReserveBatchOf32(b *testing.B) {
 	if c := calls[b.N-1]; c.err != nil || !c.reserved {
 		b.Fatalf("reservation %d: %v", b.N-1, c.err)
 	}
+}
+
+// hotRedisStore returns a Redis store, closed when b ends, whose SKU "hot"
+// at "wh1" has all the stock there can be, with its client and backend.
+func hotRedisStore(b *testing.B) (redis.UniversalClient, *Store, *redisBackend) {
+	client := redistest.Client(b)
+	s, err := NewRedis(client, Options{Prefix: redistest.Prefix(b, client)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Close() })
+	if _, err := s.SetOnHand(context.Background(), Count{ID: "init", SKU: "hot", Location: "wh1", OnHand: MaxQuantity, Reason: ReasonCount}); err != nil {
+		b.Fatal(err)
+	}
+	return client, s, s.b.(*redisBackend)
 }

@@ -482,13 +482,8 @@ func (m *memory) forgetLocked(sh *memShard, now int64) {
 // reservation's; both shards are locked, in shard order.
 func (m *memory) fulfil(_ context.Context, ship bool, id, resID string, lines []Line) (Fulfilment, error) {
 	h := maphash.String(m.seed, resID)
-	rsh, ish, unlock := m.lockPair(h, maphash.String(m.seed, id))
+	rsh, ish, now, unlock := m.lockPair(h, maphash.String(m.seed, id))
 	defer unlock()
-	now := m.now()
-	m.forgetLocked(ish, now)
-	if rsh != ish {
-		m.forgetLocked(rsh, now)
-	}
 	if prev, ok := ish.fulfilments[id]; ok {
 		if prev.ship != ship || prev.resID != resID || !slices.Equal(prev.lines, lines) {
 			return Fulfilment{}, ErrIDConflict

@@ -94,13 +94,8 @@ func (m *memory) expect(_ context.Context, id string, at time.Time, lines []Line
 // record lives in the shard of its own ID, the order in its own; both
 // shards are locked, in shard order, as fulfil does.
 func (m *memory) arrive(_ context.Context, receive bool, id, poID string, lines []Line) (Incoming, error) {
-	osh, ash, unlock := m.lockPair(maphash.String(m.seed, poID), maphash.String(m.seed, id))
+	osh, ash, now, unlock := m.lockPair(maphash.String(m.seed, poID), maphash.String(m.seed, id))
 	defer unlock()
-	now := m.now()
-	m.forgetLocked(osh, now)
-	if ash != osh {
-		m.forgetLocked(ash, now)
-	}
 	if prev, ok := ash.arrivals[id]; ok {
 		if prev.receive != receive || prev.poID != poID || !slices.Equal(prev.lines, lines) {
 			return Incoming{}, ErrIDConflict
@@ -185,16 +180,22 @@ func (o *memOrder) view(id string) Incoming {
 }
 
 // lockPair locks the shards of two ID hashes in shard order, so that two
-// callers locking the same pair cannot deadlock, and returns them with the
-// function that unlocks them.
-func (m *memory) lockPair(ha, hb uint64) (*memShard, *memShard, func()) {
+// callers locking the same pair cannot deadlock, forgets the records due in
+// both, and returns them with the time it read and the function that
+// unlocks them.
+func (m *memory) lockPair(ha, hb uint64) (a, b *memShard, now int64, unlock func()) {
 	ai, bi := ha%memShards, hb%memShards
 	lo, hi := &m.shards[min(ai, bi)], &m.shards[max(ai, bi)]
 	lo.mu.Lock()
 	if hi != lo {
 		hi.mu.Lock()
 	}
-	return &m.shards[ai], &m.shards[bi], func() {
+	now = m.now()
+	m.forgetLocked(lo, now)
+	if hi != lo {
+		m.forgetLocked(hi, now)
+	}
+	return &m.shards[ai], &m.shards[bi], now, func() {
 		if hi != lo {
 			hi.mu.Unlock()
 		}
