@@ -72,6 +72,9 @@ type redisBackend struct {
 	resKey string // records hash
 	finKey string // finished records by forget time
 	fulKey string // shipping progress of committed reservations
+	// homeKey, in a stock group of a spread store, is the group's hash of
+	// spread reservations' home records (see spread.go); "" otherwise.
+	homeKey string
 
 	batcher    batch.Batcher[*reserveCall]
 	moves      batch.Batcher[*transitionCall] // Commit, Release, Extend, touches
@@ -106,6 +109,12 @@ func NewRedis(client RedisClient, opts Options) (*Store, error) {
 	if rule := durable.CheckClient(client, policy); rule != "" {
 		return nil, &InputError{Field: "WaitReplicas", Rule: rule}
 	}
+	return newStore(newRedisBackend(client, policy, opts), opts), nil
+}
+
+// newRedisBackend returns the backend of one store, or of one stock group
+// of a spread store, on the hash tag {opts.Prefix}.
+func newRedisBackend(client RedisClient, policy durable.Policy, opts Options) *redisBackend {
 	s := &redisBackend{
 		client:     client,
 		policy:     policy,
@@ -119,7 +128,7 @@ func NewRedis(client RedisClient, opts Options) (*Store, error) {
 	s.fulKey = s.tag + ":ful"
 	s.batcher.Max, s.batcher.Run = opts.MaxBatch, s.runReserveBatch
 	s.moves.Max, s.moves.Run = opts.MaxBatch, s.runTransitions
-	return newStore(s, opts), nil
+	return s
 }
 
 func (s *redisBackend) stockKey(sku, location string) string {
@@ -136,7 +145,7 @@ func (s *redisBackend) adjust(ctx context.Context, id string, it Item, set bool,
 	if set {
 		mode = "s"
 	}
-	fp := mode + "|" + sku + "|" + loc + "|" + strconv.FormatInt(value, 10) + "|" + string(reason)
+	fp := adjustFingerprint(id, it, set, value, reason)
 	res, err := int64s(s.run(ctx, adjustScript, []string{s.stockKey(sku, loc), s.adjKey(id)},
 		mode, value, fp, s.opts.Retention.Milliseconds(), MaxQuantity))
 	if err != nil {
@@ -157,6 +166,15 @@ func (s *redisBackend) adjust(ctx context.Context, id string, it Item, set bool,
 	return Level{}, -1, fmt.Errorf("inventory: adjust %s: unexpected script reply %v", id, res)
 }
 
+// adjustFingerprint tells a replay of adjustment id from a reuse of its ID.
+func adjustFingerprint(_ string, it Item, set bool, value int64, reason Reason) string {
+	mode := "d"
+	if set {
+		mode = "s"
+	}
+	return mode + "|" + it.SKU + "|" + it.Location + "|" + strconv.FormatInt(value, 10) + "|" + string(reason)
+}
+
 // adjust.lua's statuses, as its header lists them.
 const (
 	adjustApplied       = 1
@@ -173,6 +191,12 @@ const (
 	reserveConflict    = 3
 	reserveShort       = 4
 	reserveBackordered = 5
+)
+
+// reserve.lua's ARGV[3] flags, as its header lists them.
+const (
+	reserveWantLevels = 1
+	reserveHomeCheck  = 2
 )
 
 // transitions.lua's statuses, as its header lists them.
@@ -266,12 +290,18 @@ func (s *redisBackend) runReserveBatch(calls []*reserveCall) {
 func (s *redisBackend) sendReserveBatch(calls []*reserveCall) {
 	// KEYS: expiry index, records, finished records, then distinct stock
 	// keys. ARGV: see reserve.lua.
-	keys := make([]string, 3, 4+len(calls))
+	keys := make([]string, 3, 5+len(calls))
 	keys[0], keys[1], keys[2] = s.expKey, s.resKey, s.finKey
 	index := make(map[string]int, 4)
-	wantLevels := 0
+	flags := 0
 	if s.wantLevels {
-		wantLevels = 1
+		flags |= reserveWantLevels
+	}
+	if s.homeKey != "" {
+		// A stock group of a spread store: an ID that names a spread
+		// reservation's home record here is taken (see spread.go).
+		flags |= reserveHomeCheck
+		keys = append(keys, s.homeKey)
 	}
 	// Group IDs by TTL; usually every call in a batch has the same TTL.
 	var ttls []time.Duration
@@ -290,7 +320,7 @@ func (s *redisBackend) sendReserveBatch(calls []*reserveCall) {
 		ttlIndex[i] = j + 1
 	}
 	args := make([]any, 0, 4+2*len(ttls)+len(calls)*6)
-	args = append(args, s.opts.Retention.Milliseconds(), len(calls), wantLevels, len(ttls))
+	args = append(args, s.opts.Retention.Milliseconds(), len(calls), flags, len(ttls))
 	for j, ttl := range ttls {
 		args = append(args, ttl.Milliseconds(), members[j].String())
 	}
@@ -593,7 +623,7 @@ func (s *redisBackend) readLines(ctx context.Context, op, id string) (string, []
 }
 
 // transitionNames are transitions.lua's names of the ops.
-var transitionNames = [...]string{opTouch: "touch", opExtend: "extend", opCommit: "commit", opRelease: "release"}
+var transitionNames = [...]string{opTouch: "touch", opExtend: "extend", opCommit: "commit", opRelease: "release", opCancel: "cancel"}
 
 func (s *redisBackend) levels(ctx context.Context, items []Item) ([]Level, error) {
 	cmds := make([]*redis.SliceCmd, len(items))

@@ -88,6 +88,7 @@ const (
 	opExtend
 	opCommit
 	opRelease
+	opCancel // a release that leaves no record; spread stores only
 )
 
 // transitioned is a backend's report of one transition.

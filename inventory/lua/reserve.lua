@@ -15,6 +15,9 @@
 --           state 1 held, 2 committed, 3 released, 4 expired
 -- KEYS[3]   finished records: sorted set, space-separated IDs -> when to
 --           forget them (ms); see records.lua
+-- KEYS[4]   with ARGV[3] flag 2 only: the home records of a spread
+--           store's stock group (spread.go); an ID with a home record
+--           there is taken, so a reservation under it is a conflict
 -- KEYS[4..] stock hashes (h = on hand, r = reserved, c = committed and not
 --           yet shipped, w = backordered), referred to by index;
 --           available is h - r - c + w. On a shortage an item's policy
@@ -23,8 +26,8 @@
 -- ARGV[1]   retention (ms) of a finished record
 -- ARGV[2]   n, the number of reservations; the caller never puts one ID
 --           twice in a batch
--- ARGV[3]   1 to return each reserved line's levels (for low-stock alerts),
---           0 to skip that work
+-- ARGV[3]   flags, a sum: 1 to return each reserved line's levels (for
+--           low-stock alerts), 2 when KEYS[4] is a home-record hash
 -- ARGV[4]   k, the number of distinct TTLs in the batch; then k pairs
 --           (TTL ms, the space-separated IDs that asked for it)
 -- then      the n IDs; then the n shape numbers (1..c), reservation i's
@@ -62,7 +65,8 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local exp, recs, fin = KEYS[1], KEYS[2], KEYS[3]
 local retention = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
-local wantLevels = ARGV[3] == '1'
+local flags = tonumber(ARGV[3])
+local wantLevels = flags % 2 == 1
 local k = tonumber(ARGV[4])
 -- Per TTL: the record prefix "1|<deadline>|", its deadline and whether any
 -- reservation with it succeeded (then its expiry entry is added).
@@ -73,6 +77,8 @@ for j = 1, k do
 end
 local ids = 5 + 2 * k -- ARGV index of the first ID
 local old = redis.call('HMGET', recs, unpack(ARGV, ids, ids + n - 1))
+-- In a spread store's stock group, IDs taken by spread reservations.
+local homes = flags >= 2 and redis.call('HMGET', KEYS[4], unpack(ARGV, ids, ids + n - 1))
 
 -- The shapes: per shape its TTL number, encoded lines, record text, and
 -- its lines as stock key indexes and quantities.
@@ -129,7 +135,9 @@ for i = 1, n do
   local sh = shapes[tonumber(ARGV[shapeOf + i - 1])]
   local ks, qs, m = sh.ks, sh.qs, #sh.ks
   local rec = old[i]
-  if rec then
+  if not rec and homes and homes[i] then
+    out[i] = '3'
+  elseif rec then
     local s, d, l = string.match(rec, '^(%d)|(%d+)|(.*)$')
     if l ~= sh.enc then
       out[i] = '3'

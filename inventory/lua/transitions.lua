@@ -23,7 +23,8 @@
 -- ARGV[4]   c, the number of distinct shapes in the batch; then per shape:
 --           the encoded lines, line count m, then m pairs (stock key
 --           index, quantity)
--- then, per call, four: operation (commit | release | extend | touch),
+-- then, per call, four: operation (commit | release | extend | touch |
+--           cancel, a release that deletes the record),
 --           ID, shape number (1..c) of the lines the caller holds, TTL ms
 --           (extend)
 --
@@ -162,6 +163,13 @@ for i = 1, n do
           returnStock(id, p, m, false)
           s = finish(id, 3, d, l)
           changed = 1
+        elseif op == 'cancel' then
+          -- A release that leaves no record: a spread store undoing a
+          -- hold of a reservation that failed, whose ID may be used again.
+          returnStock(id, p, m, false)
+          records[id] = false
+          dirty[id] = true
+          s, changed = 3, 1
         elseif op == 'extend' then
           d = string.format('%d', now + tonumber(ttl))
           records[id] = '1|' .. d .. '|' .. l
@@ -175,11 +183,16 @@ for i = 1, n do
     end
   end
 end
-local hset = {}
+local hset, hdel = {}, {}
 for id in pairs(dirty) do
-  hset[#hset + 1] = id
-  hset[#hset + 1] = records[id]
+  if records[id] then
+    hset[#hset + 1] = id
+    hset[#hset + 1] = records[id]
+  else
+    hdel[#hdel + 1] = id
+  end
 end
+if #hdel > 0 then redis.call('HDEL', recs, unpack(hdel)) end
 for i = 1, #hset, 1000 do -- unpack has a stack limit
   redis.call('HSET', recs, unpack(hset, i, math.min(i + 999, #hset)))
 end

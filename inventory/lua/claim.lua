@@ -1,0 +1,23 @@
+-- claim.lua: claims a request ID for one request, by its fingerprint, in
+-- a spread store's home group of the ID, when the request's own record
+-- lives in another group and so cannot tell a reuse of the ID.
+--
+-- KEYS[1]  the claim: a string, the fingerprint, expiring with the
+--          request's record
+-- ARGV[1]  claim | drop (a refused request gives its ID back)
+-- ARGV[2]  fingerprint
+-- ARGV[3]  retention (ms)
+--
+-- Returns 1 when the ID is this request's (claimed now or before), 0 when
+-- another request has it. Idempotent as it is: a resend finds its own
+-- claim.
+local v = redis.call('GET', KEYS[1])
+if ARGV[1] == 'drop' then
+  if v == ARGV[2] then redis.call('DEL', KEYS[1]) end
+  return 1
+end
+if not v then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return v == ARGV[2] and 1 or 0

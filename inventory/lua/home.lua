@@ -1,0 +1,117 @@
+-- home.lua: the home record of a spread reservation, one whose lines live
+-- in more than one stock group of a spread store (spread.go). The home
+-- record alone decides the reservation's state: the holds in the groups
+-- follow it, pushed by the caller after each change and pulled by the
+-- recovery sweep when a caller died in between.
+--
+-- KEYS[1]  home records: hash, ID -> "<state>|<deadline ms>|<encoded
+--          lines>", state 1 held, 2 committed, 3 released, 4 expired, 5
+--          abandoned (never opened; the recovery sweep found holds with no
+--          home record and closed the ID, so a late open cannot revive
+--          them)
+-- KEYS[2]  home expiry index: sorted set, ID -> deadline (ms), held only
+-- KEYS[3]  finished home records: sorted set, ID -> when to forget (ms)
+-- KEYS[4]  the group's reservation records (reserve.lua's KEYS[2]): an ID
+--          reserved there on the fast path is taken
+-- ARGV[1]  op: open, touch, extend, commit, release, resolve, retire or
+--          sweep
+-- ARGV[2]  ID (sweep: at most this many due records)
+-- ARGV[3]  open: encoded lines (all groups')
+-- ARGV[4]  open, extend: TTL (ms)
+-- ARGV[5]  retention (ms) of a finished record
+-- ARGV[6]  1 when committed units stay on hand until shipped
+--          (Options.Shipping): a committed record then lives until
+--          retire, which the caller sends once every hold is shipped or
+--          returned; 0: commit finishes the record
+--
+-- Returns {code, state, deadline, expired, changed, encoded lines}:
+--   code 0 no record (touch, extend, commit, release), 1 opened, 2 an
+--   existing record, after op, 3 the ID is taken by other lines or by a
+--   fast-path reservation (open). expired is 1 when this call expired the
+--   record, changed 1 when op changed its state or deadline.
+-- resolve is touch that abandons a missing ID instead of returning 0.
+-- sweep expires due held records and returns {ID, deadline, lines, ...}.
+--
+-- Retry-safe: runs inside internal/opscript's wrapper.
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local homes, exp, fin, recs = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local op, id = ARGV[1], ARGV[2]
+local retention = tonumber(ARGV[5])
+
+-- Forget a few finished records whose retention has passed: more per call
+-- than a call finishes, so the hash stays bounded.
+local due = redis.call('ZRANGEBYSCORE', fin, '-inf', now, 'LIMIT', 0, 8)
+if #due > 0 then
+  redis.call('HDEL', homes, unpack(due))
+  redis.call('ZREM', fin, unpack(due))
+end
+
+local function finish(x, state, deadline, enc)
+  redis.call('HSET', homes, x, state .. '|' .. deadline .. '|' .. enc)
+  redis.call('ZREM', exp, x)
+  redis.call('ZADD', fin, now + retention, x)
+end
+
+if op == 'sweep' then
+  local out = {}
+  local ids = redis.call('ZRANGEBYSCORE', exp, '-inf', now, 'LIMIT', 0, tonumber(id))
+  for _, x in ipairs(ids) do
+    local rec = redis.call('HGET', homes, x)
+    local s, d, enc = string.match(rec or '', '^(%d)|(%d+)|(.*)$')
+    if s == '1' and tonumber(d) <= now then
+      finish(x, '4', d, enc)
+      out[#out + 1] = x
+      out[#out + 1] = d
+      out[#out + 1] = enc
+    else
+      redis.call('ZREM', exp, x) -- stale: finished or forgotten
+    end
+  end
+  return out
+end
+
+local rec = redis.call('HGET', homes, id)
+if not rec then
+  if op == 'open' then
+    if redis.call('HEXISTS', recs, id) == 1 then return {3} end
+    local d = string.format('%d', now + tonumber(ARGV[4]))
+    redis.call('HSET', homes, id, '1|' .. d .. '|' .. ARGV[3])
+    redis.call('ZADD', exp, d, id)
+    return {1, 1, tonumber(d), 0, 1, ARGV[3]}
+  end
+  if op == 'resolve' then
+    finish(id, '5', string.format('%d', now), '')
+    return {2, 5, now, 0, 1, ''}
+  end
+  return {0}
+end
+
+local s, d, enc = string.match(rec, '^(%d)|(%d+)|(.*)$')
+if op == 'open' and enc ~= ARGV[3] and s ~= '5' then return {3} end
+local expired, changed = 0, 0
+if s == '1' and tonumber(d) <= now then
+  s, expired = '4', 1
+  finish(id, s, d, enc)
+end
+if s == '1' then
+  if op == 'extend' then
+    d = string.format('%d', now + tonumber(ARGV[4]))
+    redis.call('HSET', homes, id, '1|' .. d .. '|' .. enc)
+    redis.call('ZADD', exp, d, id)
+    changed = 1
+  elseif op == 'commit' and ARGV[6] == '1' then
+    s = '2'
+    redis.call('HSET', homes, id, s .. '|' .. d .. '|' .. enc)
+    redis.call('ZREM', exp, id)
+    changed = 1
+  elseif op == 'commit' or op == 'release' then
+    s = op == 'commit' and '2' or '3'
+    finish(id, s, d, enc)
+    changed = 1
+  end
+elseif s == '2' and op == 'retire' and not redis.call('ZSCORE', fin, id) then
+  redis.call('ZADD', fin, now + retention, id)
+  changed = 1
+end
+return {2, tonumber(s), tonumber(d), expired, changed, enc}

@@ -1,0 +1,900 @@
+package inventory
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shopkit/shopkit/internal/durable"
+	"github.com/shopkit/shopkit/internal/keyspace"
+	"github.com/shopkit/shopkit/internal/opscript"
+)
+
+// Spread lays a Redis store's items over several stock groups, each on its
+// own hash tag, so that a Redis Cluster spreads one store's keys and load
+// over its masters. See NewRedisSpread.
+type Spread struct {
+	// Groups is the number of stock groups, 2 to 1024.
+	Groups int
+	// Group, if set, names an item's stock group, 0 to Groups-1: by
+	// warehouse, say, so that an order from one warehouse stays in one
+	// group. By default an item's group is a hash of its SKU.
+	Group func(Item) int
+	// RecoverAfter is how old a hold must be before the recovery sweep
+	// resolves it against its home record; it must exceed the longest
+	// time a Reserve may take between its steps, or recovery abandons
+	// reservations still being made. Default one minute.
+	RecoverAfter time.Duration
+}
+
+const (
+	maxSpreadGroups     = 1024
+	defaultRecoverAfter = time.Minute
+	// holdTTL is a hold's TTL: a hold never expires on its own; its home
+	// record decides. 100 years keeps deadlines below 2^53 ms.
+	holdTTL = 100 * 365 * 24 * time.Hour
+	// holdSuffix turns a spread reservation's ID into its holds' ID. A
+	// caller's ID holds no ':', so no caller's reservation can be a hold.
+	holdSuffix = ":h"
+)
+
+var (
+	//go:embed lua/home.lua
+	homeLua    string
+	homeScript = opscript.New(homeLua)
+)
+
+// NewRedisSpread returns a store whose items are spread over spread.Groups
+// stock groups, each on its own hash tag {Prefix:g<N>}, so that on a Redis
+// Cluster one store uses every master. It passes the same conformance
+// suite as NewRedis, with the limits below.
+//
+// # Where things live
+//
+// A reservation's home group is a hash of its ID. A reservation whose
+// lines all live in its home group is an ordinary reservation there: one
+// script call, batched, as on NewRedis. Any other reservation is a spread
+// reservation: its home group holds its home record (all its lines, state
+// and deadline), and every group with some of its lines holds those lines
+// under the ID "<ID>:h", a hold that never expires on its own. The home
+// record alone decides expiry, commit and release; holds follow it.
+//
+// # Protocol
+//
+//	Reserve:  1. hold in every group, in parallel (reserve.lua, never expiring)
+//	          2. open the home record: held, deadline now + TTL (home.lua)
+//	Commit, Release, Extend, expiry:
+//	          1. the home record changes state (home.lua)
+//	          2. each hold follows: commit or release (transitions.lua)
+//
+//	home record:  (none) --open--> held --commit--> committed
+//	                 |               |--release--> released
+//	                 |               '--deadline-> expired
+//	                 '--recovery: holds but no record--> abandoned
+//
+// What a crash leaves, and how the recovery sweep (part of every Sweep)
+// resolves it. The sweep reads, in each group, the holds older than
+// Spread.RecoverAfter, and resolves each against its home record:
+//
+//   - During or after reserve step 1: holds without a home record. The
+//     caller's retry finds them (a replay) and goes on to step 2; if
+//     nobody retries, recovery writes "abandoned" as the home record, so a
+//     late step 2 cannot revive the reservation, and releases the holds.
+//     A replay of an abandoned ID reports it expired.
+//   - After step 2 of Reserve, or after step 1 of a transition: the home
+//     record is authoritative. Holds of a held reservation stay held;
+//     recovery (or the next Commit, Release or Reservation of the ID, or
+//     a Ship that finds a hold uncommitted) commits the holds of a
+//     committed reservation and releases those of a released, expired or
+//     abandoned one.
+//
+// So whatever step a client dies at, the reservation ends all or nothing.
+// Until recovery runs, levels show the dead client's units as reserved,
+// never as available: reserved + committed ≤ on hand + backordered holds
+// throughout.
+//
+// # Limits
+//
+//   - A Ship or Return of a spread reservation, and an Expect, Receive or
+//     CancelIncoming, must name lines of one stock group; otherwise they
+//     get an *InputError naming Lines. Group by warehouse to ship an
+//     order's lines together.
+//   - An adjustment ID is checked for reuse within its item's group only.
+//   - Every process must use the same Spread: the groups of items and IDs
+//     follow from it.
+//   - The prefixes Prefix:g0 to Prefix:g<Groups-1> belong to the store.
+//   - Recovery must run within Options.Retention of a crash: a hold whose
+//     home record has been forgotten is released.
+func NewRedisSpread(client RedisClient, opts Options, spread Spread) (*Store, error) {
+	opts = opts.withDefaults()
+	if rule := keyspace.CheckPrefix(opts.Prefix); rule != "" {
+		return nil, &InputError{Field: "Prefix", Rule: rule}
+	}
+	if spread.Groups < 2 || spread.Groups > maxSpreadGroups {
+		return nil, &InputError{Field: "Spread.Groups", Rule: "must be 2 to " + strconv.Itoa(maxSpreadGroups)}
+	}
+	if spread.RecoverAfter < 0 {
+		return nil, &InputError{Field: "Spread.RecoverAfter", Rule: "must not be negative"}
+	}
+	if spread.RecoverAfter == 0 {
+		spread.RecoverAfter = defaultRecoverAfter
+	}
+	policy := durable.Policy{Replicas: opts.WaitReplicas, Timeout: opts.WaitTimeout}
+	if rule := durable.CheckClient(client, policy); rule != "" {
+		return nil, &InputError{Field: "WaitReplicas", Rule: rule}
+	}
+	b := &spreadBackend{client: client, opts: opts, spread: spread}
+	for g := range spread.Groups {
+		gopts := opts
+		gopts.Prefix = groupPrefix(opts.Prefix, g, spread.Groups)
+		gb := newRedisBackend(client, policy, gopts)
+		gb.homeKey = gb.tag + ":home"
+		b.groups = append(b.groups, gb)
+	}
+	return newStore(b, opts), nil
+}
+
+// groupPrefix is group g's prefix: "<prefix>:g<g>", or, when a suffix
+// ".<n>" moves its hash tag into the g-th of groups equal slices of the
+// Cluster's slots, "<prefix>:g<g>.<n>". Redis Cluster assigns slots to
+// masters in contiguous ranges, so groups in order of slot spread evenly
+// over the masters whatever the prefix.
+func groupPrefix(prefix string, g, groups int) string {
+	base := prefix + ":g" + strconv.Itoa(g)
+	lo, hi := g*clusterSlots/groups, (g+1)*clusterSlots/groups
+	for n := 0; n < 64*groups; n++ {
+		p := base
+		if n > 0 {
+			p += "." + strconv.Itoa(n)
+		}
+		if s := int(crc16(p)) % clusterSlots; s >= lo && s < hi {
+			return p
+		}
+	}
+	return base
+}
+
+const clusterSlots = 16384
+
+// crc16 is Redis Cluster's key hash (CRC-16/XMODEM), of a hash tag's text.
+func crc16(s string) uint16 {
+	var crc uint16
+	for i := 0; i < len(s); i++ {
+		crc ^= uint16(s[i]) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return crc
+}
+
+// spreadBackend keeps a store over several stock groups, each a
+// redisBackend on its own hash tag.
+type spreadBackend struct {
+	client RedisClient
+	opts   Options
+	spread Spread
+	groups []*redisBackend
+	// spreadIDs remembers the lines of spread reservations this process
+	// made, so a transition of one goes to its home record first.
+	spreadIDs lineCache
+	// crash, if set (tests only), is asked at each step of the protocol
+	// and makes the call stop there as if its process died.
+	crash func(step string) bool
+}
+
+var errCrashed = errors.New("inventory: stopped by a crash hook")
+
+func (b *spreadBackend) crashed(step string) bool { return b.crash != nil && b.crash(step) }
+
+func (b *spreadBackend) groupOf(it Item) int {
+	if b.spread.Group != nil {
+		if g := b.spread.Group(it); g >= 0 && g < len(b.groups) {
+			return g
+		}
+		return 0
+	}
+	return hashGroup(it.SKU, len(b.groups))
+}
+
+func (b *spreadBackend) home(id string) int { return hashGroup(id, len(b.groups)) }
+
+func hashGroup(s string, groups int) int {
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	return int(h.Sum32() % uint32(groups))
+}
+
+// byGroup splits lines by stock group, keeping their order, and returns
+// the groups in order of first appearance.
+func (b *spreadBackend) byGroup(lines []Line) (groups []int, parts map[int][]Line) {
+	parts = make(map[int][]Line, 2)
+	for _, l := range lines {
+		g := b.groupOf(Item{SKU: l.SKU, Location: l.Location})
+		if _, ok := parts[g]; !ok {
+			groups = append(groups, g)
+		}
+		parts[g] = append(parts[g], l)
+	}
+	return groups, parts
+}
+
+// oneGroup returns the group of lines, or an *InputError when they span
+// several.
+func (b *spreadBackend) oneGroup(lines []Line) (int, error) {
+	groups, _ := b.byGroup(lines)
+	if len(groups) != 1 {
+		return 0, &InputError{Field: "Lines", Rule: "must all be in one stock group of a spread store"}
+	}
+	return groups[0], nil
+}
+
+// eachGroup runs fn for each group in groups concurrently and returns the
+// first error in the order of groups.
+func eachGroup(groups []int, fn func(i, g int) error) error {
+	if len(groups) == 1 {
+		return fn(0, groups[0])
+	}
+	errs := make([]error, len(groups))
+	var wg sync.WaitGroup
+	for i, g := range groups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(i, g)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// adjust first claims the adjustment's ID in its home group, with the
+// request's fingerprint, because the adjustment's own record lives in its
+// item's group and could not tell the ID reused for an item of another
+// group. A refused adjustment drops its claim: its ID may be used again.
+func (b *spreadBackend) adjust(ctx context.Context, id string, it Item, set bool, value int64, reason Reason) (Level, int64, error) {
+	hg := b.groups[b.home(id)]
+	claim := []string{hg.tag + ":ac:" + id}
+	fp := adjustFingerprint(id, it, set, value, reason)
+	cmd, err := hg.run(ctx, claimScript, claim, "claim", fp, b.opts.Retention.Milliseconds())
+	if err != nil {
+		return Level{}, -1, fmt.Errorf("inventory: adjust %s: %w", id, err)
+	}
+	if ok, _ := cmd.Int64(); ok != 1 {
+		return Level{}, -1, ErrIDConflict
+	}
+	lvl, before, err := b.groups[b.groupOf(it)].adjust(ctx, id, it, set, value, reason)
+	var re *ReservedError
+	var ie *InputError
+	if errors.As(err, &re) || errors.As(err, &ie) {
+		_, _ = hg.run(context.WithoutCancel(ctx), claimScript, claim, "drop", fp, 0)
+	}
+	return lvl, before, err
+}
+
+var (
+	//go:embed lua/claim.lua
+	claimLua    string
+	claimScript = opscript.NewIdempotent(claimLua)
+)
+
+func (b *spreadBackend) setPolicy(ctx context.Context, p Policy) error {
+	return b.groups[b.groupOf(Item{SKU: p.SKU, Location: p.Location})].setPolicy(ctx, p)
+}
+
+func (b *spreadBackend) levels(ctx context.Context, items []Item) ([]Level, error) {
+	byGroup := make(map[int][]int) // group -> indexes into items
+	var groups []int
+	for i, it := range items {
+		g := b.groupOf(it)
+		if _, ok := byGroup[g]; !ok {
+			groups = append(groups, g)
+		}
+		byGroup[g] = append(byGroup[g], i)
+	}
+	out := make([]Level, len(items))
+	err := eachGroup(groups, func(_, g int) error {
+		idx := byGroup[g]
+		its := make([]Item, len(idx))
+		for j, i := range idx {
+			its[j] = items[i]
+		}
+		lv, err := b.groups[g].levels(ctx, its)
+		if err != nil {
+			return err
+		}
+		for j, i := range idx {
+			out[i] = lv[j]
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (b *spreadBackend) reserve(ctx context.Context, id string, lines []Line, ttl time.Duration) (reserved, error) {
+	h := b.home(id)
+	groups, parts := b.byGroup(lines)
+	if len(groups) == 1 && groups[0] == h { // the fast path
+		r, err := b.groups[h].reserve(ctx, id, lines, ttl)
+		if errors.Is(err, ErrInsufficientStock) && !r.due {
+			r.due = b.homesDue(ctx)
+		}
+		return r, err
+	}
+	// Step 1: a hold in every group.
+	holds := make([]reserved, len(groups))
+	herrs := make([]error, len(groups))
+	_ = eachGroup(groups, func(i, g int) error {
+		holds[i], herrs[i] = b.groups[g].reserve(ctx, id+holdSuffix, parts[g], holdTTL)
+		return nil
+	})
+	// undo cancels the holds this call made, when the reservation fails
+	// before its home record opens: their stock returns and their records
+	// go, so the ID may be used again, as after any failed request. Holds
+	// that were there before (a replay) are left to the home record and
+	// recovery.
+	undo := func() {
+		for i, g := range groups {
+			if herrs[i] == nil && !holds[i].out.Replayed {
+				_, _ = b.groups[g].transition(context.WithoutCancel(ctx), opCancel, id+holdSuffix, 0)
+			}
+		}
+	}
+	var due bool
+	for i, err := range herrs {
+		if err == nil {
+			continue
+		}
+		due = due || holds[i].due
+		if errors.Is(err, ErrIDConflict) {
+			undo()
+			return reserved{}, err
+		}
+		if errors.Is(err, ErrInsufficientStock) {
+			undo()
+			return reserved{due: due || anyDue(holds) || b.homesDue(ctx)}, err
+		}
+		// A transport error: the outcome of this group is unknown. A
+		// retry replays what was made, or recovery releases it.
+		return reserved{}, err
+	}
+	if b.crashed("reserve:held") {
+		return reserved{}, errCrashed
+	}
+	// Step 2: the home record.
+	enc := encodeLines(lines)
+	hr, err := b.home1(ctx, h, "open", id, enc, ttl)
+	if err != nil {
+		return reserved{}, err
+	}
+	switch hr.code {
+	case homeConflict:
+		undo()
+		return reserved{}, ErrIDConflict
+	case homeOpened:
+		b.spreadIDs.put(id, enc, lines, nil)
+		out := Reservation{ID: id, Lines: lines, State: Held, Deadline: time.UnixMilli(hr.deadline)}
+		r := reserved{out: out}
+		for i := range groups {
+			out.Backorders = append(out.Backorders, holds[i].out.Backorders...)
+		}
+		r.out.Backorders = sortedLike(lines, out.Backorders)
+		if b.groups[h].wantLevels {
+			r.levels = holdLevels(lines, groups, holds)
+		}
+		return r, nil
+	}
+	// A replay: the home record says what the reservation is.
+	state := hr.state
+	if state == abandoned {
+		state = Expired
+	}
+	var backorders []Line
+	for i := range groups {
+		backorders = append(backorders, holds[i].out.Backorders...)
+	}
+	backorders = sortedLike(lines, backorders)
+	if hr.state != Held {
+		// This replay may have expired the reservation, or found it
+		// finished with its holds not yet following: bring them in line.
+		if backorders, err = b.follow(ctx, id, hr.state, lines); err != nil {
+			return reserved{}, err
+		}
+	}
+	return reserved{out: Reservation{ID: id, Lines: lines, State: state, Deadline: time.UnixMilli(hr.deadline), Replayed: true,
+		Backorders: backorders}, expired: hr.expired}, nil
+}
+
+// homesDue says whether some spread reservation is past its deadline, in
+// any group: its stock may be held anywhere, so a shortage anywhere may
+// be freed by sweeping it. One read per group, on a shortage only.
+func (b *spreadBackend) homesDue(ctx context.Context) bool {
+	cmds := make([]*redis.ZSliceCmd, len(b.groups))
+	_, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for g, gb := range b.groups {
+			cmds[g] = p.ZRangeWithScores(ctx, gb.tag+":homex", 0, 0)
+		}
+		return nil
+	})
+	if err != nil {
+		return false
+	}
+	now := float64(time.Now().UnixMilli())
+	for _, c := range cmds {
+		if z := c.Val(); len(z) > 0 && z[0].Score <= now {
+			return true
+		}
+	}
+	return false
+}
+
+func anyDue(rs []reserved) bool {
+	for _, r := range rs {
+		if r.due {
+			return true
+		}
+	}
+	return false
+}
+
+// holdLevels puts the levels the holds reported in the order of lines.
+func holdLevels(lines []Line, groups []int, holds []reserved) []Level {
+	var all []Level
+	for i := range groups {
+		all = append(all, holds[i].levels...)
+	}
+	if len(all) != len(lines) {
+		return nil
+	}
+	out := make([]Level, len(lines))
+	for i, l := range lines {
+		for _, lv := range all {
+			if lv.SKU == l.SKU && lv.Location == l.Location {
+				out[i] = lv
+			}
+		}
+	}
+	return out
+}
+
+// sortedLike orders waiting lines as the reservation's lines, so a spread
+// reservation reports them as a one-group one would.
+func sortedLike(lines, waiting []Line) []Line {
+	if len(waiting) < 2 {
+		return waiting
+	}
+	out := make([]Line, 0, len(waiting))
+	for _, l := range lines {
+		for _, w := range waiting {
+			if w.SKU == l.SKU && w.Location == l.Location {
+				out = append(out, w)
+			}
+		}
+	}
+	return out
+}
+
+// abandoned is home.lua's state of an ID recovery closed before its home
+// record opened; callers see it as Expired.
+const abandoned State = 5
+
+// home.lua's codes, as its header lists them.
+const (
+	homeNotFound = 0
+	homeOpened   = 1
+	homeExisting = 2
+	homeConflict = 3
+)
+
+// homeReply is one home.lua reply.
+type homeReply struct {
+	code             int64
+	state            State
+	deadline         int64
+	expired, changed bool
+	enc              string
+}
+
+func (b *spreadBackend) shipping() int {
+	if b.opts.Shipping {
+		return 1
+	}
+	return 0
+}
+
+// home1 runs home.lua's op on reservation id's home record in group h.
+func (b *spreadBackend) home1(ctx context.Context, h int, op, id, enc string, ttl time.Duration) (homeReply, error) {
+	g := b.groups[h]
+	res, err := g.run(ctx, homeScript, []string{g.homeKey, g.tag + ":homex", g.tag + ":homef", g.resKey},
+		op, id, enc, ttl.Milliseconds(), b.opts.Retention.Milliseconds(), b.shipping())
+	if err != nil {
+		return homeReply{}, fmt.Errorf("inventory: %s %s: %w", op, id, err)
+	}
+	v, err := res.Slice()
+	if err != nil || len(v) == 0 {
+		return homeReply{}, fmt.Errorf("inventory: %s %s: unexpected script reply %v", op, id, v)
+	}
+	var r homeReply
+	r.code, _ = v[0].(int64)
+	if r.code == homeOpened || r.code == homeExisting {
+		if len(v) != 6 {
+			return homeReply{}, fmt.Errorf("inventory: %s %s: unexpected script reply %v", op, id, v)
+		}
+		s, _ := v[1].(int64)
+		r.state = State(s)
+		r.deadline, _ = v[2].(int64)
+		x, _ := v[3].(int64)
+		c, _ := v[4].(int64)
+		r.expired, r.changed = x == 1, c == 1
+		r.enc, _ = v[5].(string)
+	}
+	return r, nil
+}
+
+func (b *spreadBackend) transition(ctx context.Context, op transitionOp, id string, ttl time.Duration) (transitioned, error) {
+	h := b.home(id)
+	if _, _, _, ok := b.spreadIDs.get(id); !ok {
+		t, err := b.groups[h].transition(ctx, op, id, ttl)
+		if !errors.Is(err, ErrNotFound) {
+			return t, err
+		}
+	}
+	return b.spreadTransition(ctx, op, id, ttl)
+}
+
+// spreadTransition applies op to spread reservation id's home record,
+// then brings its holds into line with it.
+func (b *spreadBackend) spreadTransition(ctx context.Context, op transitionOp, id string, ttl time.Duration) (transitioned, error) {
+	hr, err := b.home1(ctx, b.home(id), transitionNames[op], id, "", ttl)
+	if err != nil {
+		return transitioned{}, err
+	}
+	if hr.code == homeNotFound {
+		b.spreadIDs.drop(id)
+		return transitioned{}, ErrNotFound
+	}
+	if hr.code != homeExisting {
+		return transitioned{}, fmt.Errorf("inventory: %s %s: unexpected home reply %d", transitionNames[op], id, hr.code)
+	}
+	if b.crashed(transitionNames[op] + ":home") {
+		return transitioned{}, errCrashed
+	}
+	var lines []Line
+	if hr.state != abandoned {
+		if lines, err = decodeLines(hr.enc); err != nil {
+			return transitioned{}, fmt.Errorf("inventory: %s %s: %w", transitionNames[op], id, err)
+		}
+	}
+	waiting, err := b.follow(ctx, id, hr.state, lines)
+	if err != nil {
+		return transitioned{}, err
+	}
+	state := hr.state
+	if state == abandoned {
+		state = Expired
+	}
+	if state != Held && !(b.opts.Shipping && state == Committed) {
+		b.spreadIDs.drop(id)
+	}
+	return transitioned{out: Reservation{ID: id, Lines: lines, State: state, Deadline: time.UnixMilli(hr.deadline), Backorders: waiting},
+		expired: hr.expired, changed: hr.changed}, nil
+}
+
+// follow brings the holds of spread reservation id (lines) into line with
+// its home record's state and returns the units of each line that wait:
+// committed holds commit, finished ones release, held ones are read. Each
+// step is idempotent, so any caller may repeat it.
+func (b *spreadBackend) follow(ctx context.Context, id string, state State, lines []Line) ([]Line, error) {
+	if len(lines) == 0 {
+		return nil, nil
+	}
+	op := opTouch
+	switch state {
+	case Committed:
+		op = opCommit
+	case Released, Expired, abandoned:
+		op = opRelease
+	}
+	groups, _ := b.byGroup(lines)
+	waits := make([][]Line, len(groups))
+	err := eachGroup(groups, func(i, g int) error {
+		if i > 0 && b.crashed("follow:some") {
+			return errCrashed
+		}
+		t, err := b.groups[g].transition(ctx, op, id+holdSuffix, 0)
+		if errors.Is(err, ErrNotFound) {
+			return nil // never made (a failed reserve) or forgotten
+		}
+		waits[i] = t.out.Backorders
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var waiting []Line
+	for _, w := range waits {
+		waiting = append(waiting, w...)
+	}
+	return sortedLike(lines, waiting), nil
+}
+
+func (b *spreadBackend) fulfil(ctx context.Context, ship bool, id, resID string, lines []Line) (Fulfilment, error) {
+	h := b.home(resID)
+	if _, _, _, ok := b.spreadIDs.get(resID); !ok {
+		f, err := b.groups[h].fulfil(ctx, ship, id, resID, lines)
+		if !errors.Is(err, ErrNotFound) {
+			return f, err
+		}
+		// Not a one-group reservation: a spread one, or none.
+		hr, err := b.home1(ctx, h, "touch", resID, "", 0)
+		if err != nil {
+			return Fulfilment{}, err
+		}
+		if hr.code == homeNotFound {
+			return Fulfilment{}, ErrNotFound
+		}
+	}
+	g, err := b.oneGroup(lines)
+	if err != nil {
+		return Fulfilment{}, err
+	}
+	hold := resID + holdSuffix
+	f, err := b.groups[g].fulfil(ctx, ship, id, hold, lines)
+	if se := (*StateError)(nil); errors.As(err, &se) && se.State == Held {
+		// The home record may have committed while this hold has not
+		// followed yet (its committer died): bring the holds in line
+		// and try once more.
+		if _, terr := b.spreadTransition(ctx, opTouch, resID, 0); terr == nil {
+			f, err = b.groups[g].fulfil(ctx, ship, id, hold, lines)
+		}
+	}
+	if err == nil && f.Complete && !f.Replayed {
+		err = b.retireIfShipped(ctx, h, resID, g)
+	}
+	// Name the reservation, not its hold, and its state as the home
+	// record has it: a hold of an expired reservation is released.
+	f.Reservation = resID
+	var se *StateError
+	var fe *FulfilError
+	switch {
+	case errors.As(err, &se):
+		se.ID = resID
+		if hr, herr := b.home1(ctx, h, "touch", resID, "", 0); herr == nil && hr.code == homeExisting {
+			se.State = hr.state
+			if se.State == abandoned {
+				se.State = Expired
+			}
+		}
+	case errors.As(err, &fe):
+		fe.Reservation = resID
+	}
+	return f, err
+}
+
+// retireIfShipped retires spread reservation id's home record once its
+// hold in group done and every other hold is shipped or returned in full
+// (a hold's shipping progress entry lives while some unit is committed).
+// A crash before it leaves the home record committed until a replay of
+// the last Ship or Return retires it.
+func (b *spreadBackend) retireIfShipped(ctx context.Context, h int, id string, done int) error {
+	hr, err := b.home1(ctx, h, "touch", id, "", 0)
+	if err != nil || hr.code != homeExisting || hr.state != Committed {
+		return err
+	}
+	lines, err := decodeLines(hr.enc)
+	if err != nil {
+		return fmt.Errorf("inventory: ship %s: %w", id, err)
+	}
+	groups, _ := b.byGroup(lines)
+	cmds := make([]*redis.BoolCmd, 0, len(groups))
+	if _, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, g := range groups {
+			if g != done {
+				cmds = append(cmds, p.HExists(ctx, b.groups[g].fulKey, id+holdSuffix))
+			}
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("inventory: ship %s: %w", id, err)
+	}
+	for _, c := range cmds {
+		if c.Val() {
+			return nil
+		}
+	}
+	_, err = b.home1(ctx, h, "retire", id, "", 0)
+	return err
+}
+
+func (b *spreadBackend) expect(ctx context.Context, id string, at time.Time, lines []Line) (Incoming, error) {
+	g, err := b.oneGroup(lines)
+	if err != nil {
+		return Incoming{}, err
+	}
+	return b.groups[g].expect(ctx, id, at, lines)
+}
+
+func (b *spreadBackend) arrive(ctx context.Context, receive bool, id, poID string, lines []Line) (Incoming, error) {
+	g, err := b.oneGroup(lines)
+	if err != nil {
+		return Incoming{}, err
+	}
+	return b.groups[g].arrive(ctx, receive, id, poID, lines)
+}
+
+// purchaseOrder asks every group: a purchase order's ID does not say
+// where it lives.
+func (b *spreadBackend) purchaseOrder(ctx context.Context, id string) (Incoming, error) {
+	all := make([]int, len(b.groups))
+	for g := range all {
+		all[g] = g
+	}
+	found := make([]Incoming, len(all))
+	ok := make([]bool, len(all))
+	err := eachGroup(all, func(i, g int) error {
+		in, err := b.groups[g].purchaseOrder(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		found[i], ok[i] = in, err == nil
+		return err
+	})
+	if err != nil {
+		return Incoming{}, err
+	}
+	for i := range all {
+		if ok[i] {
+			return found[i], nil
+		}
+	}
+	return Incoming{}, ErrNotFound
+}
+
+// sweep expires due one-group reservations and spread reservations in every
+// group, then runs recovery.
+func (b *spreadBackend) sweep(ctx context.Context, pages int) ([]Reservation, error) {
+	all := make([]int, len(b.groups))
+	for g := range all {
+		all[g] = g
+	}
+	expired := make([][]Reservation, len(all))
+	err := eachGroup(all, func(i, g int) error {
+		var err error
+		if expired[i], err = b.groups[g].sweep(ctx, pages); err != nil {
+			return err
+		}
+		spread, err := b.sweepHomes(ctx, g, pages)
+		expired[i] = append(expired[i], spread...)
+		if err != nil {
+			return err
+		}
+		return b.recover(ctx, g)
+	})
+	var out []Reservation
+	for _, e := range expired {
+		for _, r := range e {
+			if !strings.HasSuffix(r.ID, holdSuffix) { // holds never expire; be sure
+				out = append(out, r)
+			}
+		}
+	}
+	return out, err
+}
+
+// sweepHomes expires the due home records of group g, a page of
+// sweepEntries at a time, and releases their holds.
+func (b *spreadBackend) sweepHomes(ctx context.Context, g, pages int) ([]Reservation, error) {
+	gb := b.groups[g]
+	var out []Reservation
+	for range pages {
+		res, err := gb.run(ctx, homeScript, []string{gb.homeKey, gb.tag + ":homex", gb.tag + ":homef", gb.resKey},
+			"sweep", sweepEntries, "", 0, b.opts.Retention.Milliseconds(), b.shipping())
+		if err != nil {
+			return out, fmt.Errorf("inventory: sweep: %w", err)
+		}
+		v, err := res.Slice()
+		if err != nil {
+			return out, fmt.Errorf("inventory: sweep: %w", err)
+		}
+		for i := 0; i+2 < len(v); i += 3 {
+			id, _ := v[i].(string)
+			enc, _ := v[i+2].(string)
+			lines, err := decodeLines(enc)
+			if err != nil {
+				continue
+			}
+			deadline, _ := strconv.ParseInt(fmt.Sprint(v[i+1]), 10, 64)
+			if b.crashed("expire:home") {
+				return out, errCrashed
+			}
+			if _, err := b.follow(ctx, id, Expired, lines); err != nil {
+				return out, err
+			}
+			b.spreadIDs.drop(id)
+			out = append(out, Reservation{ID: id, Lines: lines, State: Expired, Deadline: time.UnixMilli(deadline)})
+		}
+		if len(v) < 3*sweepEntries {
+			break
+		}
+	}
+	return out, nil
+}
+
+// recover resolves group g's holds older than Spread.RecoverAfter against
+// their home records: the holds of a committed reservation commit, those
+// of a finished or abandoned one release, and a hold with no home record
+// abandons its ID. A hold's expiry entry, at its creation plus holdTTL,
+// says how old it is; entries whose holds all finished are dropped.
+func (b *spreadBackend) recover(ctx context.Context, g int) error {
+	gb := b.groups[g]
+	now := time.Now().UnixMilli()
+	lo := now + holdTTL.Milliseconds()/2
+	hi := now + holdTTL.Milliseconds() - b.spread.RecoverAfter.Milliseconds()
+	var rng *redis.StringSliceCmd
+	if _, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		rng = p.ZRangeByScore(ctx, gb.expKey, &redis.ZRangeBy{
+			Min: strconv.FormatInt(lo, 10), Max: strconv.FormatInt(hi, 10), Count: sweepEntries})
+		return nil
+	}); err != nil {
+		return fmt.Errorf("inventory: recover: %w", err)
+	}
+	entries := rng.Val()
+	for _, entry := range entries {
+		holds := strings.Fields(entry)
+		var get *redis.SliceCmd
+		if _, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			get = p.HMGet(ctx, gb.resKey, holds...)
+			return nil
+		}); err != nil {
+			return fmt.Errorf("inventory: recover: %w", err)
+		}
+		states := get.Val()
+		live := 0
+		for i, hold := range holds {
+			rec, _ := states[i].(string)
+			if !strings.HasPrefix(rec, "1|") || !strings.HasSuffix(hold, holdSuffix) {
+				continue
+			}
+			id := strings.TrimSuffix(hold, holdSuffix)
+			hr, err := b.home1(ctx, b.home(id), "resolve", id, "", 0)
+			if err != nil {
+				return err
+			}
+			if hr.state == Held {
+				live++
+				continue
+			}
+			op := opRelease
+			if hr.state == Committed {
+				op = opCommit
+			}
+			if _, err := gb.transition(ctx, op, hold, 0); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+		if live == 0 {
+			if _, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+				p.ZRem(ctx, gb.expKey, entry)
+				return nil
+			}); err != nil {
+				return fmt.Errorf("inventory: recover: %w", err)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,60 @@
+package inventory_test
+
+import (
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shopkit/shopkit/internal/redistest"
+	"github.com/shopkit/shopkit/inventory"
+	"github.com/shopkit/shopkit/inventory/inventorytest"
+)
+
+// newSpreadStore makes spread stores over four groups by SKU, so that the
+// suite's reservations of several SKUs are spread reservations, and its
+// one-SKU reservations sometimes take the fast path and sometimes not.
+func newSpreadStore(client redis.UniversalClient) inventorytest.NewStore {
+	return func(t *testing.T, opts inventory.Options) *inventory.Store {
+		opts.Prefix = redistest.Prefix(t, client)
+		s, err := inventory.NewRedisSpread(client, opts, inventory.Spread{Groups: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+}
+
+// oneGroupOnly are the cases that ship or expect lines of several SKUs
+// in one request: a spread store grouped by SKU refuses those, by design
+// (NewRedisSpread's doc). The store grouped by location passes them.
+var oneGroupOnly = []string{"ShippingKeepsCommittedOnHand", "Incoming"}
+
+func TestRedisSpread(t *testing.T) {
+	inventorytest.RunExcept(t, newSpreadStore(redistest.Client(t)), oneGroupOnly...)
+}
+
+func TestRedisSpreadCluster(t *testing.T) {
+	inventorytest.RunExcept(t, newSpreadStore(redistest.Cluster(t)), oneGroupOnly...)
+}
+
+func TestRedisSpreadResent(t *testing.T) {
+	inventorytest.RunExcept(t, newSpreadStore(redistest.Resending(t, redistest.Client(t))), oneGroupOnly...)
+}
+
+// TestRedisSpreadByLocation groups items by warehouse, the layout that
+// keeps one warehouse's shipments and deliveries in one group.
+func TestRedisSpreadByLocation(t *testing.T) {
+	client := redistest.Client(t)
+	inventorytest.Run(t, func(t *testing.T, opts inventory.Options) *inventory.Store {
+		opts.Prefix = redistest.Prefix(t, client)
+		s, err := inventory.NewRedisSpread(client, opts, inventory.Spread{Groups: 3, Group: func(it inventory.Item) int {
+			return map[string]int{"wh1": 0, "wh2": 1, "wh9": 2}[it.Location]
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}
