@@ -1,0 +1,260 @@
+package inventory
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shopkit/shopkit/internal/redistest"
+)
+
+// The crash tests stop a spread store's client at each step of the
+// protocol, as if its process died there, then let a second store on the
+// same keys (another process, with no cache) run the recovery sweep, and
+// check that the reservation ended all or nothing and that the levels
+// agree with the reservations' states.
+
+// crashItems are four items in four different groups.
+var crashItems = []Item{{"w", "wh1"}, {"x", "wh1"}, {"y", "wh1"}, {"z", "wh1"}}
+
+func crashSpread() Spread {
+	return Spread{Groups: 4, RecoverAfter: time.Millisecond, Group: func(it Item) int {
+		return map[string]int{"w": 0, "x": 1, "y": 2, "z": 3}[it.SKU]
+	}}
+}
+
+// crashLines are the lines of a reservation over three groups.
+var crashLines = []Line{{SKU: "w", Location: "wh1", Quantity: 2}, {SKU: "x", Location: "wh1", Quantity: 3}, {SKU: "z", Location: "wh1", Quantity: 1}}
+
+func newCrashStore(t *testing.T, client redis.UniversalClient, prefix string) (*Store, *spreadBackend) {
+	t.Helper()
+	s, err := NewRedisSpread(client, Options{Prefix: prefix, Shipping: true}, crashSpread())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s, s.b.(*spreadBackend)
+}
+
+// crashAt makes b's calls stop at step, once.
+func crashAt(b *spreadBackend, step string) {
+	var done atomic.Bool // the hook is asked from concurrent goroutines
+	b.crash = func(s string) bool {
+		return s == step && done.CompareAndSwap(false, true)
+	}
+}
+
+// recoverAndCheck runs recovery from a fresh store and checks that the
+// reservation's holds follow state want, that every item's reserved and
+// committed units are exactly its share, and then that the reservation
+// reads as want.
+func recoverAndCheck(t *testing.T, client redis.UniversalClient, prefix, id string, want State) {
+	t.Helper()
+	ctx := context.Background()
+	other, ob := newCrashStore(t, client, prefix)
+	time.Sleep(20 * time.Millisecond) // past RecoverAfter
+	if _, err := other.Sweep(ctx); err != nil {
+		t.Fatalf("recovery sweep: %v", err)
+	}
+	// Every hold follows the home record.
+	groups, parts := ob.byGroup(crashLines)
+	for _, g := range groups {
+		rec, err := client.HGet(ctx, ob.groups[g].resKey, id+holdSuffix).Result()
+		if errors.Is(err, redis.Nil) {
+			if want == Held || want == Committed {
+				t.Fatalf("group %d: no hold for a %v reservation", g, want)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		holdState := State(rec[0] - '0')
+		if wantHold := map[State]State{Held: Held, Committed: Committed, Released: Released, Expired: Released}[want]; holdState != wantHold {
+			t.Fatalf("group %d (%v): hold is %v, want %v", g, parts[g], holdState, wantHold)
+		}
+	}
+	levels, err := other.Levels(ctx, crashItems...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lv := range levels {
+		var q int64
+		for _, l := range crashLines {
+			if l.SKU == lv.SKU {
+				q = l.Quantity
+			}
+		}
+		var wantR, wantC int64
+		switch want {
+		case Held:
+			wantR = q
+		case Committed:
+			wantC = q
+		}
+		if lv.OnHand != 10 || lv.Reserved != wantR || lv.Committed != wantC {
+			t.Fatalf("%s: on hand %d, reserved %d, committed %d; want 10, %d, %d", lv.SKU, lv.OnHand, lv.Reserved, lv.Committed, wantR, wantC)
+		}
+	}
+	// Only now ask for the reservation: a read brings its holds in line
+	// too, so asking first would hide a recovery that did nothing.
+	r, err := other.Reservation(ctx, id)
+	if err != nil {
+		t.Fatalf("Reservation(%s) after recovery: %v", id, err)
+	}
+	if r.State != want {
+		t.Fatalf("state after recovery = %v, want %v", r.State, want)
+	}
+}
+
+func stockCrashItems(t *testing.T, s *Store) {
+	t.Helper()
+	for _, it := range crashItems {
+		if _, err := s.SetOnHand(context.Background(), Count{ID: "init-" + it.SKU, SKU: it.SKU, Location: it.Location, OnHand: 10, Reason: ReasonCount}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestSpreadCrashRecovery(t *testing.T) {
+	client := redistest.Client(t)
+	ctx := context.Background()
+	cases := []struct {
+		step string
+		// run does what crashes, after a reservation of crashLines under
+		// "r" (TTL ttl) when reserve is set.
+		ttl  time.Duration
+		run  func(s *Store) error
+		want State
+	}{
+		{"reserve:held", time.Minute, func(s *Store) error {
+			_, err := s.Reserve(ctx, Request{ID: "r", TTL: time.Minute, Lines: crashLines})
+			return err
+		}, Expired},
+		{"commit:home", time.Minute, func(s *Store) error { _, err := s.Commit(ctx, "r"); return err }, Committed},
+		{"follow:some", time.Minute, func(s *Store) error { _, err := s.Commit(ctx, "r"); return err }, Committed},
+		{"release:home", time.Minute, func(s *Store) error { _, err := s.Release(ctx, "r"); return err }, Released},
+		{"expire:home", 10 * time.Millisecond, func(s *Store) error {
+			time.Sleep(30 * time.Millisecond)
+			_, err := s.Sweep(ctx)
+			return err
+		}, Expired},
+	}
+	for _, tc := range cases {
+		t.Run(tc.step, func(t *testing.T) {
+			prefix := redistest.Prefix(t, client)
+			s, b := newCrashStore(t, client, prefix)
+			stockCrashItems(t, s)
+			if tc.step != "reserve:held" {
+				if _, err := s.Reserve(ctx, Request{ID: "r", TTL: tc.ttl, Lines: crashLines}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			crashAt(b, tc.step)
+			if err := tc.run(s); !errors.Is(err, errCrashed) {
+				t.Fatalf("%s: err = %v, want the crash", tc.step, err)
+			}
+			recoverAndCheck(t, client, prefix, "r", tc.want)
+		})
+	}
+}
+
+// TestSpreadCrashThenRetry: a client that dies after its holds and retries
+// before recovery runs completes the reservation, and recovery then leaves
+// it alone.
+func TestSpreadCrashThenRetry(t *testing.T) {
+	client := redistest.Client(t)
+	ctx := context.Background()
+	prefix := redistest.Prefix(t, client)
+	s, b := newCrashStore(t, client, prefix)
+	stockCrashItems(t, s)
+	crashAt(b, "reserve:held")
+	req := Request{ID: "r", TTL: time.Minute, Lines: crashLines}
+	if _, err := s.Reserve(ctx, req); !errors.Is(err, errCrashed) {
+		t.Fatalf("err = %v, want the crash", err)
+	}
+	r, err := s.Reserve(ctx, req)
+	if err != nil || r.State != Held {
+		t.Fatalf("retry = %+v, %v; want held", r, err)
+	}
+	recoverAndCheck(t, client, prefix, "r", Held)
+	// Recovery abandoned nothing: a late commit still works.
+	if r, err := s.Commit(ctx, "r"); err != nil || r.State != Committed {
+		t.Fatalf("commit after recovery = %+v, %v", r, err)
+	}
+	recoverAndCheck(t, client, prefix, "r", Committed)
+}
+
+// TestSpreadLateOpenAfterRecovery: a client slower than RecoverAfter
+// between its steps finds its ID abandoned and reports the reservation
+// expired; its holds are released, never held twice.
+func TestSpreadLateOpenAfterRecovery(t *testing.T) {
+	client := redistest.Client(t)
+	ctx := context.Background()
+	prefix := redistest.Prefix(t, client)
+	s, b := newCrashStore(t, client, prefix)
+	stockCrashItems(t, s)
+	other, _ := newCrashStore(t, client, prefix)
+	b.crash = func(step string) bool {
+		if step == "reserve:held" {
+			time.Sleep(20 * time.Millisecond)
+			if _, err := other.Sweep(ctx); err != nil {
+				t.Error(err)
+			}
+		}
+		return false
+	}
+	r, err := s.Reserve(ctx, Request{ID: "r", TTL: time.Minute, Lines: crashLines})
+	if err != nil || r.State != Expired {
+		t.Fatalf("late reserve = %+v, %v; want it reported expired", r, err)
+	}
+	b.crash = nil
+	recoverAndCheck(t, client, prefix, "r", Expired)
+}
+
+// TestSpreadShortageUndoesHolds: a reservation short in one group leaves
+// no hold and no record in any, so its ID may be used again, with other
+// lines.
+func TestSpreadShortageUndoesHolds(t *testing.T) {
+	client := redistest.Client(t)
+	ctx := context.Background()
+	prefix := redistest.Prefix(t, client)
+	s, b := newCrashStore(t, client, prefix)
+	stockCrashItems(t, s)
+	big := append([]Line(nil), crashLines...)
+	big[2].Quantity = 11
+	if _, err := s.Reserve(ctx, Request{ID: "r", TTL: time.Minute, Lines: big}); !errors.Is(err, ErrInsufficientStock) {
+		t.Fatalf("err = %v, want a shortage", err)
+	}
+	for g, gb := range b.groups {
+		if n, err := client.HLen(ctx, gb.resKey).Result(); err != nil || n != 0 {
+			t.Fatalf("group %d keeps %d records (%v) after a failed reservation", g, n, err)
+		}
+	}
+	if _, err := s.Reserve(ctx, Request{ID: "r", TTL: time.Minute, Lines: crashLines}); err != nil {
+		t.Fatalf("reusing the ID: %v", err)
+	}
+	recoverAndCheck(t, client, prefix, "r", Held)
+}
+
+// TestGroupPrefixesSpreadOverSlots: group g's hash tag falls in the g-th
+// slice of the Cluster's slots.
+func TestGroupPrefixesSpreadOverSlots(t *testing.T) {
+	for _, groups := range []int{2, 3, 16, 64} {
+		for g := range groups {
+			p := groupPrefix("shop", g, groups)
+			slot := int(crc16(p)) % clusterSlots
+			if lo, hi := g*clusterSlots/groups, (g+1)*clusterSlots/groups; slot < lo || slot >= hi {
+				t.Fatalf("%d groups: group %d prefix %q in slot %d, want [%d, %d)", groups, g, p, slot, lo, hi)
+			}
+		}
+	}
+	// crc16 is Redis Cluster's CRC-16/XMODEM: its check value.
+	if got, want := crc16("123456789"), uint16(0x31c3); got != want {
+		t.Fatalf("crc16 = %#x, want %#x", got, want)
+	}
+}
