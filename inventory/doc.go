@@ -155,6 +155,13 @@
 // trip the same way, but each is its own script call: they are not
 // coalesced.
 //
+// NewRedisSpread spreads one store over several stock groups, each on its
+// own hash tag, so that a Redis Cluster shares its keys and load among the
+// masters; a reservation over several groups stays all-or-nothing through
+// a home record that alone decides and holds that follow it, with a
+// recovery sweep for clients that die in between. Its doc gives the
+// protocol, what each crash point leaves, and its limits.
+//
 // If a call's context ends or the connection fails while a script is in
 // flight, the outcome is unknown to the caller: the reservation may have
 // been made. Replay the ID to learn it, or Release it.

@@ -3,6 +3,7 @@ package redistest
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -109,4 +110,22 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// MasterCPU returns each Cluster master's main-thread CPU so far, by
+// address, to show how a benchmark's server work spread over the masters.
+func MasterCPU(client *redis.ClusterClient) (map[string]time.Duration, error) {
+	var mu sync.Mutex
+	out := make(map[string]time.Duration)
+	err := client.ForEachMaster(context.Background(), func(ctx context.Context, m *redis.Client) error {
+		d, ok := nodeCPU(ctx, m)
+		if !ok {
+			return fmt.Errorf("redistest: %s reports no main-thread CPU", m.Options().Addr)
+		}
+		mu.Lock()
+		out[m.Options().Addr] = d
+		mu.Unlock()
+		return nil
+	})
+	return out, err
 }
