@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shopkit/shopkit/internal/batch"
 	"github.com/shopkit/shopkit/internal/durable"
 	"github.com/shopkit/shopkit/internal/keyspace"
 	"github.com/shopkit/shopkit/internal/opscript"
@@ -139,6 +140,11 @@ func NewRedisSpread(client RedisClient, opts Options, spread Spread) (*Store, er
 		gb.homeKey = gb.tag + ":home"
 		b.groups = append(b.groups, gb)
 	}
+	b.opens = make([]batch.Batcher[*homeOpen], spread.Groups)
+	for g := range b.opens {
+		b.opens[g].Max = opts.MaxBatch
+		b.opens[g].Run = func(calls []*homeOpen) { b.runOpens(g, calls) }
+	}
 	return newStore(b, opts), nil
 }
 
@@ -187,6 +193,7 @@ type spreadBackend struct {
 	opts   Options
 	spread Spread
 	groups []*redisBackend
+	opens  []batch.Batcher[*homeOpen] // per group
 	// spreadIDs remembers the lines of spread reservations this process
 	// made, so a transition of one goes to its home record first.
 	spreadIDs lineCache
@@ -378,7 +385,7 @@ func (b *spreadBackend) reserve(ctx context.Context, id string, lines []Line, tt
 	}
 	// Step 2: the home record.
 	enc := encodeLines(lines)
-	hr, err := b.home1(ctx, h, "open", id, enc, ttl)
+	hr, err := b.open(ctx, h, id, enc, ttl)
 	if err != nil {
 		return reserved{}, err
 	}
@@ -517,10 +524,99 @@ func (b *spreadBackend) shipping() int {
 	return 0
 }
 
+// homeOpen is one home record to open, waiting in, or served by, a batch
+// of home.lua's open.
+type homeOpen struct {
+	id, enc string
+	ttl     time.Duration
+	done    chan struct{}
+	reply   homeReply // set before done is closed
+	err     error
+}
+
+// Done is closed once the batch has served the call.
+func (c *homeOpen) Done() <-chan struct{} { return c.done }
+
+// open opens reservation id's home record in group h, coalesced with
+// concurrent opens in that group into one script call, as Reserve's
+// calls are.
+func (b *spreadBackend) open(ctx context.Context, h int, id, enc string, ttl time.Duration) (homeReply, error) {
+	c := &homeOpen{id: id, enc: enc, ttl: ttl, done: make(chan struct{})}
+	b.opens[h].Submit(c)
+	select {
+	case <-c.done:
+		return c.reply, c.err
+	case <-ctx.Done():
+		// The batch may still open it; a replay learns the outcome.
+		return homeReply{}, ctx.Err()
+	}
+}
+
+// runOpens runs one home.lua open for calls, all in group g. A call whose
+// ID is already in the batch waits for the next one, so that it sees the
+// first as a replay would.
+func (b *spreadBackend) runOpens(g int, calls []*homeOpen) {
+	seen := make(map[string]bool, len(calls))
+	var batch, later []*homeOpen
+	for _, c := range calls {
+		if seen[c.id] {
+			later = append(later, c)
+			continue
+		}
+		seen[c.id] = true
+		batch = append(batch, c)
+	}
+	gb := b.groups[g]
+	args := make([]any, 0, 6+3*len(batch))
+	args = append(args, "open", len(batch), "", 0, b.opts.Retention.Milliseconds(), b.shipping())
+	for _, c := range batch {
+		args = append(args, c.id, c.enc, c.ttl.Milliseconds())
+	}
+	// One caller's cancellation must not fail the others in the batch.
+	reply, err := text(gb.run(context.Background(), homeScript, b.homeKeys(g), args...))
+	var rows []string
+	if err == nil {
+		if rows = strings.Split(reply, "\n"); len(rows) != len(batch) {
+			err = fmt.Errorf("unexpected script reply %q", reply)
+		}
+	}
+	for i, c := range batch {
+		if err == nil {
+			c.reply, c.err = parseOpenRow(rows[i])
+		}
+		if err != nil || c.err != nil {
+			c.err = fmt.Errorf("inventory: reserve %s: %w", c.id, errors.Join(err, c.err))
+		}
+		close(c.done)
+	}
+	if len(later) > 0 {
+		b.runOpens(g, later)
+	}
+}
+
+// parseOpenRow reads one row of home.lua's open reply.
+func parseOpenRow(row string) (homeReply, error) {
+	v, ok := parseInts(row)
+	switch {
+	case ok && len(v) == 2 && v[0] == homeOpened:
+		return homeReply{code: homeOpened, state: Held, deadline: v[1], changed: true}, nil
+	case ok && len(v) == 4 && v[0] == homeExisting:
+		return homeReply{code: homeExisting, state: State(v[1]), deadline: v[2], expired: v[3] == 1}, nil
+	case ok && len(v) == 1 && v[0] == homeConflict:
+		return homeReply{code: homeConflict}, nil
+	}
+	return homeReply{}, fmt.Errorf("unexpected script reply row %q", row)
+}
+
+// homeKeys are home.lua's keys in group g.
+func (b *spreadBackend) homeKeys(g int) []string {
+	gb := b.groups[g]
+	return []string{gb.homeKey, gb.tag + ":homex", gb.tag + ":homef", gb.resKey}
+}
+
 // home1 runs home.lua's op on reservation id's home record in group h.
 func (b *spreadBackend) home1(ctx context.Context, h int, op, id, enc string, ttl time.Duration) (homeReply, error) {
-	g := b.groups[h]
-	res, err := g.run(ctx, homeScript, []string{g.homeKey, g.tag + ":homex", g.tag + ":homef", g.resKey},
+	res, err := b.groups[h].run(ctx, homeScript, b.homeKeys(h),
 		op, id, enc, ttl.Milliseconds(), b.opts.Retention.Milliseconds(), b.shipping())
 	if err != nil {
 		return homeReply{}, fmt.Errorf("inventory: %s %s: %w", op, id, err)
@@ -802,7 +898,7 @@ func (b *spreadBackend) sweepHomes(ctx context.Context, g, pages int) ([]Reserva
 	gb := b.groups[g]
 	var out []Reservation
 	for range pages {
-		res, err := gb.run(ctx, homeScript, []string{gb.homeKey, gb.tag + ":homex", gb.tag + ":homef", gb.resKey},
+		res, err := gb.run(ctx, homeScript, b.homeKeys(g),
 			"sweep", sweepEntries, "", 0, b.opts.Retention.Milliseconds(), b.shipping())
 		if err != nil {
 			return out, fmt.Errorf("inventory: sweep: %w", err)

@@ -15,9 +15,11 @@
 --          reserved there on the fast path is taken
 -- ARGV[1]  op: open, touch, extend, commit, release, resolve, retire or
 --          sweep
--- ARGV[2]  ID (sweep: at most this many due records)
--- ARGV[3]  open: encoded lines (all groups')
--- ARGV[4]  open, extend: TTL (ms)
+-- ARGV[2]  ID (sweep: at most this many due records; open: the number of
+--          records n, then ARGV[7..] holds n triples: ID, encoded lines of
+--          all groups, TTL ms)
+-- ARGV[3]  unused
+-- ARGV[4]  extend: TTL (ms)
 -- ARGV[5]  retention (ms) of a finished record
 -- ARGV[6]  1 when committed units stay on hand until shipped
 --          (Options.Shipping): a committed record then lives until
@@ -25,10 +27,14 @@
 --          returned; 0: commit finishes the record
 --
 -- Returns {code, state, deadline, expired, changed, encoded lines}:
---   code 0 no record (touch, extend, commit, release), 1 opened, 2 an
---   existing record, after op, 3 the ID is taken by other lines or by a
---   fast-path reservation (open). expired is 1 when this call expired the
---   record, changed 1 when op changed its state or deadline.
+--   code 0 no record (touch, extend, commit, release), 2 an existing
+--   record, after op. expired is 1 when this call expired the record,
+--   changed 1 when op changed its state or deadline.
+-- open, the reservations of a batch of Reserve calls coalesced as
+--   reserve.lua's are, returns a string, a line per record:
+--   "1 deadline" opened, "2 state deadline expired" the ID's existing
+--   record (a replay; expired 1 when this call expired it), "3" the ID is
+--   taken by other lines or by a fast-path reservation.
 -- resolve is touch that abandons a missing ID instead of returning 0.
 -- sweep expires due held records and returns {ID, deadline, lines, ...}.
 --
@@ -71,15 +77,48 @@ if op == 'sweep' then
   return out
 end
 
+if op == 'open' then
+  local n = tonumber(id)
+  local ids = {}
+  for i = 1, n do ids[i] = ARGV[4 + 3 * i] end
+  local old = redis.call('HMGET', homes, unpack(ids))
+  local fast = redis.call('HMGET', recs, unpack(ids))
+  local out, hset, zadd = {}, {}, {}
+  for i = 1, n do
+    local x, enc = ids[i], ARGV[5 + 3 * i]
+    local rec = old[i]
+    if rec then
+      local s, d, e = string.match(rec, '^(%d)|(%d+)|(.*)$')
+      if e ~= enc and s ~= '5' then
+        out[i] = '3'
+      else
+        local expired = 0
+        if s == '1' and tonumber(d) <= now then
+          s, expired = '4', 1
+          finish(x, s, d, e)
+        end
+        out[i] = '2 ' .. s .. ' ' .. d .. ' ' .. expired
+      end
+    elseif fast[i] then
+      out[i] = '3'
+    else
+      local d = string.format('%d', now + tonumber(ARGV[6 + 3 * i]))
+      hset[#hset + 1] = x
+      hset[#hset + 1] = '1|' .. d .. '|' .. enc
+      zadd[#zadd + 1] = d
+      zadd[#zadd + 1] = x
+      out[i] = '1 ' .. d
+    end
+  end
+  if #hset > 0 then
+    redis.call('HSET', homes, unpack(hset))
+    redis.call('ZADD', exp, unpack(zadd))
+  end
+  return table.concat(out, '\n')
+end
+
 local rec = redis.call('HGET', homes, id)
 if not rec then
-  if op == 'open' then
-    if redis.call('HEXISTS', recs, id) == 1 then return {3} end
-    local d = string.format('%d', now + tonumber(ARGV[4]))
-    redis.call('HSET', homes, id, '1|' .. d .. '|' .. ARGV[3])
-    redis.call('ZADD', exp, d, id)
-    return {1, 1, tonumber(d), 0, 1, ARGV[3]}
-  end
   if op == 'resolve' then
     finish(id, '5', string.format('%d', now), '')
     return {2, 5, now, 0, 1, ''}
@@ -88,7 +127,6 @@ if not rec then
 end
 
 local s, d, enc = string.match(rec, '^(%d)|(%d+)|(.*)$')
-if op == 'open' and enc ~= ARGV[3] and s ~= '5' then return {3} end
 local expired, changed = 0, 0
 if s == '1' and tonumber(d) <= now then
   s, expired = '4', 1
