@@ -31,7 +31,8 @@ const workers = 8
 
 // builders make every workload over one env.
 var builders = []func(context.Context, env) (workload, error){
-	func(ctx context.Context, e env) (workload, error) { return newInventoryLoad(ctx, e) },
+	func(ctx context.Context, e env) (workload, error) { return newInventoryLoad(ctx, e, false) },
+	func(ctx context.Context, e env) (workload, error) { return newInventoryLoad(ctx, e, true) },
 	func(ctx context.Context, e env) (workload, error) { return newGateLoad(ctx, e) },
 	func(ctx context.Context, e env) (workload, error) { return newLedgerLoad(ctx, e) },
 	func(ctx context.Context, e env) (workload, error) { return newCouponLoad(ctx, e) },
@@ -189,7 +190,7 @@ func TestSentinelFailover(t *testing.T) {
 	set := startSentinelSet(t)
 	durable := func(w workload) bool {
 		switch w.name() {
-		case "inventory", "gate", "ledger", "sharing":
+		case "inventory", "inventory-spread", "gate", "ledger", "sharing":
 			return true
 		}
 		return false

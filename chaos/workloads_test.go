@@ -77,9 +77,11 @@ func retry(ctx context.Context, f func() error) error {
 
 type inventoryLoad struct {
 	tally
-	s     *inventory.Store
-	skus  []string
-	start int64
+	label        string
+	recoverAfter time.Duration // a spread store's Spread.RecoverAfter, else 0
+	s            *inventory.Store
+	skus         []string
+	start        int64
 
 	mu        sync.Mutex
 	requests  map[string]inventory.Request
@@ -116,12 +118,28 @@ type unitMove struct {
 	unknown bool
 }
 
-func newInventoryLoad(ctx context.Context, e env) (*inventoryLoad, error) {
-	s, err := inventory.NewRedis(e.client, inventory.Options{Prefix: e.prefix + ":inv", WaitReplicas: e.replicas, Shipping: true})
+// newInventoryLoad runs the workload on one store (NewRedis), or, when
+// spread, on a store whose three SKUs live in three stock groups
+// (NewRedisSpread), so that every reservation of two lines is a spread
+// reservation and the faults fall between its steps. Its recovery sweep
+// runs with every Sweep the workload sends and takes holds older than two
+// seconds, so it races the workload's own slow calls too.
+const spreadRecoverAfter = 2 * time.Second
+
+func newInventoryLoad(ctx context.Context, e env, spread bool) (*inventoryLoad, error) {
+	opts := inventory.Options{Prefix: e.prefix + ":inv", WaitReplicas: e.replicas, Shipping: true}
+	s, err := inventory.NewRedis(e.client, opts)
+	name := "inventory"
+	if spread {
+		opts.Prefix = e.prefix + ":spread"
+		name = "inventory-spread"
+		s, err = inventory.NewRedisSpread(e.client, opts, inventory.Spread{Groups: 3, RecoverAfter: spreadRecoverAfter,
+			Group: func(it inventory.Item) int { return map[string]int{"tee": 0, "mug": 1, "cap": 2}[it.SKU] }})
+	}
 	if err != nil {
 		return nil, err
 	}
-	w := &inventoryLoad{s: s, skus: []string{"tee", "mug", "cap"}, start: 300,
+	w := &inventoryLoad{s: s, label: name, skus: []string{"tee", "mug", "cap"}, start: 300,
 		requests: map[string]inventory.Request{}, reserved: map[string]bool{}, committed: map[string]bool{}, released: map[string]bool{}}
 	for _, sku := range w.skus {
 		a := inventory.Adjustment{ID: "open-" + sku, SKU: sku, Location: "wh", Delta: w.start, Reason: inventory.ReasonReceipt}
@@ -138,10 +156,13 @@ func newInventoryLoad(ctx context.Context, e env) (*inventoryLoad, error) {
 	if err := retry(ctx, func() error { return s.SetPolicy(ctx, p) }); err != nil {
 		return nil, err
 	}
+	if spread {
+		w.recoverAfter = spreadRecoverAfter
+	}
 	return w, nil
 }
 
-func (w *inventoryLoad) name() string { return "inventory" }
+func (w *inventoryLoad) name() string { return w.label }
 
 func (w *inventoryLoad) pick(rng *rand.Rand) (string, bool) {
 	w.mu.Lock()
@@ -318,6 +339,15 @@ func (w *inventoryLoad) send(ctx context.Context, m *unitMove) error {
 // then reports whether it applied, once.
 func (w *inventoryLoad) check(ctx context.Context, durable bool) []string {
 	bad := w.replayUnknown(ctx)
+	if w.recoverAfter > 0 {
+		// A spread reservation whose client died between its steps holds
+		// stock no reservation accounts for until recovery resolves it:
+		// let every hold come of age, and sweep.
+		time.Sleep(w.recoverAfter)
+		if err := retry(ctx, func() error { _, err := w.s.Sweep(ctx); return err }); err != nil {
+			bad = append(bad, "recovery sweep: "+err.Error())
+		}
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	want := w.wantFromCalls()

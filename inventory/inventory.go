@@ -154,7 +154,7 @@ func (e *FulfilError) Is(target error) bool { return target == ErrNotCommitted }
 // as committing after it was released or expired.
 type StateError struct {
 	ID    string
-	Op    string // "commit", "extend", "release", "ship" or "return"
+	Op    string // "commit", "extend", "release", "ship", "return" or, on a spread store, "reserve"
 	State State  // the state the reservation was found in
 }
 

@@ -89,7 +89,8 @@ var (
 //     caller's retry finds them (a replay) and goes on to step 2; if
 //     nobody retries, recovery writes "abandoned" as the home record, so a
 //     late step 2 cannot revive the reservation, and releases the holds.
-//     A replay of an abandoned ID reports it expired.
+//     That late step 2, or a retry of the abandoned ID, gets a
+//     *StateError matching ErrExpired: the caller never held the stock.
 //   - After step 2 of Reserve, or after step 1 of a transition: the home
 //     record is authoritative. Holds of a held reservation stay held;
 //     recovery (or the next Commit, Release or Reservation of the ID, or
@@ -408,9 +409,6 @@ func (b *spreadBackend) reserve(ctx context.Context, id string, lines []Line, tt
 	}
 	// A replay: the home record says what the reservation is.
 	state := hr.state
-	if state == abandoned {
-		state = Expired
-	}
 	var backorders []Line
 	for i := range groups {
 		backorders = append(backorders, holds[i].out.Backorders...)
@@ -422,6 +420,11 @@ func (b *spreadBackend) reserve(ctx context.Context, id string, lines []Line, tt
 		if backorders, err = b.follow(ctx, id, hr.state, lines); err != nil {
 			return reserved{}, err
 		}
+	}
+	if state == abandoned {
+		// Recovery closed the ID between this call's steps, or before
+		// this retry: the caller never held the stock.
+		return reserved{}, &StateError{ID: id, Op: "reserve", State: Expired}
 	}
 	return reserved{out: Reservation{ID: id, Lines: lines, State: state, Deadline: time.UnixMilli(hr.deadline), Replayed: true,
 		Backorders: backorders}, expired: hr.expired}, nil
@@ -879,7 +882,7 @@ func (b *spreadBackend) sweep(ctx context.Context, pages int) ([]Reservation, er
 		if err != nil {
 			return err
 		}
-		return b.recover(ctx, g)
+		return b.recover(ctx, g, pages)
 	})
 	var out []Reservation
 	for _, e := range expired {
@@ -936,61 +939,81 @@ func (b *spreadBackend) sweepHomes(ctx context.Context, g, pages int) ([]Reserva
 // of a finished or abandoned one release, and a hold with no home record
 // abandons its ID. A hold's expiry entry, at its creation plus holdTTL,
 // says how old it is; entries whose holds all finished are dropped.
-func (b *spreadBackend) recover(ctx context.Context, g int) error {
+func (b *spreadBackend) recover(ctx context.Context, g int, pages int) error {
 	gb := b.groups[g]
 	now := time.Now().UnixMilli()
 	lo := now + holdTTL.Milliseconds()/2
 	hi := now + holdTTL.Milliseconds() - b.spread.RecoverAfter.Milliseconds()
-	var rng *redis.StringSliceCmd
-	if _, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		rng = p.ZRangeByScore(ctx, gb.expKey, &redis.ZRangeBy{
-			Min: strconv.FormatInt(lo, 10), Max: strconv.FormatInt(hi, 10), Count: sweepEntries})
-		return nil
-	}); err != nil {
-		return fmt.Errorf("inventory: recover: %w", err)
-	}
-	entries := rng.Val()
-	for _, entry := range entries {
-		holds := strings.Fields(entry)
-		var get *redis.SliceCmd
+	for range pages {
+		var rng *redis.StringSliceCmd
 		if _, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			get = p.HMGet(ctx, gb.resKey, holds...)
+			rng = p.ZRangeByScore(ctx, gb.expKey, &redis.ZRangeBy{
+				Min: strconv.FormatInt(lo, 10), Max: strconv.FormatInt(hi, 10), Count: sweepEntries})
 			return nil
 		}); err != nil {
 			return fmt.Errorf("inventory: recover: %w", err)
 		}
-		states := get.Val()
-		live := 0
-		for i, hold := range holds {
-			rec, _ := states[i].(string)
-			if !strings.HasPrefix(rec, "1|") || !strings.HasSuffix(hold, holdSuffix) {
-				continue
-			}
-			id := strings.TrimSuffix(hold, holdSuffix)
-			hr, err := b.home1(ctx, b.home(id), "resolve", id, "", 0)
-			if err != nil {
-				return err
-			}
-			if hr.state == Held {
-				live++
-				continue
-			}
-			op := opRelease
-			if hr.state == Committed {
-				op = opCommit
-			}
-			if _, err := gb.transition(ctx, op, hold, 0); err != nil && !errors.Is(err, ErrNotFound) {
+		entries := rng.Val()
+		if len(entries) == 0 {
+			return nil
+		}
+		for _, entry := range entries {
+			if err := b.recoverEntry(ctx, gb, entry); err != nil {
 				return err
 			}
 		}
-		if live == 0 {
-			if _, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-				p.ZRem(ctx, gb.expKey, entry)
-				return nil
-			}); err != nil {
-				return fmt.Errorf("inventory: recover: %w", err)
-			}
+	}
+	return nil
+}
+
+// recoverEntry resolves the holds of one expiry-index entry of group gb.
+// Every entry leaves the page's score band: one whose holds all finished
+// is dropped, one with a live hold is moved to its home's deadline plus
+// holdTTL, so it comes back to recovery only once that home is due and
+// a page never fills with reservations that are simply still held.
+func (b *spreadBackend) recoverEntry(ctx context.Context, gb *redisBackend, entry string) error {
+	holds := strings.Fields(entry)
+	var get *redis.SliceCmd
+	if _, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		get = p.HMGet(ctx, gb.resKey, holds...)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("inventory: recover: %w", err)
+	}
+	states := get.Val()
+	var liveUntil int64 // latest deadline of a live hold's home, or 0
+	for i, hold := range holds {
+		rec, _ := states[i].(string)
+		if !strings.HasPrefix(rec, "1|") || !strings.HasSuffix(hold, holdSuffix) {
+			continue
 		}
+		id := strings.TrimSuffix(hold, holdSuffix)
+		hr, err := b.home1(ctx, b.home(id), "resolve", id, "", 0)
+		if err != nil {
+			return err
+		}
+		if hr.state == Held {
+			liveUntil = max(liveUntil, hr.deadline)
+			continue
+		}
+		op := opRelease
+		if hr.state == Committed {
+			op = opCommit
+		}
+		if _, err := gb.transition(ctx, op, hold, 0); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	if _, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if liveUntil == 0 {
+			p.ZRem(ctx, gb.expKey, entry)
+		} else {
+			p.ZAddArgs(ctx, gb.expKey, redis.ZAddArgs{XX: true, GT: true,
+				Members: []redis.Z{{Score: float64(liveUntil + holdTTL.Milliseconds()), Member: entry}}})
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("inventory: recover: %w", err)
 	}
 	return nil
 }
