@@ -658,6 +658,7 @@ const (
 	fulfilTooMany      = 4
 	fulfilNotCommitted = 5
 	fulfilReplayed     = 6
+	fulfilChecked      = 7
 )
 
 // fulfil runs fulfil.lua. The script needs the reservation's stock keys:
@@ -679,17 +680,7 @@ func (s *redisBackend) fulfil(ctx context.Context, ship bool, id, resID string, 
 				return Fulfilment{}, err
 			}
 		}
-		keys := []string{s.resKey, s.finKey, s.fulKey, s.fulfilKey(id)}
-		args := []any{op, resID, enc, fp, s.opts.Retention.Milliseconds(), len(resLines)}
-		for _, l := range resLines {
-			keys = append(keys, s.stockKey(l.SKU, l.Location))
-			args = append(args, l.Quantity)
-		}
-		args = append(args, len(lines))
-		for _, l := range lines {
-			at := slices.IndexFunc(resLines, func(r Line) bool { return r.SKU == l.SKU && r.Location == l.Location })
-			args = append(args, at+1, l.Quantity)
-		}
+		keys, args := s.fulfilArgs(op, id, resID, enc, fp, resLines, lines)
 		reply, err := text(s.run(ctx, fulfilScript, keys, args...))
 		if err != nil {
 			return Fulfilment{}, fmt.Errorf("inventory: %s %s: %w", op, id, err)
@@ -736,6 +727,30 @@ func (s *redisBackend) fulfil(ctx context.Context, ship bool, id, resID string, 
 	}
 	return Fulfilment{}, fmt.Errorf("inventory: %s %s: record kept changing; retry", op, id)
 }
+
+// fulfilArgs are fulfil.lua's keys and arguments for op (see its header)
+// under request id on reservation resID, whose lines are resLines (encoded
+// enc), for the request's lines and fingerprint fp.
+func (s *redisBackend) fulfilArgs(op, id, resID, enc, fp string, resLines, lines []Line) ([]string, []any) {
+	keys := make([]string, 4, 5+len(resLines))
+	keys[0], keys[1], keys[2], keys[3] = s.resKey, s.finKey, s.fulKey, s.fulfilKey(id)
+	args := []any{op, resID, enc, fp, s.opts.Retention.Milliseconds(), len(resLines)}
+	for _, l := range resLines {
+		keys = append(keys, s.stockKey(l.SKU, l.Location))
+		args = append(args, l.Quantity)
+	}
+	keys = append(keys, s.fulfilledKey(resID))
+	args = append(args, len(lines))
+	for _, l := range lines {
+		at := slices.IndexFunc(resLines, func(r Line) bool { return r.SKU == l.SKU && r.Location == l.Location })
+		args = append(args, at+1, l.Quantity)
+	}
+	return keys, args
+}
+
+// fulfilledKey keeps reservation id's final shipping progress once it is
+// all shipped or returned.
+func (s *redisBackend) fulfilledKey(id string) string { return s.tag + ":fd:" + id }
 
 // A sweep reads the expiry index a page at a time: at most sweepEntries
 // entries and sweepIDs look-ups per script call (about a millisecond of

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -614,7 +615,7 @@ func parseOpenRow(row string) (homeReply, error) {
 // homeKeys are home.lua's keys in group g.
 func (b *spreadBackend) homeKeys(g int) []string {
 	gb := b.groups[g]
-	return []string{gb.homeKey, gb.tag + ":homex", gb.tag + ":homef", gb.resKey}
+	return []string{gb.homeKey, gb.tag + ":homex", gb.tag + ":homef", gb.resKey, gb.tag + ":int", gb.tag + ":intx"}
 }
 
 // home1 runs home.lua's op on reservation id's home record in group h.
@@ -740,84 +741,254 @@ func (b *spreadBackend) fulfil(ctx context.Context, ship bool, id, resID string,
 			return f, err
 		}
 		// Not a one-group reservation: a spread one, or none.
-		hr, err := b.home1(ctx, h, "touch", resID, "", 0)
+	}
+	intent := fulfilOpName(ship) + " " + id + " " + encodeLines(lines)
+	for {
+		other, err := b.begin(ctx, h, resID, intent)
 		if err != nil {
 			return Fulfilment{}, err
 		}
-		if hr.code == homeNotFound {
-			return Fulfilment{}, ErrNotFound
+		if other == "" {
+			break
+		}
+		// Another request on the reservation is pending (its caller is
+		// at it, or died): finish it first, as recovery would. Every
+		// turn finishes one request, so racing requests all get through.
+		if err := b.rollForward(ctx, h, resID, other); err != nil {
+			return Fulfilment{}, err
+		}
+		if err := ctx.Err(); err != nil {
+			return Fulfilment{}, err
 		}
 	}
-	g, err := b.oneGroup(lines)
+	return b.finishIntent(ctx, h, resID, intent)
+}
+
+// A Ship or Return of a spread reservation touches the holds in several
+// groups, so it runs as an intent: begin records it on the home record
+// (one intent per reservation at a time), then every group is checked,
+// then every group applies it (each idempotent by the request's ID), then
+// end drops the intent. A caller that dies in between leaves the intent
+// pending; the next request on the reservation, a retry, or the recovery
+// sweep finishes it, and because no other request on the reservation can
+// apply while it is pending, what was checked still holds.
+
+// begin records intent as reservation id's pending intent and returns ""
+// or, when another is pending, that one.
+func (b *spreadBackend) begin(ctx context.Context, h int, id, intent string) (string, error) {
+	res, err := b.groups[h].run(ctx, homeScript, b.homeKeys(h), "begin", id, intent, 0, b.opts.Retention.Milliseconds(), b.shipping())
 	if err != nil {
-		return Fulfilment{}, err
+		return "", fmt.Errorf("inventory: fulfil %s: %w", id, err)
 	}
-	hold := resID + holdSuffix
-	f, err := b.groups[g].fulfil(ctx, ship, id, hold, lines)
-	if se := (*StateError)(nil); errors.As(err, &se) && se.State == Held {
-		// The home record may have committed while this hold has not
-		// followed yet (its committer died): bring the holds in line
-		// and try once more.
-		if _, terr := b.spreadTransition(ctx, opTouch, resID, 0); terr == nil {
-			f, err = b.groups[g].fulfil(ctx, ship, id, hold, lines)
-		}
+	v, err := res.Slice()
+	if err != nil || len(v) == 0 {
+		return "", fmt.Errorf("inventory: fulfil %s: unexpected script reply %v", id, v)
+	}
+	if code, _ := v[0].(int64); code == 2 && len(v) == 2 {
+		other, _ := v[1].(string)
+		return other, nil
+	}
+	return "", nil
+}
+
+// finishIntent applies intent to reservation id's groups and ends it, unless
+// the outcome is unknown (then the intent stays for a retry or recovery).
+func (b *spreadBackend) finishIntent(ctx context.Context, h int, id, intent string) (Fulfilment, error) {
+	f, err := b.applyIntent(ctx, id, intent)
+	if err != nil && !isAnswer(err) {
+		return f, err
+	}
+	if b.crashed("fulfil:applied") {
+		return Fulfilment{}, errCrashed
+	}
+	if _, eerr := b.groups[h].run(ctx, homeScript, b.homeKeys(h), "end", id, intent, 0, b.opts.Retention.Milliseconds(), b.shipping()); eerr != nil {
+		return Fulfilment{}, fmt.Errorf("inventory: fulfil %s: %w", id, eerr)
 	}
 	if err == nil && f.Complete && !f.Replayed {
-		err = b.retireIfShipped(ctx, h, resID, g)
-	}
-	// Name the reservation, not its hold, and its state as the home
-	// record has it: a hold of an expired reservation is released.
-	f.Reservation = resID
-	var se *StateError
-	var fe *FulfilError
-	switch {
-	case errors.As(err, &se):
-		se.ID = resID
-		if hr, herr := b.home1(ctx, h, "touch", resID, "", 0); herr == nil && hr.code == homeExisting {
-			se.State = hr.state
-			if se.State == abandoned {
-				se.State = Expired
-			}
+		if _, err := b.home1(ctx, h, "retire", id, "", 0); err != nil {
+			return Fulfilment{}, err
 		}
-	case errors.As(err, &fe):
-		fe.Reservation = resID
 	}
 	return f, err
 }
 
-// retireIfShipped retires spread reservation id's home record once its
-// hold in group done and every other hold is shipped or returned in full
-// (a hold's shipping progress entry lives while some unit is committed).
-// A crash before it leaves the home record committed until a replay of
-// the last Ship or Return retires it.
-func (b *spreadBackend) retireIfShipped(ctx context.Context, h int, id string, done int) error {
-	hr, err := b.home1(ctx, h, "touch", id, "", 0)
-	if err != nil || hr.code != homeExisting || hr.state != Committed {
+// isAnswer says whether err is the store's answer to a request (it wrote
+// nothing), not a failure to learn the outcome.
+func isAnswer(err error) bool {
+	var se *StateError
+	var fe *FulfilError
+	return errors.As(err, &se) || errors.As(err, &fe) || errors.Is(err, ErrIDConflict) || errors.Is(err, ErrNotFound)
+}
+
+// rollForward finishes another request's pending intent on reservation id.
+func (b *spreadBackend) rollForward(ctx context.Context, h int, id, intent string) error {
+	_, err := b.finishIntent(ctx, h, id, intent)
+	if err != nil && !isAnswer(err) {
 		return err
 	}
-	lines, err := decodeLines(hr.enc)
+	return nil
+}
+
+// groupFulfilment is one group's reply to a Ship, Return, check or
+// progress read of a hold.
+type groupFulfilment struct {
+	code     int64
+	complete bool
+	progress []int64 // shipped, returned per hold line
+	err      error   // the group's answer, when it refuses
+}
+
+// applyIntent checks intent ("<op> <request ID> <encoded lines>") against
+// every group of spread reservation id, then applies it to the groups it
+// names, and reports every line of the reservation.
+func (b *spreadBackend) applyIntent(ctx context.Context, id, intent string) (Fulfilment, error) {
+	op, rest, _ := strings.Cut(intent, " ")
+	reqID, enc, _ := strings.Cut(rest, " ")
+	lines, err := decodeLines(enc)
 	if err != nil {
-		return fmt.Errorf("inventory: ship %s: %w", id, err)
+		return Fulfilment{}, fmt.Errorf("inventory: %s %s: %w", op, reqID, err)
 	}
-	groups, _ := b.byGroup(lines)
-	cmds := make([]*redis.BoolCmd, 0, len(groups))
-	if _, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, g := range groups {
-			if g != done {
-				cmds = append(cmds, p.HExists(ctx, b.groups[g].fulKey, id+holdSuffix))
+	// The reservation as its home record has it; this also brings its
+	// holds in line (a commit whose caller died before they followed).
+	t, err := b.spreadTransition(ctx, opTouch, id, 0)
+	if err != nil {
+		return Fulfilment{}, err
+	}
+	if t.out.State != Committed {
+		return Fulfilment{}, &StateError{ID: id, Op: op, State: t.out.State}
+	}
+	resGroups, holdLines := b.byGroup(t.out.Lines)
+	_, reqLines := b.byGroup(lines)
+	for g := range reqLines {
+		if _, ok := holdLines[g]; !ok {
+			// An item the reservation does not hold, in a group where it
+			// holds nothing: that group answers for the line.
+			resGroups = append(resGroups, g)
+		}
+	}
+	fp := op + "|" + id + "|" + enc
+	run := func(mode string) ([]groupFulfilment, error) {
+		out := make([]groupFulfilment, len(resGroups))
+		err := eachGroup(resGroups, func(i, g int) error {
+			// A group the request names no line of records the
+			// progress as it stands under the request's ID, so that a
+			// replay reports every line as the first call left it.
+			o := mode + op
+			if mode == "" && i > 0 && b.crashed("fulfil:some") {
+				return errCrashed
+			}
+			var err error
+			out[i], err = b.groupFulfil(ctx, g, o, reqID, id, fp, holdLines[g], reqLines[g])
+			return err
+		})
+		return out, err
+	}
+	checked, err := run("check-")
+	if err != nil {
+		return Fulfilment{}, err
+	}
+	replays := 0
+	for _, c := range checked {
+		if c.code == fulfilReplayed {
+			replays++
+		}
+	}
+	for _, c := range checked {
+		if c.err != nil && replays == 0 {
+			return Fulfilment{}, c.err
+		}
+	}
+	final := checked
+	if replays < len(resGroups) {
+		if final, err = run(""); err != nil {
+			return Fulfilment{}, err
+		}
+		for _, c := range final {
+			if c.err != nil {
+				return Fulfilment{}, c.err
 			}
 		}
-		return nil
-	}); err != nil {
-		return fmt.Errorf("inventory: ship %s: %w", id, err)
 	}
-	for _, c := range cmds {
-		if c.Val() {
-			return nil
+	// Every line of the reservation, in its order.
+	f := Fulfilment{Reservation: id, Complete: true, Replayed: replays == len(resGroups)}
+	for _, l := range t.out.Lines {
+		g := b.groupOf(Item{SKU: l.SKU, Location: l.Location})
+		i := slices.Index(resGroups, g)
+		j := slices.IndexFunc(holdLines[g], func(h Line) bool { return h.SKU == l.SKU && h.Location == l.Location })
+		fl := FulfilmentLine{SKU: l.SKU, Location: l.Location, Quantity: l.Quantity}
+		if p := final[i].progress; 2*j+1 < len(p) {
+			fl.Shipped, fl.Returned = p[2*j], p[2*j+1]
+		}
+		f.Lines = append(f.Lines, fl)
+	}
+	for _, c := range final {
+		f.Complete = f.Complete && c.complete
+	}
+	return f, nil
+}
+
+// groupFulfil runs fulfil.lua's op (ship, return, check-…, progress) on
+// reservation id's hold in group g, whose lines are hold, for the
+// request's lines there.
+func (b *spreadBackend) groupFulfil(ctx context.Context, g int, op, reqID, id, fp string, hold, lines []Line) (groupFulfilment, error) {
+	gb := b.groups[g]
+	// The request's record in the group is named for the hold, as the
+	// hold is for the reservation: a one-group request of the same ID
+	// in this group never reads it as its own.
+	keys, args := gb.fulfilArgs(op, reqID+holdSuffix, id+holdSuffix, encodeLines(hold), fp, hold, lines)
+	reply, err := text(gb.run(ctx, fulfilScript, keys, args...))
+	if err != nil {
+		return groupFulfilment{}, fmt.Errorf("inventory: %s %s: %w", op, reqID, err)
+	}
+	head, _, _ := strings.Cut(reply, "\n")
+	r, ok := parseInts(head)
+	if !ok || len(r) == 0 {
+		return groupFulfilment{}, fmt.Errorf("inventory: %s %s: unexpected script reply %q", op, reqID, reply)
+	}
+	out := groupFulfilment{code: r[0]}
+	switch {
+	case r[0] == fulfilDone || r[0] == fulfilReplayed || r[0] == fulfilChecked:
+		out.complete, out.progress = len(r) > 1 && r[1] == 1, r[min(2, len(r)):]
+	case r[0] == fulfilNotFound && len(hold) == 0:
+		// No hold here: the request names an item the reservation does
+		// not hold.
+		l := lines[0]
+		out.err = &FulfilError{Reservation: id, SKU: l.SKU, Location: l.Location, Requested: l.Quantity}
+	case r[0] == fulfilNotFound:
+		out.err = ErrNotFound
+	case r[0] == fulfilConflict:
+		out.err = ErrIDConflict
+	case r[0] == fulfilNotCommitted && len(r) == 2:
+		out.err = &StateError{ID: id, Op: strings.TrimPrefix(op, "check-"), State: State(r[1])}
+	case r[0] == fulfilTooMany && len(r) == 4 && r[1] >= 1 && int(r[1]) <= len(lines):
+		l := lines[r[1]-1]
+		out.err = &FulfilError{Reservation: id, SKU: l.SKU, Location: l.Location, Requested: l.Quantity, Committed: r[2], Waiting: r[3]}
+	default:
+		return groupFulfilment{}, fmt.Errorf("inventory: %s %s: unexpected script reply %q", op, reqID, reply)
+	}
+	return out, nil
+}
+
+// recoverIntents finishes the fulfilment intents of group h's home
+// records pending longer than Spread.RecoverAfter: their callers died.
+func (b *spreadBackend) recoverIntents(ctx context.Context, h int) error {
+	res, err := b.groups[h].run(ctx, homeScript, b.homeKeys(h), "intents", sweepEntries, "", b.spread.RecoverAfter.Milliseconds(),
+		b.opts.Retention.Milliseconds(), b.shipping())
+	if err != nil {
+		return fmt.Errorf("inventory: recover: %w", err)
+	}
+	v, err := res.Slice()
+	if err != nil {
+		return fmt.Errorf("inventory: recover: %w", err)
+	}
+	for i := 0; i+1 < len(v); i += 2 {
+		id, _ := v[i].(string)
+		intent, _ := v[i+1].(string)
+		if err := b.rollForward(ctx, h, id, intent); err != nil {
+			return err
 		}
 	}
-	_, err = b.home1(ctx, h, "retire", id, "", 0)
-	return err
+	return nil
 }
 
 func (b *spreadBackend) expect(ctx context.Context, id string, at time.Time, lines []Line) (Incoming, error) {
@@ -880,6 +1051,9 @@ func (b *spreadBackend) sweep(ctx context.Context, pages int) ([]Reservation, er
 		spread, err := b.sweepHomes(ctx, g, pages)
 		expired[i] = append(expired[i], spread...)
 		if err != nil {
+			return err
+		}
+		if err := b.recoverIntents(ctx, g); err != nil {
 			return err
 		}
 		return b.recover(ctx, g, pages)

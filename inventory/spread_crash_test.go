@@ -295,3 +295,50 @@ func TestSpreadRecoveryPassesLiveHolds(t *testing.T) {
 		t.Fatalf("w reserved %d after recovery, want %d: the abandoned hold was not reached", levels[0].Reserved, want)
 	}
 }
+
+// TestSpreadShipCrashRecovery: a Ship over several groups whose client
+// dies after some or all groups applied it is finished by recovery, so
+// every group ships, never some; a retry then reports it as a replay.
+func TestSpreadShipCrashRecovery(t *testing.T) {
+	client := redistest.Client(t)
+	ctx := context.Background()
+	for _, step := range []string{"fulfil:some", "fulfil:applied"} {
+		t.Run(step, func(t *testing.T) {
+			prefix := redistest.Prefix(t, client)
+			s, b := newCrashStore(t, client, prefix)
+			stockCrashItems(t, s)
+			if _, err := s.Reserve(ctx, Request{ID: "r", TTL: time.Minute, Lines: crashLines}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Commit(ctx, "r"); err != nil {
+				t.Fatal(err)
+			}
+			// w (group 0), x (group 1) and z (group 3): three groups.
+			req := FulfilRequest{ID: "parcel", Reservation: "r", Lines: []Line{
+				{SKU: "w", Location: "wh1", Quantity: 1}, {SKU: "x", Location: "wh1", Quantity: 3}, {SKU: "z", Location: "wh1", Quantity: 1}}}
+			crashAt(b, step)
+			if _, err := s.Ship(ctx, req); !errors.Is(err, errCrashed) {
+				t.Fatalf("err = %v, want the crash", err)
+			}
+			other, _ := newCrashStore(t, client, prefix)
+			time.Sleep(20 * time.Millisecond)
+			if _, err := other.Sweep(ctx); err != nil {
+				t.Fatal(err)
+			}
+			levels, err := other.Levels(ctx, crashItems...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string][2]int64{"w": {9, 1}, "x": {7, 0}, "y": {10, 0}, "z": {9, 0}} // on hand, committed
+			for _, lv := range levels {
+				if w := want[lv.SKU]; lv.OnHand != w[0] || lv.Committed != w[1] || lv.Reserved != 0 {
+					t.Fatalf("%s after recovery: on hand %d, reserved %d, committed %d; want %d, 0, %d", lv.SKU, lv.OnHand, lv.Reserved, lv.Committed, w[0], w[1])
+				}
+			}
+			f, err := other.Ship(ctx, req)
+			if err != nil || !f.Replayed || f.Complete || len(f.Lines) != 3 || f.Lines[0].Shipped != 1 || f.Lines[1].Shipped != 3 || f.Lines[2].Shipped != 1 {
+				t.Fatalf("retry = %+v, %v; want a replay with every line shipped as asked", f, err)
+			}
+		})
+	}
+}

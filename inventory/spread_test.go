@@ -28,7 +28,7 @@ func newSpreadStore(client redis.UniversalClient) inventorytest.NewStore {
 // oneGroupOnly are the cases that ship or expect lines of several SKUs
 // in one request: a spread store grouped by SKU refuses those, by design
 // (NewRedisSpread's doc). The store grouped by location passes them.
-var oneGroupOnly = []string{"ShippingKeepsCommittedOnHand", "Incoming"}
+var oneGroupOnly = []string{"Incoming"}
 
 func TestRedisSpread(t *testing.T) {
 	inventorytest.RunExcept(t, newSpreadStore(redistest.Client(t)), oneGroupOnly...)

@@ -12,7 +12,12 @@
 --           retention, and answers a replay even after the reservation's
 --           record is forgotten
 -- KEYS[5..] the reservation's stock hashes, one per reservation line
--- ARGV[1]   ship | return
+-- KEYS[5+m] the reservation's final progress once every unit is shipped
+--           or returned (a string, kept for the retention), so that a
+--           spread store can report the lines of a hold that completed
+-- ARGV[1]   ship | return, or check-ship | check-return (validate only:
+--           a spread store checks every group before it applies a
+--           request to any)
 -- ARGV[2]   reservation ID
 -- ARGV[3]   the reservation's encoded lines, as the caller read them
 -- ARGV[4]   fingerprint of the request, to tell a replay from a conflict
@@ -37,6 +42,9 @@
 --   "5 <state>"                           the reservation is not committed
 --   "6 ..."                               a replay: as 2, what the first
 --                                         call with this ID left
+--   "7 <complete 0|1> s1 r1 ..."          check: the request would apply;
+--                                         the progress as it stands;
+--                                         nothing written
 --
 -- A ship takes the units off on hand and committed, and may take only
 -- units that do not wait for stock (see backorder.lua); a return takes
@@ -50,6 +58,10 @@
 -- with the first call's reply, so this body runs once per call.
 local recs, fin, ful, rk = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local op, rid, enc, fp, retention = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local check = op == 'check-ship' or op == 'check-return'
+if check then op = string.sub(op, 7) end
+local m = tonumber(ARGV[6])
+local doneKey = KEYS[5 + m]
 local prev = redis.call('HMGET', rk, 'f', 'o')
 if prev[1] then
   if prev[1] ~= fp then return '3' end
@@ -61,12 +73,22 @@ local s, _, l = string.match(rec, '^(%d)|(%d+)|(.*)$')
 if l ~= enc then return '1' end
 if s ~= '2' then return '5 ' .. s end
 
-local m = tonumber(ARGV[6])
 local qs = {}
 for j = 1, m do qs[j] = tonumber(ARGV[6 + j]) end
 local a = 7 + m
 local n = tonumber(ARGV[a])
 local p = redis.call('HGET', ful, rid)
+if not p and n == 0 then
+  -- A request with no lines here (a spread store's request on other
+  -- groups of the reservation): it records the progress as it stands, so
+  -- a replay reports it as it was, and changes nothing. A record with no
+  -- progress entry is complete.
+  local out = '1 ' .. (redis.call('GET', doneKey) or '')
+  if check then return '7 ' .. out end
+  redis.call('HSET', rk, 'f', fp, 'o', out, 'e', enc)
+  redis.call('PEXPIRE', rk, retention)
+  return '2 ' .. out .. '\n' .. enc
+end
 local shipped, returned = {}, {}
 for j = 1, m do shipped[j], returned[j] = 0, 0 end
 if p then
@@ -86,6 +108,15 @@ for i = 1, n do
   if q > left or op == 'ship' and q > left - waiting then
     return '4 ' .. i .. ' ' .. string.format('%d', left) .. ' ' .. string.format('%d', waiting)
   end
+end
+if check then
+  local parts, complete = {}, '1'
+  for j = 1, m do
+    parts[#parts + 1] = string.format('%d', shipped[j])
+    parts[#parts + 1] = string.format('%d', returned[j])
+    if shipped[j] + returned[j] < qs[j] then complete = '0' end
+  end
+  return '7 ' .. complete .. ' ' .. table.concat(parts, ' ')
 end
 for i = 1, n do
   local j, q = tonumber(ARGV[a + 2 * i - 1]), tonumber(ARGV[a + 2 * i])
@@ -117,6 +148,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if complete == '1' then
   redis.call('HDEL', ful, rid)
   redis.call('ZADD', fin, now + retention, rid)
+  redis.call('SET', doneKey, progress, 'PX', retention)
 else
   redis.call('HSET', ful, rid, progress)
 end

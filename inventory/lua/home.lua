@@ -13,6 +13,10 @@
 -- KEYS[3]  finished home records: sorted set, ID -> when to forget (ms)
 -- KEYS[4]  the group's reservation records (reserve.lua's KEYS[2]): an ID
 --          reserved there on the fast path is taken
+-- KEYS[5]  pending fulfilment intents: hash, reservation ID -> "<op>
+--          <request ID> <encoded lines>", the one Ship or Return of the
+--          reservation being applied to its groups
+-- KEYS[6]  pending intents by when they began: sorted set, ID -> ms
 -- ARGV[1]  op: open, touch, extend, commit, release, resolve, retire or
 --          sweep
 -- ARGV[2]  ID (sweep: at most this many due records; open: the number of
@@ -37,6 +41,11 @@
 --   taken by other lines or by a fast-path reservation.
 -- resolve is touch that abandons a missing ID instead of returning 0.
 -- sweep expires due held records and returns {ID, deadline, lines, ...}.
+-- begin records ARGV[3] as reservation ARGV[2]'s pending intent and
+--   returns {1}, or {2, the pending intent} when another one is pending
+--   (its caller rolls that forward first). end drops the intent if it is
+--   still ARGV[3] and returns {1}. intents returns {ID, intent, ...} for
+--   intents pending since ARGV[4] ms or longer, at most ARGV[2].
 --
 -- Retry-safe: runs inside internal/opscript's wrapper.
 local t = redis.call('TIME')
@@ -57,6 +66,36 @@ local function finish(x, state, deadline, enc)
   redis.call('HSET', homes, x, state .. '|' .. deadline .. '|' .. enc)
   redis.call('ZREM', exp, x)
   redis.call('ZADD', fin, now + retention, x)
+end
+
+local intents, intentx = KEYS[5], KEYS[6]
+if op == 'begin' then
+  local cur = redis.call('HGET', intents, id)
+  if cur and cur ~= ARGV[3] then return {2, cur} end
+  if not cur then
+    redis.call('HSET', intents, id, ARGV[3])
+    redis.call('ZADD', intentx, now, id)
+  end
+  return {1}
+elseif op == 'end' then
+  if redis.call('HGET', intents, id) == ARGV[3] then
+    redis.call('HDEL', intents, id)
+    redis.call('ZREM', intentx, id)
+  end
+  return {1}
+elseif op == 'intents' then
+  local out = {}
+  local ids = redis.call('ZRANGEBYSCORE', intentx, '-inf', now - tonumber(ARGV[4]), 'LIMIT', 0, tonumber(id))
+  for _, x in ipairs(ids) do
+    local cur = redis.call('HGET', intents, x)
+    if cur then
+      out[#out + 1] = x
+      out[#out + 1] = cur
+    else
+      redis.call('ZREM', intentx, x)
+    end
+  end
+  return out
 end
 
 if op == 'sweep' then
