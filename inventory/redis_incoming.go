@@ -39,6 +39,7 @@ const (
 	incomingTooMany  = 4
 	incomingReplayed = 6
 	incomingTooLarge = 7
+	incomingChecked  = 8
 )
 
 func (s *redisBackend) expect(ctx context.Context, id string, at time.Time, lines []Line) (Incoming, error) {
@@ -82,18 +83,9 @@ func (s *redisBackend) arrive(ctx context.Context, receive bool, id, poID string
 				return Incoming{}, fmt.Errorf("inventory: %s %s: purchase order %s: %w", op, id, poID, err)
 			}
 		}
-		keys := []string{s.orderKey(poID), s.arrivalKey(id)}
-		for _, l := range poLines {
-			keys = append(keys, s.stockKey(l.SKU, l.Location), s.arrivalsKey(l.SKU, l.Location))
-		}
-		args := []any{op, poID, enc, fp, s.opts.Retention.Milliseconds(), MaxQuantity, len(lines)}
-		for _, l := range lines {
-			at := slices.IndexFunc(poLines, func(r Line) bool { return r.SKU == l.SKU && r.Location == l.Location })
-			args = append(args, at+1, l.Quantity)
-		}
-		reply, err := text(s.run(ctx, incomingScript, keys, args...))
+		reply, err := s.arriveOnce(ctx, op, id, poID, enc, fp, poLines, lines)
 		if err != nil {
-			return Incoming{}, fmt.Errorf("inventory: %s %s: %w", op, id, err)
+			return Incoming{}, err
 		}
 		if reply == strconv.Itoa(incomingStale) || reply == strconv.Itoa(incomingNotFound) && cached {
 			// The cached lines were stale (the order was forgotten and
@@ -110,6 +102,26 @@ func (s *redisBackend) arrive(ctx context.Context, receive bool, id, poID string
 		return in, err
 	}
 	return Incoming{}, fmt.Errorf("inventory: %s %s: purchase order kept changing; retry", op, id)
+}
+
+// arriveOnce runs incoming.lua's op (receive, cancel, check-receive or
+// check-cancel) on order poID, whose lines are poLines (encoded enc), for
+// request id's lines, and returns the script's reply.
+func (s *redisBackend) arriveOnce(ctx context.Context, op, id, poID, enc, fp string, poLines, lines []Line) (string, error) {
+	keys := []string{s.orderKey(poID), s.arrivalKey(id)}
+	for _, l := range poLines {
+		keys = append(keys, s.stockKey(l.SKU, l.Location), s.arrivalsKey(l.SKU, l.Location))
+	}
+	args := []any{op, poID, enc, fp, s.opts.Retention.Milliseconds(), MaxQuantity, len(lines)}
+	for _, l := range lines {
+		at := slices.IndexFunc(poLines, func(r Line) bool { return r.SKU == l.SKU && r.Location == l.Location })
+		args = append(args, at+1, l.Quantity)
+	}
+	reply, err := text(s.run(ctx, incomingScript, keys, args...))
+	if err != nil {
+		return "", fmt.Errorf("inventory: %s %s: %w", op, id, err)
+	}
+	return reply, nil
 }
 
 // incomingReply turns incoming.lua's reply into the call's outcome; lines

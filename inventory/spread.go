@@ -791,25 +791,60 @@ func (b *spreadBackend) begin(ctx context.Context, h int, id, intent string) (st
 	return "", nil
 }
 
-// finishIntent applies intent to reservation id's groups and ends it, unless
-// the outcome is unknown (then the intent stays for a retry or recovery).
+// finishIntent finishes the pending Ship or Return intent of reservation
+// id.
 func (b *spreadBackend) finishIntent(ctx context.Context, h int, id, intent string) (Fulfilment, error) {
-	f, err := b.applyIntent(ctx, id, intent)
+	f, _, err := b.finishAnyIntent(ctx, h, id, intent)
+	return f, err
+}
+
+// finishAnyIntent applies the intent pending on key (a reservation's ID,
+// or an order's ID and poIntentSuffix) and ends it, unless the outcome is
+// unknown: then the intent stays for a retry or recovery. A reservation
+// all shipped or returned, and an order with nothing open, are retired.
+func (b *spreadBackend) finishAnyIntent(ctx context.Context, h int, key, intent string) (Fulfilment, Incoming, error) {
+	var f Fulfilment
+	var in Incoming
+	var err error
+	po, isOrder := strings.CutSuffix(key, poIntentSuffix)
+	if isOrder {
+		in, err = b.applyArrival(ctx, po, intent)
+	} else {
+		f, err = b.applyIntent(ctx, key, intent)
+	}
 	if err != nil && !isAnswer(err) {
-		return f, err
+		return f, in, err
 	}
-	if b.crashed("fulfil:applied") {
-		return Fulfilment{}, errCrashed
+	if b.crashed("intent:applied") {
+		return Fulfilment{}, Incoming{}, errCrashed
 	}
-	if _, eerr := b.groups[h].run(ctx, homeScript, b.homeKeys(h), "end", id, intent, 0, b.opts.Retention.Milliseconds(), b.shipping()); eerr != nil {
-		return Fulfilment{}, fmt.Errorf("inventory: fulfil %s: %w", id, eerr)
+	if _, eerr := b.groups[h].run(ctx, homeScript, b.homeKeys(h), "end", key, intent, 0, b.opts.Retention.Milliseconds(), b.shipping()); eerr != nil {
+		return Fulfilment{}, Incoming{}, fmt.Errorf("inventory: %s: %w", key, eerr)
 	}
-	if err == nil && f.Complete && !f.Replayed {
-		if _, err := b.home1(ctx, h, "retire", id, "", 0); err != nil {
-			return Fulfilment{}, err
+	switch {
+	case err != nil:
+	case isOrder && in.Complete && !in.Replayed:
+		if err := b.retireOrder(ctx, po); err != nil {
+			return Fulfilment{}, Incoming{}, err
+		}
+	case !isOrder && f.Complete && !f.Replayed:
+		if _, err := b.home1(ctx, h, "retire", key, "", 0); err != nil {
+			return Fulfilment{}, Incoming{}, err
 		}
 	}
-	return f, err
+	return f, in, err
+}
+
+// retireOrder gives order id's home record the retention, once nothing of
+// the order is open.
+func (b *spreadBackend) retireOrder(ctx context.Context, id string) error {
+	if _, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.PExpire(ctx, b.poHomeKey(id), b.opts.Retention)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("inventory: purchase order %s: %w", id, err)
+	}
+	return nil
 }
 
 // isAnswer says whether err is the store's answer to a request (it wrote
@@ -817,12 +852,15 @@ func (b *spreadBackend) finishIntent(ctx context.Context, h int, id, intent stri
 func isAnswer(err error) bool {
 	var se *StateError
 	var fe *FulfilError
-	return errors.As(err, &se) || errors.As(err, &fe) || errors.Is(err, ErrIDConflict) || errors.Is(err, ErrNotFound)
+	var ie *IncomingError
+	var in *InputError
+	return errors.As(err, &se) || errors.As(err, &fe) || errors.As(err, &ie) || errors.As(err, &in) ||
+		errors.Is(err, ErrIDConflict) || errors.Is(err, ErrNotFound)
 }
 
-// rollForward finishes another request's pending intent on reservation id.
-func (b *spreadBackend) rollForward(ctx context.Context, h int, id, intent string) error {
-	_, err := b.finishIntent(ctx, h, id, intent)
+// rollForward finishes another request's pending intent on key.
+func (b *spreadBackend) rollForward(ctx context.Context, h int, key, intent string) error {
+	_, _, err := b.finishAnyIntent(ctx, h, key, intent)
 	if err != nil && !isAnswer(err) {
 		return err
 	}
@@ -989,50 +1027,6 @@ func (b *spreadBackend) recoverIntents(ctx context.Context, h int) error {
 		}
 	}
 	return nil
-}
-
-func (b *spreadBackend) expect(ctx context.Context, id string, at time.Time, lines []Line) (Incoming, error) {
-	g, err := b.oneGroup(lines)
-	if err != nil {
-		return Incoming{}, err
-	}
-	return b.groups[g].expect(ctx, id, at, lines)
-}
-
-func (b *spreadBackend) arrive(ctx context.Context, receive bool, id, poID string, lines []Line) (Incoming, error) {
-	g, err := b.oneGroup(lines)
-	if err != nil {
-		return Incoming{}, err
-	}
-	return b.groups[g].arrive(ctx, receive, id, poID, lines)
-}
-
-// purchaseOrder asks every group: a purchase order's ID does not say
-// where it lives.
-func (b *spreadBackend) purchaseOrder(ctx context.Context, id string) (Incoming, error) {
-	all := make([]int, len(b.groups))
-	for g := range all {
-		all[g] = g
-	}
-	found := make([]Incoming, len(all))
-	ok := make([]bool, len(all))
-	err := eachGroup(all, func(i, g int) error {
-		in, err := b.groups[g].purchaseOrder(ctx, id)
-		if errors.Is(err, ErrNotFound) {
-			return nil
-		}
-		found[i], ok[i] = in, err == nil
-		return err
-	})
-	if err != nil {
-		return Incoming{}, err
-	}
-	for i := range all {
-		if ok[i] {
-			return found[i], nil
-		}
-	}
-	return Incoming{}, ErrNotFound
 }
 
 // sweep expires due one-group reservations and spread reservations in every

@@ -302,7 +302,7 @@ func TestSpreadRecoveryPassesLiveHolds(t *testing.T) {
 func TestSpreadShipCrashRecovery(t *testing.T) {
 	client := redistest.Client(t)
 	ctx := context.Background()
-	for _, step := range []string{"fulfil:some", "fulfil:applied"} {
+	for _, step := range []string{"fulfil:some", "intent:applied"} {
 		t.Run(step, func(t *testing.T) {
 			prefix := redistest.Prefix(t, client)
 			s, b := newCrashStore(t, client, prefix)
@@ -340,5 +340,44 @@ func TestSpreadShipCrashRecovery(t *testing.T) {
 				t.Fatalf("retry = %+v, %v; want a replay with every line shipped as asked", f, err)
 			}
 		})
+	}
+}
+
+// TestSpreadReceiveCrashRecovery: a Receive of an order over several
+// groups whose client dies after some groups applied it is finished by
+// recovery: every group receives, never some.
+func TestSpreadReceiveCrashRecovery(t *testing.T) {
+	client := redistest.Client(t)
+	ctx := context.Background()
+	prefix := redistest.Prefix(t, client)
+	s, b := newCrashStore(t, client, prefix)
+	stockCrashItems(t, s)
+	at := time.Now().Add(time.Hour).Truncate(time.Millisecond)
+	if _, err := s.Expect(ctx, PurchaseOrder{ID: "po", ExpectedAt: at, Lines: crashLines}); err != nil {
+		t.Fatal(err)
+	}
+	req := ArrivalRequest{ID: "truck", PurchaseOrder: "po", Lines: []Line{{SKU: "w", Location: "wh1", Quantity: 2}, {SKU: "x", Location: "wh1", Quantity: 1}, {SKU: "z", Location: "wh1", Quantity: 1}}}
+	crashAt(b, "arrive:some")
+	if _, err := s.Receive(ctx, req); !errors.Is(err, errCrashed) {
+		t.Fatalf("err = %v, want the crash", err)
+	}
+	other, _ := newCrashStore(t, client, prefix)
+	time.Sleep(20 * time.Millisecond)
+	if _, err := other.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	levels, err := other.Levels(ctx, crashItems...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]int64{"w": {12, 0}, "x": {11, 2}, "y": {10, 0}, "z": {11, 0}} // on hand, incoming
+	for _, lv := range levels {
+		if w := want[lv.SKU]; lv.OnHand != w[0] || lv.Incoming != w[1] {
+			t.Fatalf("%s after recovery: on hand %d, incoming %d; want %d, %d", lv.SKU, lv.OnHand, lv.Incoming, w[0], w[1])
+		}
+	}
+	in, err := other.Receive(ctx, req)
+	if err != nil || !in.Replayed || len(in.Lines) != 3 || in.Lines[0].Received != 2 || in.Lines[1].Received != 1 || in.Lines[2].Received != 1 {
+		t.Fatalf("retry = %+v, %v; want a replay with every line received as asked", in, err)
 	}
 }

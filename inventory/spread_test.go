@@ -25,21 +25,16 @@ func newSpreadStore(client redis.UniversalClient) inventorytest.NewStore {
 	}
 }
 
-// oneGroupOnly are the cases that ship or expect lines of several SKUs
-// in one request: a spread store grouped by SKU refuses those, by design
-// (NewRedisSpread's doc). The store grouped by location passes them.
-var oneGroupOnly = []string{"Incoming"}
-
 func TestRedisSpread(t *testing.T) {
-	inventorytest.RunExcept(t, newSpreadStore(redistest.Client(t)), oneGroupOnly...)
+	inventorytest.Run(t, newSpreadStore(redistest.Client(t)))
 }
 
 func TestRedisSpreadCluster(t *testing.T) {
-	inventorytest.RunExcept(t, newSpreadStore(redistest.Cluster(t)), oneGroupOnly...)
+	inventorytest.Run(t, newSpreadStore(redistest.Cluster(t)))
 }
 
 func TestRedisSpreadResent(t *testing.T) {
-	inventorytest.RunExcept(t, newSpreadStore(redistest.Resending(t, redistest.Client(t))), oneGroupOnly...)
+	inventorytest.Run(t, newSpreadStore(redistest.Resending(t, redistest.Client(t))))
 }
 
 // TestRedisSpreadByLocation groups items by warehouse, the layout that

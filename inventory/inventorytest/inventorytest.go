@@ -17,7 +17,6 @@ package inventorytest
 import (
 	"context"
 	"errors"
-	"slices"
 	"testing"
 	"time"
 
@@ -30,14 +29,7 @@ import (
 type NewStore func(t *testing.T, opts inventory.Options) *inventory.Store
 
 // Run runs the conformance suite against stores made by newStore.
-func Run(t *testing.T, newStore NewStore) { RunExcept(t, newStore) }
-
-// RunExcept runs the suite but the cases named in except, which it skips:
-// for a store that refuses those cases' requests by design and says so in
-// its documentation (a spread store grouped by SKU refuses to ship or
-// receive lines of several groups in one request). Run is RunExcept with
-// no exceptions, and every backend must pass it in some configuration.
-func RunExcept(t *testing.T, newStore NewStore, except ...string) {
+func Run(t *testing.T, newStore NewStore) {
 	tests := []struct {
 		name string
 		fn   func(*testing.T, NewStore)
@@ -82,9 +74,6 @@ func RunExcept(t *testing.T, newStore NewStore, except ...string) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if slices.Contains(except, tt.name) {
-				t.Skip("refused by design by this store configuration")
-			}
 			var stores []*inventory.Store
 			tracked := func(t *testing.T, opts inventory.Options) *inventory.Store {
 				s := newStore(t, opts)

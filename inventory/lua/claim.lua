@@ -6,7 +6,8 @@
 --          request's record
 -- ARGV[1]  claim | drop (a refused request gives its ID back)
 -- ARGV[2]  fingerprint
--- ARGV[3]  retention (ms)
+-- ARGV[3]  retention (ms), or 0 to keep the claim until it is given an
+--          expiry (a purchase order's, once nothing is open)
 --
 -- Returns 1 when the ID is this request's (claimed now or before), 0 when
 -- another request has it. Idempotent as it is: a resend finds its own
@@ -17,7 +18,11 @@ if ARGV[1] == 'drop' then
   return 1
 end
 if not v then
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  if ARGV[3] == '0' then
+    redis.call('SET', KEYS[1], ARGV[2])
+  else
+    redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  end
   return 1
 end
 return v == ARGV[2] and 1 or 0

@@ -13,7 +13,9 @@
 --   KEYS[2..] per line: stock hash, arrivals sorted set
 --   ARGV      expect, order ID, expected ms, encoded lines, largest
 --             allowed quantity, n, then n quantities
--- receive | cancel:
+-- receive | cancel, or check-receive | check-cancel (validate only: a
+-- spread store checks every group of an order before it applies a
+-- request to any):
 --   KEYS[1]   the order's record
 --   KEYS[2]   this request's record (hash f = fingerprint, o = outcome,
 --             e = the order's encoded lines); expires
@@ -40,6 +42,7 @@
 --   "7 <request line>"                     that line would take incoming
 --                                          or on hand above the largest
 --                                          allowed quantity; nothing written
+--   "8"                                    check: the request would apply
 --
 -- Retry-safe: runs inside internal/opscript's wrapper, which takes its
 -- operation record off the end of KEYS first and answers a resent call
@@ -93,6 +96,8 @@ if op == 'expect' then
   return '2 0 ' .. at .. ' ' .. p .. '\n' .. enc
 end
 
+local check = op == 'check-receive' or op == 'check-cancel'
+if check then op = string.sub(op, 7) end
 local rk = KEYS[2]
 local enc, fp, retention, maxq = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local prev = redis.call('HMGET', rk, 'f', 'o', 'e')
@@ -116,6 +121,7 @@ for i = 1, n do
     if h + qty > maxq then return '7 ' .. i end
   end
 end
+if check then return '8' end
 for i = 1, n do
   local j, qty = tonumber(ARGV[6 + 2 * i]), tonumber(ARGV[7 + 2 * i])
   local stock, arrivals = KEYS[1 + 2 * j], KEYS[2 + 2 * j]
