@@ -250,6 +250,32 @@
 //	                                the order's lines of a Receive or
 //	                                CancelIncoming; expires after
 //	                                Retention
+//	{P}:fd:<id>              string a reservation's final "s1 r1 …"
+//	                                once all is shipped or returned;
+//	                                expires after Retention
+//
+// A spread store (NewRedisSpread) keeps these keys in each stock group,
+// with P = Prefix:g<N>[.<n>], and in each group also:
+//
+//	{P}:home                 hash   spread reservation ID -> "<state>|<deadline
+//	                                ms>|<lines>" (home.lua: state 5 is
+//	                                abandoned by recovery)
+//	{P}:homex                zset   held home records by deadline (ms)
+//	{P}:homef                zset   finished home records -> when to
+//	                                forget them (ms)
+//	{P}:int                  hash   reservation ID, or order ID + ":po" ->
+//	                                its pending Ship/Return/Receive/
+//	                                CancelIncoming intent
+//	{P}:intx                 zset   pending intents by when they began
+//	{P}:ac:<id>              string an adjustment's claim on its ID;
+//	                                expires after Retention
+//	{P}:spo:<id>             string a purchase order's home record,
+//	                                "<expected ms>|<lines>"; expires
+//	                                after Retention once nothing is open
+//
+// Holds, sub-orders and the records of requests applied to them are
+// named "<ID>:h" in the ordinary keys and fields; no caller's ID holds a
+// ':', so none is ever mistaken for a caller's.
 //
 // # Planning
 //

@@ -55,9 +55,9 @@ var (
 )
 
 // NewRedisSpread returns a store whose items are spread over spread.Groups
-// stock groups, each on its own hash tag {Prefix:g<N>}, so that on a Redis
-// Cluster one store uses every master. It passes the same conformance
-// suite as NewRedis, with the limits below.
+// stock groups, each on its own hash tag {Prefix:g<N>[.<n>]}, so that on
+// a Redis Cluster one store uses every master. It passes the same
+// conformance suite as NewRedis; the differences are under Limits.
 //
 // # Where things live
 //
@@ -68,23 +68,33 @@ var (
 // and deadline), and every group with some of its lines holds those lines
 // under the ID "<ID>:h", a hold that never expires on its own. The home
 // record alone decides expiry, commit and release; holds follow it.
+// Purchase orders are laid out the same way (see spread_incoming.go).
 //
 // # Protocol
 //
 //	Reserve:  1. hold in every group, in parallel (reserve.lua, never expiring)
-//	          2. open the home record: held, deadline now + TTL (home.lua)
+//	          2. open the home record: held, deadline now + TTL (home.lua,
+//	             concurrent opens in a group coalesced into one call)
 //	Commit, Release, Extend, expiry:
 //	          1. the home record changes state (home.lua)
 //	          2. each hold follows: commit or release (transitions.lua)
+//	Ship, Return (and Receive, CancelIncoming of a spread order):
+//	          1. begin: the request becomes the reservation's one pending
+//	             intent on its home record
+//	          2. every group checks the request (fulfil.lua check-…)
+//	          3. every group applies it, idempotently by the request's ID
+//	          4. end: the intent goes; a reservation all shipped or
+//	             returned is retired
 //
-//	home record:  (none) --open--> held --commit--> committed
+//	home record:  (none) --open--> held --commit--> committed --all shipped--> retired
 //	                 |               |--release--> released
 //	                 |               '--deadline-> expired
 //	                 '--recovery: holds but no record--> abandoned
 //
 // What a crash leaves, and how the recovery sweep (part of every Sweep)
-// resolves it. The sweep reads, in each group, the holds older than
-// Spread.RecoverAfter, and resolves each against its home record:
+// resolves it. The sweep reads, in each group, the holds and the pending
+// intents older than Spread.RecoverAfter, and resolves each against its
+// home record:
 //
 //   - During or after reserve step 1: holds without a home record. The
 //     caller's retry finds them (a replay) and goes on to step 2; if
@@ -92,28 +102,48 @@ var (
 //     late step 2 cannot revive the reservation, and releases the holds.
 //     That late step 2, or a retry of the abandoned ID, gets a
 //     *StateError matching ErrExpired: the caller never held the stock.
+//     A reserve that fails (short, or a conflict) cancels the holds it
+//     made, records and all, so its ID may be used again.
 //   - After step 2 of Reserve, or after step 1 of a transition: the home
 //     record is authoritative. Holds of a held reservation stay held;
 //     recovery (or the next Commit, Release or Reservation of the ID, or
-//     a Ship that finds a hold uncommitted) commits the holds of a
-//     committed reservation and releases those of a released, expired or
-//     abandoned one.
+//     a Ship of it) commits the holds of a committed reservation and
+//     releases those of a released, expired or abandoned one.
+//   - After step 1, 2 or 3 of a Ship: the intent is pending, applied in no
+//     group, some or all. Recovery, a retry, or the next Ship or Return of
+//     the reservation (which must first finish it) checks and applies it
+//     in every group it has not reached; while it is pending no other
+//     request on the reservation applies, so what step 2 checked still
+//     holds, and a group that already applied it answers as a replay.
 //
-// So whatever step a client dies at, the reservation ends all or nothing.
-// Until recovery runs, levels show the dead client's units as reserved,
-// never as available: reserved + committed ≤ on hand + backordered holds
-// throughout.
+// So whatever step a client dies at, the reservation and each request on
+// it end all or nothing, once recovery has run. Until then, levels show
+// the dead client's units as reserved, never as available: reserved +
+// committed ≤ on hand + backordered holds throughout. The crash tests
+// (spread_crash_test.go) stop a client at every one of these steps.
+//
+// # Cost
+//
+// A spread reservation is two script calls in two groups, where a
+// one-group reservation is a share of one; a Ship of a spread reservation
+// is about seven round trips. BENCHMARKS.md has the figures: the store spreads
+// keys and Redis CPU evenly over a Cluster's masters, but costs several
+// times more Redis CPU per reservation, so it pays only when one master
+// is not enough. Few groups (as many as masters) keep batches large; a
+// Group function that keeps an order's lines together (by warehouse,
+// say) keeps its reservations on the fast path.
 //
 // # Limits
 //
-//   - A Ship or Return of a spread reservation, and an Expect, Receive or
-//     CancelIncoming, must name lines of one stock group; otherwise they
-//     get an *InputError naming Lines. Group by warehouse to ship an
-//     order's lines together.
-//   - An adjustment ID is checked for reuse within its item's group only.
+//   - An adjustment ID is claimed in its home group for the retention;
+//     the stock hashes and adjustment records live in the item's group.
+//   - An Expect of an order over several groups may, if it fails midway
+//     (a transport error), leave the order expected in some groups; its
+//     claim keeps the ID, and a retry of the same order completes it.
 //   - Every process must use the same Spread: the groups of items and IDs
 //     follow from it.
-//   - The prefixes Prefix:g0 to Prefix:g<Groups-1> belong to the store.
+//   - The prefixes Prefix:g0 to Prefix:g<Groups-1> (and their ".<n>"
+//     forms) belong to the store.
 //   - Recovery must run within Options.Retention of a crash: a hold whose
 //     home record has been forgotten is released.
 func NewRedisSpread(client RedisClient, opts Options, spread Spread) (*Store, error) {
