@@ -26,10 +26,18 @@ import (
 type Spread struct {
 	// Groups is the number of stock groups, 2 to 1024.
 	Groups int
-	// Group, if set, names an item's stock group, 0 to Groups-1: by
-	// warehouse, say, so that an order from one warehouse stays in one
-	// group. By default an item's group is a hash of its SKU.
+	// Group, if set, names an item's stock group, 0 to Groups-1 (any
+	// other value means 0): by warehouse, say, so that an order from one
+	// warehouse stays in one group. By default an item's group is a hash
+	// of its SKU. It must be a pure function of the item.
 	Group func(Item) int
+	// Home, if set, names the home group of a reservation's or purchase
+	// order's ID, 0 to Groups-1. By default it is a hash of the ID. A
+	// reservation whose lines all live in its home group takes the fast
+	// path, so a shop whose order IDs say their warehouse, with Group
+	// by warehouse, makes every one-warehouse order a one-group
+	// reservation. It must be a pure function of the ID.
+	Home func(id string) int
 	// RecoverAfter is how old a hold must be before the recovery sweep
 	// resolves it against its home record; it must exceed the longest
 	// time a Reserve may take between its steps, or recovery abandons
@@ -140,8 +148,8 @@ var (
 //   - An Expect of an order over several groups may, if it fails midway
 //     (a transport error), leave the order expected in some groups; its
 //     claim keeps the ID, and a retry of the same order completes it.
-//   - Every process must use the same Spread: the groups of items and IDs
-//     follow from it.
+//   - Every process must use the same Spread (Groups, Group and Home): the
+//     groups of items and IDs follow from it.
 //   - The prefixes Prefix:g0 to Prefix:g<Groups-1> (and their ".<n>"
 //     forms) belong to the store.
 //   - Recovery must run within Options.Retention of a crash: a hold whose
@@ -248,7 +256,15 @@ func (b *spreadBackend) groupOf(it Item) int {
 	return hashGroup(it.SKU, len(b.groups))
 }
 
-func (b *spreadBackend) home(id string) int { return hashGroup(id, len(b.groups)) }
+func (b *spreadBackend) home(id string) int {
+	if b.spread.Home != nil {
+		if g := b.spread.Home(id); g >= 0 && g < len(b.groups) {
+			return g
+		}
+		return 0
+	}
+	return hashGroup(id, len(b.groups))
+}
 
 func hashGroup(s string, groups int) int {
 	h := fnv.New32a()

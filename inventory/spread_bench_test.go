@@ -3,6 +3,7 @@ package inventory_test
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,7 +19,9 @@ import (
 // BenchmarkSpreadCluster reserves one unit of one of 10,000 SKUs, 64
 // callers, on the Redis Cluster of REDIS_CLUSTER_ADDRS, with one store as
 // NewRedis lays it out (one hash tag: one master does all the work) and
-// as NewRedisSpread does over 3 and over 48 stock groups by SKU. Besides wall time
+// as NewRedisSpread does over 3 and over 48 stock groups by SKU, and over
+// 3 groups with each reservation's ID homed in its SKU's group
+// (Spread.Home). Besides wall time
 // and CPU per reservation it reports, for each master in address order,
 // its share of the Redis CPU the loop used (master<i>-cpu-%) and of the
 // store's keys (master<i>-keys-%):
@@ -45,6 +48,13 @@ func BenchmarkSpreadCluster(b *testing.B) {
 		{"spread-48", func(c redis.UniversalClient, opts inventory.Options) (*inventory.Store, error) {
 			return inventory.NewRedisSpread(c, opts, inventory.Spread{Groups: 48})
 		}},
+		// IDs homed with their stock: every reservation takes the fast
+		// path in the group of its SKU.
+		{"spread-3-homed", func(c redis.UniversalClient, opts inventory.Options) (*inventory.Store, error) {
+			return inventory.NewRedisSpread(c, opts, inventory.Spread{Groups: 3,
+				Group: func(it inventory.Item) int { return skuGroup(it.SKU, 3) },
+				Home:  func(id string) int { return skuGroup(id[strings.LastIndexByte(id, '.')+1:], 3) }})
+		}},
 	}
 	for _, l := range layouts {
 		b.Run(l.name, func(b *testing.B) {
@@ -70,8 +80,10 @@ func BenchmarkSpreadCluster(b *testing.B) {
 				b.Fatal(err)
 			}
 			parallel(b, client, func(i int64) error {
-				_, err := s.Reserve(ctx, inventory.Request{ID: "r" + strconv.FormatInt(i, 10), TTL: time.Hour,
-					Lines: []inventory.Line{{SKU: "sku" + strconv.FormatInt(i*7919%skus, 10), Location: "wh1", Quantity: 1}}})
+				// The ID ends in its SKU, for the homed layout.
+				sku := "sku" + strconv.FormatInt(i*7919%skus, 10)
+				_, err := s.Reserve(ctx, inventory.Request{ID: "r" + strconv.FormatInt(i, 10) + "." + sku, TTL: time.Hour,
+					Lines: []inventory.Line{{SKU: sku, Location: "wh1", Quantity: 1}}})
 				return err
 			})
 			after, err := redistest.MasterCPU(cc)
@@ -85,6 +97,13 @@ func BenchmarkSpreadCluster(b *testing.B) {
 			reportShares(b, "cpu", before, after, keys)
 		})
 	}
+}
+
+// skuGroup spreads SKUs over groups by a hash, as the default layout does.
+func skuGroup(sku string, groups int) int {
+	h := fnv.New32a()
+	h.Write([]byte(sku))
+	return int(h.Sum32() % uint32(groups))
 }
 
 // masterKeys counts the keys of the store with prefix on each master.

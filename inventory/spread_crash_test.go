@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -379,5 +380,36 @@ func TestSpreadReceiveCrashRecovery(t *testing.T) {
 	in, err := other.Receive(ctx, req)
 	if err != nil || !in.Replayed || len(in.Lines) != 3 || in.Lines[0].Received != 2 || in.Lines[1].Received != 1 || in.Lines[2].Received != 1 {
 		t.Fatalf("retry = %+v, %v; want a replay with every line received as asked", in, err)
+	}
+}
+
+// TestSpreadHomeKeepsFastPath: with Spread.Home placing an ID in the group
+// of its lines, a one-group reservation is an ordinary one there (no home
+// record, no hold), and reusing its ID for lines elsewhere is a conflict.
+func TestSpreadHomeKeepsFastPath(t *testing.T) {
+	client := redistest.Client(t)
+	ctx := context.Background()
+	spread := crashSpread()
+	spread.Home = func(id string) int { return spread.Group(Item{SKU: id[strings.LastIndexByte(id, '.')+1:]}) }
+	s, err := NewRedisSpread(client, Options{Prefix: redistest.Prefix(t, client)}, spread)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	b := s.b.(*spreadBackend)
+	stockCrashItems(t, s)
+	if _, err := s.Reserve(ctx, Request{ID: "order.x", TTL: time.Minute, Lines: []Line{{SKU: "x", Location: "wh1", Quantity: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	gx := b.groups[1]
+	if ok, err := client.HExists(ctx, gx.resKey, "order.x").Result(); err != nil || !ok {
+		t.Fatalf("order.x is not an ordinary reservation in x's group (%v)", err)
+	}
+	if n, err := client.HLen(ctx, gx.homeKey).Result(); err != nil || n != 0 {
+		t.Fatalf("x's group keeps %d home records (%v), want none", n, err)
+	}
+	_, err = s.Reserve(ctx, Request{ID: "order.x", TTL: time.Minute, Lines: []Line{{SKU: "w", Location: "wh1", Quantity: 1}}})
+	if !errors.Is(err, ErrIDConflict) {
+		t.Fatalf("reusing the ID for w: err = %v, want ErrIDConflict", err)
 	}
 }
