@@ -286,16 +286,6 @@ func (b *spreadBackend) byGroup(lines []Line) (groups []int, parts map[int][]Lin
 	return groups, parts
 }
 
-// oneGroup returns the group of lines, or an *InputError when they span
-// several.
-func (b *spreadBackend) oneGroup(lines []Line) (int, error) {
-	groups, _ := b.byGroup(lines)
-	if len(groups) != 1 {
-		return 0, &InputError{Field: "Lines", Rule: "must all be in one stock group of a spread store"}
-	}
-	return groups[0], nil
-}
-
 // eachGroup runs fn for each group in groups concurrently and returns the
 // first error in the order of groups.
 func eachGroup(groups []int, fn func(i, g int) error) error {
