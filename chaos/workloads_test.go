@@ -120,7 +120,7 @@ type unitMove struct {
 
 // newInventoryLoad runs the workload on one store (NewRedis), or, when
 // spread, on a store whose three SKUs live in three stock groups
-// (NewRedisSpread), so that every reservation of two lines is a spread
+// (Options.Spread), so that every reservation of two lines is a spread
 // reservation and the faults fall between its steps. Its recovery sweep
 // runs with every Sweep the workload sends and takes holds older than two
 // seconds, so it races the workload's own slow calls too.
@@ -133,8 +133,9 @@ func newInventoryLoad(ctx context.Context, e env, spread bool) (*inventoryLoad, 
 	if spread {
 		opts.Prefix = e.prefix + ":spread"
 		name = "inventory-spread"
-		s, err = inventory.NewRedisSpread(e.client, opts, inventory.Spread{Groups: 3, RecoverAfter: spreadRecoverAfter,
-			Group: func(it inventory.Item) int { return map[string]int{"tee": 0, "mug": 1, "cap": 2}[it.SKU] }})
+		opts.Spread = inventory.Spread{Groups: 3, RecoverAfter: spreadRecoverAfter,
+			Group: func(it inventory.Item) int { return map[string]int{"tee": 0, "mug": 1, "cap": 2}[it.SKU] }}
+		s, err = inventory.NewRedis(e.client, opts)
 	}
 	if err != nil {
 		return nil, err

@@ -155,12 +155,12 @@
 // trip the same way, but each is its own script call: they are not
 // coalesced.
 //
-// NewRedisSpread spreads one store over several stock groups, each on its
+// Options.Spread spreads one store over several stock groups, each on its
 // own hash tag, so that a Redis Cluster shares its keys and load among the
 // masters; a reservation over several groups stays all-or-nothing through
 // a home record that alone decides and holds that follow it, with a
-// recovery sweep for clients that die in between. Its doc gives the
-// protocol, what each crash point leaves, and its limits.
+// recovery sweep for clients that die in between. Spread's doc gives
+// the protocol, what each crash point leaves, and its limits.
 //
 // If a call's context ends or the connection fails while a script is in
 // flight, the outcome is unknown to the caller: the reservation may have
@@ -254,7 +254,7 @@
 //	                                once all is shipped or returned;
 //	                                expires after Retention
 //
-// A spread store (NewRedisSpread) keeps these keys in each stock group,
+// A spread store (Options.Spread) keeps these keys in each stock group,
 // with P = Prefix:g<N>[.<n>], and in each group also:
 //
 //	{P}:home                 hash   spread reservation ID -> "<state>|<deadline

@@ -470,6 +470,11 @@ type Options struct {
 	// *FulfilError), one committed with it keeps its record until every
 	// unit is shipped or returned.
 	Shipping bool
+	// Spread, if its Groups is set, lays a Redis store's items over that
+	// many stock groups on their own hash tags, so that a Redis Cluster
+	// shares one store among its masters (see Spread). Redis only; every
+	// process sharing the store must use the same Spread.
+	Spread Spread
 }
 
 const (

@@ -97,8 +97,11 @@ type redisBackend struct {
 // SKU fast: one round trip and one script dispatch carry many reservations,
 // each still all-or-nothing and idempotent.
 //
-// It fails only if opts.Prefix is invalid or opts.WaitReplicas needs a
-// client that cannot wait. If opts.SweepInterval is positive it starts a
+// With opts.Spread set, the store's items are spread over stock groups on
+// several hash tags instead (see Spread).
+//
+// It fails only if opts.Prefix or opts.Spread is invalid or
+// opts.WaitReplicas needs a client that cannot wait. If opts.SweepInterval is positive it starts a
 // background sweeper; call Close to stop it.
 func NewRedis(client RedisClient, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
@@ -108,6 +111,9 @@ func NewRedis(client RedisClient, opts Options) (*Store, error) {
 	policy := durable.Policy{Replicas: opts.WaitReplicas, Timeout: opts.WaitTimeout}
 	if rule := durable.CheckClient(client, policy); rule != "" {
 		return nil, &InputError{Field: "WaitReplicas", Rule: rule}
+	}
+	if opts.Spread.Groups != 0 {
+		return newRedisSpread(client, policy, opts)
 	}
 	return newStore(newRedisBackend(client, policy, opts), opts), nil
 }

@@ -16,56 +16,14 @@ import (
 
 	"github.com/shopkit/shopkit/internal/batch"
 	"github.com/shopkit/shopkit/internal/durable"
-	"github.com/shopkit/shopkit/internal/keyspace"
 	"github.com/shopkit/shopkit/internal/opscript"
 )
 
-// Spread lays a Redis store's items over several stock groups, each on its
-// own hash tag, so that a Redis Cluster spreads one store's keys and load
-// over its masters. See NewRedisSpread.
-type Spread struct {
-	// Groups is the number of stock groups, 2 to 1024.
-	Groups int
-	// Group, if set, names an item's stock group, 0 to Groups-1 (any
-	// other value means 0): by warehouse, say, so that an order from one
-	// warehouse stays in one group. By default an item's group is a hash
-	// of its SKU. It must be a pure function of the item.
-	Group func(Item) int
-	// Home, if set, names the home group of a reservation's or purchase
-	// order's ID, 0 to Groups-1. By default it is a hash of the ID. A
-	// reservation whose lines all live in its home group takes the fast
-	// path, so a shop whose order IDs say their warehouse, with Group
-	// by warehouse, makes every one-warehouse order a one-group
-	// reservation. It must be a pure function of the ID.
-	Home func(id string) int
-	// RecoverAfter is how old a hold must be before the recovery sweep
-	// resolves it against its home record; it must exceed the longest
-	// time a Reserve may take between its steps, or recovery abandons
-	// reservations still being made. Default one minute.
-	RecoverAfter time.Duration
-}
-
-const (
-	maxSpreadGroups     = 1024
-	defaultRecoverAfter = time.Minute
-	// holdTTL is a hold's TTL: a hold never expires on its own; its home
-	// record decides. 100 years keeps deadlines below 2^53 ms.
-	holdTTL = 100 * 365 * 24 * time.Hour
-	// holdSuffix turns a spread reservation's ID into its holds' ID. A
-	// caller's ID holds no ':', so no caller's reservation can be a hold.
-	holdSuffix = ":h"
-)
-
-var (
-	//go:embed lua/home.lua
-	homeLua    string
-	homeScript = opscript.New(homeLua)
-)
-
-// NewRedisSpread returns a store whose items are spread over spread.Groups
-// stock groups, each on its own hash tag {Prefix:g<N>[.<n>]}, so that on
-// a Redis Cluster one store uses every master. It passes the same
-// conformance suite as NewRedis; the differences are under Limits.
+// Spread lays a Redis store's items over several stock groups, each on
+// its own hash tag {Prefix:g<N>[.<n>]}, so that on a Redis Cluster one
+// store uses every master: set Options.Spread and call NewRedis. A spread
+// store passes the same conformance suite as a store on one hash tag; the
+// differences are under Limits.
 //
 // # Where things live
 //
@@ -154,13 +112,52 @@ var (
 //     forms) belong to the store.
 //   - Recovery must run within Options.Retention of a crash: a hold whose
 //     home record has been forgotten is released.
-func NewRedisSpread(client RedisClient, opts Options, spread Spread) (*Store, error) {
-	opts = opts.withDefaults()
-	if rule := keyspace.CheckPrefix(opts.Prefix); rule != "" {
-		return nil, &InputError{Field: "Prefix", Rule: rule}
-	}
+type Spread struct {
+	// Groups is the number of stock groups, 2 to 1024; 0, the default,
+	// keeps the store on one hash tag.
+	Groups int
+	// Group, if set, names an item's stock group, 0 to Groups-1 (any
+	// other value means 0): by warehouse, say, so that an order from one
+	// warehouse stays in one group. By default an item's group is a hash
+	// of its SKU. It must be a pure function of the item.
+	Group func(Item) int
+	// Home, if set, names the home group of a reservation's or purchase
+	// order's ID, 0 to Groups-1. By default it is a hash of the ID. A
+	// reservation whose lines all live in its home group takes the fast
+	// path, so a shop whose order IDs say their warehouse, with Group
+	// by warehouse, makes every one-warehouse order a one-group
+	// reservation. It must be a pure function of the ID.
+	Home func(id string) int
+	// RecoverAfter is how old a hold must be before the recovery sweep
+	// resolves it against its home record; it must exceed the longest
+	// time a Reserve may take between its steps, or recovery abandons
+	// reservations still being made. Default one minute.
+	RecoverAfter time.Duration
+}
+
+const (
+	maxSpreadGroups     = 1024
+	defaultRecoverAfter = time.Minute
+	// holdTTL is a hold's TTL: a hold never expires on its own; its home
+	// record decides. 100 years keeps deadlines below 2^53 ms.
+	holdTTL = 100 * 365 * 24 * time.Hour
+	// holdSuffix turns a spread reservation's ID into its holds' ID. A
+	// caller's ID holds no ':', so no caller's reservation can be a hold.
+	holdSuffix = ":h"
+)
+
+var (
+	//go:embed lua/home.lua
+	homeLua    string
+	homeScript = opscript.New(homeLua)
+)
+
+// newRedisSpread returns NewRedis's store when opts.Spread is set; opts
+// has its defaults and a valid prefix.
+func newRedisSpread(client RedisClient, policy durable.Policy, opts Options) (*Store, error) {
+	spread := opts.Spread
 	if spread.Groups < 2 || spread.Groups > maxSpreadGroups {
-		return nil, &InputError{Field: "Spread.Groups", Rule: "must be 2 to " + strconv.Itoa(maxSpreadGroups)}
+		return nil, &InputError{Field: "Spread.Groups", Rule: "must be 0 (one hash tag) or 2 to " + strconv.Itoa(maxSpreadGroups)}
 	}
 	if spread.RecoverAfter < 0 {
 		return nil, &InputError{Field: "Spread.RecoverAfter", Rule: "must not be negative"}
@@ -168,13 +165,10 @@ func NewRedisSpread(client RedisClient, opts Options, spread Spread) (*Store, er
 	if spread.RecoverAfter == 0 {
 		spread.RecoverAfter = defaultRecoverAfter
 	}
-	policy := durable.Policy{Replicas: opts.WaitReplicas, Timeout: opts.WaitTimeout}
-	if rule := durable.CheckClient(client, policy); rule != "" {
-		return nil, &InputError{Field: "WaitReplicas", Rule: rule}
-	}
 	b := &spreadBackend{client: client, opts: opts, spread: spread}
 	for g := range spread.Groups {
 		gopts := opts
+		gopts.Spread = Spread{}
 		gopts.Prefix = groupPrefix(opts.Prefix, g, spread.Groups)
 		gb := newRedisBackend(client, policy, gopts)
 		gb.homeKey = gb.tag + ":home"

@@ -19,7 +19,7 @@ import (
 // BenchmarkSpreadCluster reserves one unit of one of 10,000 SKUs, 64
 // callers, on the Redis Cluster of REDIS_CLUSTER_ADDRS, with one store as
 // NewRedis lays it out (one hash tag: one master does all the work) and
-// as NewRedisSpread does over 3 and over 48 stock groups by SKU, and over
+// as a store with Options.Spread does over 3 and over 48 stock groups by SKU, and over
 // 3 groups with each reservation's ID homed in its SKU's group
 // (Spread.Home). Besides wall time
 // and CPU per reservation it reports, for each master in address order,
@@ -43,17 +43,20 @@ func BenchmarkSpreadCluster(b *testing.B) {
 			return inventory.NewRedis(c, opts)
 		}},
 		{"spread-3", func(c redis.UniversalClient, opts inventory.Options) (*inventory.Store, error) {
-			return inventory.NewRedisSpread(c, opts, inventory.Spread{Groups: 3})
+			opts.Spread = inventory.Spread{Groups: 3}
+			return inventory.NewRedis(c, opts)
 		}},
 		{"spread-48", func(c redis.UniversalClient, opts inventory.Options) (*inventory.Store, error) {
-			return inventory.NewRedisSpread(c, opts, inventory.Spread{Groups: 48})
+			opts.Spread = inventory.Spread{Groups: 48}
+			return inventory.NewRedis(c, opts)
 		}},
 		// IDs homed with their stock: every reservation takes the fast
 		// path in the group of its SKU.
 		{"spread-3-homed", func(c redis.UniversalClient, opts inventory.Options) (*inventory.Store, error) {
-			return inventory.NewRedisSpread(c, opts, inventory.Spread{Groups: 3,
+			opts.Spread = inventory.Spread{Groups: 3,
 				Group: func(it inventory.Item) int { return skuGroup(it.SKU, 3) },
-				Home:  func(id string) int { return skuGroup(id[strings.LastIndexByte(id, '.')+1:], 3) }})
+				Home:  func(id string) int { return skuGroup(id[strings.LastIndexByte(id, '.')+1:], 3) }}
+			return inventory.NewRedis(c, opts)
 		}},
 	}
 	for _, l := range layouts {

@@ -34,7 +34,7 @@ var crashLines = []Line{{SKU: "w", Location: "wh1", Quantity: 2}, {SKU: "x", Loc
 
 func newCrashStore(t *testing.T, client redis.UniversalClient, prefix string) (*Store, *spreadBackend) {
 	t.Helper()
-	s, err := NewRedisSpread(client, Options{Prefix: prefix, Shipping: true}, crashSpread())
+	s, err := NewRedis(client, Options{Prefix: prefix, Shipping: true, Spread: crashSpread()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +391,7 @@ func TestSpreadHomeKeepsFastPath(t *testing.T) {
 	ctx := context.Background()
 	spread := crashSpread()
 	spread.Home = func(id string) int { return spread.Group(Item{SKU: id[strings.LastIndexByte(id, '.')+1:]}) }
-	s, err := NewRedisSpread(client, Options{Prefix: redistest.Prefix(t, client)}, spread)
+	s, err := NewRedis(client, Options{Prefix: redistest.Prefix(t, client), Spread: spread})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -411,5 +411,26 @@ func TestSpreadHomeKeepsFastPath(t *testing.T) {
 	_, err = s.Reserve(ctx, Request{ID: "order.x", TTL: time.Minute, Lines: []Line{{SKU: "w", Location: "wh1", Quantity: 1}}})
 	if !errors.Is(err, ErrIDConflict) {
 		t.Fatalf("reusing the ID for w: err = %v, want ErrIDConflict", err)
+	}
+}
+
+// TestSpreadInput: a Spread NewRedis cannot use is an *InputError naming
+// its field, and makes no store.
+func TestSpreadInput(t *testing.T) {
+	client := redistest.Client(t)
+	for _, tc := range []struct {
+		spread Spread
+		field  string
+	}{
+		{Spread{Groups: 1}, "Spread.Groups"},
+		{Spread{Groups: maxSpreadGroups + 1}, "Spread.Groups"},
+		{Spread{Groups: -2}, "Spread.Groups"},
+		{Spread{Groups: 2, RecoverAfter: -time.Second}, "Spread.RecoverAfter"},
+	} {
+		s, err := NewRedis(client, Options{Prefix: "spread-input", Spread: tc.spread})
+		var ie *InputError
+		if s != nil || !errors.As(err, &ie) || ie.Field != tc.field {
+			t.Errorf("%+v: %v, %v; want an *InputError naming %s", tc.spread, s, err, tc.field)
+		}
 	}
 }

@@ -16,7 +16,8 @@ import (
 func newSpreadStore(client redis.UniversalClient) inventorytest.NewStore {
 	return func(t *testing.T, opts inventory.Options) *inventory.Store {
 		opts.Prefix = redistest.Prefix(t, client)
-		s, err := inventory.NewRedisSpread(client, opts, inventory.Spread{Groups: 4})
+		opts.Spread = inventory.Spread{Groups: 4}
+		s, err := inventory.NewRedis(client, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,9 +44,10 @@ func TestRedisSpreadByLocation(t *testing.T) {
 	client := redistest.Client(t)
 	inventorytest.Run(t, func(t *testing.T, opts inventory.Options) *inventory.Store {
 		opts.Prefix = redistest.Prefix(t, client)
-		s, err := inventory.NewRedisSpread(client, opts, inventory.Spread{Groups: 3, Group: func(it inventory.Item) int {
+		opts.Spread = inventory.Spread{Groups: 3, Group: func(it inventory.Item) int {
 			return map[string]int{"wh1": 0, "wh2": 1, "wh9": 2}[it.Location]
-		}})
+		}}
+		s, err := inventory.NewRedis(client, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
