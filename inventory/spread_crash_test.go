@@ -50,6 +50,18 @@ func crashAt(b *spreadBackend, step string) {
 	}
 }
 
+// recoverFromAnother makes a second store on prefix, as another process
+// would, and runs its recovery sweep once every hold is past RecoverAfter.
+func recoverFromAnother(t *testing.T, client redis.UniversalClient, prefix string) (*Store, *spreadBackend) {
+	t.Helper()
+	other, ob := newCrashStore(t, client, prefix)
+	time.Sleep(20 * time.Millisecond) // past RecoverAfter
+	if _, err := other.Sweep(context.Background()); err != nil {
+		t.Fatalf("recovery sweep: %v", err)
+	}
+	return other, ob
+}
+
 // recoverAndCheck runs recovery from a fresh store and checks that the
 // reservation's holds follow state want, that every item's reserved and
 // committed units are exactly its share, and then that the reservation
@@ -57,11 +69,7 @@ func crashAt(b *spreadBackend, step string) {
 func recoverAndCheck(t *testing.T, client redis.UniversalClient, prefix, id string, want State) {
 	t.Helper()
 	ctx := context.Background()
-	other, ob := newCrashStore(t, client, prefix)
-	time.Sleep(20 * time.Millisecond) // past RecoverAfter
-	if _, err := other.Sweep(ctx); err != nil {
-		t.Fatalf("recovery sweep: %v", err)
-	}
+	other, ob := recoverFromAnother(t, client, prefix)
 	// Every hold follows the home record.
 	groups, parts := ob.byGroup(crashLines)
 	for _, g := range groups {
@@ -157,6 +165,10 @@ func TestSpreadCrashRecovery(t *testing.T) {
 				}
 			}
 			crashAt(b, tc.step)
+			// The crashing store's own sweep must reach its step, not
+			// find the reservation already resolved by its recovery:
+			// only the second store recovers.
+			b.spread.RecoverAfter = time.Hour
 			if err := tc.run(s); !errors.Is(err, errCrashed) {
 				t.Fatalf("%s: err = %v, want the crash", tc.step, err)
 			}
@@ -321,11 +333,7 @@ func TestSpreadShipCrashRecovery(t *testing.T) {
 			if _, err := s.Ship(ctx, req); !errors.Is(err, errCrashed) {
 				t.Fatalf("err = %v, want the crash", err)
 			}
-			other, _ := newCrashStore(t, client, prefix)
-			time.Sleep(20 * time.Millisecond)
-			if _, err := other.Sweep(ctx); err != nil {
-				t.Fatal(err)
-			}
+			other, _ := recoverFromAnother(t, client, prefix)
 			levels, err := other.Levels(ctx, crashItems...)
 			if err != nil {
 				t.Fatal(err)
@@ -362,11 +370,7 @@ func TestSpreadReceiveCrashRecovery(t *testing.T) {
 	if _, err := s.Receive(ctx, req); !errors.Is(err, errCrashed) {
 		t.Fatalf("err = %v, want the crash", err)
 	}
-	other, _ := newCrashStore(t, client, prefix)
-	time.Sleep(20 * time.Millisecond)
-	if _, err := other.Sweep(ctx); err != nil {
-		t.Fatal(err)
-	}
+	other, _ := recoverFromAnother(t, client, prefix)
 	levels, err := other.Levels(ctx, crashItems...)
 	if err != nil {
 		t.Fatal(err)
