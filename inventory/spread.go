@@ -773,25 +773,32 @@ func (b *spreadBackend) fulfil(ctx context.Context, ship bool, id, resID string,
 		// Not a one-group reservation: a spread one, or none.
 	}
 	intent := fulfilOpName(ship) + " " + id + " " + encodeLines(lines)
+	f, _, err := b.runIntent(ctx, h, resID, intent)
+	return f, err
+}
+
+// runIntent makes intent the one pending on key in home group h, finishing
+// any other pending there first, then applies and ends it.
+func (b *spreadBackend) runIntent(ctx context.Context, h int, key, intent string) (Fulfilment, Incoming, error) {
 	for {
-		other, err := b.begin(ctx, h, resID, intent)
+		other, err := b.begin(ctx, h, key, intent)
 		if err != nil {
-			return Fulfilment{}, err
+			return Fulfilment{}, Incoming{}, err
 		}
 		if other == "" {
-			break
+			return b.finishAnyIntent(ctx, h, key, intent)
 		}
-		// Another request on the reservation is pending (its caller is
-		// at it, or died): finish it first, as recovery would. Every
-		// turn finishes one request, so racing requests all get through.
-		if err := b.rollForward(ctx, h, resID, other); err != nil {
-			return Fulfilment{}, err
+		// Another request on the reservation or order is pending (its
+		// caller is at it, or died): finish it first, as recovery would.
+		// Every turn finishes one request, so racing requests all get
+		// through.
+		if err := b.rollForward(ctx, h, key, other); err != nil {
+			return Fulfilment{}, Incoming{}, err
 		}
 		if err := ctx.Err(); err != nil {
-			return Fulfilment{}, err
+			return Fulfilment{}, Incoming{}, err
 		}
 	}
-	return b.finishIntent(ctx, h, resID, intent)
 }
 
 // A Ship or Return of a spread reservation touches the holds in several
@@ -819,13 +826,6 @@ func (b *spreadBackend) begin(ctx context.Context, h int, id, intent string) (st
 		return other, nil
 	}
 	return "", nil
-}
-
-// finishIntent finishes the pending Ship or Return intent of reservation
-// id.
-func (b *spreadBackend) finishIntent(ctx context.Context, h int, id, intent string) (Fulfilment, error) {
-	f, _, err := b.finishAnyIntent(ctx, h, id, intent)
-	return f, err
 }
 
 // finishAnyIntent applies the intent pending on key (a reservation's ID,
@@ -1084,11 +1084,7 @@ func (b *spreadBackend) sweep(ctx context.Context, pages int) ([]Reservation, er
 	})
 	var out []Reservation
 	for _, e := range expired {
-		for _, r := range e {
-			if !strings.HasSuffix(r.ID, holdSuffix) { // holds never expire; be sure
-				out = append(out, r)
-			}
-		}
+		out = append(out, e...) // never a hold: holds are never due
 	}
 	return out, err
 }

@@ -126,22 +126,7 @@ func (b *spreadBackend) arrive(ctx context.Context, receive bool, id, poID strin
 	}
 	key := poID + poIntentSuffix
 	intent := arrivalOpName(receive) + " " + id + " " + encodeLines(lines)
-	for {
-		other, err := b.begin(ctx, h, key, intent)
-		if err != nil {
-			return Incoming{}, err
-		}
-		if other == "" {
-			break
-		}
-		if err := b.rollForward(ctx, h, key, other); err != nil {
-			return Incoming{}, err
-		}
-		if err := ctx.Err(); err != nil {
-			return Incoming{}, err
-		}
-	}
-	_, in, err := b.finishAnyIntent(ctx, h, key, intent)
+	_, in, err := b.runIntent(ctx, h, key, intent)
 	return in, err
 }
 

@@ -109,14 +109,20 @@ for i = 1, n do
     return '4 ' .. i .. ' ' .. string.format('%d', left) .. ' ' .. string.format('%d', waiting)
   end
 end
-if check then
+-- progressNow returns whether every unit is shipped or returned ('1' or
+-- '0') and the progress "s1 r1 s2 r2 ...".
+local function progressNow()
   local parts, complete = {}, '1'
   for j = 1, m do
     parts[#parts + 1] = string.format('%d', shipped[j])
     parts[#parts + 1] = string.format('%d', returned[j])
     if shipped[j] + returned[j] < qs[j] then complete = '0' end
   end
-  return '7 ' .. complete .. ' ' .. table.concat(parts, ' ')
+  return complete, table.concat(parts, ' ')
+end
+if check then
+  local complete, progress = progressNow()
+  return '7 ' .. complete .. ' ' .. progress
 end
 for i = 1, n do
   local j, q = tonumber(ARGV[a + 2 * i - 1]), tonumber(ARGV[a + 2 * i])
@@ -136,13 +142,7 @@ for i = 1, n do
     end
   end
 end
-local parts, complete = {}, '1'
-for j = 1, m do
-  parts[#parts + 1] = string.format('%d', shipped[j])
-  parts[#parts + 1] = string.format('%d', returned[j])
-  if shipped[j] + returned[j] < qs[j] then complete = '0' end
-end
-local progress = table.concat(parts, ' ')
+local complete, progress = progressNow()
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if complete == '1' then
