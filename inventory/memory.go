@@ -42,9 +42,9 @@ type memShard struct {
 	mu          sync.Mutex
 	res         resTable
 	adjs        map[string]*memAdjustment
-	expiry      minHeap[slotEntry]       // held reservations by deadline; stale entries skipped
-	retired     minHeap[slotEntry]       // finished reservations by forget time
-	retiredAdjs minHeap[adjustmentEntry] // adjustment records by forget time
+	expiry      dueQueue[slotEntry]       // held reservations by deadline; stale entries skipped
+	retired     dueQueue[slotEntry]       // finished reservations by forget time
+	retiredAdjs dueQueue[adjustmentEntry] // adjustment records by forget time
 	// fulfils holds, by slot, the shipping progress of reservations
 	// committed with Options.Shipping and not yet fully shipped or
 	// returned; such a record is not retired until it is.
@@ -52,7 +52,7 @@ type memShard struct {
 	// fulfilments are Ship and Return records by request ID, forgotten
 	// after the retention period.
 	fulfilments        map[string]*memFulfilment
-	retiredFulfilments minHeap[adjustmentEntry]
+	retiredFulfilments dueQueue[adjustmentEntry]
 	incomingState
 }
 

@@ -32,8 +32,8 @@ type memArrival struct {
 type incomingState struct {
 	orders         map[string]*memOrder
 	arrivals       map[string]*memArrival
-	retiredOrders  minHeap[adjustmentEntry]
-	retiredArrival minHeap[adjustmentEntry]
+	retiredOrders  dueQueue[adjustmentEntry]
+	retiredArrival dueQueue[adjustmentEntry]
 }
 
 // forgetIncomingLocked drops complete orders and arrival records whose

@@ -1,6 +1,8 @@
 package inventory
 
 import (
+	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -83,6 +85,52 @@ func TestResTableChunks(t *testing.T) {
 		slot, found, _ := tb.find(uint64(i), id)
 		if !found || tb.rec(slot).deadline != int64(i) || tb.lines(slot)[0].qty != int64(i+1) {
 			t.Fatalf("record %s: found %v, %+v", id, found, tb.rec(slot))
+		}
+	}
+}
+
+// TestDueQueueOrder: whatever order entries arrive in (in order, as a
+// steady TTL gives, with some earlier ones among them, as a shorter TTL
+// or a clock step back gives), pops return them by due time, interleaved
+// with pushes, across chunk boundaries, and headDue agrees with the
+// earliest entry held.
+func TestDueQueueOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, lateShare := range []int{0, 1, 10, 50, 100} {
+		var q dueQueue[slotEntry]
+		var want []int64 // what the queue holds, kept sorted
+		clock := int64(0)
+		for step := 0; step < 20*runChunk; step++ {
+			if rng.IntN(3) > 0 || len(want) == 0 {
+				clock += int64(rng.IntN(3))
+				at := clock
+				if rng.IntN(100) < lateShare {
+					at -= int64(rng.IntN(50))
+				}
+				q.push(slotEntry{at: at})
+				i, _ := slices.BinarySearch(want, at)
+				want = slices.Insert(want, i, at)
+			} else {
+				if !q.headDue(want[0]) || q.headDue(want[0]-1) {
+					t.Fatalf("late %d%%, step %d: headDue wrong around %d", lateShare, step, want[0])
+				}
+				if got := q.pop().at; got != want[0] {
+					t.Fatalf("late %d%%, step %d: pop = %d, want %d", lateShare, step, got, want[0])
+				}
+				want = want[1:]
+			}
+			if q.len() != len(want) {
+				t.Fatalf("late %d%%, step %d: len = %d, want %d", lateShare, step, q.len(), len(want))
+			}
+		}
+		for len(want) > 0 {
+			if got := q.pop().at; got != want[0] {
+				t.Fatalf("late %d%%, draining: pop = %d, want %d", lateShare, got, want[0])
+			}
+			want = want[1:]
+		}
+		if q.headDue(1 << 62) {
+			t.Fatalf("late %d%%: an empty queue has something due", lateShare)
 		}
 	}
 }
