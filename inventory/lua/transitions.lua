@@ -76,7 +76,11 @@ for i = 1, n do
   ids[i] = ARGV[calls + 4 * i - 3]
 end
 local stored = redis.call('HMGET', recs, unpack(ids))
-local records, dirty = {}, {}
+-- records: ID -> its record as the batch has made it so far, false once
+-- deleted. The end writes those that differ from what was read; Lua
+-- strings are interned, so the comparison is a pointer's, and no second
+-- table of changed IDs is kept.
+local records = {}
 for i = 1, n do
   if stored[i] and records[ids[i]] == nil then records[ids[i]] = stored[i] end
 end
@@ -95,12 +99,13 @@ local function waitingAt(ki)
   if bw[ki] == nil then bw[ki] = tonumber(redis.call('HGET', KEYS[ki], 'w') or '0') end
   return bw[ki]
 end
--- finish retires reservation id in state, deadline d and lines l, and
--- returns state. A finished reservation's expiry-index entry is left to
--- go stale: due.lua drops it when it comes due.
+-- finish retires reservation id in state (a digit, as a string: states
+-- stay strings throughout, since turning a number into a string costs Lua
+-- a formatted print), deadline d and lines l, and returns state. A
+-- finished reservation's expiry-index entry is left to go stale: due.lua
+-- drops it when it comes due.
 local function finish(id, state, d, l)
   records[id] = state .. '|' .. d .. '|' .. l
-  dirty[id] = true
   finished[#finished + 1] = id
   return state
 end
@@ -138,44 +143,40 @@ for i = 1, n do
     if l ~= enc then
       out[i] = '1 0 0 0 0'
     else
-      s = tonumber(s)
-      local expired, changed = 0, 0
-      if s == 1 and tonumber(d) <= now then
+      local expired, changed = '0', '0'
+      if s == '1' and tonumber(d) <= now then
         returnStock(id, p, m, false)
-        s = finish(id, 4, d, l)
-        expired = 1
+        s = finish(id, '4', d, l)
+        expired = '1'
       end
-      if s == 1 then
+      if s == '1' then
         if op == 'commit' then
           returnStock(id, p, m, true)
           if shipping then
             -- Not retired: the record lives until every unit is shipped
             -- or returned (fulfil.lua retires it).
             records[id] = '2|' .. d .. '|' .. l
-            dirty[id] = true
-            s = 2
+            s = '2'
             redis.call('HSET', ful, id, '')
           else
-            s = finish(id, 2, d, l)
+            s = finish(id, '2', d, l)
           end
-          changed = 1
+          changed = '1'
         elseif op == 'release' then
           returnStock(id, p, m, false)
-          s = finish(id, 3, d, l)
-          changed = 1
+          s = finish(id, '3', d, l)
+          changed = '1'
         elseif op == 'cancel' then
           -- A release that leaves no record: a spread store undoing a
           -- hold of a reservation that failed, whose ID may be used again.
           returnStock(id, p, m, false)
           records[id] = false
-          dirty[id] = true
-          s, changed = 3, 1
+          s, changed = '3', '1'
         elseif op == 'extend' then
           d = string.format('%d', now + tonumber(ttl))
           records[id] = '1|' .. d .. '|' .. l
-          dirty[id] = true
           redis.call('ZADD', exp, d, id)
-          changed = 1
+          changed = '1'
         end
       end
       out[i] = '2 ' .. s .. ' ' .. d .. ' ' .. expired .. ' ' .. changed
@@ -184,12 +185,17 @@ for i = 1, n do
   end
 end
 local hset, hdel = {}, {}
-for id in pairs(dirty) do
-  if records[id] then
-    hset[#hset + 1] = id
-    hset[#hset + 1] = records[id]
-  else
-    hdel[#hdel + 1] = id
+for i = 1, n do
+  local id = ids[i]
+  local r = records[id]
+  if r ~= nil then
+    records[id] = nil -- a later call on the same ID writes nothing more
+    if r == false then
+      hdel[#hdel + 1] = id
+    elseif r ~= stored[i] then
+      hset[#hset + 1] = id
+      hset[#hset + 1] = r
+    end
   end
 end
 if #hdel > 0 then redis.call('HDEL', recs, unpack(hdel)) end
