@@ -62,6 +62,8 @@ local newRequests, newUsers, newTickets, newUnpaid = {}, {}, {}, {}
 local taken = 0
 
 -- qtyText is the quantity as the caller sent it, an integer in decimal.
+-- Outcomes stay strings: a number put into a string costs Lua a
+-- formatted print, and each admission's outcome goes into two.
 local function admit(user, req, qty, qtyText)
   local prev = requests[req]
   if prev then
@@ -70,17 +72,17 @@ local function admit(user, req, qty, qtyText)
     return po .. '|' .. pt .. '|' .. pd .. '|1'
   end
   if not remaining then return '-1||0|0' end
-  local outcome, ticket, deadline = 0, '', '0'
+  local outcome, ticket, deadline = '0', '', '0'
   if now < starts then
     return '4||0|0' -- not started: not remembered, so a retry may succeed
   elseif now >= ends then
-    outcome = 5
+    outcome = '5'
   elseif users[user] + qty > limit then
-    outcome = 3
+    outcome = '3'
   elseif remaining < qty then
-    outcome = 2
+    outcome = '2'
   else
-    outcome = 1
+    outcome = '1'
     remaining = remaining - qty
     taken = taken + qty
     users[user] = users[user] + qty
@@ -94,7 +96,7 @@ local function admit(user, req, qty, qtyText)
     redis.call('XADD', KEYS[6], '*', 'ticket', ticket, 'user', user, 'qty', qtyText, 'deadline', deadline)
   end
   -- Sold out is not remembered either: a retry may find returned stock.
-  if outcome ~= 2 then
+  if outcome ~= '2' then
     local rec = user .. '|' .. qtyText .. '|' .. outcome .. '|' .. ticket .. '|' .. deadline
     requests[req] = rec
     newRequests[#newRequests + 1] = req
