@@ -272,6 +272,9 @@
 //	{P}:spo:<id>             string a purchase order's home record,
 //	                                "<expected ms>|<lines>"; expires
 //	                                after Retention once nothing is open
+//	{P}:spox                 zset   spread orders some group may not
+//	                                expect yet, by when claimed (ms); an
+//	                                order leaves it once every group does
 //
 // Holds, sub-orders and the records of requests applied to them are
 // named "<ID>:h" in the ordinary keys and fields; no caller's ID holds a

@@ -9,7 +9,8 @@ import (
 
 // TestKeysInjective searches the store's key names — a stock level per
 // (SKU, location), an adjustment's, shipment's, purchase order's or arrival's record per ID, the arrivals of an item, the store's
-// indexes — for two owners sharing a key.
+// indexes, and a spread store's group keys and claims — for two owners
+// sharing a key.
 func TestKeysInjective(t *testing.T) {
 	store := func(p string) *redisBackend {
 		s := &redisBackend{tag: keyspace.Tag(p)}
@@ -36,6 +37,23 @@ func TestKeysInjective(t *testing.T) {
 		}},
 		keyspacetest.Builder{Name: "arrival", Arity: 1, Keys: func(p string, ids []string) []string {
 			return []string{store(p).arrivalKey(ids[0])}
+		}},
+		// A spread store's stock group keeps these beside the keys above,
+		// under its own tag.
+		keyspacetest.Builder{Name: "spread group", Arity: 0, Keys: func(p string, _ []string) []string {
+			b := &spreadBackend{groups: []*redisBackend{store(p)}}
+			b.groups[0].homeKey = b.groups[0].tag + ":home"
+			var keys []string
+			for _, k := range b.homeKeys(0) {
+				if k != b.groups[0].resKey { // the group's records, listed above
+					keys = append(keys, k)
+				}
+			}
+			return append(keys, b.poPendingKey(0))
+		}},
+		keyspacetest.Builder{Name: "spread claim", Arity: 1, Keys: func(p string, ids []string) []string {
+			b := &spreadBackend{groups: []*redisBackend{store(p)}}
+			return []string{store(p).tag + ":ac:" + ids[0], b.poHomeKey(ids[0])}
 		}},
 	)
 }

@@ -51,6 +51,11 @@ import (
 //	          3. every group applies it, idempotently by the request's ID
 //	          4. end: the intent goes; a reservation all shipped or
 //	             returned is retired
+//	Expect of a spread order:
+//	          1. claim the ID at home, and mark the order pending there
+//	             (claim.lua, one script)
+//	          2. expect it in every group, in parallel (incoming.lua)
+//	          3. take it out of the pending index
 //
 //	home record:  (none) --open--> held --commit--> committed --all shipped--> retired
 //	                 |               |--release--> released
@@ -81,6 +86,12 @@ import (
 //     in every group it has not reached; while it is pending no other
 //     request on the reservation applies, so what step 2 checked still
 //     holds, and a group that already applied it answers as a replay.
+//   - After step 1 or 2 of an Expect: the order is pending, expected in
+//     no group or some. Its next read or request (which finish the Expect
+//     before anything else), a retry, or recovery expects it in every
+//     group, a replay where it is expected already, and only then takes it
+//     out of the pending index. Until then Levels show only the groups that
+//     expect it as incoming.
 //
 // So whatever step a client dies at, the reservation and each request on
 // it end all or nothing, once recovery has run. Until then, levels show
@@ -103,9 +114,6 @@ import (
 //
 //   - An adjustment ID is claimed in its home group for the retention;
 //     the stock hashes and adjustment records live in the item's group.
-//   - An Expect of an order over several groups may, if it fails midway
-//     (a transport error), leave the order expected in some groups; its
-//     claim keeps the ID, and a retry of the same order completes it.
 //   - Every process must use the same Spread (Groups, Group and Home): the
 //     groups of items and IDs follow from it.
 //   - The prefixes Prefix:g0 to Prefix:g<Groups-1> (and their ".<n>"
@@ -1078,6 +1086,9 @@ func (b *spreadBackend) sweep(ctx context.Context, pages int) ([]Reservation, er
 			return err
 		}
 		if err := b.recoverIntents(ctx, g); err != nil {
+			return err
+		}
+		if err := b.recoverExpects(ctx, g, pages); err != nil {
 			return err
 		}
 		return b.recover(ctx, g, pages)

@@ -387,6 +387,72 @@ func TestSpreadReceiveCrashRecovery(t *testing.T) {
 	}
 }
 
+// TestSpreadExpectCrashRecovery: an Expect of an order over several
+// groups whose client dies after some groups expect it is finished by
+// recovery, or by the order's next request, whichever comes first: every
+// group expects the order, never some.
+func TestSpreadExpectCrashRecovery(t *testing.T) {
+	client := redistest.Client(t)
+	ctx := context.Background()
+	at := time.Now().Add(time.Hour).Truncate(time.Millisecond)
+	po := PurchaseOrder{ID: "po", ExpectedAt: at, Lines: crashLines}
+	crashed := func(t *testing.T) string {
+		prefix := redistest.Prefix(t, client)
+		s, b := newCrashStore(t, client, prefix)
+		stockCrashItems(t, s)
+		crashAt(b, "expect:some")
+		if _, err := s.Expect(ctx, po); !errors.Is(err, errCrashed) {
+			t.Fatalf("err = %v, want the crash", err)
+		}
+		return prefix
+	}
+	checkIncoming := func(t *testing.T, s *Store) {
+		t.Helper()
+		levels, err := s.Levels(ctx, crashItems...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int64{"w": 2, "x": 3, "y": 0, "z": 1}
+		for _, lv := range levels {
+			if lv.Incoming != want[lv.SKU] {
+				t.Fatalf("%s: incoming %d, want %d", lv.SKU, lv.Incoming, want[lv.SKU])
+			}
+		}
+	}
+	t.Run("recovery", func(t *testing.T) {
+		prefix := crashed(t)
+		other, _ := recoverFromAnother(t, client, prefix)
+		checkIncoming(t, other)
+		in, err := other.Expect(ctx, po)
+		if err != nil || !in.Replayed {
+			t.Fatalf("retry = %+v, %v; want a replay", in, err)
+		}
+	})
+	t.Run("next request", func(t *testing.T) {
+		prefix := crashed(t)
+		other, ob := newCrashStore(t, client, prefix)
+		ob.spread.RecoverAfter = time.Hour // only the request can finish it
+		req := ArrivalRequest{ID: "truck", PurchaseOrder: "po", Lines: []Line{{SKU: "z", Location: "wh1", Quantity: 1}}}
+		if _, err := other.Receive(ctx, req); err != nil {
+			t.Fatalf("Receive: %v", err)
+		}
+		po, err := other.PurchaseOrder(ctx, "po")
+		if err != nil || len(po.Lines) != 3 || po.Complete {
+			t.Fatalf("PurchaseOrder = %+v, %v; want three lines, open", po, err)
+		}
+		levels, err := other.Levels(ctx, crashItems...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string][2]int64{"w": {10, 2}, "x": {10, 3}, "y": {10, 0}, "z": {11, 0}} // on hand, incoming
+		for _, lv := range levels {
+			if w := want[lv.SKU]; lv.OnHand != w[0] || lv.Incoming != w[1] {
+				t.Fatalf("%s: on hand %d, incoming %d; want %d, %d", lv.SKU, lv.OnHand, lv.Incoming, w[0], w[1])
+			}
+		}
+	})
+}
+
 // TestSpreadHomeKeepsFastPath: with Spread.Home placing an ID in the group
 // of its lines, a one-group reservation is an ordinary one there (no home
 // record, no hold), and reusing its ID for lines elsewhere is a conflict.

@@ -18,11 +18,16 @@ import (
 // wherever its lines live) and kept until nothing is open. An order whose
 // lines all live in its home group is an ordinary order there, under its
 // ID; any other is a sub-order "<ID>:h" in each group with lines, holding
-// that group's lines. A Receive or CancelIncoming of a spread order runs
-// as an intent on the home group, as a Ship of a spread reservation does:
-// every group is checked before any applies it, and a caller that dies
-// in between leaves the intent for a retry, the order's next request or
-// the recovery sweep to finish.
+// that group's lines. A spread order's claim also puts its ID in the home
+// group's pending index, "{…}:spox", which it leaves once every group
+// expects it; until then the order's next read or request, or the
+// recovery sweep once the entry is older than Spread.RecoverAfter,
+// expects it in every group first (an Expect is a replay in a group that
+// has it). A Receive or CancelIncoming of a spread order runs as an
+// intent on the home group, as a Ship of a spread reservation does: every
+// group is checked before any applies it, and a caller that dies in
+// between leaves the intent for a retry, the order's next request or the
+// recovery sweep to finish.
 
 // poIntentSuffix names an order's intents beside reservations' in the
 // home group's intents hash: no reservation ID holds a ':'.
@@ -40,28 +45,61 @@ func (b *spreadBackend) poSub(id string, spread bool) string {
 	return id
 }
 
+// poPendingKey is group h's index of the spread orders claimed there that
+// some group may not expect yet: order ID -> when claimed (ms).
+func (b *spreadBackend) poPendingKey(h int) string { return b.groups[h].tag + ":spox" }
+
 func (b *spreadBackend) expect(ctx context.Context, id string, at time.Time, lines []Line) (Incoming, error) {
 	h := b.home(id)
 	home := strconv.FormatInt(at.UnixMilli(), 10) + "|" + encodeLines(lines)
-	cmd, err := b.groups[h].run(ctx, claimScript, []string{b.poHomeKey(id)}, "claim", home, 0)
+	groups, _ := b.byGroup(lines)
+	spread := len(groups) > 1 || groups[0] != h
+	keys, args := []string{b.poHomeKey(id)}, []any{"claim", home, 0}
+	if spread {
+		keys, args = append(keys, b.poPendingKey(h)), append(args, id)
+	}
+	cmd, err := b.groups[h].run(ctx, claimScript, keys, args...)
 	if err != nil {
 		return Incoming{}, fmt.Errorf("inventory: expect %s: %w", id, err)
 	}
 	if ok, _ := cmd.Int64(); ok != 1 {
 		return Incoming{}, ErrIDConflict
 	}
+	if !spread {
+		// One group: the claim without the order is what a failure here
+		// leaves, and a retry of the same order completes it.
+		in, err := b.groups[h].expect(ctx, id, at, lines)
+		if err != nil {
+			return Incoming{}, err
+		}
+		return mergeIncoming(id, lines, groups, []Incoming{in}), nil
+	}
+	return b.expectEverywhere(ctx, id, at, lines)
+}
+
+// expectEverywhere expects spread order id in every group with its lines,
+// a replay in a group that already does, and then takes it out of its home
+// group's pending index.
+func (b *spreadBackend) expectEverywhere(ctx context.Context, id string, at time.Time, lines []Line) (Incoming, error) {
 	groups, parts := b.byGroup(lines)
-	spread := len(groups) > 1 || groups[0] != h
 	got := make([]Incoming, len(groups))
-	err = eachGroup(groups, func(i, g int) error {
+	err := eachGroup(groups, func(i, g int) error {
+		if i > 0 && b.crashed("expect:some") {
+			return errCrashed
+		}
 		var err error
-		got[i], err = b.groups[g].expect(ctx, b.poSub(id, spread), at, parts[g])
+		got[i], err = b.groups[g].expect(ctx, id+holdSuffix, at, parts[g])
 		return err
 	})
 	if err != nil {
-		// A spread order may now be expected in some groups only; its
-		// claim stays, so a retry of the same order completes it.
+		// The order is expected in some groups only, and stays pending.
 		return Incoming{}, err
+	}
+	if _, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZRem(ctx, b.poPendingKey(b.home(id)), id)
+		return nil
+	}); err != nil {
+		return Incoming{}, fmt.Errorf("inventory: expect %s: %w", id, err)
 	}
 	return mergeIncoming(id, lines, groups, got), nil
 }
@@ -88,11 +126,15 @@ func mergeIncoming(id string, lines []Line, groups []int, parts []Incoming) Inco
 }
 
 // order reads order id's home record: its expected time, lines and
-// whether it is spread.
+// whether it is spread. A spread order still pending is first expected in
+// every group, so that no request ever meets it in some groups only.
 func (b *spreadBackend) order(ctx context.Context, id string) (at time.Time, lines []Line, spread bool, err error) {
+	h := b.home(id)
 	var get *redis.StringCmd
+	var pending *redis.FloatCmd
 	if _, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		get = p.Get(ctx, b.poHomeKey(id))
+		pending = p.ZScore(ctx, b.poPendingKey(h), id)
 		return nil
 	}); err != nil && !errors.Is(err, redis.Nil) {
 		return time.Time{}, nil, false, fmt.Errorf("inventory: purchase order %s: %w", id, err)
@@ -105,8 +147,71 @@ func (b *spreadBackend) order(ctx context.Context, id string) (at time.Time, lin
 	if lines, err = decodeLines(enc); err != nil {
 		return time.Time{}, nil, false, fmt.Errorf("inventory: purchase order %s: %w", id, err)
 	}
+	at = time.UnixMilli(n)
 	groups, _ := b.byGroup(lines)
-	return time.UnixMilli(n), lines, len(groups) > 1 || groups[0] != b.home(id), nil
+	spread = len(groups) > 1 || groups[0] != h
+	if spread && pending.Err() == nil {
+		if _, err := b.expectEverywhere(ctx, id, at, lines); err != nil {
+			return time.Time{}, nil, false, err
+		}
+	}
+	return at, lines, spread, nil
+}
+
+// recoverExpects finishes the Expects of group h's spread orders pending
+// longer than Spread.RecoverAfter: their callers died, or gave up, before
+// every group expected the order. An entry whose order is gone goes too.
+// An entry whose order is gone, or whose home record cannot be read,
+// goes too: one malformed record must not stop every sweep.
+func (b *spreadBackend) recoverExpects(ctx context.Context, h, pages int) error {
+	due := strconv.FormatInt(time.Now().Add(-b.spread.RecoverAfter).UnixMilli(), 10)
+	drop := func(id string) error {
+		_, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.ZRem(ctx, b.poPendingKey(h), id)
+			return nil
+		})
+		return err
+	}
+	for range pages {
+		var rng *redis.StringSliceCmd
+		if _, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			rng = p.ZRangeByScore(ctx, b.poPendingKey(h), &redis.ZRangeBy{Min: "-inf", Max: due, Count: sweepEntries})
+			return nil
+		}); err != nil {
+			return fmt.Errorf("inventory: recover: %w", err)
+		}
+		for _, id := range rng.Val() {
+			var get *redis.StringCmd
+			if _, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+				get = p.Get(ctx, b.poHomeKey(id))
+				return nil
+			}); err != nil && !errors.Is(err, redis.Nil) {
+				return fmt.Errorf("inventory: recover: %w", err)
+			}
+			ms, enc, _ := strings.Cut(get.Val(), "|")
+			n, errAt := strconv.ParseInt(ms, 10, 64)
+			lines, errLines := decodeLines(enc)
+			if get.Err() != nil || errAt != nil || errLines != nil {
+				if err := drop(id); err != nil {
+					return fmt.Errorf("inventory: recover: %w", err)
+				}
+				continue
+			}
+			if _, err := b.expectEverywhere(ctx, id, time.UnixMilli(n), lines); isAnswer(err) {
+				// A group refuses the order (its sub-order's ID taken
+				// with other lines): no retry can change that.
+				if err := drop(id); err != nil {
+					return fmt.Errorf("inventory: recover: %w", err)
+				}
+			} else if err != nil {
+				return fmt.Errorf("inventory: recover: %w", err)
+			}
+		}
+		if len(rng.Val()) < sweepEntries {
+			return nil
+		}
+	}
+	return nil
 }
 
 func (b *spreadBackend) arrive(ctx context.Context, receive bool, id, poID string, lines []Line) (Incoming, error) {
