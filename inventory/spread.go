@@ -49,8 +49,9 @@ import (
 //	             intent on its home record
 //	          2. every group checks the request (fulfil.lua check-…)
 //	          3. every group applies it, idempotently by the request's ID
-//	          4. end: the intent goes; a reservation all shipped or
-//	             returned is retired
+//	          4. end: the intent goes and, in the same script, a
+//	             reservation all shipped or returned, or an order with
+//	             nothing open, is retired
 //	Expect of a spread order:
 //	          1. claim the ID at home, and mark the order pending there
 //	             (claim.lua, one script)
@@ -856,19 +857,19 @@ func (b *spreadBackend) finishAnyIntent(ctx context.Context, h int, key, intent 
 	if b.crashed("intent:applied") {
 		return Fulfilment{}, Incoming{}, errCrashed
 	}
-	if _, eerr := b.groups[h].run(ctx, homeScript, b.homeKeys(h), "end", key, intent, 0, b.opts.Retention.Milliseconds(), b.shipping()); eerr != nil {
-		return Fulfilment{}, Incoming{}, fmt.Errorf("inventory: %s: %w", key, eerr)
-	}
+	// A request that completes the reservation or order retires it with
+	// the end, replay or not: a replay may be the recovery of a request
+	// whose caller died before the end.
+	keys, retire := b.homeKeys(h), "0"
 	switch {
 	case err != nil:
-	case isOrder && in.Complete && !in.Replayed:
-		if err := b.retireOrder(ctx, po); err != nil {
-			return Fulfilment{}, Incoming{}, err
-		}
-	case !isOrder && f.Complete && !f.Replayed:
-		if _, err := b.home1(ctx, h, "retire", key, "", 0); err != nil {
-			return Fulfilment{}, Incoming{}, err
-		}
+	case isOrder && in.Complete:
+		keys, retire = append(keys, b.poHomeKey(po)), "retire-order"
+	case !isOrder && f.Complete:
+		retire = "retire"
+	}
+	if _, eerr := b.groups[h].run(ctx, homeScript, keys, "end", key, intent, retire, b.opts.Retention.Milliseconds(), b.shipping()); eerr != nil {
+		return Fulfilment{}, Incoming{}, fmt.Errorf("inventory: %s: %w", key, eerr)
 	}
 	return f, in, err
 }
@@ -877,7 +878,9 @@ func (b *spreadBackend) finishAnyIntent(ctx context.Context, h int, key, intent 
 // the order is open.
 func (b *spreadBackend) retireOrder(ctx context.Context, id string) error {
 	if _, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.PExpire(ctx, b.poHomeKey(id), b.opts.Retention)
+		// NX: a replay, which retires too (its first call may have died
+		// before this), does not push the retention back.
+		p.Do(ctx, "pexpire", b.poHomeKey(id), b.opts.Retention.Milliseconds(), "nx")
 		return nil
 	}); err != nil {
 		return fmt.Errorf("inventory: purchase order %s: %w", id, err)

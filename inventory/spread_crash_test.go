@@ -453,6 +453,51 @@ func TestSpreadExpectCrashRecovery(t *testing.T) {
 	})
 }
 
+// TestSpreadCompletedAfterCrashIsRetired: a Ship of a spread
+// reservation's last units, and a Receive of a spread order's last units,
+// whose client dies after every group applied it, are retired by the
+// recovery that finishes them: the reservation's home record is scheduled
+// to be forgotten and the order's claim gets the retention, as when no
+// client dies.
+func TestSpreadCompletedAfterCrashIsRetired(t *testing.T) {
+	client := redistest.Client(t)
+	ctx := context.Background()
+	t.Run("ship", func(t *testing.T) {
+		prefix := redistest.Prefix(t, client)
+		s, b := newCrashStore(t, client, prefix)
+		stockCrashItems(t, s)
+		if _, err := s.Reserve(ctx, Request{ID: "r", TTL: time.Minute, Lines: crashLines}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Commit(ctx, "r"); err != nil {
+			t.Fatal(err)
+		}
+		crashAt(b, "intent:applied")
+		if _, err := s.Ship(ctx, FulfilRequest{ID: "all", Reservation: "r", Lines: crashLines}); !errors.Is(err, errCrashed) {
+			t.Fatalf("err = %v, want the crash", err)
+		}
+		_, ob := recoverFromAnother(t, client, prefix)
+		if _, err := client.ZScore(ctx, ob.groups[ob.home("r")].tag+":homef", "r").Result(); err != nil {
+			t.Fatalf("home record of the shipped reservation not retired: %v", err)
+		}
+	})
+	t.Run("receive", func(t *testing.T) {
+		prefix := redistest.Prefix(t, client)
+		s, b := newCrashStore(t, client, prefix)
+		if _, err := s.Expect(ctx, PurchaseOrder{ID: "po", ExpectedAt: time.Now().Add(time.Hour), Lines: crashLines}); err != nil {
+			t.Fatal(err)
+		}
+		crashAt(b, "intent:applied")
+		if _, err := s.Receive(ctx, ArrivalRequest{ID: "truck", PurchaseOrder: "po", Lines: crashLines}); !errors.Is(err, errCrashed) {
+			t.Fatalf("err = %v, want the crash", err)
+		}
+		_, ob := recoverFromAnother(t, client, prefix)
+		if ttl, err := client.PTTL(ctx, ob.poHomeKey("po")).Result(); err != nil || ttl <= 0 {
+			t.Fatalf("claim of the received order: TTL %v, %v; want the retention", ttl, err)
+		}
+	})
+}
+
 // TestSpreadHomeKeepsFastPath: with Spread.Home placing an ID in the group
 // of its lines, a one-group reservation is an ordinary one there (no home
 // record, no hold), and reusing its ID for lines elsewhere is a conflict.

@@ -221,7 +221,7 @@ func (b *spreadBackend) arrive(ctx context.Context, receive bool, id, poID strin
 		// An order of its home group, or none (the group answers, from
 		// the request's record if the order is gone).
 		in, err := b.groups[h].arrive(ctx, receive, id, poID, lines)
-		if err == nil && in.Complete && !in.Replayed {
+		if err == nil && in.Complete {
 			err = b.retireOrder(ctx, poID)
 		}
 		return in, err

@@ -17,18 +17,22 @@
 --          <request ID> <encoded lines>", the one Ship or Return of the
 --          reservation being applied to its groups
 -- KEYS[6]  pending intents by when they began: sorted set, ID -> ms
--- ARGV[1]  op: open, touch, extend, commit, release, resolve, retire or
---          sweep
+-- KEYS[7]  end with ARGV[4] retire-order only: the order's home record
+--          (spread_incoming.go)
+-- ARGV[1]  op: open, touch, extend, commit, release, resolve, sweep,
+--          begin, end or intents
 -- ARGV[2]  ID (sweep: at most this many due records; open: the number of
 --          records n, then ARGV[7..] holds n triples: ID, encoded lines of
 --          all groups, TTL ms)
 -- ARGV[3]  unused
--- ARGV[4]  extend: TTL (ms)
+-- ARGV[4]  extend: TTL (ms); end: retire when the intent left the
+--          reservation all shipped or returned, retire-order when it left
+--          the order with nothing open, else 0
 -- ARGV[5]  retention (ms) of a finished record
 -- ARGV[6]  1 when committed units stay on hand until shipped
---          (Options.Shipping): a committed record then lives until
---          retire, which the caller sends once every hold is shipped or
---          returned; 0: commit finishes the record
+--          (Options.Shipping): a committed record then lives until the
+--          end of the intent that ships or returns its last units
+--          retires it; 0: commit finishes the record
 --
 -- Returns {code, state, deadline, expired, changed, encoded lines}:
 --   code 0 no record (touch, extend, commit, release), 2 an existing
@@ -44,8 +48,9 @@
 -- begin records ARGV[3] as reservation ARGV[2]'s pending intent and
 --   returns {1}, or {2, the pending intent} when another one is pending
 --   (its caller rolls that forward first). end drops the intent if it is
---   still ARGV[3] and returns {1}. intents returns {ID, intent, ...} for
---   intents pending since ARGV[4] ms or longer, at most ARGV[2].
+--   still ARGV[3], retires what ARGV[4] says, and returns {1}. intents
+--   returns {ID, intent, ...} for intents pending since ARGV[4] ms or
+--   longer, at most ARGV[2].
 --
 -- Retry-safe: runs inside internal/opscript's wrapper.
 local t = redis.call('TIME')
@@ -81,6 +86,17 @@ elseif op == 'end' then
   if redis.call('HGET', intents, id) == ARGV[3] then
     redis.call('HDEL', intents, id)
     redis.call('ZREM', intentx, id)
+  end
+  -- Retiring goes with the end, in one script: a caller that died
+  -- between the two would leave the intent gone and nothing retired, and
+  -- a retry finds every group a replay. Both are idempotent.
+  if ARGV[4] == 'retire' then
+    local rec = redis.call('HGET', homes, id)
+    if rec and string.sub(rec, 1, 1) == '2' and not redis.call('ZSCORE', fin, id) then
+      redis.call('ZADD', fin, now + retention, id)
+    end
+  elseif ARGV[4] == 'retire-order' then
+    redis.call('PEXPIRE', KEYS[7], retention, 'NX')
   end
   return {1}
 elseif op == 'intents' then
@@ -187,8 +203,5 @@ if s == '1' then
     finish(id, s, d, enc)
     changed = 1
   end
-elseif s == '2' and op == 'retire' and not redis.call('ZSCORE', fin, id) then
-  redis.call('ZADD', fin, now + retention, id)
-  changed = 1
 end
 return {2, tonumber(s), tonumber(d), expired, changed, enc}
