@@ -115,6 +115,10 @@ import (
 //
 //   - An adjustment ID is claimed in its home group for the retention;
 //     the stock hashes and adjustment records live in the item's group.
+//   - An order whose lines all live in its home group is an ordinary
+//     order there; if the client of its last arrival dies between that
+//     arrival and giving the order's claim its retention, the claim stays
+//     until a replay of that request, which retires it.
 //   - Every process must use the same Spread (Groups, Group and Home): the
 //     groups of items and IDs follow from it.
 //   - The prefixes Prefix:g0 to Prefix:g<Groups-1> (and their ".<n>"
