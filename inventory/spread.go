@@ -119,6 +119,13 @@ import (
 //     order there; if the client of its last arrival dies between that
 //     arrival and giving the order's claim its retention, the claim stays
 //     until a replay of that request, which retires it.
+//   - A Ship or Return request ID is checked for reuse against the other
+//     requests of its reservation's groups only: an ID used once for a
+//     spread reservation and once for a one-group reservation, or for
+//     one-group reservations in two groups, is two requests, where a
+//     one-slot store answers the second with ErrIDConflict. Catching it
+//     would take a claim on every request ID in its home group: a round
+//     trip more for every Ship.
 //   - Every process must use the same Spread (Groups, Group and Home): the
 //     groups of items and IDs follow from it.
 //   - The prefixes Prefix:g0 to Prefix:g<Groups-1> (and their ".<n>"
