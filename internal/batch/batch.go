@@ -33,8 +33,18 @@ type Call interface {
 // 1–5 whatever the load, since throughput there changes less from one to
 // four batches in flight than it varies between 20 ms epochs (more than
 // 15%), and cost Redis CPU (+15% per operation over the reserve, commit
-// and admit benchmarks). An adaptive limit needs a signal that the
-// throughput of shared cores does not blur.
+// and admit benchmarks). A third let a second batch go out only when a
+// full batch (Max) waited, so that one batch is in flight unless it cannot
+// carry the load (three interleaved runs of bench/ against the fixed two,
+// Redis CPU and wall time as ratios to the per-call peer, medians): hot
+// SKU 0.33× → 0.28× Redis CPU at the same wall time (1.94× → 1.91×
+// faster), many SKUs 0.69× → 0.58×, Admit the same Redis CPU (0.55× →
+// 0.56×) but 1.96× → 1.53× faster, and no slower behind WaitReplicas
+// with the replica on the same cores. With one batch in flight Redis
+// idles while this process reads a reply and builds the next batch, which
+// costs an admission (little Go work each) more than a reservation. An
+// adaptive limit needs a signal that the throughput of shared cores does
+// not blur.
 //
 // Set Max and Run before first use. Run must close every call's Done.
 type Batcher[C Call] struct {
