@@ -160,9 +160,9 @@ func (b *spreadBackend) order(ctx context.Context, id string) (at time.Time, lin
 
 // recoverExpects finishes the Expects of group h's spread orders pending
 // longer than Spread.RecoverAfter: their callers died, or gave up, before
-// every group expected the order. An entry whose order is gone goes too.
-// An entry whose order is gone, or whose home record cannot be read,
-// goes too: one malformed record must not stop every sweep.
+// every group expected the order. An entry whose order is gone, or whose
+// home record cannot be read, goes too: one malformed record must not stop
+// every sweep.
 func (b *spreadBackend) recoverExpects(ctx context.Context, h, pages int) error {
 	due := strconv.FormatInt(time.Now().Add(-b.spread.RecoverAfter).UnixMilli(), 10)
 	drop := func(id string) error {
