@@ -130,6 +130,43 @@ func stockCrashItems(t *testing.T, s *Store) {
 	}
 }
 
+// stockedCrashStore returns a fresh prefix and a crash store on it whose
+// items have 10 units each.
+func stockedCrashStore(t *testing.T, client redis.UniversalClient) (string, *Store, *spreadBackend) {
+	t.Helper()
+	prefix := redistest.Prefix(t, client)
+	s, b := newCrashStore(t, client, prefix)
+	stockCrashItems(t, s)
+	return prefix, s, b
+}
+
+// commitCrashReservation reserves crashLines as "r" and commits it.
+func commitCrashReservation(t *testing.T, s *Store) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.Reserve(ctx, Request{ID: "r", TTL: time.Minute, Lines: crashLines}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Commit(ctx, "r"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkOnHandIncoming checks each crash item's on hand and incoming
+// units against want, SKU -> {on hand, incoming}.
+func checkOnHandIncoming(t *testing.T, s *Store, want map[string][2]int64) {
+	t.Helper()
+	levels, err := s.Levels(context.Background(), crashItems...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lv := range levels {
+		if w := want[lv.SKU]; lv.OnHand != w[0] || lv.Incoming != w[1] {
+			t.Fatalf("%s: on hand %d, incoming %d; want %d, %d", lv.SKU, lv.OnHand, lv.Incoming, w[0], w[1])
+		}
+	}
+}
+
 func TestSpreadCrashRecovery(t *testing.T) {
 	client := redistest.Client(t)
 	ctx := context.Background()
@@ -156,9 +193,7 @@ func TestSpreadCrashRecovery(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.step, func(t *testing.T) {
-			prefix := redistest.Prefix(t, client)
-			s, b := newCrashStore(t, client, prefix)
-			stockCrashItems(t, s)
+			prefix, s, b := stockedCrashStore(t, client)
 			if tc.step != "reserve:held" {
 				if _, err := s.Reserve(ctx, Request{ID: "r", TTL: tc.ttl, Lines: crashLines}); err != nil {
 					t.Fatal(err)
@@ -183,9 +218,7 @@ func TestSpreadCrashRecovery(t *testing.T) {
 func TestSpreadCrashThenRetry(t *testing.T) {
 	client := redistest.Client(t)
 	ctx := context.Background()
-	prefix := redistest.Prefix(t, client)
-	s, b := newCrashStore(t, client, prefix)
-	stockCrashItems(t, s)
+	prefix, s, b := stockedCrashStore(t, client)
 	crashAt(b, "reserve:held")
 	req := Request{ID: "r", TTL: time.Minute, Lines: crashLines}
 	if _, err := s.Reserve(ctx, req); !errors.Is(err, errCrashed) {
@@ -209,9 +242,7 @@ func TestSpreadCrashThenRetry(t *testing.T) {
 func TestSpreadLateOpenAfterRecovery(t *testing.T) {
 	client := redistest.Client(t)
 	ctx := context.Background()
-	prefix := redistest.Prefix(t, client)
-	s, b := newCrashStore(t, client, prefix)
-	stockCrashItems(t, s)
+	prefix, s, b := stockedCrashStore(t, client)
 	other, _ := newCrashStore(t, client, prefix)
 	b.crash = func(step string) bool {
 		if step == "reserve:held" {
@@ -236,9 +267,7 @@ func TestSpreadLateOpenAfterRecovery(t *testing.T) {
 func TestSpreadShortageUndoesHolds(t *testing.T) {
 	client := redistest.Client(t)
 	ctx := context.Background()
-	prefix := redistest.Prefix(t, client)
-	s, b := newCrashStore(t, client, prefix)
-	stockCrashItems(t, s)
+	prefix, s, b := stockedCrashStore(t, client)
 	big := append([]Line(nil), crashLines...)
 	big[2].Quantity = 11
 	if _, err := s.Reserve(ctx, Request{ID: "r", TTL: time.Minute, Lines: big}); !errors.Is(err, ErrInsufficientStock) {
@@ -317,15 +346,8 @@ func TestSpreadShipCrashRecovery(t *testing.T) {
 	ctx := context.Background()
 	for _, step := range []string{"fulfil:some", "intent:applied"} {
 		t.Run(step, func(t *testing.T) {
-			prefix := redistest.Prefix(t, client)
-			s, b := newCrashStore(t, client, prefix)
-			stockCrashItems(t, s)
-			if _, err := s.Reserve(ctx, Request{ID: "r", TTL: time.Minute, Lines: crashLines}); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.Commit(ctx, "r"); err != nil {
-				t.Fatal(err)
-			}
+			prefix, s, b := stockedCrashStore(t, client)
+			commitCrashReservation(t, s)
 			// w (group 0), x (group 1) and z (group 3): three groups.
 			req := FulfilRequest{ID: "parcel", Reservation: "r", Lines: []Line{
 				{SKU: "w", Location: "wh1", Quantity: 1}, {SKU: "x", Location: "wh1", Quantity: 3}, {SKU: "z", Location: "wh1", Quantity: 1}}}
@@ -358,9 +380,7 @@ func TestSpreadShipCrashRecovery(t *testing.T) {
 func TestSpreadReceiveCrashRecovery(t *testing.T) {
 	client := redistest.Client(t)
 	ctx := context.Background()
-	prefix := redistest.Prefix(t, client)
-	s, b := newCrashStore(t, client, prefix)
-	stockCrashItems(t, s)
+	prefix, s, b := stockedCrashStore(t, client)
 	at := time.Now().Add(time.Hour).Truncate(time.Millisecond)
 	if _, err := s.Expect(ctx, PurchaseOrder{ID: "po", ExpectedAt: at, Lines: crashLines}); err != nil {
 		t.Fatal(err)
@@ -371,16 +391,7 @@ func TestSpreadReceiveCrashRecovery(t *testing.T) {
 		t.Fatalf("err = %v, want the crash", err)
 	}
 	other, _ := recoverFromAnother(t, client, prefix)
-	levels, err := other.Levels(ctx, crashItems...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string][2]int64{"w": {12, 0}, "x": {11, 2}, "y": {10, 0}, "z": {11, 0}} // on hand, incoming
-	for _, lv := range levels {
-		if w := want[lv.SKU]; lv.OnHand != w[0] || lv.Incoming != w[1] {
-			t.Fatalf("%s after recovery: on hand %d, incoming %d; want %d, %d", lv.SKU, lv.OnHand, lv.Incoming, w[0], w[1])
-		}
-	}
+	checkOnHandIncoming(t, other, map[string][2]int64{"w": {12, 0}, "x": {11, 2}, "y": {10, 0}, "z": {11, 0}})
 	in, err := other.Receive(ctx, req)
 	if err != nil || !in.Replayed || len(in.Lines) != 3 || in.Lines[0].Received != 2 || in.Lines[1].Received != 1 || in.Lines[2].Received != 1 {
 		t.Fatalf("retry = %+v, %v; want a replay with every line received as asked", in, err)
@@ -397,9 +408,7 @@ func TestSpreadExpectCrashRecovery(t *testing.T) {
 	at := time.Now().Add(time.Hour).Truncate(time.Millisecond)
 	po := PurchaseOrder{ID: "po", ExpectedAt: at, Lines: crashLines}
 	crashed := func(t *testing.T) string {
-		prefix := redistest.Prefix(t, client)
-		s, b := newCrashStore(t, client, prefix)
-		stockCrashItems(t, s)
+		prefix, s, b := stockedCrashStore(t, client)
 		crashAt(b, "expect:some")
 		if _, err := s.Expect(ctx, po); !errors.Is(err, errCrashed) {
 			t.Fatalf("err = %v, want the crash", err)
@@ -440,16 +449,7 @@ func TestSpreadExpectCrashRecovery(t *testing.T) {
 		if err != nil || len(po.Lines) != 3 || po.Complete {
 			t.Fatalf("PurchaseOrder = %+v, %v; want three lines, open", po, err)
 		}
-		levels, err := other.Levels(ctx, crashItems...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := map[string][2]int64{"w": {10, 2}, "x": {10, 3}, "y": {10, 0}, "z": {11, 0}} // on hand, incoming
-		for _, lv := range levels {
-			if w := want[lv.SKU]; lv.OnHand != w[0] || lv.Incoming != w[1] {
-				t.Fatalf("%s: on hand %d, incoming %d; want %d, %d", lv.SKU, lv.OnHand, lv.Incoming, w[0], w[1])
-			}
-		}
+		checkOnHandIncoming(t, other, map[string][2]int64{"w": {10, 2}, "x": {10, 3}, "y": {10, 0}, "z": {11, 0}})
 	})
 }
 
@@ -463,15 +463,8 @@ func TestSpreadCompletedAfterCrashIsRetired(t *testing.T) {
 	client := redistest.Client(t)
 	ctx := context.Background()
 	t.Run("ship", func(t *testing.T) {
-		prefix := redistest.Prefix(t, client)
-		s, b := newCrashStore(t, client, prefix)
-		stockCrashItems(t, s)
-		if _, err := s.Reserve(ctx, Request{ID: "r", TTL: time.Minute, Lines: crashLines}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.Commit(ctx, "r"); err != nil {
-			t.Fatal(err)
-		}
+		prefix, s, b := stockedCrashStore(t, client)
+		commitCrashReservation(t, s)
 		crashAt(b, "intent:applied")
 		if _, err := s.Ship(ctx, FulfilRequest{ID: "all", Reservation: "r", Lines: crashLines}); !errors.Is(err, errCrashed) {
 			t.Fatalf("err = %v, want the crash", err)
