@@ -95,13 +95,19 @@ func (b *spreadBackend) expectEverywhere(ctx context.Context, id string, at time
 		// The order is expected in some groups only, and stays pending.
 		return Incoming{}, err
 	}
-	if _, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZRem(ctx, b.poPendingKey(b.home(id)), id)
-		return nil
-	}); err != nil {
+	if err := b.unpend(ctx, id); err != nil {
 		return Incoming{}, fmt.Errorf("inventory: expect %s: %w", id, err)
 	}
 	return mergeIncoming(id, lines, groups, got), nil
+}
+
+// unpend takes order id out of its home group's pending index.
+func (b *spreadBackend) unpend(ctx context.Context, id string) error {
+	_, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZRem(ctx, b.poPendingKey(b.home(id)), id)
+		return nil
+	})
+	return err
 }
 
 // mergeIncoming puts the groups' parts of order id back together, lines
@@ -165,13 +171,6 @@ func (b *spreadBackend) order(ctx context.Context, id string) (at time.Time, lin
 // every sweep.
 func (b *spreadBackend) recoverExpects(ctx context.Context, h, pages int) error {
 	due := strconv.FormatInt(time.Now().Add(-b.spread.RecoverAfter).UnixMilli(), 10)
-	drop := func(id string) error {
-		_, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			p.ZRem(ctx, b.poPendingKey(h), id)
-			return nil
-		})
-		return err
-	}
 	for range pages {
 		var rng *redis.StringSliceCmd
 		if _, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -192,7 +191,7 @@ func (b *spreadBackend) recoverExpects(ctx context.Context, h, pages int) error 
 			n, errAt := strconv.ParseInt(ms, 10, 64)
 			lines, errLines := decodeLines(enc)
 			if get.Err() != nil || errAt != nil || errLines != nil {
-				if err := drop(id); err != nil {
+				if err := b.unpend(ctx, id); err != nil {
 					return fmt.Errorf("inventory: recover: %w", err)
 				}
 				continue
@@ -200,7 +199,7 @@ func (b *spreadBackend) recoverExpects(ctx context.Context, h, pages int) error 
 			if _, err := b.expectEverywhere(ctx, id, time.UnixMilli(n), lines); isAnswer(err) {
 				// A group refuses the order (its sub-order's ID taken
 				// with other lines): no retry can change that.
-				if err := drop(id); err != nil {
+				if err := b.unpend(ctx, id); err != nil {
 					return fmt.Errorf("inventory: recover: %w", err)
 				}
 			} else if err != nil {
